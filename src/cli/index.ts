@@ -1,0 +1,2 @@
+export { main, buildProgram, reportError } from './main';
+export type { CommandRegistration } from './commands';

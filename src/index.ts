@@ -1,0 +1,5 @@
+/**
+ * quantbook: the public surface of the library. Each area exports on purpose
+ * from its own index.
+ */
+export * from './core';
