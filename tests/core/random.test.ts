@@ -19,12 +19,17 @@ describe('Rng', () => {
     const n = 200_000;
     let s = 0;
     let s2 = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
     for (let i = 0; i < n; i++) {
       const u = rng.uniform();
-      expect(u >= 0 && u < 1).toBe(true);
+      if (u < lo) lo = u;
+      if (u > hi) hi = u;
       s += u;
       s2 += u * u;
     }
+    expect(lo).toBeGreaterThanOrEqual(0);
+    expect(hi).toBeLessThan(1);
     const mean = s / n;
     expect(mean).toBeCloseTo(0.5, 2);
     expect(s2 / n - mean * mean).toBeCloseTo(1 / 12, 2);
