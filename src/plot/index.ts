@@ -1,1 +1,2 @@
-export {};
+export type { Figure } from './figure';
+export { isFigure } from './figure';
