@@ -1,1 +1,8 @@
-export {};
+/**
+ * The market-data layer: load, validate, normalise to UTC, sessions, gaps,
+ * resample, VWAP, returns, splits, and the seeded synthetic market.
+ */
+export * from './bars';
+export * from './interval';
+export { tzOffsetMs, wallToUtcMs, assertTimeZone, type AmbiguousTime } from './tz';
+export * from './load';
