@@ -13,3 +13,4 @@ export * from './gaps';
 export * from './resample';
 export * from './features';
 export * from './splits';
+export * from './dataset';
