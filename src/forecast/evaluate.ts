@@ -14,8 +14,8 @@ import { crpsSamples, maseScale, percentile, quantileLoss } from './metrics';
 import { lastObservedIndex } from './request';
 import type { Forecast, Forecaster, ResolvedDevice, SamplingOptions } from './types';
 
-/** Options of `walkForward`. */
-export interface WalkForwardOptions {
+/** Options of `evaluateWalkForward`. */
+export interface EvalOptions {
   /** Bars ahead (h). */
   horizon: number;
   /** Closes in each window (default: the forecaster's contextLength). */
@@ -199,9 +199,9 @@ function pointForecast(f: Forecast, aggregate: Aggregate): Float64Array {
  * Runs a forecaster over a series walk-forward and scores it.
  * @param closes - the series on a regular bar grid, NaN for missing bars.
  * @throws ModelError when the series is shorter than lookback + horizon, or a forecast fails.
- * @example (await walkForward(createBaseline('naive'), closes, { horizon: 5, every: 10 })).result().n
+ * @example (await evaluateWalkForward(createBaseline('naive'), closes, { horizon: 5, every: 10 })).result().n
  */
-export async function walkForward(forecaster: Forecaster, closes: Float64Array, opts: WalkForwardOptions): Promise<EvalAccumulator> {
+export async function evaluateWalkForward(forecaster: Forecaster, closes: Float64Array, opts: EvalOptions): Promise<EvalAccumulator> {
   const H = opts.horizon;
   const lookback = opts.lookback ?? forecaster.info.contextLength;
   const every = opts.every ?? 1;

@@ -35,8 +35,8 @@ export {
 export type { Aggregate } from './aggregate';
 export { quantilesFromSamples, samplesFromQuantiles, quantileFunction } from './distribution';
 export { quantileLoss, crpsSamples, percentile, maseScale } from './metrics';
-export { walkForward, EvalAccumulator } from './evaluate';
-export type { WalkForwardOptions, EvalMetrics } from './evaluate';
+export { evaluateWalkForward, EvalAccumulator } from './evaluate';
+export type { EvalOptions, EvalMetrics } from './evaluate';
 export { DEFAULT_QUANTILE_LEVELS, at3, tensor3 } from './types';
 export type {
   Forecast,

@@ -16,7 +16,7 @@ import type { Device, Forecaster, SamplingOptions } from './types';
 export interface OpenModelOptions {
   /** `auto` (default) uses CUDA when its execution provider loads, else the CPU, and logs one line saying so. */
   device?: Device;
-  /** onnxruntime intra-op threads (default: onnxruntime's choice, all cores). */
+  /** onnxruntime intra-op threads. Default 1: the shipped models are small, and on 2 shared cores one thread measured faster than two (see bench/forecast.ts). */
   threads?: number;
   /** Sampler defaults of autoregressive models (a request's `sampling` overrides them). */
   sampling?: Partial<SamplingOptions>;
@@ -65,7 +65,7 @@ async function openCardModel(loaded: LoadedCard, opts: OpenModelOptions): Promis
   if (!['auto', 'cpu', 'cuda'].includes(device)) {
     throw new ConfigError("device must be 'auto', 'cpu' or 'cuda'", { key: 'device', value: device });
   }
-  const session = await openSession(loaded, { device, threads: opts.threads, log: opts.log });
+  const session = await openSession(loaded, { device, threads: opts.threads ?? 1, log: opts.log });
   const forecaster =
     loaded.card.family === 'quantile'
       ? new QuantileModelForecaster(loaded as LoadedCard & { card: QuantileCard }, session)
