@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors';
-import { barsToArraysBySymbol, fillGapsArrays, inferIntervalMs, loadBars } from '../data';
+import { basename } from 'node:path';
+import { barsToArraysBySymbol, fillGapsArrays, inferIntervalMs, loadBars, symbolFromFileName } from '../data';
 import { BASELINE_NAMES, EvalAccumulator, evaluateWalkForward, openModel, parseAggregate, type EvalMetrics } from '../forecast';
 
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -50,7 +51,7 @@ export function loadGridSeries(path: string): GridSeries[] {
     if (barMs === undefined) throw new ConfigError('series has fewer than two bars', { file: path, symbol });
     const filled = fillGapsArrays(arrays, barMs, '24x7');
     const closes = Float64Array.from(filled.close, (c, i) => (filled.filled[i] ? NaN : c));
-    out.push({ symbol: symbol || arrays.symbol || path, closes, missingBars: filled.counts.filled });
+    out.push({ symbol: symbol || arrays.symbol || symbolFromFileName(basename(path)), closes, missingBars: filled.counts.filled });
   }
   return out;
 }
@@ -97,13 +98,14 @@ export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: E
   return { pooled: pooled.result(), series, options: o };
 }
 
-const COLUMNS: [string, keyof EvalMetrics, number][] = [
+/** Table columns: header, field, decimals (null: 4 significant digits, for price units). */
+const COLUMNS: [string, keyof EvalMetrics, number | null][] = [
   ['n', 'n', 0],
   ['pct_ret_mae', 'pctReturnMae', 6],
-  ['mae', 'mae', 8],
+  ['mae', 'mae', null],
   ['mase', 'mase', 3],
   ['wql', 'wql', 6],
-  ['crps', 'crps', 8],
+  ['crps', 'crps', null],
   ['wcrps', 'wcrps', 6],
   ['cov80', 'coverage80', 3],
   ['p50_ms', 'latencyMsP50', 2],
@@ -111,11 +113,9 @@ const COLUMNS: [string, keyof EvalMetrics, number][] = [
   ['fallbacks', 'fallbacks', 0],
 ];
 
-function formatValue(v: unknown, digits: number): string {
-  if (typeof v !== 'number') return String(v);
-  if (!Number.isFinite(v)) return String(v);
-  if (digits > 0 && v !== 0 && Math.abs(v) < 10 ** -(digits - 2)) return v.toExponential(3);
-  return v.toFixed(digits);
+function formatValue(v: unknown, digits: number | null): string {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return String(v);
+  return digits === null ? v.toPrecision(4) : v.toFixed(digits);
 }
 
 /** The text table of `quantbook eval`: one row per series and a pooled row. */

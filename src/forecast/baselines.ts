@@ -296,7 +296,7 @@ function fillOracle(request: ForecastRequest, b: number, H: number, quantiles: T
  */
 export function createBaseline(name: string, opts: { lookback?: number; maxHorizon?: number } = {}): BaselineForecaster {
   if (!(BASELINE_NAMES as readonly string[]).includes(name)) {
-    throw new ConfigError(`unknown baseline "${name}": use ${BASELINE_NAMES.join(', ')}`, { key: 'model', value: name });
+    throw new ConfigError(`unknown model or baseline "${name}": give a model card (.json) or one of ${BASELINE_NAMES.join(', ')}`, { key: 'model', value: name });
   }
   return new BaselineForecaster({ kind: name as BaselineSpec['kind'] } as BaselineSpec, opts);
 }

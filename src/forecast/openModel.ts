@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, ModelError } from '../core/errors';
 import { AutoregressiveForecaster } from './autoregressive';
-import { BASELINE_NAMES, createBaseline } from './baselines';
+import { createBaseline } from './baselines';
 import { loadCard, type AutoregressiveCard, type LoadedCard, type QuantileCard } from './card';
 import { FallbackForecaster } from './fallback';
 import { QuantileModelForecaster } from './quantileModel';
@@ -45,7 +45,8 @@ export interface OpenModelOptions {
  */
 export async function openModel(cardPath: string, opts: OpenModelOptions = {}): Promise<Forecaster> {
   const fallback = typeof opts.fallback === 'string' ? createBaseline(opts.fallback) : opts.fallback;
-  if ((BASELINE_NAMES as readonly string[]).includes(cardPath) && !existsSync(cardPath)) {
+  if (!existsSync(cardPath) && !cardPath.endsWith('.json')) {
+    // Not a file and not a card path: a baseline name (createBaseline rejects others).
     const baseline = createBaseline(cardPath);
     return fallback ? new FallbackForecaster(baseline, fallback) : baseline;
   }
