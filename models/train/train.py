@@ -34,6 +34,25 @@ def pinball(pred, target, levels):
     return (2 * torch.abs(diff * ((pred >= target.unsqueeze(1)).to(pred.dtype) - tau))).mean()
 
 
+def optimise(net, steps, lr, step_loss, log_every, name, log):
+    """AdamW with warm-up and cosine decay, gradient clipping at 1; returns (EMA loss, history)."""
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.01)
+    t0, ema, history = time.time(), None, []
+    for step in range(steps):
+        for g in opt.param_groups:
+            g['lr'] = cosine_lr(step, steps, lr)
+        loss = step_loss()
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+        if step % log_every == 0 or step == steps - 1:
+            history.append({'step': step, 'loss': round(ema, 5)})
+            log(f'{name} step {step} loss {ema:.4f} ({time.time() - t0:.0f} s)')
+    return ema, history
+
+
 def scaled_target(net, ctx, fut):
     z, observed, last, scale = net.scale_context(ctx)
     target = ((torch.log(fut) - last) / scale).clamp(-50.0, 50.0)
@@ -43,23 +62,15 @@ def scaled_target(net, ctx, fut):
 def train_quantile(train, val, args, log):
     torch.manual_seed(args.seed)
     net = QuantileNet(context=512, horizon=32)
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
     batches = Batches(train, args.seed)
-    t0, ema, history = time.time(), None, []
-    for step in range(args.quantile_steps):
-        for g in opt.param_groups:
-            g['lr'] = cosine_lr(step, args.quantile_steps, args.lr)
+
+    def step_loss():
         ctx, fut = batches.quantile_batch(args.batch, 512, 32, 64)
         z, observed, target = scaled_target(net, ctx, fut)
-        loss = pinball(net.forward_scaled(z, observed), target, net.levels)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
-        if step % 100 == 0 or step == args.quantile_steps - 1:
-            history.append({'step': step, 'loss': round(ema, 5)})
-            log(f'quantile step {step} loss {ema:.4f} ({time.time() - t0:.0f} s)')
+        return pinball(net.forward_scaled(z, observed), target, net.levels)
+
+    t0 = time.time()
+    ema, history = optimise(net, args.quantile_steps, args.lr, step_loss, 100, 'quantile', log)
     net.eval()
     with torch.no_grad():
         vb = Batches(val, args.seed + 1)
@@ -83,24 +94,15 @@ def train_quantile(train, val, args, log):
 def train_ar(train, val, args, log):
     torch.manual_seed(args.seed)
     net = ARNet(vocab=VOCAB)
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
     batches = Batches(train, args.seed + 2)
     ce = torch.nn.CrossEntropyLoss()
-    t0, ema, history = time.time(), None, []
-    for step in range(args.ar_steps):
-        for g in opt.param_groups:
-            g['lr'] = cosine_lr(step, args.ar_steps, args.lr)
+
+    def step_loss():
         ids = batches.ar_batch(args.ar_batch, args.ar_tokens, args.ar_tokens - 64)
-        logits = net(ids[:, :-1])
-        loss = ce(logits.reshape(-1, VOCAB), ids[:, 1:].reshape(-1))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
-        if step % 50 == 0 or step == args.ar_steps - 1:
-            history.append({'step': step, 'loss': round(ema, 5)})
-            log(f'ar step {step} loss {ema:.4f} ({time.time() - t0:.0f} s)')
+        return ce(net(ids[:, :-1]).reshape(-1, VOCAB), ids[:, 1:].reshape(-1))
+
+    t0 = time.time()
+    ema, history = optimise(net, args.ar_steps, args.lr, step_loss, 50, 'ar', log)
     net.eval()
     with torch.no_grad():
         vb = Batches(val, args.seed + 3)

@@ -43,6 +43,7 @@ export interface GridSeries {
 /**
  * Loads bars (file or folder) and puts each symbol's closes on its bar grid, NaN where a bar is missing.
  * @throws DataError from the loaders.
+ * @example loadGridSeries('../shared/data/real/crypto-5m')[0].symbol // 'ADA_BTC'
  */
 export function loadGridSeries(path: string): GridSeries[] {
   const out: GridSeries[] = [];
@@ -56,7 +57,10 @@ export function loadGridSeries(path: string): GridSeries[] {
   return out;
 }
 
-/** Runs the evaluation the options describe; resolves to the pooled metrics and each series'. */
+/**
+ * Runs the evaluation the options describe; resolves to the pooled metrics and each series'.
+ * @example (await runEval({ data: 'bars.feather', model: 'naive', horizon: 30, every: 48 })).pooled.n
+ */
 export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: EvalMetrics; series: Record<string, EvalMetrics & { missingBars: number }>; options: EvalCliOptions }> {
   const parsed = evalOptionsSchema.safeParse(raw);
   if (!parsed.success) {
@@ -118,7 +122,10 @@ function formatValue(v: unknown, digits: number | null): string {
   return digits === null ? v.toPrecision(4) : v.toFixed(digits);
 }
 
-/** The text table of `quantbook eval`: one row per series and a pooled row. */
+/**
+ * The text table of `quantbook eval`: one row per series and a pooled row.
+ * @example formatEvalTable(await runEval(opts)).split('\n')[0] // 'model naive, horizon 30, ...'
+ */
 export function formatEvalTable(result: Awaited<ReturnType<typeof runEval>>): string {
   const rows: string[][] = [['series', ...COLUMNS.map((c) => c[0])]];
   for (const [name, m] of Object.entries(result.series)) rows.push([name, ...COLUMNS.map(([, k, d]) => formatValue(m[k], d))]);
@@ -131,7 +138,10 @@ export function formatEvalTable(result: Awaited<ReturnType<typeof runEval>>): st
   return [head, ...lines, notes].join('\n');
 }
 
-/** Registers `quantbook eval`. */
+/**
+ * Registers `quantbook eval`.
+ * @example registerEvalCommands(program) // adds `quantbook eval`
+ */
 export function registerEvalCommands(program: Command): void {
   program
     .command('eval')

@@ -75,7 +75,10 @@ export function winsorizedMeanSorted(sorted: ArrayLike<number>, p: number): numb
   return s / n;
 }
 
-/** Applies an aggregate to sorted values. */
+/**
+ * Applies an aggregate to sorted values.
+ * @example aggregateSorted([1, 2, 10], { kind: 'median' }) // 2
+ */
 export function aggregateSorted(sorted: ArrayLike<number>, agg: Aggregate): number {
   switch (agg.kind) {
     case 'mean':

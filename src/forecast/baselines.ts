@@ -105,6 +105,7 @@ export function normalQuantile(p: number): number {
  * Centre of the naive and trend baselines: the last close, or the last close plus half
  * the change over the last 5 bars (c_t + 0.5 (c_t - c_{t-5}), the same for every step;
  * c_{t-5} is the last observed close at or before 5 bars back).
+ * @example baselineCentre('trend', w, returnStats(w)) // c_t + 0.5 (c_t - c_{t-5})
  */
 export function baselineCentre(kind: 'naive' | 'trend', window: Float64Array, stats: ReturnStats): number {
   if (kind === 'naive') return stats.last;
@@ -119,6 +120,7 @@ export function baselineCentre(kind: 'naive' | 'trend', window: Float64Array, st
  * naive / trend: centre * exp(z_q * rms * sqrt(h)); historical normal: last * exp(drift h + z_q vol sqrt(h));
  * historical empirical: last * exp(type-7 quantile of the window's overlapping h-bar log returns).
  * @throws ModelError when the window is too short for empirical h-bar returns.
+ * @example baselineQuantiles({ kind: 'naive' }, window, 30, [0.1, 0.5, 0.9], out, 0) // out[30 + 29] === last close
  */
 export function baselineQuantiles(
   spec: Exclude<BaselineSpec, { kind: 'oracle' }>,
@@ -160,6 +162,7 @@ function hBarReturns(window: Float64Array, h: number): Float64Array {
  * historical: bootstrap of observed one-bar log returns (iid, or stationary blocks of
  * geometric length with mean `meanBlock`, wrapping around); naive / trend: normal steps
  * with sigma = rms from the centre.
+ * @example baselinePaths({ kind: 'historical' }, window, 30, 100, new Rng(1), out, 0) // 100 paths x 30 closes in out
  */
 export function baselinePaths(
   spec: Exclude<BaselineSpec, { kind: 'oracle' }>,

@@ -42,6 +42,7 @@ export function quantileFunction(levels: readonly number[], values: ArrayLike<nu
  * Samples [B, N, H] from quantiles [B, Q, H]: path j takes the level u_j = (j + 0.5) / N
  * at every step (stratified and comonotone: each path is one quantile curve, so per-step
  * marginals are right but paths carry no step-to-step noise; `meta.samplesFrom = 'quantiles'`).
+ * @example samplesFromQuantiles([0.1, 0.9], { data: new Float64Array([0, 8]), dims: [1, 2, 1] }, 2).data // [1.5, 6.5]
  */
 export function samplesFromQuantiles(levels: readonly number[], quantiles: Tensor3, n: number): Tensor3 {
   const [b, nq, h] = quantiles.dims;

@@ -24,6 +24,7 @@ export function toWindows(context: ForecastRequest['context']): Float64Array[] {
 /**
  * Checks the horizon against what the forecaster can produce.
  * @throws ModelError when `horizon` is not an integer in [1, info.maxHorizon].
+ * @example checkHorizon(40, model.info) // throws ModelError when model.info.maxHorizon is 32
  */
 export function checkHorizon(horizon: number, info: ForecasterInfo): void {
   if (!Number.isInteger(horizon) || horizon < 1) {
@@ -40,6 +41,7 @@ export function checkHorizon(horizon: number, info: ForecasterInfo): void {
 /**
  * Number of sampled paths asked for.
  * @throws ModelError when `samples` is not a non-negative integer.
+ * @example checkSamples(undefined, 100) // 100
  */
 export function checkSamples(samples: number | undefined, fallback: number): number {
   const n = samples ?? fallback;
@@ -47,14 +49,20 @@ export function checkSamples(samples: number | undefined, fallback: number): num
   return n;
 }
 
-/** Count of finite values in a window. */
+/**
+ * Count of finite values in a window.
+ * @example observedCount(new Float64Array([1, NaN, 3])) // 2
+ */
 export function observedCount(window: Float64Array): number {
   let n = 0;
   for (let i = 0; i < window.length; i++) if (Number.isFinite(window[i])) n++;
   return n;
 }
 
-/** Index of the last finite value, or -1. */
+/**
+ * Index of the last finite value, or -1.
+ * @example lastObservedIndex(new Float64Array([1, 2, NaN])) // 1
+ */
 export function lastObservedIndex(window: Float64Array): number {
   for (let i = window.length - 1; i >= 0; i--) if (Number.isFinite(window[i])) return i;
   return -1;
@@ -64,6 +72,7 @@ export function lastObservedIndex(window: Float64Array): number {
  * Why a window cannot be forecast by a forecaster needing `minContext` observed
  * closes, or null when it can. NaN-only windows and short windows differ: only
  * the latter may go to a fallback.
+ * @example windowProblem(new Float64Array([1, 2]), 5)?.kind // 'short'
  */
 export function windowProblem(window: Float64Array, minContext: number): { kind: 'empty' | 'short'; message: string } | null {
   const n = observedCount(window);
@@ -77,6 +86,7 @@ export function windowProblem(window: Float64Array, minContext: number): { kind:
 /**
  * Throws on windows that are NaN-only or too short.
  * @throws ModelError naming the window (row) and what to fix.
+ * @example checkWindows([new Float64Array([NaN])], info) // throws: window has no observed close
  */
 export function checkWindows(windows: Float64Array[], info: ForecasterInfo): void {
   windows.forEach((w, i) => {
@@ -85,7 +95,10 @@ export function checkWindows(windows: Float64Array[], info: ForecasterInfo): voi
   });
 }
 
-/** The last `length` values of a window (a view, no copy). */
+/**
+ * The last `length` values of a window (a view, no copy).
+ * @example tail(new Float64Array([1, 2, 3]), 2) // Float64Array [2, 3]
+ */
 export function tail(window: Float64Array, length: number): Float64Array {
   return window.length <= length ? window : window.subarray(window.length - length);
 }

@@ -37,7 +37,10 @@ const sessions = new Map<string, Promise<ModelSession>>();
 // failures reach the caller as ModelErrors instead (with `cudaDiagnosis` for CUDA).
 ort.env.logLevel = 'fatal';
 
-/** Folder of onnxruntime-node's native library, where `npm run setup:cuda` puts the CUDA provider. */
+/**
+ * Folder of onnxruntime-node's native library, where `npm run setup:cuda` puts the CUDA provider.
+ * @example onnxruntimeLibDir() // '.../node_modules/onnxruntime-node/bin/napi-v6/linux/x64'
+ */
 export function onnxruntimeLibDir(): string {
   const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
   return join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
@@ -47,6 +50,7 @@ export function onnxruntimeLibDir(): string {
  * Why the CUDA execution provider cannot load, in words: provider libraries missing, or
  * the dynamic loader's message for the CUDA provider (it names the missing CUDA library,
  * e.g. `libcublasLt.so.13`).
+ * @example cudaDiagnosis() // 'libcublasLt.so.13: cannot open shared object file: ...' after setup:cuda on a machine without CUDA 13
  */
 export function cudaDiagnosis(): string {
   const dir = onnxruntimeLibDir();
@@ -67,6 +71,7 @@ export function cudaDiagnosis(): string {
  * Opens (or reuses) the session of a card's ONNX file.
  * @throws ModelError when the file is missing, its sha256 differs from the card, it is not a
  *   loadable ONNX graph, the graph differs from the card, or `device: 'cuda'` cannot load.
+ * @example (await openSession(loadCard('models/qb-ar-s.json'), { device: 'cpu', threads: 1 })).device // 'cpu'
  */
 export function openSession(loaded: LoadedCard, opts: RuntimeOptions): Promise<ModelSession> {
   const key = `${loaded.onnxPath}|${loaded.card.sha256}|${opts.device}|${opts.threads ?? 0}`;
@@ -80,7 +85,10 @@ export function openSession(loaded: LoadedCard, opts: RuntimeOptions): Promise<M
   return pending;
 }
 
-/** Drops every cached session (tests, or after replacing a model file). */
+/**
+ * Drops every cached session (tests, or after replacing a model file).
+ * @example await clearSessionCache(); // the next openModel loads from disk again
+ */
 export async function clearSessionCache(): Promise<void> {
   const all = [...sessions.values()];
   sessions.clear();
@@ -152,6 +160,7 @@ function defaultLog(line: string): void {
  * Checks that the graph has exactly the card's inputs and outputs, with the same
  * dtypes, ranks and fixed sizes (a symbolic size on either side matches any).
  * @throws ModelError naming the tensor and what differs.
+ * @example checkGraph(card, session, 'model.onnx') // throws: input "ctx" is not in the graph (graph inputs: context)
  */
 export function checkGraph(card: ModelCard, session: ort.InferenceSession, file: string): void {
   compare('input', card.inputs, session.inputMetadata, card, file);

@@ -13,6 +13,7 @@ export const DEFAULT_SAMPLING: SamplingOptions = { temperature: 1, topK: 0, topP
  * Validates sampler settings.
  * @throws ConfigError naming the setting when temperature < 0, topK is not a non-negative
  *   integer, topP is outside (0, 1], or samplesPerBatch is not a positive integer.
+ * @example checkSampling({ ...DEFAULT_SAMPLING, topP: 0.9 }).topP // 0.9
  */
 export function checkSampling(s: SamplingOptions): SamplingOptions {
   if (!(s.temperature >= 0) || !Number.isFinite(s.temperature)) {

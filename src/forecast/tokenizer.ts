@@ -84,6 +84,7 @@ export function binCentres(edges: readonly number[]): Float64Array {
 /**
  * Turns sampled token ids of one path into closes: c_h = lastClose * exp(s * sum_{j<=h} centre(id_j)).
  * Writes `ids.length` values into `out` from `offset`.
+ * @example decodePath([2], new Float64Array([-1, 0, 1]), 0.01, 100, out, 0) // out[0] = 100 * exp(0.01)
  */
 export function decodePath(
   ids: ArrayLike<number>,

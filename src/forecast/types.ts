@@ -127,12 +127,18 @@ export interface Forecaster {
 /** The nine levels 0.1..0.9 used by Chronos-Bolt and the GluonTS WQL convention. */
 export const DEFAULT_QUANTILE_LEVELS: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
-/** Value of a Tensor3 at (i, j, k). */
+/**
+ * Value of a Tensor3 at (i, j, k).
+ * @example at3({ data: new Float64Array([1, 2]), dims: [1, 1, 2] }, 0, 0, 1) // 2
+ */
 export function at3(t: Tensor3, i: number, j: number, k: number): number {
   return t.data[(i * t.dims[1] + j) * t.dims[2] + k];
 }
 
-/** A zero-filled Tensor3. */
+/**
+ * A zero-filled Tensor3.
+ * @example tensor3(2, 3, 4).data.length // 24
+ */
 export function tensor3(d0: number, d1: number, d2: number): Tensor3 {
   return { data: new Float64Array(d0 * d1 * d2), dims: [d0, d1, d2] };
 }
