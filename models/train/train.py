@@ -127,7 +127,7 @@ def main():
     p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), '..'))
     p.add_argument('--family', choices=['quantile', 'autoregressive', 'both'], default='both')
     p.add_argument('--quantile-steps', type=int, default=3000)
-    p.add_argument('--ar-steps', type=int, default=500)
+    p.add_argument('--ar-steps', type=int, default=1500)
     p.add_argument('--batch', type=int, default=64)
     p.add_argument('--ar-batch', type=int, default=16)
     p.add_argument('--ar-tokens', type=int, default=256)
