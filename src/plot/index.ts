@@ -1,2 +1,4 @@
 export type { Figure } from './figure';
 export { isFigure } from './figure';
+export { metricVsParameterFigure } from './sweep';
+export type { SweepPoint } from './sweep';
