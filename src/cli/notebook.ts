@@ -83,6 +83,18 @@ function runOptionsOf(flags: RunFlags) {
   };
 }
 
+// Ctrl-C reaches the kernels too (same process group), and tslab only
+// interrupts its cell on SIGINT: kill them, then leave as an interrupted command.
+async function killKernelsOnSignal(): Promise<void> {
+  const { killAllKernels } = await import('../notebook/runner/kernel');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAllKernels();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
 function buildFirst(flags: RunFlags): void {
   if (flags.build && ensureFreshBuild() && !flags.quiet) process.stderr.write('rebuilt dist/ (sources were newer)\n');
 }
@@ -114,7 +126,10 @@ function defaultNotebooks(): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort().map((f) => join(dir, f));
 }
 
-/** Attaches run, report and sweep. */
+/**
+ * Attaches run, report and sweep.
+ * @example registerNotebookCommands(new Command()) // adds run, report and sweep
+ */
 export function registerNotebookCommands(program: Command): void {
   addRunOptions(
     program.command('run <notebook>')
@@ -132,6 +147,7 @@ its report are written either way (a failing cell is marked, papermill style).`)
     .action(async (notebook: string, flags: RunFlags & { name?: string }) => {
       const parameters = parametersOf(flags, notebook);
       buildFirst(flags);
+      await killKernelsOnSignal();
       const { reportName, runToFolder, writeIndex } = await runner();
       const name = flags.name ?? reportName(notebook);
       const { summary, error } = await runToFolder(notebook, {
@@ -159,6 +175,7 @@ Parameters given here apply to every notebook. Exit status 0 when all passed.`)
       if (list.length === 0) throw new NotebookError('no notebooks to run', { file: 'notebooks' });
       const parameters = parametersOf(flags);
       buildFirst(flags);
+      await killKernelsOnSignal();
       const { runReports } = await runner();
       const summaries = await runReports(list, {
         ...runOptionsOf(flags), parameters, outDir: flags.out, workers: flags.workers,
@@ -194,6 +211,7 @@ fail; the exit status is 1 when any failed.`)
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
       const outDir = flags.out || join('reports', 'sweeps', `${reportName(notebook)}-${stamp}`);
       buildFirst(flags);
+      await killKernelsOnSignal();
       let failed = 0;
       const onProgress = (p: PoolProgress<Parameters, RunSummary>) => {
         if (p.kind !== 'finish') return;

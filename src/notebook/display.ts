@@ -27,6 +27,7 @@ let plotlyLoaded = false;
 /**
  * Routes `show`/`record`/`provenance` output to `sink` instead of the kernel
  * (scripts and tests); `null` restores the kernel.
+ * @example const seen: DisplayMessage[] = []; setDisplaySink((m) => seen.push(m)); record('x', 1); // seen[0].data has RECORD_MIME
  */
 export function setDisplaySink(sink: DisplaySink | null): void {
   customSink = sink;
@@ -50,7 +51,10 @@ function tslabWriter(): TslabWriter | null {
   return null;
 }
 
-/** Sends one display message to the current sink. @throws NotebookError outside a kernel with no sink set. */
+/**
+ * Sends one display message to the current sink. @throws NotebookError outside a kernel with no sink set.
+ * @example emitDisplay({ data: { 'text/markdown': '**done**' }, metadata: {} })
+ */
 export function emitDisplay(message: DisplayMessage): void {
   if (customSink) {
     customSink(message);
@@ -122,6 +126,7 @@ export function figureToJson(figure: Figure): Figure {
 /**
  * Sends plotly.js to the page again: for a notebook whose first figure output
  * (which carried plotly.js) was cleared.
+ * @example loadPlotly() // one output carrying plotly.js; figures waiting on the page draw
  */
 export function loadPlotly(): void {
   emitDisplay({ data: { 'text/html': plotlyLoaderHtml() }, metadata: { quantbook: { [PLOTLY_LOADER_FLAG]: true } } });

@@ -29,6 +29,7 @@ export function jsonForScript(value: unknown): string {
  * `<` before `/script`, `script` or `!--` becomes `\x3C`, which means the same
  * inside strings, regular expressions and templates, the only places such
  * text can occur in valid JavaScript.
+ * @example inlineScriptSource('s = "</script>"') // 's = "\\x3C/script>"'
  */
 export function inlineScriptSource(source: string): string {
   return source.replace(/<(?=\/script|script|!--)/gi, '\\x3C');

@@ -20,14 +20,20 @@ export interface SeriesLike {
   toFrame(): FrameLike;
 }
 
-/** True when `x` looks like a nodejs-polars DataFrame. */
+/**
+ * True when `x` looks like a nodejs-polars DataFrame.
+ * @example isFrameLike(pl.DataFrame({ a: [1] })) // true; isFrameLike({}) // false
+ */
 export function isFrameLike(x: unknown): x is FrameLike {
   const f = x as Partial<FrameLike> | null;
   return typeof f === 'object' && f !== null && typeof f.height === 'number' && Array.isArray(f.columns)
     && Array.isArray(f.dtypes) && typeof f.head === 'function' && typeof f.tail === 'function';
 }
 
-/** True when `x` looks like a nodejs-polars Series. */
+/**
+ * True when `x` looks like a nodejs-polars Series.
+ * @example isSeriesLike(pl.Series('a', [1])) // true
+ */
 export function isSeriesLike(x: unknown): x is SeriesLike {
   const s = x as Partial<SeriesLike> | null;
   return typeof s === 'object' && s !== null && typeof s.toFrame === 'function' && typeof s.name === 'string';
@@ -88,7 +94,10 @@ export function formatCell(v: TableCell): string {
   return String(v);
 }
 
-/** The payload as an escaped HTML table with a shape caption and an ellipsis row between head and tail. */
+/**
+ * The payload as an escaped HTML table with a shape caption and an ellipsis row between head and tail.
+ * @example tableHtml(tablePayload(pl.DataFrame({ a: [1] }))) // '<table class="quantbook-frame"><caption>shape: (1, 1)</caption>...'
+ */
 export function tableHtml(t: TablePayload): string {
   const cell = (v: TableCell) => (v === null ? '<td class="null">null</td>'
     : `<td${typeof v === 'number' ? ' class="num"' : ''}>${escapeHtml(formatCell(v))}</td>`);

@@ -10,13 +10,19 @@ import { inlineScriptSource, jsonForScript } from './escape';
 
 let plotlySource: string | null = null;
 
-/** plotly.js (minified) source, read once per process from the installed package. */
+/**
+ * plotly.js (minified) source, read once per process from the installed package.
+ * @example plotlyJsSource().length // about 4.8 million characters
+ */
 export function plotlyJsSource(): string {
   plotlySource ??= readFileSync(require.resolve('plotly.js-dist-min/plotly.min.js'), 'utf8');
   return plotlySource;
 }
 
-/** The installed plotly.js version. */
+/**
+ * The installed plotly.js version.
+ * @example plotlyJsVersion() // '3.7.0'
+ */
 export function plotlyJsVersion(): string {
   return (JSON.parse(readFileSync(require.resolve('plotly.js-dist-min/package.json'), 'utf8')) as { version: string }).version;
 }
@@ -24,6 +30,7 @@ export function plotlyJsVersion(): string {
 /**
  * A `<script>` defining `window.Plotly`, then running figure draws queued
  * while it was missing (outputs may render in any order).
+ * @example plotlyLoaderHtml().startsWith('<script type="text/javascript">/* plotly.js') // true
  */
 export function plotlyLoaderHtml(): string {
   return `<script type="text/javascript">/* plotly.js ${plotlyJsVersion()}, inlined by quantbook */\n`
@@ -39,6 +46,7 @@ export const DEFAULT_PLOTLY_CONFIG = { responsive: true, displaylogo: false };
  * A `<div>` plus a script that draws `figure` with `window.Plotly` (now, or
  * when the loader runs). If plotly.js never arrives (a notebook reopened after
  * its first figure output was cleared) the div says so instead of staying blank.
+ * @example figureHtml({ data: [{ y: [1, 2] }], layout: {} }) // '<div id="quantbook-fig-..." ...></div>\n<script ...>...</script>'
  */
 export function figureHtml(figure: Figure, height = 450): string {
   const id = `quantbook-fig-${randomUUID()}`;

@@ -39,7 +39,7 @@ describe('a failing cell', () => {
     expect(html).toContain('<section class="cell code failed" id="cell-5">');
     const summary = JSON.parse(readFileSync(join(out, 'failing.run.json'), 'utf8'));
     expect(summary).toMatchObject({ name: 'failing', status: 'failed', html: 'failing.html' });
-    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('1 runs, 1 failed.');
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('1 run, 1 failed.');
   });
 
   it('that hangs is interrupted at the cell timeout: a NotebookError naming notebook and cell', async () => {

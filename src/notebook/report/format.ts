@@ -4,7 +4,10 @@
 import { formatCell } from '../frame-table';
 import type { JsonValue } from '../mime';
 
-/** A JSON value in one short line (for tables). */
+/**
+ * A JSON value in one short line (for tables).
+ * @example formatJson(0.123456789) // '0.123457'; formatJson([1, 2]) // '[1,2]'
+ */
 export function formatJson(v: JsonValue | undefined): string {
   if (v === undefined) return '';
   if (typeof v === 'number') return formatCell(v);
@@ -12,7 +15,10 @@ export function formatJson(v: JsonValue | undefined): string {
   return JSON.stringify(v);
 }
 
-/** Bytes as `812 B`, `1.2 KiB`, `3.4 MiB`. */
+/**
+ * Bytes as `812 B`, `1.2 KiB`, `3.4 MiB`.
+ * @example formatBytes(2048) // '2.0 KiB'
+ */
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB'];
@@ -25,7 +31,10 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(1)} ${units[u]}`;
 }
 
-/** Seconds as `0.42 s`, `12.3 s` or `3 min 05 s`. */
+/**
+ * Seconds as `0.42 s`, `12.3 s` or `3 min 05 s`.
+ * @example formatDuration(185) // '3 min 05 s'
+ */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '';
   if (seconds < 10) return `${seconds.toFixed(2)} s`;

@@ -74,7 +74,10 @@ function renderBundle(data: Record<string, unknown>, metadata: Record<string, un
 // Stack frames of the kernel's own machinery say nothing about the notebook.
 const KERNEL_FRAME = /^\s+at .*(node_modules[\\/]tslab[\\/]|\(node:vm:|sigintHandlersWrap).*$/;
 
-/** stderr text without tslab's and node:vm's stack frames, saying how many were hidden. */
+/**
+ * stderr text without tslab's and node:vm's stack frames, saying how many were hidden.
+ * @example trimKernelFrames('E\n    at x (node:vm:1:1)\n') // 'E\n    (1 kernel-internal stack frames hidden; the .ipynb has them)\n'
+ */
 export function trimKernelFrames(stderr: string): string {
   const lines = stderr.split('\n');
   const kept = lines.filter((l) => !KERNEL_FRAME.test(l));

@@ -15,14 +15,20 @@ function isScalar(v: JsonValue): v is number | string | boolean | null {
   return v === null || typeof v !== 'object';
 }
 
-/** The first {@link KEY_RECORDS_SHOWN} scalar records, and how many others exist. */
+/**
+ * The first {@link KEY_RECORDS_SHOWN} scalar records, and how many others exist.
+ * @example keyRecords({ pUp: 0.5, bands: [1, 2] }) // { shown: [['pUp', 0.5]], more: 1 }
+ */
 export function keyRecords(records: Record<string, JsonValue>): { shown: Array<[string, JsonValue]>; more: number } {
   const all = Object.entries(records);
   const shown = all.filter(([, v]) => isScalar(v)).slice(0, KEY_RECORDS_SHOWN);
   return { shown, more: all.length - shown.length };
 }
 
-/** The index page of a reports folder. */
+/**
+ * The index page of a reports folder.
+ * @example writeFileAtomic('reports/index.html', renderIndexPage(readSummaries('reports')))
+ */
 export function renderIndexPage(runs: RunSummary[]): string {
   const failed = runs.filter((r) => r.status !== 'ok').length;
   const rows = runs.map((r) => {
@@ -37,7 +43,7 @@ export function renderIndexPage(runs: RunSummary[]): string {
       + `<td class="num" data-sort="${Number.isFinite(r.durationS) ? r.durationS : ''}">${escapeHtml(formatDuration(r.durationS))}</td>`
       + `<td>${params || '<small>defaults</small>'}</td><td>${recs}</td></tr>`;
   }).join('\n');
-  const summary = runs.length === 0 ? 'No runs yet.' : `${runs.length} runs, ${failed} failed.`;
+  const summary = runs.length === 0 ? 'No runs yet.' : `${runs.length} ${runs.length === 1 ? 'run' : 'runs'}, ${failed} failed.`;
   const body = `<h1>quantbook reports</h1><p>${escapeHtml(summary)}</p>`
     + '<div class="scroll"><table class="sortable runs"><thead><tr><th>notebook</th><th>status</th><th>started</th><th>duration</th><th>parameters</th><th>key recorded values</th></tr></thead>'
     + `<tbody>${rows}</tbody></table></div>`;

@@ -11,7 +11,10 @@ import { escapeHtml } from '../escape';
 hljs.registerLanguage('typescript', typescript);
 hljs.registerAliases(['ts', 'javascript', 'js'], { languageName: 'typescript' });
 
-/** TypeScript (or JavaScript) source as highlight.js HTML; its output is escaped text in spans. */
+/**
+ * TypeScript (or JavaScript) source as highlight.js HTML; its output is escaped text in spans.
+ * @example highlightCode('const a = 1') // '<span class="hljs-keyword">const</span> a = <span class="hljs-number">1</span>'
+ */
 export function highlightCode(code: string, language = 'typescript'): string {
   if (!hljs.getLanguage(language)) return escapeHtml(code);
   return hljs.highlight(code, { language, ignoreIllegals: true }).value;

@@ -71,7 +71,10 @@ export interface PageFigure {
   figure: unknown;
 }
 
-/** A figure placeholder plus its data island (read by the page's draw script). */
+/**
+ * A figure placeholder plus its data island (read by the page's draw script).
+ * @example figureBlock({ id: 'figure-1', figure: { data: [], layout: {} } }) // '<div class="figure" id="figure-1" ...></div><script type="application/json" ...>'
+ */
 export function figureBlock(f: PageFigure, height = 450): string {
   const layout = (f.figure as { layout?: { height?: unknown } }).layout;
   const h = typeof layout?.height === 'number' ? layout.height : height;
@@ -128,6 +131,7 @@ export interface PageOptions {
 /**
  * A complete, self-contained HTML document. `body` must already be escaped
  * HTML; `title` is escaped here.
+ * @example htmlPage({ title: 'x', body: '<p>hi</p>' }) // '<!doctype html>...'
  */
 export function htmlPage(p: PageOptions): string {
   const scripts = [SIZE_IFRAMES, SORTABLE, CODE_TOGGLE];

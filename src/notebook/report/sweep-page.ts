@@ -9,7 +9,10 @@ import { recordColumn, recordNames } from '../runner/sweep';
 import { formatDuration, formatJson } from './format';
 import { figureBlock, htmlPage } from './page';
 
-/** The sweep's comparison page. */
+/**
+ * The sweep's comparison page.
+ * @example writeFileAtomic('out/index.html', renderSweepPage(result, 'sample'))
+ */
 export function renderSweepPage(result: SweepResult, title: string): string {
   const params = result.axes.map((a) => a.name);
   const records = recordNames(result.rows);
@@ -47,7 +50,7 @@ export function renderSweepPage(result: SweepResult, title: string): string {
   }
   const fixed = Object.entries(result.fixed);
   const body = `<h1>Sweep: ${escapeHtml(title)}</h1>`
-    + `<p>${escapeHtml(`${result.rows.length} combinations, ${failed} failed, ${formatDuration(result.durationS)} in all.`)} `
+    + `<p>${escapeHtml(`${result.rows.length} ${result.rows.length === 1 ? 'combination' : 'combinations'}, ${failed} failed, ${formatDuration(result.durationS)} in all.`)} `
     + 'Also as <a href="results.csv">results.csv</a> and <a href="results.json">results.json</a>.</p>'
     + `<p>Swept: ${result.axes.map((a) => `<b>${escapeHtml(a.name)}</b> = ${escapeHtml(a.values.map((v) => JSON.stringify(v)).join(', '))}`).join('; ')}`
     + (fixed.length ? `<br>Fixed: ${fixed.map(([k, v]) => `${escapeHtml(k)} = ${escapeHtml(JSON.stringify(v))}`).join('; ')}` : '') + '</p>'

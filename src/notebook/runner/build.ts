@@ -17,7 +17,10 @@ function isQuantbookPackage(dir: string): boolean {
   }
 }
 
-/** The package root (the folder whose package.json is named quantbook), found upwards from this file. */
+/**
+ * The package root (the folder whose package.json is named quantbook), found upwards from this file.
+ * @example packageRoot() // '/home/me/quantbook'
+ */
 export function packageRoot(): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
     if (isQuantbookPackage(dir)) return dir;
@@ -38,6 +41,7 @@ function newestMtime(dir: string, ext: string): number {
 /**
  * True when `dist/` is missing or older than any `src/**.ts` or the build config.
  * (tsc rewrites every output, so dist/index.js's time is the build's time.)
+ * @example isBuildStale() // true after editing src/, false after npm run build
  */
 export function isBuildStale(root = packageRoot()): boolean {
   const built = join(root, 'dist', 'index.js');
@@ -52,6 +56,7 @@ export function isBuildStale(root = packageRoot()): boolean {
  * nothing outside a source checkout.
  * @returns whether a build ran.
  * @throws NotebookError when the build fails (with the compiler's output).
+ * @example ensureFreshBuild() // false when dist/ is fresh
  */
 export function ensureFreshBuild(root = packageRoot()): boolean {
   if (!existsSync(join(root, 'src')) || !existsSync(join(root, 'tsconfig.build.json'))) return false;

@@ -12,7 +12,10 @@ export interface GitState {
 
 const gitCache = new Map<string, GitState | null>();
 
-/** The checkout's commit (cached per folder), or null outside git. */
+/**
+ * The checkout's commit (cached per folder), or null outside git.
+ * @example gitState('notebooks') // { commit: '4e3560d2...', dirty: false }
+ */
 export function gitState(dir: string): GitState | null {
   if (gitCache.has(dir)) return gitCache.get(dir)!;
   let state: GitState | null = null;
@@ -26,7 +29,10 @@ export function gitState(dir: string): GitState | null {
   return state;
 }
 
-/** Host description: `hostname, 16 x AMD EPYC ..., node v20.19.0`. */
+/**
+ * Host description: `hostname, 16 x AMD EPYC ..., node v20.19.0`.
+ * @example hostDescription() // 'box, 16 x AMD EPYC 9454, node v20.19.0'
+ */
 export function hostDescription(): string {
   const cpu = cpus();
   return `${hostname()}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}`;

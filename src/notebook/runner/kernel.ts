@@ -58,7 +58,10 @@ export interface ExecuteOptions {
   interruptGraceMs?: number;
 }
 
-/** The default argv: this package's tslab under the current Node binary (no PATH lookup). */
+/**
+ * The default argv: this package's tslab under the current Node binary (no PATH lookup).
+ * @example defaultKernelArgv() // ['/usr/bin/node', '.../node_modules/tslab/bin/tslab', 'kernel', '--config-path', '{connection_file}']
+ */
 export function defaultKernelArgv(): string[] {
   let tslabMain: string;
   try {
@@ -70,6 +73,15 @@ export function defaultKernelArgv(): string[] {
 }
 
 const liveKernels = new Set<ChildProcess>();
+
+/**
+ * Kills every kernel this process started (for a CLI's SIGINT/SIGTERM handler).
+ * @example process.once('SIGINT', () => { killAllKernels(); process.exit(130); })
+ */
+export function killAllKernels(): void {
+  for (const c of liveKernels) c.kill('SIGKILL');
+}
+
 let exitHookInstalled = false;
 function trackChild(child: ChildProcess): void {
   liveKernels.add(child);
@@ -77,9 +89,7 @@ function trackChild(child: ChildProcess): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     // A runner that crashes or is killed by Ctrl-C must not leave kernels behind.
-    process.once('exit', () => {
-      for (const c of liveKernels) c.kill('SIGKILL');
-    });
+    process.once('exit', killAllKernels);
   }
 }
 
@@ -361,6 +371,7 @@ export class KernelClient {
    * this is the kernelspec's default `interrupt_mode: signal` (SIGINT), which
    * tslab turns into a thrown error in synchronous code (`breakOnSigint`) and
    * a rejected await in asynchronous code.
+   * @example kernel.interrupt() // the running cell ends with status error, 'interrupted'
    */
   interrupt(): void {
     if (!this.exit) this.child.kill('SIGINT');

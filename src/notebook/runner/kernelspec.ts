@@ -20,12 +20,18 @@ export type KernelSpecScope = { kind: 'project' } | { kind: 'user' } | { kind: '
 /** The kernel name notebooks declare in `metadata.kernelspec.name` (tslab's own). */
 export const KERNEL_NAME = 'tslab';
 
-/** The Jupyter data folder of a prefix (`<prefix>/share/jupyter`), for `JUPYTER_PATH`. */
+/**
+ * The Jupyter data folder of a prefix (`<prefix>/share/jupyter`), for `JUPYTER_PATH`.
+ * @example prefixJupyterPath('/tmp/p') // '/tmp/p/share/jupyter'
+ */
 export function prefixJupyterPath(prefix: string): string {
   return join(prefix, 'share', 'jupyter');
 }
 
-/** The Jupyter data folder of the project prefix (`<root>/.jupyter/share/jupyter`), for `JUPYTER_PATH`. */
+/**
+ * The Jupyter data folder of the project prefix (`<root>/.jupyter/share/jupyter`), for `JUPYTER_PATH`.
+ * @example projectJupyterPath() // '<root>/.jupyter/share/jupyter'
+ */
 export function projectJupyterPath(root = packageRoot()): string {
   return prefixJupyterPath(join(root, '.jupyter'));
 }
@@ -38,7 +44,10 @@ function userJupyterDataDir(): string {
   }
 }
 
-/** The kernel.json content: absolute paths, so it works from any folder and any PATH. */
+/**
+ * The kernel.json content: absolute paths, so it works from any folder and any PATH.
+ * @example kernelSpec().interrupt_mode // 'signal'
+ */
 export function kernelSpec(): Record<string, unknown> {
   return {
     argv: defaultKernelArgv(),
@@ -53,6 +62,7 @@ export function kernelSpec(): Record<string, unknown> {
  * Writes `kernels/tslab/kernel.json` into the chosen Jupyter data folder
  * (what `jupyter kernelspec install --prefix|--user` does).
  * @returns the kernel folder written.
+ * @example installKernelSpec({ kind: 'project' }) // '<root>/.jupyter/share/jupyter/kernels/tslab'
  */
 export function installKernelSpec(scope: KernelSpecScope = { kind: 'project' }): string {
   const dataDir = scope.kind === 'project' ? projectJupyterPath() : scope.kind === 'user' ? userJupyterDataDir() : prefixJupyterPath(scope.prefix);

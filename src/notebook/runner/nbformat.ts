@@ -48,12 +48,18 @@ export interface Notebook {
   [extra: string]: unknown;
 }
 
-/** A cell's source as one string (nbformat allows a list of lines). */
+/**
+ * A cell's source as one string (nbformat allows a list of lines).
+ * @example cellSource({ source: ['a\n', 'b'] }) // 'a\nb'
+ */
 export function cellSource(cell: Pick<Cell, 'source'>): string {
   return Array.isArray(cell.source) ? cell.source.join('') : cell.source;
 }
 
-/** A cell's tags (`metadata.tags`), or none. */
+/**
+ * A cell's tags (`metadata.tags`), or none.
+ * @example cellTags({ cell_type: 'code', source: '', metadata: { tags: ['parameters'] } }) // ['parameters']
+ */
 export function cellTags(cell: Cell): string[] {
   const tags = cell.metadata.tags;
   return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
@@ -63,6 +69,7 @@ export function cellTags(cell: Cell): string[] {
  * Parses notebook JSON and checks it is nbformat 4 with well-formed cells.
  * @param file - the path, for error messages.
  * @throws NotebookError naming the file, and the cell index for a bad cell.
+ * @example parseNotebook('{"nbformat": 3}', 'old.ipynb') // throws 'not an nbformat 4 notebook (nbformat 3) (file old.ipynb)'
  */
 export function parseNotebook(text: string, file: string): Notebook {
   let raw: unknown;
@@ -98,6 +105,7 @@ export function parseNotebook(text: string, file: string): Notebook {
 /**
  * Reads and checks a notebook file.
  * @throws NotebookError when the file cannot be read or is not an nbformat 4 notebook.
+ * @example readNotebook('notebooks/00-pipeline-sample.ipynb').cells.length // 10
  */
 export function readNotebook(path: string): Notebook {
   let text: string;
@@ -109,7 +117,10 @@ export function readNotebook(path: string): Notebook {
   return parseNotebook(text, path);
 }
 
-/** A new cell id (nbformat 4.5 requires ids; 8 hex digits like JupyterLab's short ids). */
+/**
+ * A new cell id (nbformat 4.5 requires ids; 8 hex digits like JupyterLab's short ids).
+ * @example newCellId() // 'a3f09c1e'
+ */
 export function newCellId(): string {
   return randomBytes(4).toString('hex');
 }
@@ -121,7 +132,10 @@ function sortedKeys(_key: string, value: unknown): unknown {
   return Object.fromEntries(Object.keys(obj).sort().map((k) => [k, obj[k]]));
 }
 
-/** Writes a notebook as Jupyter does (sorted keys, 1-space indent, trailing newline), atomically. */
+/**
+ * Writes a notebook as Jupyter does (sorted keys, 1-space indent, trailing newline), atomically.
+ * @example writeNotebook('reports/x.ipynb', readNotebook('notebooks/x.ipynb'))
+ */
 export function writeNotebook(path: string, nb: Notebook): void {
   writeFileAtomic(path, `${JSON.stringify(nb, sortedKeys, 1)}\n`);
 }

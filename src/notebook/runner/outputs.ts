@@ -23,7 +23,10 @@ export class OutputCollector {
   stderr = '';
   private clearOnNext = false;
 
-  /** Applies one iopub message; `displays` maps display ids to outputs across cells. */
+  /**
+   * Applies one iopub message; `displays` maps display ids to outputs across cells.
+   * @example collector.add(streamMessage, displays); collector.outputs // [{ output_type: 'stream', name: 'stdout', text: 'hi\n' }]
+   */
   add(msg: JupyterMessage, displays: Map<string, Output[]>): void {
     const c = msg.content as Record<string, unknown>;
     const type = msg.header.msg_type;

@@ -48,6 +48,7 @@ const RESERVED = new Set(('break case catch class const continue debugger defaul
 /**
  * Checks that `name` can be a TypeScript `const`.
  * @throws NotebookError naming the parameter otherwise.
+ * @example checkParamName('nPaths') // ok; checkParamName('n-paths') // throws
  */
 export function checkParamName(name: string, file?: string): void {
   if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) || RESERVED.has(name)) {
@@ -149,7 +150,10 @@ function annotationFor(value: JsonValue, declared?: DeclaredParameter): string {
   return kind === 'number' || kind === 'string' || kind === 'boolean' ? `: ${kind}` : '';
 }
 
-/** The injected cell's TypeScript source. */
+/**
+ * The injected cell's TypeScript source.
+ * @example parametersSource({ horizon: 60 }) // '// Parameters injected by quantbook\nconst horizon: number = 60;'
+ */
 export function parametersSource(params: Parameters, declared: DeclaredParameter[] = []): string {
   const byName = new Map(declared.map((d) => [d.name, d]));
   const lines = Object.entries(params).map(([name, v]) => `const ${name}${annotationFor(v, byName.get(name))} = ${JSON.stringify(v)};`);
@@ -173,6 +177,7 @@ export interface Injection {
  * contradicts an unannotated literal default (`horizon = 30` given `"abc"`) is
  * an error, since the cell would not compile.
  * @throws NotebookError naming the notebook, the parameters cell and the parameter.
+ * @example injectParameters(nb, { horizon: 60 }).injectedIndex // index of the parameters cell + 1
  */
 export function injectParameters(nb: Notebook, params: Parameters, file?: string): Injection {
   for (const name of Object.keys(params)) checkParamName(name, file);

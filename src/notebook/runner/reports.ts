@@ -10,6 +10,7 @@ import { NotebookError } from '../../core/errors';
 import { writeFileAtomic } from '../atomic';
 import type { JsonValue } from '../mime';
 import { renderIndexPage } from '../report/index-page';
+import { ensureFreshBuild } from './build';
 import { runPool, type PoolProgress } from './pool';
 import { runNotebook, type RunOptions, type RunResult } from './run';
 import type { Parameters } from './parameters';
@@ -38,7 +39,10 @@ export type FolderRunOptions = Omit<RunOptions, 'outputNotebook' | 'outputHtml'>
   name?: string;
 };
 
-/** The base name for a notebook's outputs. */
+/**
+ * The base name for a notebook's outputs.
+ * @example reportName('notebooks/01-kelly.ipynb') // '01-kelly'
+ */
 export function reportName(notebook: string): string {
   return basename(notebook).replace(/\.ipynb$/i, '');
 }
@@ -47,6 +51,7 @@ export function reportName(notebook: string): string {
  * Runs one notebook into `outDir`. A notebook that cannot even start (invalid
  * file, missing kernel) is summarised as failed instead of throwing, so a
  * batch goes on.
+ * @example (await runToFolder('notebooks/x.ipynb', { outDir: 'reports' })).summary.status // 'ok'
  */
 export async function runToFolder(notebook: string, opts: FolderRunOptions): Promise<{ summary: RunSummary; result?: RunResult; error?: NotebookError }> {
   const name = opts.name ?? reportName(notebook);
@@ -77,7 +82,10 @@ export async function runToFolder(notebook: string, opts: FolderRunOptions): Pro
   return { summary, result, error };
 }
 
-/** Every run summary in `outDir`, by name. Unreadable summaries are reported, not skipped. */
+/**
+ * Every run summary in `outDir`, by name. Unreadable summaries are reported, not skipped.
+ * @example readSummaries('reports').map((s) => s.status) // ['ok', 'failed']
+ */
 export function readSummaries(outDir: string): RunSummary[] {
   let files: string[];
   try {
@@ -97,7 +105,10 @@ export function readSummaries(outDir: string): RunSummary[] {
   });
 }
 
-/** Rebuilds `<outDir>/index.html` from the summaries there. @returns its path. */
+/**
+ * Rebuilds `<outDir>/index.html` from the summaries there. @returns its path.
+ * @example writeIndex('reports') // 'reports/index.html'
+ */
 export function writeIndex(outDir: string): string {
   const path = join(outDir, 'index.html');
   writeFileAtomic(path, renderIndexPage(readSummaries(outDir)));
@@ -115,10 +126,13 @@ export type ReportsOptions = Omit<FolderRunOptions, 'name' | 'onProgress'> & {
  * Runs every notebook into `outDir` (one failing does not stop the others)
  * and rebuilds the index.
  * @returns the summaries, in the order given.
+ * @example (await runReports(['notebooks/a.ipynb'], { outDir: 'reports' }))[0].html // 'a.html'
  */
 export async function runReports(notebooks: string[], opts: ReportsOptions): Promise<RunSummary[]> {
-  const { workers = 1, onProgress, ...runOpts } = opts;
-  const summaries = await runPool(notebooks, workers, async (nb) => (await runToFolder(nb, runOpts)).summary, onProgress);
+  const { workers = 1, onProgress, ensureBuild = true, ...runOpts } = opts;
+  // Once, before the workers: concurrent builds would rewrite dist/ under running kernels.
+  if (ensureBuild) ensureFreshBuild();
+  const summaries = await runPool(notebooks, workers, async (nb) => (await runToFolder(nb, { ...runOpts, ensureBuild: false })).summary, onProgress);
   writeIndex(opts.outDir);
   return summaries;
 }

@@ -94,7 +94,10 @@ function bannerCell(html: string, nb: Notebook): Cell {
   };
 }
 
-/** The line of an error text a reader wants first (the thrown error or the TypeScript diagnostic). */
+/**
+ * The line of an error text a reader wants first (the thrown error or the TypeScript diagnostic).
+ * @example errorSummary('evalmachine:3\nthrow x\n^\n\nRangeError: bad\n    at f') // 'RangeError: bad'
+ */
 export function errorSummary(errorText: string): string {
   const lines = errorText.split('\n').map((l) => l.trim()).filter(Boolean);
   const thrown = lines.find((l) => /^([A-Z]\w*(Error|Exception)|Error)(\s*\[\w+\])?:/.test(l) || /^Uncaught\b/.test(l));
@@ -113,7 +116,10 @@ function failureMessage(outcome: Exclude<CellOutcome, { kind: 'ok' }>, label: st
   }
 }
 
-/** Every `record`ed value (last one of a name wins) and provenance declaration, in output order. */
+/**
+ * Every `record`ed value (last one of a name wins) and provenance declaration, in output order.
+ * @example collectDeclarations(readNotebook('reports/x.ipynb').cells).records // { pUp: 0.53, ... }
+ */
 export function collectDeclarations(cells: Cell[]): { records: Record<string, JsonValue>; provenance: ProvenancePayload[] } {
   const records: Record<string, JsonValue> = {};
   const provenance: ProvenancePayload[] = [];

@@ -8,6 +8,7 @@ import { NotebookError } from '../../core/errors';
 import { writeFileAtomic } from '../atomic';
 import type { JsonValue } from '../mime';
 import { renderSweepPage } from '../report/sweep-page';
+import { ensureFreshBuild } from './build';
 import { checkParamName, parseParamValue, type Parameters } from './parameters';
 import { runPool, type PoolProgress } from './pool';
 import { reportName, runToFolder, type FolderRunOptions, type RunSummary } from './reports';
@@ -21,6 +22,7 @@ export interface GridAxis {
 /**
  * Splits on commas that are not inside brackets, braces or quotes, so JSON
  * values survive: `a,[1,2],"x,y"` -> `a`, `[1,2]`, `"x,y"`.
+ * @example splitTopLevel('a,[1,2]') // ['a', '[1,2]']
  */
 export function splitTopLevel(list: string): string[] {
   const out: string[] = [];
@@ -116,7 +118,10 @@ function csvField(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** The record names across rows, in first-seen order. */
+/**
+ * The record names across rows, in first-seen order.
+ * @example recordNames(result.rows) // ['pUp', 'expectedReturnBp']
+ */
 export function recordNames(rows: SweepRow[]): string[] {
   const names: string[] = [];
   for (const r of rows) for (const k of Object.keys(r.summary.records)) if (!names.includes(k)) names.push(k);
@@ -126,12 +131,16 @@ export function recordNames(rows: SweepRow[]): string[] {
 /**
  * Column label of a record: its name, or `record.<name>` when a swept
  * parameter has the same name (notebooks often record their parameters).
+ * @example recordColumn('horizon', [{ name: 'horizon', values: [15] }]) // 'record.horizon'
  */
 export function recordColumn(name: string, axes: GridAxis[]): string {
   return axes.some((a) => a.name === name) ? `record.${name}` : name;
 }
 
-/** `results.csv`: one row per combination: index, status, duration, parameters, records, error, report. */
+/**
+ * `results.csv`: one row per combination: index, status, duration, parameters, records, error, report.
+ * @example sweepCsv(result).split('\n')[0] // 'index,status,duration_s,horizon,pUp,error,report'
+ */
 export function sweepCsv(result: SweepResult): string {
   const params = result.axes.map((a) => a.name);
   const records = recordNames(result.rows);
@@ -147,17 +156,21 @@ export function sweepCsv(result: SweepResult): string {
  * Runs every combination of `axes` (plus `fixed`) into `outDir/runs/`, then
  * writes `results.csv`, `results.json` and `index.html` (the comparison page).
  * @throws NotebookError when a parameter is both fixed and swept.
+ * @example (await runSweep('notebooks/x.ipynb', { axes: [parseGridAxis('horizon=15,30')], outDir: 'out', workers: 2 })).rows.length // 2
  */
 export async function runSweep(notebook: string, opts: SweepOptions): Promise<SweepResult> {
-  const { axes, fixed = {}, outDir, workers = 1, onProgress, ...runOpts } = opts;
+  const { axes, fixed = {}, outDir, workers = 1, onProgress, ensureBuild = true, ...runOpts } = opts;
   for (const a of axes) {
     if (a.name in fixed) throw new NotebookError(`parameter "${a.name}" is both fixed and swept`, { file: notebook, key: a.name });
   }
   const combos = expandGrid(axes);
+  // Once, before the workers: concurrent builds would rewrite dist/ under running kernels.
+  if (ensureBuild) ensureFreshBuild();
   const t0 = performance.now();
   const width = String(combos.length).length;
   const summaries = await runPool(combos, workers, async (combo, i) => (await runToFolder(notebook, {
     ...runOpts,
+    ensureBuild: false,
     outDir: join(outDir, 'runs'),
     name: `${String(i + 1).padStart(width, '0')}-${slug(combo)}`,
     parameters: { ...fixed, ...combo },

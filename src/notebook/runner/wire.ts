@@ -45,7 +45,10 @@ export function sign(key: string, parts: ReadonlyArray<string | Buffer>): string
   return hmac.digest('hex');
 }
 
-/** A fresh header for a request of `msgType` in `session`. */
+/**
+ * A fresh header for a request of `msgType` in `session`.
+ * @example newHeader('execute_request', 's1').version // '5.3'
+ */
 export function newHeader(msgType: string, session: string): MessageHeader {
   return {
     msg_id: randomUUID(),
@@ -60,6 +63,7 @@ export function newHeader(msgType: string, session: string): MessageHeader {
 /**
  * Frames a request for sending on a Dealer socket (no routing identities).
  * @returns the frames and the header (its `msg_id` correlates the replies).
+ * @example encodeMessage('key', 's1', 'kernel_info_request', {}).frames[0] // '<IDS|MSG>'
  */
 export function encodeMessage(
   key: string,
@@ -80,6 +84,7 @@ export class WireError extends Error {}
  * Splits and verifies received frames. The signature is checked in constant
  * time; a bad or missing signature throws, so a forged message is never acted on.
  * @throws WireError when the delimiter is missing, a frame is not JSON or the hmac does not match.
+ * @example decodeMessage('key', frames.map((f) => Buffer.from(f))).content // the request's content
  */
 export function decodeMessage(key: string, frames: ReadonlyArray<Buffer>): JupyterMessage {
   const delim = frames.findIndex((f) => f.length === DELIMITER.length && f.toString('latin1') === DELIMITER);
