@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { Command, Option } from 'commander';
-import { NotebookError } from '../core/errors';
+import { ConfigError, NotebookError } from '../core/errors';
 import { formatDuration } from '../notebook/report/format';
 import { ensureFreshBuild, packageRoot } from '../notebook/runner/build';
 import { collectParameters, type Parameters } from '../notebook/runner/parameters';
@@ -36,7 +36,7 @@ interface RunFlags extends ParameterFlags {
 function seconds(flag: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new NotebookError(`${flag} takes a number of seconds >= 0`, { key: flag, value: v });
+    if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${flag} takes a number of seconds >= 0`, { key: flag, value: v });
     return n;
   };
 }
@@ -44,7 +44,7 @@ function seconds(flag: string) {
 function positiveInt(flag: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new NotebookError(`${flag} takes a whole number >= 1`, { key: flag, value: v });
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${flag} takes a whole number >= 1`, { key: flag, value: v });
     return n;
   };
 }
@@ -112,11 +112,14 @@ function cellProgress(quiet: boolean | undefined, name: string) {
 
 function statusLine(s: RunSummary, outDir: string): string {
   const where = s.html ? ` -> ${join(outDir, s.html)}` : '';
-  return `${s.status === 'ok' ? 'passed' : 'FAILED'}  ${s.name}  ${formatDuration(s.durationS)}${where}${s.error ? `\n        ${s.error}` : ''}`;
+  const notes = [...(s.warnings ?? []).map((w) => `warning: ${w}`), ...(s.error ? [s.error] : [])];
+  return `${s.status === 'ok' ? 'passed' : 'FAILED'}  ${s.name}  ${formatDuration(s.durationS)}${where}${notes.map((n) => `\n        ${n}`).join('')}`;
 }
 
-function elapsed(ms: number): string {
-  return formatDuration(ms / 1000);
+/** Bad notebooks and parameters fail here, before any kernel starts or any file is written. */
+async function checkFirst(notebook: string, parameterSets: Parameters[]): Promise<void> {
+  const { checkRuns } = await import('../notebook/runner/run');
+  for (const w of checkRuns(notebook, parameterSets)) process.stderr.write(`quantbook: warning: ${w}\n`);
 }
 
 /** Every top-level .ipynb of the notebooks folder (cwd's, else the package's). */
@@ -146,6 +149,7 @@ Exit status 0 when every cell passed, 1 otherwise; the executed notebook and
 its report are written either way (a failing cell is marked, papermill style).`)
     .action(async (notebook: string, flags: RunFlags & { name?: string }) => {
       const parameters = parametersOf(flags, notebook);
+      await checkFirst(notebook, [parameters]);
       buildFirst(flags);
       await killKernelsOnSignal();
       const { reportName, runToFolder, writeIndex } = await runner();
@@ -154,8 +158,7 @@ its report are written either way (a failing cell is marked, papermill style).`)
         ...runOptionsOf(flags), parameters, outDir: flags.out, name, onProgress: cellProgress(flags.quiet, name),
       });
       writeIndex(flags.out);
-      if (!summary.html && error) throw error; // nothing ran: a plain error
-      process.stdout.write(`${statusLine(summary, flags.out)}\n`);
+      process.stdout.write(`${statusLine({ ...summary, warnings: [] }, flags.out)}\n`); // warnings were printed before the run
       if (error) {
         process.stderr.write(`quantbook: ${error.name}: ${error.message}\n`);
         process.exitCode = 1;
@@ -204,10 +207,11 @@ Example:
 reports/sweeps/<notebook>-<UTC time>. Every combination runs even when some
 fail; the exit status is 1 when any failed.`)
     .action(async (notebook: string, flags: RunFlags & { grid: string[]; workers: number }) => {
-      const { parseGridAxis, runSweep } = await sweeper();
+      const { expandGrid, parseGridAxis, runSweep } = await sweeper();
       const { reportName } = await runner();
       const axes = flags.grid.map(parseGridAxis);
       const fixed = parametersOf(flags, notebook);
+      await checkFirst(notebook, expandGrid(axes).map((combo) => ({ ...fixed, ...combo })));
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
       const outDir = flags.out || join('reports', 'sweeps', `${reportName(notebook)}-${stamp}`);
       buildFirst(flags);
@@ -217,9 +221,9 @@ fail; the exit status is 1 when any failed.`)
         if (p.kind !== 'finish') return;
         if (p.result?.status !== 'ok') failed++;
         if (flags.quiet) return;
-        const eta = p.done < p.total ? `, ETA ${elapsed((p.elapsedMs / p.done) * (p.total - p.done))}` : '';
+        const eta = p.done < p.total ? `, ETA ${formatDuration(((p.elapsedMs / p.done) * (p.total - p.done)) / 1000)}` : '';
         const combo = Object.entries(p.task).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
-        process.stderr.write(`[sweep] ${p.done}/${p.total} done, ${failed} failed, ${p.running} running | elapsed ${elapsed(p.elapsedMs)}${eta} | `
+        process.stderr.write(`[sweep] ${p.done}/${p.total} done, ${failed} failed, ${p.running} running | elapsed ${formatDuration(p.elapsedMs / 1000)}${eta} | `
           + `#${p.index + 1} ${combo}: ${p.result?.status === 'ok' ? 'ok' : `FAILED: ${p.result?.error ?? ''}`} ${formatDuration(p.result?.durationS ?? NaN)}\n`);
       };
       const result = await runSweep(notebook, { ...runOptionsOf(flags), axes, fixed, outDir, workers: flags.workers, onProgress });

@@ -41,6 +41,11 @@ function hasJupyter(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import nbconvert, jupyter_client'], { stdio: 'ignore' }).status === 0;
 }
 
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+const HAS_JUPYTER = hasJupyter();
+if (!HAS_CHROMIUM) console.warn(`SKIPPED: the report-in-a-browser test needs Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run does it)`);
+if (!HAS_JUPYTER) console.warn('SKIPPED: the nbconvert test needs Debian\'s jupyter-nbconvert (/usr/bin/python3 with nbconvert and jupyter_client)');
+
 describe('quantbook report on the sample notebook', () => {
   const out = mkdtempSync(join(tmpdir(), 'qb-report-'));
   let stdout = '';
@@ -96,7 +101,7 @@ describe('quantbook report on the sample notebook', () => {
     expect(index).toContain(`pUp = <b>${expectedSample(7, 200).pUp}</b>`);
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('renders every figure in headless Chromium with no console errors', async () => {
+  it.skipIf(!HAS_CHROMIUM)('renders every figure in headless Chromium with no console errors', async () => {
     const profile = mkdtempSync(join(tmpdir(), 'qb-chromium-'));
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -128,7 +133,7 @@ describe('quantbook report on the sample notebook', () => {
   });
 });
 
-describe.skipIf(!hasJupyter())('the same notebook through Jupyter (nbconvert --execute, tslab kernel spec)', () => {
+describe.skipIf(!HAS_JUPYTER)('the same notebook through Jupyter (nbconvert --execute, tslab kernel spec)', () => {
   it('executes from notebooks/ with the registered kernel and records the same values', async () => {
     const prefix = mkdtempSync(join(tmpdir(), 'qb-jupyter-'));
     installKernelSpec({ kind: 'prefix', prefix });

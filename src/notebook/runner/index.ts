@@ -5,8 +5,8 @@
  */
 export { KernelClient, defaultKernelArgv } from './kernel';
 export type { KernelOptions, ExecuteOptions, ExecuteResult, CellOutcome } from './kernel';
-export { runNotebook, collectDeclarations, errorSummary } from './run';
-export type { RunOptions, RunResult, RunInfo, RunFailure, RunProgress } from './run';
+export { runNotebook, checkRuns, collectDeclarations, errorSummary } from './run';
+export type { RunOptions, RunResult, RunInfo, RunFailure, RunProgress, CellRef } from './run';
 export { readNotebook, parseNotebook, writeNotebook, cellSource } from './nbformat';
 export type { Notebook, Cell } from './nbformat';
 export type { Output } from './outputs';

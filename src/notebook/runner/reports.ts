@@ -30,6 +30,8 @@ export interface RunSummary {
   ipynb?: string;
   /** One line, when failed. */
   error?: string;
+  /** Parameter warnings (unknown names, no parameters cell). */
+  warnings?: string[];
 }
 
 /** Options of {@link runToFolder}. */
@@ -72,6 +74,7 @@ export async function runToFolder(notebook: string, opts: FolderRunOptions): Pro
       html: `${name}.html`,
       ipynb: `${name}.ipynb`,
       ...(error ? { error: error.message } : {}),
+      ...(result.info.warnings.length ? { warnings: result.info.warnings } : {}),
     };
   } catch (err) {
     if (!(err instanceof NotebookError)) throw err;

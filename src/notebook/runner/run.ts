@@ -9,18 +9,20 @@ import { NotebookError } from '../../core/errors';
 import { VERSION } from '../../core/version';
 import { writeFileAtomic } from '../atomic';
 import { PROVENANCE_MIME, RECORD_MIME, type JsonValue, type ProvenancePayload, type RecordPayload } from '../mime';
-import { renderReport, type ReportOptions } from '../report/html';
+import type { ReportOptions } from '../report/html';
 import { ensureFreshBuild } from './build';
 import { gitState, hostDescription, type GitState } from './environment';
 import { KernelClient, type CellOutcome } from './kernel';
 import { cellSource, newCellId, readNotebook, writeNotebook, type Cell, type Notebook } from './nbformat';
 import { injectParameters, type Parameters } from './parameters';
-import type { Output } from './outputs';
+
+/** A cell of the input notebook by index, or the injected-parameters cell (which it does not have). */
+export type CellRef = number | 'injected-parameters';
 
 /** Why a run stopped early. */
 export interface RunFailure {
   /** Cell index in the input notebook, or 'injected-parameters'. */
-  cell: number | 'injected-parameters';
+  cell: CellRef;
   /** Index of that cell in the executed notebook (after injected and banner cells). */
   executedIndex: number;
   kind: Exclude<CellOutcome['kind'], 'ok'>;
@@ -51,8 +53,8 @@ export interface RunInfo {
 /** A cell starting or ending, for progress lines. */
 export type RunProgress =
   | { kind: 'kernel-ready'; startupMs: number }
-  | { kind: 'cell-start'; cell: number | 'injected-parameters'; position: number; total: number }
-  | { kind: 'cell-end'; cell: number | 'injected-parameters'; position: number; total: number; durationMs: number; ok: boolean };
+  | { kind: 'cell-start'; cell: CellRef; position: number; total: number }
+  | { kind: 'cell-end'; cell: CellRef; position: number; total: number; durationMs: number; ok: boolean };
 
 /** Options of {@link runNotebook}. */
 export interface RunOptions {
@@ -135,6 +137,56 @@ export function collectDeclarations(cells: Cell[]): { records: Record<string, Js
   return { records, provenance };
 }
 
+function cellLabel(cell: CellRef): string {
+  return cell === 'injected-parameters' ? 'the injected-parameters cell' : `cell ${cell}`;
+}
+
+/** Runs one code cell and records its outputs and papermill timing metadata on it. */
+async function runCell(kernel: KernelClient, cell: Cell, timeoutMs: number | undefined): Promise<CellOutcome> {
+  const started = new Date();
+  let outcome: CellOutcome;
+  let durationMs = 0;
+  if (!kernel.isDead && !(await kernel.heartbeat(5000))) {
+    outcome = { kind: 'kernel-died', exitCode: null, signal: null, errorText: 'the kernel stopped answering heartbeats' };
+  } else {
+    const r = await kernel.execute(cellSource(cell), { timeoutMs });
+    outcome = r.outcome;
+    durationMs = r.durationMs;
+    cell.outputs = r.outputs;
+    cell.execution_count = r.executionCount;
+  }
+  cell.metadata.papermill = {
+    status: outcome.kind === 'ok' ? 'completed' : 'failed',
+    start_time: started.toISOString(),
+    end_time: new Date(started.getTime() + durationMs).toISOString(),
+    duration: durationMs / 1000,
+    exception: outcome.kind !== 'ok',
+  };
+  return outcome;
+}
+
+/** papermill's marking of a failed run: a banner cell at the top linking to an anchor cell just before the failure. */
+function addFailureBanners(nb: Notebook, failure: RunFailure): void {
+  const count = nb.cells[failure.executedIndex].execution_count;
+  const target = count === null || count === undefined ? cellLabel(failure.cell) : `In [${count}]`;
+  nb.cells.splice(failure.executedIndex, 0, bannerCell(
+    `<span id="papermill-error-cell" style="${BANNER_STYLE}">Execution using quantbook encountered an exception here and stopped:</span>`, nb));
+  nb.cells.unshift(bannerCell(`<span style="${BANNER_STYLE}">An Exception was encountered at '<a href="#papermill-error-cell">${target}</a>'.</span>`, nb));
+  failure.executedIndex += 2;
+}
+
+/**
+ * Checks runs before starting a kernel: the notebook reads as nbformat 4 and
+ * each parameter set can be injected.
+ * @returns the distinct injection warnings (unknown names, no parameters cell).
+ * @throws NotebookError naming the notebook, cell and parameter at fault.
+ * @example checkRuns('notebooks/00-pipeline-sample.ipynb', [{ nPath: 5 }]) // ['parameter "nPath" is not declared in the parameters cell (cell 2)']
+ */
+export function checkRuns(path: string, parameterSets: Parameters[] = [{}]): string[] {
+  const nb = readNotebook(path);
+  return [...new Set(parameterSets.flatMap((p) => injectParameters(nb, p, path).warnings))];
+}
+
 /**
  * Runs a notebook headless and returns its outcome; a failing cell does not
  * throw: it stops the run, is marked papermill's way (a banner at the top
@@ -142,7 +194,7 @@ export function collectDeclarations(cells: Cell[]): { records: Record<string, Js
  * `result.error`. The executed notebook and HTML are written either way.
  * @throws NotebookError before any cell runs: unreadable or invalid notebook,
  * bad parameter, missing kernel, failed library build.
- * @example (await runNotebook('notebooks/00-pipeline-sample.ipynb', { parameters: { nPaths: 50 } })).info.records
+ * @example (await runNotebook('notebooks/00-pipeline-sample.ipynb', { parameters: { nPaths: 50 } })).info.records.nPaths // 50
  */
 export async function runNotebook(path: string, opts: RunOptions = {}): Promise<RunResult> {
   const input = readNotebook(path);
@@ -154,67 +206,48 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
   const cwd = dirname(resolve(path));
   const startTime = new Date();
   const t0 = performance.now();
-  const kernel = await KernelClient.start({ cwd, argv: opts.kernelArgv, startTimeoutMs: opts.startTimeoutMs, notebook: path });
+  const starting = KernelClient.start({ cwd, argv: opts.kernelArgv, startTimeoutMs: opts.startTimeoutMs, notebook: path });
+  // The kernel takes seconds to start (tslab builds a TypeScript program):
+  // meanwhile, on our side, load the report renderer and ask git.
+  const renderer = opts.outputHtml ? import('../report/html') : undefined;
+  renderer?.catch(() => undefined);
+  const git = gitState(cwd);
+  const kernel = await starting;
   opts.onProgress?.({ kind: 'kernel-ready', startupMs: kernel.startupMs });
 
   // Input-notebook index of each executed cell, for error locations.
-  const sourceIndex = (i: number): number | 'injected-parameters' =>
+  const sourceIndex = (i: number): CellRef =>
     i === injection.injectedIndex ? 'injected-parameters' : injection.injectedIndex >= 0 && i > injection.injectedIndex ? i - 1 : i;
   const codeCells = nb.cells.map((c, i) => ({ c, i })).filter(({ c }) => c.cell_type === 'code');
   let failure: RunFailure | undefined;
   try {
     for (const [position, { c: cell, i }] of codeCells.entries()) {
-      const label = sourceIndex(i) === 'injected-parameters' ? 'the injected-parameters cell' : `cell ${sourceIndex(i)}`;
+      cell.outputs = [];
+      cell.execution_count = null;
       if (failure) {
         cell.metadata.papermill = { status: 'pending', start_time: null, end_time: null, duration: null, exception: null };
         continue;
       }
-      cell.outputs = [];
-      cell.execution_count = null;
-      const code = cellSource(cell);
-      if (code.trim() === '') continue;
-      opts.onProgress?.({ kind: 'cell-start', cell: sourceIndex(i), position, total: codeCells.length });
-      let outcome: CellOutcome;
-      let outputs: Output[] = [];
-      let executionCount: number | null = null;
-      const started = new Date();
-      let durationMs = 0;
-      if (!kernel.isDead && !(await kernel.heartbeat(5000))) {
-        outcome = { kind: 'kernel-died', exitCode: null, signal: null, errorText: 'the kernel stopped answering heartbeats' };
-      } else {
-        const r = await kernel.execute(code, { timeoutMs: opts.cellTimeoutMs });
-        ({ outcome, outputs, executionCount, durationMs } = r);
-      }
-      cell.outputs = outputs;
-      cell.execution_count = executionCount;
-      cell.metadata.papermill = {
-        status: outcome.kind === 'ok' ? 'completed' : 'failed',
-        start_time: started.toISOString(),
-        end_time: new Date(started.getTime() + durationMs).toISOString(),
-        duration: durationMs / 1000,
-        exception: outcome.kind !== 'ok',
-      };
-      opts.onProgress?.({ kind: 'cell-end', cell: sourceIndex(i), position, total: codeCells.length, durationMs, ok: outcome.kind === 'ok' });
+      if (cellSource(cell).trim() === '') continue;
+      const ref = sourceIndex(i);
+      opts.onProgress?.({ kind: 'cell-start', cell: ref, position, total: codeCells.length });
+      const outcome = await runCell(kernel, cell, opts.cellTimeoutMs);
+      const durationMs = ((cell.metadata.papermill as { duration: number }).duration) * 1000;
+      opts.onProgress?.({ kind: 'cell-end', cell: ref, position, total: codeCells.length, durationMs, ok: outcome.kind === 'ok' });
       if (outcome.kind !== 'ok') {
-        failure = { cell: sourceIndex(i), executedIndex: i, kind: outcome.kind, message: failureMessage(outcome, label), errorText: outcome.errorText };
+        failure = { cell: ref, executedIndex: i, kind: outcome.kind, message: failureMessage(outcome, cellLabel(ref)), errorText: outcome.errorText };
       }
     }
-  } finally {
+  } catch (err) {
     await kernel.shutdown();
+    throw err;
   }
+  // The kernel shuts down while we write the outputs.
+  const shutdown = kernel.shutdown();
 
   const endTime = new Date();
   const { records, provenance } = collectDeclarations(nb.cells);
-  let error: NotebookError | undefined;
-  if (failure) {
-    const count = nb.cells[failure.executedIndex].execution_count;
-    const link = `<a href="#papermill-error-cell">${count === null || count === undefined ? label(failure) : `In [${count}]`}</a>`;
-    nb.cells.splice(failure.executedIndex, 0, bannerCell(
-      `<span id="papermill-error-cell" style="${BANNER_STYLE}">Execution using quantbook encountered an exception here and stopped:</span>`, nb));
-    nb.cells.unshift(bannerCell(`<span style="${BANNER_STYLE}">An Exception was encountered at '${link}'.</span>`, nb));
-    failure.executedIndex += 2;
-    error = new NotebookError(failure.message, { file: path, cell: failure.cell });
-  }
+  if (failure) addFailureBanners(nb, failure);
   const info: RunInfo = {
     status: failure ? 'failed' : 'ok',
     notebook: path,
@@ -228,7 +261,7 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
       implementation: String(kernel.kernelInfo.implementation ?? 'unknown'),
     },
     libraryVersion: VERSION,
-    git: gitState(cwd),
+    git,
     host: hostDescription(),
     records,
     provenance,
@@ -248,11 +281,11 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
     exception: Boolean(failure),
   };
   nb.metadata.quantbook = info;
-  if (opts.outputNotebook) writeNotebook(opts.outputNotebook, nb);
-  if (opts.outputHtml) writeFileAtomic(opts.outputHtml, renderReport(nb, opts.report));
-  return { info, notebook: nb, ...(error ? { error } : {}) };
-}
-
-function label(f: RunFailure): string {
-  return f.cell === 'injected-parameters' ? 'injected parameters' : `cell ${f.cell}`;
+  try {
+    if (opts.outputNotebook) writeNotebook(opts.outputNotebook, nb);
+    if (opts.outputHtml && renderer) writeFileAtomic(opts.outputHtml, (await renderer).renderReport(nb, opts.report));
+  } finally {
+    await shutdown;
+  }
+  return { info, notebook: nb, ...(failure ? { error: new NotebookError(failure.message, { file: path, cell: failure.cell }) } : {}) };
 }
