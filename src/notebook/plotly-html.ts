@@ -55,7 +55,7 @@ export function figureHtml(figure: Figure, height = 450): string {
     + '<script type="text/javascript">(function(){'
     + `var fig=${jsonForScript(figure)};var id=${jsonForScript(id)};`
     + `var config=Object.assign(${jsonForScript(DEFAULT_PLOTLY_CONFIG)},fig.config||{});`
-    + 'function draw(){var el=document.getElementById(id);if(el)window.Plotly.newPlot(el,fig.data,fig.layout||{},config);}'
+    + 'function draw(){var el=document.getElementById(id);if(!el)return;el.textContent="";window.Plotly.newPlot(el,fig.data,fig.layout||{},config);}'
     + 'if(window.Plotly){draw();return;}'
     + '(window.__quantbookPlotlyQueue=window.__quantbookPlotlyQueue||[]).push(draw);'
     + 'setTimeout(function(){var el=document.getElementById(id);if(!window.Plotly&&el)'

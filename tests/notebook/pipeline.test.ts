@@ -6,7 +6,7 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random';
 import { PLOTLY_MIME, TABLE_MIME } from '../../src/notebook/mime';
+import { figureHtml, plotlyLoaderHtml } from '../../src/notebook/plotly-html';
 import { installKernelSpec, prefixJupyterPath } from '../../src/notebook/runner/kernelspec';
 import { readNotebook, type Notebook } from '../../src/notebook/runner/nbformat';
 import { collectDeclarations } from '../../src/notebook/runner/run';
@@ -127,6 +128,14 @@ describe('quantbook report on the sample notebook', () => {
       await page.screenshot({ path: join(shotDir, 'sample-report.png'), fullPage: true });
       expect(errors).toEqual([]);
       expect(requests).toEqual([]);
+
+      // In JupyterLab outputs may render out of order (windowed notebooks): a
+      // figure output that arrives before the one carrying plotly.js waits for it.
+      const page2 = join(out, 'out-of-order.html');
+      writeFileSync(page2, `<!doctype html><meta charset="utf-8"><body>${figureHtml({ data: [{ type: 'bar', y: [1, 3, 2] }], layout: {} })}${plotlyLoaderHtml()}</body>`);
+      await page.goto(`file://${page2}`);
+      await page.waitForSelector('.quantbook-figure .main-svg', { timeout: 30_000 });
+      expect(errors).toEqual([]);
     } finally {
       await browser.close();
     }

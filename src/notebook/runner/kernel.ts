@@ -172,10 +172,13 @@ export class KernelClient {
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
 
     const addr = (port: number) => `tcp://127.0.0.1:${port}`;
-    const shell = new Dealer({ linger: 0 });
-    const control = new Dealer({ linger: 0 });
-    const iopub = new Subscriber({ linger: 0 });
-    const hb = new Request({ linger: 0, relaxed: true, correlate: true });
+    // The kernel binds its ports a few seconds after spawn; retry connecting
+    // every 10 ms (ZeroMQ's default is 100 ms) so no time is lost once it has.
+    const fast = { linger: 0, reconnectInterval: 10 };
+    const shell = new Dealer(fast);
+    const control = new Dealer(fast);
+    const iopub = new Subscriber(fast);
+    const hb = new Request({ ...fast, relaxed: true, correlate: true });
     shell.connect(addr(shellPort));
     control.connect(addr(controlPort));
     iopub.connect(addr(iopubPort));
