@@ -1,0 +1,108 @@
+/**
+ * Bin edges and bin membership for reliability tables, right-closed like
+ * scikit-learn's `calibration_curve`: bin 0 is [e0, e1], bin i is (e_i, e_{i+1}].
+ */
+import { ConfigError } from '../core/errors';
+import { checkBins, checkProbabilities, toFloat64, type Numbers } from './validate';
+import { lowerBound, quantileSorted, sortedCopy } from './sort';
+
+/** How bin edges are placed. */
+export type BinStrategy = 'uniform' | 'quantile';
+
+/** The bin strategies, for CLI choices and validation. */
+export const BIN_STRATEGIES: readonly BinStrategy[] = ['uniform', 'quantile'];
+
+/**
+ * Uniform bin edges on [0, 1]: `e_i = i * (1 / B)`, last edge exactly 1.
+ *
+ * Computed the way numpy's `linspace(0, 1, B + 1)` computes them (so
+ * `e_3 = 0.30000000000000004` for B = 10), so bin membership agrees with
+ * scikit-learn even for a prediction that sits on an edge.
+ *
+ * @throws ConfigError when `nBins` is not an integer >= 1.
+ * @example
+ * uniformEdges(4); // Float64Array [0, 0.25, 0.5, 0.75, 1]
+ */
+export function uniformEdges(nBins: number): Float64Array {
+  if (!Number.isInteger(nBins) || nBins < 1) throw new ConfigError('number of bins must be an integer >= 1', { key: 'bins', value: nBins });
+  const edges = new Float64Array(nBins + 1);
+  const step = 1 / nBins;
+  for (let i = 0; i < nBins; i++) edges[i] = i * step;
+  edges[nBins] = 1;
+  return edges;
+}
+
+/**
+ * Equal-mass bin edges: the predictions' percentiles at `0, 1/B, ..., 1`
+ * (linear interpolation between order statistics, numpy's default). Ties in the
+ * predictions can give repeated edges, hence empty bins; they are kept.
+ *
+ * @throws ConfigError when `nBins` is not an integer >= 1.
+ * @throws DataError when `p` is empty or has fewer points than bins.
+ * @example
+ * quantileEdges([0.1, 0.2, 0.3, 0.4, 0.5], 2); // Float64Array [0.1, 0.3, 0.5]
+ */
+export function quantileEdges(p: Numbers, nBins: number): Float64Array {
+  checkBins(nBins, p.length);
+  const sorted = sortedCopy(p);
+  const edges = new Float64Array(nBins + 1);
+  const step = 1 / nBins;
+  // scikit-learn asks numpy for percentiles `linspace(0, 1, B + 1) * 100`; numpy divides by 100 again.
+  for (let i = 0; i < nBins; i++) edges[i] = quantileSorted(sorted, (i * step * 100) / 100);
+  edges[nBins] = sorted[sorted.length - 1];
+  return edges;
+}
+
+/**
+ * Bin edges for a strategy.
+ * @throws ConfigError for an unknown strategy or a bad bin count.
+ * @throws DataError for fewer points than bins, or probabilities outside [0, 1].
+ * @example
+ * binEdges([0.2, 0.9], 2, 'uniform'); // Float64Array [0, 0.5, 1]
+ */
+export function binEdges(p: Numbers, nBins: number, strategy: BinStrategy): Float64Array {
+  checkBins(nBins, p.length);
+  checkProbabilities(p);
+  if (strategy === 'uniform') return uniformEdges(nBins);
+  if (strategy === 'quantile') return quantileEdges(p, nBins);
+  throw new ConfigError(`unknown bin strategy (use ${BIN_STRATEGIES.join(' or ')})`, { key: 'strategy', value: strategy });
+}
+
+/**
+ * Right-closed bin index of every value: the number of inner edges strictly
+ * below it (numpy `searchsorted(edges[1:-1], p, side='left')`). Values below
+ * the first edge land in bin 0, above the last in bin B - 1.
+ * @example
+ * assignBins([0, 0.25, 0.26, 1], uniformEdges(4)); // Int32Array [0, 0, 1, 3]
+ */
+export function assignBins(p: Numbers, edges: Float64Array): Int32Array {
+  const x = toFloat64(p);
+  const nBins = edges.length - 1;
+  const out = new Int32Array(x.length);
+  if (isUniform(edges)) {
+    for (let i = 0; i < x.length; i++) out[i] = uniformBinOf(edges, nBins, x[i]);
+  } else {
+    const inner = edges.subarray(1, nBins);
+    for (let i = 0; i < x.length; i++) out[i] = lowerBound(inner, x[i]);
+  }
+  return out;
+}
+
+/** True when `edges` are exactly the uniform edges on [0, 1] for their length. */
+export function isUniform(edges: Float64Array): boolean {
+  const nBins = edges.length - 1;
+  if (nBins < 1 || edges[nBins] !== 1) return false;
+  const step = 1 / nBins;
+  for (let i = 0; i < nBins; i++) if (edges[i] !== i * step) return false;
+  return true;
+}
+
+/** O(1) right-closed bin on uniform edges: a guess from p * B, corrected against the real edges. */
+export function uniformBinOf(edges: Float64Array, nBins: number, v: number): number {
+  let k = Math.ceil(v * nBins) - 1;
+  if (k < 0) k = 0;
+  else if (k > nBins - 1) k = nBins - 1;
+  while (k > 0 && v <= edges[k]) k--;
+  while (k < nBins - 1 && v > edges[k + 1]) k++;
+  return k;
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/core/random';
+import { lowerBound, quantileSorted, radixSortFloat64, upperBound } from '../../src/calibration/sort';
+
+describe('radixSortFloat64', () => {
+  it('orders mixed-sign values of every magnitude like a numeric sort, stably', () => {
+    const rng = new Rng(5);
+    const x = new Float64Array(20_000);
+    for (let i = 0; i < x.length; i++) {
+      const kind = rng.int(5);
+      x[i] = kind === 0 ? rng.int(10) - 5 : kind === 1 ? rng.normal() * 1e-300 : kind === 2 ? rng.normal() * 1e300 : rng.normal();
+    }
+    x[7] = -0;
+    x[8] = 0;
+    x[9] = Number.MIN_VALUE;
+    x[10] = -Number.MAX_VALUE;
+    const { order, sorted } = radixSortFloat64(x);
+    const expected = Float64Array.from(x).sort();
+    expect(Array.from(sorted)).toEqual(Array.from(expected));
+    expect(Array.from(order, (i) => x[i])).toEqual(Array.from(sorted));
+    // Stable: equal values keep input order.
+    let unstable = 0;
+    for (let k = 1; k < x.length; k++) if (Object.is(sorted[k], sorted[k - 1]) && order[k] < order[k - 1]) unstable++;
+    expect(unstable).toBe(0);
+    expect(new Set(order).size).toBe(x.length);
+    expect(x[7]).toBe(-0); // input untouched
+  });
+
+  it('handles empty, single and constant arrays (all passes skipped)', () => {
+    expect(radixSortFloat64(new Float64Array(0)).order.length).toBe(0);
+    expect(Array.from(radixSortFloat64(Float64Array.of(3)).order)).toEqual([0]);
+    const c = radixSortFloat64(Float64Array.of(2, 2, 2));
+    expect(Array.from(c.order)).toEqual([0, 1, 2]);
+    expect(Array.from(c.sorted)).toEqual([2, 2, 2]);
+  });
+});
+
+describe('quantileSorted and bounds', () => {
+  it('interpolates linearly like numpy', () => {
+    const s = Float64Array.of(1, 2, 3, 4);
+    expect(quantileSorted(s, 0.5)).toBe(2.5);
+    expect(quantileSorted(s, 0)).toBe(1);
+    expect(quantileSorted(s, 1)).toBe(4);
+    expect(quantileSorted(s, 0.25)).toBe(1.75);
+  });
+
+  it('finds lower and upper bounds', () => {
+    const a = Float64Array.of(0, 0.5, 0.5, 1);
+    expect(lowerBound(a, 0.5)).toBe(1);
+    expect(upperBound(a, 0.5)).toBe(3);
+    expect(lowerBound(a, 2)).toBe(4);
+    expect(upperBound(a, -1)).toBe(0);
+  });
+});
