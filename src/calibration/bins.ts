@@ -4,7 +4,7 @@
  */
 import { ConfigError } from '../core/errors';
 import { checkBins, checkProbabilities, toFloat64, type Numbers } from './validate';
-import { lowerBound, quantileSorted, sortedCopy } from './sort';
+import { lowerBound, quantilesOf } from './sort';
 
 /** How bin edges are placed. */
 export type BinStrategy = 'uniform' | 'quantile';
@@ -44,13 +44,12 @@ export function uniformEdges(nBins: number): Float64Array {
  */
 export function quantileEdges(p: Numbers, nBins: number): Float64Array {
   checkBins(nBins, p.length);
-  const sorted = sortedCopy(p);
-  const edges = new Float64Array(nBins + 1);
+  const levels = new Float64Array(nBins + 1);
   const step = 1 / nBins;
   // scikit-learn asks numpy for percentiles `linspace(0, 1, B + 1) * 100`; numpy divides by 100 again.
-  for (let i = 0; i < nBins; i++) edges[i] = quantileSorted(sorted, (i * step * 100) / 100);
-  edges[nBins] = sorted[sorted.length - 1];
-  return edges;
+  for (let i = 0; i < nBins; i++) levels[i] = (i * step * 100) / 100;
+  levels[nBins] = 1;
+  return quantilesOf(p, levels);
 }
 
 /**
@@ -63,6 +62,11 @@ export function quantileEdges(p: Numbers, nBins: number): Float64Array {
 export function binEdges(p: Numbers, nBins: number, strategy: BinStrategy): Float64Array {
   checkBins(nBins, p.length);
   checkProbabilities(p);
+  return edgesFor(p, nBins, strategy);
+}
+
+/** {@link binEdges} without the input checks, for callers that have validated. */
+export function edgesFor(p: Numbers, nBins: number, strategy: BinStrategy): Float64Array {
   if (strategy === 'uniform') return uniformEdges(nBins);
   if (strategy === 'quantile') return quantileEdges(p, nBins);
   throw new ConfigError(`unknown bin strategy (use ${BIN_STRATEGIES.join(' or ')})`, { key: 'strategy', value: strategy });

@@ -3,7 +3,7 @@
  * uncertainty, made exact for continuous forecasts by the two within-bin terms
  * of Stephenson, Coelho and Jolliffe (2008).
  */
-import { assignBins, binEdges, type BinStrategy } from './bins';
+import { assignBins, edgesFor, type BinStrategy } from './bins';
 import { type ReliabilityOptions } from './reliability';
 import { checkBinaryForecasts, checkBins, toFloat64, type InputNames, type Numbers } from './validate';
 
@@ -69,7 +69,7 @@ export function brierDecomposition(p: Numbers, y: Numbers, options: ReliabilityO
   const strategy = options.strategy ?? 'uniform';
   checkBinaryForecasts(p, y, options.names);
   checkBins(nBins, p.length, options.names?.file);
-  const edges = binEdges(p, nBins, strategy);
+  const edges = edgesFor(p, nBins, strategy);
   return decomposeWithEdges(toFloat64(p), toFloat64(y), edges, strategy);
 }
 

@@ -52,9 +52,10 @@ export interface IsotonicModel {
  * mean of y, summed weight), so tied x get one fitted value; then adjacent
  * blocks that violate monotonicity are merged into their weighted mean, O(n)
  * with a stack. Bounds clip the fitted values, which keeps the clipped fit
- * optimal among bounded monotone fits. The sort is a radix argsort on the
- * float bits (no comparator callbacks), so a million points fit in a fraction
- * of a second.
+ * optimal among bounded monotone fits. No sort takes a comparator callback:
+ * for unweighted 0/1 outcomes (recalibration) the x of each class are sorted
+ * with the native typed-array sort and merged; otherwise a radix argsort on the
+ * float bits orders x. A million points fit in a fraction of a second.
  *
  * Ties are exact equality (`===`); scikit-learn 1.2 also merges x values closer
  * than 1e-15, which only matters for values that differ in the last bits.
@@ -93,22 +94,82 @@ export function fitIsotonic(x: Numbers, y: Numbers, options: IsotonicOptions = {
     }
   }
 
-  const { ux, uw, uy, nPoints } = poolTies(xf, yf, w);
+  const pooled = w === undefined && isBinary(yf) ? poolBinary(xf, yf) : poolTies(xf, yf, w);
+  const { ux, uw, uy, nPoints } = pooled;
   const m = ux.length;
   if (m === 0) throw new DataError('isotonic fit needs at least one point with positive weight');
 
   // A non-increasing fit in x is a non-decreasing fit of -y.
   if (!increasing) for (let i = 0; i < m; i++) uy[i] = -uy[i];
-  pav(uy, uw);
-  if (!increasing) for (let i = 0; i < m; i++) uy[i] = -uy[i];
-  for (let i = 0; i < m; i++) uy[i] = Math.min(yMax, Math.max(yMin, uy[i]));
-
-  const { kx, ky } = trimKnots(ux, uy);
+  const blocks = pav(uy, uw);
+  const sign = increasing ? 1 : -1;
+  for (let b = 0; b < blocks.count; b++) blocks.mean[b] = Math.min(yMax, Math.max(yMin, sign * blocks.mean[b]));
+  const { kx, ky } = knots(ux, blocks);
   return { kind: 'isotonic', x: kx, y: ky, increasing, outOfBounds, nPoints, nUnique: m };
 }
 
-/** Sorts by x and pools equal x into (x, summed weight, weighted mean y). */
-function poolTies(x: Float64Array, y: Float64Array, w: Float64Array | undefined): { ux: Float64Array; uw: Float64Array; uy: Float64Array; nPoints: number } {
+/** Distinct x in ascending order with their summed weight and weighted mean y. */
+interface Pooled {
+  ux: Float64Array;
+  uw: Float64Array;
+  uy: Float64Array;
+  nPoints: number;
+}
+
+function isBinary(y: Float64Array): boolean {
+  for (let i = 0; i < y.length; i++) if (y[i] !== 0 && y[i] !== 1) return false;
+  return true;
+}
+
+/**
+ * Pooling for unweighted 0/1 outcomes, the recalibration case: the x of the
+ * events and of the non-events are sorted separately with the native
+ * typed-array sort (no index needed), then merged while counting per x.
+ */
+function poolBinary(x: Float64Array, y: Float64Array): Pooled {
+  const n = x.length;
+  let nPos = 0;
+  for (let i = 0; i < n; i++) nPos += y[i];
+  const pos = new Float64Array(nPos);
+  const neg = new Float64Array(n - nPos);
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < n; i++) {
+    if (y[i] === 1) pos[a++] = x[i];
+    else neg[b++] = x[i];
+  }
+  pos.sort();
+  neg.sort();
+  const ux = new Float64Array(n);
+  const uw = new Float64Array(n);
+  const uy = new Float64Array(n);
+  const nNeg = neg.length;
+  let m = 0;
+  let i0 = 0;
+  let i1 = 0;
+  while (i0 < nNeg || i1 < nPos) {
+    const v = i1 >= nPos || (i0 < nNeg && neg[i0] < pos[i1]) ? neg[i0] : pos[i1];
+    let k0 = 0;
+    let k1 = 0;
+    // === pools -0 with +0, which the native sort puts next to each other.
+    while (i0 < nNeg && neg[i0] === v) {
+      i0++;
+      k0++;
+    }
+    while (i1 < nPos && pos[i1] === v) {
+      i1++;
+      k1++;
+    }
+    ux[m] = v;
+    uw[m] = k0 + k1;
+    uy[m] = k1 / (k0 + k1);
+    m++;
+  }
+  return { ux: ux.subarray(0, m), uw: uw.subarray(0, m), uy: uy.subarray(0, m), nPoints: n };
+}
+
+/** General pooling (any y, weights): radix argsort by x, then one pass. */
+function poolTies(x: Float64Array, y: Float64Array, w: Float64Array | undefined): Pooled {
   const n = x.length;
   const { order, sorted } = radixSortFloat64(x);
   // Pooled values are written over the sorted copy (unique index <= sorted index).
@@ -136,12 +197,18 @@ function poolTies(x: Float64Array, y: Float64Array, w: Float64Array | undefined)
   return { ux: ux.subarray(0, m), uw: uw.subarray(0, m), uy: uy.subarray(0, m), nPoints };
 }
 
+/** PAV blocks: block b covers distinct points end[b - 1] + 1 .. end[b] with value mean[b]. */
+interface Blocks {
+  mean: Float64Array;
+  end: Int32Array;
+  count: number;
+}
+
 /**
- * In-place weighted PAV for a non-decreasing fit: a stack of blocks (mean,
- * weight, last index); a new point merges backwards while the block before it
- * has a larger mean.
+ * Weighted PAV for a non-decreasing fit: a stack of blocks (mean, weight, last
+ * index); a new point merges backwards while the block before it has a larger mean.
  */
-function pav(v: Float64Array, w: Float64Array): void {
+function pav(v: Float64Array, w: Float64Array): Blocks {
   const m = v.length;
   const mean = new Float64Array(m);
   const weight = new Float64Array(m);
@@ -160,25 +227,32 @@ function pav(v: Float64Array, w: Float64Array): void {
       top--;
     }
   }
-  let start = 0;
-  for (let b = 0; b <= top; b++) {
-    for (let i = start; i <= end[b]; i++) v[i] = mean[b];
-    start = end[b] + 1;
-  }
+  return { mean, end, count: top + 1 };
 }
 
-/** Keeps the first and last point and every point whose value differs from a neighbour's. */
-function trimKnots(x: Float64Array, y: Float64Array): { kx: Float64Array; ky: Float64Array } {
-  const m = x.length;
+/**
+ * Knots of the fitted function: for each run of equal fitted values (blocks
+ * made equal by clipping join a run) its first and last x. This keeps exactly
+ * the points scikit-learn keeps (first, last, and any point whose value differs
+ * from a neighbour's).
+ */
+function knots(ux: Float64Array, blocks: Blocks): { kx: Float64Array; ky: Float64Array } {
+  const kx = new Float64Array(2 * blocks.count);
+  const ky = new Float64Array(2 * blocks.count);
   let k = 0;
-  const kx = new Float64Array(m);
-  const ky = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    if (i === 0 || i === m - 1 || y[i] !== y[i - 1] || y[i] !== y[i + 1]) {
-      kx[k] = x[i];
-      ky[k] = y[i];
-      k++;
+  let b = 0;
+  while (b < blocks.count) {
+    const value = blocks.mean[b];
+    const first = b === 0 ? 0 : blocks.end[b - 1] + 1;
+    while (b + 1 < blocks.count && blocks.mean[b + 1] === value) b++;
+    const last = blocks.end[b];
+    kx[k] = ux[first];
+    ky[k++] = value;
+    if (last > first) {
+      kx[k] = ux[last];
+      ky[k++] = value;
     }
+    b++;
   }
   return { kx: kx.slice(0, k), ky: ky.slice(0, k) };
 }

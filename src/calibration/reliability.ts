@@ -2,7 +2,7 @@
  * Reliability table of binary forecasts: per bin, how often the event happened
  * against how likely it was said to be.
  */
-import { binEdges, isUniform, uniformBinOf, type BinStrategy } from './bins';
+import { edgesFor, isUniform, uniformBinOf, type BinStrategy } from './bins';
 import { lowerBound } from './sort';
 import { checkBinaryForecasts, checkBins, toFloat64, type InputNames, type Numbers } from './validate';
 import { wilsonInterval, Z95 } from './wilson';
@@ -82,7 +82,7 @@ export function reliabilityTable(p: Numbers, y: Numbers, options: ReliabilityOpt
   const strategy = options.strategy ?? 'uniform';
   checkBinaryForecasts(p, y, options.names);
   checkBins(nBins, p.length, options.names?.file);
-  const edges = binEdges(p, nBins, strategy);
+  const edges = edgesFor(p, nBins, strategy);
   return tableWithEdges(toFloat64(p), toFloat64(y), edges, strategy, options.z ?? Z95);
 }
 

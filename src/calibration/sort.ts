@@ -107,6 +107,96 @@ export function radixSortFloat64(x: Float64Array): RadixSorted {
   return { order: idx, sorted };
 }
 
+const SMALL_RANGE = 24;
+
+/**
+ * Puts the order statistics at the given ranks in place: afterwards `a[r]` is
+ * the r-th smallest value (0-based) for every r in `ranks`, as if `a` were sorted.
+ *
+ * Multi-quickselect with a three-way partition (ties gather in the middle, so
+ * heavily tied forecasts cost no more) and median-of-three pivots: O(n log k)
+ * for k ranks instead of a full O(n log n) sort, like numpy's
+ * `partition(kth=[...])`. Ranges that recurse too deep are sorted natively.
+ *
+ * @param a - values, reordered in place; no NaN.
+ * @param ranks - ascending distinct ranks in [0, a.length).
+ * @example
+ * const a = Float64Array.of(5, 1, 4, 2, 3);
+ * selectRanks(a, [0, 2]); // a[0] = 1, a[2] = 3
+ */
+export function selectRanks(a: Float64Array, ranks: ArrayLike<number>): void {
+  // Work items: [lo, hi] value range (inclusive) holding ranks[rLo..rHi], and the depth.
+  const stack: number[] = [0, a.length - 1, 0, ranks.length - 1, 0];
+  const maxDepth = 2 * Math.ceil(Math.log2(a.length + 1)) + 8;
+  while (stack.length > 0) {
+    const depth = stack.pop()!;
+    const rHi = stack.pop()!;
+    const rLo = stack.pop()!;
+    const hi = stack.pop()!;
+    const lo = stack.pop()!;
+    if (rLo > rHi || lo >= hi) continue;
+    if (hi - lo < SMALL_RANGE || depth > maxDepth) {
+      a.subarray(lo, hi + 1).sort();
+      continue;
+    }
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo];
+    const y = a[mid];
+    const z = a[hi];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    // Dutch-flag partition: [lo, lt) < pivot, [lt, i) == pivot, (gt, hi] > pivot.
+    let lt = lo;
+    let gt = hi;
+    let i = lo;
+    while (i <= gt) {
+      const v = a[i];
+      if (v < pivot) {
+        a[i++] = a[lt];
+        a[lt++] = v;
+      } else if (v > pivot) {
+        a[i] = a[gt];
+        a[gt--] = v;
+      } else {
+        i++;
+      }
+    }
+    // Ranks below lt go left, above gt go right; those in [lt, gt] are final.
+    let r = rLo;
+    while (r <= rHi && ranks[r] < lt) r++;
+    let s = r;
+    while (s <= rHi && ranks[s] <= gt) s++;
+    stack.push(lo, lt - 1, rLo, r - 1, depth + 1);
+    stack.push(gt + 1, hi, s, rHi, depth + 1);
+  }
+}
+
+/**
+ * Quantiles of `x` at several levels, numpy's default linear method, without
+ * sorting all of `x`: the needed order statistics are selected
+ * ({@link selectRanks}) on a copy, then interpolated as in {@link quantileSorted}.
+ *
+ * @param x - values; no NaN; at least one.
+ * @param levels - levels in [0, 1].
+ * @example
+ * quantilesOf([4, 1, 3, 2], [0, 0.5, 1]); // Float64Array [1, 2.5, 4]
+ */
+export function quantilesOf(x: ArrayLike<number>, levels: ArrayLike<number>): Float64Array {
+  const a = Float64Array.from(x);
+  const n = a.length;
+  const wanted = new Set<number>();
+  for (let k = 0; k < levels.length; k++) {
+    const h = (n - 1) * levels[k];
+    const f = Math.max(0, Math.min(n - 1, Math.floor(h)));
+    wanted.add(f);
+    if (f + 1 < n) wanted.add(f + 1);
+  }
+  selectRanks(a, Float64Array.from(wanted).sort());
+  const out = new Float64Array(levels.length);
+  // After selection a[f] and a[f + 1] hold the order statistics quantileSorted reads.
+  for (let k = 0; k < levels.length; k++) out[k] = quantileSorted(a, levels[k]);
+  return out;
+}
+
 /**
  * Sorted copy of `x` (ascending, native typed-array sort, NaN last).
  * @example

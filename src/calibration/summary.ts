@@ -3,7 +3,7 @@
  * what walk-forward reports before and after recalibration, and what a
  * notebook shows beside the reliability diagram.
  */
-import { binEdges, quantileEdges } from './bins';
+import { edgesFor, quantileEdges } from './bins';
 import { decomposeWithEdges } from './brier';
 import { ece, mce } from './ece';
 import { LOG_LOSS_CLIP, logLoss, logLossClippedCount } from './logloss';
@@ -75,7 +75,7 @@ export function calibrationSummary(p: Numbers, y: Numbers, options: SummaryOptio
   checkBins(nBins, p.length, options.names?.file);
   const pf = toFloat64(p);
   const yf = toFloat64(y);
-  const edges = binEdges(pf, nBins, strategy);
+  const edges = edgesFor(pf, nBins, strategy);
   const table = tableWithEdges(pf, yf, edges, strategy, options.z ?? Z95);
   const d = decomposeWithEdges(pf, yf, edges, strategy);
   const equalMass = strategy === 'quantile' ? table : tableWithEdges(pf, yf, quantileEdges(pf, nBins), 'quantile');

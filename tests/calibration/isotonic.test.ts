@@ -102,6 +102,22 @@ describe('fitIsotonic', () => {
     }
   });
 
+  it('gives the same fit on the native-sort path (unweighted 0/1 outcomes) and the radix path (weights)', () => {
+    const rng = new Rng(21);
+    const n = 3000;
+    const x = Array.from({ length: n }, () => (rng.uniform() < 0.2 ? Math.round(rng.uniform() * 20) / 20 : rng.normal()));
+    x[3] = -0;
+    x[4] = 0;
+    const y = x.map((v) => (rng.bernoulli(1 / (1 + Math.exp(-2 * v))) ? 1 : 0));
+    for (const opts of [{}, { increasing: false }, { yMin: 0.1, yMax: 0.9 }]) {
+      const native = fitIsotonic(x, y, opts);
+      const radix = fitIsotonic(x, y, { ...opts, weights: new Float64Array(n).fill(1) });
+      expect(Array.from(native.x, (v) => v + 0)).toEqual(Array.from(radix.x, (v) => v + 0));
+      expect(Array.from(native.y).every((v, i) => Math.abs(v - radix.y[i]) < 1e-12)).toBe(true);
+      expect(native.nUnique).toBe(radix.nUnique);
+    }
+  });
+
   it('fits a non-increasing function when asked', () => {
     const m = fitIsotonic([1, 2, 3, 4], [4, 2, 3, 1], { increasing: false });
     expect(Array.from(m.y)).toEqual([4, 2.5, 2.5, 1]);
