@@ -3,9 +3,9 @@
  * uncertainty, made exact for continuous forecasts by the two within-bin terms
  * of Stephenson, Coelho and Jolliffe (2008).
  */
-import { assignBins, edgesFor, type BinStrategy } from './bins';
-import { type ReliabilityOptions } from './reliability';
-import { checkBinaryForecasts, checkBins, toFloat64, type InputNames, type Numbers } from './validate';
+import { assignBins, type BinStrategy } from './bins';
+import { checkedBinning, type ReliabilityOptions } from './reliability';
+import { checkBinaryForecasts, type InputNames, type Numbers } from './validate';
 
 /**
  * Brier score: mean squared difference between forecast probability and outcome.
@@ -26,8 +26,8 @@ export function brierScore(p: Numbers, y: Numbers, names?: InputNames): number {
   return s / p.length;
 }
 
-/** The terms of the Brier score decomposition. */
-export interface BrierDecomposition {
+/** The Brier score and the terms of its exact decomposition. */
+export interface BrierTerms {
   /** Brier score, computed directly. */
   brier: number;
   /** `REL = (1/N) sum_b n_b (pbar_b - obar_b)^2`; lower is better. */
@@ -40,6 +40,10 @@ export interface BrierDecomposition {
   withinBinVariance: number;
   /** `WBC = (2/N) sum_b sum_{i in b} (y_i - obar_b)(p_i - pbar_b)`. */
   withinBinCovariance: number;
+}
+
+/** The decomposition with the bins it was computed on. */
+export interface BrierDecomposition extends BrierTerms {
   /** Bin edges used. */
   edges: Float64Array;
   /** Strategy of the edges. */
@@ -65,12 +69,8 @@ export interface BrierDecomposition {
  * d.reliability - d.resolution + d.uncertainty + d.withinBinVariance - d.withinBinCovariance; // 0.225 (up to rounding)
  */
 export function brierDecomposition(p: Numbers, y: Numbers, options: ReliabilityOptions = {}): BrierDecomposition {
-  const nBins = options.bins ?? 10;
-  const strategy = options.strategy ?? 'uniform';
-  checkBinaryForecasts(p, y, options.names);
-  checkBins(nBins, p.length, options.names?.file);
-  const edges = edgesFor(p, nBins, strategy);
-  return decomposeWithEdges(toFloat64(p), toFloat64(y), edges, strategy);
+  const b = checkedBinning(p, y, options);
+  return decomposeWithEdges(b.p, b.y, b.edges, b.strategy);
 }
 
 /** The decomposition for given edges, without input checks (callers have validated). */

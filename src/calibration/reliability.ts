@@ -78,12 +78,30 @@ export interface ReliabilityBin {
  * t.meanPredicted; // Float64Array [0.2, 0.525, 0.85]
  */
 export function reliabilityTable(p: Numbers, y: Numbers, options: ReliabilityOptions = {}): ReliabilityTable {
+  const b = checkedBinning(p, y, options);
+  return tableWithEdges(b.p, b.y, b.edges, b.strategy, options.z ?? Z95);
+}
+
+/** Checked forecasts as Float64Arrays with the bin edges the options ask for. */
+export interface Binning {
+  p: Float64Array;
+  y: Float64Array;
+  edges: Float64Array;
+  strategy: BinStrategy;
+}
+
+/**
+ * Applies the defaults (10 `uniform` bins), checks the forecasts and the bin
+ * count once, and computes the edges: the common start of every binned score.
+ * @throws DataError or ConfigError as {@link reliabilityTable} does.
+ */
+export function checkedBinning(p: Numbers, y: Numbers, options: ReliabilityOptions): Binning {
   const nBins = options.bins ?? 10;
   const strategy = options.strategy ?? 'uniform';
   checkBinaryForecasts(p, y, options.names);
   checkBins(nBins, p.length, options.names?.file);
-  const edges = edgesFor(p, nBins, strategy);
-  return tableWithEdges(toFloat64(p), toFloat64(y), edges, strategy, options.z ?? Z95);
+  const pf = toFloat64(p);
+  return { p: pf, y: toFloat64(y), edges: edgesFor(pf, nBins, strategy), strategy };
 }
 
 /**

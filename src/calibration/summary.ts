@@ -3,32 +3,20 @@
  * what walk-forward reports before and after recalibration, and what a
  * notebook shows beside the reliability diagram.
  */
-import { edgesFor, quantileEdges } from './bins';
-import { decomposeWithEdges } from './brier';
+import { quantileEdges } from './bins';
+import { decomposeWithEdges, type BrierTerms } from './brier';
 import { ece, mce } from './ece';
 import { LOG_LOSS_CLIP, logLoss, logLossClippedCount } from './logloss';
-import { tableWithEdges, type ReliabilityOptions, type ReliabilityTable } from './reliability';
-import { checkBinaryForecasts, checkBins, toFloat64, type Numbers } from './validate';
+import { checkedBinning, tableWithEdges, type ReliabilityOptions, type ReliabilityTable } from './reliability';
+import { type Numbers } from './validate';
 import { Z95 } from './wilson';
 
-/** Scalar scores of binary forecasts (no per-bin data). */
-export interface CalibrationScores {
+/** Scalar scores of binary forecasts (no per-bin data); `brier = REL - RES + UNC + WBV - WBC`. */
+export interface CalibrationScores extends BrierTerms {
   /** Number of forecasts. */
   n: number;
   /** Share of outcomes equal to 1. */
   baseRate: number;
-  /** Brier score, mean (p - y)^2. */
-  brier: number;
-  /** Brier reliability term REL (lower is better). */
-  reliability: number;
-  /** Brier resolution term RES (higher is better). */
-  resolution: number;
-  /** Brier uncertainty term UNC = baseRate (1 - baseRate). */
-  uncertainty: number;
-  /** Within-bin variance WBV (Stephenson et al. 2008). */
-  withinBinVariance: number;
-  /** Within-bin covariance WBC; `brier = REL - RES + UNC + WBV - WBC`. */
-  withinBinCovariance: number;
   /** Log loss in nats, forecasts clipped to [logLossClip, 1 - logLossClip]. */
   logLoss: number;
   /** The clip used for the log loss. */
@@ -68,16 +56,11 @@ export interface SummaryOptions extends ReliabilityOptions {
  * s.brier; // 0.175; s.ece; // 0.25; s.table.count; // Float64Array [2, 2]
  */
 export function calibrationSummary(p: Numbers, y: Numbers, options: SummaryOptions = {}): CalibrationSummary {
-  const nBins = options.bins ?? 10;
-  const strategy = options.strategy ?? 'uniform';
   const clip = options.logLossClip ?? LOG_LOSS_CLIP;
-  checkBinaryForecasts(p, y, options.names);
-  checkBins(nBins, p.length, options.names?.file);
-  const pf = toFloat64(p);
-  const yf = toFloat64(y);
-  const edges = edgesFor(pf, nBins, strategy);
+  const { p: pf, y: yf, edges, strategy } = checkedBinning(p, y, options);
   const table = tableWithEdges(pf, yf, edges, strategy, options.z ?? Z95);
   const d = decomposeWithEdges(pf, yf, edges, strategy);
+  const nBins = edges.length - 1;
   const equalMass = strategy === 'quantile' ? table : tableWithEdges(pf, yf, quantileEdges(pf, nBins), 'quantile');
   let positives = 0;
   for (let i = 0; i < yf.length; i++) positives += yf[i];
