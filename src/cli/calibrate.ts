@@ -22,7 +22,6 @@ import {
   type CalibrationSummary,
   type ReliabilityTable,
 } from '../calibration';
-import { checkBinaryForecasts } from '../calibration/validate';
 import { figureToHtml } from '../plot/html';
 import { reliabilityFigure, type ReliabilitySeries } from '../plot/calibration';
 
@@ -174,8 +173,11 @@ function calibratorText(cal: Calibrator, rows: number): string {
 export async function runCalibrate(o: CalibrateOptions): Promise<string> {
   const file = o.input;
   const names = { file, prob: o.probCol, outcome: o.outcomeCol };
+  if (o.method === undefined) {
+    const stray = (['minTrain', 'block', 'rolling'] as const).find((k) => o[k] !== undefined) ?? (o.gap !== 0 ? 'gap' : o.evaluate !== 'both' ? 'evaluate' : undefined);
+    if (stray !== undefined) throw new ConfigError(`${FLAG_OF[stray] ?? `--${stray}`} needs --method isotonic|platt`, { key: FLAG_OF[stray] ?? `--${stray}` });
+  }
   const { p, y } = await readForecastColumns(file, o.probCol, o.outcomeCol);
-  checkBinaryForecasts(p, y, names);
   const n = p.length;
   const scoreOptions = { bins: o.bins, strategy: o.strategy, names };
   const summary = calibrationSummary(p, y, scoreOptions);

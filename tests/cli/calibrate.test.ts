@@ -114,6 +114,7 @@ describe('quantbook calibrate', () => {
     expect(cli('calibrate', '--input', small, '--bins', '5').stderr).toMatch(/fewer points \(2\) than bins \(5\)/);
     expect(cli('calibrate', '--input', csv, '--bins', 'ten').stderr).toMatch(/ConfigError: invalid --bins/);
     expect(cli('calibrate', '--input', join(dir, 'x.txt')).stderr).toMatch(/input file not found/);
+    expect(cli('calibrate', '--input', csv, '--gap', '5').stderr).toMatch(/ConfigError: --gap needs --method isotonic\|platt/);
     const r2 = cli('calibrate', '--input', csv, '--method', 'isotonic', '--min-train', '1195');
     expect(r2.status).toBe(1);
     expect(r2.stderr).toMatch(/walk-forward leaves 5 out-of-sample rows, fewer than 10 bins/);
