@@ -4,7 +4,7 @@
  */
 import { ConfigError } from '../core/errors';
 import { checkBins, checkProbabilities, toFloat64, type Numbers } from './validate';
-import { lowerBound, quantilesOf } from './sort';
+import { quantilesOf } from './sort';
 
 /** How bin edges are placed. */
 export type BinStrategy = 'uniform' | 'quantile';
@@ -81,32 +81,49 @@ export function edgesFor(p: Numbers, nBins: number, strategy: BinStrategy): Floa
  */
 export function assignBins(p: Numbers, edges: Float64Array): Int32Array {
   const x = toFloat64(p);
-  const nBins = edges.length - 1;
+  const binOf = binner(edges);
   const out = new Int32Array(x.length);
-  if (isUniform(edges)) {
-    for (let i = 0; i < x.length; i++) out[i] = uniformBinOf(edges, nBins, x[i]);
-  } else {
-    const inner = edges.subarray(1, nBins);
-    for (let i = 0; i < x.length; i++) out[i] = lowerBound(inner, x[i]);
-  }
+  for (let i = 0; i < x.length; i++) out[i] = binOf(x[i]);
   return out;
 }
 
-/** True when `edges` are exactly the uniform edges on [0, 1] for their length. */
-export function isUniform(edges: Float64Array): boolean {
-  const nBins = edges.length - 1;
-  if (nBins < 1 || edges[nBins] !== 1) return false;
-  const step = 1 / nBins;
-  for (let i = 0; i < nBins; i++) if (edges[i] !== i * step) return false;
-  return true;
-}
+const GRID_CELLS = 1024;
 
-/** O(1) right-closed bin on uniform edges: a guess from p * B, corrected against the real edges. */
-export function uniformBinOf(edges: Float64Array, nBins: number, v: number): number {
-  let k = Math.ceil(v * nBins) - 1;
-  if (k < 0) k = 0;
-  else if (k > nBins - 1) k = nBins - 1;
-  while (k > 0 && v <= edges[k]) k--;
-  while (k < nBins - 1 && v > edges[k + 1]) k++;
-  return k;
+/**
+ * A right-closed bin lookup for given edges (B = edges.length - 1 bins), O(1)
+ * per value for any edges: a grid of equal cells over [e0, eB] gives a first
+ * guess (the bin of the cell's left end), which is then moved to the exact bin
+ * by comparing with the real edges, so values on an edge land exactly as
+ * numpy's `searchsorted(edges[1:-1], v, side='left')` puts them.
+ * @example
+ * binner(Float64Array.of(0, 0.5, 1))(0.5); // 0
+ */
+export function binner(edges: Float64Array): (v: number) => number {
+  const nBins = edges.length - 1;
+  const last = nBins - 1;
+  const lo = edges[0];
+  const span = edges[nBins] - lo;
+  if (!(span > 0) || nBins === 1) {
+    // All edges equal (tied quantile edges) or one bin: still count inner edges below v.
+    return (v) => {
+      let k = 0;
+      while (k < last && v > edges[k + 1]) k++;
+      return k;
+    };
+  }
+  const scale = GRID_CELLS / span;
+  const guess = new Int32Array(GRID_CELLS);
+  for (let c = 0, k = 0; c < GRID_CELLS; c++) {
+    const cellStart = lo + c / scale;
+    while (k < last && cellStart > edges[k + 1]) k++;
+    guess[c] = k;
+  }
+  return (v) => {
+    let c = Math.floor((v - lo) * scale);
+    c = c < 0 ? 0 : c >= GRID_CELLS ? GRID_CELLS - 1 : c;
+    let k = guess[c];
+    while (k < last && v > edges[k + 1]) k++;
+    while (k > 0 && v <= edges[k]) k--;
+    return k;
+  };
 }

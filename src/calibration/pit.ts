@@ -4,7 +4,7 @@
  */
 import { ConfigError, DataError } from '../core/errors';
 import { Rng } from '../core/random';
-import { uniformBinOf, uniformEdges } from './bins';
+import { binner, uniformEdges } from './bins';
 import { checkFinite, checkInteger, type Numbers } from './validate';
 
 /**
@@ -187,10 +187,11 @@ export function pitHistogram(pit: Numbers, bins = 10): PitHistogram {
   if (n === 0) throw new DataError('no PIT values', { column: 'pit' });
   const edges = uniformEdges(bins);
   const counts = new Float64Array(bins);
+  const binOf = binner(edges);
   for (let i = 0; i < n; i++) {
     const u = pit[i];
     if (!(u >= 0 && u <= 1)) throw new DataError('PIT value must be in [0, 1]', { column: 'pit', row: i, value: u });
-    counts[uniformBinOf(edges, bins, u)]++;
+    counts[binOf(u)]++;
   }
   const density = new Float64Array(bins);
   for (let b = 0; b < bins; b++) density[b] = (counts[b] / n) * bins;

@@ -2,8 +2,7 @@
  * Reliability table of binary forecasts: per bin, how often the event happened
  * against how likely it was said to be.
  */
-import { edgesFor, isUniform, uniformBinOf, type BinStrategy } from './bins';
-import { lowerBound } from './sort';
+import { assignBins, edgesFor, type BinStrategy } from './bins';
 import { checkBinaryForecasts, checkBins, toFloat64, type InputNames, type Numbers } from './validate';
 import { wilsonInterval, Z95 } from './wilson';
 
@@ -113,22 +112,12 @@ export function tableWithEdges(p: Float64Array, y: Float64Array, edges: Float64A
   const count = new Float64Array(nBins);
   const positives = new Float64Array(nBins);
   const sumPredicted = new Float64Array(nBins);
-  const n = p.length;
-  if (isUniform(edges)) {
-    for (let i = 0; i < n; i++) {
-      const b = uniformBinOf(edges, nBins, p[i]);
-      count[b]++;
-      positives[b] += y[i];
-      sumPredicted[b] += p[i];
-    }
-  } else {
-    const inner = edges.subarray(1, nBins);
-    for (let i = 0; i < n; i++) {
-      const b = lowerBound(inner, p[i]);
-      count[b]++;
-      positives[b] += y[i];
-      sumPredicted[b] += p[i];
-    }
+  const bin = assignBins(p, edges);
+  for (let i = 0; i < p.length; i++) {
+    const b = bin[i];
+    count[b]++;
+    positives[b] += y[i];
+    sumPredicted[b] += p[i];
   }
   const meanPredicted = new Float64Array(nBins);
   const observed = new Float64Array(nBins);
@@ -140,7 +129,7 @@ export function tableWithEdges(p: Float64Array, y: Float64Array, edges: Float64A
     observed[b] = c > 0 ? positives[b] / c : NaN;
     [ciLow[b], ciHigh[b]] = wilsonInterval(positives[b], c, z);
   }
-  return { strategy, edges, count, positives, meanPredicted, observed, ciLow, ciHigh, n, z };
+  return { strategy, edges, count, positives, meanPredicted, observed, ciLow, ciHigh, n: p.length, z };
 }
 
 /**

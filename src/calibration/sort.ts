@@ -107,73 +107,95 @@ export function radixSortFloat64(x: Float64Array): RadixSorted {
   return { order: idx, sorted };
 }
 
-const SMALL_RANGE = 24;
+const SORT_BELOW = 4096;
+const BUCKETS = 65536;
 
 /**
- * Puts the order statistics at the given ranks in place: afterwards `a[r]` is
- * the r-th smallest value (0-based) for every r in `ranks`, as if `a` were sorted.
+ * The order statistics of `x` at the given ranks (0-based: rank 0 is the
+ * minimum), without sorting all of `x`.
  *
- * Multi-quickselect with a three-way partition (ties gather in the middle, so
- * heavily tied forecasts cost no more) and median-of-three pivots: O(n log k)
- * for k ranks instead of a full O(n log n) sort, like numpy's
- * `partition(kth=[...])`. Ranges that recurse too deep are sorted natively.
+ * Bucket selection: one pass finds the range, one counts values per bucket of
+ * an equal-width grid over it (the bucket index is monotone in the value), one
+ * collects the values of the few buckets that hold a wanted rank; those are
+ * selected the same way in turn, and small or constant groups are sorted with
+ * the native typed-array sort. O(n) passes for spread-out data; heavily tied
+ * or clustered data ends in a native sort of the cluster.
  *
- * @param a - values, reordered in place; no NaN.
- * @param ranks - ascending distinct ranks in [0, a.length).
+ * @param x - values; no NaN.
+ * @param ranks - ranks in [0, x.length), any order, repeats allowed.
  * @example
- * const a = Float64Array.of(5, 1, 4, 2, 3);
- * selectRanks(a, [0, 2]); // a[0] = 1, a[2] = 3
+ * orderStatistics(Float64Array.of(5, 1, 4, 2, 3), [0, 2, 4]); // Float64Array [1, 3, 5]
  */
-export function selectRanks(a: Float64Array, ranks: ArrayLike<number>): void {
-  // Work items: [lo, hi] value range (inclusive) holding ranks[rLo..rHi], and the depth.
-  const stack: number[] = [0, a.length - 1, 0, ranks.length - 1, 0];
-  const maxDepth = 2 * Math.ceil(Math.log2(a.length + 1)) + 8;
-  while (stack.length > 0) {
-    const depth = stack.pop()!;
-    const rHi = stack.pop()!;
-    const rLo = stack.pop()!;
-    const hi = stack.pop()!;
-    const lo = stack.pop()!;
-    if (rLo > rHi || lo >= hi) continue;
-    if (hi - lo < SMALL_RANGE || depth > maxDepth) {
-      a.subarray(lo, hi + 1).sort();
-      continue;
+export function orderStatistics(x: Float64Array, ranks: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(ranks.length);
+  if (x.length <= SORT_BELOW) {
+    const sorted = Float64Array.from(x).sort();
+    for (let k = 0; k < ranks.length; k++) out[k] = sorted[ranks[k]];
+    return out;
+  }
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (min === max) return out.fill(min);
+  // (v - min) * scale is monotone in v, so bucket order is value order.
+  const scale = BUCKETS / (max - min);
+  const bucketOf = (v: number): number => Math.min(BUCKETS - 1, Math.floor((v - min) * scale));
+  const start = new Float64Array(BUCKETS + 1);
+  for (let i = 0; i < x.length; i++) start[bucketOf(x[i]) + 1]++;
+  for (let b = 0; b < BUCKETS; b++) start[b + 1] += start[b];
+  // Bucket of each wanted rank: the last bucket starting at or before it.
+  const bucketOfRank = new Int32Array(ranks.length);
+  const wanted = new Uint8Array(BUCKETS);
+  for (let k = 0; k < ranks.length; k++) {
+    let lo = 0;
+    let hi = BUCKETS - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (start[mid] <= ranks[k]) lo = mid;
+      else hi = mid - 1;
     }
-    const mid = (lo + hi) >>> 1;
-    const x = a[lo];
-    const y = a[mid];
-    const z = a[hi];
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
-    // Dutch-flag partition: [lo, lt) < pivot, [lt, i) == pivot, (gt, hi] > pivot.
-    let lt = lo;
-    let gt = hi;
-    let i = lo;
-    while (i <= gt) {
-      const v = a[i];
-      if (v < pivot) {
-        a[i++] = a[lt];
-        a[lt++] = v;
-      } else if (v > pivot) {
-        a[i] = a[gt];
-        a[gt--] = v;
-      } else {
-        i++;
+    bucketOfRank[k] = lo;
+    wanted[lo] = 1;
+  }
+  // Collect the wanted buckets' values, each bucket contiguous.
+  const offset = new Float64Array(BUCKETS);
+  let total = 0;
+  for (let b = 0; b < BUCKETS; b++) {
+    if (!wanted[b]) continue;
+    offset[b] = total;
+    total += start[b + 1] - start[b];
+  }
+  const collected = new Float64Array(total);
+  const fill = Float64Array.from(offset);
+  for (let i = 0; i < x.length; i++) {
+    const b = bucketOf(x[i]);
+    if (wanted[b]) collected[fill[b]++] = x[i];
+  }
+  for (let b = 0; b < BUCKETS; b++) {
+    if (!wanted[b]) continue;
+    const group = collected.subarray(offset[b], offset[b] + start[b + 1] - start[b]);
+    const local: number[] = [];
+    const which: number[] = [];
+    for (let k = 0; k < ranks.length; k++) {
+      if (bucketOfRank[k] === b) {
+        local.push(ranks[k] - start[b]);
+        which.push(k);
       }
     }
-    // Ranks below lt go left, above gt go right; those in [lt, gt] are final.
-    let r = rLo;
-    while (r <= rHi && ranks[r] < lt) r++;
-    let s = r;
-    while (s <= rHi && ranks[s] <= gt) s++;
-    stack.push(lo, lt - 1, rLo, r - 1, depth + 1);
-    stack.push(gt + 1, hi, s, rHi, depth + 1);
+    const values = orderStatistics(group, local);
+    for (let j = 0; j < which.length; j++) out[which[j]] = values[j];
   }
+  return out;
 }
 
 /**
- * Quantiles of `x` at several levels, numpy's default linear method, without
- * sorting all of `x`: the needed order statistics are selected
- * ({@link selectRanks}) on a copy, then interpolated as in {@link quantileSorted}.
+ * Quantiles of `x` at several levels, numpy's default linear method (as
+ * {@link quantileSorted}), from the few order statistics they need
+ * ({@link orderStatistics}) instead of a full sort.
  *
  * @param x - values; no NaN; at least one.
  * @param levels - levels in [0, 1].
@@ -181,19 +203,21 @@ export function selectRanks(a: Float64Array, ranks: ArrayLike<number>): void {
  * quantilesOf([4, 1, 3, 2], [0, 0.5, 1]); // Float64Array [1, 2.5, 4]
  */
 export function quantilesOf(x: ArrayLike<number>, levels: ArrayLike<number>): Float64Array {
-  const a = Float64Array.from(x);
-  const n = a.length;
-  const wanted = new Set<number>();
+  const xf = x instanceof Float64Array ? x : Float64Array.from(x);
+  const n = xf.length;
+  // Per level the ranks floor(h) and floor(h) + 1 around h = (n - 1) q, clamped like quantileSorted.
+  const ranks: number[] = [];
+  for (let k = 0; k < levels.length; k++) {
+    const f = Math.max(0, Math.min(n - 1, Math.floor((n - 1) * levels[k])));
+    ranks.push(f, Math.min(n - 1, f + 1));
+  }
+  const stats = orderStatistics(xf, ranks);
+  const out = new Float64Array(levels.length);
   for (let k = 0; k < levels.length; k++) {
     const h = (n - 1) * levels[k];
-    const f = Math.max(0, Math.min(n - 1, Math.floor(h)));
-    wanted.add(f);
-    if (f + 1 < n) wanted.add(f + 1);
+    const f = Math.floor(h);
+    out[k] = f < 0 || f >= n - 1 ? stats[2 * k] : lerpOrder(stats[2 * k], stats[2 * k + 1], h - f);
   }
-  selectRanks(a, Float64Array.from(wanted).sort());
-  const out = new Float64Array(levels.length);
-  // After selection a[f] and a[f + 1] hold the order statistics quantileSorted reads.
-  for (let k = 0; k < levels.length; k++) out[k] = quantileSorted(a, levels[k]);
   return out;
 }
 
@@ -223,11 +247,12 @@ export function quantileSorted(sorted: Float64Array, q: number): number {
   const k = Math.floor(h);
   if (k < 0) return sorted[0];
   if (k >= n - 1) return sorted[n - 1];
-  const t = h - k;
-  const a = sorted[k];
-  const b = sorted[k + 1];
+  return lerpOrder(sorted[k], sorted[k + 1], h - k);
+}
+
+/** numpy's `_lerp` from a = x[k] to b = x[k + 1] at fraction t: from the nearer end, for monotonicity. */
+function lerpOrder(a: number, b: number, t: number): number {
   const diff = b - a;
-  // numpy's _lerp: from the nearer end, for monotonicity.
   return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DataError } from '../../src/core/errors';
-import { assignBins, quantileEdges, uniformEdges } from '../../src/calibration/bins';
+import { assignBins, binner, quantileEdges, uniformEdges } from '../../src/calibration/bins';
+import { Rng } from '../../src/core/random';
 import { reliabilityBins, reliabilityTable } from '../../src/calibration/reliability';
 import { wilsonInterval } from '../../src/calibration/wilson';
 import { close, sklearn } from './reference';
@@ -34,6 +35,19 @@ describe('reliabilityTable', () => {
     const edges = uniformEdges(10);
     expect(edges[3]).toBe(0.30000000000000004);
     expect(Array.from(assignBins([0, 0.1, 0.3, 0.30000000000000004, 0.30000000000000010, 1], edges))).toEqual([0, 0, 2, 2, 3, 9]);
+  });
+
+  it('finds the right-closed bin for any edges, values on edges and tied edges included', () => {
+    const rng = new Rng(31);
+    // Reference: numpy searchsorted(edges[1:-1], v, side='left') = number of inner edges below v.
+    const reference = (edges: number[], v: number): number => edges.slice(1, -1).filter((e) => e < v).length;
+    for (let trial = 0; trial < 50; trial++) {
+      const nBins = 1 + rng.int(12);
+      const edges = Array.from({ length: nBins + 1 }, () => (rng.uniform() < 0.3 ? 0.5 : rng.uniform())).sort((a, b) => a - b);
+      const values = [...edges, ...Array.from({ length: 40 }, () => rng.uniform() * 1.2 - 0.1)];
+      const binOf = binner(Float64Array.from(edges));
+      for (const v of values) expect(binOf(v)).toBe(reference(edges, v));
+    }
   });
 
   it('reports empty bins as empty, with null statistics in the records', () => {

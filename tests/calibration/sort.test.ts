@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random';
-import { lowerBound, quantileSorted, quantilesOf, radixSortFloat64, selectRanks, upperBound } from '../../src/calibration/sort';
+import { lowerBound, orderStatistics, quantileSorted, quantilesOf, radixSortFloat64, upperBound } from '../../src/calibration/sort';
 
 describe('radixSortFloat64', () => {
   it('orders mixed-sign values of every magnitude like a numeric sort, stably', () => {
@@ -53,26 +53,32 @@ describe('quantileSorted and bounds', () => {
   });
 });
 
-describe('selectRanks and quantilesOf', () => {
-  it('puts the requested order statistics in place, with heavy ties and any ranks', () => {
+describe('orderStatistics and quantilesOf', () => {
+  it('returns the order statistics of spread, tied, clustered and small inputs', () => {
     const rng = new Rng(8);
-    for (const [n, distinct] of [[5000, 0], [5000, 3], [37, 0], [1, 0]] as const) {
-      const x = Float64Array.from({ length: n }, () => (distinct > 0 ? rng.int(distinct) : rng.normal()));
+    const cases: Array<[string, Float64Array]> = [
+      ['normal', Float64Array.from({ length: 20_000 }, () => rng.normal())],
+      ['three values', Float64Array.from({ length: 20_000 }, () => rng.int(3))],
+      ['one huge cluster and outliers', Float64Array.from({ length: 20_000 }, (_, i) => (i % 1000 === 0 ? 1e6 * rng.normal() : 0.5 + 1e-12 * rng.uniform()))],
+      ['skewed', Float64Array.from({ length: 20_000 }, () => rng.uniform() ** 12)],
+      ['constant', new Float64Array(10_000).fill(0.25)],
+      ['small', Float64Array.of(5, 1, 4, 2, 3)],
+    ];
+    for (const [name, x] of cases) {
+      const n = x.length;
       const sorted = Float64Array.from(x).sort();
-      const ranks = [...new Set([0, Math.floor(n / 3), Math.floor(n / 2), n - 1, Math.min(n - 1, 7)])].sort((a, b) => a - b);
-      const a = Float64Array.from(x);
-      selectRanks(a, ranks);
-      for (const r of ranks) expect(a[r]).toBe(sorted[r]);
-      expect(Array.from(Float64Array.from(a).sort())).toEqual(Array.from(sorted)); // a permutation of x
+      const ranks = [0, Math.floor(n / 3), Math.floor(n / 2), n - 1, Math.min(n - 1, 7), Math.floor(n / 2)];
+      expect(Array.from(orderStatistics(x, ranks)), name).toEqual(ranks.map((r) => sorted[r]));
     }
   });
 
   it('gives the same quantiles as a full sort', () => {
     const rng = new Rng(9);
-    const x = Array.from({ length: 2001 }, () => rng.uniform() ** 3);
+    const x = Array.from({ length: 20_001 }, () => rng.uniform() ** 3);
     const levels = [0, 0.1, 0.25, 0.5, 0.7, 0.999, 1];
     const sorted = Float64Array.from(x).sort();
     expect(Array.from(quantilesOf(x, levels))).toEqual(levels.map((q) => quantileSorted(sorted, q)));
     expect(Array.from(quantilesOf([4, 1, 3, 2], [0, 0.5, 1]))).toEqual([1, 2.5, 4]);
+    expect(Array.from(quantilesOf([7], [0, 0.3, 1]))).toEqual([7, 7, 7]);
   });
 });
