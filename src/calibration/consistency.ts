@@ -84,7 +84,10 @@ export function consistencyBands(p: Numbers, table: ReliabilityTable, options: C
     sumP.fill(0);
     sumY.fill(0);
     for (let k = 0; k < n; k++) {
-      const i = rng.int(n);
+      // Index by multiply-shift of a 32-bit draw: bias at most n / 2^32 per index
+      // (2e-4 relative at a million forecasts), immaterial for a 5-95% band and
+      // half the cost of exact rejection sampling.
+      const i = Math.floor(rng.nextUint32() * TWO_POW_M32 * n);
       const pi = pf[i];
       const b = bin[i];
       count[b]++;

@@ -38,7 +38,7 @@ const optionsSchema = z.object({
   block: z.coerce.number().int().min(1).optional(),
   gap: z.coerce.number().int().min(0),
   rolling: z.coerce.number().int().min(1).optional(),
-  resamples: z.coerce.number().int().min(1),
+  resamples: z.union([z.literal('auto'), z.coerce.number().int().min(1)]),
   seed: z.coerce.number().int(),
   json: z.boolean().optional(),
   out: z.string().min(1).optional(),
@@ -166,7 +166,17 @@ function calibratorText(cal: Calibrator, rows: number): string {
   if (cal.kind === 'isotonic') return `isotonic, ${cal.model.x.length} knots, fitted on all ${rows} rows (apply it to future forecasts)`;
   const m = cal.model;
   const on = cal.input === 'logit' ? 'logit(p)' : 'p';
-  return `Platt on ${on}: p' = 1 / (1 + exp(${m.a.toPrecision(6)} * ${on} + ${m.b.toPrecision(6)})), fitted on all ${rows} rows${m.converged ? '' : ' (NOT converged)'}`;
+  const b = `${m.b < 0 ? '-' : '+'} ${Math.abs(m.b).toPrecision(6)}`;
+  return `Platt on ${on}: p' = 1 / (1 + exp(${m.a.toPrecision(6)} * ${on} ${b})), fitted on all ${rows} rows${m.converged ? '' : ' (NOT converged)'}`;
+}
+
+/**
+ * Resamples for the consistency band when not given: 1000, but at most about
+ * 5e7 draws (a few seconds) and at least 100, which still places the 5% and
+ * 95% points within about 10% of the band's half-width.
+ */
+export function autoResamples(rows: number): number {
+  return Math.max(100, Math.min(1000, Math.floor(5e7 / rows)));
 }
 
 /** Runs `quantbook calibrate` with parsed options; returns what it printed. */
@@ -253,7 +263,7 @@ export async function runCalibrate(o: CalibrateOptions): Promise<string> {
   if (o.out !== undefined) {
     const dir = resolve(o.out);
     mkdirSync(dir, { recursive: true });
-    const band = consistencyBands(p, summary.table, { resamples: o.resamples, seed: o.seed });
+    const band = consistencyBands(p, summary.table, { resamples: o.resamples === 'auto' ? autoResamples(n) : o.resamples, seed: o.seed });
     const title = `Calibration of ${o.probCol} against ${o.outcomeCol}: ${basename(file)}`;
     const figures = [reliabilityFigure({ table: summary.table, name: o.probCol, band }, { title: `${title} (${n} forecasts)` })];
     if (series.length > 0) figures.push(reliabilityFigure(series, { title: `Walk-forward ${o.method} recalibration, out-of-sample rows only` }));
@@ -265,7 +275,8 @@ export async function runCalibrate(o: CalibrateOptions): Promise<string> {
       }),
     );
     json.html = html;
-    text.push('', `wrote ${html}`);
+    json.consistencyBand = { resamples: band.resamples, seed: band.seed, level: band.level };
+    text.push('', `wrote ${html} (consistency band: ${band.resamples} resamples, seed ${band.seed})`);
   }
   return o.json ? JSON.stringify(json, null, 2) : text.join('\n');
 }
@@ -295,7 +306,7 @@ export function registerCalibrateCommands(program: Command): void {
     .option('--block <rows>', 'walk-forward: rows per out-of-sample block (default: 5 blocks)')
     .option('--gap <rows>', 'walk-forward: rows skipped between training and block; set to the label horizon', '0')
     .option('--rolling <rows>', 'walk-forward: train on the last <rows> rows only (default: expanding window)')
-    .option('--resamples <n>', 'consistency-band resamples for the --out diagram', '1000')
+    .option('--resamples <n|auto>', 'consistency-band resamples for the --out diagram; auto: 1000, fewer above 50,000 rows (cost is rows x resamples)', 'auto')
     .option('--seed <n>', 'seed of the consistency-band resampling', '0')
     .option('--json', 'print one JSON object instead of text')
     .option('--out <dir>', 'write the reliability diagram to <dir>/calibration.html (plotly embedded, works offline)')

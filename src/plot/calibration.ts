@@ -35,7 +35,9 @@ function rgba(hex: string, alpha: number): string {
  * Reliability diagram: observed frequency against mean forecast per bin, with
  * the diagonal of perfect calibration, Wilson intervals as error bars, the
  * consistency band (when given) shaded around the diagonal, and below it the
- * number of forecasts per bin. Empty bins are not drawn.
+ * number of forecasts per bin (uniform bins) or their density (count / (n *
+ * bin width), when any series has quantile bins, whose counts are equal by
+ * construction). Empty bins are not drawn.
  *
  * @param series - a table, or several series (e.g. before and after recalibration) drawn in the same axes.
  * @param options - `title`.
@@ -58,6 +60,8 @@ export function reliabilityFigure(series: ReliabilityTable | ReliabilitySeries |
       yaxis: 'y',
     },
   ];
+  // Equal-mass bins hold equal counts by construction; their density shows where forecasts lie.
+  const density = list.some((s) => s.table.strategy !== 'uniform');
   list.forEach((s, k) => {
     const color = COLORS[k % COLORS.length];
     const name = s.name ?? (k === 0 ? 'forecasts' : `series ${k + 1}`);
@@ -124,11 +128,15 @@ export function reliabilityFigure(series: ReliabilityTable | ReliabilitySeries |
       type: 'bar',
       x: Array.from({ length: t.count.length }, (_, b) => (t.edges[b] + t.edges[b + 1]) / 2),
       width: Array.from({ length: t.count.length }, (_, b) => t.edges[b + 1] - t.edges[b]),
-      y: Array.from(t.count),
+      y: Array.from(t.count, (c, b) => {
+        const width = t.edges[b + 1] - t.edges[b];
+        return !density ? c : width > 0 ? c / (t.n * width) : null;
+      }),
+      customdata: Array.from(t.count),
       name: `${name}: forecasts per bin`,
       marker: { color: rgba(color, 0.5), line: { color, width: 1 } },
       showlegend: false,
-      hovertemplate: 'forecasts %{y}<extra>' + name + '</extra>',
+      hovertemplate: (density ? 'density %{y:.3f}<br>' : '') + 'forecasts %{customdata}<extra>' + name + '</extra>',
       xaxis: 'x2',
       yaxis: 'y2',
     });
@@ -140,7 +148,7 @@ export function reliabilityFigure(series: ReliabilityTable | ReliabilitySeries |
       xaxis: { range: [0, 1], anchor: 'y', showticklabels: false, zeroline: false },
       yaxis: { domain: [0.3, 1], range: [0, 1], title: { text: 'observed frequency' }, zeroline: false },
       xaxis2: { range: [0, 1], anchor: 'y2', matches: 'x', title: { text: 'forecast probability' } },
-      yaxis2: { domain: [0, 0.22], title: { text: 'forecasts' }, rangemode: 'tozero' },
+      yaxis2: { domain: [0, 0.22], title: { text: density ? 'forecast density' : 'forecasts' }, rangemode: 'tozero' },
       barmode: 'overlay',
       bargap: 0,
       legend: { x: 0.01, y: 0.99, bgcolor: 'rgba(255,255,255,0.7)' },

@@ -6,7 +6,7 @@ import pl from 'nodejs-polars';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random';
 import { calibrationSummary } from '../../src/calibration/summary';
-import { runCalibrate, type CalibrateOptions } from '../../src/cli/calibrate';
+import { autoResamples, runCalibrate, type CalibrateOptions } from '../../src/cli/calibrate';
 
 const bin = join(__dirname, '..', '..', 'bin', 'quantbook.js');
 const dir = mkdtempSync(join(tmpdir(), 'quantbook-calibrate-'));
@@ -96,6 +96,8 @@ describe('quantbook calibrate', () => {
     expect(html.includes("Plotly.newPlot('figure-0'")).toBe(true);
     expect(html.includes("Plotly.newPlot('figure-1'")).toBe(true); // walk-forward before/after
     expect(html.includes('consistency band')).toBe(true);
+    expect(out.consistencyBand).toEqual({ resamples: 100, seed: 0, level: 0.9 });
+    expect([autoResamples(1200), autoResamples(200_000), autoResamples(5_000_000)]).toEqual([1000, 250, 100]);
   });
 
   it('bad input: one line naming file, row, column and value; exit 1', () => {

@@ -42,6 +42,15 @@ describe('reliabilityFigure', () => {
     expect(upper.name).toBe('pUp: consistency band 5-95%');
   });
 
+  it('shows density below for quantile bins, whose counts are equal by construction', () => {
+    const tq = reliabilityTable(p, y, { bins: 2, strategy: 'quantile' });
+    const bars = reliabilityFigure(tq).data[2] as Trace;
+    const width0 = tq.edges[1] - tq.edges[0];
+    expect(bars.y[0]).toBeCloseTo(tq.count[0] / (8 * width0), 12);
+    expect(bars.customdata).toEqual(Array.from(tq.count));
+    expect(reliabilityFigure(tq).layout.yaxis2).toMatchObject({ title: { text: 'forecast density' } });
+  });
+
   it('overlays several series with their own names', () => {
     const fig = reliabilityFigure([
       { table: t, name: 'raw' },
