@@ -9,7 +9,7 @@ export { reliabilityBins, reliabilityTable } from './reliability';
 export type { ReliabilityBin, ReliabilityOptions, ReliabilityTable } from './reliability';
 export { wilsonInterval, Z95 } from './wilson';
 export { brierDecomposition, brierScore } from './brier';
-export type { BrierDecomposition } from './brier';
+export type { BrierDecomposition, BrierTerms } from './brier';
 export { LOG_LOSS_CLIP, logLoss, logLossClippedCount } from './logloss';
 export type { LogLossOptions } from './logloss';
 export { ece, eceEqualMass, mce } from './ece';
@@ -33,5 +33,3 @@ export { fitQuantileRecalibration, recalibratePit, recalibratedLevel } from './q
 export type { QuantileRecalibration } from './quantileRecalibration';
 export { pathsToCalibration } from './paths';
 export type { PathsCalibration, PathsInput } from './paths';
-export { radixSortFloat64 } from './sort';
-export type { Numbers } from './validate';

@@ -5,7 +5,7 @@
  */
 import { DataError } from '../core/errors';
 import { fitIsotonic, predictIsotonic, type IsotonicModel } from './isotonic';
-import { lowerBound, sortedCopy } from './sort';
+import { lowerBound } from './sort';
 import { type Numbers } from './validate';
 
 /** A fitted quantile recalibration: R(tau) = observed share of PIT <= tau. */
@@ -39,7 +39,7 @@ export function fitQuantileRecalibration(pit: Numbers): QuantileRecalibration {
     const u = pit[i];
     if (!(u >= 0 && u <= 1)) throw new DataError('PIT value must be in [0, 1]', { column: 'pit', row: i, value: u });
   }
-  const sorted = sortedCopy(pit);
+  const sorted = Float64Array.from(pit).sort();
   // Points (u_(i), ecdf(u_(i))) with ties given the ecdf at their last copy, plus anchors.
   const x = new Float64Array(n + 2);
   const y = new Float64Array(n + 2);

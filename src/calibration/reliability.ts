@@ -74,7 +74,7 @@ export interface ReliabilityBin {
  * @example
  * const t = reliabilityTable([0.1, 0.2, 0.3, 0.4, 0.65, 0.7, 0.8, 0.9, 1], [0, 0, 0, 0, 1, 1, 1, 1, 1], { bins: 3 });
  * t.observed;      // Float64Array [0, 0.5, 1]
- * t.meanPredicted; // Float64Array [0.2, 0.525, 0.85]
+ * t.meanPredicted; // Float64Array [0.2, 0.525, 0.85] (up to rounding)
  */
 export function reliabilityTable(p: Numbers, y: Numbers, options: ReliabilityOptions = {}): ReliabilityTable {
   const b = checkedBinning(p, y, options);

@@ -222,15 +222,6 @@ export function quantilesOf(x: ArrayLike<number>, levels: ArrayLike<number>): Fl
 }
 
 /**
- * Sorted copy of `x` (ascending, native typed-array sort, NaN last).
- * @example
- * sortedCopy([3, 1, 2]); // Float64Array [1, 2, 3]
- */
-export function sortedCopy(x: ArrayLike<number>): Float64Array {
-  return Float64Array.from(x).sort();
-}
-
-/**
  * Quantile of sorted values by linear interpolation between order statistics
  * (Hyndman-Fan type 7, numpy's default `linear` method):
  * `h = (n - 1) q`, `Q = x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h])`.
