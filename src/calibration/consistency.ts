@@ -2,12 +2,12 @@
  * Consistency bands (Bröcker and Smith 2007): how far a perfectly calibrated
  * forecaster's reliability diagram strays from the diagonal by chance alone.
  */
+import { DataError } from '../core/errors';
 import { Rng } from '../core/random';
 import { assignBins } from './bins';
 import { type ReliabilityTable } from './reliability';
 import { quantileSorted } from './sort';
 import { checkInteger, checkOpenUnit, checkProbabilities, toFloat64, type Numbers } from './validate';
-import { DataError } from '../core/errors';
 
 /** Options of {@link consistencyBands}. */
 export interface ConsistencyOptions {

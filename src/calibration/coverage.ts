@@ -2,7 +2,7 @@
  * Coverage of central prediction intervals at several nominal levels.
  */
 import { ConfigError, DataError } from '../core/errors';
-import { checkQuantileLevels, checkQuantileRows } from './pit';
+import { checkQuantileLevels, checkQuantileRows, checkSampleRows } from './pit';
 import { quantileSorted } from './sort';
 import { checkFinite, checkInteger, checkOpenUnit, type Numbers } from './validate';
 import { wilsonInterval, Z95 } from './wilson';
@@ -57,7 +57,7 @@ export function coverageFromSamples(samples: Numbers, nSamples: number, realized
   if (samples.length !== n * nSamples) {
     throw new DataError(`samples has ${samples.length} values, expected ${n} forecasts x ${nSamples} samples = ${n * nSamples}`, { column: 'samples' });
   }
-  checkFinite(samples, 'samples');
+  checkSampleRows(samples, nSamples);
   checkFinite(realized, 'realized');
   const inside = new Float64Array(levels.length);
   const sorted = new Float64Array(nSamples);

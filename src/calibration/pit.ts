@@ -62,8 +62,11 @@ export function pitFromSamples(samples: Numbers, nSamples: number, realized: Num
   return out;
 }
 
-/** Checks every sample and names the forecast row of the first bad one. */
-function checkSampleRows(samples: Numbers, nSamples: number): void {
+/**
+ * Checks that every sample is finite, naming the forecast row of the first bad one.
+ * @throws DataError with the forecast's row.
+ */
+export function checkSampleRows(samples: Numbers, nSamples: number): void {
   for (let k = 0; k < samples.length; k++) {
     const v = samples[k];
     if (!Number.isFinite(v)) {

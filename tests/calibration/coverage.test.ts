@@ -15,6 +15,10 @@ describe('coverageFromSamples', () => {
     expect(rows[1].ciLow).toBeLessThan(2 / 3);
   });
 
+  it('names the forecast row of a bad sample', () => {
+    expect(() => coverageFromSamples([0, 1, 2, NaN], 2, [1, 1])).toThrow(/not finite \(row 1, column "samples"/);
+  });
+
   it('matches the nominal level for calibrated normal forecasts and falls short for narrow ones', () => {
     const rng = new Rng(2);
     const n = 3000;
