@@ -94,26 +94,88 @@ export function fitIsotonic(x: Numbers, y: Numbers, options: IsotonicOptions = {
     }
   }
 
-  const pooled = w === undefined && isBinary(yf) ? poolBinary(xf, yf) : poolTies(xf, yf, w);
-  const { ux, uw, uy, nPoints } = pooled;
-  const m = ux.length;
-  if (m === 0) throw new DataError('isotonic fit needs at least one point with positive weight');
-
   // A non-increasing fit in x is a non-decreasing fit of -y.
-  if (!increasing) for (let i = 0; i < m; i++) uy[i] = -uy[i];
-  const blocks = pav(uy, uw);
   const sign = increasing ? 1 : -1;
-  for (let b = 0; b < blocks.count; b++) blocks.mean[b] = Math.min(yMax, Math.max(yMin, sign * blocks.mean[b]));
-  const { kx, ky } = knots(ux, blocks);
-  return { kind: 'isotonic', x: kx, y: ky, increasing, outOfBounds, nPoints, nUnique: m };
+  const stack = new PavStack(xf.length, sign);
+  const nPoints = w === undefined && isBinary(yf) ? poolBinary(xf, yf, stack) : poolTies(xf, yf, w, stack);
+  if (stack.pushed === 0) throw new DataError('isotonic fit needs at least one point with positive weight');
+  const { kx, ky } = stack.knots(yMin, yMax);
+  return { kind: 'isotonic', x: kx, y: ky, increasing, outOfBounds, nPoints, nUnique: stack.pushed };
 }
 
-/** Distinct x in ascending order with their summed weight and weighted mean y. */
-interface Pooled {
-  ux: Float64Array;
-  uw: Float64Array;
-  uy: Float64Array;
-  nPoints: number;
+/**
+ * Weighted pool-adjacent-violators over distinct x arriving in increasing
+ * order: a stack of blocks (mean, weight, first and last x); a new point merges
+ * backwards while the block before it has a larger mean. Pooled points stream
+ * in, so no per-point arrays are kept.
+ */
+class PavStack {
+  private readonly mean: Float64Array;
+  private readonly weight: Float64Array;
+  private readonly firstX: Float64Array;
+  private readonly lastX: Float64Array;
+  private top = -1;
+  /** Distinct x pushed so far. */
+  pushed = 0;
+
+  /** @param sign - 1 for a non-decreasing fit, -1 for non-increasing (values are negated in and out). */
+  constructor(
+    capacity: number,
+    private readonly sign: number,
+  ) {
+    this.mean = new Float64Array(capacity);
+    this.weight = new Float64Array(capacity);
+    this.firstX = new Float64Array(capacity);
+    this.lastX = new Float64Array(capacity);
+  }
+
+  /** Adds the distinct value x with weighted mean target `value` and total weight `w`. */
+  push(x: number, value: number, w: number): void {
+    const { mean, weight } = this;
+    let top = ++this.top;
+    mean[top] = this.sign * value;
+    weight[top] = w;
+    this.firstX[top] = x;
+    this.lastX[top] = x;
+    this.pushed++;
+    while (top > 0 && mean[top - 1] > mean[top]) {
+      const wSum = weight[top - 1] + weight[top];
+      mean[top - 1] = (weight[top - 1] * mean[top - 1] + weight[top] * mean[top]) / wSum;
+      weight[top - 1] = wSum;
+      this.lastX[top - 1] = this.lastX[top];
+      top--;
+    }
+    this.top = top;
+  }
+
+  /**
+   * Knots of the fit, block values clipped to [yMin, yMax]: for each run of
+   * equal values (clipping can join blocks) its first and last x, exactly the
+   * points scikit-learn keeps (first, last, and any point whose value differs
+   * from a neighbour's).
+   */
+  knots(yMin: number, yMax: number): { kx: Float64Array; ky: Float64Array } {
+    const count = this.top + 1;
+    const value = (b: number): number => Math.min(yMax, Math.max(yMin, this.sign * this.mean[b]));
+    const kx = new Float64Array(2 * count);
+    const ky = new Float64Array(2 * count);
+    let k = 0;
+    let b = 0;
+    while (b < count) {
+      const v = value(b);
+      const first = this.firstX[b];
+      while (b + 1 < count && value(b + 1) === v) b++;
+      const last = this.lastX[b];
+      kx[k] = first;
+      ky[k++] = v;
+      if (last !== first) {
+        kx[k] = last;
+        ky[k++] = v;
+      }
+      b++;
+    }
+    return { kx: kx.slice(0, k), ky: ky.slice(0, k) };
+  }
 }
 
 function isBinary(y: Float64Array): boolean {
@@ -125,8 +187,9 @@ function isBinary(y: Float64Array): boolean {
  * Pooling for unweighted 0/1 outcomes, the recalibration case: the x of the
  * events and of the non-events are sorted separately with the native
  * typed-array sort (no index needed), then merged while counting per x.
+ * @returns the number of points used.
  */
-function poolBinary(x: Float64Array, y: Float64Array): Pooled {
+function poolBinary(x: Float64Array, y: Float64Array, stack: PavStack): number {
   const n = x.length;
   let nPos = 0;
   for (let i = 0; i < n; i++) nPos += y[i];
@@ -140,11 +203,7 @@ function poolBinary(x: Float64Array, y: Float64Array): Pooled {
   }
   pos.sort();
   neg.sort();
-  const ux = new Float64Array(n);
-  const uw = new Float64Array(n);
-  const uy = new Float64Array(n);
   const nNeg = neg.length;
-  let m = 0;
   let i0 = 0;
   let i1 = 0;
   while (i0 < nNeg || i1 < nPos) {
@@ -160,101 +219,39 @@ function poolBinary(x: Float64Array, y: Float64Array): Pooled {
       i1++;
       k1++;
     }
-    ux[m] = v;
-    uw[m] = k0 + k1;
-    uy[m] = k1 / (k0 + k1);
-    m++;
+    stack.push(v, k1 / (k0 + k1), k0 + k1);
   }
-  return { ux: ux.subarray(0, m), uw: uw.subarray(0, m), uy: uy.subarray(0, m), nPoints: n };
+  return n;
 }
 
-/** General pooling (any y, weights): radix argsort by x, then one pass. */
-function poolTies(x: Float64Array, y: Float64Array, w: Float64Array | undefined): Pooled {
-  const n = x.length;
+/**
+ * General pooling (any y, weights; zero weights skipped): radix argsort by x,
+ * then one pass summing weight and weighted y per distinct x.
+ * @returns the number of points used (positive weight).
+ */
+function poolTies(x: Float64Array, y: Float64Array, w: Float64Array | undefined, stack: PavStack): number {
   const { order, sorted } = radixSortFloat64(x);
-  // Pooled values are written over the sorted copy (unique index <= sorted index).
-  const ux = sorted;
-  const uw = new Float64Array(n);
-  const uy = new Float64Array(n);
-  let m = 0;
   let nPoints = 0;
   let current = NaN;
-  for (let k = 0; k < n; k++) {
+  let sw = 0;
+  let swy = 0;
+  for (let k = 0; k < sorted.length; k++) {
     const i = order[k];
     const wi = w === undefined ? 1 : w[i];
     if (wi === 0) continue;
     nPoints++;
     const xi = sorted[k];
-    if (m === 0 || xi !== current) {
-      current = xi;
-      ux[m] = xi;
-      m++;
+    if (sw > 0 && xi !== current) {
+      stack.push(current, swy / sw, sw);
+      sw = 0;
+      swy = 0;
     }
-    uw[m - 1] += wi;
-    uy[m - 1] += wi * y[i];
+    if (sw === 0) current = xi;
+    sw += wi;
+    swy += wi * y[i];
   }
-  for (let j = 0; j < m; j++) uy[j] /= uw[j];
-  return { ux: ux.subarray(0, m), uw: uw.subarray(0, m), uy: uy.subarray(0, m), nPoints };
-}
-
-/** PAV blocks: block b covers distinct points end[b - 1] + 1 .. end[b] with value mean[b]. */
-interface Blocks {
-  mean: Float64Array;
-  end: Int32Array;
-  count: number;
-}
-
-/**
- * Weighted PAV for a non-decreasing fit: a stack of blocks (mean, weight, last
- * index); a new point merges backwards while the block before it has a larger mean.
- */
-function pav(v: Float64Array, w: Float64Array): Blocks {
-  const m = v.length;
-  const mean = new Float64Array(m);
-  const weight = new Float64Array(m);
-  const end = new Int32Array(m);
-  let top = -1;
-  for (let i = 0; i < m; i++) {
-    top++;
-    mean[top] = v[i];
-    weight[top] = w[i];
-    end[top] = i;
-    while (top > 0 && mean[top - 1] > mean[top]) {
-      const wSum = weight[top - 1] + weight[top];
-      mean[top - 1] = (weight[top - 1] * mean[top - 1] + weight[top] * mean[top]) / wSum;
-      weight[top - 1] = wSum;
-      end[top - 1] = end[top];
-      top--;
-    }
-  }
-  return { mean, end, count: top + 1 };
-}
-
-/**
- * Knots of the fitted function: for each run of equal fitted values (blocks
- * made equal by clipping join a run) its first and last x. This keeps exactly
- * the points scikit-learn keeps (first, last, and any point whose value differs
- * from a neighbour's).
- */
-function knots(ux: Float64Array, blocks: Blocks): { kx: Float64Array; ky: Float64Array } {
-  const kx = new Float64Array(2 * blocks.count);
-  const ky = new Float64Array(2 * blocks.count);
-  let k = 0;
-  let b = 0;
-  while (b < blocks.count) {
-    const value = blocks.mean[b];
-    const first = b === 0 ? 0 : blocks.end[b - 1] + 1;
-    while (b + 1 < blocks.count && blocks.mean[b + 1] === value) b++;
-    const last = blocks.end[b];
-    kx[k] = ux[first];
-    ky[k++] = value;
-    if (last > first) {
-      kx[k] = ux[last];
-      ky[k++] = value;
-    }
-    b++;
-  }
-  return { kx: kx.slice(0, k), ky: ky.slice(0, k) };
+  if (sw > 0) stack.push(current, swy / sw, sw);
+  return nPoints;
 }
 
 /**
