@@ -3,3 +3,4 @@
  * from its own index.
  */
 export * from './core';
+export * from './calibration';
