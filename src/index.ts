@@ -3,4 +3,5 @@
  * from its own index.
  */
 export * from './core';
+export * from './calibration';
 export { show, record, provenance } from './notebook';

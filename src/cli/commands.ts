@@ -3,11 +3,13 @@
  * attaches its commands (with their own `--help`) to the program.
  */
 import type { Command } from 'commander';
+import { registerCalibrateCommands } from './calibrate';
 import { registerNotebookCommands } from './notebook';
 
 /** Attaches one area's sub-commands to the program. */
 export type CommandRegistration = (program: Command) => void;
 
 export const commandRegistrations: CommandRegistration[] = [
+  registerCalibrateCommands,
   registerNotebookCommands,
 ];
