@@ -2,7 +2,7 @@
  * A polars DataFrame as a table payload (head and tail rows as JSON) and as
  * escaped HTML. Works by duck typing so importing it does not load polars.
  */
-import { escapeHtml } from './escape';
+import { escapeHtml } from '../plot/html';
 import type { TableCell, TablePayload } from './mime';
 
 /** The slice of the nodejs-polars DataFrame API used here. */

@@ -1,23 +1,12 @@
 /**
- * plotly.js as inline HTML: the library itself (read from the installed
- * `plotly.js-dist-min`, never a CDN) and figure snippets that draw with it.
- * Used by `show(figure)` in the kernel and by the HTML reports.
+ * plotly.js for notebook outputs: the loader (plotly.js from the installed
+ * `plotly.js-dist-min` via `plotlyJs()`, never a CDN) and figure snippets that
+ * draw with it. Used by `show(figure)` in the kernel and by the HTML reports.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Figure } from '../plot/figure';
-import { inlineScriptSource, jsonForScript } from './escape';
-
-let plotlySource: string | null = null;
-
-/**
- * plotly.js (minified) source, read once per process from the installed package.
- * @example plotlyJsSource().length // about 4.8 million characters
- */
-export function plotlyJsSource(): string {
-  plotlySource ??= readFileSync(require.resolve('plotly.js-dist-min/plotly.min.js'), 'utf8');
-  return plotlySource;
-}
+import { plotlyJs, scriptJson } from '../plot/html';
 
 /**
  * The installed plotly.js version.
@@ -34,7 +23,7 @@ export function plotlyJsVersion(): string {
  */
 export function plotlyLoaderHtml(): string {
   return `<script type="text/javascript">/* plotly.js ${plotlyJsVersion()}, inlined by quantbook */\n`
-    + `${inlineScriptSource(plotlyJsSource())}\n`
+    + `${plotlyJs()}\n`
     + ';(function(){var q=window.__quantbookPlotlyQueue||[];window.__quantbookPlotlyQueue=[];q.forEach(function(f){f();});})();\n'
     + '</script>';
 }
@@ -53,8 +42,8 @@ export function figureHtml(figure: Figure, height = 450): string {
   const layoutHeight = typeof figure.layout?.height === 'number' ? figure.layout.height : height;
   return `<div id="${id}" class="quantbook-figure" style="width:100%;height:${Number(layoutHeight)}px"></div>\n`
     + '<script type="text/javascript">(function(){'
-    + `var fig=${jsonForScript(figure)};var id=${jsonForScript(id)};`
-    + `var config=Object.assign(${jsonForScript(DEFAULT_PLOTLY_CONFIG)},fig.config||{});`
+    + `var fig=${scriptJson(figure)};var id=${scriptJson(id)};`
+    + `var config=Object.assign(${scriptJson(DEFAULT_PLOTLY_CONFIG)},fig.config||{});`
     + 'function draw(){var el=document.getElementById(id);if(!el)return;el.textContent="";window.Plotly.newPlot(el,fig.data,fig.layout||{},config);}'
     + 'if(window.Plotly){draw();return;}'
     + '(window.__quantbookPlotlyQueue=window.__quantbookPlotlyQueue||[]).push(draw);'

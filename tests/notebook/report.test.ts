@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/notebook/atomic';
 import { PLOTLY_MIME, RECORD_MIME, TABLE_MIME } from '../../src/notebook/mime';
-import { inlineScriptSource } from '../../src/notebook/escape';
-import { plotlyJsSource } from '../../src/notebook/plotly-html';
+import { plotlyJs } from '../../src/plot/html';
 import { renderReport, trimKernelFrames } from '../../src/notebook/report/html';
 import { renderIndexPage } from '../../src/notebook/report/index-page';
 import type { Notebook } from '../../src/notebook/runner/nbformat';
@@ -61,7 +60,7 @@ function count(haystack: string, needle: string): number {
 
 // The page without its 4.8 MB of plotly.js, so a failing assertion prints something readable.
 function withoutPlotly(page: string): string {
-  return page.replace(inlineScriptSource(plotlyJsSource()), '/* plotly.js */');
+  return page.replace(plotlyJs(), '/* plotly.js */');
 }
 
 describe('the HTML report', () => {
@@ -70,7 +69,7 @@ describe('the HTML report', () => {
 
   it('embeds plotly.js exactly once however many figures, and draws each from its JSON', () => {
     expect(count(full, 'window.Plotly = Plotly')).toBe(1);
-    expect(full.length - html.length).toBeGreaterThan(plotlyJsSource().length * 0.99);
+    expect(full.length - html.length).toBeGreaterThan(plotlyJs().length * 0.99);
     expect(count(html, '<div class="figure" id="figure-')).toBe(3);
     expect(count(html, '<script type="application/json" id="figure-')).toBe(3);
     expect(html).not.toContain('<div>loader</div>'); // the notebook-side loader is never copied

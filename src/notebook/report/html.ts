@@ -5,7 +5,7 @@
  * notebook can be re-rendered later.
  */
 import { basename } from 'node:path';
-import { escapeHtml } from '../escape';
+import { escapeHtml } from '../../plot/html';
 import { tableHtml } from '../frame-table';
 import { formatBytes, formatDuration, formatJson } from './format';
 import {

@@ -2,7 +2,7 @@
  * `reports/index.html`: every run in the folder with its status, duration,
  * parameters and key recorded values, linking to each report.
  */
-import { escapeHtml } from '../escape';
+import { escapeHtml } from '../../plot/html';
 import type { JsonValue } from '../mime';
 import type { RunSummary } from '../runner/reports';
 import { formatDuration, formatJson } from './format';

@@ -6,7 +6,7 @@
 import hljs from 'highlight.js/lib/core';
 import typescript from 'highlight.js/lib/languages/typescript';
 import MarkdownIt from 'markdown-it';
-import { escapeHtml } from '../escape';
+import { escapeHtml } from '../../plot/html';
 
 hljs.registerLanguage('typescript', typescript);
 hljs.registerAliases(['ts', 'javascript', 'js'], { languageName: 'typescript' });

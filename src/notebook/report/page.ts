@@ -3,8 +3,8 @@
  * (nothing is fetched; the page works offline from a file), one stylesheet,
  * and at most one inlined copy of plotly.js.
  */
-import { escapeHtml, inlineScriptSource, jsonForScript } from '../escape';
-import { DEFAULT_PLOTLY_CONFIG, plotlyJsSource, plotlyJsVersion } from '../plotly-html';
+import { escapeHtml, plotlyJs, scriptJson } from '../../plot/html';
+import { DEFAULT_PLOTLY_CONFIG, plotlyJsVersion } from '../plotly-html';
 
 // No network at all: every resource is inline or a data: URI. 'unsafe-eval'
 // is for plotly.js's WebGL traces, which compile shaders via Function().
@@ -79,12 +79,12 @@ export function figureBlock(f: PageFigure, height = 450): string {
   const layout = (f.figure as { layout?: { height?: unknown } }).layout;
   const h = typeof layout?.height === 'number' ? layout.height : height;
   return `<div class="figure" id="${escapeHtml(f.id)}" style="height:${Number(h)}px"></div>`
-    + `<script type="application/json" id="${escapeHtml(f.id)}-data">${jsonForScript(f.figure)}</script>`;
+    + `<script type="application/json" id="${escapeHtml(f.id)}-data">${scriptJson(f.figure)}</script>`;
 }
 
 // Draws every figure from its data island; a figure that fails says so in place.
 const DRAW_FIGURES = `(function(){
-var cfg=${jsonForScript(DEFAULT_PLOTLY_CONFIG)};
+var cfg=${scriptJson(DEFAULT_PLOTLY_CONFIG)};
 document.querySelectorAll('div.figure').forEach(function(el){
   var data=document.getElementById(el.id+'-data');
   try{var fig=JSON.parse(data.textContent);Plotly.newPlot(el,fig.data,fig.layout||{},Object.assign({},cfg,fig.config||{}));}
@@ -136,7 +136,7 @@ export interface PageOptions {
 export function htmlPage(p: PageOptions): string {
   const scripts = [SIZE_IFRAMES, SORTABLE, CODE_TOGGLE];
   const plotly = p.hasFigures
-    ? `<script>/* plotly.js ${escapeHtml(plotlyJsVersion())} */\n${inlineScriptSource(plotlyJsSource())}\n</script>\n<script>${DRAW_FIGURES}</script>\n`
+    ? `<script>/* plotly.js ${escapeHtml(plotlyJsVersion())} */\n${plotlyJs()}\n</script>\n<script>${DRAW_FIGURES}</script>\n`
     : '';
   return `<!doctype html>
 <html lang="en">

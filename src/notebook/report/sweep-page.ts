@@ -3,7 +3,7 @@
  * one chart per recorded numeric metric against each swept parameter.
  */
 import { metricVsParameterFigure, type SweepPoint } from '../../plot/sweep';
-import { escapeHtml } from '../escape';
+import { escapeHtml } from '../../plot/html';
 import type { SweepResult } from '../runner/sweep';
 import { recordColumn, recordNames } from '../runner/sweep';
 import { formatDuration, formatJson } from './format';
