@@ -9,7 +9,7 @@ import { formatDuration, formatJson } from './format';
 import { htmlPage } from './page';
 
 /** How many scalar records the index shows per run. */
-export const KEY_RECORDS_SHOWN = 6;
+const KEY_RECORDS_SHOWN = 6;
 
 function isScalar(v: JsonValue): v is number | string | boolean | null {
   return v === null || typeof v !== 'object';
@@ -19,7 +19,7 @@ function isScalar(v: JsonValue): v is number | string | boolean | null {
  * The first {@link KEY_RECORDS_SHOWN} scalar records, and how many others exist.
  * @example keyRecords({ pUp: 0.5, bands: [1, 2] }) // { shown: [['pUp', 0.5]], more: 1 }
  */
-export function keyRecords(records: Record<string, JsonValue>): { shown: Array<[string, JsonValue]>; more: number } {
+function keyRecords(records: Record<string, JsonValue>): { shown: Array<[string, JsonValue]>; more: number } {
   const all = Object.entries(records);
   const shown = all.filter(([, v]) => isScalar(v)).slice(0, KEY_RECORDS_SHOWN);
   return { shown, more: all.length - shown.length };

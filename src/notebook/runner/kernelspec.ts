@@ -48,7 +48,7 @@ function userJupyterDataDir(): string {
  * The kernel.json content: absolute paths, so it works from any folder and any PATH.
  * @example kernelSpec().interrupt_mode // 'signal'
  */
-export function kernelSpec(): Record<string, unknown> {
+function kernelSpec(): Record<string, unknown> {
   return {
     argv: defaultKernelArgv(),
     display_name: 'TypeScript (quantbook)',

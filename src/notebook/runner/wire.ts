@@ -10,7 +10,7 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 export const DELIMITER = '<IDS|MSG>';
 
 /** The protocol version this client speaks (tslab answers 5.3). */
-export const PROTOCOL_VERSION = '5.3';
+const PROTOCOL_VERSION = '5.3';
 
 /** A Jupyter message header. */
 export interface MessageHeader {
@@ -49,7 +49,7 @@ export function sign(key: string, parts: ReadonlyArray<string | Buffer>): string
  * A fresh header for a request of `msgType` in `session`.
  * @example newHeader('execute_request', 's1').version // '5.3'
  */
-export function newHeader(msgType: string, session: string): MessageHeader {
+function newHeader(msgType: string, session: string): MessageHeader {
   return {
     msg_id: randomUUID(),
     msg_type: msgType,
