@@ -4,3 +4,4 @@
  */
 export * from './core';
 export * from './calibration';
+export { show, record, provenance } from './notebook';

@@ -4,10 +4,12 @@
  */
 import type { Command } from 'commander';
 import { registerCalibrateCommands } from './calibrate';
+import { registerNotebookCommands } from './notebook';
 
 /** Attaches one area's sub-commands to the program. */
 export type CommandRegistration = (program: Command) => void;
 
 export const commandRegistrations: CommandRegistration[] = [
   registerCalibrateCommands,
+  registerNotebookCommands,
 ];

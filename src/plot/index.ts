@@ -4,3 +4,5 @@ export { coverageFigure, pitHistogramFigure, reliabilityFigure } from './calibra
 export type { CoverageSeries, ReliabilitySeries } from './calibration';
 export { escapeHtml, figureToHtml, plotlyJs, scriptJson } from './html';
 export type { FigureHtmlOptions } from './html';
+export { metricVsParameterFigure } from './sweep';
+export type { SweepPoint } from './sweep';
