@@ -90,6 +90,14 @@ function rowWithinSymbol(bars: Bars, row: number): { row: number; symbol?: strin
  * @example checkBars(bars).length // 0 for clean bars
  */
 export function checkBars(bars: Bars, opts: ValidateOptions = {}): ValidationIssue[] {
+  return checkBarsWithCounts(bars, opts).issues;
+}
+
+/**
+ * {@link checkBars} plus the total number of offending rows per rule (not capped).
+ * @example checkBarsWithCounts(markPrice).counts.volume // 100
+ */
+export function checkBarsWithCounts(bars: Bars, opts: ValidateOptions = {}): { issues: ValidationIssue[]; counts: Record<ValidationRule, number> } {
   assertBarsSchema(bars, opts.file);
   const max = opts.maxPerRule ?? 5;
   const sym = symbolExpr(bars);
@@ -112,6 +120,11 @@ export function checkBars(bars: Bars, opts: ValidateOptions = {}): ValidationIss
   const flags = withStep.select(...masks.map(([, , e], i) => e.alias(`_m${i}`)));
   const issues: ValidationIssue[] = [];
   const perRule = new Map<ValidationRule, number>();
+  const counts: Record<ValidationRule, number> = { unsorted: 0, duplicate: 0, price: 0, ohlc: 0, volume: 0, interval: 0 };
+  const any = new Map<ValidationRule, pl.Expr>();
+  masks.forEach(([rule], i) => any.set(rule, any.has(rule) ? any.get(rule)!.or(pl.col(`_m${i}`)) : pl.col(`_m${i}`)));
+  const sums = flags.select(...[...any].map(([rule, e]) => e.cast(pl.Int64).sum().alias(rule)));
+  for (const rule of any.keys()) counts[rule] = Number(sums.getColumn(rule).get(0));
   masks.forEach(([rule, column, , message], i) => {
     const rows = flags.getColumn(`_m${i}`).argTrue().head(max).toArray() as number[];
     for (const r of rows) {
@@ -126,8 +139,9 @@ export function checkBars(bars: Bars, opts: ValidateOptions = {}): ValidationIss
   if (!opts.allowMixedIntervals && distinct.size > 1) {
     const listed = Object.entries(intervals).map(([s, ms]) => `${s}: ${formatDuration(ms)}`).join(', ');
     issues.push({ rule: 'interval', message: `symbols have different bar intervals (${listed}); pass allowMixedIntervals`, row: 0, column: 'ts', value: listed });
+    counts.interval += 1;
   }
-  return issues;
+  return { issues, counts };
 }
 
 /**
