@@ -99,9 +99,37 @@ export function barsToArraysBySymbol(bars: Bars): Map<string, BarArrays> {
   return out;
 }
 
+/** A run of consecutive rows of one symbol. */
+export interface SymbolRun {
+  symbol: string;
+  start: number;
+  length: number;
+}
+
+/**
+ * The runs of consecutive rows per symbol when each symbol's rows are contiguous (the layout
+ * loaders and every transform here produce), else `undefined` (rows of symbols interleave).
+ * A frame without `symbol` is one run keyed `''`.
+ */
+export function symbolRuns(bars: Bars): SymbolRun[] | undefined {
+  if (!hasSymbol(bars)) return [{ symbol: '', start: 0, length: bars.height }];
+  if (bars.height === 0) return [];
+  const starts = bars
+    .select(pl.col('symbol').neq(pl.col('symbol').shift(1)).fillNull(true).alias('b'))
+    .getColumn('b')
+    .argTrue()
+    .toArray() as number[];
+  const symbols = bars.getColumn('symbol').gather(starts).toArray() as string[];
+  if (new Set(symbols).size !== symbols.length) return undefined;
+  return starts.map((start, i) => ({ symbol: symbols[i], start, length: (starts[i + 1] ?? bars.height) - start }));
+}
+
 /** One frame per symbol, in order of first appearance (the frame itself when it has no `symbol`). */
 export function partitionBySymbol(bars: Bars): Bars[] {
   if (!hasSymbol(bars)) return [bars];
+  // Contiguous symbols slice without copying; interleaved ones need polars' partition.
+  const runs = symbolRuns(bars);
+  if (runs) return runs.map((r) => bars.slice(r.start, r.length));
   return bars.partitionBy('symbol', true, true);
 }
 
@@ -128,9 +156,17 @@ export function arraysToBars(arrays: BarArrays | BarArrays[], extra: Record<stri
     // A literal column per symbol avoids building one JavaScript string per row.
     return withSymbol ? df.withColumn(pl.lit(a.symbol ?? '').cast(pl.String).alias('symbol')).select('ts', 'symbol', ...OHLCV) : df;
   });
-  let out = frames.length === 1 ? frames[0] : pl.concat(frames, { how: 'vertical', rechunk: true });
+  let out = frames.length === 1 ? frames[0] : concatBars(frames);
   for (const [name, s] of Object.entries(extra)) out = out.withColumn(s.rename(name));
   return out;
+}
+
+/**
+ * Stacks frames of the same columns (e.g. one per symbol) without copying them into one chunk:
+ * per-symbol slices of the result stay zero-copy, and no second copy of a large frame is made.
+ */
+export function concatBars(frames: Bars[]): Bars {
+  return frames.length === 1 ? frames[0] : pl.concat(frames, { how: 'vertical', rechunk: false });
 }
 
 /**

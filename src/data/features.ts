@@ -5,7 +5,7 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type Bars, barsToArrays, hasSymbol, partitionBySymbol } from './bars';
+import { type Bars, barsToArrays, concatBars, hasSymbol, partitionBySymbol } from './bars';
 import { sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
 /** Price used for VWAP: typical price (high + low + close) / 3, or the close. */
@@ -135,12 +135,12 @@ export function lastBars(bars: Bars, length: number): Bars {
     }
     return p.tail(length);
   });
-  return parts.length === 1 ? parts[0] : pl.concat(parts, { how: 'vertical' });
+  return concatBars(parts);
 }
 
 function perSymbolColumn(bars: Bars, name: string, f: (p: Bars) => Float64Array): Bars {
   const parts = partitionBySymbol(bars).map((p) => p.withColumn(pl.Series(name, f(p), pl.Float64)));
-  return parts.length === 1 ? parts[0] : pl.concat(parts, { how: 'vertical' });
+  return concatBars(parts);
 }
 
 /**
