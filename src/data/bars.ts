@@ -73,6 +73,10 @@ export function barsToArrays(bars: Bars): BarArrays {
       value: symbols.slice(0, 5),
     });
   }
+  return columnsToArrays(bars, symbols[0]);
+}
+
+function columnsToArrays(bars: Bars, symbol: string | undefined): BarArrays {
   const out: BarArrays = {
     ts: f64(bars, 'ts'),
     open: f64(bars, 'open'),
@@ -81,7 +85,7 @@ export function barsToArrays(bars: Bars): BarArrays {
     close: f64(bars, 'close'),
     volume: f64(bars, 'volume'),
   };
-  if (symbols.length === 1) out.symbol = symbols[0];
+  if (symbol !== undefined) out.symbol = symbol;
   return out;
 }
 
@@ -122,6 +126,28 @@ export function symbolRuns(bars: Bars): SymbolRun[] | undefined {
   const symbols = bars.getColumn('symbol').gather(starts).toArray() as string[];
   if (new Set(symbols).size !== symbols.length) return undefined;
   return starts.map((start, i) => ({ symbol: symbols[i], start, length: (starts[i + 1] ?? bars.height) - start }));
+}
+
+/**
+ * Each symbol's rows as a frame and as typed arrays, in order of first appearance: the loop
+ * every per-symbol transform runs. Contiguous symbols are zero-copy slices, and their arrays are
+ * views into one copy of each column: treat them as read-only.
+ */
+export function* eachSymbol(bars: Bars): Generator<{ bars: Bars; arrays: BarArrays }> {
+  const runs = symbolRuns(bars);
+  if (!runs) {
+    for (const part of bars.partitionBy('symbol', true, true)) yield { bars: part, arrays: barsToArrays(part) };
+    return;
+  }
+  const named = hasSymbol(bars);
+  // Whole columns cross from polars once; each symbol gets views into them (no copies).
+  const all = columnsToArrays(bars, undefined);
+  for (const r of runs) {
+    const view = (a: Float64Array): Float64Array => a.subarray(r.start, r.start + r.length);
+    const arrays: BarArrays = { ts: view(all.ts), open: view(all.open), high: view(all.high), low: view(all.low), close: view(all.close), volume: view(all.volume) };
+    if (named) arrays.symbol = r.symbol;
+    yield { bars: bars.slice(r.start, r.length), arrays };
+  }
 }
 
 /** One frame per symbol, in order of first appearance (the frame itself when it has no `symbol`). */

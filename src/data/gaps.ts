@@ -7,7 +7,7 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type BarArrays, type Bars, arraysToBars, barsToArrays, concatBars, partitionBySymbol } from './bars';
+import { type BarArrays, type Bars, arraysToBars, concatBars, eachSymbol } from './bars';
 import { inferIntervalMs } from './interval';
 import { asCompiled, sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
@@ -116,8 +116,7 @@ export function fillGaps(bars: Bars, session: SessionLike, opts: { barMs?: numbe
   const frames: Bars[] = [];
   const bySymbol: Record<string, GapCounts> = {};
   let filled = 0;
-  for (const part of partitionBySymbol(bars)) {
-    const a = barsToArrays(part);
+  for (const { arrays: a } of eachSymbol(bars)) {
     const key = a.symbol ?? '';
     const barMs = opts.barMs ?? inferIntervalMs(a.ts);
     if (!barMs) throw new DataError('cannot infer the bar interval of a single bar; pass barMs', { symbol: a.symbol });

@@ -1,7 +1,7 @@
 /**
  * A summary of a bar file: what `quantbook data inspect` prints.
  */
-import { type Bars, barsToArrays, partitionBySymbol } from './bars';
+import { type Bars, eachSymbol } from './bars';
 import { formatDuration } from './interval';
 import { fillGapsArrays } from './gaps';
 import { asCompiled, sessionIndex, type SessionLike } from './sessions';
@@ -50,8 +50,7 @@ export function inspectBars(bars: Bars, session: SessionLike = '24x7'): InspectR
   const s = asCompiled(session);
   const { issues: problems, counts: problemCounts } = checkBarsWithCounts(bars);
   const symbols: SymbolSummary[] = [];
-  for (const part of partitionBySymbol(bars)) {
-    const a = barsToArrays(part);
+  for (const { arrays: a } of eachSymbol(bars)) {
     const n = a.ts.length;
     let sorted = true;
     let lo = Infinity;

@@ -18,7 +18,7 @@
  */
 import pl from 'nodejs-polars';
 import { ConfigError, DataError } from '../core/errors';
-import { type BarArrays, type Bars, arraysToBars, barsToArrays, concatBars, partitionBySymbol } from './bars';
+import { type BarArrays, type Bars, arraysToBars, concatBars, eachSymbol } from './bars';
 import { DAY_MS, assertMultiple, inferIntervalMs, parseDuration } from './interval';
 import { asCompiled, sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
@@ -122,8 +122,7 @@ export function resample(bars: Bars, every: string | number, opts: { session?: S
   const session = opts.session === undefined ? undefined : asCompiled(opts.session);
   const frames: Bars[] = [];
   let outsideSession = 0;
-  for (const part of partitionBySymbol(bars)) {
-    const a = barsToArrays(part);
+  for (const { arrays: a } of eachSymbol(bars)) {
     const barMs = opts.barMs ?? inferIntervalMs(a.ts);
     if (barMs) assertMultiple(everyMs, barMs, opts.file);
     for (let i = 1; i < a.ts.length; i++) {
