@@ -29,12 +29,16 @@ export interface BarArrays {
 
 const NUMERIC = new Set(['Int8', 'Int16', 'Int32', 'Int64', 'UInt8', 'UInt16', 'UInt32', 'UInt64', 'Float32', 'Float64', 'Decimal']);
 
-/** True for integer, float and decimal polars types. */
+/** True for integer, float and decimal polars types.
+ * @example isNumericType(pl.Int64) // true
+ */
 export function isNumericType(dtype: DataType): boolean {
   return NUMERIC.has(dtype.variant);
 }
 
-/** True when the frame carries a `symbol` column. */
+/** True when the frame carries a `symbol` column.
+ * @example hasSymbol(loadBars('../shared/data/real/crypto-5m')) // true
+ */
 export function hasSymbol(bars: Bars): boolean {
   return bars.columns.includes('symbol');
 }
@@ -53,7 +57,7 @@ function f64(bars: Bars, name: string): Float64Array {
   // Nulls (e.g. a mark-price file without volume) become NaN, which validation reports.
   if (s.nullCount() > 0) s = bars.select(pl.col(name).cast(pl.Float64).fillNull(pl.lit(Number.NaN))).getColumn(name);
   const arr = s.dtype.equals(pl.Float64) ? s.toTypedArray() : s.cast(pl.Float64).toTypedArray();
-  // toTypedArray can share memory with polars; copy only when it is not a plain Float64Array.
+  // Other numeric types come back as their own typed array; widen those to f64.
   return arr instanceof Float64Array ? arr : Float64Array.from(arr as ArrayLike<number>);
 }
 
@@ -114,10 +118,23 @@ export interface SymbolRun {
  * The runs of consecutive rows per symbol when each symbol's rows are contiguous (the layout
  * loaders and every transform here produce), else `undefined` (rows of symbols interleave).
  * A frame without `symbol` is one run keyed `''`.
+ * @example symbolRuns(bars) // [{ symbol: 'ADA_BTC', start: 0, length: 5720 }, ...]
  */
 export function symbolRuns(bars: Bars): SymbolRun[] | undefined {
   if (!hasSymbol(bars)) return [{ symbol: '', start: 0, length: bars.height }];
   if (bars.height === 0) return [];
+  // Pipeline steps ask again for the same frame object; polars frames are not changed in place by
+  // anything here, and a cached answer is only reused while the row count still matches.
+  const cached = runCache.get(bars);
+  if (cached && cached.height === bars.height) return cached.runs;
+  const runs = findRuns(bars);
+  runCache.set(bars, { height: bars.height, runs });
+  return runs;
+}
+
+const runCache = new WeakMap<Bars, { height: number; runs: SymbolRun[] | undefined }>();
+
+function findRuns(bars: Bars): SymbolRun[] | undefined {
   const starts = bars
     .select(pl.col('symbol').neq(pl.col('symbol').shift(1)).fillNull(true).alias('b'))
     .getColumn('b')
@@ -132,6 +149,7 @@ export function symbolRuns(bars: Bars): SymbolRun[] | undefined {
  * Each symbol's rows as a frame and as typed arrays, in order of first appearance: the loop
  * every per-symbol transform runs. Contiguous symbols are zero-copy slices, and their arrays are
  * views into one copy of each column: treat them as read-only.
+ * @example for (const { arrays } of eachSymbol(bars)) console.log(arrays.symbol, arrays.close.length)
  */
 export function* eachSymbol(bars: Bars): Generator<{ bars: Bars; arrays: BarArrays }> {
   const runs = symbolRuns(bars);
@@ -150,7 +168,9 @@ export function* eachSymbol(bars: Bars): Generator<{ bars: Bars; arrays: BarArra
   }
 }
 
-/** One frame per symbol, in order of first appearance (the frame itself when it has no `symbol`). */
+/** One frame per symbol, in order of first appearance (the frame itself when it has no `symbol`).
+ * @example partitionBySymbol(bars).length // number of symbols
+ */
 export function partitionBySymbol(bars: Bars): Bars[] {
   if (!hasSymbol(bars)) return [bars];
   // Contiguous symbols slice without copying; interleaved ones need polars' partition.
@@ -159,7 +179,18 @@ export function partitionBySymbol(bars: Bars): Bars[] {
   return bars.partitionBy('symbol', true, true);
 }
 
-/** Series of UTC ms datetimes from epoch ms held in a Float64Array. */
+/** Zero-filled arrays for `n` bars (kernels fill them), with the symbol when given.
+ * @example allocBarArrays(3, 'X').close // Float64Array [0, 0, 0]
+ */
+export function allocBarArrays(n: number, symbol?: string): BarArrays {
+  const out: BarArrays = { ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+  if (symbol !== undefined) out.symbol = symbol;
+  return out;
+}
+
+/** Series of UTC ms datetimes from epoch ms held in a Float64Array.
+ * @example tsSeries(new Float64Array([0])).dtype // Datetime(ms, UTC)
+ */
 export function tsSeries(ts: Float64Array, name = 'ts'): pl.Series {
   // f64 -> i64 is exact for whole milliseconds (|ts| < 2^53).
   return pl.Series(name, ts, pl.Float64).cast(pl.Int64).cast(pl.Datetime('ms', 'UTC'));
@@ -190,6 +221,7 @@ export function arraysToBars(arrays: BarArrays | BarArrays[], extra: Record<stri
 /**
  * Stacks frames of the same columns (e.g. one per symbol) without copying them into one chunk:
  * per-symbol slices of the result stay zero-copy, and no second copy of a large frame is made.
+ * @example concatBars([a, b]).height // a.height + b.height
  */
 export function concatBars(frames: Bars[]): Bars {
   return frames.length === 1 ? frames[0] : pl.concat(frames, { how: 'vertical', rechunk: false });
@@ -199,6 +231,7 @@ export function concatBars(frames: Bars[]): Bars {
  * Checks the Bars schema: `ts` is Datetime(ms, UTC), OHLCV are Float64, `symbol` (if any) is a string.
  * Values are checked by `validateBars`, not here.
  * @throws DataError naming the missing or mistyped column.
+ * @example assertBarsSchema(pl.DataFrame({ ts: [1] })) // throws DataError: ts must be Datetime(ms, UTC)
  */
 export function assertBarsSchema(bars: Bars, file?: string): void {
   const schema = bars.schema as Record<string, DataType>;
@@ -218,6 +251,7 @@ export function assertBarsSchema(bars: Bars, file?: string): void {
 /**
  * Puts columns in contract order (`ts`, `symbol`?, OHLCV, then `keep` extras), casting OHLCV to f64.
  * `ts` must already be a UTC datetime (loaders convert it first).
+ * @example selectBarColumns(df, ['amount']).columns // ['ts', 'open', 'high', 'low', 'close', 'volume', 'amount']
  */
 export function selectBarColumns(df: pl.DataFrame, keep: readonly string[] = [], file?: string): Bars {
   const have = new Set(df.columns);

@@ -7,7 +7,7 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type BarArrays, type Bars, arraysToBars, concatBars, eachSymbol } from './bars';
+import { type BarArrays, type Bars, allocBarArrays, arraysToBars, concatBars, eachSymbol } from './bars';
 import { inferIntervalMs } from './interval';
 import { asCompiled, sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
@@ -43,25 +43,16 @@ export function fillGapsArrays(a: BarArrays, barMs: number, session: SessionLike
   for (let i = 1; i < n; i++) {
     const step = a.ts[i] - a.ts[i - 1];
     if (!(step > 0)) throw new DataError('timestamps must be strictly increasing to fill gaps (validate or repair first)', { row: i, column: 'ts', symbol: a.symbol, value: new Date(a.ts[i]) });
-    if (sameStretch(i) && step > barMs) extra += Math.round(step / barMs) - 1;
+    if (sameStretch(i) && step > barMs) extra += Math.ceil(step / barMs) - 1; // the bars the fill loop below inserts
   }
   const m = n + extra;
-  const out: FilledArrays = {
-    ts: new Float64Array(m),
-    open: new Float64Array(m),
-    high: new Float64Array(m),
-    low: new Float64Array(m),
-    close: new Float64Array(m),
-    volume: new Float64Array(m),
-    filled: new Uint8Array(m),
-    counts,
-    ...(a.symbol !== undefined ? { symbol: a.symbol } : {}),
-  };
+  const out: FilledArrays = { ...allocBarArrays(m, a.symbol), filled: new Uint8Array(m), counts };
   let k = 0;
   let windowBars = 0; // recorded + filled bars in the current window
-  const closeWindow = (i: number): void => {
+  let lastIn = -1; // last bar inside a window
+  const closeWindow = (): void => {
     // bars the window should hold minus the ones it has
-    if (!s.continuous && i >= 0 && idx.sessionId[i] >= 0) counts.edgeMissing += Math.round((idx.windowEnd[i] - idx.windowStart[i]) / barMs) - windowBars;
+    if (!s.continuous && lastIn >= 0) counts.edgeMissing += Math.round((idx.windowEnd[lastIn] - idx.windowStart[lastIn]) / barMs) - windowBars;
   };
   for (let i = 0; i < n; i++) {
     if (idx.sessionId[i] < 0) counts.outsideSession++;
@@ -78,8 +69,8 @@ export function fillGapsArrays(a: BarArrays, barMs: number, session: SessionLike
         windowBars++;
         counts.filled++;
       }
-    } else if (idx.sessionId[i] >= 0) {
-      if (i > 0) closeWindow(i - 1);
+    } else if (idx.sessionId[i] >= 0 && (lastIn < 0 || idx.windowStart[lastIn] !== idx.windowStart[i])) {
+      closeWindow();
       windowBars = 0;
     }
     out.ts[k] = a.ts[i];
@@ -89,9 +80,12 @@ export function fillGapsArrays(a: BarArrays, barMs: number, session: SessionLike
     out.close[k] = a.close[i];
     out.volume[k] = a.volume[i];
     k++;
-    if (idx.sessionId[i] >= 0) windowBars++;
+    if (idx.sessionId[i] >= 0) {
+      windowBars++;
+      lastIn = i;
+    }
   }
-  closeWindow(n - 1);
+  closeWindow();
   return out;
 }
 

@@ -18,7 +18,7 @@
  */
 import pl from 'nodejs-polars';
 import { ConfigError, DataError } from '../core/errors';
-import { type BarArrays, type Bars, arraysToBars, concatBars, eachSymbol } from './bars';
+import { type BarArrays, type Bars, allocBarArrays, arraysToBars, concatBars, eachSymbol } from './bars';
 import { DAY_MS, assertMultiple, inferIntervalMs, parseDuration } from './interval';
 import { asCompiled, sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
@@ -68,17 +68,7 @@ export function resampleArrays(a: BarArrays, everyMs: number, session?: SessionL
       last = bucket[i];
     }
   }
-  const out: ResampledArrays = {
-    ts: new Float64Array(m),
-    open: new Float64Array(m),
-    high: new Float64Array(m),
-    low: new Float64Array(m),
-    close: new Float64Array(m),
-    volume: new Float64Array(m),
-    count: new Int32Array(m),
-    outsideSession,
-    ...(a.symbol !== undefined ? { symbol: a.symbol } : {}),
-  };
+  const out: ResampledArrays = { ...allocBarArrays(m, a.symbol), count: new Int32Array(m), outsideSession };
   let k = -1;
   last = Number.NaN;
   for (let i = 0; i < n; i++) {

@@ -64,7 +64,9 @@ export const SESSIONS = {
 /** A session name from {@link SESSIONS} or a spec. */
 export type SessionLike = keyof typeof SESSIONS | SessionSpec;
 
-/** A name, spec or already compiled session, compiled once. */
+/** A name, spec or already compiled session, compiled once.
+ * @example asCompiled('us-rth').timeZone // 'America/New_York'
+ */
 export function asCompiled(session: SessionLike | CompiledSession): CompiledSession {
   return typeof session === 'object' && 'continuous' in session ? session : compileSession(session);
 }

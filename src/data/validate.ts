@@ -71,7 +71,9 @@ function invalidRowExpr(): pl.Expr {
   return PRICES.map(badPrice).reduce((a, b) => a.or(b)).or(highTooLow.or(lowTooHigh).fillNull(false)).or(badVolume);
 }
 
-/** Per-symbol most common positive step of `ts`, in ms (`''` keys a frame without `symbol`). */
+/** Per-symbol most common positive step of `ts`, in ms (`''` keys a frame without `symbol`).
+ * @example barIntervals(loadBars('../shared/data/real/crypto-5m')).ETH_BTC // 300_000
+ */
 export function barIntervals(bars: Bars): Record<string, number> {
   const out: Record<string, number> = {};
   const runs = symbolRuns(bars);

@@ -198,6 +198,7 @@ function nullRow(s: pl.Series): number {
  * Datetime with a zone: the stored instant. Naive Datetime: a wall time in `ctx.timeZone`.
  * Strings: {@link parseTimestampStrings}. Integers/floats: need `{ kind: 'epoch', unit }`.
  * @throws DataError for nulls, unparseable values, mixed zones or numbers without a unit.
+ * @example timestampColumnToMs(pl.Series('t', ['2024-01-02T00:00:00Z']), { column: 't' }) // Float64Array [1704153600000]
  */
 export function timestampColumnToMs(s: pl.Series, ctx: TimestampContext, format: TimestampFormat = { kind: 'auto' }): Float64Array {
   const dtype = s.dtype;
