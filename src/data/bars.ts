@@ -157,15 +157,46 @@ export function* eachSymbol(bars: Bars): Generator<{ bars: Bars; arrays: BarArra
     for (const part of bars.partitionBy('symbol', true, true)) yield { bars: part, arrays: barsToArrays(part) };
     return;
   }
-  const named = hasSymbol(bars);
-  // Whole columns cross from polars once; each symbol gets views into them (no copies).
-  const all = columnsToArrays(bars, undefined);
-  for (const r of runs) {
-    const view = (a: Float64Array): Float64Array => a.subarray(r.start, r.start + r.length);
-    const arrays: BarArrays = { ts: view(all.ts), open: view(all.open), high: view(all.high), low: view(all.low), close: view(all.close), volume: view(all.volume) };
-    if (named) arrays.symbol = r.symbol;
-    yield { bars: bars.slice(r.start, r.length), arrays };
+  let arrays = arrayCache.get(bars);
+  if (!arrays || arrays.length !== runs.length || arrays.some((a, i) => a.ts.length !== runs[i].length)) {
+    const named = hasSymbol(bars);
+    // Whole columns cross from polars once; each symbol gets views into them (no copies).
+    const all = columnsToArrays(bars, undefined);
+    arrays = runs.map((r) => {
+      const view = (a: Float64Array): Float64Array => a.subarray(r.start, r.start + r.length);
+      const one: BarArrays = { ts: view(all.ts), open: view(all.open), high: view(all.high), low: view(all.low), close: view(all.close), volume: view(all.volume) };
+      if (named) one.symbol = r.symbol;
+      return one;
+    });
+    arrayCache.set(bars, arrays);
   }
+  for (let i = 0; i < runs.length; i++) yield { bars: bars.slice(runs[i].start, runs[i].length), arrays: arrays[i] };
+}
+
+/*
+ * Copying columns out of polars is the largest cost of a per-symbol step (about 0.3-0.6 s per
+ * 10 million values), so the arrays of a frame are kept with it: a frame built from typed arrays
+ * remembers them, and a frame read once by eachSymbol is not read again. Keyed weakly by the
+ * (immutable) frame object; eachSymbol hands the arrays out read-only.
+ */
+const arrayCache = new WeakMap<Bars, BarArrays[]>();
+
+/** Records the per-symbol arrays (and so the symbol runs) a frame was built from; skipped when they do not line up. */
+function remember(frame: Bars, list: BarArrays[]): void {
+  const symbols = list.map((a) => a.symbol ?? '');
+  if (new Set(symbols).size !== list.length || (list.length > 1 && !hasSymbol(frame))) return;
+  let start = 0;
+  const runs = list.map((a) => {
+    const r = { symbol: a.symbol ?? '', start, length: a.ts.length };
+    start += a.ts.length;
+    return r;
+  });
+  if (start !== frame.height) return;
+  if (hasSymbol(frame)) runCache.set(frame, { height: frame.height, runs });
+  arrayCache.set(
+    frame,
+    list.map((a) => ({ ts: a.ts, open: a.open, high: a.high, low: a.low, close: a.close, volume: a.volume, ...(a.symbol !== undefined ? { symbol: a.symbol } : {}) })),
+  );
 }
 
 /** One frame per symbol, in order of first appearance (the frame itself when it has no `symbol`).
@@ -213,8 +244,20 @@ export function arraysToBars(arrays: BarArrays | BarArrays[], extra: Record<stri
     // A literal column per symbol avoids building one JavaScript string per row.
     return withSymbol ? df.withColumn(pl.lit(a.symbol ?? '').cast(pl.String).alias('symbol')).select('ts', 'symbol', ...OHLCV) : df;
   });
-  let out = frames.length === 1 ? frames[0] : concatBars(frames);
+  let out = frames.length === 1 ? frames[0] : pl.concat(frames, { how: 'vertical', rechunk: false });
   for (const [name, s] of Object.entries(extra)) out = out.withColumn(s.rename(name));
+  return out;
+}
+
+/**
+ * {@link arraysToBars} for arrays the caller hands over for good (a kernel's fresh output): the
+ * frame keeps them, so later per-symbol steps on it read them instead of copying the columns back
+ * out of polars. The caller must never change the arrays afterwards.
+ * @example const out = adoptBarArrays(fillGapsArrays(a, 60_000, 'us-rth')) // resample(out, ...) reads no column back
+ */
+export function adoptBarArrays(arrays: BarArrays | BarArrays[], extra: Record<string, pl.Series> = {}): Bars {
+  const out = arraysToBars(arrays, extra);
+  remember(out, Array.isArray(arrays) ? arrays : [arrays]);
   return out;
 }
 
@@ -224,7 +267,11 @@ export function arraysToBars(arrays: BarArrays | BarArrays[], extra: Record<stri
  * @example concatBars([a, b]).height // a.height + b.height
  */
 export function concatBars(frames: Bars[]): Bars {
-  return frames.length === 1 ? frames[0] : pl.concat(frames, { how: 'vertical', rechunk: false });
+  if (frames.length === 1) return frames[0];
+  const out = pl.concat(frames, { how: 'vertical', rechunk: false });
+  const known = frames.map((f) => arrayCache.get(f));
+  if (known.every((k) => k !== undefined)) remember(out, known.flatMap((k) => k!));
+  return out;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type BarArrays, type Bars, allocBarArrays, arraysToBars, concatBars, eachSymbol } from './bars';
+import { type BarArrays, type Bars, adoptBarArrays, allocBarArrays, concatBars, eachSymbol } from './bars';
 import { inferIntervalMs } from './interval';
 import { asCompiled, sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
@@ -118,7 +118,7 @@ export function fillGaps(bars: Bars, session: SessionLike, opts: { barMs?: numbe
     bySymbol[key] = f.counts;
     filled += f.counts.filled;
     // One frame per symbol right away, so the typed arrays can be freed symbol by symbol.
-    frames.push(arraysToBars(f, { filled: pl.Series('filled', f.filled).cast(pl.Bool) }));
+    frames.push(adoptBarArrays(f, { filled: pl.Series('filled', f.filled).cast(pl.Bool) }));
   }
   const out = concatBars(frames);
   return { bars: out, filled, bySymbol };

@@ -18,7 +18,7 @@
  */
 import pl from 'nodejs-polars';
 import { ConfigError, DataError } from '../core/errors';
-import { type BarArrays, type Bars, allocBarArrays, arraysToBars, concatBars, eachSymbol } from './bars';
+import { type BarArrays, type Bars, adoptBarArrays, allocBarArrays, concatBars, eachSymbol } from './bars';
 import { DAY_MS, assertMultiple, inferIntervalMs, parseDuration } from './interval';
 import { asCompiled, sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
@@ -120,7 +120,7 @@ export function resample(bars: Bars, every: string | number, opts: { session?: S
     }
     const r = resampleArrays(a, everyMs, session);
     outsideSession += r.outsideSession;
-    frames.push(arraysToBars(r, { count: pl.Series('count', r.count) }));
+    frames.push(adoptBarArrays(r, { count: pl.Series('count', r.count) }));
   }
   return { bars: concatBars(frames), outsideSession };
 }
