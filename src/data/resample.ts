@@ -7,7 +7,8 @@
  *   30-minute bar labelled 09:30, and the 09:59 bar (09:59-10:00) is its last.
  * - open = first open, high = max high, low = min low, close = last close, volume = sum.
  * - Without a session (or with `24x7`), buckets are aligned to the Unix epoch in UTC
- *   (30m at :00/:30, 4h at 00:00, 04:00, ... UTC, 1d at UTC midnight).
+ *   (30m at :00/:30, 4h at 00:00, 04:00, ... UTC, 1d at UTC midnight; 1w at the epoch's
+ *   weekday, Thursday 00:00 UTC).
  * - With a calendar session, buckets are aligned to each window's open and never span a
  *   window edge (US RTH 1h: 09:30, 10:30, ..., 15:30 with a 30-minute last bucket; the A-share
  *   lunch break ends the morning's buckets at 11:30); `1d` gives one bar per session labelled
