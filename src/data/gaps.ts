@@ -38,7 +38,6 @@ export function fillGapsArrays(a: BarArrays, barMs: number, session: SessionLike
   const { sessionId, windowStart, windowEnd } = sessionIndex(a.ts, s);
   const { ts, open, high, low, close, volume } = a;
   const n = ts.length;
-  const counts: GapCounts = { filled: 0, edgeMissing: 0, outsideSession: 0 };
   // joined[i] = 1 when bar i continues the stretch of bar i - 1 (both in one window; 24x7: both in session).
   const joined = new Uint8Array(n);
   let extra = 0;
@@ -51,19 +50,20 @@ export function fillGapsArrays(a: BarArrays, barMs: number, session: SessionLike
     }
   }
   const m = n + extra;
-  const out: FilledArrays = { ...allocBarArrays(m, a.symbol), filled: new Uint8Array(m), counts };
-  const { ts: oTs, open: oOpen, high: oHigh, low: oLow, close: oClose, volume: oVolume } = out;
+  const base = allocBarArrays(m, a.symbol);
+  const { ts: oTs, open: oOpen, high: oHigh, low: oLow, close: oClose, volume: oVolume } = base;
+  const filled = new Uint8Array(m);
+  // Plain locals in the loop (no closures, no object fields) keep V8's optimized code stable.
   let k = 0;
+  let nFilled = 0;
+  let edgeMissing = 0;
+  let outside = 0;
   let windowBars = 0; // recorded + filled bars in the current window
   let lastIn = -1; // last bar inside a window
-  const closeWindow = (): void => {
-    // bars the window should hold minus the ones it has
-    if (!s.continuous && lastIn >= 0) counts.edgeMissing += Math.round((windowEnd[lastIn] - windowStart[lastIn]) / barMs) - windowBars;
-  };
   for (let i = 0; i < n; i++) {
     const inside = sessionId[i] >= 0;
-    if (!inside) counts.outsideSession++;
-    if (joined[i]) {
+    if (!inside) outside++;
+    if (joined[i] === 1) {
       const c = close[i - 1];
       for (let t = ts[i - 1] + barMs; t < ts[i]; t += barMs) {
         oTs[k] = t;
@@ -71,13 +71,14 @@ export function fillGapsArrays(a: BarArrays, barMs: number, session: SessionLike
         oHigh[k] = c;
         oLow[k] = c;
         oClose[k] = c;
-        out.filled[k] = 1;
+        filled[k] = 1;
         k++;
         windowBars++;
-        counts.filled++;
+        nFilled++;
       }
     } else if (inside && (lastIn < 0 || windowStart[lastIn] !== windowStart[i])) {
-      closeWindow();
+      // a new window opens: count what the previous one lacked (bars it should hold minus bars it has)
+      if (!s.continuous && lastIn >= 0) edgeMissing += Math.round((windowEnd[lastIn] - windowStart[lastIn]) / barMs) - windowBars;
       windowBars = 0;
     }
     oTs[k] = ts[i];
@@ -92,8 +93,8 @@ export function fillGapsArrays(a: BarArrays, barMs: number, session: SessionLike
       lastIn = i;
     }
   }
-  closeWindow();
-  return out;
+  if (!s.continuous && lastIn >= 0) edgeMissing += Math.round((windowEnd[lastIn] - windowStart[lastIn]) / barMs) - windowBars;
+  return { ...base, filled, counts: { filled: nFilled, edgeMissing, outsideSession: outside } };
 }
 
 /** Output of {@link fillGaps}. */
