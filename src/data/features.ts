@@ -23,8 +23,10 @@ export function sessionVwapArrays(
   session: SessionLike | CompiledSession,
   price: VwapPrice = 'typical',
 ): Float64Array {
-  const { sessionId } = sessionIndex(a.ts, session);
-  const n = a.ts.length;
+  const { ts, high, low, close, volume } = a; // locals keep the loop monomorphic
+  const { sessionId } = sessionIndex(ts, session);
+  const n = ts.length;
+  const typical = price === 'typical';
   const out = new Float64Array(n);
   let id = -2;
   let pv = 0;
@@ -39,9 +41,9 @@ export function sessionVwapArrays(
       pv = 0;
       vol = 0;
     }
-    const p = price === 'typical' ? (a.high[i] + a.low[i] + a.close[i]) / 3 : a.close[i];
-    pv += p * a.volume[i];
-    vol += a.volume[i];
+    const p = typical ? (high[i] + low[i] + close[i]) / 3 : close[i];
+    pv += p * volume[i];
+    vol += volume[i];
     out[i] = vol > 0 ? pv / vol : Number.NaN;
   }
   return out;
