@@ -223,8 +223,17 @@ export function allocBarArrays(n: number, symbol?: string): BarArrays {
  * @example tsSeries(new Float64Array([0])).dtype // Datetime(ms, UTC)
  */
 export function tsSeries(ts: Float64Array, name = 'ts'): pl.Series {
-  // f64 -> i64 is exact for whole milliseconds (|ts| < 2^53).
-  return pl.Series(name, ts, pl.Float64).cast(pl.Int64).cast(pl.Datetime('ms', 'UTC'));
+  // Write the int64 directly (low and high 32-bit halves; whole ms below 2^53 are exact): about
+  // twice as fast as letting polars cast f64 -> i64 on 10 million values.
+  const ints = new BigInt64Array(ts.length);
+  const halves = new Int32Array(ints.buffer);
+  for (let i = 0; i < ts.length; i++) {
+    const t = Math.round(ts[i]);
+    const hi = Math.floor(t / 4294967296);
+    halves[2 * i] = t - hi * 4294967296; // little-endian: low half first
+    halves[2 * i + 1] = hi;
+  }
+  return pl.Series(name, ints as never).cast(pl.Datetime('ms', 'UTC'));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import pl from 'nodejs-polars';
-import { adoptBarArrays, arraysToBars, barsToArrays, concatBars, eachSymbol, symbolRuns, type BarArrays } from '../../src/data/bars';
+import { adoptBarArrays, arraysToBars, barsToArrays, concatBars, eachSymbol, symbolRuns, tsSeries, type BarArrays } from '../../src/data/bars';
 
 const one = (symbol: string, n: number, px: number): BarArrays => ({
   symbol,
@@ -10,6 +10,15 @@ const one = (symbol: string, n: number, px: number): BarArrays => ({
   low: new Float64Array(n).fill(px - 1),
   close: Float64Array.from({ length: n }, (_, i) => px + i),
   volume: new Float64Array(n).fill(1),
+});
+
+describe('timestamps into polars', () => {
+  it('round-trips ms timestamps, negative and far-future included', () => {
+    const ts = Float64Array.from([-86_400_000 * 365 * 50 - 1, -1, 0, 1, Date.UTC(2024, 2, 10, 7), 4_102_444_800_000 + 123]);
+    const s = tsSeries(ts);
+    expect(s.dtype.equals(pl.Datetime('ms', 'UTC'))).toBe(true);
+    expect(Array.from(s.cast(pl.Int64).cast(pl.Float64).toTypedArray() as Float64Array)).toEqual(Array.from(ts));
+  });
 });
 
 describe('per-symbol iteration', () => {
