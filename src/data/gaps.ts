@@ -108,7 +108,8 @@ export interface FillGapsResult {
 
 /**
  * Fills gaps inside session windows for every symbol and marks the inserted rows.
- * The bar interval is inferred per symbol unless `barMs` is given.
+ * The bar interval is inferred per symbol unless `barMs` is given. The output has the contract
+ * columns plus `filled`; other columns of the input (e.g. `regime`) are not carried over.
  * @param session - calendar deciding where gaps may be filled, e.g. `'us-rth'`, `'24x7'`, `'cn-a'`.
  * @throws DataError for unsorted or duplicate timestamps, or a symbol with a single bar and no `barMs`.
  * @example fillGaps(bars, '24x7').filled // 40 for the crypto-5m folder
@@ -125,7 +126,7 @@ export function fillGaps(bars: Bars, session: SessionLike, opts: { barMs?: numbe
     const f = fillGapsArrays(a, barMs, s);
     bySymbol[key] = f.counts;
     filled += f.counts.filled;
-    // One frame per symbol right away, so the typed arrays can be freed symbol by symbol.
+    // The frame keeps the kernel's arrays, so the next per-symbol step (resample, VWAP) reads no column back.
     frames.push(adoptBarArrays(f, { filled: pl.Series('filled', f.filled).cast(pl.Bool) }));
   }
   const out = concatBars(frames);
