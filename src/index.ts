@@ -5,3 +5,4 @@
 export * from './core';
 export * from './calibration';
 export { show, record, provenance } from './notebook';
+export * from './data';

@@ -24,7 +24,7 @@ export type { PlattModel, PlattOptions } from './platt';
 export { CALIBRATION_METHODS, LOGIT_CLIP, applyCalibrator, fitCalibrator, logit } from './calibrator';
 export type { Calibrator, CalibratorSpec, PlattInput } from './calibrator';
 export { walkForwardRecalibration } from './walkforward';
-export type { TrainingWindow, WalkForwardBlock, WalkForwardOptions, WalkForwardResult } from './walkforward';
+export type { TrainingWindow, WalkForwardBlock, RecalibrationWalkForwardOptions, RecalibrationWalkForwardResult } from './walkforward';
 export { pitFromQuantiles, pitFromSamples, pitHistogram } from './pit';
 export type { PitHistogram, PitMethod } from './pit';
 export { DEFAULT_COVERAGE_LEVELS, coverageFromQuantiles, coverageFromSamples } from './coverage';

@@ -12,7 +12,7 @@ import { checkBinaryForecasts, checkInteger, toFloat64, type Numbers } from './v
 export type TrainingWindow = { kind: 'expanding' } | { kind: 'rolling'; size: number };
 
 /** Options of {@link walkForwardRecalibration}. */
-export interface WalkForwardOptions {
+export interface RecalibrationWalkForwardOptions {
   /** Recalibrator fitted on each training window. */
   calibrator: CalibratorSpec;
   /** Rows in the first training window (>= 1). */
@@ -47,7 +47,7 @@ export interface WalkForwardBlock {
 }
 
 /** Result of {@link walkForwardRecalibration}. */
-export interface WalkForwardResult {
+export interface RecalibrationWalkForwardResult {
   /** First out-of-sample row (`minTrain + gap`). */
   oosStart: number;
   /** Recalibrated probabilities for every row; NaN before `oosStart` (never predicted out of sample). */
@@ -77,7 +77,7 @@ export interface WalkForwardResult {
  * const wf = walkForwardRecalibration(p, y, { calibrator: { kind: 'isotonic' }, minTrain: 500, block: 100 });
  * wf.before.brier; wf.after.brier; // raw vs recalibrated, rows 500.. only
  */
-export function walkForwardRecalibration(p: Numbers, y: Numbers, options: WalkForwardOptions): WalkForwardResult {
+export function walkForwardRecalibration(p: Numbers, y: Numbers, options: RecalibrationWalkForwardOptions): RecalibrationWalkForwardResult {
   const { minTrain, block } = options;
   const gap = options.gap ?? 0;
   const window = options.window ?? { kind: 'expanding' };

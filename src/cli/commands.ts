@@ -4,12 +4,14 @@
  */
 import type { Command } from 'commander';
 import { registerCalibrateCommands } from './calibrate';
+import { registerDataCommands } from './data';
 import { registerNotebookCommands } from './notebook';
 
 /** Attaches one area's sub-commands to the program. */
 export type CommandRegistration = (program: Command) => void;
 
 export const commandRegistrations: CommandRegistration[] = [
+  registerDataCommands,
   registerCalibrateCommands,
   registerNotebookCommands,
 ];

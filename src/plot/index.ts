@@ -6,3 +6,4 @@ export { escapeHtml, figureToHtml, plotlyJs, scriptJson } from './html';
 export type { FigureHtmlOptions } from './html';
 export { metricVsParameterFigure } from './sweep';
 export type { SweepPoint } from './sweep';
+export { candlestickFigure, type CandlestickOptions } from './data';

@@ -1,0 +1,102 @@
+/**
+ * Bar intervals: parsing `'30m'`-style durations and inferring the interval of
+ * a series of bar timestamps.
+ */
+import { ConfigError, DataError } from '../core/errors';
+
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/** Milliseconds in one minute, hour and day (UTC, no leap seconds). */
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+/**
+ * Parses a duration such as `'1m'`, `'30m'`, `'4h'`, `'1d'`, `'500ms'` into milliseconds.
+ *
+ * Units: `ms`, `s`, `m` (minutes), `h`, `d`, `w`. A day is 24 h of UTC time.
+ * @throws ConfigError when the text is not a positive integer followed by a unit.
+ * @example parseDuration('30m') // 1_800_000
+ */
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d+)\s*(ms|s|m|h|d|w)\s*$/.exec(text);
+  if (!m || Number(m[1]) <= 0) {
+    throw new ConfigError('duration must be a positive integer with a unit ms, s, m, h, d or w, like "30m"', { value: text });
+  }
+  return Number(m[1]) * UNIT_MS[m[2]];
+}
+
+/**
+ * Formats milliseconds as the shortest exact duration text (`1_800_000` -> `'30m'`).
+ * @example formatDuration(14_400_000) // '4h'
+ */
+export function formatDuration(ms: number): string {
+  for (const unit of ['w', 'd', 'h', 'm', 's'] as const) {
+    const u = UNIT_MS[unit];
+    if (ms >= u && ms % u === 0) return `${ms / u}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/**
+ * Infers the bar interval as the most common positive step between consecutive
+ * timestamps (the mode, so gaps and session breaks do not distort it).
+ *
+ * Ties go to the smaller step. Non-increasing steps are ignored (validation reports them).
+ * @param ts - bar start times in ms UTC, sorted per symbol.
+ * @param groupStarts - optional indices where a new symbol starts; steps across them are skipped.
+ * @returns the interval in ms, or `undefined` for fewer than two bars.
+ * @example inferIntervalMs(new Float64Array([0, 60_000, 120_000, 600_000])) // 60_000
+ */
+export function inferIntervalMs(ts: Float64Array, groupStarts?: ArrayLike<number>): number | undefined {
+  const counts = new Map<number, number>();
+  const starts = new Set<number>(groupStarts ? Array.from(groupStarts) : []);
+  // Steps come in long runs of the same value; count a run at once instead of one Map update per bar.
+  let runStep = Number.NaN;
+  let runLength = 0;
+  const flush = (): void => {
+    if (runLength > 0) counts.set(runStep, (counts.get(runStep) ?? 0) + runLength);
+  };
+  for (let i = 1; i < ts.length; i++) {
+    if (starts.size > 0 && starts.has(i)) continue;
+    const step = ts[i] - ts[i - 1];
+    if (!(step > 0)) continue;
+    if (step === runStep) runLength++;
+    else {
+      flush();
+      runStep = step;
+      runLength = 1;
+    }
+  }
+  flush();
+  let best: number | undefined;
+  let bestCount = 0;
+  for (const [step, count] of counts) {
+    if (count > bestCount || (count === bestCount && best !== undefined && step < best)) {
+      best = step;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+/**
+ * Checks that `everyMs` is a whole multiple of the bar interval.
+ * @throws DataError naming both durations when it is not.
+ * @example assertMultiple(1_800_000, 60_000) // ok: 30m is 30 x 1m
+ */
+export function assertMultiple(everyMs: number, barMs: number, file?: string): void {
+  if (everyMs < barMs || everyMs % barMs !== 0) {
+    throw new DataError(
+      `cannot resample ${formatDuration(barMs)} bars to ${formatDuration(everyMs)}: the target must be a whole multiple of the bar interval`,
+      { file, value: formatDuration(everyMs) },
+    );
+  }
+}
