@@ -3,9 +3,17 @@
  * attaches its commands (with their own `--help`) to the program.
  */
 import type { Command } from 'commander';
+import { registerCalibrateCommands } from './calibrate';
+import { registerDataCommands } from './data';
+import { registerNotebookCommands } from './notebook';
 import { registerEvalCommands } from './eval';
 
 /** Attaches one area's sub-commands to the program. */
 export type CommandRegistration = (program: Command) => void;
 
-export const commandRegistrations: CommandRegistration[] = [registerEvalCommands];
+export const commandRegistrations: CommandRegistration[] = [
+  registerDataCommands,
+  registerCalibrateCommands,
+  registerNotebookCommands,
+  registerEvalCommands,
+];

@@ -5,7 +5,7 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type Bars, barsToArrays, hasSymbol, partitionBySymbol } from './bars';
+import { type BarArrays, type Bars, concatBars, eachSymbol, hasSymbol, partitionBySymbol } from './bars';
 import { sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
 /** Price used for VWAP: typical price (high + low + close) / 3, or the close. */
@@ -23,8 +23,10 @@ export function sessionVwapArrays(
   session: SessionLike | CompiledSession,
   price: VwapPrice = 'typical',
 ): Float64Array {
-  const { sessionId } = sessionIndex(a.ts, session);
-  const n = a.ts.length;
+  const { ts, high, low, close, volume } = a; // locals keep the loop monomorphic
+  const { sessionId } = sessionIndex(ts, session);
+  const n = ts.length;
+  const typical = price === 'typical';
   const out = new Float64Array(n);
   let id = -2;
   let pv = 0;
@@ -39,9 +41,9 @@ export function sessionVwapArrays(
       pv = 0;
       vol = 0;
     }
-    const p = price === 'typical' ? (a.high[i] + a.low[i] + a.close[i]) / 3 : a.close[i];
-    pv += p * a.volume[i];
-    vol += a.volume[i];
+    const p = typical ? (high[i] + low[i] + close[i]) / 3 : close[i];
+    pv += p * volume[i];
+    vol += volume[i];
     out[i] = vol > 0 ? pv / vol : Number.NaN;
   }
   return out;
@@ -135,12 +137,13 @@ export function lastBars(bars: Bars, length: number): Bars {
     }
     return p.tail(length);
   });
-  return parts.length === 1 ? parts[0] : pl.concat(parts, { how: 'vertical' });
+  return concatBars(parts);
 }
 
-function perSymbolColumn(bars: Bars, name: string, f: (p: Bars) => Float64Array): Bars {
-  const parts = partitionBySymbol(bars).map((p) => p.withColumn(pl.Series(name, f(p), pl.Float64)));
-  return parts.length === 1 ? parts[0] : pl.concat(parts, { how: 'vertical' });
+function perSymbolColumn(bars: Bars, name: string, f: (a: BarArrays) => Float64Array): Bars {
+  const parts: Bars[] = [];
+  for (const { bars: part, arrays } of eachSymbol(bars)) parts.push(part.withColumn(pl.Series(name, f(arrays))));
+  return concatBars(parts);
 }
 
 /**
@@ -149,7 +152,7 @@ function perSymbolColumn(bars: Bars, name: string, f: (p: Bars) => Float64Array)
  * @example withSessionVwap(bars, 'us-rth').columns.at(-1) // 'vwap'
  */
 export function withSessionVwap(bars: Bars, session: SessionLike | CompiledSession, price: VwapPrice = 'typical'): Bars {
-  return perSymbolColumn(bars, 'vwap', (p) => sessionVwapArrays(barsToArrays(p), session, price));
+  return perSymbolColumn(bars, 'vwap', (a) => sessionVwapArrays(a, session, price));
 }
 
 /**
@@ -157,7 +160,7 @@ export function withSessionVwap(bars: Bars, session: SessionLike | CompiledSessi
  * @example withReturns(bars, 'log').getColumn('ret')
  */
 export function withReturns(bars: Bars, kind: 'simple' | 'log' = 'simple'): Bars {
-  return perSymbolColumn(bars, 'ret', (p) => (kind === 'log' ? logReturns : simpleReturns)(barsToArrays(p).close));
+  return perSymbolColumn(bars, 'ret', (a) => (kind === 'log' ? logReturns : simpleReturns)(a.close));
 }
 
 /**
@@ -165,5 +168,5 @@ export function withReturns(bars: Bars, kind: 'simple' | 'log' = 'simple'): Bars
  * @example withSma(bars, 20).getColumn('sma')
  */
 export function withSma(bars: Bars, window: number): Bars {
-  return perSymbolColumn(bars, 'sma', (p) => rollingMean(barsToArrays(p).close, window));
+  return perSymbolColumn(bars, 'sma', (a) => rollingMean(a.close, window));
 }

@@ -7,8 +7,8 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type BarArrays, type Bars, arraysToBars, barsToArrays, partitionBySymbol } from './bars';
-import { barIntervals } from './validate';
+import { type BarArrays, type Bars, adoptBarArrays, allocBarArrays, concatBars, eachSymbol } from './bars';
+import { inferIntervalMs } from './interval';
 import { asCompiled, sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
 /** Counts of one symbol's gap filling. */
@@ -35,64 +35,66 @@ export interface FilledArrays extends BarArrays {
  */
 export function fillGapsArrays(a: BarArrays, barMs: number, session: SessionLike | CompiledSession): FilledArrays {
   const s = asCompiled(session);
-  const idx = sessionIndex(a.ts, s);
-  const n = a.ts.length;
+  const { sessionId, windowStart, windowEnd } = sessionIndex(a.ts, s);
+  const { ts, open, high, low, close, volume } = a;
+  const n = ts.length;
+  // joined[i] = 1 when bar i continues the stretch of bar i - 1 (both in one window; 24x7: both in session).
+  const joined = new Uint8Array(n);
   let extra = 0;
-  const counts: GapCounts = { filled: 0, edgeMissing: 0, outsideSession: 0 };
-  const sameStretch = (i: number): boolean => idx.sessionId[i] >= 0 && idx.sessionId[i - 1] >= 0 && (s.continuous || idx.windowStart[i] === idx.windowStart[i - 1]);
   for (let i = 1; i < n; i++) {
-    const step = a.ts[i] - a.ts[i - 1];
-    if (!(step > 0)) throw new DataError('timestamps must be strictly increasing to fill gaps (validate or repair first)', { row: i, column: 'ts', symbol: a.symbol, value: new Date(a.ts[i]) });
-    if (sameStretch(i) && step > barMs) extra += Math.round(step / barMs) - 1;
+    const step = ts[i] - ts[i - 1];
+    if (!(step > 0)) throw new DataError('timestamps must be strictly increasing to fill gaps (validate or repair first)', { row: i, column: 'ts', symbol: a.symbol, value: new Date(ts[i]) });
+    if (sessionId[i] >= 0 && sessionId[i - 1] >= 0 && (s.continuous || windowStart[i] === windowStart[i - 1])) {
+      joined[i] = 1;
+      if (step > barMs) extra += Math.ceil(step / barMs) - 1; // the bars the fill loop below inserts
+    }
   }
   const m = n + extra;
-  const out: FilledArrays = {
-    ts: new Float64Array(m),
-    open: new Float64Array(m),
-    high: new Float64Array(m),
-    low: new Float64Array(m),
-    close: new Float64Array(m),
-    volume: new Float64Array(m),
-    filled: new Uint8Array(m),
-    counts,
-    ...(a.symbol !== undefined ? { symbol: a.symbol } : {}),
-  };
+  const base = allocBarArrays(m, a.symbol);
+  const { ts: oTs, open: oOpen, high: oHigh, low: oLow, close: oClose, volume: oVolume } = base;
+  const filled = new Uint8Array(m);
+  // Plain locals in the loop (no closures, no object fields) keep V8's optimized code stable.
   let k = 0;
+  let nFilled = 0;
+  let edgeMissing = 0;
+  let outside = 0;
   let windowBars = 0; // recorded + filled bars in the current window
-  const closeWindow = (i: number): void => {
-    // bars the window should hold minus the ones it has
-    if (!s.continuous && i >= 0 && idx.sessionId[i] >= 0) counts.edgeMissing += Math.round((idx.windowEnd[i] - idx.windowStart[i]) / barMs) - windowBars;
-  };
+  let lastIn = -1; // last bar inside a window
   for (let i = 0; i < n; i++) {
-    if (idx.sessionId[i] < 0) counts.outsideSession++;
-    if (i > 0 && sameStretch(i)) {
-      const c = a.close[i - 1];
-      for (let t = a.ts[i - 1] + barMs; t < a.ts[i]; t += barMs) {
-        out.ts[k] = t;
-        out.open[k] = c;
-        out.high[k] = c;
-        out.low[k] = c;
-        out.close[k] = c;
-        out.filled[k] = 1;
+    const inside = sessionId[i] >= 0;
+    if (!inside) outside++;
+    if (joined[i] === 1) {
+      const c = close[i - 1];
+      for (let t = ts[i - 1] + barMs; t < ts[i]; t += barMs) {
+        oTs[k] = t;
+        oOpen[k] = c;
+        oHigh[k] = c;
+        oLow[k] = c;
+        oClose[k] = c;
+        filled[k] = 1;
         k++;
         windowBars++;
-        counts.filled++;
+        nFilled++;
       }
-    } else if (idx.sessionId[i] >= 0) {
-      if (i > 0) closeWindow(i - 1);
+    } else if (inside && (lastIn < 0 || windowStart[lastIn] !== windowStart[i])) {
+      // a new window opens: count what the previous one lacked (bars it should hold minus bars it has)
+      if (!s.continuous && lastIn >= 0) edgeMissing += Math.round((windowEnd[lastIn] - windowStart[lastIn]) / barMs) - windowBars;
       windowBars = 0;
     }
-    out.ts[k] = a.ts[i];
-    out.open[k] = a.open[i];
-    out.high[k] = a.high[i];
-    out.low[k] = a.low[i];
-    out.close[k] = a.close[i];
-    out.volume[k] = a.volume[i];
+    oTs[k] = ts[i];
+    oOpen[k] = open[i];
+    oHigh[k] = high[i];
+    oLow[k] = low[i];
+    oClose[k] = close[i];
+    oVolume[k] = volume[i];
     k++;
-    if (idx.sessionId[i] >= 0) windowBars++;
+    if (inside) {
+      windowBars++;
+      lastIn = i;
+    }
   }
-  closeWindow(n - 1);
-  return out;
+  if (!s.continuous && lastIn >= 0) edgeMissing += Math.round((windowEnd[lastIn] - windowStart[lastIn]) / barMs) - windowBars;
+  return { ...base, filled, counts: { filled: nFilled, edgeMissing, outsideSession: outside } };
 }
 
 /** Output of {@link fillGaps}. */
@@ -106,35 +108,27 @@ export interface FillGapsResult {
 
 /**
  * Fills gaps inside session windows for every symbol and marks the inserted rows.
- * The bar interval is inferred per symbol unless `barMs` is given.
+ * The bar interval is inferred per symbol unless `barMs` is given. The output has the contract
+ * columns plus `filled`; other columns of the input (e.g. `regime`) are not carried over.
  * @param session - calendar deciding where gaps may be filled, e.g. `'us-rth'`, `'24x7'`, `'cn-a'`.
  * @throws DataError for unsorted or duplicate timestamps, or a symbol with a single bar and no `barMs`.
  * @example fillGaps(bars, '24x7').filled // 40 for the crypto-5m folder
  */
 export function fillGaps(bars: Bars, session: SessionLike, opts: { barMs?: number } = {}): FillGapsResult {
   const s = asCompiled(session);
-  const intervals = opts.barMs ? undefined : barIntervals(bars);
-  const parts: FilledArrays[] = [];
+  const frames: Bars[] = [];
   const bySymbol: Record<string, GapCounts> = {};
   let filled = 0;
-  for (const part of partitionBySymbol(bars)) {
-    const a = barsToArrays(part);
+  for (const { arrays: a } of eachSymbol(bars)) {
     const key = a.symbol ?? '';
-    const barMs = opts.barMs ?? intervals?.[key];
+    const barMs = opts.barMs ?? inferIntervalMs(a.ts);
     if (!barMs) throw new DataError('cannot infer the bar interval of a single bar; pass barMs', { symbol: a.symbol });
     const f = fillGapsArrays(a, barMs, s);
-    parts.push(f);
     bySymbol[key] = f.counts;
     filled += f.counts.filled;
+    // The frame keeps the kernel's arrays, so the next per-symbol step (resample, VWAP) reads no column back.
+    frames.push(adoptBarArrays(f, { filled: pl.Series('filled', f.filled).cast(pl.Bool) }));
   }
-  const flags = new Uint8Array(parts.reduce((n, p) => n + p.filled.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    flags.set(p.filled, off);
-    off += p.filled.length;
-  }
-  const out = arraysToBars(parts.length === 1 && parts[0].symbol === undefined ? parts[0] : parts, {
-    filled: pl.Series('filled', flags).cast(pl.Bool),
-  });
+  const out = concatBars(frames);
   return { bars: out, filled, bySymbol };
 }

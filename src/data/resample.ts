@@ -7,7 +7,8 @@
  *   30-minute bar labelled 09:30, and the 09:59 bar (09:59-10:00) is its last.
  * - open = first open, high = max high, low = min low, close = last close, volume = sum.
  * - Without a session (or with `24x7`), buckets are aligned to the Unix epoch in UTC
- *   (30m at :00/:30, 4h at 00:00, 04:00, ... UTC, 1d at UTC midnight).
+ *   (30m at :00/:30, 4h at 00:00, 04:00, ... UTC, 1d at UTC midnight; 1w at the epoch's
+ *   weekday, Thursday 00:00 UTC).
  * - With a calendar session, buckets are aligned to each window's open and never span a
  *   window edge (US RTH 1h: 09:30, 10:30, ..., 15:30 with a 30-minute last bucket; the A-share
  *   lunch break ends the morning's buckets at 11:30); `1d` gives one bar per session labelled
@@ -18,9 +19,8 @@
  */
 import pl from 'nodejs-polars';
 import { ConfigError, DataError } from '../core/errors';
-import { type BarArrays, type Bars, arraysToBars, barsToArrays, partitionBySymbol } from './bars';
-import { DAY_MS, assertMultiple, parseDuration } from './interval';
-import { barIntervals } from './validate';
+import { type BarArrays, type Bars, adoptBarArrays, allocBarArrays, concatBars, eachSymbol } from './bars';
+import { DAY_MS, assertMultiple, inferIntervalMs, parseDuration } from './interval';
 import { asCompiled, sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
 /** Resampled arrays: OHLCV plus the number of source bars per bucket. */
@@ -36,71 +36,67 @@ export interface ResampledArrays extends BarArrays {
  * @example resampleArrays(oneMinute, 1_800_000).ts // 30-minute labels
  */
 export function resampleArrays(a: BarArrays, everyMs: number, session?: SessionLike | CompiledSession): ResampledArrays {
-  const n = a.ts.length;
+  // Locals only inside the loops: callers pass arrays objects of several shapes, and property
+  // access on them would make V8 deoptimize the loops.
+  const { ts, open, high, low, close, volume } = a;
+  const n = ts.length;
   const bucket = new Float64Array(n);
   let outsideSession = 0;
   const s = session === undefined ? undefined : asCompiled(session);
   if (!s || s.continuous) {
-    for (let i = 0; i < n; i++) bucket[i] = Math.floor(a.ts[i] / everyMs) * everyMs;
+    for (let i = 0; i < n; i++) bucket[i] = Math.floor(ts[i] / everyMs) * everyMs;
   } else {
     if (everyMs > DAY_MS) {
       throw new ConfigError('with a calendar session, resample to at most 1d', { key: 'every', value: everyMs });
     }
-    const idx = sessionIndex(a.ts, s);
+    const { sessionId, windowStart } = sessionIndex(ts, s);
+    const wholeSession = everyMs >= DAY_MS;
     let sessionOpen = Number.NaN;
     for (let i = 0; i < n; i++) {
-      if (idx.sessionId[i] < 0) {
+      if (sessionId[i] < 0) {
         bucket[i] = Number.NaN;
         outsideSession++;
         continue;
       }
-      if (i === 0 || idx.sessionId[i] !== idx.sessionId[i - 1]) sessionOpen = idx.windowStart[i];
-      const w = idx.windowStart[i];
-      bucket[i] = everyMs >= DAY_MS ? sessionOpen : w + Math.floor((a.ts[i] - w) / everyMs) * everyMs;
+      if (i === 0 || sessionId[i] !== sessionId[i - 1]) sessionOpen = windowStart[i];
+      const w = windowStart[i];
+      bucket[i] = wholeSession ? sessionOpen : w + Math.floor((ts[i] - w) / everyMs) * everyMs;
     }
   }
   // Count buckets, then fill: one pass each, bars are sorted so buckets are contiguous.
   let m = 0;
   let last = Number.NaN;
   for (let i = 0; i < n; i++) {
-    if (Number.isNaN(bucket[i])) continue;
-    if (bucket[i] !== last) {
+    const b = bucket[i];
+    if (b === b && b !== last) {
       m++;
-      last = bucket[i];
+      last = b;
     }
   }
-  const out: ResampledArrays = {
-    ts: new Float64Array(m),
-    open: new Float64Array(m),
-    high: new Float64Array(m),
-    low: new Float64Array(m),
-    close: new Float64Array(m),
-    volume: new Float64Array(m),
-    count: new Int32Array(m),
-    outsideSession,
-    ...(a.symbol !== undefined ? { symbol: a.symbol } : {}),
-  };
+  const base = allocBarArrays(m, a.symbol);
+  const { ts: oTs, open: oOpen, high: oHigh, low: oLow, close: oClose, volume: oVolume } = base;
+  const count = new Int32Array(m);
   let k = -1;
   last = Number.NaN;
   for (let i = 0; i < n; i++) {
     const b = bucket[i];
-    if (Number.isNaN(b)) continue;
+    if (b !== b) continue; // NaN: outside the session
     if (b !== last) {
       k++;
       last = b;
-      out.ts[k] = b;
-      out.open[k] = a.open[i];
-      out.high[k] = a.high[i];
-      out.low[k] = a.low[i];
+      oTs[k] = b;
+      oOpen[k] = open[i];
+      oHigh[k] = high[i];
+      oLow[k] = low[i];
     } else {
-      if (a.high[i] > out.high[k]) out.high[k] = a.high[i];
-      if (a.low[i] < out.low[k]) out.low[k] = a.low[i];
+      if (high[i] > oHigh[k]) oHigh[k] = high[i];
+      if (low[i] < oLow[k]) oLow[k] = low[i];
     }
-    out.close[k] = a.close[i];
-    out.volume[k] += a.volume[i];
-    out.count[k]++;
+    oClose[k] = close[i];
+    oVolume[k] += volume[i];
+    count[k]++;
   }
-  return out;
+  return { ...base, count, outsideSession };
 }
 
 /** Output of {@link resample}. */
@@ -121,26 +117,18 @@ export interface ResampleResult {
 export function resample(bars: Bars, every: string | number, opts: { session?: SessionLike; barMs?: number; file?: string } = {}): ResampleResult {
   const everyMs = typeof every === 'number' ? every : parseDuration(every);
   const session = opts.session === undefined ? undefined : asCompiled(opts.session);
-  const intervals = opts.barMs ? undefined : barIntervals(bars);
-  const parts: ResampledArrays[] = [];
+  const frames: Bars[] = [];
   let outsideSession = 0;
-  for (const part of partitionBySymbol(bars)) {
-    const a = barsToArrays(part);
-    const barMs = opts.barMs ?? intervals?.[a.symbol ?? ''];
+  for (const { arrays: a } of eachSymbol(bars)) {
+    const barMs = opts.barMs ?? inferIntervalMs(a.ts);
     if (barMs) assertMultiple(everyMs, barMs, opts.file);
-    for (let i = 1; i < a.ts.length; i++) {
-      if (!(a.ts[i] > a.ts[i - 1])) throw new DataError('timestamps must be strictly increasing to resample (validate or repair first)', { file: opts.file, symbol: a.symbol, row: i, column: 'ts', value: new Date(a.ts[i]) });
+    const ts = a.ts;
+    for (let i = 1; i < ts.length; i++) {
+      if (!(ts[i] > ts[i - 1])) throw new DataError('timestamps must be strictly increasing to resample (validate or repair first)', { file: opts.file, symbol: a.symbol, row: i, column: 'ts', value: new Date(a.ts[i]) });
     }
     const r = resampleArrays(a, everyMs, session);
     outsideSession += r.outsideSession;
-    parts.push(r);
+    frames.push(adoptBarArrays(r, { count: pl.Series('count', r.count) }));
   }
-  const counts = new Int32Array(parts.reduce((n, p) => n + p.count.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    counts.set(p.count, off);
-    off += p.count.length;
-  }
-  const single = parts.length === 1 && parts[0].symbol === undefined;
-  return { bars: arraysToBars(single ? parts[0] : parts, { count: pl.Series('count', counts) }), outsideSession };
+  return { bars: concatBars(frames), outsideSession };
 }

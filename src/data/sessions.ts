@@ -13,7 +13,7 @@
  */
 import { ConfigError } from '../core/errors';
 import { DAY_MS } from './interval';
-import { assertTimeZone, tzOffsetMs, wallToUtcMs } from './tz';
+import { assertTimeZone, tzOffsetMs, tzOffsetRange, wallToUtcMs } from './tz';
 
 /** A trading window in local wall-clock time, `'HH:MM'`, start inclusive, end exclusive. */
 export interface SessionWindow {
@@ -64,7 +64,9 @@ export const SESSIONS = {
 /** A session name from {@link SESSIONS} or a spec. */
 export type SessionLike = keyof typeof SESSIONS | SessionSpec;
 
-/** A name, spec or already compiled session, compiled once. */
+/** A name, spec or already compiled session, compiled once.
+ * @example asCompiled('us-rth').timeZone // 'America/New_York'
+ */
 export function asCompiled(session: SessionLike | CompiledSession): CompiledSession {
   return typeof session === 'object' && 'continuous' in session ? session : compileSession(session);
 }
@@ -134,53 +136,89 @@ function yyyymmdd(day: number): number {
  * @example sessionIndex(new Float64Array([Date.parse('2024-03-11T13:30:00Z')]), 'us-rth').sessionId[0] // 20240311 (09:30 EDT)
  */
 export function sessionIndex(ts: Float64Array, session: SessionLike | CompiledSession): SessionIndex {
-  const s = asCompiled(session);
+  const locator = new WindowLocator(asCompiled(session));
   const n = ts.length;
-  const sessionId = new Int32Array(n).fill(-1);
-  const windowStart = new Float64Array(n).fill(Number.NaN);
-  const windowEnd = new Float64Array(n).fill(Number.NaN);
-  let lastDay = Number.NaN;
-  let lastDayId = -1;
-  let lastTrading = false;
-  const winUtc: { start: number; end: number }[] = [];
+  const sessionId = new Int32Array(n);
+  const windowStart = new Float64Array(n);
+  const windowEnd = new Float64Array(n);
+  // Sorted bars mostly fall in the previous bar's window again: one comparison, no lookup.
+  let start = Number.POSITIVE_INFINITY;
+  let end = Number.NEGATIVE_INFINITY;
+  let id = -1;
   for (let i = 0; i < n; i++) {
     const t = ts[i];
+    if (!(t >= start && t < end)) {
+      locator.locate(t);
+      id = locator.id;
+      start = locator.start;
+      end = locator.end;
+      if (id < 0) {
+        // outside every window: mark the bar, keep no cached window
+        sessionId[i] = -1;
+        windowStart[i] = Number.NaN;
+        windowEnd[i] = Number.NaN;
+        start = Number.POSITIVE_INFINITY;
+        end = Number.NEGATIVE_INFINITY;
+        continue;
+      }
+    }
+    sessionId[i] = id;
+    windowStart[i] = start;
+    windowEnd[i] = end;
+  }
+  return { sessionId, windowStart, windowEnd };
+}
+
+/**
+ * Finds the window holding an instant. Kept out of the per-bar loop (which only calls it when a
+ * bar leaves the previous window) so that loop stays small and stays optimized.
+ */
+class WindowLocator {
+  id = -1;
+  start = Number.NaN;
+  end = Number.NaN;
+  private day = Number.NaN;
+  private dayId = -1;
+  private trading = false;
+  private windows: { start: number; end: number }[] = [];
+  private offset = { offset: 0, from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY };
+
+  constructor(private readonly s: CompiledSession) {}
+
+  locate(t: number): void {
+    const s = this.s;
     if (s.continuous) {
       const day = Math.floor(t / DAY_MS);
-      if (day !== lastDay) {
-        lastDay = day;
-        lastDayId = yyyymmdd(day);
+      if (day !== this.day) {
+        this.day = day;
+        this.dayId = yyyymmdd(day);
       }
-      sessionId[i] = lastDayId;
-      windowStart[i] = day * DAY_MS;
-      windowEnd[i] = (day + 1) * DAY_MS;
-      continue;
+      this.id = this.dayId;
+      this.start = day * DAY_MS;
+      this.end = (day + 1) * DAY_MS;
+      return;
     }
-    const local = t + tzOffsetMs(s.timeZone, t);
-    const day = Math.floor(local / DAY_MS);
-    if (day !== lastDay) {
-      lastDay = day;
-      lastDayId = yyyymmdd(day);
+    if (!(t >= this.offset.from && t < this.offset.to)) this.offset = tzOffsetRange(s.timeZone, t);
+    const day = Math.floor((t + this.offset.offset) / DAY_MS);
+    if (day !== this.day) {
+      this.day = day;
+      this.dayId = yyyymmdd(day);
       const weekday = (((day + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
-      lastTrading = s.weekdays.has(weekday) && !s.holidays.has(day);
-      winUtc.length = 0;
-      if (lastTrading) {
-        for (const w of s.windows) {
-          winUtc.push({ start: wallToUtcMs(s.timeZone, day * DAY_MS + w.startMs, 'earliest'), end: wallToUtcMs(s.timeZone, day * DAY_MS + w.endMs, 'earliest') });
-        }
-      }
+      this.trading = s.weekdays.has(weekday) && !s.holidays.has(day);
+      this.windows = this.trading
+        ? s.windows.map((w) => ({ start: wallToUtcMs(s.timeZone, day * DAY_MS + w.startMs, 'earliest'), end: wallToUtcMs(s.timeZone, day * DAY_MS + w.endMs, 'earliest') }))
+        : [];
     }
-    if (!lastTrading) continue;
-    for (const w of winUtc) {
+    this.id = -1;
+    for (const w of this.windows) {
       if (t >= w.start && t < w.end) {
-        sessionId[i] = lastDayId;
-        windowStart[i] = w.start;
-        windowEnd[i] = w.end;
-        break;
+        this.id = this.dayId;
+        this.start = w.start;
+        this.end = w.end;
+        return;
       }
     }
   }
-  return { sessionId, windowStart, windowEnd };
 }
 
 /**

@@ -1,0 +1,235 @@
+/**
+ * `quantbook run`, `quantbook report` and `quantbook sweep`: notebooks run
+ * headless into self-contained HTML reports.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, join } from 'node:path';
+import { Command, Option } from 'commander';
+import { ConfigError, NotebookError } from '../core/errors';
+import { formatDuration } from '../notebook/report/format';
+import { ensureFreshBuild, packageRoot } from '../notebook/runner/build';
+import { collectParameters, type Parameters } from '../notebook/runner/parameters';
+import type { PoolProgress } from '../notebook/runner/pool';
+import type { RunSummary } from '../notebook/runner/reports';
+import type { RunProgress } from '../notebook/runner/run';
+
+// The runner loads zeromq, markdown-it and highlight.js: only when a command runs.
+const runner = () => import('../notebook/runner/reports');
+const sweeper = () => import('../notebook/runner/sweep');
+
+interface ParameterFlags {
+  parameter?: string[];
+  parametersFile?: string[];
+  parametersYaml?: string[];
+}
+
+interface RunFlags extends ParameterFlags {
+  out: string;
+  cellTimeout: number;
+  startTimeout: number;
+  build: boolean;
+  collapseCode?: boolean;
+  quiet?: boolean;
+}
+
+function seconds(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${flag} takes a number of seconds >= 0`, { key: flag, value: v });
+    return n;
+  };
+}
+
+function positiveInt(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${flag} takes a whole number >= 1`, { key: flag, value: v });
+    return n;
+  };
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function addRunOptions(cmd: Command, defaults: { out: string }): Command {
+  return cmd
+    .option('-p, --parameter <name value...>', 'set a parameter, papermill style (repeatable): a number, true/false, null, JSON, else text')
+    .option('-f, --parameters-file <file.yaml>', 'read parameters from a YAML mapping (repeatable)', collect)
+    .option('-y, --parameters-yaml <yaml>', "parameters as a YAML mapping, e.g. -y 'horizon: 30' (repeatable)", collect)
+    .option('-o, --out <dir>', 'output folder', defaults.out)
+    .option('--cell-timeout <seconds>', 'interrupt a cell after this long, then kill the kernel (0 = never)', seconds('--cell-timeout'), 1800)
+    .option('--start-timeout <seconds>', 'give up when the kernel has not started after this long', seconds('--start-timeout'), 60)
+    .option('--collapse-code', 'fold code cells in the HTML report (readers can unfold them)')
+    .option('--no-build', 'do not rebuild dist/ when sources are newer (notebooks import ../dist)');
+}
+
+/** Parameters from -f, -y and -p, in papermill's order (later wins). */
+function parametersOf(flags: ParameterFlags, notebook?: string): Parameters {
+  const flat = flags.parameter ?? [];
+  if (flat.length % 2 !== 0) {
+    throw new NotebookError(`-p takes a name and a value each time; got ${flat.map((s) => JSON.stringify(s)).join(' ')} (put the notebook before -p)`, { key: '-p' });
+  }
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
+  return collectParameters({ files: flags.parametersFile, yaml: flags.parametersYaml, pairs }, notebook);
+}
+
+function runOptionsOf(flags: RunFlags) {
+  return {
+    cellTimeoutMs: flags.cellTimeout * 1000,
+    startTimeoutMs: flags.startTimeout * 1000,
+    ensureBuild: false, // built once per command, below
+    report: { collapseCode: Boolean(flags.collapseCode) },
+  };
+}
+
+// Ctrl-C reaches the kernels too (same process group), and tslab only
+// interrupts its cell on SIGINT: kill them, then leave as an interrupted command.
+async function killKernelsOnSignal(): Promise<void> {
+  const { killAllKernels } = await import('../notebook/runner/kernel');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAllKernels();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
+function buildFirst(flags: RunFlags): void {
+  if (flags.build && ensureFreshBuild() && !flags.quiet) process.stderr.write('rebuilt dist/ (sources were newer)\n');
+}
+
+function cellProgress(quiet: boolean | undefined, name: string) {
+  if (quiet) return undefined;
+  return (e: RunProgress) => {
+    if (e.kind === 'kernel-ready') process.stderr.write(`${name}: kernel ready in ${formatDuration(e.startupMs / 1000)}\n`);
+    if (e.kind === 'cell-end') {
+      const cell = e.cell === 'injected-parameters' ? 'injected parameters' : `cell ${e.cell}`;
+      process.stderr.write(`${name}: [${e.position + 1}/${e.total}] ${cell} ${e.ok ? 'ok' : 'FAILED'} ${formatDuration(e.durationMs / 1000)}\n`);
+    }
+  };
+}
+
+function statusLine(s: RunSummary, outDir: string): string {
+  const where = s.html ? ` -> ${join(outDir, s.html)}` : '';
+  const notes = [...(s.warnings ?? []).map((w) => `warning: ${w}`), ...(s.error ? [s.error] : [])];
+  return `${s.status === 'ok' ? 'passed' : 'FAILED'}  ${s.name}  ${formatDuration(s.durationS)}${where}${notes.map((n) => `\n        ${n}`).join('')}`;
+}
+
+/** Bad notebooks and parameters fail here, before any kernel starts or any file is written. */
+async function checkFirst(notebook: string, parameterSets: Parameters[]): Promise<void> {
+  const { checkRuns } = await import('../notebook/runner/run');
+  for (const w of checkRuns(notebook, parameterSets)) process.stderr.write(`quantbook: warning: ${w}\n`);
+}
+
+/** Every top-level .ipynb of the notebooks folder (cwd's, else the package's). */
+function defaultNotebooks(): string[] {
+  const dir = existsSync('notebooks') ? 'notebooks' : join(packageRoot(), 'notebooks');
+  if (!existsSync(dir)) throw new NotebookError('no notebooks folder here or in the package; name the notebooks to run', { file: dir });
+  return readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort().map((f) => join(dir, f));
+}
+
+/**
+ * Attaches run, report and sweep.
+ * @example registerNotebookCommands(new Command()) // adds run, report and sweep
+ */
+export function registerNotebookCommands(program: Command): void {
+  addRunOptions(
+    program.command('run <notebook>')
+      .description('run one notebook headless in the tslab kernel (started in the notebook\'s folder) and write <name>.ipynb, <name>.html and <name>.run.json')
+      .option('--name <name>', 'base name of the outputs (default: the notebook\'s file name)')
+      .option('-q, --quiet', 'no progress lines'),
+    { out: 'reports' },
+  ).addHelpText('after', `
+Examples:
+  quantbook run notebooks/00-pipeline-sample.ipynb -p nPaths 2000 -p seed 7
+  quantbook run notebooks/00-pipeline-sample.ipynb -f params.yaml -y 'horizon: 60' -o /tmp/out
+
+Exit status 0 when every cell passed, 1 otherwise; the executed notebook and
+its report are written either way (a failing cell is marked, papermill style).`)
+    .action(async (notebook: string, flags: RunFlags & { name?: string }) => {
+      const parameters = parametersOf(flags, notebook);
+      await checkFirst(notebook, [parameters]);
+      buildFirst(flags);
+      await killKernelsOnSignal();
+      const { reportName, runToFolder, writeIndex } = await runner();
+      const name = flags.name ?? reportName(notebook);
+      const { summary, error } = await runToFolder(notebook, {
+        ...runOptionsOf(flags), parameters, outDir: flags.out, name, onProgress: cellProgress(flags.quiet, name),
+      });
+      writeIndex(flags.out);
+      process.stdout.write(`${statusLine({ ...summary, warnings: [] }, flags.out)}\n`); // warnings were printed before the run
+      if (error) {
+        process.stderr.write(`quantbook: ${error.name}: ${error.message}\n`);
+        process.exitCode = 1;
+      }
+    });
+
+  addRunOptions(
+    program.command('report [notebooks...]')
+      .description('run notebooks (default: every notebooks/*.ipynb) into an HTML report each, plus index.html linking all runs')
+      .addOption(new Option('-w, --workers <n>', 'notebooks run at once').argParser(positiveInt('--workers')).default(1))
+      .option('-q, --quiet', 'no per-cell progress lines'),
+    { out: 'reports' },
+  ).addHelpText('after', `
+Parameters given here apply to every notebook. Exit status 0 when all passed.`)
+    .action(async (notebooks: string[], flags: RunFlags & { workers: number }) => {
+      const list = notebooks.length ? notebooks : defaultNotebooks();
+      if (list.length === 0) throw new NotebookError('no notebooks to run', { file: 'notebooks' });
+      const parameters = parametersOf(flags);
+      buildFirst(flags);
+      await killKernelsOnSignal();
+      const { runReports } = await runner();
+      const summaries = await runReports(list, {
+        ...runOptionsOf(flags), parameters, outDir: flags.out, workers: flags.workers,
+        onProgress: (p) => {
+          if (p.kind === 'finish' && p.result) process.stdout.write(`${statusLine(p.result, flags.out)}\n`);
+          else if (p.kind === 'start' && !flags.quiet) process.stderr.write(`running ${p.task} (${p.index + 1}/${p.total})\n`);
+        },
+      });
+      const failed = summaries.filter((s) => s.status !== 'ok').length;
+      process.stdout.write(`index: ${join(flags.out, 'index.html')} (${summaries.length - failed} passed, ${failed} failed)\n`);
+      if (failed > 0) process.exitCode = 1;
+    });
+
+  addRunOptions(
+    program.command('sweep <notebook>')
+      .description('run a notebook over every combination of a parameter grid; write a comparison page, results.csv and results.json')
+      .requiredOption('-g, --grid <name=v1,v2,...>', 'a swept parameter and its values (repeatable; values read like -p, JSON allowed)', collect)
+      .addOption(new Option('-w, --workers <n>', 'combinations run at once').argParser(positiveInt('--workers')).default(availableParallelism(), 'the number of cores'))
+      .option('-q, --quiet', 'no progress lines'),
+    { out: '' },
+  ).addHelpText('after', `
+Example:
+  quantbook sweep notebooks/00-pipeline-sample.ipynb --grid horizon=15,30,60 --grid volPerBar=0.0005,0.001 -w 2
+
+-p/-f/-y fix parameters for every combination. The default output folder is
+reports/sweeps/<notebook>-<UTC time>. Every combination runs even when some
+fail; the exit status is 1 when any failed.`)
+    .action(async (notebook: string, flags: RunFlags & { grid: string[]; workers: number }) => {
+      const { expandGrid, parseGridAxis, runSweep } = await sweeper();
+      const { reportName } = await runner();
+      const axes = flags.grid.map(parseGridAxis);
+      const fixed = parametersOf(flags, notebook);
+      await checkFirst(notebook, expandGrid(axes).map((combo) => ({ ...fixed, ...combo })));
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
+      const outDir = flags.out || join('reports', 'sweeps', `${reportName(notebook)}-${stamp}`);
+      buildFirst(flags);
+      await killKernelsOnSignal();
+      let failed = 0;
+      const onProgress = (p: PoolProgress<Parameters, RunSummary>) => {
+        if (p.kind !== 'finish') return;
+        if (p.result?.status !== 'ok') failed++;
+        if (flags.quiet) return;
+        const eta = p.done < p.total ? `, ETA ${formatDuration(((p.elapsedMs / p.done) * (p.total - p.done)) / 1000)}` : '';
+        const combo = Object.entries(p.task).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+        process.stderr.write(`[sweep] ${p.done}/${p.total} done, ${failed} failed, ${p.running} running | elapsed ${formatDuration(p.elapsedMs / 1000)}${eta} | `
+          + `#${p.index + 1} ${combo}: ${p.result?.status === 'ok' ? 'ok' : `FAILED: ${p.result?.error ?? ''}`} ${formatDuration(p.result?.durationS ?? NaN)}\n`);
+      };
+      const result = await runSweep(notebook, { ...runOptionsOf(flags), axes, fixed, outDir, workers: flags.workers, onProgress });
+      const nFailed = result.rows.filter((r) => r.summary.status !== 'ok').length;
+      process.stdout.write(`sweep of ${basename(notebook)}: ${result.rows.length} combinations, ${nFailed} failed, ${formatDuration(result.durationS)}\n`
+        + `comparison: ${join(outDir, 'index.html')}\nresults: ${join(outDir, 'results.csv')}, ${join(outDir, 'results.json')}\n`);
+      if (nFailed > 0) process.exitCode = 1;
+    });
+}

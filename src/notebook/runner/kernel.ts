@@ -1,0 +1,431 @@
+/**
+ * A Jupyter client for one tslab kernel process: it writes a connection file,
+ * starts the kernel, and speaks the wire protocol over ZeroMQ itself (shell and
+ * control on Dealer sockets, iopub on a Subscriber, heartbeat on a Request).
+ *
+ * Why not a library: the protocol surface we need is small (kernel_info,
+ * execute, interrupt, shutdown) and tslab deviates from it in ways a generic
+ * client hides: no `error` or `execute_result` messages, errors only on stderr,
+ * and no `interrupt_request` handler (interrupts are signals, the kernelspec's
+ * default `interrupt_mode`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Dealer, Request, Subscriber } from 'zeromq';
+import { NotebookError } from '../../core/errors';
+import { decodeMessage, encodeMessage, WireError, type JupyterMessage } from './wire';
+import { OutputCollector, type Output } from './outputs';
+
+/** How to start the kernel and how long to wait for it. */
+export interface KernelOptions {
+  /** Working directory of the kernel (JupyterLab uses the notebook's folder). */
+  cwd: string;
+  /** argv starting the kernel; `{connection_file}` is replaced. Default: this package's tslab. */
+  argv?: string[];
+  /** Milliseconds to wait for the first kernel_info_reply. Default 60 000. */
+  startTimeoutMs?: number;
+  /** Notebook path, only for error messages. */
+  notebook?: string;
+  /** Extra environment variables for the kernel process. */
+  env?: Record<string, string>;
+}
+
+/** How a cell's execution ended. */
+export type CellOutcome =
+  | { kind: 'ok' }
+  | { kind: 'error'; errorText: string }
+  | { kind: 'timeout'; timeoutMs: number; stoppedBy: 'interrupt' | 'kill'; errorText: string }
+  | { kind: 'kernel-died'; exitCode: number | null; signal: string | null; errorText: string };
+
+/** The result of one execute_request. */
+export interface ExecuteResult {
+  outcome: CellOutcome;
+  executionCount: number | null;
+  outputs: Output[];
+  startTime: Date;
+  durationMs: number;
+}
+
+/** Options for one execution. */
+export interface ExecuteOptions {
+  /** Interrupt the cell after this many milliseconds; 0 or absent waits forever. */
+  timeoutMs?: number;
+  /** After an interrupt, wait this long for the kernel to stop before killing it. Default 5000. */
+  interruptGraceMs?: number;
+}
+
+/**
+ * The default argv: this package's tslab under the current Node binary (no PATH lookup).
+ * @example defaultKernelArgv() // ['/usr/bin/node', '.../node_modules/tslab/bin/tslab', 'kernel', '--config-path', '{connection_file}']
+ */
+export function defaultKernelArgv(): string[] {
+  let tslabMain: string;
+  try {
+    tslabMain = require.resolve('tslab/bin/tslab');
+  } catch {
+    throw new NotebookError('the tslab kernel is not installed (run npm install in the quantbook folder)');
+  }
+  return [process.execPath, tslabMain, 'kernel', '--config-path', '{connection_file}'];
+}
+
+const liveKernels = new Set<ChildProcess>();
+
+/**
+ * Kills every kernel this process started (for a CLI's SIGINT/SIGTERM handler).
+ * @example process.once('SIGINT', () => { killAllKernels(); process.exit(130); })
+ */
+export function killAllKernels(): void {
+  for (const c of liveKernels) c.kill('SIGKILL');
+}
+
+let exitHookInstalled = false;
+function trackChild(child: ChildProcess): void {
+  liveKernels.add(child);
+  child.once('exit', () => liveKernels.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // A runner that crashes or is killed by Ctrl-C must not leave kernels behind.
+    process.once('exit', killAllKernels);
+  }
+}
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<import('node:net').Server>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => resolve(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+interface Pending {
+  msgId: string;
+  reply?: JupyterMessage;
+  idle: boolean;
+  collector?: OutputCollector;
+  settle: () => void;
+}
+
+/** One running kernel. Create with {@link KernelClient.start}; always {@link KernelClient.shutdown}. */
+export class KernelClient {
+  /** Milliseconds from spawn to the first kernel_info_reply with iopub connected. */
+  startupMs = 0;
+  /** kernel_info_reply content. */
+  kernelInfo: Record<string, unknown> = {};
+  /** Messages rejected for a bad signature or framing (never acted upon). */
+  rejectedMessages = 0;
+
+  private readonly session = randomUUID();
+  private readonly pending = new Map<string, Pending>();
+  private readonly displays = new Map<string, Output[]>();
+  private exit: { code: number | null; signal: string | null } | null = null;
+  private exitWaiters: Array<() => void> = [];
+  private stderrTail = '';
+  private closed = false;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly key: string,
+    private readonly connDir: string,
+    private readonly shell: Dealer,
+    private readonly control: Dealer,
+    private readonly iopub: Subscriber,
+    private readonly heartbeatSocket: Request,
+    private readonly notebook: string | undefined,
+  ) {}
+
+  /**
+   * Starts a kernel and resolves once it answered kernel_info on shell and its
+   * iopub status reached us (so no output of the first cell can be lost).
+   * @throws NotebookError when the kernel cannot be spawned, exits or stays silent past `startTimeoutMs`.
+   */
+  static async start(opts: KernelOptions): Promise<KernelClient> {
+    const t0 = performance.now();
+    const [shellPort, iopubPort, stdinPort, controlPort, hbPort] = await freePorts(5);
+    const key = randomBytes(32).toString('hex');
+    const connDir = mkdtempSync(join(tmpdir(), 'quantbook-kernel-'));
+    const connFile = join(connDir, 'connection.json');
+    writeFileSync(connFile, JSON.stringify({
+      transport: 'tcp', ip: '127.0.0.1', shell_port: shellPort, iopub_port: iopubPort,
+      stdin_port: stdinPort, control_port: controlPort, hb_port: hbPort,
+      signature_scheme: 'hmac-sha256', key, kernel_name: 'tslab',
+    }), { mode: 0o600 });
+    const argv = (opts.argv ?? defaultKernelArgv()).map((a) => a.replace('{connection_file}', connFile));
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd: opts.cwd,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    trackChild(child);
+    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+
+    const addr = (port: number) => `tcp://127.0.0.1:${port}`;
+    // The kernel binds its ports a few seconds after spawn; retry connecting
+    // every 10 ms (ZeroMQ's default is 100 ms) so no time is lost once it has.
+    const fast = { linger: 0, reconnectInterval: 10 };
+    const shell = new Dealer(fast);
+    const control = new Dealer(fast);
+    const iopub = new Subscriber(fast);
+    const hb = new Request({ ...fast, relaxed: true, correlate: true });
+    shell.connect(addr(shellPort));
+    control.connect(addr(controlPort));
+    iopub.connect(addr(iopubPort));
+    iopub.subscribe();
+    hb.connect(addr(hbPort));
+
+    const client = new KernelClient(child, key, connDir, shell, control, iopub, hb, opts.notebook);
+    client.watchProcess();
+    client.readLoop(shell);
+    client.readLoop(control);
+    client.readLoop(iopub);
+
+    const timeoutMs = opts.startTimeoutMs ?? 60_000;
+    const ready = client.waitReady(timeoutMs);
+    const failed = spawnError.then((err) => {
+      throw new NotebookError(`cannot start the kernel (${argv[0]}): ${err.message}`, { file: opts.notebook });
+    });
+    try {
+      await Promise.race([ready, failed]);
+    } catch (err) {
+      await client.kill();
+      throw err;
+    }
+    client.startupMs = performance.now() - t0;
+    return client;
+  }
+
+  /** Whether the kernel process has exited. */
+  get isDead(): boolean {
+    return this.exit !== null;
+  }
+
+  /** The kernel process id. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  private watchProcess(): void {
+    const keep = (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+    this.child.once('exit', (code, signal) => {
+      this.exit = { code, signal };
+      for (const w of this.exitWaiters.splice(0)) w();
+      for (const p of this.pending.values()) p.settle();
+    });
+  }
+
+  private async readLoop(sock: Dealer | Subscriber): Promise<void> {
+    try {
+      for await (const frames of sock) {
+        let msg: JupyterMessage;
+        try {
+          msg = decodeMessage(this.key, frames);
+        } catch (err) {
+          if (err instanceof WireError) {
+            this.rejectedMessages++;
+            continue;
+          }
+          throw err;
+        }
+        this.dispatch(msg, sock === this.iopub);
+      }
+    } catch (err) {
+      if (!this.closed) throw err;
+    }
+  }
+
+  private dispatch(msg: JupyterMessage, fromIopub: boolean): void {
+    const parentId = msg.parentHeader.msg_id;
+    const p = parentId === undefined ? undefined : this.pending.get(parentId);
+    if (!p) return; // answers to requests we stopped waiting for (e.g. spare kernel_info probes)
+    if (!fromIopub) {
+      p.reply = msg;
+    } else if (msg.header.msg_type === 'status') {
+      if ((msg.content as { execution_state?: string }).execution_state === 'idle') p.idle = true;
+    } else if (p.collector) {
+      p.collector.add(msg, this.displays);
+    }
+    p.settle();
+  }
+
+  private waitFor(msgId: string, collector?: OutputCollector): { pending: Pending; done: Promise<void> } {
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const pending: Pending = { msgId, idle: false, collector, settle: () => undefined };
+    pending.settle = () => {
+      if ((pending.reply && pending.idle) || this.exit) settle();
+    };
+    this.pending.set(msgId, pending);
+    return { pending, done };
+  }
+
+  private async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    const probes: Pending[] = [];
+    let ready = false;
+    // Re-send kernel_info until one is answered on shell AND its status came on
+    // iopub: that proves the subscription is live (ZeroMQ's slow joiner).
+    while (!ready) {
+      if (this.exit) {
+        const tail = this.stderrTail.trim().slice(-600);
+        throw new NotebookError(
+          `kernel exited during start-up (exit code ${this.exit.code}, signal ${this.exit.signal})${tail ? `: ${tail}` : ''}`,
+          { file: this.notebook },
+        );
+      }
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        throw new NotebookError(`kernel did not answer kernel_info within ${timeoutMs} ms`, { file: this.notebook });
+      }
+      const { frames, header } = encodeMessage(this.key, this.session, 'kernel_info_request', {});
+      probes.push(this.waitFor(header.msg_id).pending);
+      // A send can wait for the connection; never past the deadline (closing the socket rejects it).
+      const sent = this.shell.send(frames);
+      sent.catch(() => undefined);
+      await Promise.race([sent, delay(remaining)]);
+      await delay(probes.length < 10 ? 50 : 200);
+      const answered = probes.find((p) => p.reply && p.idle);
+      if (answered) {
+        this.kernelInfo = answered.reply!.content;
+        ready = true;
+      }
+    }
+    for (const p of probes) this.pending.delete(p.msgId);
+  }
+
+  /**
+   * Runs `code` and resolves when both the execute_reply and the iopub idle
+   * status for it arrived, the timeout fired, or the kernel died. Never throws
+   * for a failing cell: the outcome says what happened.
+   */
+  async execute(code: string, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const startTime = new Date();
+    const t0 = performance.now();
+    const collector = new OutputCollector();
+    const { frames, header } = encodeMessage(this.key, this.session, 'execute_request', {
+      code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true,
+    });
+    const { pending, done } = this.waitFor(header.msg_id, collector);
+    const finish = (outcome: CellOutcome): ExecuteResult => {
+      this.pending.delete(header.msg_id);
+      const count = pending.reply?.content.execution_count;
+      return {
+        outcome,
+        executionCount: typeof count === 'number' ? count : null,
+        outputs: collector.outputs,
+        startTime,
+        durationMs: performance.now() - t0,
+      };
+    };
+    const died = (): CellOutcome => ({
+      kind: 'kernel-died',
+      exitCode: this.exit!.code,
+      signal: this.exit!.signal,
+      errorText: `${collector.stderr}${this.stderrTail}`.trim(),
+    });
+    if (this.exit) return finish(died());
+    await this.shell.send(frames);
+
+    const timeoutMs = opts.timeoutMs ?? 0;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = timeoutMs > 0
+      ? new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); })
+      : new Promise<'timeout'>(() => undefined);
+    const first = await Promise.race([done.then(() => 'done' as const), timedOut]);
+    clearTimeout(timer);
+
+    if (first === 'timeout') {
+      this.interrupt();
+      const grace = opts.interruptGraceMs ?? 5000;
+      const stopped = await Promise.race([done.then(() => true), delay(grace).then(() => false)]);
+      if (!stopped || this.exit) await this.kill();
+      return finish({
+        kind: 'timeout',
+        timeoutMs,
+        stoppedBy: stopped && !this.exit ? 'interrupt' : 'kill',
+        errorText: collector.stderr.trim(),
+      });
+    }
+    if (this.exit) return finish(died());
+    const status = (pending.reply!.content as { status?: string }).status;
+    if (status === 'ok') return finish({ kind: 'ok' });
+    return finish({ kind: 'error', errorText: collector.stderr.trim() || `execute_reply status ${String(status)}` });
+  }
+
+  /**
+   * Interrupts the running cell. tslab has no interrupt_request handler, so
+   * this is the kernelspec's default `interrupt_mode: signal` (SIGINT), which
+   * tslab turns into a thrown error in synchronous code (`breakOnSigint`) and
+   * a rejected await in asynchronous code.
+   * @example kernel.interrupt() // the running cell ends with status error, 'interrupted'
+   */
+  interrupt(): void {
+    if (!this.exit) this.child.kill('SIGINT');
+  }
+
+  /**
+   * One heartbeat round trip.
+   * @returns true when the kernel echoed within `timeoutMs` (default 2000).
+   */
+  async heartbeat(timeoutMs = 2000): Promise<boolean> {
+    if (this.exit) return false;
+    const ping = Buffer.from(randomUUID());
+    try {
+      await this.heartbeatSocket.send(ping);
+      const echo = await Promise.race([this.heartbeatSocket.receive(), delay(timeoutMs).then(() => null)]);
+      return echo !== null && Buffer.compare(echo[0], ping) === 0;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Asks for a clean shutdown on the control channel, waits for the process to
+   * exit, and kills it if it does not within `graceMs` (default 3000).
+   */
+  async shutdown(graceMs = 3000): Promise<void> {
+    if (!this.exit && !this.closed) {
+      const { frames, header } = encodeMessage(this.key, this.session, 'shutdown_request', { restart: false });
+      const { done } = this.waitFor(header.msg_id);
+      await this.control.send(frames);
+      await Promise.race([done, delay(graceMs)]);
+      this.pending.delete(header.msg_id);
+      await Promise.race([this.exited(), delay(graceMs)]);
+    }
+    await this.kill();
+  }
+
+  /** Kills the process (SIGKILL) if alive and releases sockets and the connection file. */
+  async kill(): Promise<void> {
+    if (!this.exit && this.child.pid !== undefined) {
+      this.child.kill('SIGKILL');
+      await Promise.race([this.exited(), delay(5000)]);
+    }
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of [this.shell, this.control, this.iopub, this.heartbeatSocket]) s.close();
+    rmSync(this.connDir, { recursive: true, force: true });
+  }
+
+  private exited(): Promise<void> {
+    if (this.exit) return Promise.resolve();
+    return new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Runs notebooks into a reports folder: per notebook `<name>.ipynb`,
+ * `<name>.html` and a small `<name>.run.json` summary; `index.html` is rebuilt
+ * from every summary in the folder, so runs from separate commands (report,
+ * run) all appear and no shared file is ever edited in place.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { NotebookError } from '../../core/errors';
+import { writeFileAtomic } from '../atomic';
+import type { JsonValue } from '../mime';
+import { renderIndexPage } from '../report/index-page';
+import { ensureFreshBuild } from './build';
+import { runPool, type PoolProgress } from './pool';
+import { runNotebook, type RunOptions, type RunResult } from './run';
+import type { Parameters } from './parameters';
+
+/** What `<name>.run.json` holds: one line of the index. */
+export interface RunSummary {
+  /** Base name of the outputs (`<name>.html`). */
+  name: string;
+  notebook: string;
+  status: 'ok' | 'failed';
+  startTime: string;
+  durationS: number;
+  parameters: Parameters;
+  records: Record<string, JsonValue>;
+  /** Output file names relative to the folder; absent when the run failed before executing. */
+  html?: string;
+  ipynb?: string;
+  /** One line, when failed. */
+  error?: string;
+  /** Parameter warnings (unknown names, no parameters cell). */
+  warnings?: string[];
+}
+
+/** Options of {@link runToFolder}. */
+export type FolderRunOptions = Omit<RunOptions, 'outputNotebook' | 'outputHtml'> & {
+  outDir: string;
+  /** Base name of the outputs; default the notebook's file name without `.ipynb`. */
+  name?: string;
+};
+
+/**
+ * The base name for a notebook's outputs.
+ * @example reportName('notebooks/01-kelly.ipynb') // '01-kelly'
+ */
+export function reportName(notebook: string): string {
+  return basename(notebook).replace(/\.ipynb$/i, '');
+}
+
+/**
+ * Runs one notebook into `outDir`. A notebook that cannot even start (invalid
+ * file, missing kernel) is summarised as failed instead of throwing, so a
+ * batch goes on.
+ * @example (await runToFolder('notebooks/x.ipynb', { outDir: 'reports' })).summary.status // 'ok'
+ */
+export async function runToFolder(notebook: string, opts: FolderRunOptions): Promise<{ summary: RunSummary; result?: RunResult; error?: NotebookError }> {
+  const name = opts.name ?? reportName(notebook);
+  const startTime = new Date();
+  const base = { name, notebook, parameters: opts.parameters ?? {} };
+  let summary: RunSummary;
+  let result: RunResult | undefined;
+  let error: NotebookError | undefined;
+  try {
+    result = await runNotebook(notebook, { ...opts, outputNotebook: join(opts.outDir, `${name}.ipynb`), outputHtml: join(opts.outDir, `${name}.html`) });
+    error = result.error;
+    summary = {
+      ...base,
+      status: result.info.status,
+      startTime: result.info.startTime,
+      durationS: result.info.durationS,
+      records: result.info.records,
+      html: `${name}.html`,
+      ipynb: `${name}.ipynb`,
+      ...(error ? { error: error.message } : {}),
+      ...(result.info.warnings.length ? { warnings: result.info.warnings } : {}),
+    };
+  } catch (err) {
+    if (!(err instanceof NotebookError)) throw err;
+    error = err;
+    summary = { ...base, status: 'failed', startTime: startTime.toISOString(), durationS: (Date.now() - startTime.getTime()) / 1000, records: {}, error: err.message };
+  }
+  writeFileAtomic(join(opts.outDir, `${name}.run.json`), `${JSON.stringify(summary, null, 2)}\n`);
+  return { summary, result, error };
+}
+
+/**
+ * Every run summary in `outDir`, by name. Unreadable summaries are reported, not skipped.
+ * @example readSummaries('reports').map((s) => s.status) // ['ok', 'failed']
+ */
+export function readSummaries(outDir: string): RunSummary[] {
+  let files: string[];
+  try {
+    files = readdirSync(outDir).filter((f) => f.endsWith('.run.json')).sort();
+  } catch {
+    return [];
+  }
+  return files.map((f) => {
+    try {
+      return JSON.parse(readFileSync(join(outDir, f), 'utf8')) as RunSummary;
+    } catch (err) {
+      return {
+        name: f.replace(/\.run\.json$/, ''), notebook: f, status: 'failed', startTime: '', durationS: NaN, parameters: {}, records: {},
+        error: `unreadable run summary ${f}: ${(err as Error).message}`,
+      } satisfies RunSummary;
+    }
+  });
+}
+
+/**
+ * Rebuilds `<outDir>/index.html` from the summaries there. @returns its path.
+ * @example writeIndex('reports') // 'reports/index.html'
+ */
+export function writeIndex(outDir: string): string {
+  const path = join(outDir, 'index.html');
+  writeFileAtomic(path, renderIndexPage(readSummaries(outDir)));
+  return path;
+}
+
+/** Options of {@link runReports}. */
+export type ReportsOptions = Omit<FolderRunOptions, 'name' | 'onProgress'> & {
+  /** Notebooks run at once (each is a kernel process). Default 1. */
+  workers?: number;
+  onProgress?: (p: PoolProgress<string, RunSummary>) => void;
+};
+
+/**
+ * Runs every notebook into `outDir` (one failing does not stop the others)
+ * and rebuilds the index.
+ * @returns the summaries, in the order given.
+ * @example (await runReports(['notebooks/a.ipynb'], { outDir: 'reports' }))[0].html // 'a.html'
+ */
+export async function runReports(notebooks: string[], opts: ReportsOptions): Promise<RunSummary[]> {
+  const { workers = 1, onProgress, ensureBuild = true, ...runOpts } = opts;
+  // Once, before the workers: concurrent builds would rewrite dist/ under running kernels.
+  if (ensureBuild) ensureFreshBuild();
+  const summaries = await runPool(notebooks, workers, async (nb) => (await runToFolder(nb, { ...runOpts, ensureBuild: false })).summary, onProgress);
+  writeIndex(opts.outDir);
+  return summaries;
+}

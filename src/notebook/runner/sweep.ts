@@ -1,0 +1,196 @@
+/**
+ * Parameter sweeps: every combination of a grid over one notebook, run with
+ * bounded concurrency, collected into `results.csv`, `results.json` and a
+ * comparison page. A failing combination is kept as failed; the sweep goes on.
+ */
+import { join } from 'node:path';
+import { NotebookError } from '../../core/errors';
+import { writeFileAtomic } from '../atomic';
+import type { JsonValue } from '../mime';
+import { renderSweepPage } from '../report/sweep-page';
+import { ensureFreshBuild } from './build';
+import { checkParamName, parseParamValue, type Parameters } from './parameters';
+import { runPool, type PoolProgress } from './pool';
+import { reportName, runToFolder, type FolderRunOptions, type RunSummary } from './reports';
+
+/** One swept parameter and its values, in the order given. */
+export interface GridAxis {
+  name: string;
+  values: JsonValue[];
+}
+
+/**
+ * Splits on commas that are not inside brackets, braces or quotes, so JSON
+ * values survive: `a,[1,2],"x,y"` -> `a`, `[1,2]`, `"x,y"`.
+ * @example splitTopLevel('a,[1,2]') // ['a', '[1,2]']
+ */
+export function splitTopLevel(list: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '[' || c === '{') depth++;
+    else if (c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(list.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(list.slice(start));
+  return out;
+}
+
+/**
+ * Parses `--grid name=v1,v2,...`; each value is read like `-p` (numbers,
+ * booleans, null, JSON, else text).
+ * @throws NotebookError for a missing `=`, a bad name, an empty value or duplicate values.
+ * @example parseGridAxis('horizon=15,30') // { name: 'horizon', values: [15, 30] }
+ */
+export function parseGridAxis(spec: string): GridAxis {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new NotebookError(`--grid takes name=v1,v2,...; got ${JSON.stringify(spec)}`, { key: '--grid' });
+  const name = spec.slice(0, eq).trim();
+  checkParamName(name);
+  const raw = splitTopLevel(spec.slice(eq + 1));
+  if (raw.some((v) => v.trim() === '')) throw new NotebookError(`--grid ${name} has an empty value`, { key: name, value: spec });
+  const values = raw.map(parseParamValue);
+  const seen = new Set(values.map((v) => JSON.stringify(v)));
+  if (seen.size !== values.length) throw new NotebookError(`--grid ${name} lists a value twice`, { key: name, value: spec });
+  return { name, values };
+}
+
+/**
+ * Every combination, the first axis varying slowest.
+ * @throws NotebookError when an axis is named twice.
+ * @example expandGrid([{ name: 'a', values: [1, 2] }, { name: 'b', values: ['x'] }]) // [{ a: 1, b: 'x' }, { a: 2, b: 'x' }]
+ */
+export function expandGrid(axes: GridAxis[]): Parameters[] {
+  const names = axes.map((a) => a.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new NotebookError(`--grid names parameter "${dup}" twice`, { key: dup });
+  let combos: Parameters[] = [{}];
+  for (const axis of axes) combos = combos.flatMap((c) => axis.values.map((v) => ({ ...c, [axis.name]: v })));
+  return combos;
+}
+
+/** One combination's outcome. */
+export interface SweepRow {
+  index: number;
+  /** The swept values only (fixed parameters are in {@link SweepResult.fixed}). */
+  combination: Parameters;
+  summary: RunSummary;
+}
+
+/** A finished sweep. */
+export interface SweepResult {
+  notebook: string;
+  axes: GridAxis[];
+  fixed: Parameters;
+  rows: SweepRow[];
+  outDir: string;
+  durationS: number;
+}
+
+/** Options of {@link runSweep}. */
+export type SweepOptions = Omit<FolderRunOptions, 'name' | 'parameters' | 'onProgress' | 'outDir'> & {
+  axes: GridAxis[];
+  /** Parameters the same for every combination (-p, -f, -y). */
+  fixed?: Parameters;
+  outDir: string;
+  /** Combinations run at once. Default 1. */
+  workers?: number;
+  onProgress?: (p: PoolProgress<Parameters, RunSummary>) => void;
+};
+
+function slug(combo: Parameters): string {
+  return Object.entries(combo).map(([k, v]) => `${k}-${typeof v === 'string' ? v : JSON.stringify(v)}`).join('_')
+    .replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 80);
+}
+
+function csvField(v: unknown): string {
+  const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * The record names across rows, in first-seen order.
+ * @example recordNames(result.rows) // ['pUp', 'expectedReturnBp']
+ */
+export function recordNames(rows: SweepRow[]): string[] {
+  const names: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r.summary.records)) if (!names.includes(k)) names.push(k);
+  return names;
+}
+
+/**
+ * Column label of a record: its name, or `record.<name>` when a swept
+ * parameter has the same name (notebooks often record their parameters).
+ * @example recordColumn('horizon', [{ name: 'horizon', values: [15] }]) // 'record.horizon'
+ */
+export function recordColumn(name: string, axes: GridAxis[]): string {
+  return axes.some((a) => a.name === name) ? `record.${name}` : name;
+}
+
+/**
+ * `results.csv`: one row per combination: index, status, duration, parameters, records, error, report.
+ * @example sweepCsv(result).split('\n')[0] // 'index,status,duration_s,horizon,pUp,error,report'
+ */
+export function sweepCsv(result: SweepResult): string {
+  const params = result.axes.map((a) => a.name);
+  const records = recordNames(result.rows);
+  const header = ['index', 'status', 'duration_s', ...params, ...records.map((k) => recordColumn(k, result.axes)), 'error', 'report'];
+  const lines = result.rows.map((r) => [
+    r.index, r.summary.status, Number.isFinite(r.summary.durationS) ? Number(r.summary.durationS.toFixed(3)) : '',
+    ...params.map((p) => r.combination[p]), ...records.map((k) => r.summary.records[k]), r.summary.error ?? '', r.summary.html ?? '',
+  ].map(csvField).join(','));
+  return `${[header.map(csvField).join(','), ...lines].join('\n')}\n`;
+}
+
+/**
+ * Runs every combination of `axes` (plus `fixed`) into `outDir/runs/`, then
+ * writes `results.csv`, `results.json` and `index.html` (the comparison page).
+ * @throws NotebookError when a parameter is both fixed and swept.
+ * @example (await runSweep('notebooks/x.ipynb', { axes: [parseGridAxis('horizon=15,30')], outDir: 'out', workers: 2 })).rows.length // 2
+ */
+export async function runSweep(notebook: string, opts: SweepOptions): Promise<SweepResult> {
+  const { axes, fixed = {}, outDir, workers = 1, onProgress, ensureBuild = true, ...runOpts } = opts;
+  for (const a of axes) {
+    if (a.name in fixed) throw new NotebookError(`parameter "${a.name}" is both fixed and swept`, { file: notebook, key: a.name });
+  }
+  const combos = expandGrid(axes);
+  // Once, before the workers: concurrent builds would rewrite dist/ under running kernels.
+  if (ensureBuild) ensureFreshBuild();
+  const t0 = performance.now();
+  const width = String(combos.length).length;
+  const summaries = await runPool(combos, workers, async (combo, i) => (await runToFolder(notebook, {
+    ...runOpts,
+    ensureBuild: false,
+    outDir: join(outDir, 'runs'),
+    name: `${String(i + 1).padStart(width, '0')}-${slug(combo)}`,
+    parameters: { ...fixed, ...combo },
+  })).summary, onProgress);
+  const result: SweepResult = {
+    notebook,
+    axes,
+    fixed,
+    rows: summaries.map((summary, i) => ({ index: i + 1, combination: combos[i], summary })),
+    outDir,
+    durationS: (performance.now() - t0) / 1000,
+  };
+  writeFileAtomic(join(outDir, 'results.csv'), sweepCsv(result));
+  writeFileAtomic(join(outDir, 'results.json'), `${JSON.stringify({
+    notebook, axes, fixed, durationS: result.durationS,
+    rows: result.rows.map((r) => ({
+      index: r.index, status: r.summary.status, durationS: r.summary.durationS, parameters: r.combination,
+      records: r.summary.records, error: r.summary.error ?? null, report: r.summary.html ? `runs/${r.summary.html}` : null,
+    })),
+  }, null, 2)}\n`);
+  writeFileAtomic(join(outDir, 'index.html'), renderSweepPage(result, reportName(notebook)));
+  return result;
+}

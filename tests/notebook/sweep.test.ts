@@ -1,0 +1,103 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { NotebookError } from '../../src/core/errors';
+import { runPool } from '../../src/notebook/runner/pool';
+import { expandGrid, parseGridAxis, runSweep, splitTopLevel, sweepCsv, type SweepResult } from '../../src/notebook/runner/sweep';
+import { REPO_ROOT } from '../support/paths';
+
+describe('grids', () => {
+  it('reads values like -p, keeping JSON with commas whole', () => {
+    expect(splitTopLevel('a,[1,2],"x,y",{"k":[3,4]}')).toEqual(['a', '[1,2]', '"x,y"', '{"k":[3,4]}']);
+    expect(parseGridAxis('horizon=15,30')).toEqual({ name: 'horizon', values: [15, 30] });
+    expect(parseGridAxis('mode=fast,slow,null')).toEqual({ name: 'mode', values: ['fast', 'slow', null] });
+    expect(parseGridAxis('w=[0.5,0.5],[1,0]')).toEqual({ name: 'w', values: [[0.5, 0.5], [1, 0]] });
+  });
+
+  it('refuses malformed grids with a NotebookError', () => {
+    expect(() => parseGridAxis('horizon')).toThrow(NotebookError);
+    expect(() => parseGridAxis('=1,2')).toThrow(/name=v1,v2/);
+    expect(() => parseGridAxis('bad-name=1')).toThrow(/not a valid identifier/);
+    expect(() => parseGridAxis('a=1,,2')).toThrow(/empty value/);
+    expect(() => parseGridAxis('a=1,1.0')).toThrow(/twice/);
+    expect(() => expandGrid([parseGridAxis('a=1'), parseGridAxis('a=2')])).toThrow(/"a" twice/);
+  });
+
+  it('expands every combination with the first axis varying slowest', () => {
+    expect(expandGrid([parseGridAxis('a=1,2'), parseGridAxis('b=x,y,z')])).toEqual([
+      { a: 1, b: 'x' }, { a: 1, b: 'y' }, { a: 1, b: 'z' }, { a: 2, b: 'x' }, { a: 2, b: 'y' }, { a: 2, b: 'z' },
+    ]);
+    expect(expandGrid([])).toEqual([{}]);
+  });
+});
+
+describe('the worker pool', () => {
+  it('never runs more than `workers` tasks at once and keeps results in task order', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const starts: number[] = [];
+    const results = await runPool([30, 5, 20, 1, 10], 2, async (ms, i) => {
+      starts.push(i);
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((r) => setTimeout(r, ms));
+      inFlight--;
+      return ms * 2;
+    });
+    expect(results).toEqual([60, 10, 40, 2, 20]);
+    expect(peak).toBe(2);
+    expect(starts).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe('results.csv', () => {
+  it('has one row per combination, quotes what needs it and renames records that repeat a parameter', () => {
+    const result: SweepResult = {
+      notebook: 'n.ipynb', axes: [parseGridAxis('horizon=15,30')], fixed: {}, outDir: '.', durationS: 3,
+      rows: [
+        { index: 1, combination: { horizon: 15 }, summary: { name: '1', notebook: 'n', status: 'ok', startTime: '', durationS: 1.23456, parameters: { horizon: 15 }, records: { horizon: 15, pUp: 0.5, tags: ['a', 'b'] }, html: '1.html' } },
+        { index: 2, combination: { horizon: 30 }, summary: { name: '2', notebook: 'n', status: 'failed', startTime: '', durationS: 2, parameters: { horizon: 30 }, records: {}, error: 'cell 3 failed: Error: "x", y', html: '2.html' } },
+      ],
+    };
+    expect(sweepCsv(result)).toBe([
+      'index,status,duration_s,horizon,record.horizon,pUp,tags,error,report',
+      '1,ok,1.235,15,15,0.5,"[""a"",""b""]",,1.html',
+      '2,failed,2,30,,,,"cell 3 failed: Error: ""x"", y",2.html',
+      '',
+    ].join('\n'));
+  });
+});
+
+describe('a sweep over a real notebook', () => {
+  const out = mkdtempSync(join(tmpdir(), 'qb-sweep-'));
+  let result: SweepResult;
+  beforeAll(async () => {
+    // Two combinations on two workers; the second fails on purpose (failAt === horizon).
+    result = await runSweep(join(REPO_ROOT, 'tests/notebook/fixtures/params.ipynb'), {
+      axes: [parseGridAxis('horizon=10,20')], fixed: { failAt: 20 }, outDir: out, workers: 2, ensureBuild: false,
+    });
+  });
+
+  it('runs every combination, keeps the failed one as failed and collects every record', () => {
+    expect(result.rows.map((r) => r.summary.status)).toEqual(['ok', 'failed']);
+    expect(result.rows[0].summary.records).toEqual({ horizon: 10, label: 'base', weightSum: 3, score: 22 });
+    expect(result.rows[1].summary.error).toMatch(/^cell 4 failed: Error: failing on purpose at horizon 20 \(file .*params.ipynb, cell 4\)$/);
+    // The failing combination still recorded what it had before the failure.
+    expect(result.rows[1].summary.records.score).toBe(42);
+  });
+
+  it('writes results.csv, results.json, a comparison page and every run', () => {
+    const csv = readFileSync(join(out, 'results.csv'), 'utf8').split('\n');
+    expect(csv[0]).toBe('index,status,duration_s,horizon,record.horizon,label,weightSum,score,error,report');
+    expect(csv[1]).toMatch(/^1,ok,[\d.]+,10,10,base,3,22,,1-horizon-10.html$/);
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(json.rows.map((r: { status: string; parameters: unknown }) => [r.status, r.parameters])).toEqual([['ok', { horizon: 10 }], ['failed', { horizon: 20 }]]);
+    expect(json.fixed).toEqual({ failAt: 20 });
+    const page = readFileSync(join(out, 'index.html'), 'utf8');
+    expect(page).toContain('2 combinations, 1 failed');
+    expect(page).toContain('<table class="sortable sweep">');
+    // One chart per numeric metric (weightSum, score; the recorded horizon is the parameter itself).
+    expect(page.split('<div class="figure" id="chart-').length - 1).toBe(2);
+    for (const f of ['1-horizon-10.html', '1-horizon-10.ipynb', '2-horizon-20.html', '2-horizon-20.ipynb']) expect(existsSync(join(out, 'runs', f))).toBe(true);
+  });
+});
