@@ -6,3 +6,4 @@ export * from './core';
 export * from './calibration';
 export { show, record, provenance } from './notebook';
 export * from './data';
+export * from './forecast';

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { registerCalibrateCommands } from './calibrate';
 import { registerDataCommands } from './data';
 import { registerNotebookCommands } from './notebook';
+import { registerEvalCommands } from './eval';
 
 /** Attaches one area's sub-commands to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -14,4 +15,5 @@ export const commandRegistrations: CommandRegistration[] = [
   registerDataCommands,
   registerCalibrateCommands,
   registerNotebookCommands,
+  registerEvalCommands,
 ];
