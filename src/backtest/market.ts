@@ -1,0 +1,169 @@
+/**
+ * Market data as the engine reads it: several symbols on one time grid, bar-major
+ * typed arrays (index `t * S + s`), so that the per-bar loop over symbols walks
+ * memory in order. A symbol without a bar at a grid time holds NaN there; the
+ * engine then neither trades nor re-marks it (it keeps the last close).
+ */
+import { DataError } from '../core/errors';
+
+/** Several symbols' OHLC on one time grid, bar-major. */
+export interface MarketArrays {
+  /** Symbol names; position `s` in every bar-major array. */
+  readonly symbols: readonly string[];
+  /** Bar open times, ms since epoch UTC, strictly increasing; length T. */
+  readonly ts: Float64Array;
+  /** Length T * S, index `t * S + s`; NaN where symbol s has no bar at ts[t]. */
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  /** Length T; 1 on the last bar of a session (the last bar of the UTC day for 24x7 markets). */
+  readonly sessionEnd: Uint8Array;
+}
+
+/** One symbol's bars as plain arrays (what a Bars -> typed-arrays adapter gives). */
+export interface SymbolSeries {
+  symbol: string;
+  /** Bar open times, ms UTC, strictly increasing. */
+  ts: ArrayLike<number>;
+  open: ArrayLike<number>;
+  high: ArrayLike<number>;
+  low: ArrayLike<number>;
+  close: ArrayLike<number>;
+  /** Where the series came from, for error messages. */
+  file?: string;
+}
+
+const PRICE_COLUMNS = ['open', 'high', 'low', 'close'] as const;
+
+/**
+ * Aligns several symbols on the union of their bar times (bar-major arrays).
+ *
+ * A time at which a symbol has no bar becomes NaN for that symbol (a real gap, not
+ * filled); `missingBars` counts them per symbol so that the result can report them.
+ *
+ * @param series - one entry per symbol.
+ * @param sessionEnd - marks the last bar of each session on the merged grid;
+ *   default: the last bar of each UTC day (24x7 markets).
+ * @throws DataError for an empty list, duplicate symbols, unequal column lengths,
+ *   times not strictly increasing, or a non-positive or non-finite price (naming
+ *   symbol, row and column).
+ * @example
+ * const m = alignSeries([
+ *   { symbol: 'A', ts: [0, 60_000], open: [1, 2], high: [1, 2], low: [1, 2], close: [1, 2] },
+ *   { symbol: 'B', ts: [60_000], open: [5], high: [5], low: [5], close: [5] },
+ * ]);
+ * m.close; // Float64Array [1, NaN, 2, 5]; m.missingBars: [0, 1]
+ */
+export function alignSeries(
+  series: readonly SymbolSeries[],
+  sessionEnd: (ts: Float64Array) => Uint8Array = sessionEndsUtcDay,
+): MarketArrays & { missingBars: number[] } {
+  if (series.length === 0) throw new DataError('no symbols to backtest');
+  const seen = new Set<string>();
+  for (const s of series) {
+    if (seen.has(s.symbol)) throw new DataError(`duplicate symbol ${s.symbol}`, { symbol: s.symbol, file: s.file });
+    seen.add(s.symbol);
+    checkSeries(s);
+  }
+  const all = new Float64Array(series.reduce((n, s) => n + s.ts.length, 0));
+  let k = 0;
+  for (const s of series) for (let i = 0; i < s.ts.length; i++) all[k++] = s.ts[i];
+  all.sort();
+  let T = 0;
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) all[T++] = all[i];
+  const ts = all.slice(0, T);
+  const S = series.length;
+  const cols = { open: new Float64Array(T * S).fill(NaN), high: new Float64Array(T * S).fill(NaN), low: new Float64Array(T * S).fill(NaN), close: new Float64Array(T * S).fill(NaN) };
+  const missingBars: number[] = [];
+  series.forEach((src, s) => {
+    let t = 0;
+    for (let i = 0; i < src.ts.length; i++) {
+      while (ts[t] !== src.ts[i]) t++;
+      for (const c of PRICE_COLUMNS) cols[c][t * S + s] = src[c][i];
+    }
+    missingBars.push(T - src.ts.length);
+  });
+  return { symbols: series.map((s) => s.symbol), ts, ...cols, sessionEnd: sessionEnd(ts), missingBars };
+}
+
+function checkSeries(s: SymbolSeries): void {
+  const n = s.ts.length;
+  for (const c of PRICE_COLUMNS) {
+    if (s[c].length !== n) {
+      throw new DataError(`column ${c} has ${s[c].length} values but ts has ${n}`, { symbol: s.symbol, file: s.file, column: c });
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(s.ts[i]) || (i > 0 && !(s.ts[i] > s.ts[i - 1]))) {
+      throw new DataError('bar times must be finite and strictly increasing', { symbol: s.symbol, file: s.file, row: i, column: 'ts', value: s.ts[i] });
+    }
+    for (const c of PRICE_COLUMNS) {
+      const v = s[c][i];
+      if (!(v > 0) || !Number.isFinite(v)) {
+        throw new DataError('price must be positive and finite', { symbol: s.symbol, file: s.file, row: i, column: c, value: v });
+      }
+    }
+  }
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Marks the last bar of each UTC calendar day (the session of a 24x7 market).
+ * @example
+ * sessionEndsUtcDay(new Float64Array([0, 3_600_000, 86_400_000])); // Uint8Array [0, 1, 1]
+ */
+export function sessionEndsUtcDay(ts: Float64Array): Uint8Array {
+  const out = new Uint8Array(ts.length);
+  for (let t = 0; t < ts.length; t++) {
+    out[t] = t === ts.length - 1 || Math.floor(ts[t] / DAY_MS) !== Math.floor(ts[t + 1] / DAY_MS) ? 1 : 0;
+  }
+  return out;
+}
+
+/**
+ * Marks the last bar of each local trading date in a time zone (e.g.
+ * `America/New_York` for US equities, whose sessions never cross local midnight).
+ *
+ * Minimal stand-in inside src/backtest until the data layer's per-bar
+ * last-bar-of-session helper is merged; replace the call sites then.
+ *
+ * @example
+ * // 15:59 and 16:00 New York time on 2024-01-02 (UTC-5), then 09:30 the next day:
+ * sessionEndsByLocalDate(new Float64Array([Date.UTC(2024,0,2,20,59), Date.UTC(2024,0,2,21,0), Date.UTC(2024,0,3,14,30)]), 'America/New_York');
+ * // Uint8Array [0, 1, 1]
+ */
+export function sessionEndsByLocalDate(ts: Float64Array, timeZone: string): Uint8Array {
+  const fmt = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const dayByHour = new Map<number, number>();
+  const localDay = (ms: number): number => {
+    // Zone offsets change only on whole hours in the zones markets use: one Intl call per hour suffices.
+    const hour = Math.floor(ms / 3_600_000);
+    let day = dayByHour.get(hour);
+    if (day === undefined) {
+      const [y, m, d] = fmt.format(ms).split('-').map(Number);
+      day = Date.UTC(y, m - 1, d);
+      dayByHour.set(hour, day);
+    }
+    return day;
+  };
+  const out = new Uint8Array(ts.length);
+  for (let t = 0; t < ts.length; t++) out[t] = t === ts.length - 1 || localDay(ts[t]) !== localDay(ts[t + 1]) ? 1 : 0;
+  return out;
+}
+
+/**
+ * The median spacing between bars, ms.
+ * @throws DataError when there are fewer than two bars.
+ * @example
+ * medianBarMs(new Float64Array([0, 60_000, 120_000, 300_000])); // 60000
+ */
+export function medianBarMs(ts: Float64Array): number {
+  if (ts.length < 2) throw new DataError('need at least two bars to know the bar spacing', { value: ts.length });
+  const d = new Float64Array(ts.length - 1);
+  for (let i = 1; i < ts.length; i++) d[i - 1] = ts[i] - ts[i - 1];
+  d.sort();
+  const m = d.length >> 1;
+  return d.length % 2 ? d[m] : (d[m - 1] + d[m]) / 2;
+}
