@@ -6,3 +6,5 @@ export * from './bars';
 export * from './interval';
 export { tzOffsetMs, wallToUtcMs, assertTimeZone, type AmbiguousTime } from './tz';
 export * from './load';
+export * from './sessions';
+export * from './synthetic';
