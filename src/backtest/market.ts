@@ -5,6 +5,7 @@
  * engine then neither trades nor re-marks it (it keeps the last close).
  */
 import { DataError } from '../core/errors';
+import { lastBarOfSession, type SessionLike } from '../data/sessions';
 
 /** Several symbols' OHLC on one time grid, bar-major. */
 export interface MarketArrays {
@@ -43,8 +44,9 @@ const PRICE_COLUMNS = ['open', 'high', 'low', 'close'] as const;
  * filled); `missingBars` counts them per symbol so that the result can report them.
  *
  * @param series - one entry per symbol.
- * @param sessionEnd - marks the last bar of each session on the merged grid;
- *   default: the last bar of each UTC day (24x7 markets).
+ * @param session - the calendar whose last bar of each session gets `sessionEnd = 1`
+ *   (the data layer's `lastBarOfSession`); default `'24x7'` (the last bar of each UTC day),
+ *   `'us-rth'` for US equities.
  * @throws DataError for an empty list, duplicate symbols, unequal column lengths,
  *   times not strictly increasing, or a non-positive or non-finite price (naming
  *   symbol, row and column).
@@ -57,7 +59,7 @@ const PRICE_COLUMNS = ['open', 'high', 'low', 'close'] as const;
  */
 export function alignSeries(
   series: readonly SymbolSeries[],
-  sessionEnd: (ts: Float64Array) => Uint8Array = sessionEndsUtcDay,
+  session: SessionLike = '24x7',
 ): MarketArrays & { missingBars: number[] } {
   if (series.length === 0) throw new DataError('no symbols to backtest');
   const seen = new Set<string>();
@@ -84,7 +86,7 @@ export function alignSeries(
     }
     missingBars.push(T - src.ts.length);
   });
-  return { symbols: series.map((s) => s.symbol), ts, ...cols, sessionEnd: sessionEnd(ts), missingBars };
+  return { symbols: series.map((s) => s.symbol), ts, ...cols, sessionEnd: lastBarOfSession(ts, session), missingBars };
 }
 
 function checkSeries(s: SymbolSeries): void {
@@ -105,52 +107,6 @@ function checkSeries(s: SymbolSeries): void {
       }
     }
   }
-}
-
-const DAY_MS = 86_400_000;
-
-/**
- * Marks the last bar of each UTC calendar day (the session of a 24x7 market).
- * @example
- * sessionEndsUtcDay(new Float64Array([0, 3_600_000, 86_400_000])); // Uint8Array [0, 1, 1]
- */
-export function sessionEndsUtcDay(ts: Float64Array): Uint8Array {
-  const out = new Uint8Array(ts.length);
-  for (let t = 0; t < ts.length; t++) {
-    out[t] = t === ts.length - 1 || Math.floor(ts[t] / DAY_MS) !== Math.floor(ts[t + 1] / DAY_MS) ? 1 : 0;
-  }
-  return out;
-}
-
-/**
- * Marks the last bar of each local trading date in a time zone (e.g.
- * `America/New_York` for US equities, whose sessions never cross local midnight).
- *
- * Minimal stand-in inside src/backtest until the data layer's per-bar
- * last-bar-of-session helper is merged; replace the call sites then.
- *
- * @example
- * // 15:59 and 16:00 New York time on 2024-01-02 (UTC-5), then 09:30 the next day:
- * sessionEndsByLocalDate(new Float64Array([Date.UTC(2024,0,2,20,59), Date.UTC(2024,0,2,21,0), Date.UTC(2024,0,3,14,30)]), 'America/New_York');
- * // Uint8Array [0, 1, 1]
- */
-export function sessionEndsByLocalDate(ts: Float64Array, timeZone: string): Uint8Array {
-  const fmt = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-  const dayByHour = new Map<number, number>();
-  const localDay = (ms: number): number => {
-    // Zone offsets change only on whole hours in the zones markets use: one Intl call per hour suffices.
-    const hour = Math.floor(ms / 3_600_000);
-    let day = dayByHour.get(hour);
-    if (day === undefined) {
-      const [y, m, d] = fmt.format(ms).split('-').map(Number);
-      day = Date.UTC(y, m - 1, d);
-      dayByHour.set(hour, day);
-    }
-    return day;
-  };
-  const out = new Uint8Array(ts.length);
-  for (let t = 0; t < ts.length; t++) out[t] = t === ts.length - 1 || localDay(ts[t]) !== localDay(ts[t + 1]) ? 1 : 0;
-  return out;
 }
 
 /**
