@@ -110,6 +110,7 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
   const capPerSymbol = cfg.limits.perSymbolCap;
   const fillAtClose = cfg.fill === 'close';
   const firstBar = signals.firstBar ?? 0;
+  const valid = signals.valid ?? null;
   const borrowRate = cfg.interest.borrowRateAnnual;
   const cashRate = cfg.interest.cashRateAnnual;
   const ks = cfg.killSwitches;
@@ -130,6 +131,7 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
   const bySymbol = new Float64Array(LIMIT_NAMES.length * S);
   const bindingMask = new Uint8Array(T);
   const missingQuotes = new Array<number>(S).fill(0);
+  const noForecast = new Array<number>(S).fill(0);
   const equityOut = new Float64Array(T);
   const cashOut = new Float64Array(T);
   const grossOut = new Float64Array(T);
@@ -303,6 +305,12 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
         } else if (entryExit && entry[idx] === 0) {
           f = 0;
         } else {
+          if (valid !== null && valid[idx] === 0) {
+            // No forecast here: no decision, the position is held (counted).
+            noForecast[s]++;
+            target[s] = NaN;
+            continue;
+          }
           const m = mu[idx];
           let sg = sigma[idx];
           if (!(m > -Infinity && m < Infinity) || !(sg >= 0 && sg < Infinity)) {
@@ -456,6 +464,7 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     stoppedAt,
     fallbacks: {
       missingQuotes,
+      noForecast,
       cancelledOrders,
       cashCutAtFill,
       perpsWithoutFunding: [...tradedPerps].sort((a, b) => a - b).filter((s) => !funding.some((f) => f.symbol === s)).map((s) => symbols[s]),

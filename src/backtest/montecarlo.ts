@@ -153,8 +153,8 @@ function simulate(method: MonteCarloResult['method'], o: Required<MonteCarloOpti
     simulations: o.simulations,
     seed: o.seed,
     steps,
-    finalEquity: distribution(finals),
-    maxDrawdownPct: distribution(dds),
+    finalEquity: summarizeDistribution(finals),
+    maxDrawdownPct: summarizeDistribution(dds),
     ruinProbability: ruined / o.simulations,
     ruinFraction: o.ruinFraction,
     samples: { finalEquity: finals, maxDrawdownPct: dds },
@@ -163,9 +163,9 @@ function simulate(method: MonteCarloResult['method'], o: Required<MonteCarloOpti
 
 /**
  * Mean and percentiles (linear interpolation between order statistics, numpy's default).
- * @example distribution(Float64Array.of(1, 2, 3, 4, 5)).p25; // 2
+ * @example summarizeDistribution(Float64Array.of(1, 2, 3, 4, 5)).p25; // 2
  */
-export function distribution(values: Float64Array): Distribution {
+export function summarizeDistribution(values: Float64Array): Distribution {
   const sorted = values.slice().sort();
   const q = (p: number): number => {
     const h = (sorted.length - 1) * p;

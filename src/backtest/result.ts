@@ -76,6 +76,8 @@ export interface BacktestResult {
   fallbacks: {
     /** Bars where a symbol had no quote (no decision, marked at its last close). */
     missingQuotes: number[];
+    /** Bars where a symbol's signal was marked invalid (no forecast): no decision, position held. */
+    noForecast: number[];
     /** Orders cancelled because the symbol had no bar to fill at. */
     cancelledOrders: number;
     /** Buys cut at the fill because cash was short at the fill price. */

@@ -18,6 +18,12 @@ export interface Signals {
   horizonBars: number;
   /** Decisions start at this bar (bars before it have no forecast: warm-up). Default 0. */
   firstBar?: number;
+  /**
+   * 0 where there is no forecast for a bar and symbol (e.g. too little context, or an oracle
+   * at the end of the data): the engine makes no decision there and holds the position,
+   * counting it in `fallbacks.noForecast`. Omitted: every bar from `firstBar` on has one.
+   */
+  valid?: Uint8Array;
   /** Regime codes (`REGIME`) for the regime sizing. */
   regime?: Uint8Array;
   /** Entry flags for the `entryExit` rule: 1 enter long, -1 enter short, 0 none. */
@@ -42,6 +48,7 @@ export function checkSignals(market: MarketArrays, signals: Signals): void {
   const arrays: Array<[string, ArrayLike<number> | undefined]> = [
     ['mu', signals.mu],
     ['sigma', signals.sigma],
+    ['valid', signals.valid],
     ['regime', signals.regime],
     ['entry', signals.entry],
     ['score', signals.score],

@@ -187,6 +187,7 @@ export function sliceSignals(s: Signals, S: number, r: BarRange): Signals {
     ...s,
     mu: cut(s.mu)!,
     sigma: cut(s.sigma)!,
+    valid: cut(s.valid),
     regime: cut(s.regime),
     entry: cut(s.entry),
     score: cut(s.score),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapTrades, distribution, monteCarloOfRun, optimalBlockLength, stationaryBootstrap, stationaryBootstrapIndices } from '../../src/backtest/montecarlo';
+import { bootstrapTrades, summarizeDistribution, monteCarloOfRun, optimalBlockLength, stationaryBootstrap, stationaryBootstrapIndices } from '../../src/backtest/montecarlo';
 import { runBacktest } from '../../src/backtest/engine';
 import { Rng } from '../../src/core/random';
 import { ConfigError, DataError } from '../../src/core/errors';
@@ -67,7 +67,7 @@ describe('stationary bootstrap (Politis-Romano)', () => {
 
 describe('distribution and runs', () => {
   it('interpolates percentiles like numpy', () => {
-    const d = distribution(Float64Array.of(5, 1, 4, 2, 3));
+    const d = summarizeDistribution(Float64Array.of(5, 1, 4, 2, 3));
     expect(d).toEqual({ mean: 3, p05: 1.2, p25: 2, p50: 3, p75: 4, p95: 4.8 });
   });
 
