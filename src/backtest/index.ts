@@ -22,7 +22,8 @@ export {
 } from './config';
 export { alignSeries, medianBarMs, type MarketArrays, type SymbolSeries } from './market';
 export { checkSignals, muSigmaFromQuantiles, muSigmaFromSamples, Z90, type Signals, type SpreadToSigma } from './signals';
-export { runBacktest, roundToLot } from './engine';
+export { runBacktest } from './engine';
+export { roundToLot } from './sizing';
 export { LIMIT_NAMES, backtestStats, type BacktestOptions, type BacktestResult, type FundingSeries, type KillEvent, type KillSwitchName, type LimitName } from './result';
 export type { Trade, ExitReason } from './ledger';
 export { computeStats, drawdown, type EquityCurve, type Stats, type StatsOptions } from './stats';

@@ -58,12 +58,18 @@ export interface FillCosts {
 export class Ledger {
   cash: number;
   readonly qty: Float64Array;
+  /** 1 for symbols that ever had a fill. */
+  readonly filled: Uint8Array;
   feesPaid = 0;
   slippagePaid = 0;
   interestPaid = 0;
   fundingPaid = 0;
   tradedNotional = 0;
+  /** Orders filled. */
+  fills = 0;
   readonly trades: Trade[] = [];
+  /** Account equity at the last mark (the engine keeps it current); trades record it at entry. */
+  equity: number;
   /** Losing trades in a row, for the kill switch. */
   losingStreak = 0;
   private readonly side: Int8Array;
@@ -87,10 +93,14 @@ export class Ledger {
     private readonly symbols: readonly string[],
     private readonly costs: FillCosts,
     private readonly ts: Float64Array,
+    /** The signals' per-bar scores (bar-major), reported with the trades they open; or null. */
+    private readonly scores: Float64Array | null = null,
   ) {
     const S = symbols.length;
     this.cash = capital;
+    this.equity = capital;
     this.qty = new Float64Array(S);
+    this.filled = new Uint8Array(S);
     this.side = new Int8Array(S);
     this.decisionBar = new Int32Array(S);
     this.entryBar = new Int32Array(S);
@@ -110,20 +120,23 @@ export class Ledger {
 
   /**
    * Fills `delta` units of symbol `s` at reference price `ref` (slippage moves the
-   * price against the order). Returns the cash the fill used (positive for buys).
+   * price against the order). A trade it opens records the account's `equity` and the
+   * signal's score at `decisionBar`. (Few arguments and no return value: each double
+   * passed to a call that is not inlined costs an allocation.)
    */
-  fill(s: number, delta: number, ref: number, t: number, reason: number, equity: number, decisionBar: number, score: number): number {
+  fill(s: number, delta: number, ref: number, t: number, reason: number, decisionBar: number): void {
     const slipFrac = this.costs.slippage[s];
     const dir = delta > 0 ? 1 : -1;
     const price = ref * (1 + dir * slipFrac);
     const absDelta = Math.abs(delta);
     const fee = absDelta * price * this.costs.fee[s] + this.costs.fixedFee[s];
     const slippage = absDelta * ref * slipFrac;
-    const spent = delta * price + fee;
-    this.cash -= spent;
+    this.cash -= delta * price + fee;
     this.feesPaid += fee;
     this.slippagePaid += slippage;
     this.tradedNotional += absDelta * price;
+    this.fills++;
+    this.filled[s] = 1;
 
     const q0 = this.qty[s];
     const closing = q0 !== 0 && dir !== Math.sign(q0) ? Math.min(absDelta, Math.abs(q0)) : 0;
@@ -140,7 +153,7 @@ export class Ledger {
     }
     if (opening > 0) {
       const share = opening / absDelta;
-      if (closing > 0 || q0 === 0) this.startTrade(s, dir, t, equity, decisionBar, score);
+      if (closing > 0 || q0 === 0) this.startTrade(s, dir, t, decisionBar);
       this.flow[s] += -dir * opening * price - fee * share;
       this.fees[s] += fee * share;
       this.slip[s] += slippage * share;
@@ -151,10 +164,9 @@ export class Ledger {
       const notional = (held * this.openValue[s]) / this.openQty[s];
       if (notional > this.maxNotional[s]) this.maxNotional[s] = notional;
     }
-    return spent;
   }
 
-  private startTrade(s: number, dir: number, t: number, equity: number, decisionBar: number, score: number): void {
+  private startTrade(s: number, dir: number, t: number, decisionBar: number): void {
     this.side[s] = dir;
     this.flow[s] = 0;
     this.fees[s] = 0;
@@ -168,8 +180,8 @@ export class Ledger {
     this.maxNotional[s] = 0;
     this.decisionBar[s] = decisionBar;
     this.entryBar[s] = t;
-    this.entryEquity[s] = equity;
-    this.score[s] = score;
+    this.entryEquity[s] = this.equity;
+    this.score[s] = this.scores === null ? NaN : this.scores[decisionBar * this.qty.length + s];
   }
 
   /** Pays funding on symbol s (negative amount: received); counted in the open trade. */

@@ -110,15 +110,22 @@ function checkSeries(s: SymbolSeries): void {
 }
 
 /**
- * The median spacing between bars, ms.
+ * The median spacing between bars, ms. Above 20,001 bars it is the median of an
+ * evenly strided sample of 20,000 spacings (bar spacing is nearly constant; sorting
+ * a million of them would cost more than the backtest's step loop).
  * @throws DataError when there are fewer than two bars.
  * @example
  * medianBarMs(new Float64Array([0, 60_000, 120_000, 300_000])); // 60000
  */
 export function medianBarMs(ts: Float64Array): number {
   if (ts.length < 2) throw new DataError('need at least two bars to know the bar spacing', { value: ts.length });
-  const d = new Float64Array(ts.length - 1);
-  for (let i = 1; i < ts.length; i++) d[i - 1] = ts[i] - ts[i - 1];
+  const n = ts.length - 1;
+  const stride = n > 20_000 ? n / 20_000 : 1;
+  const d = new Float64Array(Math.min(n, 20_000));
+  for (let k = 0; k < d.length; k++) {
+    const i = 1 + Math.floor(k * stride);
+    d[k] = ts[i] - ts[i - 1];
+  }
   d.sort();
   const m = d.length >> 1;
   return d.length % 2 ? d[m] : (d[m - 1] + d[m]) / 2;

@@ -69,6 +69,8 @@ export interface BacktestResult {
     bindingMask: Uint8Array;
   };
   costs: { fees: number; slippage: number; interest: number; funding: number; tradedNotional: number };
+  /** Orders filled. */
+  fills: number;
   killEvents: KillEvent[];
   /** Time trading stopped for good (stop action or ruin), or null. */
   stoppedAt: number | null;

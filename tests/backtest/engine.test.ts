@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runBacktest, roundToLot } from '../../src/backtest/engine';
+import { runBacktest } from '../../src/backtest/engine';
+import { roundToLot } from '../../src/backtest/sizing';
 import { DataError } from '../../src/core/errors';
 import { HOUR, T0, cfg, constSignals, flat, market } from './fixtures';
 
