@@ -4,4 +4,5 @@
  */
 export * from './core';
 export * from './data';
+export * from './forecast';
 export * from './backtest';

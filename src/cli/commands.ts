@@ -3,8 +3,9 @@
  * attaches its commands (with their own `--help`) to the program.
  */
 import type { Command } from 'commander';
+import { registerEvalCommands } from './eval';
 
 /** Attaches one area's sub-commands to the program. */
 export type CommandRegistration = (program: Command) => void;
 
-export const commandRegistrations: CommandRegistration[] = [];
+export const commandRegistrations: CommandRegistration[] = [registerEvalCommands];

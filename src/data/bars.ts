@@ -92,35 +92,17 @@ export function barsToArrays(bars: Bars): BarArrays {
  */
 export function barsToArraysBySymbol(bars: Bars): Map<string, BarArrays> {
   const out = new Map<string, BarArrays>();
-  if (!hasSymbol(bars)) {
-    out.set('', barsToArrays(bars));
-    return out;
-  }
-  const all = barsToArrays(bars.drop('symbol'));
-  const sym = bars.getColumn('symbol').toArray() as string[];
-  const index = new Map<string, number[]>();
-  for (let i = 0; i < sym.length; i++) {
-    let list = index.get(sym[i]);
-    if (!list) index.set(sym[i], (list = []));
-    list.push(i);
-  }
-  for (const [symbol, rows] of index) {
-    const pick = (a: Float64Array): Float64Array => {
-      const r = new Float64Array(rows.length);
-      for (let k = 0; k < rows.length; k++) r[k] = a[rows[k]];
-      return r;
-    };
-    out.set(symbol, {
-      ts: pick(all.ts),
-      open: pick(all.open),
-      high: pick(all.high),
-      low: pick(all.low),
-      close: pick(all.close),
-      volume: pick(all.volume),
-      symbol,
-    });
+  for (const part of partitionBySymbol(bars)) {
+    const a = barsToArrays(part);
+    out.set(a.symbol ?? '', a);
   }
   return out;
+}
+
+/** One frame per symbol, in order of first appearance (the frame itself when it has no `symbol`). */
+export function partitionBySymbol(bars: Bars): Bars[] {
+  if (!hasSymbol(bars)) return [bars];
+  return bars.partitionBy('symbol', true, true);
 }
 
 /** Series of UTC ms datetimes from epoch ms held in a Float64Array. */
@@ -138,31 +120,17 @@ export function tsSeries(ts: Float64Array, name = 'ts'): pl.Series {
  */
 export function arraysToBars(arrays: BarArrays | BarArrays[], extra: Record<string, pl.Series> = {}): Bars {
   const list = Array.isArray(arrays) ? arrays : [arrays];
-  const n = list.reduce((s, a) => s + a.ts.length, 0);
-  const cat = (key: keyof Omit<BarArrays, 'symbol'>): Float64Array => {
-    if (list.length === 1) return list[0][key];
-    const r = new Float64Array(n);
-    let off = 0;
-    for (const a of list) {
-      r.set(a[key], off);
-      off += a[key].length;
-    }
-    return r;
-  };
-  const cols: pl.Series[] = [tsSeries(cat('ts'))];
   const withSymbol = Array.isArray(arrays) || list[0].symbol !== undefined;
-  if (withSymbol) {
-    const sym: string[] = new Array(n);
-    let off = 0;
-    for (const a of list) {
-      sym.fill(a.symbol ?? '', off, off + a.ts.length);
-      off += a.ts.length;
-    }
-    cols.push(pl.Series('symbol', sym, pl.String));
-  }
-  for (const c of OHLCV) cols.push(pl.Series(c, cat(c), pl.Float64));
-  for (const [name, s] of Object.entries(extra)) cols.push(s.rename(name));
-  return pl.DataFrame(cols);
+  const frames = list.map((a) => {
+    const cols: pl.Series[] = [tsSeries(a.ts)];
+    for (const c of OHLCV) cols.push(pl.Series(c, a[c], pl.Float64));
+    const df = pl.DataFrame(cols);
+    // A literal column per symbol avoids building one JavaScript string per row.
+    return withSymbol ? df.withColumn(pl.lit(a.symbol ?? '').cast(pl.String).alias('symbol')).select('ts', 'symbol', ...OHLCV) : df;
+  });
+  let out = frames.length === 1 ? frames[0] : pl.concat(frames, { how: 'vertical', rechunk: true });
+  for (const [name, s] of Object.entries(extra)) out = out.withColumn(s.rename(name));
+  return out;
 }
 
 /**

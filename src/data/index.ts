@@ -8,3 +8,9 @@ export { tzOffsetMs, wallToUtcMs, assertTimeZone, type AmbiguousTime } from './t
 export * from './load';
 export * from './sessions';
 export * from './synthetic';
+export * from './validate';
+export * from './gaps';
+export * from './resample';
+export * from './features';
+export * from './splits';
+export * from './dataset';

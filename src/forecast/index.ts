@@ -1,1 +1,53 @@
-export {};
+/**
+ * Forecasting: ONNX models of two families (quantile, autoregressive), baselines,
+ * the fallback wrapper, sample aggregation and walk-forward evaluation.
+ */
+export { openModel } from './openModel';
+export type { OpenModelOptions } from './openModel';
+export { loadCard, modelCardSchema } from './card';
+export type { ModelCard, QuantileCard, AutoregressiveCard, LoadedCard, TensorSpec } from './card';
+export { clearSessionCache, checkGraph, CUDA_REQUIREMENTS } from './runtime';
+export { QuantileModelForecaster } from './quantileModel';
+export { AutoregressiveForecaster, DEFAULT_AR_SAMPLES } from './autoregressive';
+export { FallbackForecaster } from './fallback';
+export {
+  BaselineForecaster,
+  createBaseline,
+  baselineQuantiles,
+  baselinePaths,
+  baselineCentre,
+  returnStats,
+  normalQuantile,
+  BASELINE_NAMES,
+} from './baselines';
+export type { BaselineSpec, ReturnStats } from './baselines';
+export { TokenSampler, DEFAULT_SAMPLING, checkSampling } from './sampling';
+export { tokenizeCloses, binOf, binCentres, decodePath } from './tokenizer';
+export type { TokenizedContext } from './tokenizer';
+export {
+  parseAggregate,
+  aggregateSamples,
+  aggregateSorted,
+  quantileSorted,
+  trimmedMeanSorted,
+  winsorizedMeanSorted,
+} from './aggregate';
+export type { Aggregate } from './aggregate';
+export { quantilesFromSamples, samplesFromQuantiles, quantileFunction } from './distribution';
+export { quantileLoss, crpsSamples, percentile, maseScale } from './metrics';
+export { evaluateWalkForward, EvalAccumulator } from './evaluate';
+export type { EvalOptions, EvalMetrics } from './evaluate';
+export { DEFAULT_QUANTILE_LEVELS, at3, tensor3 } from './types';
+export type {
+  Forecast,
+  ForecastMeta,
+  ForecastRequest,
+  Forecaster,
+  ForecasterInfo,
+  FallbackUse,
+  SamplingOptions,
+  KvCacheMode,
+  Device,
+  ResolvedDevice,
+  Tensor3,
+} from './types';

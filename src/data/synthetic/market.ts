@@ -86,7 +86,11 @@ function toMs(t: string | number, key: string): number {
   return ms;
 }
 
+// Dividing by an integer (1 / step for ticks like 0.01) gives the nearest double to the decimal,
+// so prices print as 61487.6, not 61487.600000000006.
 function roundTo(x: number, step: number): number {
+  const inv = Math.round(1 / step);
+  if (inv >= 1 && Math.abs(inv * step - 1) < 1e-12) return Math.round(x * inv) / inv;
   return Math.round(x / step) * step;
 }
 

@@ -1,0 +1,112 @@
+/**
+ * `npm run bench:forecast`: speed of the shipped autoregressive model (L = 512, H = 30).
+ *
+ * Prints: end-to-end latency of N = 100 paths (goal < 1 s on the 2-core CPU); paths per
+ * second and latency for N = 64, 256, 1024 in cache and recompute modes and per thread
+ * count; and the same work (prefill, then cached steps with sampling) run by the same
+ * weights in PyTorch eager (Debian's python3-torch, when installed), with the line
+ * `torch / quantbook time: X.Yx` (goal >= 1.5x).
+ *
+ * Recompute re-runs 512+ tokens per path per step, minutes at large N on 2 cores: beyond
+ * N = 64 its 30-step time is estimated from a 3-step run (marked `est`) unless `--full`.
+ * Options: --threads 1,2   --full   --no-torch   --card PATH (default models/qb-ar-s.json)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { syntheticSeries } from '../src/data/synthetic';
+import { clearSessionCache, loadCard, openModel, tokenizeCloses, type AutoregressiveCard, type Forecaster } from '../src/forecast';
+
+const ROOT = resolve(__dirname, '..');
+const argv = process.argv.slice(2);
+const CARD = argv.includes('--card') ? resolve(argv[argv.indexOf('--card') + 1]) : join(ROOT, 'models', 'qb-ar-s.json');
+const H = 30;
+const full = argv.includes('--full');
+const withTorch = !argv.includes('--no-torch');
+const threadList = (argv.includes('--threads') ? argv[argv.indexOf('--threads') + 1] : '1,2').split(',').map(Number);
+
+const context = syntheticSeries({ seed: 99, n: 700 }).close.slice(-512);
+
+async function timeForecast(model: Forecaster, n: number, horizon: number, kvCache: 'cache' | 'recompute', repeats: number): Promise<number> {
+  const times: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    await model.forecast({ context, horizon, samples: n, seed: r, sampling: { kvCache, samplesPerBatch: 1024 } });
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
+  return rows.map((r) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ')).join('\n');
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(`bench:forecast  model ${CARD}  L=512 H=${H}  load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (2 shared cores)\n\n`);
+
+  const t0 = performance.now();
+  const cold = await openModel(CARD, { device: 'cpu', threads: threadList[0] });
+  await cold.forecast({ context, horizon: H, samples: 100, seed: 0 });
+  const coldMs = performance.now() - t0;
+  const warmMs = await timeForecast(cold, 100, H, 'cache', 5);
+  process.stdout.write(`N=100 paths x ${H} steps, cache, ${threadList[0]} thread(s): ${warmMs.toFixed(0)} ms warm (median of 5), ${coldMs.toFixed(0)} ms cold incl. load and warm-up; goal < 1000 ms: ${warmMs < 1000 ? 'met' : 'NOT met'}\n\n`);
+
+  const rows = [['threads', 'N', 'mode', 'ms', 'paths/s', 'ms/step', 'note']];
+  for (const threads of threadList) {
+    const model = await openModel(CARD, { device: 'cpu', threads });
+    for (const n of [64, 256, 1024]) {
+      const cacheMs = await timeForecast(model, n, H, 'cache', n <= 256 ? 3 : 1);
+      rows.push([String(threads), String(n), 'cache', cacheMs.toFixed(0), (n / (cacheMs / 1000)).toFixed(0), (cacheMs / H).toFixed(1), '']);
+      let recomputeMs: number;
+      let note = '';
+      if (n <= 64 || full) recomputeMs = await timeForecast(model, n, H, 'recompute', 1);
+      else {
+        const one = await timeForecast(model, n, 1, 'recompute', 1);
+        const three = await timeForecast(model, n, 3, 'recompute', 1);
+        recomputeMs = one + ((three - one) / 2) * (H - 1);
+        note = 'est. from 3 steps';
+      }
+      rows.push([String(threads), String(n), 'recompute', recomputeMs.toFixed(0), (n / (recomputeMs / 1000)).toFixed(0), (recomputeMs / H).toFixed(1), note]);
+    }
+  }
+  process.stdout.write(`${table(rows)}\n\n`);
+
+  if (!withTorch) return;
+  const python = process.env.PYTHON ?? '/usr/bin/python3';
+  if (!existsSync(python)) {
+    process.stdout.write(`PyTorch comparison skipped: ${python} not found (set PYTHON)\n`);
+    return;
+  }
+  const card = loadCard(CARD).card as AutoregressiveCard;
+  const tokens = tokenizeCloses(context, card.tokenizer).ids;
+  const threads = threadList[0];
+  const model = await openModel(CARD, { device: 'cpu', threads });
+  const prefillMs = await timeForecast(model, 1, 1, 'cache', 5);
+  const generateMs = await timeForecast(model, 100, H, 'cache', 5);
+  const py = spawnSync(
+    python,
+    [join(ROOT, 'models', 'train', 'bench_torch.py'), '--card', CARD, '--tokens', Array.from(tokens).join(','), '--n', '100', '--horizon', String(H), '--threads', String(threads), '--repeats', '5'],
+    { encoding: 'utf8' },
+  );
+  if (py.status !== 0) {
+    process.stdout.write(`PyTorch comparison skipped: ${py.stderr.trim().split('\n').pop()}\n`);
+    return;
+  }
+  const torch = JSON.parse(py.stdout.trim().split('\n').pop()!) as { torch: string; prefillMs: number; generateMs: number };
+  process.stdout.write(
+    `${table([
+      ['same weights, ' + threads + ' thread(s)', 'quantbook (onnxruntime-node) ms', `PyTorch ${torch.torch} eager ms`, 'torch / quantbook'],
+      ['prefill forward [1, 511]', prefillMs.toFixed(2), torch.prefillMs.toFixed(2), (torch.prefillMs / prefillMs).toFixed(2) + 'x'],
+      [`N=100 x ${H} steps, cache, sampled`, generateMs.toFixed(1), torch.generateMs.toFixed(1), (torch.generateMs / generateMs).toFixed(2) + 'x'],
+    ])}\n`,
+  );
+  process.stdout.write(`torch / quantbook time: ${(torch.generateMs / generateMs).toFixed(1)}x\n`);
+  await clearSessionCache();
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench:forecast failed: ${(err as Error).message}\n`);
+  process.exit(1);
+});

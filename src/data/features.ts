@@ -1,0 +1,169 @@
+/**
+ * Per-bar features: session VWAP, simple and log returns, rolling mean
+ * (SMA / Bollinger middle band) and the last-L context window. Kernels take
+ * typed arrays; the frame wrappers apply them per symbol.
+ */
+import pl from 'nodejs-polars';
+import { DataError } from '../core/errors';
+import { type Bars, barsToArrays, hasSymbol, partitionBySymbol } from './bars';
+import { sessionIndex, type CompiledSession, type SessionLike } from './sessions';
+
+/** Price used for VWAP: typical price (high + low + close) / 3, or the close. */
+export type VwapPrice = 'typical' | 'close';
+
+/**
+ * Session VWAP of one symbol's time-sorted bars:
+ *   vwap_t = sum_{s in session, s <= t} p_s v_s / sum_{s in session, s <= t} v_s
+ * with p the typical price (default) or the close. It resets at each session (trading day;
+ * UTC day for 24x7). NaN before the session's first traded volume and outside the session.
+ * @example sessionVwapArrays({ high, low, close, volume, ts }, '24x7')[0] // (h0 + l0 + c0) / 3
+ */
+export function sessionVwapArrays(
+  a: { ts: Float64Array; high: Float64Array; low: Float64Array; close: Float64Array; volume: Float64Array },
+  session: SessionLike | CompiledSession,
+  price: VwapPrice = 'typical',
+): Float64Array {
+  const { sessionId } = sessionIndex(a.ts, session);
+  const n = a.ts.length;
+  const out = new Float64Array(n);
+  let id = -2;
+  let pv = 0;
+  let vol = 0;
+  for (let i = 0; i < n; i++) {
+    if (sessionId[i] < 0) {
+      out[i] = Number.NaN;
+      continue;
+    }
+    if (sessionId[i] !== id) {
+      id = sessionId[i];
+      pv = 0;
+      vol = 0;
+    }
+    const p = price === 'typical' ? (a.high[i] + a.low[i] + a.close[i]) / 3 : a.close[i];
+    pv += p * a.volume[i];
+    vol += a.volume[i];
+    out[i] = vol > 0 ? pv / vol : Number.NaN;
+  }
+  return out;
+}
+
+/**
+ * Simple returns r_t = x_t / x_{t-1} - 1; the first element is NaN.
+ * @example simpleReturns(new Float64Array([100, 110])) // Float64Array [NaN, 0.1]
+ */
+export function simpleReturns(x: Float64Array): Float64Array {
+  const out = new Float64Array(x.length);
+  if (x.length > 0) out[0] = Number.NaN;
+  for (let i = 1; i < x.length; i++) out[i] = x[i] / x[i - 1] - 1;
+  return out;
+}
+
+/**
+ * Log returns r_t = ln(x_t / x_{t-1}); the first element is NaN.
+ * @example logReturns(new Float64Array([100, 110]))[1] // 0.09531...
+ */
+export function logReturns(x: Float64Array): Float64Array {
+  const out = new Float64Array(x.length);
+  if (x.length > 0) out[0] = Number.NaN;
+  for (let i = 1; i < x.length; i++) out[i] = Math.log(x[i] / x[i - 1]);
+  return out;
+}
+
+/**
+ * Rolling simple moving average over `window` values (the Bollinger middle band);
+ * NaN for the first `window - 1` positions. Summed incrementally and re-summed every
+ * `window` steps so rounding does not drift.
+ * @throws DataError for a window below 1.
+ * @example rollingMean(new Float64Array([1, 2, 3, 4]), 2) // Float64Array [NaN, 1.5, 2.5, 3.5]
+ */
+export function rollingMean(x: Float64Array, window: number): Float64Array {
+  if (!Number.isInteger(window) || window < 1) throw new DataError('window must be a positive integer', { key: 'window', value: window });
+  const out = new Float64Array(x.length).fill(Number.NaN);
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) {
+    sum += x[i];
+    if (i >= window) sum -= x[i - window];
+    if ((i + 1) % window === 0 && i >= window) {
+      sum = 0;
+      for (let k = i - window + 1; k <= i; k++) sum += x[k];
+    }
+    if (i >= window - 1) out[i] = sum / window;
+  }
+  return out;
+}
+
+/**
+ * Bollinger bands: middle = SMA(window), upper/lower = middle +- k * population std over the window.
+ * @example bollinger(close, 20, 2).middle // the 20-bar SMA
+ */
+export function bollinger(x: Float64Array, window: number, k = 2): { middle: Float64Array; upper: Float64Array; lower: Float64Array } {
+  const middle = rollingMean(x, window);
+  const upper = new Float64Array(x.length).fill(Number.NaN);
+  const lower = new Float64Array(x.length).fill(Number.NaN);
+  for (let i = window - 1; i < x.length; i++) {
+    let ss = 0;
+    for (let j = i - window + 1; j <= i; j++) ss += (x[j] - middle[i]) ** 2;
+    const sd = Math.sqrt(ss / window);
+    upper[i] = middle[i] + k * sd;
+    lower[i] = middle[i] - k * sd;
+  }
+  return { middle, upper, lower };
+}
+
+/**
+ * The last `length` values ending at index `end` (exclusive), as a copy: the context window a
+ * forecaster sees at time `end - 1`.
+ * @throws DataError when fewer than `length` values precede `end`.
+ * @example contextWindow(close, 512) // the newest 512 closes
+ */
+export function contextWindow(x: Float64Array, length: number, end = x.length): Float64Array {
+  if (!Number.isInteger(length) || length < 1) throw new DataError('context length must be a positive integer', { key: 'length', value: length });
+  if (end > x.length || end < length) throw new DataError(`need ${length} bars before index ${end}, have ${Math.min(end, x.length)}`, { key: 'length', value: length });
+  return x.slice(end - length, end);
+}
+
+/**
+ * The last `length` bars of each symbol as one frame (the context a forecaster gets per symbol).
+ * @throws DataError naming a symbol with fewer bars.
+ * @example lastBars(bars, 512).height // 512 x symbols
+ */
+export function lastBars(bars: Bars, length: number): Bars {
+  const parts = partitionBySymbol(bars).map((p) => {
+    if (p.height < length) {
+      const symbol = hasSymbol(p) ? (p.getColumn('symbol').get(0) as string) : undefined;
+      throw new DataError(`need ${length} bars, have ${p.height}`, { symbol, key: 'length', value: length });
+    }
+    return p.tail(length);
+  });
+  return parts.length === 1 ? parts[0] : pl.concat(parts, { how: 'vertical' });
+}
+
+function perSymbolColumn(bars: Bars, name: string, f: (p: Bars) => Float64Array): Bars {
+  const parts = partitionBySymbol(bars).map((p) => p.withColumn(pl.Series(name, f(p), pl.Float64)));
+  return parts.length === 1 ? parts[0] : pl.concat(parts, { how: 'vertical' });
+}
+
+/**
+ * Adds a `vwap` column (session VWAP per symbol; see {@link sessionVwapArrays}). Rows are
+ * returned grouped by symbol, each in its original order.
+ * @example withSessionVwap(bars, 'us-rth').columns.at(-1) // 'vwap'
+ */
+export function withSessionVwap(bars: Bars, session: SessionLike | CompiledSession, price: VwapPrice = 'typical'): Bars {
+  return perSymbolColumn(bars, 'vwap', (p) => sessionVwapArrays(barsToArrays(p), session, price));
+}
+
+/**
+ * Adds a `ret` column of close-to-close returns per symbol (`'simple'` or `'log'`), NaN on each symbol's first bar.
+ * @example withReturns(bars, 'log').getColumn('ret')
+ */
+export function withReturns(bars: Bars, kind: 'simple' | 'log' = 'simple'): Bars {
+  return perSymbolColumn(bars, 'ret', (p) => (kind === 'log' ? logReturns : simpleReturns)(barsToArrays(p).close));
+}
+
+/**
+ * Adds `sma` (rolling mean of close over `window` bars per symbol; the Bollinger middle band).
+ * @example withSma(bars, 20).getColumn('sma')
+ */
+export function withSma(bars: Bars, window: number): Bars {
+  return perSymbolColumn(bars, 'sma', (p) => rollingMean(barsToArrays(p).close, window));
+}

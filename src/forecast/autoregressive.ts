@@ -1,0 +1,245 @@
+/**
+ * Forecaster of the `autoregressive` family (Chronos / Kronos style): the card's
+ * tokenizer maps closes to return tokens, the graph returns next-token logits, and
+ * N paths per window are sampled here (temperature, top-k, top-p), seeded, in
+ * batches of `samplesPerBatch` rows, then mapped back to prices.
+ *
+ * Two ways to run the steps: `cache` feeds one new token per row and the previous
+ * `present.{i}.key/value` outputs back as `past_key_values.{i}.key/value`; `recompute`
+ * re-runs the whole sequence (context and tokens so far) every step. Both give the
+ * same logits up to float rounding. Every path has its own random stream
+ * (seed, window, path), so the numbers do not depend on batching or mode.
+ */
+import * as ort from 'onnxruntime-node';
+import { ModelError } from '../core/errors';
+import { Rng } from '../core/random';
+import type { AutoregressiveCard, LoadedCard } from './card';
+import { quantilesFromSamples } from './distribution';
+import { checkHorizon, checkSamples, checkWindows, tail, toWindows } from './request';
+import type { ModelSession } from './runtime';
+import { checkSampling, DEFAULT_SAMPLING, TokenSampler } from './sampling';
+import { binCentres, decodePath, tokenizeCloses, type TokenizedContext } from './tokenizer';
+import { DEFAULT_QUANTILE_LEVELS, tensor3, type Forecast, type ForecastRequest, type Forecaster, type ForecasterInfo, type SamplingOptions } from './types';
+
+type Feeds = Record<string, ort.Tensor>;
+
+/** Default number of paths when a request does not say. */
+export const DEFAULT_AR_SAMPLES = 100;
+
+export class AutoregressiveForecaster implements Forecaster {
+  readonly info: ForecasterInfo;
+  private readonly card: AutoregressiveCard;
+  private readonly centres: Float64Array;
+  private readonly pastNames: string[] = [];
+  private readonly presentNames: string[] = [];
+  private modelMs = 0;
+  private runs = 0;
+
+  constructor(
+    private readonly loaded: LoadedCard & { card: AutoregressiveCard },
+    private readonly model: ModelSession,
+    private readonly defaults: Partial<SamplingOptions> = {},
+  ) {
+    this.card = loaded.card;
+    this.centres = binCentres(this.card.tokenizer.binEdges);
+    for (let i = 0; i < (this.card.kvCache?.layers ?? 0); i++) {
+      for (const part of ['key', 'value']) {
+        this.pastNames.push(`past_key_values.${i}.${part}`);
+        this.presentNames.push(`present.${i}.${part}`);
+      }
+    }
+    this.info = {
+      name: this.card.name,
+      family: 'autoregressive',
+      contextLength: this.card.contextLength,
+      minContext: this.card.minContext,
+      maxHorizon: this.card.horizon,
+      quantileLevels: null,
+    };
+  }
+
+  /** A short prefill and, with a cache, one cached step. */
+  async warmUp(): Promise<void> {
+    const ids = new Int32Array(8).fill(this.zeroToken());
+    const first = await this.step(ids, 1, 8, null);
+    if (this.card.kvCache) await this.step(new Int32Array([this.zeroToken()]), 1, 1, first.presents);
+  }
+
+  /** The cache mode `auto` resolves to on this model's device. */
+  resolveKvCache(mode: SamplingOptions['kvCache']): 'cache' | 'recompute' {
+    if (mode === 'cache' && !this.card.kvCache) {
+      throw new ModelError(`${this.card.name} has no key/value cache graph (no kvCache in its card): use kvCache 'recompute'`, {
+        file: this.loaded.cardPath,
+        key: 'kvCache',
+      });
+    }
+    if (mode !== 'auto') return mode;
+    // With CUDA, onnxruntime-node copies every present/past tensor to the host each step
+    // (it binds outputs to the GPU only for WebGPU), while re-running a short window is cheap there.
+    return this.card.kvCache && this.model.device === 'cpu' ? 'cache' : 'recompute';
+  }
+
+  /**
+   * Samples N paths of closes per window: samples [B, N, H], plus their empirical
+   * quantiles at `request.quantileLevels` (default 0.1..0.9).
+   * @throws ModelError on bad windows, a horizon beyond the card's, samples < 1, a cache
+   *   mode the graph lacks, or non-finite logits. ConfigError on bad sampler settings.
+   */
+  async forecast(request: ForecastRequest): Promise<Forecast> {
+    const t0 = performance.now();
+    this.modelMs = 0;
+    this.runs = 0;
+    const windows = toWindows(request.context);
+    checkHorizon(request.horizon, this.info);
+    const n = checkSamples(request.samples, DEFAULT_AR_SAMPLES);
+    if (n < 1) throw new ModelError('an autoregressive model forecasts by sampling: ask for samples >= 1', { key: 'samples', value: n });
+    checkWindows(windows, this.info);
+    const sampling = checkSampling({ ...DEFAULT_SAMPLING, ...this.card.sampling, ...this.defaults, ...request.sampling });
+    const mode = this.resolveKvCache(sampling.kvCache);
+    const seed = request.seed ?? 0;
+    const H = request.horizon;
+    const contexts = windows.map((w) => tokenizeCloses(tail(w, this.card.contextLength), this.card.tokenizer));
+    const samples = tensor3(windows.length, n, H);
+    // Windows with equal token counts share one prefill and one batch of steps.
+    const groups = new Map<number, number[]>();
+    contexts.forEach((c, i) => groups.set(c.ids.length, [...(groups.get(c.ids.length) ?? []), i]));
+    for (const members of groups.values()) {
+      await this.sampleGroup(members, contexts, n, H, sampling, mode, seed, samples.data);
+    }
+    const levels = [...(request.quantileLevels ?? DEFAULT_QUANTILE_LEVELS)];
+    return {
+      quantiles: { levels, values: quantilesFromSamples(samples, levels) },
+      samples,
+      meta: {
+        model: this.card.name,
+        family: 'autoregressive',
+        device: this.model.device,
+        batch: windows.length,
+        horizon: H,
+        samples: n,
+        samplesFrom: 'model',
+        timings: { totalMs: performance.now() - t0, modelMs: this.modelMs, runs: this.runs },
+        sampling: { ...sampling, kvCache: mode, seed },
+        fallback: { count: 0, forecaster: null, reasons: [] },
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    // The session stays in the shared cache.
+  }
+
+  private async sampleGroup(
+    members: number[],
+    contexts: TokenizedContext[],
+    n: number,
+    H: number,
+    sampling: SamplingOptions,
+    mode: 'cache' | 'recompute',
+    seed: number,
+    out: Float64Array,
+  ): Promise<void> {
+    const T = contexts[members[0]].ids.length;
+    const V = this.card.tokenizer.vocabSize;
+    const prefillIds = new Int32Array(members.length * T);
+    members.forEach((w, g) => prefillIds.set(contexts[w].ids, g * T));
+    const prefill = await this.step(prefillIds, members.length, T, null);
+    const sampler = new TokenSampler(V, sampling, [this.card.tokenizer.missingToken]);
+    const base = new Rng(seed);
+    const totalRows = members.length * n;
+    for (let start = 0; start < totalRows; start += sampling.samplesPerBatch) {
+      const rows = Math.min(sampling.samplesPerBatch, totalRows - start);
+      const groupOf = new Int32Array(rows); // row -> index in `members`
+      const rngs: Rng[] = [];
+      for (let r = 0; r < rows; r++) {
+        const flat = start + r;
+        groupOf[r] = Math.floor(flat / n);
+        rngs.push(base.fork(`${members[groupOf[r]]}/${flat % n}`));
+      }
+      const generated = new Int32Array(rows * H);
+      for (let r = 0; r < rows; r++) generated[r * H] = sampler.sample(prefill.logits, groupOf[r] * V, rngs[r]);
+      let past = mode === 'cache' ? this.tilePresents(prefill.presents!, groupOf, members.length) : null;
+      for (let h = 1; h < H; h++) {
+        let result: StepResult;
+        if (mode === 'cache') {
+          const ids = new Int32Array(rows);
+          for (let r = 0; r < rows; r++) ids[r] = generated[r * H + h - 1];
+          result = await this.step(ids, rows, 1, past);
+          past = result.presents;
+        } else {
+          const len = T + h;
+          const ids = new Int32Array(rows * len);
+          for (let r = 0; r < rows; r++) {
+            ids.set(contexts[members[groupOf[r]]].ids, r * len);
+            ids.set(generated.subarray(r * H, r * H + h), r * len + T);
+          }
+          result = await this.step(ids, rows, len, null);
+        }
+        for (let r = 0; r < rows; r++) generated[r * H + h] = sampler.sample(result.logits, r * V, rngs[r]);
+      }
+      for (let r = 0; r < rows; r++) {
+        const w = members[groupOf[r]];
+        const path = (start + r) % n;
+        decodePath(generated.subarray(r * H, (r + 1) * H), this.centres, contexts[w].scale, contexts[w].lastClose, out, (w * n + path) * H);
+      }
+    }
+  }
+
+  /** Copies each window's prefill cache to the rows sampling from it. */
+  private tilePresents(presents: ort.Tensor[], groupOf: Int32Array, groups: number): ort.Tensor[] {
+    return presents.map((t) => {
+      const [, heads, len, dim] = t.dims;
+      const block = heads * len * dim;
+      const src = t.data as Float32Array;
+      if (src.length !== groups * block) throw new ModelError(`${this.card.name} returned a cache of unexpected size`, { file: this.loaded.onnxPath });
+      const dst = new Float32Array(groupOf.length * block);
+      for (let r = 0; r < groupOf.length; r++) dst.set(src.subarray(groupOf[r] * block, (groupOf[r] + 1) * block), r * block);
+      return new ort.Tensor('float32', dst, [groupOf.length, heads, len, dim]);
+    });
+  }
+
+  /** One ONNX run: ids [rows, len] with a past cache (or an empty one) -> next-token logits and presents. */
+  private async step(ids: Int32Array, rows: number, len: number, past: ort.Tensor[] | null): Promise<StepResult> {
+    const big = new BigInt64Array(ids.length);
+    for (let i = 0; i < ids.length; i++) big[i] = BigInt(ids[i]);
+    const feeds: Feeds = { input_ids: new ort.Tensor('int64', big, [rows, len]) };
+    const kv = this.card.kvCache;
+    this.pastNames.forEach((name, i) => {
+      feeds[name] = past ? past[i] : new ort.Tensor('float32', new Float32Array(0), [rows, kv!.kvHeads, 0, kv!.headDim]);
+    });
+    const t = performance.now();
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = await this.model.session.run(feeds);
+    } catch (err) {
+      throw new ModelError(`${this.card.name} failed to run: ${(err as Error).message.split('\n')[0]}`, { file: this.loaded.onnxPath }, { cause: err });
+    }
+    this.modelMs += performance.now() - t;
+    this.runs++;
+    const logits = result.logits.data as Float32Array;
+    const V = this.card.tokenizer.vocabSize;
+    if (logits.length !== rows * V) {
+      throw new ModelError(`${this.card.name} returned logits of shape [${result.logits.dims.join(', ')}], expected [${rows}, ${V}]`, {
+        file: this.loaded.onnxPath,
+      });
+    }
+    for (let i = 0; i < logits.length; i++) {
+      if (!Number.isFinite(logits[i])) {
+        throw new ModelError(`${this.card.name} produced logit ${logits[i]} (row ${Math.floor(i / V)}, token ${i % V}): the model or its input is broken`, {
+          file: this.loaded.onnxPath,
+          value: logits[i],
+        });
+      }
+    }
+    return { logits, presents: kv ? this.presentNames.map((name) => result[name]) : null };
+  }
+
+  private zeroToken(): number {
+    return Math.floor((this.card.tokenizer.binEdges.length - 1) / 2);
+  }
+}
+
+interface StepResult {
+  logits: Float32Array;
+  presents: ort.Tensor[] | null;
+}

@@ -1,0 +1,305 @@
+/**
+ * Baseline forecasters: `naive` (no change), `trend` (half the last 5-bar change),
+ * `historical` (drift and volatility of the window) and `oracle` (the realised
+ * future; evaluation only). The per-window kernels are exported for callers that
+ * need a forecast per bar without the async interface (the backtest).
+ *
+ * Spread, where a baseline has no distribution of its own: log-normal around the
+ * centre with sigma = RMS of the window's one-bar log returns times sqrt(h)
+ * (a zero-drift random walk), the same scale the shipped models use.
+ */
+import { ConfigError, ModelError } from '../core/errors';
+import { Rng } from '../core/random';
+import { quantileSorted } from './aggregate';
+import { checkHorizon, checkSamples, checkWindows, lastObservedIndex, tail, toWindows } from './request';
+import { DEFAULT_QUANTILE_LEVELS, tensor3, type Forecast, type ForecastRequest, type Forecaster, type ForecasterInfo, type Tensor3 } from './types';
+
+/** Which baseline, with its options. */
+export type BaselineSpec =
+  | { kind: 'naive' }
+  | { kind: 'trend' }
+  | {
+      kind: 'historical';
+      /** Quantiles from a normal fit of log returns (default) or the empirical h-bar log returns of the window. */
+      distribution?: 'normal' | 'empirical';
+      /** Paths by bootstrap of past one-bar returns: iid, or stationary (Politis-Romano, default mean block 10). */
+      bootstrap?: { kind: 'iid' } | { kind: 'stationary'; meanBlock: number };
+    }
+  | { kind: 'oracle' };
+
+/** Names accepted where a baseline can be named by a string (CLI, configs). */
+export const BASELINE_NAMES = ['naive', 'trend', 'historical', 'oracle'] as const;
+
+/** Summary of a window's one-bar log returns (missing ones skipped). */
+export interface ReturnStats {
+  /** Observed one-bar log returns, oldest first. */
+  returns: Float64Array;
+  /** Mean log return per bar. */
+  drift: number;
+  /** Sample standard deviation (ddof = 1) of log returns per bar. */
+  volatility: number;
+  /** sqrt(mean r^2): the zero-drift volatility. */
+  rms: number;
+  /** Last observed close. */
+  last: number;
+  /** Index of the last observed close in the window. */
+  lastIndex: number;
+}
+
+/**
+ * One-bar log return statistics of a window of closes.
+ * @example returnStats(new Float64Array([100, 110, 121])).drift // log(1.1) = 0.0953...
+ */
+export function returnStats(window: Float64Array): ReturnStats {
+  const rs: number[] = [];
+  for (let i = 1; i < window.length; i++) {
+    const a = window[i - 1];
+    const b = window[i];
+    if (a > 0 && b > 0) rs.push(Math.log(b / a));
+  }
+  const returns = Float64Array.from(rs);
+  const n = returns.length;
+  let sum = 0;
+  let sumSq = 0;
+  for (const r of returns) {
+    sum += r;
+    sumSq += r * r;
+  }
+  const drift = n > 0 ? sum / n : 0;
+  let ss = 0;
+  for (const r of returns) ss += (r - drift) * (r - drift);
+  const lastIndex = lastObservedIndex(window);
+  return {
+    returns,
+    drift,
+    volatility: n > 1 ? Math.sqrt(ss / (n - 1)) : 0,
+    rms: n > 0 ? Math.sqrt(sumSq / n) : 0,
+    last: lastIndex >= 0 ? window[lastIndex] : NaN,
+    lastIndex,
+  };
+}
+
+/**
+ * Standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9).
+ * @example normalQuantile(0.975) // 1.959963985
+ */
+export function normalQuantile(p: number): number {
+  if (p <= 0) return -Infinity;
+  if (p >= 1) return Infinity;
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const lowP = 0.02425;
+  if (p < lowP) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  if (p > 1 - lowP) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+/**
+ * Centre of the naive and trend baselines: the last close, or the last close plus half
+ * the change over the last 5 bars (c_t + 0.5 (c_t - c_{t-5}), the same for every step;
+ * c_{t-5} is the last observed close at or before 5 bars back).
+ * @example baselineCentre('trend', w, returnStats(w)) // c_t + 0.5 (c_t - c_{t-5})
+ */
+export function baselineCentre(kind: 'naive' | 'trend', window: Float64Array, stats: ReturnStats): number {
+  if (kind === 'naive') return stats.last;
+  for (let i = stats.lastIndex - 5; i >= 0; i--) {
+    if (window[i] > 0) return stats.last + 0.5 * (stats.last - window[i]);
+  }
+  return stats.last;
+}
+
+/**
+ * Quantiles of one window for steps 1..H, written to out[offset + q * H + (h - 1)].
+ * naive / trend: centre * exp(z_q * rms * sqrt(h)); historical normal: last * exp(drift h + z_q vol sqrt(h));
+ * historical empirical: last * exp(type-7 quantile of the window's overlapping h-bar log returns).
+ * @throws ModelError when the window is too short for empirical h-bar returns.
+ * @example baselineQuantiles({ kind: 'naive' }, window, 30, [0.1, 0.5, 0.9], out, 0) // out[30 + 29] === last close
+ */
+export function baselineQuantiles(
+  spec: Exclude<BaselineSpec, { kind: 'oracle' }>,
+  window: Float64Array,
+  horizon: number,
+  levels: readonly number[],
+  out: Float64Array,
+  offset: number,
+): void {
+  const s = returnStats(window);
+  const z = levels.map(normalQuantile);
+  for (let h = 1; h <= horizon; h++) {
+    if (spec.kind === 'historical' && spec.distribution === 'empirical') {
+      const sorted = hBarReturns(window, h).sort();
+      if (sorted.length < 2) {
+        throw new ModelError(`historical (empirical) needs at least 2 observed ${h}-bar returns in the window: pass a window longer than ${h + 2} bars`, {
+          key: 'context',
+        });
+      }
+      levels.forEach((q, j) => (out[offset + j * horizon + h - 1] = s.last * Math.exp(quantileSorted(sorted, q))));
+      continue;
+    }
+    const centre = spec.kind === 'historical' ? s.last * Math.exp(s.drift * h) : baselineCentre(spec.kind, window, s);
+    const sigma = (spec.kind === 'historical' ? s.volatility : s.rms) * Math.sqrt(h);
+    z.forEach((zq, j) => (out[offset + j * horizon + h - 1] = centre * Math.exp(zq * sigma)));
+  }
+}
+
+function hBarReturns(window: Float64Array, h: number): Float64Array {
+  const rs: number[] = [];
+  for (let i = 0; i + h < window.length; i++) {
+    if (window[i] > 0 && window[i + h] > 0) rs.push(Math.log(window[i + h] / window[i]));
+  }
+  return Float64Array.from(rs);
+}
+
+/**
+ * Sampled paths of one window, n x H closes written to out[offset + j * H + (h - 1)].
+ * historical: bootstrap of observed one-bar log returns (iid, or stationary blocks of
+ * geometric length with mean `meanBlock`, wrapping around); naive / trend: normal steps
+ * with sigma = rms from the centre.
+ * @example baselinePaths({ kind: 'historical' }, window, 30, 100, new Rng(1), out, 0) // 100 paths x 30 closes in out
+ */
+export function baselinePaths(
+  spec: Exclude<BaselineSpec, { kind: 'oracle' }>,
+  window: Float64Array,
+  horizon: number,
+  n: number,
+  rng: Rng,
+  out: Float64Array,
+  offset: number,
+): void {
+  const s = returnStats(window);
+  const m = s.returns.length;
+  if (spec.kind === 'historical' && m === 0) {
+    throw new ModelError('historical needs at least one observed one-bar return to bootstrap: pass a window with two consecutive closes', { key: 'context' });
+  }
+  for (let j = 0; j < n; j++) {
+    const row = offset + j * horizon;
+    if (spec.kind === 'historical') {
+      const boot = spec.bootstrap ?? { kind: 'stationary', meanBlock: 10 };
+      const restart = boot.kind === 'iid' ? 1 : 1 / boot.meanBlock;
+      let idx = rng.int(m);
+      let logP = Math.log(s.last);
+      for (let h = 0; h < horizon; h++) {
+        if (h > 0) idx = rng.uniform() < restart ? rng.int(m) : (idx + 1) % m;
+        logP += s.returns[idx];
+        out[row + h] = Math.exp(logP);
+      }
+    } else {
+      let logP = Math.log(baselineCentre(spec.kind, window, s));
+      for (let h = 0; h < horizon; h++) {
+        logP += s.rms * rng.normal();
+        out[row + h] = Math.exp(logP);
+      }
+    }
+  }
+}
+
+const MIN_CONTEXT: Record<BaselineSpec['kind'], number> = { naive: 2, trend: 6, historical: 3, oracle: 1 };
+
+/** A baseline as a `Forecaster` (every window, every step, same Forecast contract). */
+export class BaselineForecaster implements Forecaster {
+  readonly info: ForecasterInfo;
+
+  /**
+   * @param spec - which baseline.
+   * @param opts.lookback - closes read from the end of each window (default 512).
+   * @param opts.maxHorizon - largest horizon (default 1024).
+   */
+  constructor(
+    readonly spec: BaselineSpec,
+    opts: { lookback?: number; maxHorizon?: number } = {},
+  ) {
+    const lookback = opts.lookback ?? 512;
+    if (!Number.isInteger(lookback) || lookback < MIN_CONTEXT[spec.kind]) {
+      throw new ConfigError(`lookback of ${spec.kind} must be an integer >= ${MIN_CONTEXT[spec.kind]}`, { key: 'lookback', value: lookback });
+    }
+    if (spec.kind === 'historical' && spec.bootstrap?.kind === 'stationary' && !(spec.bootstrap.meanBlock >= 1)) {
+      throw new ConfigError('meanBlock of a stationary bootstrap must be >= 1', { key: 'bootstrap.meanBlock', value: spec.bootstrap.meanBlock });
+    }
+    this.info = {
+      name: spec.kind,
+      family: 'baseline',
+      contextLength: lookback,
+      minContext: MIN_CONTEXT[spec.kind],
+      maxHorizon: opts.maxHorizon ?? 1024,
+      quantileLevels: null,
+    };
+  }
+
+  /**
+   * Quantiles (levels of the request, default 0.1..0.9) and, with `samples: N`, paths.
+   * @throws ModelError on bad windows or horizon; for `oracle`, when the request has no `future`.
+   */
+  async forecast(request: ForecastRequest): Promise<Forecast> {
+    const t0 = performance.now();
+    const windows = toWindows(request.context).map((w) => tail(w, this.info.contextLength));
+    checkHorizon(request.horizon, this.info);
+    const n = checkSamples(request.samples, 0);
+    checkWindows(windows, this.info);
+    const H = request.horizon;
+    const levels = [...(request.quantileLevels ?? DEFAULT_QUANTILE_LEVELS)];
+    const quantiles = tensor3(windows.length, levels.length, H);
+    const samples = n > 0 ? tensor3(windows.length, n, H) : undefined;
+    const spec = this.spec;
+    if (spec.kind === 'oracle') {
+      fillOracle(request, windows.length, H, quantiles, samples);
+    } else {
+      const rng = new Rng(request.seed ?? 0);
+      windows.forEach((w, i) => {
+        baselineQuantiles(spec, w, H, levels, quantiles.data, i * levels.length * H);
+        if (samples) baselinePaths(spec, w, H, n, rng.fork(`window ${i}`), samples.data, i * n * H);
+      });
+    }
+    return {
+      quantiles: { levels, values: quantiles },
+      ...(samples ? { samples } : {}),
+      meta: {
+        model: spec.kind,
+        family: 'baseline',
+        device: 'none',
+        batch: windows.length,
+        horizon: H,
+        samples: n,
+        samplesFrom: !samples ? 'none' : spec.kind === 'oracle' ? 'oracle' : spec.kind === 'historical' ? 'bootstrap' : 'normal',
+        timings: { totalMs: performance.now() - t0, modelMs: 0, runs: 0 },
+        fallback: { count: 0, forecaster: null, reasons: [] },
+      },
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+function fillOracle(request: ForecastRequest, b: number, H: number, quantiles: Tensor3, samples: Tensor3 | undefined): void {
+  const future = request.future;
+  if (!future || future.length !== b) {
+    throw new ModelError('oracle forecasts only inside evaluation, from the realised future: pass `future` with one array per window', { key: 'future' });
+  }
+  const fill = (t: Tensor3) => {
+    const [, rows] = t.dims;
+    for (let i = 0; i < b; i++) {
+      if (future[i].length < H) throw new ModelError(`oracle needs ${H} future closes, window ${i} has ${future[i].length}`, { key: 'future', row: i });
+      for (let r = 0; r < rows; r++) t.data.set(future[i].subarray(0, H), (i * rows + r) * H);
+    }
+  };
+  fill(quantiles);
+  if (samples) fill(samples);
+}
+
+/**
+ * A baseline by name (`naive`, `trend`, `historical`, `oracle`).
+ * @throws ConfigError on another name.
+ * @example createBaseline('naive').info.minContext // 2
+ */
+export function createBaseline(name: string, opts: { lookback?: number; maxHorizon?: number } = {}): BaselineForecaster {
+  if (!(BASELINE_NAMES as readonly string[]).includes(name)) {
+    throw new ConfigError(`unknown model or baseline "${name}": give a model card (.json) or one of ${BASELINE_NAMES.join(', ')}`, { key: 'model', value: name });
+  }
+  return new BaselineForecaster({ kind: name as BaselineSpec['kind'] } as BaselineSpec, opts);
+}

@@ -1,0 +1,176 @@
+/**
+ * Model cards: the JSON file beside each `.onnx` that states its family, tensor
+ * contract, context, horizon, quantile levels or tokenizer, training data and sha256.
+ * A user's own export loads by writing a card that follows a family's contract.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { ModelError } from '../core/errors';
+
+const dim = z.union([z.number().int().nonnegative(), z.string().min(1)]);
+
+const tensorSpec = z.object({
+  name: z.string().min(1),
+  dtype: z.enum(['float32', 'float16', 'int64', 'int32']),
+  /** Fixed sizes as numbers, symbolic ones (batch, sequence) as names. */
+  shape: z.array(dim),
+});
+
+const base = z.object({
+  schema: z.literal('quantbook.model-card/1'),
+  name: z.string().min(1),
+  description: z.string().optional(),
+  /** ONNX file, relative to the card. */
+  file: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits'),
+  opset: z.number().int().optional(),
+  /** Closes read from the end of a window. */
+  contextLength: z.number().int().positive(),
+  /** Fewest observed closes a window must have. */
+  minContext: z.number().int().positive(),
+  /** Largest horizon, in bars. */
+  horizon: z.number().int().positive(),
+  inputs: z.array(tensorSpec).min(1),
+  outputs: z.array(tensorSpec).min(1),
+  architecture: z.record(z.string(), z.unknown()).optional(),
+  training: z.record(z.string(), z.unknown()).optional(),
+  evaluation: z.record(z.string(), z.unknown()).optional(),
+  /** Inputs and outputs recorded from PyTorch at export, relative to the card. */
+  parityFixture: z.string().optional(),
+});
+
+const quantileCard = base.extend({
+  family: z.literal('quantile'),
+  quantileLevels: z.array(z.number().gt(0).lt(1)).min(1),
+  scaling: z.object({ kind: z.literal('inGraph'), description: z.string() }),
+});
+
+const tokenizer = z.object({
+  /** Scaled one-bar log returns of closes: z = log(c_t / c_{t-1}) / s, binned by `binEdges`. */
+  kind: z.literal('scaledLogReturn'),
+  series: z.literal('close'),
+  /** s = RMS of the context's observed returns, floored at `scaleFloor`. */
+  scaling: z.literal('rms'),
+  scaleFloor: z.number().positive(),
+  /** Increasing edges; token i covers [edges[i], edges[i+1]); values outside go to the end bins. */
+  binEdges: z.array(z.number()).min(2),
+  /** Token of a missing return (NaN close on either side); never sampled. */
+  missingToken: z.number().int().nonnegative(),
+  vocabSize: z.number().int().positive(),
+});
+
+const autoregressiveCard = base.extend({
+  family: z.literal('autoregressive'),
+  tokenizer,
+  /** Present when the graph takes `past_key_values.{i}.key/value` and returns `present.{i}.key/value`. */
+  kvCache: z.object({ layers: z.number().int().positive(), kvHeads: z.number().int().positive(), headDim: z.number().int().positive() }).optional(),
+  sampling: z.object({ temperature: z.number(), topK: z.number().int(), topP: z.number() }).partial().optional(),
+});
+
+export const modelCardSchema = z.discriminatedUnion('family', [quantileCard, autoregressiveCard]);
+
+export type ModelCard = z.infer<typeof modelCardSchema>;
+export type QuantileCard = z.infer<typeof quantileCard>;
+export type AutoregressiveCard = z.infer<typeof autoregressiveCard>;
+export type TensorSpec = z.infer<typeof tensorSpec>;
+
+/** A parsed card with the absolute path of its ONNX file. */
+export interface LoadedCard {
+  card: ModelCard;
+  cardPath: string;
+  onnxPath: string;
+}
+
+/**
+ * Reads and validates a model card.
+ *
+ * Beyond the schema: bin edges increase, the vocabulary holds every bin and the
+ * missing token, quantile levels increase.
+ * @throws ModelError naming the card file and the field when it is missing, not JSON, or invalid.
+ * @example loadCard('models/qb-quantile-s.json').card.family // 'quantile'
+ */
+export function loadCard(cardPath: string): LoadedCard {
+  const abs = resolve(cardPath);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    throw new ModelError('model card cannot be read: check the path', { file: abs }, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ModelError(`model card is not valid JSON: ${(err as Error).message}`, { file: abs }, { cause: err });
+  }
+  const parsed = modelCardSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ModelError(`model card is invalid: ${issue.message}`, { file: abs, key: issue.path.join('.') });
+  }
+  const card = parsed.data;
+  const bad = (problem: string, key: string): never => {
+    throw new ModelError(`model card is invalid: ${problem}`, { file: abs, key });
+  };
+  if (card.minContext > card.contextLength) bad('minContext exceeds contextLength', 'minContext');
+  if (card.family === 'quantile') {
+    if (!isIncreasing(card.quantileLevels)) bad('quantileLevels must increase', 'quantileLevels');
+  } else {
+    const t = card.tokenizer;
+    if (!isIncreasing(t.binEdges)) bad('binEdges must increase', 'tokenizer.binEdges');
+    const bins = t.binEdges.length - 1;
+    if (t.vocabSize < bins || t.missingToken >= t.vocabSize || t.missingToken < bins) {
+      bad(`vocabSize ${t.vocabSize} must hold ${bins} bins and the missing token after them`, 'tokenizer.vocabSize');
+    }
+    if (card.minContext < 2) bad('minContext of an autoregressive model must be at least 2 (one return)', 'minContext');
+  }
+  checkFamilyContract(card, bad);
+  return { card, cardPath: abs, onnxPath: resolve(dirname(abs), card.file) };
+}
+
+/**
+ * The tensors each family must declare:
+ * quantile: one input float32 [batch, contextLength] and one output float32 [batch, Q, horizon];
+ * autoregressive: `input_ids` int64 [batch, sequence] and `logits` float32 [batch, vocab], plus, with
+ * `kvCache`, `past_key_values.{i}.key/value` inputs and `present.{i}.key/value` outputs, float32
+ * [batch, kvHeads, sequence, headDim], for i < layers.
+ */
+function checkFamilyContract(card: ModelCard, bad: (problem: string, key: string) => never): void {
+  const expect = (spec: TensorSpec | undefined, key: string, dtype: TensorSpec['dtype'], dims: (number | null)[]): void => {
+    if (!spec) return bad(`the ${card.family} family needs ${key}`, key);
+    if (spec.dtype !== dtype) bad(`${spec.name} must be ${dtype}`, key);
+    if (spec.shape.length !== dims.length) bad(`${spec.name} must have rank ${dims.length}`, key);
+    dims.forEach((d, i) => {
+      const s = spec.shape[i];
+      if (d !== null && typeof s === 'number' && s !== d) bad(`${spec.name} dimension ${i} must be ${d}, not ${s}`, key);
+    });
+  };
+  if (card.family === 'quantile') {
+    if (card.inputs.length !== 1 || card.outputs.length !== 1) bad('a quantile model has exactly one input and one output', 'inputs');
+    expect(card.inputs[0], 'inputs.0', 'float32', [null, card.contextLength]);
+    expect(card.outputs[0], 'outputs.0', 'float32', [null, card.quantileLevels.length, card.horizon]);
+    return;
+  }
+  const input = (name: string) => card.inputs.find((t) => t.name === name);
+  const output = (name: string) => card.outputs.find((t) => t.name === name);
+  expect(input('input_ids'), 'inputs.input_ids', 'int64', [null, null]);
+  expect(output('logits'), 'outputs.logits', 'float32', [null, card.tokenizer.vocabSize]);
+  const kv = card.kvCache;
+  const expected = 1 + (kv ? 2 * kv.layers : 0);
+  if (card.inputs.length !== expected || card.outputs.length !== expected) {
+    bad(`an autoregressive model ${kv ? `with a ${kv.layers}-layer cache ` : 'without kvCache '}has ${expected} inputs and ${expected} outputs`, 'inputs');
+  }
+  if (!kv) return;
+  for (let i = 0; i < kv.layers; i++) {
+    for (const part of ['key', 'value']) {
+      expect(input(`past_key_values.${i}.${part}`), `inputs.past_key_values.${i}.${part}`, 'float32', [null, kv.kvHeads, null, kv.headDim]);
+      expect(output(`present.${i}.${part}`), `outputs.present.${i}.${part}`, 'float32', [null, kv.kvHeads, null, kv.headDim]);
+    }
+  }
+}
+
+function isIncreasing(xs: readonly number[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (!(xs[i] > xs[i - 1])) return false;
+  return true;
+}

@@ -1,0 +1,233 @@
+/**
+ * Walk-forward evaluation: at every k-th bar t, forecast h bars ahead from closes
+ * up to and including t only, then score against the realised closes t+1..t+h.
+ *
+ * Scores (REFERENCES.md): `pctReturnMae` is mean |predicted h-step return - realised
+ * h-step return|, returns relative to the last close, at step h only; MAE, MASE, WQL,
+ * CRPS and coverage pool every step 1..h of every forecast. The point forecast is
+ * the `aggregate` of the samples (default median) or the 0.5 quantile when a
+ * forecaster gives no samples.
+ */
+import { ModelError } from '../core/errors';
+import { aggregateSamples, parseAggregate, type Aggregate } from './aggregate';
+import { crpsSamples, maseScale, percentile, quantileLoss } from './metrics';
+import { lastObservedIndex } from './request';
+import type { Forecast, Forecaster, ResolvedDevice, SamplingOptions } from './types';
+
+/** Options of `evaluateWalkForward`. */
+export interface EvalOptions {
+  /** Bars ahead (h). */
+  horizon: number;
+  /** Closes in each window (default: the forecaster's contextLength). */
+  lookback?: number;
+  /** Forecast at every k-th bar (default 1). */
+  every?: number;
+  /** Paths per forecast, for CRPS and sample aggregates (default 100). */
+  samples?: number;
+  /** Seed; forecast at bar t uses seed + t. Default 0. */
+  seed?: number;
+  /** Point forecast from samples by name (`median`, `trimmed_mean_5`, ...). Default `median`. */
+  aggregate?: string;
+  /** Sampler overrides for autoregressive models. */
+  sampling?: Partial<SamplingOptions>;
+  /** Use the fair CRPS (pair term over 2 M (M - 1)). Default false. */
+  crpsFair?: boolean;
+}
+
+/** Scores of a walk-forward run (one series, or several pooled). */
+export interface EvalMetrics {
+  /** Forecasts scored. */
+  n: number;
+  /** Scored (forecast, step) pairs: n * h. */
+  points: number;
+  pctReturnMae: number;
+  /** Mean |y - point| in price units. */
+  mae: number;
+  /** Mean over forecasts of (mean_h |y - point|) / (mean |c_t - c_{t-1}| over the window). */
+  mase: number;
+  /** Weighted quantile loss, mean over the forecast's levels of sum QL_q / sum |y|. */
+  wql: number;
+  /** Mean CRPS from samples, price units. */
+  crps: number;
+  /** Sum CRPS / sum |y|: CRPS on the scale of WQL, comparable across series. */
+  wcrps: number;
+  /** Share of outcomes inside [q0.1, q0.9]. */
+  coverage80: number;
+  latencyMsP50: number;
+  latencyMsP95: number;
+  latencyMsMean: number;
+  device: ResolvedDevice | 'mixed';
+  /** Windows forecast by a configured fallback. */
+  fallbacks: number;
+  /** Origins skipped because a realised future close is missing (a gap in the data). */
+  skippedMissingFuture: number;
+  /** Forecasts left out of MASE because their window had no change at all (scale 0). */
+  maseUndefined: number;
+}
+
+/** Running sums of the scores; add forecasts one by one, merge series, read `result()`. */
+export class EvalAccumulator {
+  private n = 0;
+  private points = 0;
+  private pctAbs = 0;
+  private absErr = 0;
+  private maseSum = 0;
+  private maseN = 0;
+  private maseUndefined = 0;
+  private absY = 0;
+  private qlByLevel = new Map<number, number>();
+  private crpsSum = 0;
+  private crpsN = 0;
+  private covered = 0;
+  private coverageN = 0;
+  private latencies: number[] = [];
+  private devices = new Set<ResolvedDevice>();
+  private fallbacks = 0;
+  skippedMissingFuture = 0;
+
+  constructor(
+    private readonly aggregate: Aggregate = { kind: 'median' },
+    private readonly crpsFair = false,
+  ) {}
+
+  /**
+   * Scores one forecast (batch of one) of `future` made from `window`.
+   * @throws ModelError when the forecast has neither samples nor a 0.5 quantile.
+   */
+  add(window: Float64Array, future: Float64Array, forecast: Forecast, latencyMs: number): void {
+    const H = future.length;
+    const last = window[lastObservedIndex(window)];
+    const point = pointForecast(forecast, this.aggregate);
+    const q = forecast.quantiles;
+    const lo = q ? q.levels.indexOf(0.1) : -1;
+    const hi = q ? q.levels.indexOf(0.9) : -1;
+    const scale = maseScale(window);
+    let errSum = 0;
+    const column = forecast.samples ? new Float64Array(forecast.samples.dims[1]) : null;
+    for (let h = 0; h < H; h++) {
+      const y = future[h];
+      const err = Math.abs(y - point[h]);
+      errSum += err;
+      this.absY += Math.abs(y);
+      if (q) {
+        const [, nq, hq] = q.values.dims;
+        for (let j = 0; j < nq; j++) {
+          const level = q.levels[j];
+          this.qlByLevel.set(level, (this.qlByLevel.get(level) ?? 0) + quantileLoss(y, q.values.data[j * hq + h], level));
+        }
+        if (lo >= 0 && hi >= 0) {
+          const inside = y >= q.values.data[lo * hq + h] && y <= q.values.data[hi * hq + h];
+          this.covered += inside ? 1 : 0;
+          this.coverageN++;
+        }
+      }
+      if (column && forecast.samples) {
+        const [, ns, hs] = forecast.samples.dims;
+        for (let j = 0; j < ns; j++) column[j] = forecast.samples.data[j * hs + h];
+        this.crpsSum += crpsSamples(column, y, this.crpsFair);
+        this.crpsN++;
+      }
+    }
+    this.absErr += errSum;
+    if (scale > 0) {
+      this.maseSum += errSum / H / scale;
+      this.maseN++;
+    } else this.maseUndefined++;
+    this.pctAbs += Math.abs(point[H - 1] / last - future[H - 1] / last);
+    this.points += H;
+    this.n++;
+    this.latencies.push(latencyMs);
+    this.devices.add(forecast.meta.device);
+    this.fallbacks += forecast.meta.fallback.count;
+  }
+
+  /** Adds another accumulator's sums (pooling series). */
+  merge(other: EvalAccumulator): void {
+    this.n += other.n;
+    this.points += other.points;
+    this.pctAbs += other.pctAbs;
+    this.absErr += other.absErr;
+    this.maseSum += other.maseSum;
+    this.maseN += other.maseN;
+    this.maseUndefined += other.maseUndefined;
+    this.absY += other.absY;
+    for (const [k, v] of other.qlByLevel) this.qlByLevel.set(k, (this.qlByLevel.get(k) ?? 0) + v);
+    this.crpsSum += other.crpsSum;
+    this.crpsN += other.crpsN;
+    this.covered += other.covered;
+    this.coverageN += other.coverageN;
+    this.latencies.push(...other.latencies);
+    for (const d of other.devices) this.devices.add(d);
+    this.fallbacks += other.fallbacks;
+    this.skippedMissingFuture += other.skippedMissingFuture;
+  }
+
+  result(): EvalMetrics {
+    const levels = [...this.qlByLevel.values()];
+    const devices = [...this.devices];
+    return {
+      n: this.n,
+      points: this.points,
+      pctReturnMae: this.pctAbs / this.n,
+      mae: this.absErr / this.points,
+      mase: this.maseSum / this.maseN,
+      wql: levels.length > 0 ? levels.reduce((a, b) => a + b, 0) / levels.length / this.absY : NaN,
+      crps: this.crpsN > 0 ? this.crpsSum / this.crpsN : NaN,
+      wcrps: this.crpsN > 0 ? this.crpsSum / this.absY : NaN,
+      coverage80: this.coverageN > 0 ? this.covered / this.coverageN : NaN,
+      latencyMsP50: percentile(this.latencies, 50),
+      latencyMsP95: percentile(this.latencies, 95),
+      latencyMsMean: this.latencies.reduce((a, b) => a + b, 0) / this.latencies.length,
+      device: devices.length === 1 ? devices[0] : 'mixed',
+      fallbacks: this.fallbacks,
+      skippedMissingFuture: this.skippedMissingFuture,
+      maseUndefined: this.maseUndefined,
+    };
+  }
+}
+
+function pointForecast(f: Forecast, aggregate: Aggregate): Float64Array {
+  if (f.samples) return aggregateSamples(f.samples, aggregate);
+  const q = f.quantiles;
+  const mid = q ? q.levels.indexOf(0.5) : -1;
+  if (!q || mid < 0) throw new ModelError(`${f.meta.model} gave neither samples nor a 0.5 quantile to score`, { key: 'aggregate' });
+  const H = q.values.dims[2];
+  return q.values.data.slice(mid * H, (mid + 1) * H);
+}
+
+/**
+ * Runs a forecaster over a series walk-forward and scores it.
+ * @param closes - the series on a regular bar grid, NaN for missing bars.
+ * @throws ModelError when the series is shorter than lookback + horizon, or a forecast fails.
+ * @example (await evaluateWalkForward(createBaseline('naive'), closes, { horizon: 5, every: 10 })).result().n
+ */
+export async function evaluateWalkForward(forecaster: Forecaster, closes: Float64Array, opts: EvalOptions): Promise<EvalAccumulator> {
+  const H = opts.horizon;
+  const lookback = opts.lookback ?? forecaster.info.contextLength;
+  const every = opts.every ?? 1;
+  if (!Number.isInteger(every) || every < 1) throw new ModelError('every must be a positive integer', { key: 'every', value: every });
+  if (!Number.isInteger(lookback) || lookback < 1) throw new ModelError('lookback must be a positive integer', { key: 'lookback', value: lookback });
+  if (closes.length < lookback + H) {
+    throw new ModelError(`series has ${closes.length} bars, fewer than lookback ${lookback} + horizon ${H}`, { key: 'lookback' });
+  }
+  const acc = new EvalAccumulator(parseAggregate(opts.aggregate ?? 'median'), opts.crpsFair);
+  for (let t = lookback - 1; t + H < closes.length; t += every) {
+    const window = closes.subarray(t + 1 - lookback, t + 1);
+    const future = closes.subarray(t + 1, t + 1 + H);
+    if (future.some((v) => !Number.isFinite(v))) {
+      acc.skippedMissingFuture++;
+      continue;
+    }
+    const t0 = performance.now();
+    const forecast = await forecaster.forecast({
+      context: [window],
+      horizon: H,
+      samples: opts.samples ?? 100,
+      seed: (opts.seed ?? 0) + t,
+      sampling: opts.sampling,
+      future: [future],
+    });
+    acc.add(window, future, forecast, performance.now() - t0);
+  }
+  return acc;
+}

@@ -1,0 +1,78 @@
+/**
+ * `openModel`: the one entry point from a model card (or a baseline name) to a
+ * ready, warmed-up `Forecaster`.
+ */
+import { existsSync } from 'node:fs';
+import { ConfigError, ModelError } from '../core/errors';
+import { AutoregressiveForecaster } from './autoregressive';
+import { createBaseline } from './baselines';
+import { loadCard, type AutoregressiveCard, type LoadedCard, type QuantileCard } from './card';
+import { FallbackForecaster } from './fallback';
+import { QuantileModelForecaster } from './quantileModel';
+import { openSession } from './runtime';
+import type { Device, Forecaster, SamplingOptions } from './types';
+
+/** Options of `openModel`. */
+export interface OpenModelOptions {
+  /** `auto` (default) uses CUDA when its execution provider loads, else the CPU, and logs one line saying so. */
+  device?: Device;
+  /** onnxruntime intra-op threads. Default 1: the shipped models are small, and on 2 shared cores one thread measured faster than two (see bench/forecast.ts). */
+  threads?: number;
+  /** Sampler defaults of autoregressive models (a request's `sampling` overrides them). */
+  sampling?: Partial<SamplingOptions>;
+  /**
+   * Forecaster used when the model is missing or fails, or a window is too short:
+   * a baseline name or any Forecaster. Every use is counted in `meta.fallback`.
+   */
+  fallback?: string | Forecaster;
+  /** Where the device line of `auto` goes (default stderr). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Opens a model card (or a baseline by name) as a Forecaster: checks the card, the
+ * file's sha256 and the graph against the card, picks the device, warms the session
+ * up once (sessions are cached per model, device and threads).
+ *
+ * @param cardPath - path of a `models/*.json` card, or `naive`, `trend`, `historical`, `oracle`.
+ * @throws ModelError when the card or file is missing, corrupt or does not match its graph,
+ *   or `device: 'cuda'` cannot load (never a silent CPU run), unless a fallback is configured
+ *   (a CUDA failure is always thrown).
+ * @example
+ * const model = await openModel('models/qb-ar-s.json', { device: 'cpu' });
+ * const f = await model.forecast({ context: closes, horizon: 30, samples: 100, seed: 1 });
+ * f.samples!.dims // [1, 100, 30]
+ */
+export async function openModel(cardPath: string, opts: OpenModelOptions = {}): Promise<Forecaster> {
+  const fallback = typeof opts.fallback === 'string' ? createBaseline(opts.fallback) : opts.fallback;
+  if (!existsSync(cardPath) && !cardPath.endsWith('.json')) {
+    // Not a file and not a card path: a baseline name (createBaseline rejects others).
+    const baseline = createBaseline(cardPath);
+    return fallback ? new FallbackForecaster(baseline, fallback) : baseline;
+  }
+  let model: Forecaster;
+  try {
+    model = await openCardModel(loadCard(cardPath), opts);
+  } catch (err) {
+    const cudaFailure = err instanceof ModelError && err.location.key === 'device';
+    if (!fallback || cudaFailure) throw err;
+    return new FallbackForecaster(null, fallback, err instanceof Error ? err.message : String(err));
+  }
+  return fallback ? new FallbackForecaster(model, fallback) : model;
+}
+
+async function openCardModel(loaded: LoadedCard, opts: OpenModelOptions): Promise<Forecaster> {
+  const device = opts.device ?? 'auto';
+  if (!['auto', 'cpu', 'cuda'].includes(device)) {
+    throw new ConfigError("device must be 'auto', 'cpu' or 'cuda'", { key: 'device', value: device });
+  }
+  const session = await openSession(loaded, { device, threads: opts.threads ?? 1, log: opts.log });
+  const forecaster =
+    loaded.card.family === 'quantile'
+      ? new QuantileModelForecaster(loaded as LoadedCard & { card: QuantileCard }, session)
+      : new AutoregressiveForecaster(loaded as LoadedCard & { card: AutoregressiveCard }, session, opts.sampling);
+  // One warm-up per cached session, shared by every forecaster opened on it.
+  session.warmedUp ??= forecaster.warmUp();
+  await session.warmedUp;
+  return forecaster;
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import pl from 'nodejs-polars';
+import { arraysToBars, barsToArrays, barsToArraysBySymbol, type BarArrays } from '../../src/data/bars';
+import { fillGaps, fillGapsArrays } from '../../src/data/gaps';
+import { loadBars } from '../../src/data/load';
+import { realData } from '../support/paths';
+
+const M = 60_000;
+const at = (iso: string): number => Date.parse(iso);
+function series(ts: number[], close: number[]): BarArrays {
+  const c = Float64Array.from(close);
+  return { ts: Float64Array.from(ts), open: c.slice(), high: c.map((x) => x + 1), low: c.map((x) => x - 1), close: c, volume: new Float64Array(ts.length).fill(7) };
+}
+
+describe('fillGapsArrays', () => {
+  it('fills inside a window with the last close and volume 0, and marks the rows', () => {
+    const a = series([at('2024-03-11T13:30Z'), at('2024-03-11T13:33Z'), at('2024-03-11T13:34Z')], [10, 12, 13]);
+    const f = fillGapsArrays(a, M, 'us-rth');
+    expect(Array.from(f.ts).map((t) => new Date(t).toISOString().slice(11, 16))).toEqual(['13:30', '13:31', '13:32', '13:33', '13:34']);
+    expect(Array.from(f.close)).toEqual([10, 10, 10, 12, 13]);
+    expect(Array.from(f.high)).toEqual([11, 10, 10, 13, 14]);
+    expect(Array.from(f.volume)).toEqual([7, 0, 0, 7, 7]);
+    expect(Array.from(f.filled)).toEqual([0, 1, 1, 0, 0]);
+    expect(f.counts.filled).toBe(2);
+    expect(f.counts.edgeMissing).toBe(390 - 5); // the rest of the day is not recorded and not invented
+  });
+
+  it('never fills across the overnight break, a weekend, or the A-share lunch', () => {
+    const us = series([at('2024-03-08T20:59Z'), at('2024-03-11T13:30Z')], [10, 11]); // Fri 15:59 EST -> Mon 09:30 EDT
+    expect(fillGapsArrays(us, M, 'us-rth').counts.filled).toBe(0);
+    const cn = series([at('2024-06-18T03:25Z'), at('2024-06-18T05:00Z'), at('2024-06-18T05:10Z')], [10, 11, 12]); // 11:25, 13:00, 13:10 local
+    const f = fillGapsArrays(cn, 5 * M, 'cn-a');
+    expect(f.counts.filled).toBe(1); // 13:05 only
+    expect(new Date(f.ts[2]).toISOString()).toBe('2024-06-18T05:05:00.000Z');
+  });
+
+  it('24x7 fills across midnight; bars outside a calendar are kept and counted, not filled', () => {
+    const c = series([at('2024-01-01T23:55Z'), at('2024-01-02T00:10Z')], [1, 2]);
+    expect(fillGapsArrays(c, 5 * M, '24x7').counts.filled).toBe(2);
+    const pre = series([at('2024-03-11T13:00Z'), at('2024-03-11T13:28Z'), at('2024-03-11T13:31Z')], [1, 2, 3]);
+    const f = fillGapsArrays(pre, M, 'us-rth');
+    expect(f.counts).toEqual({ filled: 0, edgeMissing: 389, outsideSession: 2 });
+  });
+});
+
+describe('fillGaps on real crypto data', () => {
+  it('fills the recorded holes of the crypto-5m pairs and no more', () => {
+    const bars = loadBars(realData('crypto-5m'));
+    const r = fillGaps(bars, '24x7');
+    expect(r.bySymbol.ETH_BTC.filled).toBe(0);
+    expect(r.bySymbol.ADA_BTC.filled).toBe(5760 - 5720);
+    expect(r.bySymbol.ETC_BTC.filled).toBe(5759 - 5759); // its missing bar is the last one: nothing after it to fill up to
+    expect(r.bySymbol.TRX_BTC.filled).toBe(6);
+    expect(r.filled).toBe(46);
+    const ada = barsToArraysBySymbol(r.bars).get('ADA_BTC')!;
+    for (let i = 1; i < ada.ts.length; i++) expect(ada.ts[i] - ada.ts[i - 1]).toBe(5 * M);
+    expect(r.bars.getColumn('filled').cast(pl.Int32).sum()).toBe(46);
+    const single = fillGaps(loadBars(realData('crypto-5m', 'ETH_BTC-5m.feather')), '24x7');
+    expect(single.bars.columns).toEqual(['ts', 'open', 'high', 'low', 'close', 'volume', 'filled']);
+    expect(barsToArrays(single.bars).ts.length).toBe(5760);
+  });
+});
+
+it('fillGaps refuses unsorted input', () => {
+  const a = series([2 * M, M, 3 * M], [1, 2, 3]);
+  expect(() => fillGaps(arraysToBars(a), '24x7', { barMs: M })).toThrow(/strictly increasing.*row 1/);
+});

@@ -1,0 +1,63 @@
+/**
+ * Parity of the shipped ONNX models with PyTorch: inputs and outputs recorded by
+ * models/train/export.py at export time, run again here through onnxruntime-node.
+ * Tolerance: |onnx - torch| <= 1e-4 * max(|torch|, rms(torch tensor)); the floor keeps
+ * near-zero logits from demanding more than float32 rounding can give.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCard } from '../../src/forecast/card';
+import { clearSessionCache, openSession } from '../../src/forecast/runtime';
+
+const MODELS = join(__dirname, '..', '..', 'models');
+type Recorded = { dims: number[]; data: (number | null)[] };
+
+function fixture(card: string): Record<string, any> {
+  const loaded = loadCard(join(MODELS, card));
+  return JSON.parse(readFileSync(join(MODELS, loaded.card.parityFixture!), 'utf8'));
+}
+
+function maxRelativeError(actual: ArrayLike<number>, expected: Recorded): number {
+  const exp = expected.data.map((v) => (v === null ? NaN : v));
+  expect(actual.length).toBe(exp.length);
+  const rms = Math.sqrt(exp.reduce((a, v) => a + v * v, 0) / exp.length);
+  let worst = 0;
+  exp.forEach((v, i) => (worst = Math.max(worst, Math.abs(actual[i] - v) / Math.max(Math.abs(v), rms))));
+  return worst;
+}
+
+const f32 = (r: Recorded) => new ort.Tensor('float32', Float32Array.from(r.data, (v) => (v === null ? NaN : v)), r.dims);
+const i64 = (r: Recorded) => new ort.Tensor('int64', BigInt64Array.from(r.data, (v) => BigInt(v as number)), r.dims);
+
+afterAll(() => clearSessionCache());
+
+describe('ONNX matches PyTorch to 1e-4 relative', () => {
+  it('quantile model: full, left-padded, holed and flat windows', async () => {
+    const fx = fixture('qb-quantile-s.json');
+    const { session } = await openSession(loadCard(join(MODELS, 'qb-quantile-s.json')), { device: 'cpu', threads: 1 });
+    const out = await session.run({ context: f32(fx.inputs.context) });
+    expect(out.quantiles.dims).toEqual(fx.outputs.quantiles.dims);
+    expect(maxRelativeError(out.quantiles.data as Float32Array, fx.outputs.quantiles)).toBeLessThan(1e-4);
+  });
+
+  it('autoregressive model: prefill with an empty cache, then one cached step', async () => {
+    const fx = fixture('qb-ar-s.json');
+    const loaded = loadCard(join(MODELS, 'qb-ar-s.json'));
+    const { session } = await openSession(loaded, { device: 'cpu', threads: 1 });
+    const kv = (loaded.card as any).kvCache;
+    const [b] = fx.prefill.input_ids.dims;
+    const feeds: Record<string, ort.Tensor> = { input_ids: i64(fx.prefill.input_ids) };
+    const names: string[] = [];
+    for (let i = 0; i < kv.layers; i++) for (const p of ['key', 'value']) names.push(`${i}.${p}`);
+    for (const n of names) feeds[`past_key_values.${n}`] = new ort.Tensor('float32', new Float32Array(0), [b, kv.kvHeads, 0, kv.headDim]);
+    const first = await session.run(feeds);
+    expect(maxRelativeError(first.logits.data as Float32Array, fx.prefill.logits)).toBeLessThan(1e-4);
+    expect(maxRelativeError(first['present.0.key'].data as Float32Array, fx.prefill['present.0.key'])).toBeLessThan(1e-4);
+    const step: Record<string, ort.Tensor> = { input_ids: i64(fx.step.input_ids) };
+    for (const n of names) step[`past_key_values.${n}`] = first[`present.${n}`];
+    const second = await session.run(step);
+    expect(maxRelativeError(second.logits.data as Float32Array, fx.step.logits)).toBeLessThan(1e-4);
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors';
+import { Rng } from '../../src/core/random';
+import { checkSampling, DEFAULT_SAMPLING, TokenSampler } from '../../src/forecast/sampling';
+
+const logits = new Float32Array([Math.log(0.5), Math.log(0.3), Math.log(0.15), Math.log(0.05)]);
+
+function frequencies(sampler: TokenSampler, draws: number, seed = 1): number[] {
+  const rng = new Rng(seed);
+  const counts = [0, 0, 0, 0];
+  for (let i = 0; i < draws; i++) counts[sampler.sample(logits, 0, rng)]++;
+  return counts.map((c) => c / draws);
+}
+
+describe('token sampler', () => {
+  it('samples the softmax distribution at temperature 1', () => {
+    const f = frequencies(new TokenSampler(4, { temperature: 1, topK: 0, topP: 1 }), 40_000);
+    // 4 standard errors of a proportion near 0.5 with 40k draws is 0.01
+    [0.5, 0.3, 0.15, 0.05].forEach((p, i) => expect(Math.abs(f[i] - p)).toBeLessThan(0.01));
+  });
+
+  it('sharpens with temperature: T = 0.5 squares the probabilities before renormalising', () => {
+    const f = frequencies(new TokenSampler(4, { temperature: 0.5, topK: 0, topP: 1 }), 40_000);
+    const sq = [0.25, 0.09, 0.0225, 0.0025];
+    const z = sq.reduce((a, b) => a + b, 0);
+    sq.forEach((p, i) => expect(Math.abs(f[i] - p / z)).toBeLessThan(0.01));
+  });
+
+  it('is greedy at temperature 0', () => {
+    const f = frequencies(new TokenSampler(4, { temperature: 0, topK: 0, topP: 1 }), 100);
+    expect(f).toEqual([1, 0, 0, 0]);
+  });
+
+  it('keeps the top k, then the nucleus of the kept mass', () => {
+    const k2 = frequencies(new TokenSampler(4, { temperature: 1, topK: 2, topP: 1 }), 40_000);
+    expect(k2[2] + k2[3]).toBe(0);
+    expect(Math.abs(k2[0] - 0.625)).toBeLessThan(0.01);
+    // top-p 0.7: 0.5 < 0.7 <= 0.8, so tokens 0 and 1 remain
+    const p7 = frequencies(new TokenSampler(4, { temperature: 1, topK: 0, topP: 0.7 }), 40_000);
+    expect(p7[2] + p7[3]).toBe(0);
+    expect(Math.abs(p7[0] - 0.625)).toBeLessThan(0.01);
+    // top-k 3 (mass 0.95) then top-p 0.5 of that: 0.5 / 0.95 >= 0.5 keeps token 0 only
+    expect(frequencies(new TokenSampler(4, { temperature: 1, topK: 3, topP: 0.5 }), 1000)).toEqual([1, 0, 0, 0]);
+  });
+
+  it('never returns a banned token (the missing token)', () => {
+    const f = frequencies(new TokenSampler(4, { temperature: 1, topK: 0, topP: 1 }, [0]), 20_000);
+    expect(f[0]).toBe(0);
+    expect(Math.abs(f[1] - 0.6)).toBeLessThan(0.015);
+  });
+
+  it('is reproducible for a seed', () => {
+    const s = new TokenSampler(4, { temperature: 1, topK: 3, topP: 0.9 });
+    expect(frequencies(s, 500, 7)).toEqual(frequencies(s, 500, 7));
+  });
+
+  it('rejects bad settings with a ConfigError naming the setting', () => {
+    expect(() => checkSampling({ ...DEFAULT_SAMPLING, topP: 0 })).toThrow(ConfigError);
+    expect(() => checkSampling({ ...DEFAULT_SAMPLING, topK: 1.5 })).toThrow(/topK/);
+    expect(() => checkSampling({ ...DEFAULT_SAMPLING, temperature: -1 })).toThrow(/temperature/);
+    expect(() => checkSampling({ ...DEFAULT_SAMPLING, samplesPerBatch: 0 })).toThrow(/samplesPerBatch/);
+  });
+});
