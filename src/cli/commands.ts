@@ -4,8 +4,9 @@
  */
 import type { Command } from 'commander';
 import { registerEvalCommands } from './eval';
+import { registerDataCommands } from './data';
 
 /** Attaches one area's sub-commands to the program. */
 export type CommandRegistration = (program: Command) => void;
 
-export const commandRegistrations: CommandRegistration[] = [registerEvalCommands];
+export const commandRegistrations: CommandRegistration[] = [registerDataCommands, registerEvalCommands];

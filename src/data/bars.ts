@@ -73,6 +73,10 @@ export function barsToArrays(bars: Bars): BarArrays {
       value: symbols.slice(0, 5),
     });
   }
+  return columnsToArrays(bars, symbols[0]);
+}
+
+function columnsToArrays(bars: Bars, symbol: string | undefined): BarArrays {
   const out: BarArrays = {
     ts: f64(bars, 'ts'),
     open: f64(bars, 'open'),
@@ -81,7 +85,7 @@ export function barsToArrays(bars: Bars): BarArrays {
     close: f64(bars, 'close'),
     volume: f64(bars, 'volume'),
   };
-  if (symbols.length === 1) out.symbol = symbols[0];
+  if (symbol !== undefined) out.symbol = symbol;
   return out;
 }
 
@@ -99,9 +103,59 @@ export function barsToArraysBySymbol(bars: Bars): Map<string, BarArrays> {
   return out;
 }
 
+/** A run of consecutive rows of one symbol. */
+export interface SymbolRun {
+  symbol: string;
+  start: number;
+  length: number;
+}
+
+/**
+ * The runs of consecutive rows per symbol when each symbol's rows are contiguous (the layout
+ * loaders and every transform here produce), else `undefined` (rows of symbols interleave).
+ * A frame without `symbol` is one run keyed `''`.
+ */
+export function symbolRuns(bars: Bars): SymbolRun[] | undefined {
+  if (!hasSymbol(bars)) return [{ symbol: '', start: 0, length: bars.height }];
+  if (bars.height === 0) return [];
+  const starts = bars
+    .select(pl.col('symbol').neq(pl.col('symbol').shift(1)).fillNull(true).alias('b'))
+    .getColumn('b')
+    .argTrue()
+    .toArray() as number[];
+  const symbols = bars.getColumn('symbol').gather(starts).toArray() as string[];
+  if (new Set(symbols).size !== symbols.length) return undefined;
+  return starts.map((start, i) => ({ symbol: symbols[i], start, length: (starts[i + 1] ?? bars.height) - start }));
+}
+
+/**
+ * Each symbol's rows as a frame and as typed arrays, in order of first appearance: the loop
+ * every per-symbol transform runs. Contiguous symbols are zero-copy slices, and their arrays are
+ * views into one copy of each column: treat them as read-only.
+ */
+export function* eachSymbol(bars: Bars): Generator<{ bars: Bars; arrays: BarArrays }> {
+  const runs = symbolRuns(bars);
+  if (!runs) {
+    for (const part of bars.partitionBy('symbol', true, true)) yield { bars: part, arrays: barsToArrays(part) };
+    return;
+  }
+  const named = hasSymbol(bars);
+  // Whole columns cross from polars once; each symbol gets views into them (no copies).
+  const all = columnsToArrays(bars, undefined);
+  for (const r of runs) {
+    const view = (a: Float64Array): Float64Array => a.subarray(r.start, r.start + r.length);
+    const arrays: BarArrays = { ts: view(all.ts), open: view(all.open), high: view(all.high), low: view(all.low), close: view(all.close), volume: view(all.volume) };
+    if (named) arrays.symbol = r.symbol;
+    yield { bars: bars.slice(r.start, r.length), arrays };
+  }
+}
+
 /** One frame per symbol, in order of first appearance (the frame itself when it has no `symbol`). */
 export function partitionBySymbol(bars: Bars): Bars[] {
   if (!hasSymbol(bars)) return [bars];
+  // Contiguous symbols slice without copying; interleaved ones need polars' partition.
+  const runs = symbolRuns(bars);
+  if (runs) return runs.map((r) => bars.slice(r.start, r.length));
   return bars.partitionBy('symbol', true, true);
 }
 
@@ -128,9 +182,17 @@ export function arraysToBars(arrays: BarArrays | BarArrays[], extra: Record<stri
     // A literal column per symbol avoids building one JavaScript string per row.
     return withSymbol ? df.withColumn(pl.lit(a.symbol ?? '').cast(pl.String).alias('symbol')).select('ts', 'symbol', ...OHLCV) : df;
   });
-  let out = frames.length === 1 ? frames[0] : pl.concat(frames, { how: 'vertical', rechunk: true });
+  let out = frames.length === 1 ? frames[0] : concatBars(frames);
   for (const [name, s] of Object.entries(extra)) out = out.withColumn(s.rename(name));
   return out;
+}
+
+/**
+ * Stacks frames of the same columns (e.g. one per symbol) without copying them into one chunk:
+ * per-symbol slices of the result stay zero-copy, and no second copy of a large frame is made.
+ */
+export function concatBars(frames: Bars[]): Bars {
+  return frames.length === 1 ? frames[0] : pl.concat(frames, { how: 'vertical', rechunk: false });
 }
 
 /**

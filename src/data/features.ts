@@ -5,7 +5,7 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type Bars, barsToArrays, hasSymbol, partitionBySymbol } from './bars';
+import { type BarArrays, type Bars, concatBars, eachSymbol, hasSymbol, partitionBySymbol } from './bars';
 import { sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
 /** Price used for VWAP: typical price (high + low + close) / 3, or the close. */
@@ -135,12 +135,13 @@ export function lastBars(bars: Bars, length: number): Bars {
     }
     return p.tail(length);
   });
-  return parts.length === 1 ? parts[0] : pl.concat(parts, { how: 'vertical' });
+  return concatBars(parts);
 }
 
-function perSymbolColumn(bars: Bars, name: string, f: (p: Bars) => Float64Array): Bars {
-  const parts = partitionBySymbol(bars).map((p) => p.withColumn(pl.Series(name, f(p), pl.Float64)));
-  return parts.length === 1 ? parts[0] : pl.concat(parts, { how: 'vertical' });
+function perSymbolColumn(bars: Bars, name: string, f: (a: BarArrays) => Float64Array): Bars {
+  const parts: Bars[] = [];
+  for (const { bars: part, arrays } of eachSymbol(bars)) parts.push(part.withColumn(pl.Series(name, f(arrays))));
+  return concatBars(parts);
 }
 
 /**
@@ -149,7 +150,7 @@ function perSymbolColumn(bars: Bars, name: string, f: (p: Bars) => Float64Array)
  * @example withSessionVwap(bars, 'us-rth').columns.at(-1) // 'vwap'
  */
 export function withSessionVwap(bars: Bars, session: SessionLike | CompiledSession, price: VwapPrice = 'typical'): Bars {
-  return perSymbolColumn(bars, 'vwap', (p) => sessionVwapArrays(barsToArrays(p), session, price));
+  return perSymbolColumn(bars, 'vwap', (a) => sessionVwapArrays(a, session, price));
 }
 
 /**
@@ -157,7 +158,7 @@ export function withSessionVwap(bars: Bars, session: SessionLike | CompiledSessi
  * @example withReturns(bars, 'log').getColumn('ret')
  */
 export function withReturns(bars: Bars, kind: 'simple' | 'log' = 'simple'): Bars {
-  return perSymbolColumn(bars, 'ret', (p) => (kind === 'log' ? logReturns : simpleReturns)(barsToArrays(p).close));
+  return perSymbolColumn(bars, 'ret', (a) => (kind === 'log' ? logReturns : simpleReturns)(a.close));
 }
 
 /**
@@ -165,5 +166,5 @@ export function withReturns(bars: Bars, kind: 'simple' | 'log' = 'simple'): Bars
  * @example withSma(bars, 20).getColumn('sma')
  */
 export function withSma(bars: Bars, window: number): Bars {
-  return perSymbolColumn(bars, 'sma', (p) => rollingMean(barsToArrays(p).close, window));
+  return perSymbolColumn(bars, 'sma', (a) => rollingMean(a.close, window));
 }

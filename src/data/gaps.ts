@@ -7,8 +7,8 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type BarArrays, type Bars, arraysToBars, barsToArrays, partitionBySymbol } from './bars';
-import { barIntervals } from './validate';
+import { type BarArrays, type Bars, arraysToBars, concatBars, eachSymbol } from './bars';
+import { inferIntervalMs } from './interval';
 import { asCompiled, sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
 /** Counts of one symbol's gap filling. */
@@ -113,28 +113,19 @@ export interface FillGapsResult {
  */
 export function fillGaps(bars: Bars, session: SessionLike, opts: { barMs?: number } = {}): FillGapsResult {
   const s = asCompiled(session);
-  const intervals = opts.barMs ? undefined : barIntervals(bars);
-  const parts: FilledArrays[] = [];
+  const frames: Bars[] = [];
   const bySymbol: Record<string, GapCounts> = {};
   let filled = 0;
-  for (const part of partitionBySymbol(bars)) {
-    const a = barsToArrays(part);
+  for (const { arrays: a } of eachSymbol(bars)) {
     const key = a.symbol ?? '';
-    const barMs = opts.barMs ?? intervals?.[key];
+    const barMs = opts.barMs ?? inferIntervalMs(a.ts);
     if (!barMs) throw new DataError('cannot infer the bar interval of a single bar; pass barMs', { symbol: a.symbol });
     const f = fillGapsArrays(a, barMs, s);
-    parts.push(f);
     bySymbol[key] = f.counts;
     filled += f.counts.filled;
+    // One frame per symbol right away, so the typed arrays can be freed symbol by symbol.
+    frames.push(arraysToBars(f, { filled: pl.Series('filled', f.filled).cast(pl.Bool) }));
   }
-  const flags = new Uint8Array(parts.reduce((n, p) => n + p.filled.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    flags.set(p.filled, off);
-    off += p.filled.length;
-  }
-  const out = arraysToBars(parts.length === 1 && parts[0].symbol === undefined ? parts[0] : parts, {
-    filled: pl.Series('filled', flags).cast(pl.Bool),
-  });
+  const out = concatBars(frames);
   return { bars: out, filled, bySymbol };
 }

@@ -14,3 +14,5 @@ export * from './resample';
 export * from './features';
 export * from './splits';
 export * from './dataset';
+export * from './write';
+export * from './inspect';

@@ -58,11 +58,24 @@ export function formatDuration(ms: number): string {
 export function inferIntervalMs(ts: Float64Array, groupStarts?: ArrayLike<number>): number | undefined {
   const counts = new Map<number, number>();
   const starts = new Set<number>(groupStarts ? Array.from(groupStarts) : []);
+  // Steps come in long runs of the same value; count a run at once instead of one Map update per bar.
+  let runStep = Number.NaN;
+  let runLength = 0;
+  const flush = (): void => {
+    if (runLength > 0) counts.set(runStep, (counts.get(runStep) ?? 0) + runLength);
+  };
   for (let i = 1; i < ts.length; i++) {
-    if (starts.has(i)) continue;
+    if (starts.size > 0 && starts.has(i)) continue;
     const step = ts[i] - ts[i - 1];
-    if (step > 0) counts.set(step, (counts.get(step) ?? 0) + 1);
+    if (!(step > 0)) continue;
+    if (step === runStep) runLength++;
+    else {
+      flush();
+      runStep = step;
+      runLength = 1;
+    }
   }
+  flush();
   let best: number | undefined;
   let bestCount = 0;
   for (const [step, count] of counts) {

@@ -18,9 +18,8 @@
  */
 import pl from 'nodejs-polars';
 import { ConfigError, DataError } from '../core/errors';
-import { type BarArrays, type Bars, arraysToBars, barsToArrays, partitionBySymbol } from './bars';
-import { DAY_MS, assertMultiple, parseDuration } from './interval';
-import { barIntervals } from './validate';
+import { type BarArrays, type Bars, arraysToBars, concatBars, eachSymbol } from './bars';
+import { DAY_MS, assertMultiple, inferIntervalMs, parseDuration } from './interval';
 import { asCompiled, sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
 /** Resampled arrays: OHLCV plus the number of source bars per bucket. */
@@ -121,26 +120,17 @@ export interface ResampleResult {
 export function resample(bars: Bars, every: string | number, opts: { session?: SessionLike; barMs?: number; file?: string } = {}): ResampleResult {
   const everyMs = typeof every === 'number' ? every : parseDuration(every);
   const session = opts.session === undefined ? undefined : asCompiled(opts.session);
-  const intervals = opts.barMs ? undefined : barIntervals(bars);
-  const parts: ResampledArrays[] = [];
+  const frames: Bars[] = [];
   let outsideSession = 0;
-  for (const part of partitionBySymbol(bars)) {
-    const a = barsToArrays(part);
-    const barMs = opts.barMs ?? intervals?.[a.symbol ?? ''];
+  for (const { arrays: a } of eachSymbol(bars)) {
+    const barMs = opts.barMs ?? inferIntervalMs(a.ts);
     if (barMs) assertMultiple(everyMs, barMs, opts.file);
     for (let i = 1; i < a.ts.length; i++) {
       if (!(a.ts[i] > a.ts[i - 1])) throw new DataError('timestamps must be strictly increasing to resample (validate or repair first)', { file: opts.file, symbol: a.symbol, row: i, column: 'ts', value: new Date(a.ts[i]) });
     }
     const r = resampleArrays(a, everyMs, session);
     outsideSession += r.outsideSession;
-    parts.push(r);
+    frames.push(arraysToBars(r, { count: pl.Series('count', r.count) }));
   }
-  const counts = new Int32Array(parts.reduce((n, p) => n + p.count.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    counts.set(p.count, off);
-    off += p.count.length;
-  }
-  const single = parts.length === 1 && parts[0].symbol === undefined;
-  return { bars: arraysToBars(single ? parts[0] : parts, { count: pl.Series('count', counts) }), outsideSession };
+  return { bars: concatBars(frames), outsideSession };
 }

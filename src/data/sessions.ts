@@ -13,7 +13,7 @@
  */
 import { ConfigError } from '../core/errors';
 import { DAY_MS } from './interval';
-import { assertTimeZone, tzOffsetMs, wallToUtcMs } from './tz';
+import { assertTimeZone, tzOffsetMs, tzOffsetRange, wallToUtcMs } from './tz';
 
 /** A trading window in local wall-clock time, `'HH:MM'`, start inclusive, end exclusive. */
 export interface SessionWindow {
@@ -143,6 +143,7 @@ export function sessionIndex(ts: Float64Array, session: SessionLike | CompiledSe
   let lastDayId = -1;
   let lastTrading = false;
   const winUtc: { start: number; end: number }[] = [];
+  let off = { offset: 0, from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY };
   for (let i = 0; i < n; i++) {
     const t = ts[i];
     if (s.continuous) {
@@ -156,7 +157,8 @@ export function sessionIndex(ts: Float64Array, session: SessionLike | CompiledSe
       windowEnd[i] = (day + 1) * DAY_MS;
       continue;
     }
-    const local = t + tzOffsetMs(s.timeZone, t);
+    if (!(t >= off.from && t < off.to)) off = tzOffsetRange(s.timeZone, t);
+    const local = t + off.offset;
     const day = Math.floor(local / DAY_MS);
     if (day !== lastDay) {
       lastDay = day;

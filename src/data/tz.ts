@@ -66,6 +66,19 @@ export function tzOffsetMs(timeZone: string, utcMs: number): number {
   return off;
 }
 
+/**
+ * The offset at `utcMs` and a UTC range `[from, to)` around it where it holds: the whole UTC day
+ * when the offset is the same at both ends of the day (no transition inside), else the 15-minute
+ * bucket. Lets per-bar loops look the zone up a few times per day instead of per bar.
+ */
+export function tzOffsetRange(timeZone: string, utcMs: number): { offset: number; from: number; to: number } {
+  const day = Math.floor(utcMs / 86_400_000) * 86_400_000;
+  const a = tzOffsetMs(timeZone, day);
+  if (a === tzOffsetMs(timeZone, day + 86_400_000 - BUCKET_MS)) return { offset: a, from: day, to: day + 86_400_000 };
+  const bucket = Math.floor(utcMs / BUCKET_MS) * BUCKET_MS;
+  return { offset: tzOffsetMs(timeZone, utcMs), from: bucket, to: bucket + BUCKET_MS };
+}
+
 /** How a local wall time that occurs twice (DST fall-back) or never (spring-forward) is resolved. */
 export type AmbiguousTime = 'raise' | 'earliest' | 'latest';
 

@@ -1,2 +1,3 @@
 export type { Figure } from './figure';
 export { isFigure } from './figure';
+export { candlestickFigure, type CandlestickOptions } from './data';

@@ -66,6 +66,14 @@ export function findColumn(columns: string[], want: keyof typeof ALIASES, map: C
   return undefined;
 }
 
+function tsToMs(raw: pl.DataFrame, tsCol: string, opts: NormalizeOptions, file?: string): Float64Array {
+  const ts = timestampColumnToMs(raw.getColumn(tsCol), { file, column: tsCol, timeZone: opts.timeZone, ambiguous: opts.ambiguous }, opts.timestamp ?? { kind: 'auto' });
+  if (opts.stampedAt !== 'end') return ts;
+  if (!opts.barMs || opts.barMs <= 0) throw new DataError('stampedAt "end" needs barMs, the bar length in ms', { file });
+  for (let i = 0; i < ts.length; i++) ts[i] -= opts.barMs;
+  return ts;
+}
+
 /**
  * Normalizes a raw frame to Bars.
  * @throws DataError for an empty frame, a missing column, or bad timestamps.
@@ -81,20 +89,15 @@ export function normalizeBars(raw: pl.DataFrame, opts: NormalizeOptions = {}, fi
     throw new DataError(`missing timestamp column (looked for ${ALIASES.ts.join(', ')}; pass columns.ts)`, { file, column: 'ts' });
   }
   const renamed: pl.Series[] = [];
-  let ts = timestampColumnToMs(
-    raw.getColumn(tsCol),
-    { file, column: tsCol, timeZone: opts.timeZone, ambiguous: opts.ambiguous },
-    opts.timestamp ?? { kind: 'auto' },
-  );
-  if (opts.stampedAt === 'end') {
-    if (!opts.barMs || opts.barMs <= 0) throw new DataError('stampedAt "end" needs barMs, the bar length in ms', { file });
-    const shifted = new Float64Array(ts.length);
-    for (let i = 0; i < ts.length; i++) shifted[i] = ts[i] - opts.barMs;
-    ts = shifted;
+  const rawTs = raw.getColumn(tsCol);
+  // Fast path: already the contract's type, nothing to convert (the common Parquet/IPC case).
+  if (rawTs.dtype.equals(pl.Datetime('ms', 'UTC')) && opts.stampedAt !== 'end' && rawTs.nullCount() === 0) {
+    renamed.push(rawTs.rename('ts'));
+  } else {
+    renamed.push(tsSeries(tsToMs(raw, tsCol, opts, file)));
   }
-  renamed.push(tsSeries(ts));
   const symCol = findColumn(cols, 'symbol', map, file);
-  if (opts.symbol !== undefined) renamed.push(pl.Series('symbol', new Array<string>(raw.height).fill(opts.symbol), pl.String));
+  if (opts.symbol !== undefined) renamed.push(pl.Series('symbol', [opts.symbol], pl.String).extendConstant(opts.symbol, raw.height - 1));
   else if (symCol) renamed.push(raw.getColumn(symCol).cast(pl.String).rename('symbol'));
   for (const c of OHLCV) {
     const src = findColumn(cols, c, map, file);

@@ -1,0 +1,161 @@
+/**
+ * `quantbook data ...`: inspect and resample bar files from the command line.
+ */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors';
+import {
+  fillGaps,
+  inspectBars,
+  loadBars,
+  parseDuration,
+  resample,
+  SESSIONS,
+  validateBars,
+  writeBars,
+  type Bars,
+  type ColumnMap,
+  type InspectReport,
+  type LoadOptions,
+  type RepairRule,
+  type TimestampFormat,
+} from '../data';
+
+const sessionNames = Object.keys(SESSIONS) as [keyof typeof SESSIONS, ...(keyof typeof SESSIONS)[]];
+
+const loadFlags = z.object({
+  timeZone: z.string().optional(),
+  timestamp: z.string().optional(),
+  stampedAt: z.enum(['start', 'end']).optional(),
+  column: z.array(z.string().regex(/^(ts|open|high|low|close|volume|symbol)=.+$/, 'use KEY=NAME with KEY one of ts, open, high, low, close, volume, symbol')).optional(),
+  symbol: z.string().optional(),
+  allowMixedIntervals: z.boolean().optional(),
+});
+
+/** Parses flags with zod; `flag` names a single flag when `value` is not an options object. */
+function parseFlags<T>(schema: z.ZodType<T>, value: unknown, flag?: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const key = flag ?? String(issue.path[0] ?? '');
+    const bad = flag ? value : (value as Record<string, unknown>)[key];
+    throw new ConfigError(issue.message, { key: `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, value: bad });
+  }
+  return r.data;
+}
+
+function timestampFormat(text: string | undefined): TimestampFormat | undefined {
+  if (text === undefined || text === 'auto') return undefined;
+  if (text === 'iso') return { kind: 'iso' };
+  const epoch = /^epoch-(s|ms|us|ns)$/.exec(text);
+  if (epoch) return { kind: 'epoch', unit: epoch[1] as 's' | 'ms' | 'us' | 'ns' };
+  if (text.includes('%')) return { kind: 'pattern', pattern: text };
+  throw new ConfigError('use auto, iso, epoch-s, epoch-ms, epoch-us, epoch-ns or a %Y-%m-%d %H:%M pattern', { key: '--timestamp', value: text });
+}
+
+function loadOptions(raw: unknown, barMs?: number): LoadOptions {
+  const f = parseFlags(loadFlags, raw);
+  const columns: ColumnMap = {};
+  for (const c of f.column ?? []) {
+    const [k, ...rest] = c.split('=');
+    columns[k as keyof ColumnMap] = rest.join('=');
+  }
+  if (f.stampedAt === 'end' && !barMs) throw new ConfigError('--stamped-at end needs --bar, the bar length (e.g. 5m)', { key: '--stamped-at' });
+  return {
+    timeZone: f.timeZone,
+    timestamp: timestampFormat(f.timestamp),
+    stampedAt: f.stampedAt,
+    barMs,
+    columns,
+    symbol: f.symbol,
+    allowMixedIntervals: f.allowMixedIntervals,
+  };
+}
+
+function addLoadFlags(cmd: Command): Command {
+  return cmd
+    .option('--time-zone <tz>', 'IANA zone of naive timestamps (default UTC), e.g. America/New_York')
+    .option('--timestamp <format>', 'timestamp format: auto, iso, epoch-s, epoch-ms, epoch-us, epoch-ns, or a pattern like "%d/%m/%Y %H:%M"')
+    .option('--stamped-at <start|end>', 'whether timestamps mark the bar start (default) or its end')
+    .option('--bar <duration>', 'bar length, needed with --stamped-at end (e.g. 5m)')
+    .option('--column <KEY=NAME...>', 'source column for ts, open, high, low, close, volume or symbol (repeatable)')
+    .option('--symbol <name>', 'symbol to attach to a single-symbol file')
+    .option('--allow-mixed-intervals', 'accept files or symbols with different bar intervals');
+}
+
+function fmtReport(path: string, r: InspectReport): string {
+  const lines = [
+    `${path}`,
+    `  rows       ${r.rows}`,
+    `  symbols    ${r.symbols.length}${r.symbols[0]?.symbol ? `: ${r.symbols.map((s) => s.symbol).slice(0, 12).join(', ')}${r.symbols.length > 12 ? ', ...' : ''}` : ''}`,
+    `  span       ${r.first} .. ${r.last} (UTC)`,
+    `  interval   ${[...new Set(r.symbols.map((s) => s.interval))].join(', ')}`,
+    `  session    ${r.session}${r.session === '24x7' ? ' (pass --session for markets with trading hours)' : ''}`,
+    '',
+    `  ${'symbol'.padEnd(16)}${'rows'.padStart(9)}  ${'first'.padEnd(20)}  ${'last'.padEnd(20)}  ${'bar'.padStart(4)}${'sessions'.padStart(10)}${'w/ gaps'.padStart(9)}${'missing'.padStart(9)}${'edge'.padStart(7)}${'outside'.padStart(9)}`,
+  ];
+  for (const s of r.symbols) {
+    lines.push(
+      `  ${(s.symbol || '-').padEnd(16)}${String(s.rows).padStart(9)}  ${s.first.slice(0, 16).replace('T', ' ').padEnd(20)}  ${s.last.slice(0, 16).replace('T', ' ').padEnd(20)}  ${s.interval.padStart(4)}${String(s.sessions).padStart(10)}${String(s.sessionsWithGaps).padStart(9)}${String(s.missingBars).padStart(9)}${String(s.edgeMissing).padStart(7)}${String(s.outsideSession).padStart(9)}`,
+    );
+  }
+  lines.push('', '  missing = bars absent between recorded bars of one window (--fill inserts them); edge = absent at window starts/ends');
+  const counts = Object.entries(r.problemCounts).filter(([, n]) => n > 0);
+  lines.push(counts.length === 0 ? '  validation: ok' : `  validation: ${counts.map(([rule, n]) => `${n} ${rule}`).join(', ')} (first ones below)`);
+  for (const p of r.problems) {
+    lines.push(`    ${p.rule.padEnd(9)} ${p.symbol ? `${p.symbol} ` : ''}row ${p.row}, column ${p.column}, value ${p.value instanceof Date ? p.value.toISOString() : JSON.stringify(p.value)}: ${p.message}`);
+  }
+  return lines.join('\n');
+}
+
+const sessionFlag = z.enum(sessionNames);
+const repairFlag = z.array(z.enum(['sort', 'dropDuplicates', 'dropInvalid'])).optional();
+
+/** Attaches `quantbook data inspect` and `quantbook data resample`. */
+export function registerDataCommands(program: Command): void {
+  const data = program.command('data').description('inspect, validate and resample market bar files (CSV, Parquet, Feather/Arrow, kline or Alpaca JSON)');
+
+  addLoadFlags(
+    data
+      .command('inspect')
+      .argument('<path>', 'a bar file or a folder of per-symbol files')
+      .description('print rows, symbols, time span, bar interval, gaps per session and validation problems')
+      .option('--session <name>', `calendar for gap counting: ${sessionNames.join(', ')}`, '24x7')
+      .option('--json', 'print the report as JSON'),
+  ).action((path: string, opts: Record<string, unknown>) => {
+    const session = parseFlags(sessionFlag, opts.session, 'session');
+    const bars = loadBars(path, loadOptions(opts, opts.bar ? parseDuration(String(opts.bar)) : undefined));
+    const report = inspectBars(bars, session);
+    process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : fmtReport(path, report)}\n`);
+  });
+
+  addLoadFlags(
+    data
+      .command('resample')
+      .argument('<in>', 'input bar file or folder')
+      .argument('<out>', 'output file: .parquet, .feather/.arrow or .csv')
+      .description('validate, optionally fill gaps inside sessions, and resample to a coarser interval (buckets labelled by their start, closed on the left)')
+      .requiredOption('--every <duration>', 'target interval, a whole multiple of the bar interval: 5m, 30m, 1h, 4h, 1d')
+      .option('--session <name>', `calendar: buckets anchor at each window open and never span a break (${sessionNames.join(', ')}); default: UTC epoch-aligned buckets`)
+      .option('--fill', 'forward-fill missing bars inside session windows before resampling (24x7 unless --session)')
+      .option('--repair <rule...>', 'repairs before validating: sort, dropDuplicates, dropInvalid (counted and printed)'),
+  ).action((input: string, output: string, opts: Record<string, unknown>) => {
+    const every = parseDuration(String(opts.every));
+    const session = opts.session === undefined ? undefined : parseFlags(sessionFlag, opts.session, 'session');
+    const repair = parseFlags(repairFlag, opts.repair, 'repair') as RepairRule[] | undefined;
+    const loaded = loadBars(input, loadOptions(opts, opts.bar ? parseDuration(String(opts.bar)) : undefined));
+    const v = validateBars(loaded, { file: input, repair, allowMixedIntervals: Boolean(opts.allowMixedIntervals) });
+    const notes: string[] = [];
+    if (repair) notes.push(`repaired: ${Object.entries(v.repaired).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    let bars: Bars = v.bars;
+    if (opts.fill) {
+      const f = fillGaps(bars, session ?? '24x7');
+      notes.push(`filled ${f.filled} missing bars inside ${session ?? '24x7'} windows`);
+      bars = f.bars.drop('filled');
+    }
+    const r = resample(bars, every, { session, file: input });
+    if (r.outsideSession > 0) notes.push(`left out ${r.outsideSession} bars outside ${session} windows`);
+    writeBars(r.bars, output);
+    process.stdout.write(`wrote ${r.bars.height} bars of ${opts.every} to ${output} (from ${loaded.height} input bars)\n${notes.map((n) => `  ${n}\n`).join('')}`);
+  });
+}
