@@ -46,10 +46,8 @@ export {
   sliceMarket,
   sliceSignals,
   mergeConfig,
-  type BarRange,
   type Candidate,
   type FoldReport,
-  type WalkForwardFold,
   type WalkForwardResult,
   type WalkForwardSpec,
 } from './walkforward';

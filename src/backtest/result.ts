@@ -2,6 +2,7 @@
  * What a backtest run returns, and the bits of it other modules read: the funding
  * series a run takes, kill-switch events, limit names.
  */
+import type { FundingArrays } from '../data/load/funding';
 import type { BacktestConfig, InstrumentClassName, KillAction } from './config';
 import type { Trade } from './ledger';
 import { medianBarMs } from './market';
@@ -11,11 +12,8 @@ import { computeStats, type Stats, type StatsOptions } from './stats';
 export const LIMIT_NAMES = ['perSymbolCap', 'grossIntraday', 'grossAtClose', 'longOnly', 'minTrade', 'cash'] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 
-/** Funding payments of one perpetual: times (ms UTC) and rates per period (longs pay positive rates). */
-export interface FundingSeries {
-  ts: Float64Array;
-  rate: Float64Array;
-}
+/** Funding payments of one perpetual: times (ms UTC) and rates per period, longs paying positive rates (the data layer's `fundingToArrays`). */
+export type FundingSeries = FundingArrays;
 
 /** The kill switches, plus `ruin` (equity at or below zero, always a stop). */
 export type KillSwitchName = 'maxDrawdown' | 'dailyLoss' | 'consecutiveLosses' | 'fundingSpike' | 'ruin';

@@ -12,24 +12,13 @@
  * with the equity the previous one ended with.
  */
 import { ConfigError } from '../core/errors';
+import type { Fold, IndexRange } from '../data/splits';
 import { runBacktest } from './engine';
 import type { Trade } from './ledger';
 import type { MarketArrays } from './market';
 import { backtestStats, type BacktestOptions, type BacktestResult } from './result';
 import type { Signals } from './signals';
 import { computeStats, type Stats } from './stats';
-
-/** Half-open bar range `[start, end)` (the data layer's IndexRange). */
-export interface BarRange {
-  start: number;
-  end: number;
-}
-
-/** A fold: training ranges (already purged / embargoed) and one test block. */
-export interface WalkForwardFold {
-  train: BarRange[];
-  test: BarRange;
-}
 
 /** One choice the fit can make. */
 export interface Candidate {
@@ -46,7 +35,7 @@ export interface WalkForwardSpec {
   signals: Signals;
   baseConfig?: Record<string, unknown>;
   candidates: Candidate[];
-  folds: WalkForwardFold[];
+  folds: Fold[];
   /** Larger is better; NaN scores rank last. E.g. `(s) => s.sharpe`. */
   objective: (stats: Stats) => number;
   options?: BacktestOptions;
@@ -54,8 +43,8 @@ export interface WalkForwardSpec {
 
 /** Per fold: what was chosen and how it did. */
 export interface FoldReport {
-  train: BarRange[];
-  test: BarRange;
+  train: IndexRange[];
+  test: IndexRange;
   chosen: string;
   /** Objective of every candidate on the training ranges, in candidate order. */
   trainScores: number[];
@@ -103,7 +92,7 @@ export function walkForwardBacktest(spec: WalkForwardSpec): WalkForwardResult {
   }
   const base = spec.baseConfig ?? {};
   const configs = candidates.map((c) => mergeConfig(base, c.config ?? {}));
-  const run = (k: number, r: BarRange, capital: number): BacktestResult =>
+  const run = (k: number, r: IndexRange, capital: number): BacktestResult =>
     runBacktest(sliceMarket(market, r), sliceSignals(candidates[k].signals ?? spec.signals, market.symbols.length, r), { ...configs[k], capital }, spec.options);
 
   const capital0 = Number(configs[0].capital ?? 100_000);
@@ -167,7 +156,7 @@ function stitchedStats(runs: BacktestResult[], capital: number): Stats {
 }
 
 /** The bars `[start, end)` of a market, without copying. */
-export function sliceMarket(m: MarketArrays, r: BarRange): MarketArrays {
+export function sliceMarket(m: MarketArrays, r: IndexRange): MarketArrays {
   const S = m.symbols.length;
   return {
     symbols: m.symbols,
@@ -181,7 +170,7 @@ export function sliceMarket(m: MarketArrays, r: BarRange): MarketArrays {
 }
 
 /** The bars `[start, end)` of signals, without copying; `firstBar` shifts with the window. */
-export function sliceSignals(s: Signals, S: number, r: BarRange): Signals {
+export function sliceSignals(s: Signals, S: number, r: IndexRange): Signals {
   const cut = <A extends { subarray(a: number, b: number): A }>(a: A | undefined): A | undefined => a?.subarray(r.start * S, r.end * S);
   return {
     ...s,

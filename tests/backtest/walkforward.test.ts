@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mergeConfig, walkForwardBacktest } from '../../src/backtest/walkforward';
 import { ConfigError } from '../../src/core/errors';
+import { walkForward } from '../../src/data/splits';
 import { cfg, market } from './fixtures';
-
-/** Rolling folds as the data layer's walkForward(n, { trainSize, testSize, step, labelHorizon }) makes them. */
-function walkForward(n: number, o: { trainSize: number; testSize: number; step?: number; labelHorizon?: number }) {
-  const folds = [];
-  for (let start = o.trainSize; start + o.testSize <= n; start += o.step ?? o.testSize) {
-    folds.push({ train: [{ start: start - o.trainSize, end: start - (o.labelHorizon ?? 0) }], test: { start, end: start + o.testSize } });
-  }
-  return folds;
-}
 
 /** A zig-zag market and a perfect one-bar forecast of it (the next close over this close). */
 function zigzag(n: number) {
