@@ -275,7 +275,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 export function symbolClass(cfg: BacktestConfig, symbol: string): InstrumentClassName {
   const cls = cfg.instruments[symbol] ?? cfg.defaultClass;
   if (cls === null || cls === undefined) {
-    throw new ConfigError(`symbol ${symbol} has no instrument class: list it under instruments or set defaultClass`, {
+    throw new ConfigError(`symbol ${symbol} has no instrument class: list it under instruments or set defaultClass (--class on the command line)`, {
       key: `instruments.${symbol}`,
       symbol,
     });

@@ -20,8 +20,8 @@ export {
   type Rule,
   type Sizing,
 } from './config';
-export { alignSeries, medianBarMs, type MarketArrays, type SymbolSeries } from './market';
-export { checkSignals, muSigmaFromQuantiles, muSigmaFromSamples, Z90, type Signals, type SpreadToSigma } from './signals';
+export { alignSeries, marketFromBars, medianBarMs, type MarketArrays, type SymbolSeries } from './market';
+export { checkSignals, muSigmaFromQuantiles, muSigmaFromQuantilePoint, muSigmaFromSamples, Z90, type Signals, type SpreadToSigma } from './signals';
 export { runBacktest } from './engine';
 export { roundToLot } from './sizing';
 export { LIMIT_NAMES, backtestStats, type BacktestOptions, type BacktestResult, type FundingSeries, type KillEvent, type KillSwitchName, type LimitName } from './result';
@@ -62,3 +62,5 @@ export {
   type OutlookRule,
   type OutlookTrade,
 } from './outlook';
+export { forecastSignals, type ForecastSignalOptions, type ForecastSignals } from './forecastSignals';
+export { backtestRecord, monteCarloSummary, statsTable, formatNumber, STAT_LABELS } from './report';

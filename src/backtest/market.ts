@@ -5,6 +5,7 @@
  * engine then neither trades nor re-marks it (it keeps the last close).
  */
 import { DataError } from '../core/errors';
+import { barsToArraysBySymbol, type Bars } from '../data/bars';
 import { lastBarOfSession, type SessionLike } from '../data/sessions';
 
 /** Several symbols' OHLC on one time grid, bar-major. */
@@ -36,6 +37,30 @@ export interface SymbolSeries {
 }
 
 const PRICE_COLUMNS = ['open', 'high', 'low', 'close'] as const;
+
+/**
+ * Market arrays from a Bars frame (the data layer's contract): one symbol per
+ * `symbol` value (a frame without that column is one symbol, named by `name`).
+ *
+ * @param opts.symbols - keep only these, in this order (default: all, in order of appearance).
+ * @param opts.session - calendar of session ends (default `'24x7'`; `'us-rth'` for US equities).
+ * @param opts.name - symbol of a frame without a `symbol` column (default `'asset'`).
+ * @param opts.file - for error messages.
+ * @throws DataError for a symbol not in the frame (listing those found) or bad bars (see `alignSeries`).
+ * @example marketFromBars(loadBars('../shared/data/real/crypto-5m'), { session: '24x7' }).symbols.length; // 8
+ */
+export function marketFromBars(
+  bars: Bars,
+  opts: { symbols?: readonly string[]; session?: SessionLike; name?: string; file?: string } = {},
+): MarketArrays & { missingBars: number[] } {
+  const series = [...barsToArraysBySymbol(bars)].map(([symbol, a]) => ({ ...a, symbol: symbol || a.symbol || opts.name || 'asset', file: opts.file }));
+  const found = series.map((s) => s.symbol);
+  for (const s of opts.symbols ?? []) {
+    if (!found.includes(s)) throw new DataError(`symbol ${s} is not in the data (found: ${found.join(', ')})`, { file: opts.file, symbol: s });
+  }
+  const keep = opts.symbols ? opts.symbols.map((sym) => series[found.indexOf(sym)]) : series;
+  return alignSeries(keep, opts.session ?? '24x7');
+}
 
 /**
  * Aligns several symbols on the union of their bar times (bar-major arrays).

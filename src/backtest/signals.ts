@@ -105,18 +105,31 @@ export function muSigmaFromQuantiles(
   out: { mu: Float64Array; sigma: Float64Array },
   opts: { sigmaFloor?: number; spread?: SpreadToSigma } = {},
 ): void {
-  const floor = opts.sigmaFloor ?? 0.005;
-  const scale = opts.spread === 'normal' ? 1 / (2 * Z90) : 0.5;
   for (let i = 0; i < price.length; i++) {
-    const p = price[i];
-    if (!(p > 0)) throw new DataError('price must be positive to turn a forecast into a return', { row: i, column: 'close', value: p });
-    const lo = q10[i];
-    const hi = q90[i];
-    const m = median[i];
-    if (!(hi >= lo) || Number.isNaN(m)) throw new DataError('forecast quantiles are NaN or crossed (q10 > q90)', { row: i, column: 'forecast', value: [lo, m, hi] });
-    out.mu[i] = m / p - 1;
-    out.sigma[i] = Math.max(((hi - lo) * scale) / p, floor);
+    const r = muSigmaFromQuantilePoint(median[i], q10[i], q90[i], price[i], opts, i);
+    out.mu[i] = r.mu;
+    out.sigma[i] = r.sigma;
   }
+}
+
+/**
+ * One forecast's quantiles to (mu, sigma); see `muSigmaFromQuantiles`.
+ * @param row - reported in errors.
+ * @throws DataError for a non-positive price or NaN / crossed quantiles.
+ * @example muSigmaFromQuantilePoint(101, 98, 106, 100); // { mu: 0.01, sigma: 0.04 }
+ */
+export function muSigmaFromQuantilePoint(
+  median: number,
+  q10: number,
+  q90: number,
+  price: number,
+  opts: { sigmaFloor?: number; spread?: SpreadToSigma } = {},
+  row?: number,
+): { mu: number; sigma: number } {
+  if (!(price > 0)) throw new DataError('price must be positive to turn a forecast into a return', { row, column: 'close', value: price });
+  if (!(q90 >= q10) || Number.isNaN(median)) throw new DataError('forecast quantiles are NaN or crossed (q10 > q90)', { row, column: 'forecast', value: [q10, median, q90] });
+  const scale = opts.spread === 'normal' ? 1 / (2 * Z90) : 0.5;
+  return { mu: median / price - 1, sigma: Math.max(((q90 - q10) * scale) / price, opts.sigmaFloor ?? 0.005) };
 }
 
 /**
@@ -125,6 +138,7 @@ export function muSigmaFromQuantiles(
  *
  * @param samples - N paths of H steps, row-major (`samples[n * H + h]`), prices.
  * @param step - which step (default the last, H - 1).
+ * @param offset - where the forecast's N x H block starts in `samples` (default 0).
  * @returns `{ mu, sigma }` with sigma floored at `sigmaFloor` (default 0.005).
  * @throws DataError for a non-positive price, fewer than 2 paths or a NaN sample.
  * @example
@@ -135,15 +149,16 @@ export function muSigmaFromSamples(
   nPaths: number,
   horizon: number,
   price: number,
-  opts: { step?: number; sigmaFloor?: number } = {},
+  opts: { step?: number; sigmaFloor?: number; offset?: number } = {},
 ): { mu: number; sigma: number } {
   if (!(price > 0)) throw new DataError('price must be positive to turn a forecast into a return', { column: 'close', value: price });
   if (nPaths < 2) throw new DataError('need at least 2 sampled paths for a standard deviation', { value: nPaths });
   const step = opts.step ?? horizon - 1;
+  const offset = opts.offset ?? 0;
   let sum = 0;
   let sumSq = 0;
   for (let n = 0; n < nPaths; n++) {
-    const r = samples[n * horizon + step] / price - 1;
+    const r = samples[offset + n * horizon + step] / price - 1;
     if (Number.isNaN(r)) throw new DataError('NaN in sampled paths', { row: n, column: `step ${step}` });
     sum += r;
     sumSq += r * r;

@@ -5,8 +5,9 @@
 import type { Command } from 'commander';
 import { registerEvalCommands } from './eval';
 import { registerDataCommands } from './data';
+import { registerBacktestCommands } from './backtest';
 
 /** Attaches one area's sub-commands to the program. */
 export type CommandRegistration = (program: Command) => void;
 
-export const commandRegistrations: CommandRegistration[] = [registerDataCommands, registerEvalCommands];
+export const commandRegistrations: CommandRegistration[] = [registerDataCommands, registerEvalCommands, registerBacktestCommands];
