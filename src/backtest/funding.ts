@@ -17,6 +17,7 @@ export interface FundingCursor {
  * Checks funding series against the symbols (known, of class perp, increasing times,
  * finite rates) and returns cursors for the engine.
  * @throws ConfigError for an unknown or non-perpetual symbol; DataError for bad series.
+ * @example prepareFunding({ XRP: { ts, rate } }, ['XRP'], ['perp'])[0].symbol; // 0
  */
 export function prepareFunding(funding: Readonly<Record<string, FundingSeries>>, symbols: readonly string[], classes: InstrumentClassName[]): FundingCursor[] {
   return Object.entries(funding).map(([sym, f]) => {

@@ -32,7 +32,10 @@ export const STAT_LABELS: ReadonlyArray<[keyof Stats, string, number]> = [
   ['fundingPaid', 'funding', 4],
 ];
 
-/** Formats a number for a table: fixed decimals, `-` for NaN, `inf` for infinities. */
+/**
+ * Formats a number for a table: fixed decimals with thousands separators, `-` for NaN, `inf` for infinities.
+ * @example formatNumber(12345.678, 2); // '12,345.68'
+ */
 export function formatNumber(v: number, decimals: number): string {
   if (Number.isNaN(v)) return '-';
   if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
@@ -52,7 +55,10 @@ export function statsTable(columns: ReadonlyArray<{ label: string; stats: Stats;
   return rows.map((r) => r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join('  ')).join('\n');
 }
 
-/** A Monte Carlo result without its per-path samples (for JSON). */
+/**
+ * A Monte Carlo result without its per-path samples (for JSON).
+ * @example JSON.stringify(monteCarloSummary(bootstrapTrades(returns)));
+ */
 export function monteCarloSummary(mc: MonteCarloResult | null): Omit<MonteCarloResult, 'samples'> | null {
   if (mc === null) return null;
   const { samples: _samples, ...rest } = mc;

@@ -23,7 +23,10 @@ const R_HORIZON = REASON.horizon;
 const KELLY = 0;
 const TARGET_WEIGHT = 1;
 
-/** The kernel's code of a sizing kind. */
+/**
+ * The kernel's code of a sizing kind.
+ * @example sizingCode('kelly'); // 0
+ */
 export function sizingCode(kind: 'kelly' | 'targetWeight' | 'volTarget'): number {
   return kind === 'kelly' ? KELLY : kind === 'targetWeight' ? TARGET_WEIGHT : 2;
 }
@@ -311,14 +314,20 @@ function badForecast(symbol: string, t: number, mu: number, sigma: number): neve
   throw new DataError('forecast is NaN, infinite or has negative sigma', { symbol, row: t, column: mu === mu ? 'sigma' : 'mu', value: mu === mu ? sigma : mu });
 }
 
-/** Cash that is really there: perpetual positions are margin, not cash spent, so their notional is added back. */
+/**
+ * Cash that is really there: perpetual positions are margin, not cash spent, so their notional is added back.
+ * @example trueCash(-1000, [0], Float64Array.of(10), Float64Array.of(100)); // 0
+ */
 export function trueCash(cash: number, perps: readonly number[], q: Float64Array, lastPx: Float64Array): number {
   let c = cash;
   for (const s of perps) if (q[s] !== 0) c += q[s] * lastPx[s];
   return c;
 }
 
-/** The largest buy, up to `d` units, that `available` cash pays for at `px` with slippage and fees, in whole lots. */
+/**
+ * The largest buy, up to `d` units, that `available` cash pays for at `px` with slippage and fees, in whole lots.
+ * @example cashLimitedBuy(10, 100, 0, 0, 0, 1, 550); // 5
+ */
 export function cashLimitedBuy(d: number, px: number, slippage: number, fee: number, fixedFee: number, lot: number, available: number): number {
   const unit = px * (1 + slippage) * (1 + fee);
   if (d * unit + fixedFee <= available) return d;

@@ -155,7 +155,10 @@ function stitchedStats(runs: BacktestResult[], capital: number): Stats {
   return computeStats({ ts: times, equity, grossExposure: gross, costs }, runs.flatMap((r) => r.trades), { periodsPerYear: runs[0].periodsPerYear });
 }
 
-/** The bars `[start, end)` of a market, without copying. */
+/**
+ * The bars `[start, end)` of a market, without copying.
+ * @example sliceMarket(market, { start: 100, end: 200 }).ts.length; // 100
+ */
 export function sliceMarket(m: MarketArrays, r: IndexRange): MarketArrays {
   const S = m.symbols.length;
   return {
@@ -169,7 +172,10 @@ export function sliceMarket(m: MarketArrays, r: IndexRange): MarketArrays {
   };
 }
 
-/** The bars `[start, end)` of signals, without copying; `firstBar` shifts with the window. */
+/**
+ * The bars `[start, end)` of signals, without copying; `firstBar` shifts with the window.
+ * @example sliceSignals(signals, market.symbols.length, { start: 100, end: 200 }).mu.length; // 100 * S
+ */
 export function sliceSignals(s: Signals, S: number, r: IndexRange): Signals {
   const cut = <A extends { subarray(a: number, b: number): A }>(a: A | undefined): A | undefined => a?.subarray(r.start * S, r.end * S);
   return {

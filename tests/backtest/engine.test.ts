@@ -80,6 +80,35 @@ describe('Kelly sizing, fills and costs (hand-computed)', () => {
   });
 });
 
+describe('other sizings behind the same interface', () => {
+  it('holds a fixed target weight, or its sign-of-mu version', () => {
+    const m = market({ A: flat(2) });
+    const long = runBacktest(m, constSignals(m, -0.01), cfg({ defaultClass: 'perp', sizing: { kind: 'targetWeight', weight: 0.2 } }));
+    expect(long.positions![1]).toBeCloseTo(20, 12);
+    const signed = runBacktest(m, constSignals(m, -0.01), cfg({ defaultClass: 'perp', sizing: { kind: 'targetWeight', weight: 0.2, direction: 'signal' } }));
+    expect(signed.positions![1]).toBeCloseTo(-20, 12);
+  });
+
+  it('targets an annual volatility from the forecast sigma of its horizon', () => {
+    const m = market({ A: flat(2) });
+    // Hourly 24x7 bars: 8,760 a year; sigma 0.02 over 30 bars is 0.02 * sqrt(8760 / 30) a year.
+    const r = runBacktest(m, constSignals(m, 0.01, 0.02, 30), cfg({ sizing: { kind: 'volTarget', annualVol: 0.15 } }));
+    expect(r.periodsPerYear).toBe(8760);
+    const f = 0.15 / (0.02 * Math.sqrt(8760 / 30));
+    expect(r.positions![1]).toBeCloseTo(roundToLot((f * 10_000) / 100, 0.001), 12);
+  });
+
+  it('scales the base sizing by the regime multiplier of the bar', () => {
+    const m = market({ A: flat(4) });
+    const regime = Uint8Array.of(1, 1, 3, 3); // chop, chop, shock, shock
+    const r = runBacktest(m, { ...constSignals(m, 0.01, 0.1), regime }, cfg({ sizing: { kind: 'regime', base: { kind: 'kelly', fraction: 0.5 } } }));
+    // Kelly 0.5 x chop 0.3 = 0.15 of 10,000 at 100; then shock 0 closes it.
+    expect(r.positions![1]).toBeCloseTo(15, 12);
+    expect(r.positions![3]).toBe(0);
+    expect(() => runBacktest(m, constSignals(m, 0.01), cfg({ sizing: { kind: 'regime', base: { kind: 'kelly' } } }))).toThrow(/needs signals.regime/);
+  });
+});
+
 describe('stock session rules, interest and funding', () => {
   const stockCosts = { stock: { feeBps: 0, slippageBps: 0 } };
 
