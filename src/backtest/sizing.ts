@@ -109,6 +109,8 @@ export class Sizer {
   private readonly target: Float64Array;
   private readonly order: Float64Array;
   private readonly reason: Uint8Array;
+  /** 1 where this bar's target is the current position, kept unless a limit changes it. */
+  private readonly hold: Uint8Array;
   private readonly grossSum: Float64Array;
   private readonly scale: Float64Array;
 
@@ -120,6 +122,7 @@ export class Sizer {
     this.target = new Float64Array(S);
     this.order = new Float64Array(S);
     this.reason = new Uint8Array(S);
+    this.hold = new Uint8Array(S);
     this.grossSum = new Float64Array(p.grossIntraday.length);
     this.scale = new Float64Array(p.grossIntraday.length);
   }
@@ -133,7 +136,7 @@ export class Sizer {
     const p = this.p;
     const { close, mu, sigma, regime, entry, valid, cls, lev, lot, longOnly, cashOnly, isPerp, ledger, pending, decisions } = p;
     const { sizingKind, kellyFraction, weight, followSign, regimeMult, sigmaFloor, capPerSymbol, entryExit, horizon } = p;
-    const { target, reason, grossSum, scale, binds, order } = this;
+    const { target, reason, hold, grossSum, scale, binds, order } = this;
     const q = ledger.qty;
     const S = q.length;
     const base = t * S;
@@ -151,20 +154,28 @@ export class Sizer {
         continue;
       }
       let f: number;
+      hold[s] = 0;
       if (entryExit && q[s] !== 0) {
         if (t - ledger.openDecisionBar(s) >= horizon) {
           f = 0;
           reason[s] = R_HORIZON;
-        } else f = (q[s] * c) / equity;
+        } else {
+          f = (q[s] * c) / equity;
+          hold[s] = 1;
+        }
       } else if (entryExit && entry[idx] === 0) {
         f = 0;
-      } else {
-        if (valid !== null && valid[idx] === 0) {
-          // No forecast here: no decision, the position is held (counted).
-          this.noForecast[s]++;
+      } else if (valid !== null && valid[idx] === 0) {
+        // No forecast here: the position is held (counted), but still counts toward the
+        // gross cap and is cut if a limit requires it.
+        this.noForecast[s]++;
+        if (q[s] === 0) {
           target[s] = NaN;
           continue;
         }
+        f = (q[s] * c) / equity;
+        hold[s] = 1;
+      } else {
         const m = mu[idx];
         let sg = sigma[idx];
         if (!(m > -Infinity && m < Infinity) || !(sg >= 0 && sg < Infinity)) badForecast(p.symbols[s], t, m, sg);
@@ -211,8 +222,8 @@ export class Sizer {
         mask |= 1 << L_LONG;
       }
       const qs = q[s];
-      // A held entryExit position stays as it is unless a limit changed its weight.
-      const held = entryExit && qs !== 0 && reason[s] === R_SIGNAL && f === (qs * c) / equity;
+      // A held position stays as it is unless a limit changed its weight.
+      const held = hold[s] === 1 && f === (qs * c) / equity;
       if (!held && decisions === null) {
         // Most bars want a change too small to trade. Lot rounding moves notional by less than
         // one lot, so when the wanted change is clearly non-zero and clearly under the minimum,

@@ -123,6 +123,15 @@ describe('stock session rules, interest and funding', () => {
     expect(r.limits.counts.grossIntraday).toBe(0);
   });
 
+  it('holds a position without a forecast, but still cuts it to the at-close cap', () => {
+    const m = market({ A: flat(4), B: flat(4) }, { sessionEnd: [2] });
+    const valid = Uint8Array.of(1, 1, 1, 1, 1, 0, 1, 1); // B has no forecast at bar 2, the session's last
+    const r = runBacktest(m, { ...constSignals(m, 0.01, 0.1), valid }, cfg({ defaultClass: 'stock', classes: stockCosts, limits: { perSymbolCap: 3 }, interest: { borrowRateAnnual: 0 } }));
+    expect(r.fallbacks.noForecast).toEqual([0, 1]);
+    expect(r.grossExposure[2] / r.equity[2]).toBeCloseTo(2, 12);
+    expect(r.positions![5]).toBe(100);
+  });
+
   it('charges interest on borrowed cash by elapsed time', () => {
     const m = market({ A: flat(3) });
     const r = runBacktest(m, constSignals(m, 0.01, 0.1), cfg({ defaultClass: 'stock', classes: stockCosts, limits: { perSymbolCap: 3 } }));
