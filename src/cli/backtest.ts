@@ -13,6 +13,7 @@ import {
   marketFromBars,
   backtestRecord,
   backtestStats,
+  classifyMarketRegimes,
   forecastSignals,
   monteCarloOfRun,
   monteCarloSummary,
@@ -101,7 +102,9 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
       const fc = await forecastSignals(market, forecaster, { horizonBars: o.horizon, samples: o.samples, seed: o.seed, range });
       const m = sliceMarket(market, range);
       const S = market.symbols.length;
-      const signals = sliceSignals(fc.signals, S, range);
+      // Regime sizing needs a label per bar: the documented classifier, on each symbol's own closes.
+      const regime = config.sizing.kind === 'regime' ? classifyMarketRegimes(market).labels : undefined;
+      const signals = sliceSignals({ ...fc.signals, regime }, S, range);
       const pUp = fc.pUp.subarray(range.start * S, range.end * S);
       const options = { funding };
       let result: BacktestResult;

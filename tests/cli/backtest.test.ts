@@ -41,6 +41,16 @@ describe('quantbook backtest', () => {
     expect(o.predictions.n).toBeGreaterThan(1000);
   });
 
+  it('reads a YAML config and feeds regime sizing with the classifier\'s labels', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qb-bt-'));
+    const cfg = join(out, 'regime.yaml');
+    writeFileSync(cfg, 'sizing:\n  kind: regime\n  base: { kind: kelly, fraction: 0.25 }\n  multipliers: { shock: 0 }\ncapital: 50000\n');
+    const { runs } = await runBacktestCli({ data: PERP, class: 'perp', config: cfg, mc: 0, out });
+    expect(runs[0].result.config.sizing).toMatchObject({ kind: 'regime', base: { kind: 'kelly', fraction: 0.25 }, multipliers: { trend: 1, chop: 0.3 } });
+    expect(runs[0].result.config.capital).toBe(50_000);
+    expect(runs[0].stats.startEquity).toBe(50_000);
+  });
+
   it('rejects bad input with typed errors', async () => {
     const out = mkdtempSync(join(tmpdir(), 'qb-bt-'));
     await expect(runBacktestCli({ data: PERP, class: 'perp', days: 2, start: '2021-11-16', out })).rejects.toThrow(/either --days or --start/);
