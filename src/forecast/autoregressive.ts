@@ -23,6 +23,15 @@ import { DEFAULT_QUANTILE_LEVELS, tensor3, type Forecast, type ForecastRequest, 
 
 type Feeds = Record<string, ort.Tensor>;
 
+/**
+ * Rows of one run over a full sequence of `len` tokens (a prefill, or a recompute step):
+ * about 2^23 / len^2, so the [rows, heads, len, len] attention scores stay near 128 MB
+ * with 4 heads (256 rows of 513 tokens in one run took over 20 GB and were killed).
+ */
+function rowsPerFullRun(len: number): number {
+  return Math.max(1, Math.floor(2 ** 23 / (len * len)));
+}
+
 /** Default number of paths when a request does not say. */
 export const DEFAULT_AR_SAMPLES = 100;
 
@@ -103,8 +112,11 @@ export class AutoregressiveForecaster implements Forecaster {
     // Windows with equal token counts share one prefill and one batch of steps.
     const groups = new Map<number, number[]>();
     contexts.forEach((c, i) => groups.set(c.ids.length, [...(groups.get(c.ids.length) ?? []), i]));
-    for (const members of groups.values()) {
-      await this.sampleGroup(members, contexts, n, H, sampling, mode, seed, samples.data);
+    for (const [tokens, members] of groups) {
+      const perPrefill = rowsPerFullRun(tokens);
+      for (let i = 0; i < members.length; i += perPrefill) {
+        await this.sampleGroup(members.slice(i, i + perPrefill), contexts, n, H, sampling, mode, seed, samples.data);
+      }
     }
     const levels = [...(request.quantileLevels ?? DEFAULT_QUANTILE_LEVELS)];
     return {
@@ -168,12 +180,18 @@ export class AutoregressiveForecaster implements Forecaster {
           past = result.presents;
         } else {
           const len = T + h;
-          const ids = new Int32Array(rows * len);
-          for (let r = 0; r < rows; r++) {
-            ids.set(contexts[members[groupOf[r]]].ids, r * len);
-            ids.set(generated.subarray(r * H, r * H + h), r * len + T);
+          const logits = new Float32Array(rows * V);
+          const perRun = rowsPerFullRun(len);
+          for (let r0 = 0; r0 < rows; r0 += perRun) {
+            const k = Math.min(perRun, rows - r0);
+            const ids = new Int32Array(k * len);
+            for (let r = 0; r < k; r++) {
+              ids.set(contexts[members[groupOf[r0 + r]]].ids, r * len);
+              ids.set(generated.subarray((r0 + r) * H, (r0 + r) * H + h), r * len + T);
+            }
+            logits.set((await this.step(ids, k, len, null)).logits, r0 * V);
           }
-          result = await this.step(ids, rows, len, null);
+          result = { logits, presents: null };
         }
         for (let r = 0; r < rows; r++) generated[r * H + h] = sampler.sample(result.logits, r * V, rngs[r]);
       }

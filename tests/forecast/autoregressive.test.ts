@@ -52,6 +52,18 @@ describe('shipped autoregressive model', () => {
     expect(small.meta.timings.runs).toBe(1 + 3 * 3);
   });
 
+  it('splits long recompute runs into row batches that bound memory, with the same paths', async () => {
+    const model = await openModel(CARD, { device: 'cpu' });
+    const req = { context: window, horizon: 2, samples: 40, seed: 2 };
+    const cached = await model.forecast({ ...req, sampling: { kvCache: 'cache' } });
+    const recomputed = await model.forecast({ ...req, sampling: { kvCache: 'recompute' } });
+    // 2^23 / 512^2 = 32 rows per run of 512 tokens: the prefill, then 40 rows in runs of 32 and 8
+    expect(recomputed.meta.timings.runs).toBe(1 + 2);
+    expect(cached.meta.timings.runs).toBe(1 + 1);
+    const rel = Math.max(...Array.from(recomputed.samples!.data, (v, i) => Math.abs(v / cached.samples!.data[i] - 1)));
+    expect(rel).toBeLessThan(1e-9);
+  });
+
   it('is seeded, and temperature 0 makes every path the greedy one', async () => {
     const model = await openModel(CARD, { device: 'cpu' });
     const a = await model.forecast({ context: window, horizon: 3, samples: 6, seed: 1 });
