@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 folder = sys.argv[1]
-holidays = json.loads(sys.argv[2])
+holidays = pd.to_datetime(json.loads(sys.argv[2]))  # naive local dates
 names = json.loads(open(f"{folder}/symbols.json").read())
 
 
@@ -69,18 +69,20 @@ def validate(df):
     return int(mode)
 
 
-def session_columns(df):
+def local_day(df):
     local = df.ts.dt.tz_convert("America/New_York").dt.tz_localize(None)
-    day = local.dt.floor("D")
+    return local, local.dt.floor("D")
+
+
+def session_columns(df):
+    local, day = local_day(df)
     minute = (local - day).dt.total_seconds() // 60
-    inside = (local.dt.weekday < 5) & (minute >= 570) & (minute < 960) & ~day.dt.strftime("%Y-%m-%d").isin(holidays)
-    # the UTC instant of the 09:30 open of each bar's day
-    open_utc = (day + pd.Timedelta(minutes=570)).dt.tz_localize("America/New_York").dt.tz_convert("UTC")
-    return day, inside, open_utc
+    inside = (local.dt.weekday < 5) & (minute >= 570) & (minute < 960) & ~day.isin(holidays)
+    return day, inside
 
 
 def fill(df, bar_ms):
-    day, inside, _ = session_columns(df)
+    day, inside = session_columns(df)
     df = df[inside.to_numpy()].assign(day=day[inside.to_numpy()].to_numpy())
     g = df.groupby(["symbol", "day"], observed=True, sort=False)["ts"].agg(["min", "max"])
     n = ((g["max"] - g["min"]).dt.total_seconds() * 1000 // bar_ms + 1).astype(np.int64).to_numpy()
@@ -101,7 +103,9 @@ def fill(df, bar_ms):
 
 
 def resample(df):
-    day, inside, open_utc = session_columns(df)
+    # buckets anchored at each day's 09:30 open (as UTC instants); the input holds session bars only
+    _, day = local_day(df)
+    open_utc = (day + pd.Timedelta(minutes=570)).dt.tz_localize("America/New_York").dt.tz_convert("UTC")
     every = pd.Timedelta(minutes=30)
     bucket = open_utc + ((df.ts - open_utc) // every) * every
     d = df.assign(bucket=bucket)
@@ -111,7 +115,7 @@ def resample(df):
 
 
 def vwap(df):
-    day, _, _ = session_columns(df)
+    _, day = local_day(df)
     pv = (df.high + df.low + df.close) / 3 * df.volume
     keys = [df.symbol, day]
     return pv.groupby(keys, observed=True).cumsum() / df.volume.groupby(keys, observed=True).cumsum()

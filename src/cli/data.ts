@@ -111,7 +111,9 @@ function fmtReport(path: string, r: InspectReport): string {
 const sessionFlag = z.enum(sessionNames);
 const repairFlag = z.array(z.enum(['sort', 'dropDuplicates', 'dropInvalid'])).optional();
 
-/** Attaches `quantbook data inspect` and `quantbook data resample`. */
+/** Attaches `quantbook data inspect` and `quantbook data resample`.
+ * @example registerDataCommands(program) // adds `data inspect` and `data resample`
+ */
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('inspect, validate and resample market bar files (CSV, Parquet, Feather/Arrow, kline or Alpaca JSON)');
 

@@ -29,12 +29,16 @@ export interface BarArrays {
 
 const NUMERIC = new Set(['Int8', 'Int16', 'Int32', 'Int64', 'UInt8', 'UInt16', 'UInt32', 'UInt64', 'Float32', 'Float64', 'Decimal']);
 
-/** True for integer, float and decimal polars types. */
+/** True for integer, float and decimal polars types.
+ * @example isNumericType(pl.Int64) // true
+ */
 export function isNumericType(dtype: DataType): boolean {
   return NUMERIC.has(dtype.variant);
 }
 
-/** True when the frame carries a `symbol` column. */
+/** True when the frame carries a `symbol` column.
+ * @example hasSymbol(loadBars('../shared/data/real/crypto-5m')) // true
+ */
 export function hasSymbol(bars: Bars): boolean {
   return bars.columns.includes('symbol');
 }
@@ -53,7 +57,7 @@ function f64(bars: Bars, name: string): Float64Array {
   // Nulls (e.g. a mark-price file without volume) become NaN, which validation reports.
   if (s.nullCount() > 0) s = bars.select(pl.col(name).cast(pl.Float64).fillNull(pl.lit(Number.NaN))).getColumn(name);
   const arr = s.dtype.equals(pl.Float64) ? s.toTypedArray() : s.cast(pl.Float64).toTypedArray();
-  // toTypedArray can share memory with polars; copy only when it is not a plain Float64Array.
+  // Other numeric types come back as their own typed array; widen those to f64.
   return arr instanceof Float64Array ? arr : Float64Array.from(arr as ArrayLike<number>);
 }
 
@@ -114,10 +118,23 @@ export interface SymbolRun {
  * The runs of consecutive rows per symbol when each symbol's rows are contiguous (the layout
  * loaders and every transform here produce), else `undefined` (rows of symbols interleave).
  * A frame without `symbol` is one run keyed `''`.
+ * @example symbolRuns(bars) // [{ symbol: 'ADA_BTC', start: 0, length: 5720 }, ...]
  */
 export function symbolRuns(bars: Bars): SymbolRun[] | undefined {
   if (!hasSymbol(bars)) return [{ symbol: '', start: 0, length: bars.height }];
   if (bars.height === 0) return [];
+  // Pipeline steps ask again for the same frame object; polars frames are not changed in place by
+  // anything here, and a cached answer is only reused while the row count still matches.
+  const cached = runCache.get(bars);
+  if (cached && cached.height === bars.height) return cached.runs;
+  const runs = findRuns(bars);
+  runCache.set(bars, { height: bars.height, runs });
+  return runs;
+}
+
+const runCache = new WeakMap<Bars, { height: number; runs: SymbolRun[] | undefined }>();
+
+function findRuns(bars: Bars): SymbolRun[] | undefined {
   const starts = bars
     .select(pl.col('symbol').neq(pl.col('symbol').shift(1)).fillNull(true).alias('b'))
     .getColumn('b')
@@ -132,6 +149,7 @@ export function symbolRuns(bars: Bars): SymbolRun[] | undefined {
  * Each symbol's rows as a frame and as typed arrays, in order of first appearance: the loop
  * every per-symbol transform runs. Contiguous symbols are zero-copy slices, and their arrays are
  * views into one copy of each column: treat them as read-only.
+ * @example for (const { arrays } of eachSymbol(bars)) console.log(arrays.symbol, arrays.close.length)
  */
 export function* eachSymbol(bars: Bars): Generator<{ bars: Bars; arrays: BarArrays }> {
   const runs = symbolRuns(bars);
@@ -139,18 +157,51 @@ export function* eachSymbol(bars: Bars): Generator<{ bars: Bars; arrays: BarArra
     for (const part of bars.partitionBy('symbol', true, true)) yield { bars: part, arrays: barsToArrays(part) };
     return;
   }
-  const named = hasSymbol(bars);
-  // Whole columns cross from polars once; each symbol gets views into them (no copies).
-  const all = columnsToArrays(bars, undefined);
-  for (const r of runs) {
-    const view = (a: Float64Array): Float64Array => a.subarray(r.start, r.start + r.length);
-    const arrays: BarArrays = { ts: view(all.ts), open: view(all.open), high: view(all.high), low: view(all.low), close: view(all.close), volume: view(all.volume) };
-    if (named) arrays.symbol = r.symbol;
-    yield { bars: bars.slice(r.start, r.length), arrays };
+  let arrays = arrayCache.get(bars);
+  if (!arrays || arrays.length !== runs.length || arrays.some((a, i) => a.ts.length !== runs[i].length)) {
+    const named = hasSymbol(bars);
+    // Whole columns cross from polars once; each symbol gets views into them (no copies).
+    const all = columnsToArrays(bars, undefined);
+    arrays = runs.map((r) => {
+      const view = (a: Float64Array): Float64Array => a.subarray(r.start, r.start + r.length);
+      const one: BarArrays = { ts: view(all.ts), open: view(all.open), high: view(all.high), low: view(all.low), close: view(all.close), volume: view(all.volume) };
+      if (named) one.symbol = r.symbol;
+      return one;
+    });
+    arrayCache.set(bars, arrays);
   }
+  for (let i = 0; i < runs.length; i++) yield { bars: bars.slice(runs[i].start, runs[i].length), arrays: arrays[i] };
 }
 
-/** One frame per symbol, in order of first appearance (the frame itself when it has no `symbol`). */
+/*
+ * Copying columns out of polars is the largest cost of a per-symbol step (about 0.3-0.6 s per
+ * 10 million values), so the arrays of a frame are kept with it: a frame built from typed arrays
+ * remembers them, and a frame read once by eachSymbol is not read again. Keyed weakly by the
+ * (immutable) frame object; eachSymbol hands the arrays out read-only.
+ */
+const arrayCache = new WeakMap<Bars, BarArrays[]>();
+
+/** Records the per-symbol arrays (and so the symbol runs) a frame was built from; skipped when they do not line up. */
+function remember(frame: Bars, list: BarArrays[]): void {
+  const symbols = list.map((a) => a.symbol ?? '');
+  if (new Set(symbols).size !== list.length || (list.length > 1 && !hasSymbol(frame))) return;
+  let start = 0;
+  const runs = list.map((a) => {
+    const r = { symbol: a.symbol ?? '', start, length: a.ts.length };
+    start += a.ts.length;
+    return r;
+  });
+  if (start !== frame.height) return;
+  if (hasSymbol(frame)) runCache.set(frame, { height: frame.height, runs });
+  arrayCache.set(
+    frame,
+    list.map((a) => ({ ts: a.ts, open: a.open, high: a.high, low: a.low, close: a.close, volume: a.volume, ...(a.symbol !== undefined ? { symbol: a.symbol } : {}) })),
+  );
+}
+
+/** One frame per symbol, in order of first appearance (the frame itself when it has no `symbol`).
+ * @example partitionBySymbol(bars).length // number of symbols
+ */
 export function partitionBySymbol(bars: Bars): Bars[] {
   if (!hasSymbol(bars)) return [bars];
   // Contiguous symbols slice without copying; interleaved ones need polars' partition.
@@ -159,7 +210,18 @@ export function partitionBySymbol(bars: Bars): Bars[] {
   return bars.partitionBy('symbol', true, true);
 }
 
-/** Series of UTC ms datetimes from epoch ms held in a Float64Array. */
+/** Zero-filled arrays for `n` bars (kernels fill them), with the symbol when given.
+ * @example allocBarArrays(3, 'X').close // Float64Array [0, 0, 0]
+ */
+export function allocBarArrays(n: number, symbol?: string): BarArrays {
+  const out: BarArrays = { ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+  if (symbol !== undefined) out.symbol = symbol;
+  return out;
+}
+
+/** Series of UTC ms datetimes from epoch ms held in a Float64Array.
+ * @example tsSeries(new Float64Array([0])).dtype // Datetime(ms, UTC)
+ */
 export function tsSeries(ts: Float64Array, name = 'ts'): pl.Series {
   // f64 -> i64 is exact for whole milliseconds (|ts| < 2^53).
   return pl.Series(name, ts, pl.Float64).cast(pl.Int64).cast(pl.Datetime('ms', 'UTC'));
@@ -182,23 +244,41 @@ export function arraysToBars(arrays: BarArrays | BarArrays[], extra: Record<stri
     // A literal column per symbol avoids building one JavaScript string per row.
     return withSymbol ? df.withColumn(pl.lit(a.symbol ?? '').cast(pl.String).alias('symbol')).select('ts', 'symbol', ...OHLCV) : df;
   });
-  let out = frames.length === 1 ? frames[0] : concatBars(frames);
+  let out = frames.length === 1 ? frames[0] : pl.concat(frames, { how: 'vertical', rechunk: false });
   for (const [name, s] of Object.entries(extra)) out = out.withColumn(s.rename(name));
+  return out;
+}
+
+/**
+ * {@link arraysToBars} for arrays the caller hands over for good (a kernel's fresh output): the
+ * frame keeps them, so later per-symbol steps on it read them instead of copying the columns back
+ * out of polars. The caller must never change the arrays afterwards.
+ * @example const out = adoptBarArrays(fillGapsArrays(a, 60_000, 'us-rth')) // resample(out, ...) reads no column back
+ */
+export function adoptBarArrays(arrays: BarArrays | BarArrays[], extra: Record<string, pl.Series> = {}): Bars {
+  const out = arraysToBars(arrays, extra);
+  remember(out, Array.isArray(arrays) ? arrays : [arrays]);
   return out;
 }
 
 /**
  * Stacks frames of the same columns (e.g. one per symbol) without copying them into one chunk:
  * per-symbol slices of the result stay zero-copy, and no second copy of a large frame is made.
+ * @example concatBars([a, b]).height // a.height + b.height
  */
 export function concatBars(frames: Bars[]): Bars {
-  return frames.length === 1 ? frames[0] : pl.concat(frames, { how: 'vertical', rechunk: false });
+  if (frames.length === 1) return frames[0];
+  const out = pl.concat(frames, { how: 'vertical', rechunk: false });
+  const known = frames.map((f) => arrayCache.get(f));
+  if (known.every((k) => k !== undefined)) remember(out, known.flatMap((k) => k!));
+  return out;
 }
 
 /**
  * Checks the Bars schema: `ts` is Datetime(ms, UTC), OHLCV are Float64, `symbol` (if any) is a string.
  * Values are checked by `validateBars`, not here.
  * @throws DataError naming the missing or mistyped column.
+ * @example assertBarsSchema(pl.DataFrame({ ts: [1] })) // throws DataError: ts must be Datetime(ms, UTC)
  */
 export function assertBarsSchema(bars: Bars, file?: string): void {
   const schema = bars.schema as Record<string, DataType>;
@@ -218,6 +298,7 @@ export function assertBarsSchema(bars: Bars, file?: string): void {
 /**
  * Puts columns in contract order (`ts`, `symbol`?, OHLCV, then `keep` extras), casting OHLCV to f64.
  * `ts` must already be a UTC datetime (loaders convert it first).
+ * @example selectBarColumns(df, ['amount']).columns // ['ts', 'open', 'high', 'low', 'close', 'volume', 'amount']
  */
 export function selectBarColumns(df: pl.DataFrame, keep: readonly string[] = [], file?: string): Bars {
   const have = new Set(df.columns);

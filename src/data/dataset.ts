@@ -83,6 +83,7 @@ export function buildDefaultDataset(): DefaultDataset {
  * Writes the default data set as Parquet (zstd) into `dir` (default `data/`); the bytes are the
  * same on every run, which a test checks against the committed files.
  * @returns the paths written.
+ * @example writeDefaultDataset('/tmp/qb') // ['/tmp/qb/equities-1m.parquet', ...]
  */
 export function writeDefaultDataset(dir: string = DEFAULT_DATA_DIR): string[] {
   mkdirSync(dir, { recursive: true });

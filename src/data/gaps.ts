@@ -7,7 +7,7 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type BarArrays, type Bars, arraysToBars, concatBars, eachSymbol } from './bars';
+import { type BarArrays, type Bars, adoptBarArrays, allocBarArrays, concatBars, eachSymbol } from './bars';
 import { inferIntervalMs } from './interval';
 import { asCompiled, sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
@@ -35,63 +35,64 @@ export interface FilledArrays extends BarArrays {
  */
 export function fillGapsArrays(a: BarArrays, barMs: number, session: SessionLike | CompiledSession): FilledArrays {
   const s = asCompiled(session);
-  const idx = sessionIndex(a.ts, s);
-  const n = a.ts.length;
-  let extra = 0;
+  const { sessionId, windowStart, windowEnd } = sessionIndex(a.ts, s);
+  const { ts, open, high, low, close, volume } = a;
+  const n = ts.length;
   const counts: GapCounts = { filled: 0, edgeMissing: 0, outsideSession: 0 };
-  const sameStretch = (i: number): boolean => idx.sessionId[i] >= 0 && idx.sessionId[i - 1] >= 0 && (s.continuous || idx.windowStart[i] === idx.windowStart[i - 1]);
+  // joined[i] = 1 when bar i continues the stretch of bar i - 1 (both in one window; 24x7: both in session).
+  const joined = new Uint8Array(n);
+  let extra = 0;
   for (let i = 1; i < n; i++) {
-    const step = a.ts[i] - a.ts[i - 1];
-    if (!(step > 0)) throw new DataError('timestamps must be strictly increasing to fill gaps (validate or repair first)', { row: i, column: 'ts', symbol: a.symbol, value: new Date(a.ts[i]) });
-    if (sameStretch(i) && step > barMs) extra += Math.round(step / barMs) - 1;
+    const step = ts[i] - ts[i - 1];
+    if (!(step > 0)) throw new DataError('timestamps must be strictly increasing to fill gaps (validate or repair first)', { row: i, column: 'ts', symbol: a.symbol, value: new Date(ts[i]) });
+    if (sessionId[i] >= 0 && sessionId[i - 1] >= 0 && (s.continuous || windowStart[i] === windowStart[i - 1])) {
+      joined[i] = 1;
+      if (step > barMs) extra += Math.ceil(step / barMs) - 1; // the bars the fill loop below inserts
+    }
   }
   const m = n + extra;
-  const out: FilledArrays = {
-    ts: new Float64Array(m),
-    open: new Float64Array(m),
-    high: new Float64Array(m),
-    low: new Float64Array(m),
-    close: new Float64Array(m),
-    volume: new Float64Array(m),
-    filled: new Uint8Array(m),
-    counts,
-    ...(a.symbol !== undefined ? { symbol: a.symbol } : {}),
-  };
+  const out: FilledArrays = { ...allocBarArrays(m, a.symbol), filled: new Uint8Array(m), counts };
+  const { ts: oTs, open: oOpen, high: oHigh, low: oLow, close: oClose, volume: oVolume } = out;
   let k = 0;
   let windowBars = 0; // recorded + filled bars in the current window
-  const closeWindow = (i: number): void => {
+  let lastIn = -1; // last bar inside a window
+  const closeWindow = (): void => {
     // bars the window should hold minus the ones it has
-    if (!s.continuous && i >= 0 && idx.sessionId[i] >= 0) counts.edgeMissing += Math.round((idx.windowEnd[i] - idx.windowStart[i]) / barMs) - windowBars;
+    if (!s.continuous && lastIn >= 0) counts.edgeMissing += Math.round((windowEnd[lastIn] - windowStart[lastIn]) / barMs) - windowBars;
   };
   for (let i = 0; i < n; i++) {
-    if (idx.sessionId[i] < 0) counts.outsideSession++;
-    if (i > 0 && sameStretch(i)) {
-      const c = a.close[i - 1];
-      for (let t = a.ts[i - 1] + barMs; t < a.ts[i]; t += barMs) {
-        out.ts[k] = t;
-        out.open[k] = c;
-        out.high[k] = c;
-        out.low[k] = c;
-        out.close[k] = c;
+    const inside = sessionId[i] >= 0;
+    if (!inside) counts.outsideSession++;
+    if (joined[i]) {
+      const c = close[i - 1];
+      for (let t = ts[i - 1] + barMs; t < ts[i]; t += barMs) {
+        oTs[k] = t;
+        oOpen[k] = c;
+        oHigh[k] = c;
+        oLow[k] = c;
+        oClose[k] = c;
         out.filled[k] = 1;
         k++;
         windowBars++;
         counts.filled++;
       }
-    } else if (idx.sessionId[i] >= 0) {
-      if (i > 0) closeWindow(i - 1);
+    } else if (inside && (lastIn < 0 || windowStart[lastIn] !== windowStart[i])) {
+      closeWindow();
       windowBars = 0;
     }
-    out.ts[k] = a.ts[i];
-    out.open[k] = a.open[i];
-    out.high[k] = a.high[i];
-    out.low[k] = a.low[i];
-    out.close[k] = a.close[i];
-    out.volume[k] = a.volume[i];
+    oTs[k] = ts[i];
+    oOpen[k] = open[i];
+    oHigh[k] = high[i];
+    oLow[k] = low[i];
+    oClose[k] = close[i];
+    oVolume[k] = volume[i];
     k++;
-    if (idx.sessionId[i] >= 0) windowBars++;
+    if (inside) {
+      windowBars++;
+      lastIn = i;
+    }
   }
-  closeWindow(n - 1);
+  closeWindow();
   return out;
 }
 
@@ -124,7 +125,7 @@ export function fillGaps(bars: Bars, session: SessionLike, opts: { barMs?: numbe
     bySymbol[key] = f.counts;
     filled += f.counts.filled;
     // One frame per symbol right away, so the typed arrays can be freed symbol by symbol.
-    frames.push(arraysToBars(f, { filled: pl.Series('filled', f.filled).cast(pl.Bool) }));
+    frames.push(adoptBarArrays(f, { filled: pl.Series('filled', f.filled).cast(pl.Bool) }));
   }
   const out = concatBars(frames);
   return { bars: out, filled, bySymbol };

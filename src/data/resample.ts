@@ -7,7 +7,8 @@
  *   30-minute bar labelled 09:30, and the 09:59 bar (09:59-10:00) is its last.
  * - open = first open, high = max high, low = min low, close = last close, volume = sum.
  * - Without a session (or with `24x7`), buckets are aligned to the Unix epoch in UTC
- *   (30m at :00/:30, 4h at 00:00, 04:00, ... UTC, 1d at UTC midnight).
+ *   (30m at :00/:30, 4h at 00:00, 04:00, ... UTC, 1d at UTC midnight; 1w at the epoch's
+ *   weekday, Thursday 00:00 UTC).
  * - With a calendar session, buckets are aligned to each window's open and never span a
  *   window edge (US RTH 1h: 09:30, 10:30, ..., 15:30 with a 30-minute last bucket; the A-share
  *   lunch break ends the morning's buckets at 11:30); `1d` gives one bar per session labelled
@@ -18,7 +19,7 @@
  */
 import pl from 'nodejs-polars';
 import { ConfigError, DataError } from '../core/errors';
-import { type BarArrays, type Bars, arraysToBars, concatBars, eachSymbol } from './bars';
+import { type BarArrays, type Bars, adoptBarArrays, allocBarArrays, concatBars, eachSymbol } from './bars';
 import { DAY_MS, assertMultiple, inferIntervalMs, parseDuration } from './interval';
 import { asCompiled, sessionIndex, type CompiledSession, type SessionLike } from './sessions';
 
@@ -68,17 +69,7 @@ export function resampleArrays(a: BarArrays, everyMs: number, session?: SessionL
       last = bucket[i];
     }
   }
-  const out: ResampledArrays = {
-    ts: new Float64Array(m),
-    open: new Float64Array(m),
-    high: new Float64Array(m),
-    low: new Float64Array(m),
-    close: new Float64Array(m),
-    volume: new Float64Array(m),
-    count: new Int32Array(m),
-    outsideSession,
-    ...(a.symbol !== undefined ? { symbol: a.symbol } : {}),
-  };
+  const out: ResampledArrays = { ...allocBarArrays(m, a.symbol), count: new Int32Array(m), outsideSession };
   let k = -1;
   last = Number.NaN;
   for (let i = 0; i < n; i++) {
@@ -130,7 +121,7 @@ export function resample(bars: Bars, every: string | number, opts: { session?: S
     }
     const r = resampleArrays(a, everyMs, session);
     outsideSession += r.outsideSession;
-    frames.push(arraysToBars(r, { count: pl.Series('count', r.count) }));
+    frames.push(adoptBarArrays(r, { count: pl.Series('count', r.count) }));
   }
   return { bars: concatBars(frames), outsideSession };
 }

@@ -64,7 +64,9 @@ export const SESSIONS = {
 /** A session name from {@link SESSIONS} or a spec. */
 export type SessionLike = keyof typeof SESSIONS | SessionSpec;
 
-/** A name, spec or already compiled session, compiled once. */
+/** A name, spec or already compiled session, compiled once.
+ * @example asCompiled('us-rth').timeZone // 'America/New_York'
+ */
 export function asCompiled(session: SessionLike | CompiledSession): CompiledSession {
   return typeof session === 'object' && 'continuous' in session ? session : compileSession(session);
 }
@@ -144,17 +146,27 @@ export function sessionIndex(ts: Float64Array, session: SessionLike | CompiledSe
   let lastTrading = false;
   const winUtc: { start: number; end: number }[] = [];
   let off = { offset: 0, from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY };
+  // The window of the previous bar: sorted bars mostly fall in it again, which needs no lookup.
+  let curStart = Number.POSITIVE_INFINITY;
+  let curEnd = Number.NEGATIVE_INFINITY;
+  let curId = -1;
   for (let i = 0; i < n; i++) {
     const t = ts[i];
+    if (t >= curStart && t < curEnd) {
+      sessionId[i] = curId;
+      windowStart[i] = curStart;
+      windowEnd[i] = curEnd;
+      continue;
+    }
     if (s.continuous) {
       const day = Math.floor(t / DAY_MS);
       if (day !== lastDay) {
         lastDay = day;
         lastDayId = yyyymmdd(day);
       }
-      sessionId[i] = lastDayId;
-      windowStart[i] = day * DAY_MS;
-      windowEnd[i] = (day + 1) * DAY_MS;
+      sessionId[i] = curId = lastDayId;
+      windowStart[i] = curStart = day * DAY_MS;
+      windowEnd[i] = curEnd = (day + 1) * DAY_MS;
       continue;
     }
     if (!(t >= off.from && t < off.to)) off = tzOffsetRange(s.timeZone, t);
@@ -175,9 +187,9 @@ export function sessionIndex(ts: Float64Array, session: SessionLike | CompiledSe
     if (!lastTrading) continue;
     for (const w of winUtc) {
       if (t >= w.start && t < w.end) {
-        sessionId[i] = lastDayId;
-        windowStart[i] = w.start;
-        windowEnd[i] = w.end;
+        sessionId[i] = curId = lastDayId;
+        windowStart[i] = curStart = w.start;
+        windowEnd[i] = curEnd = w.end;
         break;
       }
     }

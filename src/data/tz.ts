@@ -70,6 +70,7 @@ export function tzOffsetMs(timeZone: string, utcMs: number): number {
  * The offset at `utcMs` and a UTC range `[from, to)` around it where it holds: the whole UTC day
  * when the offset is the same at both ends of the day (no transition inside), else the 15-minute
  * bucket. Lets per-bar loops look the zone up a few times per day instead of per bar.
+ * @example tzOffsetRange('UTC', 0) // { offset: 0, from: 0, to: 86_400_000 }
  */
 export function tzOffsetRange(timeZone: string, utcMs: number): { offset: number; from: number; to: number } {
   const day = Math.floor(utcMs / 86_400_000) * 86_400_000;
@@ -106,7 +107,9 @@ export function wallToUtcMs(timeZone: string, wallMs: number, ambiguous: Ambiguo
   return ambiguous === 'earliest' ? Math.min(...candidates) : Math.max(...candidates);
 }
 
-/** Number of candidate instants for a wall time: 0 (skipped by DST), 1, or 2 (repeated). */
+/** Number of candidate instants for a wall time: 0 (skipped by DST), 1, or 2 (repeated).
+ * @example wallTimeMultiplicity('America/New_York', Date.UTC(2024, 10, 3, 1, 30)) // 2 (fall-back)
+ */
 export function wallTimeMultiplicity(timeZone: string, wallMs: number): number {
   if (timeZone === 'UTC') return 1;
   const o1 = tzOffsetMs(timeZone, wallMs - 86_400_000);

@@ -1,11 +1,11 @@
 /**
- * Bar validation: every rule of the Bars contract checked on the whole frame
- * with polars expressions, a `DataError` naming the first offending row, and an
- * opt-in `repair` that fixes what it can and counts what it touched.
+ * Bar validation: every rule of the Bars contract checked in one pass over each
+ * symbol's typed arrays, a `DataError` naming the first offending row, and an
+ * opt-in `repair` (polars operations) that fixes what it can and counts what it touched.
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type Bars, assertBarsSchema, hasSymbol, symbolRuns } from './bars';
+import { type Bars, assertBarsSchema, eachSymbol, hasSymbol } from './bars';
 import { formatDuration, inferIntervalMs } from './interval';
 
 /** Checks, in the order they are reported. */
@@ -45,23 +45,9 @@ export interface ValidationResult {
   intervalMs: Record<string, number>;
 }
 
+
+// Row filter of the dropInvalid repair: the price, OHLC and volume rules as one polars expression.
 const PRICES = ['open', 'high', 'low', 'close'] as const;
-
-function symbolExpr(bars: Bars): pl.Expr {
-  return hasSymbol(bars) ? pl.col('symbol') : pl.lit('');
-}
-
-/**
- * Step from the previous bar of the same symbol, in ms (null on a symbol's first row). With
- * contiguous symbols a plain diff masked at run starts is much faster than a window over symbols.
- */
-function stepExpr(bars: Bars): pl.Expr {
-  const diff = pl.col('ts').cast(pl.Int64).diff(1, 'ignore');
-  if (!hasSymbol(bars)) return diff;
-  if (symbolRuns(bars)) return pl.when(pl.col('symbol').neq(pl.col('symbol').shift(1)).fillNull(true)).then(pl.lit(null)).otherwise(diff);
-  return diff.over('symbol');
-}
-
 const badPrice = (c: string): pl.Expr => pl.col(c).isNull().or(pl.col(c).isFinite().not()).or(pl.col(c).lt(0)).or(pl.col(c).eq(0));
 const badVolume = pl.col('volume').isNull().or(pl.col('volume').isFinite().not()).or(pl.col('volume').lt(0));
 const highTooLow = pl.col('high').lt(pl.col('open')).or(pl.col('high').lt(pl.col('close')));
@@ -71,35 +57,17 @@ function invalidRowExpr(): pl.Expr {
   return PRICES.map(badPrice).reduce((a, b) => a.or(b)).or(highTooLow.or(lowTooHigh).fillNull(false)).or(badVolume);
 }
 
-/** Per-symbol most common positive step of `ts`, in ms (`''` keys a frame without `symbol`). */
+/**
+ * Per-symbol most common positive step of `ts`, in ms (`''` keys a frame without `symbol`).
+ * @example barIntervals(loadBars('../shared/data/real/crypto-5m')).ETH_BTC // 300_000
+ */
 export function barIntervals(bars: Bars): Record<string, number> {
   const out: Record<string, number> = {};
-  const runs = symbolRuns(bars);
-  if (runs) {
-    const ts = bars.getColumn('ts').cast(pl.Int64).cast(pl.Float64).toTypedArray() as Float64Array;
-    for (const r of runs) {
-      const step = inferIntervalMs(ts.subarray(r.start, r.start + r.length));
-      if (step !== undefined) out[r.symbol] = step;
-    }
-    return out;
+  for (const { arrays } of eachSymbol(bars)) {
+    const step = inferIntervalMs(arrays.ts);
+    if (step !== undefined) out[arrays.symbol ?? ''] = step;
   }
-  const steps = bars
-    .select(symbolExpr(bars).alias('_s'), stepExpr(bars).alias('_d'))
-    .filter(pl.col('_d').gt(0))
-    .groupBy(['_s', '_d'])
-    .agg(pl.len().alias('_n'))
-    .sort(['_s', '_n', '_d'], [false, true, false]);
-  const s = steps.getColumn('_s').toArray() as string[];
-  const d = steps.getColumn('_d').cast(pl.Float64).toArray() as number[];
-  for (let i = 0; i < s.length; i++) if (!(s[i] in out)) out[s[i]] = d[i];
   return out;
-}
-
-function rowWithinSymbol(bars: Bars, row: number): { row: number; symbol?: string } {
-  if (!hasSymbol(bars)) return { row };
-  const symbol = bars.getColumn('symbol').get(row) as string;
-  const before = bars.head(row).filter(pl.col('symbol').eq(pl.lit(symbol))).height;
-  return { row: before, symbol };
 }
 
 /**
@@ -107,6 +75,7 @@ function rowWithinSymbol(bars: Bars, row: number): { row: number; symbol?: strin
  * Rules: `ts` strictly increasing per symbol (`unsorted`, `duplicate`); prices finite and > 0
  * (`price`); high >= max(open, close) and low <= min(open, close) (`ohlc`); volume finite and >= 0
  * (`volume`); one bar interval per frame, every step a whole multiple of it (`interval`).
+ * Issues come in frame order: by symbol, then row, then rule.
  * @example checkBars(bars).length // 0 for clean bars
  */
 export function checkBars(bars: Bars, opts: ValidateOptions = {}): ValidationIssue[] {
@@ -114,7 +83,8 @@ export function checkBars(bars: Bars, opts: ValidateOptions = {}): ValidationIss
 }
 
 /**
- * {@link checkBars} plus the total number of offending rows per rule (not capped).
+ * {@link checkBars} plus the number of offending rows per rule (all of them, not capped) and the
+ * bar interval per symbol.
  * @example checkBarsWithCounts(markPrice).counts.volume // 100
  */
 export function checkBarsWithCounts(
@@ -123,55 +93,72 @@ export function checkBarsWithCounts(
 ): { issues: ValidationIssue[]; counts: Record<ValidationRule, number>; intervalMs: Record<string, number> } {
   assertBarsSchema(bars, opts.file);
   const max = opts.maxPerRule ?? 5;
-  const dt = pl.col('_dt');
-  const intervals = barIntervals(bars);
-  const distinct = new Set(Object.values(intervals));
-  const masks: [ValidationRule, string, pl.Expr, string][] = [
-    ['unsorted', 'ts', dt.lt(0).fillNull(false), 'timestamps go backwards (sort the file, or pass repair: ["sort"])'],
-    ['duplicate', 'ts', dt.eq(0).fillNull(false), 'duplicate timestamp (pass repair: ["dropDuplicates"] to keep the first)'],
-  ];
-  for (const c of PRICES) masks.push(['price', c, badPrice(c), 'price must be finite and positive']);
-  masks.push(['ohlc', 'high', highTooLow.fillNull(false), 'high below max(open, close)']);
-  masks.push(['ohlc', 'low', lowTooHigh.fillNull(false), 'low above min(open, close)']);
-  masks.push(['volume', 'volume', badVolume, 'volume must be finite and >= 0']);
-  if (!opts.allowMixedIntervals && distinct.size === 1) {
-    const step = [...distinct][0];
-    masks.push(['interval', 'ts', dt.gt(0).and(dt.modulo(pl.lit(step).cast(pl.Int64)).neq(0)).fillNull(false), `step is not a whole multiple of the ${formatDuration(step)} bar interval (mixed bar intervals)`]);
+  const parts = [...eachSymbol(bars)];
+  const intervalMs: Record<string, number> = {};
+  for (const { arrays } of parts) {
+    const step = inferIntervalMs(arrays.ts);
+    if (step !== undefined) intervalMs[arrays.symbol ?? ''] = step;
   }
-  const withStep = bars.withColumn(stepExpr(bars).alias('_dt'));
-  const flags = withStep.select(...masks.map(([, , e], i) => e.alias(`_m${i}`)));
+  const distinct = new Set(Object.values(intervalMs));
+  const step = !opts.allowMixedIntervals && distinct.size === 1 ? [...distinct][0] : 0;
   const issues: ValidationIssue[] = [];
-  const perRule = new Map<ValidationRule, number>();
   const counts: Record<ValidationRule, number> = { unsorted: 0, duplicate: 0, price: 0, ohlc: 0, volume: 0, interval: 0 };
-  const any = new Map<ValidationRule, pl.Expr>();
-  masks.forEach(([rule], i) => any.set(rule, any.has(rule) ? any.get(rule)!.or(pl.col(`_m${i}`)) : pl.col(`_m${i}`)));
-  const sums = flags.select(...[...any].map(([rule, e]) => e.cast(pl.Int64).sum().alias(rule)));
-  for (const rule of any.keys()) counts[rule] = Number(sums.getColumn(rule).get(0));
-  masks.forEach(([rule, column, , message], i) => {
-    const rows = flags.getColumn(`_m${i}`).argTrue().head(max).toArray() as number[];
-    for (const r of rows) {
-      if ((perRule.get(rule) ?? 0) >= max) break;
-      perRule.set(rule, (perRule.get(rule) ?? 0) + 1);
-      const where = rowWithinSymbol(bars, r);
-      const raw = bars.getColumn(column).slice(r, 1);
-      const value = column === 'ts' ? new Date(Number(raw.cast(pl.Int64).cast(pl.Float64).get(0))) : raw.get(0);
-      issues.push({ rule, message, column, value, ...where });
+  const shown: Record<ValidationRule, number> = { ...counts };
+  for (const { bars: part, arrays: a } of parts) {
+    const report = (rule: ValidationRule, row: number, column: string, message: string): void => {
+      if (shown[rule]++ >= max) return;
+      // Nulls are NaN in the arrays; the frame tells a missing value (null) from NaN.
+      const value = column === 'ts' ? new Date(a.ts[row]) : part.getColumn(column).get(row);
+      issues.push({ rule, message, row, column, value, ...(a.symbol !== undefined ? { symbol: a.symbol } : {}) });
+    };
+    const { ts, open, high, low, close, volume } = a;
+    for (let i = 0; i < ts.length; i++) {
+      if (i > 0) {
+        const d = ts[i] - ts[i - 1];
+        if (d < 0) {
+          counts.unsorted++;
+          report('unsorted', i, 'ts', 'timestamps go backwards (sort the file, or pass repair: ["sort"])');
+        } else if (d === 0) {
+          counts.duplicate++;
+          report('duplicate', i, 'ts', 'duplicate timestamp (pass repair: ["dropDuplicates"] to keep the first)');
+        } else if (step > 0 && d % step !== 0) {
+          counts.interval++;
+          report('interval', i, 'ts', `step is not a whole multiple of the ${formatDuration(step)} bar interval (mixed bar intervals)`);
+        }
+      }
+      // `!(x > 0 && x < Infinity)` is also true for NaN (and nulls, which are NaN here).
+      const badO = !(open[i] > 0 && open[i] < Infinity);
+      const badH = !(high[i] > 0 && high[i] < Infinity);
+      const badL = !(low[i] > 0 && low[i] < Infinity);
+      const badC = !(close[i] > 0 && close[i] < Infinity);
+      if (badO || badH || badL || badC) {
+        counts.price++;
+        if (badO) report('price', i, 'open', 'price must be finite and positive');
+        if (badH) report('price', i, 'high', 'price must be finite and positive');
+        if (badL) report('price', i, 'low', 'price must be finite and positive');
+        if (badC) report('price', i, 'close', 'price must be finite and positive');
+      }
+      const highLow = high[i] < open[i] || high[i] < close[i];
+      const lowHigh = low[i] > open[i] || low[i] > close[i];
+      if (highLow || lowHigh) {
+        counts.ohlc++;
+        if (highLow) report('ohlc', i, 'high', 'high below max(open, close)');
+        if (lowHigh) report('ohlc', i, 'low', 'low above min(open, close)');
+      }
+      if (!(volume[i] >= 0 && volume[i] < Infinity)) {
+        counts.volume++;
+        report('volume', i, 'volume', 'volume must be finite and >= 0');
+      }
     }
-  });
+  }
   if (!opts.allowMixedIntervals && distinct.size > 1) {
-    const listed = Object.entries(intervals).map(([s, ms]) => `${s}: ${formatDuration(ms)}`).join(', ');
+    const listed = Object.entries(intervalMs).map(([sym, ms]) => `${sym}: ${formatDuration(ms)}`).join(', ');
     issues.push({ rule: 'interval', message: `symbols have different bar intervals (${listed}); pass allowMixedIntervals`, row: 0, column: 'ts', value: listed });
     counts.interval += 1;
   }
-  return { issues, counts, intervalMs: intervals };
+  return { issues, counts, intervalMs };
 }
 
-/**
- * Validates bars against the contract, optionally repairing first, and throws on the first problem left.
- * Nothing is repaired unless asked: `repair: ['sort', 'dropDuplicates', 'dropInvalid']`.
- * @throws DataError naming the file, symbol, row, column and value of the first violation.
- * @example validateBars(bars, { repair: ['dropDuplicates'] }).repaired.dropDuplicates // rows dropped
- */
 export function validateBars(bars: Bars, opts: ValidateOptions = {}): ValidationResult {
   const repaired: Record<RepairRule, number> = { sort: 0, dropDuplicates: 0, dropInvalid: 0 };
   const repair = new Set(opts.repair ?? []);
@@ -196,7 +183,7 @@ export function validateBars(bars: Bars, opts: ValidateOptions = {}): Validation
   if (out.height === 0) throw new DataError('no rows left after repair', { file: opts.file });
   const { issues, intervalMs } = checkBarsWithCounts(out, { ...opts, maxPerRule: 1 });
   if (issues.length > 0) {
-    const first = issues.reduce((a, b) => (b.row < a.row ? b : a));
+    const first = issues[0];
     throw new DataError(first.message, { file: opts.file, symbol: first.symbol, row: first.row, column: first.column, value: first.value });
   }
   return { bars: out, repaired, intervalMs };

@@ -40,6 +40,9 @@ describe('fillGapsArrays', () => {
     const pre = series([at('2024-03-11T13:00Z'), at('2024-03-11T13:28Z'), at('2024-03-11T13:31Z')], [1, 2, 3]);
     const f = fillGapsArrays(pre, M, 'us-rth');
     expect(f.counts).toEqual({ filled: 0, edgeMissing: 389, outsideSession: 2 });
+    // a window, after-hours bars, the next day's window: both windows are counted
+    const two = series([at('2024-03-11T19:58Z'), at('2024-03-11T20:30Z'), at('2024-03-12T13:30Z')], [1, 2, 3]);
+    expect(fillGapsArrays(two, M, 'us-rth').counts).toEqual({ filled: 0, edgeMissing: 389 + 389, outsideSession: 1 });
   });
 });
 

@@ -36,6 +36,7 @@ const LOADABLE = /\.(feather|arrow|ipc|parquet|pq|csv|tsv|json|jsonl|ndjson)$/i;
  * `symbol` column; files that already have a `symbol` column keep theirs.
  * @throws DataError for an empty folder, a symbol found in two files, or mixed bar intervals
  *   (listing each file's interval) unless `allowMixedIntervals`.
+ * @example loadBarsDir('../shared/data/real/crypto-5m', {}, loadBars).height // 46033
  */
 export function loadBarsDir<O extends DirOptions & { symbol?: string }>(dir: string, opts: O, loadFile: (path: string, opts: O) => Bars): Bars {
   const files = readdirSync(dir)

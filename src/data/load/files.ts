@@ -36,7 +36,9 @@ const EXT_FORMAT: Record<string, BarFormat> = {
   '.ndjson': 'json',
 };
 
-/** The format of a file from its extension, or undefined when unknown. */
+/** The format of a file from its extension, or undefined when unknown.
+ * @example formatOfPath('ETH_BTC-5m.feather') // 'ipc'
+ */
 export function formatOfPath(path: string): BarFormat | undefined {
   return EXT_FORMAT[extname(path).toLowerCase()];
 }
@@ -85,6 +87,7 @@ function readParquetFrame(path: string): pl.DataFrame {
  * Reads an IPC/Feather, Parquet or CSV file as a raw polars frame (no normalization), for
  * series that are not bars (funding rates, labels).
  * @throws DataError for an unreadable or empty file, or an unsupported format.
+ * @example readFrame('perp/XRP_USDT_USDT-8h-funding_rate.feather').columns // ['date', 'open', ...]
  */
 export function readFrame(path: string, opts: Pick<LoadOptions, 'format' | 'separator'> = {}): pl.DataFrame {
   const format = opts.format ?? formatOfPath(path);
@@ -97,6 +100,7 @@ export function readFrame(path: string, opts: Pick<LoadOptions, 'format' | 'sepa
 /**
  * Reads a Parquet file as Bars.
  * @throws DataError for an unreadable or empty file, or missing columns.
+ * @example loadParquet('data/crypto-5m.parquet').height // 24140
  */
 export function loadParquet(path: string, opts: NormalizeOptions = {}): Bars {
   return normalizeBars(readParquetFrame(path), opts, path);
@@ -138,6 +142,7 @@ function statOrThrow(path: string): number {
  * Reads a JSON file: exchange kline rows or Alpaca bars pages (one page, an array of pages, or
  * one page per line). See `klinesToBars` and `alpacaPagesToBars`.
  * @throws DataError for invalid JSON, an unknown layout or bad values.
+ * @example loadJson('../shared/data/real/crypto-1m/UNITTEST_BTC-1m.json').height // 13681
  */
 export function loadJson(path: string, opts: NormalizeOptions = {}): Bars {
   return jsonTextToBars(readBytes(path).toString('utf8'), { symbol: opts.symbol }, path);

@@ -111,6 +111,7 @@ export function alpacaPagesToBars(pages: AlpacaPage[], file?: string): Bars {
  * Parses JSON text that is kline rows, one Alpaca page, an array of Alpaca pages, or
  * newline-delimited Alpaca pages (one per line), and returns Bars.
  * @throws DataError for invalid JSON or an unknown layout.
+ * @example jsonTextToBars('[[0, 1, 1, 1, 1, 5]]').height // 1
  */
 export function jsonTextToBars(text: string, opts: Pick<NormalizeOptions, 'symbol'> = {}, file?: string): Bars {
   const trimmed = text.trim();

@@ -49,7 +49,9 @@ const ALIASES: Record<'ts' | OhlcvColumn | 'symbol', string[]> = {
   symbol: ['symbol', 'ticker', 'sym', 's'],
 };
 
-/** Resolves the source column for a contract column (given name, else alias), or undefined when absent. */
+/** Resolves the source column for a contract column (given name, else alias), or undefined when absent.
+ * @example findColumn(['Date', 'Close'], 'ts', {}) // 'Date'
+ */
 export function findColumn(columns: string[], want: keyof typeof ALIASES, map: ColumnMap, file?: string): string | undefined {
   const given = map[want];
   if (given !== undefined) {

@@ -99,7 +99,7 @@ function compilePattern(pattern: string): (text: string) => Parsed | undefined {
   };
 }
 
-function wallToUtc(p: Parsed, row: number, ctx: TimestampContext, raw: string): number {
+function wallToUtc(p: Parsed, row: number, ctx: TimestampContext, raw: string | (() => string)): number {
   if (p.offsetMs !== undefined) return p.wall - p.offsetMs;
   const tz = ctx.timeZone ?? 'UTC';
   const utc = wallToUtcMs(tz, p.wall, ctx.ambiguous ?? 'raise');
@@ -109,7 +109,7 @@ function wallToUtc(p: Parsed, row: number, ctx: TimestampContext, raw: string): 
       n === 0
         ? `local time does not exist in ${tz} (skipped by a daylight-saving change)`
         : `local time occurs twice in ${tz} (daylight-saving fall-back); pass ambiguous: 'earliest' or 'latest'`;
-    throw new DataError(why, { file: ctx.file, row, column: ctx.column, value: raw });
+    throw new DataError(why, { file: ctx.file, row, column: ctx.column, value: typeof raw === 'function' ? raw() : raw });
   }
   return utc;
 }
@@ -198,6 +198,7 @@ function nullRow(s: pl.Series): number {
  * Datetime with a zone: the stored instant. Naive Datetime: a wall time in `ctx.timeZone`.
  * Strings: {@link parseTimestampStrings}. Integers/floats: need `{ kind: 'epoch', unit }`.
  * @throws DataError for nulls, unparseable values, mixed zones or numbers without a unit.
+ * @example timestampColumnToMs(pl.Series('t', ['2024-01-02T00:00:00Z']), { column: 't' }) // Float64Array [1704153600000]
  */
 export function timestampColumnToMs(s: pl.Series, ctx: TimestampContext, format: TimestampFormat = { kind: 'auto' }): Float64Array {
   const dtype = s.dtype;
@@ -216,7 +217,7 @@ export function timestampColumnToMs(s: pl.Series, ctx: TimestampContext, format:
     if (tz || !ctx.timeZone || ctx.timeZone === 'UTC') return ms;
     assertTimeZone(ctx.timeZone);
     const out = new Float64Array(ms.length);
-    for (let i = 0; i < ms.length; i++) out[i] = wallToUtc({ wall: ms[i], offsetMs: undefined }, i, ctx, new Date(ms[i]).toISOString().slice(0, 19));
+    for (let i = 0; i < ms.length; i++) out[i] = wallToUtc({ wall: ms[i], offsetMs: undefined }, i, ctx, () => new Date(ms[i]).toISOString().slice(0, 19).replace('T', ' '));
     return out;
   }
   if (dtype.variant === 'String') return parseTimestampStrings(s.toArray() as (string | null)[], ctx, format);

@@ -77,6 +77,19 @@ describe('CSV timestamps', () => {
   });
 });
 
+describe('datetime columns', () => {
+  it('naive datetimes in Parquet are wall time in the given zone; zoned ones keep their instant', () => {
+    const p = join(dir, 'naive.parquet');
+    const wall = Date.UTC(2024, 2, 11, 9, 30); // 09:30 New York on the first EDT Monday
+    pl.DataFrame([pl.Series('date', [wall, wall]).cast(pl.Int64).cast(pl.Datetime('ms')), ...['open', 'high', 'low', 'close', 'volume'].map((c) => pl.Series(c, [1, 1]))]).writeParquet(p);
+    expect(ts(p, { timeZone: 'America/New_York' })).toEqual([Date.parse('2024-03-11T13:30:00Z'), Date.parse('2024-03-11T13:30:00Z')]);
+    expect(ts(p)).toEqual([wall, wall]); // naive read as UTC by default
+    const z = join(dir, 'zoned.parquet');
+    pl.DataFrame([pl.Series('date', [wall]).cast(pl.Int64).cast(pl.Datetime('ms', 'Asia/Shanghai')), ...['open', 'high', 'low', 'close', 'volume'].map((c) => pl.Series(c, [1]))]).writeParquet(z);
+    expect(ts(z, { timeZone: 'America/New_York' })).toEqual([wall]);
+  });
+});
+
 describe('JSON', () => {
   it('kline rows with string numbers (as exchanges send them)', () => {
     const p = file('k.json', '[[1509836520000,"1.5","2","1","1.75","10.5",1509836579999]]');
