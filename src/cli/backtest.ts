@@ -99,7 +99,7 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
     const forecaster = await openModel(name === 'model' ? o.model : name, { device: o.device, log });
     try {
       log(`forecasting ${market.symbols.length} symbols x ${range.end - range.start} bars with ${forecaster.info.name} ...`);
-      const fc = await forecastSignals(market, forecaster, { horizonBars: o.horizon, samples: o.samples, seed: o.seed, range });
+      const fc = await forecastSignals(market, forecaster, { horizonBars: o.horizon, samples: o.samples, seed: o.seed, range, sigmaFloor: config.sigmaFloor });
       const m = sliceMarket(market, range);
       const S = market.symbols.length;
       // Regime sizing needs a label per bar: the documented classifier, on each symbol's own closes.
