@@ -113,7 +113,7 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     minTradeNotional: cfg.limits.minTradeNotional,
     minTradeFraction: cfg.limits.minTradeFraction,
     entryExit, horizon, fillAtClose,
-    cls, lev, lot, longOnly, cashOnly, isPerp, perps, costs,
+    cls, oneClass: new Set(classes).size === 1, lev, lot, longOnly, cashOnly, isPerp, perps, costs,
     grossIntraday: Float64Array.from(rules, (r) => r.grossIntraday),
     grossAtClose: Float64Array.from(rules, (r) => r.grossAtClose),
     closeCap: Uint8Array.from(rules, (r) => (r.grossAtClose < r.grossIntraday ? 1 : 0)),

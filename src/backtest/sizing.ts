@@ -81,6 +81,8 @@ export interface SizerSetup {
   fillAtClose: boolean;
   /** Per symbol. */
   cls: Uint8Array;
+  /** True when every symbol has the same class. */
+  oneClass: boolean;
   lev: Float64Array;
   lot: Float64Array;
   longOnly: Uint8Array;
@@ -127,21 +129,18 @@ export class Sizer {
     this.scale = new Float64Array(p.grossIntraday.length);
   }
 
-  /**
-   * Decides bar t at `equity` (marked at its close). Returns true when an order filled at
-   * this bar's close (equity must then be re-marked).
-   * @throws DataError for a NaN, infinite or negative-sigma forecast at a bar it uses.
-   */
-  decide(t: number, equity: number, closeBar: boolean): boolean {
+  /** Pass 1: targets from the signals, the per-symbol cap, gross sums per class. Returns the bind mask so far. */
+  private targets(t: number, equity: number): number {
     const p = this.p;
-    const { close, mu, sigma, regime, entry, valid, cls, lev, lot, longOnly, cashOnly, isPerp, ledger, pending, decisions } = p;
+    const { close, mu, sigma, regime, entry, valid, cls, lev, ledger } = p;
     const { sizingKind, kellyFraction, weight, followSign, regimeMult, sigmaFloor, capPerSymbol, entryExit, horizon } = p;
-    const { target, reason, hold, grossSum, scale, binds, order } = this;
+    const { target, reason, hold, grossSum, binds } = this;
     const q = ledger.qty;
     const S = q.length;
     const base = t * S;
     let mask = 0;
-    let filledNow = false;
+    let gross0 = 0;
+    const oneClass = p.oneClass;
     for (let c = 0; c < grossSum.length; c++) grossSum[c] = 0;
 
     // Targets, the per-symbol cap, and the gross sums per class.
@@ -194,8 +193,29 @@ export class Sizer {
         mask |= 1 << L_CAP;
       }
       target[s] = f;
-      grossSum[cls[s]] += f < 0 ? -f : f;
+      // One accumulator in a register when all symbols share a class (the usual case): a
+      // typed-array slot updated every symbol would chain each add through memory.
+      if (oneClass) gross0 += f < 0 ? -f : f;
+      else grossSum[cls[s]] += f < 0 ? -f : f;
     }
+    if (oneClass) grossSum[cls[0]] = gross0;
+    return mask;
+  }
+
+  /**
+   * Decides bar t at `equity` (marked at its close). Returns true when an order filled at
+   * this bar's close (equity must then be re-marked).
+   * @throws DataError for a NaN, infinite or negative-sigma forecast at a bar it uses.
+   */
+  decide(t: number, equity: number, closeBar: boolean): boolean {
+    const p = this.p;
+    const { close, cls, lot, longOnly, cashOnly, isPerp, ledger, pending, decisions } = p;
+    const { target, reason, hold, grossSum, scale, binds, order } = this;
+    const q = ledger.qty;
+    const S = q.length;
+    const base = t * S;
+    let mask = this.targets(t, equity);
+    let filledNow = false;
     for (let c = 0; c < scale.length; c++) {
       const cap = closeBar ? p.grossAtClose[c] : p.grossIntraday[c];
       scale[c] = grossSum[c] > cap * (1 + 1e-12) ? cap / grossSum[c] : 1;
