@@ -7,3 +7,4 @@ export * from './calibration';
 export { show, record, provenance } from './notebook';
 export * from './data';
 export * from './forecast';
+export * from './backtest';

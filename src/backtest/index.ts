@@ -1,1 +1,66 @@
-export {};
+/**
+ * Backtesting: forecasts -> (mu, sigma) -> Kelly and other sizings under ordered,
+ * counted limits -> multi-symbol accounting -> trades, equity -> statistics,
+ * walk-forward, Monte Carlo, and the 30-minute-outlook harness.
+ */
+export {
+  backtestConfigSchema,
+  resolveConfig,
+  classRules,
+  symbolClass,
+  DEFAULT_CLASSES,
+  INSTRUMENT_CLASSES,
+  type BacktestConfig,
+  type BacktestConfigInput,
+  type BaseSizing,
+  type InstrumentClass,
+  type InstrumentClassName,
+  type KillAction,
+  type RegimeMultipliers,
+  type Rule,
+  type Sizing,
+} from './config';
+export { alignSeries, marketFromBars, medianBarMs, type MarketArrays, type SymbolSeries } from './market';
+export { checkSignals, muSigmaFromQuantiles, muSigmaFromQuantilePoint, muSigmaFromSamples, Z90, type Signals, type SpreadToSigma } from './signals';
+export { runBacktest } from './engine';
+export { roundToLot } from './sizing';
+export { LIMIT_NAMES, backtestStats, type BacktestOptions, type BacktestResult, type FundingSeries, type KillEvent, type KillSwitchName, type LimitName } from './result';
+export type { Trade, ExitReason } from './ledger';
+export { computeStats, drawdown, type EquityCurve, type Stats, type StatsOptions } from './stats';
+export { periodsPerYear, type Calendar } from './annualize';
+export { classifyRegimes, classifyMarketRegimes, REGIME, REGIME_NAMES, type RegimeName, type RegimeOptions } from './regime';
+export { runStrategy, type MarketView, type PriceField, type SignalRow, type Strategy } from './strategy';
+export {
+  bootstrapTrades,
+  stationaryBootstrap,
+  stationaryBootstrapIndices,
+  optimalBlockLength,
+  monteCarloOfRun,
+  summarizeDistribution,
+  type Distribution,
+  type MonteCarloOptions,
+  type MonteCarloResult,
+} from './montecarlo';
+export {
+  walkForwardBacktest,
+  sliceMarket,
+  sliceSignals,
+  mergeConfig,
+  type Candidate,
+  type FoldReport,
+  type WalkForwardResult,
+  type WalkForwardSpec,
+} from './walkforward';
+export {
+  runOutlook,
+  outlookSignals,
+  meanReversionZ,
+  pUpFromPaths,
+  pUpFromQuantiles,
+  type OutlookForecasts,
+  type OutlookResult,
+  type OutlookRule,
+  type OutlookTrade,
+} from './outlook';
+export { forecastSignals, type ForecastSignalOptions, type ForecastSignals } from './forecastSignals';
+export { backtestRecord, monteCarloSummary, statsTable, formatNumber, STAT_LABELS } from './report';

@@ -7,3 +7,4 @@ export type { FigureHtmlOptions } from './html';
 export { metricVsParameterFigure } from './sweep';
 export type { SweepPoint } from './sweep';
 export { candlestickFigure, type CandlestickOptions } from './data';
+export { equityFigure, exposureFigure, limitBindingFigure, monteCarloFigure, regimeFigure, type EquitySeries } from './backtest';

@@ -1,0 +1,283 @@
+/**
+ * The backtest engine: forecasts (mu, sigma per bar and symbol) -> target
+ * fractions of equity -> limits -> orders -> fills -> cash, positions, costs,
+ * trades, equity; with kill switches. One loop over typed arrays, no allocation
+ * per step (trades and kill events are the only objects made, when they happen).
+ *
+ * Timeline of bar t (ts[t] is the bar's open time):
+ * 1. time passes from ts[t-1] to ts[t]: interest on borrowed cash, funding of
+ *    perpetuals whose funding time falls in (ts[t-1], ts[t]] (priced at open[t]);
+ * 2. orders decided at t-1 fill at open[t] (sells before buys; `fill: 'nextOpen'`);
+ * 3. stops (rule `entryExit`) trigger on high/low of bar t, filling at the stop or a worse open;
+ * 4. positions are marked at close[t]; kill switches are checked on that equity;
+ * 5. the decision: targets from signals at t and equity at close[t]; limits in order
+ *    (per-symbol cap, gross cap, long-only, minimum trade, cash); orders fill at open[t+1],
+ *    or at close[t] with `fill: 'close'` and, for classes with a lower at-close cap, at
+ *    the session's last bar (market-on-close), so that the position held overnight meets it.
+ */
+import { ConfigError, DataError } from '../core/errors';
+import { medianBarMs, type MarketArrays } from './market';
+import { periodsPerYear as periodsPerYearOf } from './annualize';
+import { INSTRUMENT_CLASSES, classRules, resolveConfig, symbolClass } from './config';
+import { prepareFunding } from './funding';
+import { KillState } from './kill';
+import { Ledger, REASON } from './ledger';
+import { LIMIT_NAMES, type BacktestOptions, type BacktestResult, type LimitName } from './result';
+import { checkSignals, type Signals } from './signals';
+import { PendingOrders, Sizer, cashLimitedBuy, sizingCode, trueCash } from './sizing';
+
+const YEAR_MS = 365 * 86_400_000;
+
+/**
+ * Runs a backtest of precomputed signals on market arrays.
+ *
+ * Sizing (`f` = target position notional / equity, per symbol):
+ * - kelly: `f = fraction * mu / sigma^2` (Thorp 2006, excess over a zero rate), sigma floored at `sigmaFloor`;
+ * - targetWeight: `f = weight` (or `weight * sign(mu)`);
+ * - volTarget: `f = annualVol / (sigma * sqrt(periodsPerYear / horizonBars))` (times sign(mu) by default);
+ * - regime: the base sizing times the multiplier of the bar's regime label;
+ * then `f *= leverageMultiplier` of the symbol's class, and the limits, in order, each counted
+ * when it changes the target: per-symbol cap `|f| <= perSymbolCap`; gross cap per class
+ * `sum |f| <= grossIntraday` (`grossAtClose` at a session's last bar), scaling the class's
+ * targets pro rata; long-only; minimum trade (orders closing a position are exempt);
+ * cash (cash-only classes buy with cash on hand, after the bar's sells).
+ * Quantities are rounded toward zero to the class's lot.
+ *
+ * @param market - bars of every symbol on one grid (see `alignSeries`).
+ * @param signals - mu, sigma (and regime / entry / score) per bar and symbol.
+ * @param config - a config (resolved or as written; defaults fill the rest).
+ * @throws ConfigError for contradictory limits, a symbol without a known class, funding for a non-perpetual.
+ * @throws DataError for forecast arrays that do not line up with the bars, NaN or negative
+ *   forecasts at a bar where they are used, non-positive prices.
+ * @example
+ * const r = runBacktest(market, { mu, sigma, horizonBars: 30 }, { defaultClass: 'crypto' });
+ * r.equity[r.equity.length - 1]; // final equity
+ */
+export function runBacktest(market: MarketArrays, signals: Signals, config: unknown = {}, options: BacktestOptions = {}): BacktestResult {
+  const cfg = resolveConfig(config);
+  checkSignals(market, signals);
+  const { symbols, ts, open, high, low, close, sessionEnd } = market;
+  const S = symbols.length;
+  const T = ts.length;
+  if (open.length !== T * S || high.length !== T * S || low.length !== T * S || close.length !== T * S || sessionEnd.length !== T) {
+    throw new DataError(`market arrays do not match ${T} bars x ${S} symbols`, { value: { open: open.length, close: close.length, sessionEnd: sessionEnd.length } });
+  }
+  const classes = symbols.map((sym) => symbolClass(cfg, sym));
+  const rules = INSTRUMENT_CLASSES.map((c) => classRules(cfg, c));
+  const cls = Uint8Array.from(classes, (c) => INSTRUMENT_CLASSES.indexOf(c));
+  const lev = Float64Array.from(cls, (c) => rules[c].leverageMultiplier);
+  const lot = Float64Array.from(cls, (c) => rules[c].lot);
+  const longOnly = Uint8Array.from(cls, (c) => (rules[c].longOnly ? 1 : 0));
+  const cashOnly = Uint8Array.from(cls, (c) => (rules[c].margin ? 0 : 1));
+  const costs = {
+    fee: Float64Array.from(cls, (c) => rules[c].feeBps / 1e4),
+    fixedFee: Float64Array.from(cls, (c) => rules[c].fixedFee),
+    slippage: Float64Array.from(cls, (c) => rules[c].slippageBps / 1e4),
+  };
+  const perps = [...cls.keys()].filter((s) => classes[s] === 'perp');
+  const isPerp = Uint8Array.from(classes, (c) => (c === 'perp' ? 1 : 0));
+  const funding = prepareFunding(options.funding ?? {}, symbols, classes);
+
+  const ppy = cfg.periodsPerYear ?? periodsPerYearOf(medianBarMs(ts), classes.every((c) => c === 'stock') ? 'usEquity' : '24x7');
+  const sizing = cfg.sizing.kind === 'regime' ? cfg.sizing.base : cfg.sizing;
+  const regimeMult =
+    cfg.sizing.kind === 'regime' ? Float64Array.of(cfg.sizing.multipliers.trend, cfg.sizing.multipliers.chop, cfg.sizing.multipliers.highVol, cfg.sizing.multipliers.shock) : null;
+  if (regimeMult && !signals.regime) throw new ConfigError('regime sizing needs signals.regime labels (see classifyMarketRegimes)', { key: 'sizing.kind', value: 'regime' });
+  const rule = cfg.rule;
+  const entryExit = rule.kind === 'entryExit';
+  if (entryExit && !signals.entry) throw new ConfigError('rule entryExit needs signals.entry flags', { key: 'rule.kind', value: 'entryExit' });
+  const horizon = rule.kind === 'entryExit' ? rule.horizonBars : 0;
+  const stopLoss = rule.kind === 'entryExit' && rule.stopLoss !== null ? rule.stopLoss : 0;
+  const fillAtClose = cfg.fill === 'close';
+  const firstBar = signals.firstBar ?? 0;
+  const borrowRate = cfg.interest.borrowRateAnnual;
+  const cashRate = cfg.interest.cashRateAnnual;
+
+  const ledger = new Ledger(cfg.capital, symbols, costs, ts, signals.score ?? null);
+  const q = ledger.qty;
+  const lastPx = new Float64Array(S).fill(NaN);
+  const pend = new PendingOrders(S);
+  const decisions = options.recordDecisions ? new Float64Array(T * S).fill(NaN) : null;
+  const sizer = new Sizer({
+    symbols, T, close, mu: signals.mu, sigma: signals.sigma,
+    regime: signals.regime ?? new Uint8Array(0),
+    entry: signals.entry ?? new Int8Array(0),
+    valid: signals.valid ?? null,
+    sizingKind: sizingCode(sizing.kind),
+    kellyFraction: sizing.kind === 'kelly' ? sizing.fraction : 0,
+    weight: sizing.kind === 'targetWeight' ? sizing.weight : sizing.kind === 'volTarget' ? sizing.annualVol / Math.sqrt(ppy / signals.horizonBars) : 0,
+    followSign: sizing.kind !== 'kelly' && sizing.direction === 'signal',
+    regimeMult,
+    sigmaFloor: cfg.sigmaFloor,
+    capPerSymbol: cfg.limits.perSymbolCap,
+    minTradeNotional: cfg.limits.minTradeNotional,
+    minTradeFraction: cfg.limits.minTradeFraction,
+    entryExit, horizon, fillAtClose,
+    cls, oneClass: new Set(classes).size === 1, lev, lot, longOnly, cashOnly, isPerp, perps, costs,
+    grossIntraday: Float64Array.from(rules, (r) => r.grossIntraday),
+    grossAtClose: Float64Array.from(rules, (r) => r.grossAtClose),
+    closeCap: Uint8Array.from(rules, (r) => (r.grossAtClose < r.grossIntraday ? 1 : 0)),
+    lastPx, ledger, pending: pend, decisions,
+  });
+  const missingQuotes = new Float64Array(S);
+  const equityOut = new Float64Array(T);
+  const cashOut = new Float64Array(T);
+  const grossOut = new Float64Array(T);
+  const positions = options.recordPositions === false ? null : new Float64Array(T * S);
+  const kill = new KillState(cfg.capital, ts, cfg.killSwitches);
+  let cancelledOrders = 0;
+  let cashCutAtFill = 0;
+  let equity = cfg.capital;
+
+  for (let t = 0; t < T; t++) {
+    const base = t * S;
+    const time = ts[t];
+    // 1. Time passes: interest and funding on what was held over (ts[t-1], ts[t]].
+    if (t > 0) {
+      const dt = time - ts[t - 1];
+      if (borrowRate > 0 || cashRate > 0) {
+        const c = perps.length > 0 ? trueCash(ledger.cash, perps, q, lastPx) : ledger.cash;
+        const interest = c < 0 ? (-c * borrowRate * dt) / YEAR_MS : (-c * cashRate * dt) / YEAR_MS;
+        if (interest !== 0) ledger.payInterest(interest);
+      }
+      for (const f of funding) {
+        while (f.next < f.ts.length && f.ts[f.next] <= time) {
+          const k = f.next++;
+          if (f.ts[k] <= ts[t - 1]) continue;
+          const s = f.symbol;
+          if (q[s] !== 0) {
+            const o = open[base + s];
+            ledger.payFunding(s, q[s] * (o > 0 ? o : lastPx[s]) * f.rate[k]);
+          }
+          kill.onFunding(t, f.rate[k], symbols[s]);
+        }
+      }
+    }
+    // 2. Orders decided at t-1 fill at this bar's open, sells first.
+    if (pend.n > 0) {
+      for (let pass = 0; pass < 2; pass++) {
+        for (let k = 0; k < pend.n; k++) {
+          const s = pend.list[k];
+          let d = pend.qty[s];
+          if ((pass === 0) !== d < 0) continue;
+          const o = open[base + s];
+          if (!(o > 0)) {
+            if (o <= 0) throw new DataError('price must be positive', { symbol: symbols[s], row: t, column: 'open', value: o });
+            cancelledOrders++;
+            continue;
+          }
+          if (d > 0 && cashOnly[s]) {
+            const capped = cashLimitedBuy(d, o, costs.slippage[s], costs.fee[s], costs.fixedFee[s], lot[s], trueCash(ledger.cash, perps, q, lastPx));
+            if (capped !== d) cashCutAtFill++;
+            if (capped === 0) continue;
+            d = capped;
+          }
+          ledger.fill(s, d, o, t, pend.reason[s], pend.decisionBar[s]);
+        }
+      }
+      pend.n = 0;
+    }
+    // 3. Stops, on this bar's range.
+    if (stopLoss > 0) {
+      for (let s = 0; s < S; s++) {
+        const qs = q[s];
+        if (qs === 0) continue;
+        const entryBar = ledger.openEntryBar(s);
+        if (entryBar > t || (entryBar === t && fillAtClose)) continue;
+        const entryPx = ledger.openEntryPrice(s);
+        const o = open[base + s];
+        if (qs > 0) {
+          const stop = entryPx * (1 - stopLoss);
+          if (low[base + s] <= stop) ledger.fill(s, -qs, o <= stop ? o : stop, t, REASON.stop, t);
+        } else {
+          const stop = entryPx * (1 + stopLoss);
+          if (high[base + s] >= stop) ledger.fill(s, -qs, o >= stop ? o : stop, t, REASON.stop, t);
+        }
+      }
+    }
+    // 4. Mark at the close; kill switches.
+    let value = 0;
+    let gross = 0;
+    for (let s = 0; s < S; s++) {
+      const c = close[base + s];
+      if (c === c) {
+        if (!(c > 0)) throw new DataError('price must be positive', { symbol: symbols[s], row: t, column: 'close', value: c });
+        lastPx[s] = c;
+      } else missingQuotes[s]++;
+      const qs = q[s];
+      if (qs !== 0) {
+        const v = qs * lastPx[s];
+        value += v;
+        gross += v < 0 ? -v : v;
+      }
+    }
+    equity = ledger.cash + value;
+    ledger.equity = equity;
+    kill.atClose(t, equity, ledger, t > 0 && sessionEnd[t - 1] === 1);
+    // 5. Decide; orders fill at this close or at the next open.
+    const closeBar = sessionEnd[t] === 1;
+    let filledNow = false;
+    if (kill.flatten || !kill.isTrading(time)) {
+      filledNow = sizer.flatten(t, equity, closeBar);
+      kill.flatten = false;
+    } else if (t >= firstBar) {
+      filledNow = sizer.decide(t, equity, closeBar);
+    }
+    if (filledNow) {
+      value = 0;
+      gross = 0;
+      for (let s = 0; s < S; s++) {
+        if (q[s] === 0) continue;
+        const v = q[s] * lastPx[s];
+        value += v;
+        gross += v < 0 ? -v : v;
+      }
+      equity = ledger.cash + value;
+      ledger.equity = equity;
+    }
+    if (positions) for (let s = 0; s < S; s++) positions[base + s] = q[s];
+    equityOut[t] = equity;
+    cashOut[t] = ledger.cash;
+    grossOut[t] = gross;
+    if (closeBar) kill.sessionEnded(equity);
+  }
+  ledger.markOpenTrades(T - 1, lastPx);
+
+  const limits = limitCounts(sizer, S);
+  return {
+    config: cfg,
+    symbols,
+    classes,
+    ts,
+    equity: equityOut,
+    cash: cashOut,
+    grossExposure: grossOut,
+    positions,
+    decisions,
+    trades: ledger.trades,
+    limits,
+    costs: { fees: ledger.feesPaid, slippage: ledger.slippagePaid, interest: ledger.interestPaid, funding: ledger.fundingPaid, tradedNotional: ledger.tradedNotional },
+    fills: ledger.fills,
+    killEvents: kill.events,
+    stoppedAt: kill.stoppedAt,
+    fallbacks: {
+      missingQuotes: Array.from(missingQuotes),
+      noForecast: Array.from(sizer.noForecast),
+      cancelledOrders,
+      cashCutAtFill,
+      perpsWithoutFunding: perpsWithoutFunding(perps, ledger.filled, funding, symbols),
+    },
+    periodsPerYear: ppy,
+    lookAhead: signals.lookAhead === true,
+  };
+}
+
+function limitCounts(sizer: Sizer, S: number): BacktestResult['limits'] {
+  const bySymbol = Object.fromEntries(LIMIT_NAMES.map((n, i) => [n, Array.from(sizer.binds.subarray(i * S, (i + 1) * S))])) as Record<LimitName, number[]>;
+  const counts = Object.fromEntries(LIMIT_NAMES.map((n) => [n, bySymbol[n].reduce((a, b) => a + b, 0)])) as Record<LimitName, number>;
+  return { counts, bySymbol, bindingMask: sizer.bindingMask };
+}
+
+function perpsWithoutFunding(perps: readonly number[], filled: Uint8Array, funding: ReadonlyArray<{ symbol: number }>, symbols: readonly string[]): string[] {
+  return perps.filter((s) => filled[s] === 1 && !funding.some((f) => f.symbol === s)).map((s) => symbols[s]);
+}

@@ -1,0 +1,92 @@
+/**
+ * Kill-switch state of one run: which switch fired when, whether trading is
+ * paused or stopped, and the reference levels (running peak, the session's
+ * starting equity) the switches measure against.
+ */
+import type { BacktestConfig, KillAction } from './config';
+import type { Ledger } from './ledger';
+import type { KillEvent, KillSwitchName } from './result';
+
+/** Kill switches of one run. */
+export class KillState {
+  /** False once a `stop` action (or ruin) fired. */
+  active = true;
+  stoppedAt: number | null = null;
+  /** Flatten every position at this bar's decision. */
+  flatten = false;
+  readonly events: KillEvent[] = [];
+  private pausedUntil = -Infinity;
+  private pausedRestOfDay = false;
+  private peak: number;
+  private dayStart: number;
+  private last: KillEvent | null = null;
+
+  constructor(
+    capital: number,
+    private readonly ts: Float64Array,
+    private readonly cfg: BacktestConfig['killSwitches'],
+  ) {
+    this.peak = capital;
+    this.dayStart = capital;
+  }
+
+  /** Whether new positions may be taken at `time`. */
+  isTrading(time: number): boolean {
+    return this.active && !this.pausedRestOfDay && time >= this.pausedUntil;
+  }
+
+  /** Records an event and applies its action (positions are flattened at this bar's decision). */
+  trigger(name: KillSwitchName, t: number, value: number, threshold: number, action: KillAction, symbol?: string): void {
+    this.last = { switch: name, bar: t, time: this.ts[t], value, threshold, action, resumeTime: null, ...(symbol ? { symbol } : {}) };
+    this.events.push(this.last);
+    this.flatten = true;
+    if (action.kind === 'stop') {
+      this.active = false;
+      this.stoppedAt = this.ts[t];
+    } else if (action.kind === 'pause') this.pausedUntil = this.ts[t] + action.minutes * 60_000;
+    else this.pausedRestOfDay = true;
+  }
+
+  /** A funding rate arrived for a traded perpetual. */
+  onFunding(t: number, rate: number, symbol: string): void {
+    const spike = this.cfg.fundingSpike;
+    if (spike && !this.flatten && this.isTrading(this.ts[t]) && Math.abs(rate) > spike.absRate) this.trigger('fundingSpike', t, rate, spike.absRate, spike.action, symbol);
+  }
+
+  /**
+   * The checks on equity marked at bar t's close: resume a finished pause, then ruin,
+   * maximum drawdown, daily loss and consecutive losers (first that fires wins).
+   */
+  atClose(t: number, equity: number, ledger: Ledger, previousBarEndedSession: boolean): void {
+    if (!this.active) return;
+    const time = this.ts[t];
+    if ((this.pausedUntil !== -Infinity && time >= this.pausedUntil) || (this.pausedRestOfDay && previousBarEndedSession)) {
+      this.pausedUntil = -Infinity;
+      this.pausedRestOfDay = false;
+      // After a pause the drawdown is measured from where trading resumed, or it would fire again at once.
+      this.peak = equity;
+      ledger.losingStreak = 0;
+      if (this.last) this.last.resumeTime = time;
+    }
+    if (equity <= 0) {
+      this.trigger('ruin', t, equity, 0, { kind: 'stop' });
+      return;
+    }
+    if (!this.isTrading(time) || this.flatten) return;
+    if (equity > this.peak) this.peak = equity;
+    const { maxDrawdown, dailyLoss, consecutiveLosses } = this.cfg;
+    const dd = 1 - equity / this.peak;
+    const dayLoss = 1 - equity / this.dayStart;
+    if (maxDrawdown && dd >= maxDrawdown.threshold) this.trigger('maxDrawdown', t, dd, maxDrawdown.threshold, maxDrawdown.action);
+    else if (dailyLoss && dayLoss >= dailyLoss.threshold) this.trigger('dailyLoss', t, dayLoss, dailyLoss.threshold, dailyLoss.action);
+    else if (consecutiveLosses && ledger.losingStreak >= consecutiveLosses.count) {
+      this.trigger('consecutiveLosses', t, ledger.losingStreak, consecutiveLosses.count, consecutiveLosses.action);
+      ledger.losingStreak = 0;
+    }
+  }
+
+  /** The session ended with this equity: the next day's loss is measured from it. */
+  sessionEnded(equity: number): void {
+    this.dayStart = equity;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Plain-JSON records and text tables of backtest results, for the CLI, notebooks
+ * and reports. Statistics keep their typed names; labels live only here.
+ */
+import type { Trade } from './ledger';
+import type { MonteCarloResult } from './montecarlo';
+import type { BacktestResult } from './result';
+import type { Stats } from './stats';
+
+/** Display label, unit note and decimals of each statistic in tables. */
+export const STAT_LABELS: ReadonlyArray<[keyof Stats, string, number]> = [
+  ['totalReturnPct', 'total return %', 2],
+  ['cagrPct', 'CAGR %', 2],
+  ['annualVolPct', 'annual vol %', 2],
+  ['sharpe', 'Sharpe', 2],
+  ['sortino', 'Sortino', 2],
+  ['maxDrawdownPct', 'max drawdown %', 2],
+  ['maxDrawdownDurationDays', 'longest drawdown (days)', 2],
+  ['calmar', 'Calmar', 2],
+  ['profitFactor', 'profit factor (trades)', 2],
+  ['profitFactorPerPeriod', 'profit factor (bars)', 2],
+  ['winRatePct', 'win rate %', 1],
+  ['expectancy', 'expectancy / trade', 4],
+  ['expectancyPct', 'expectancy % / trade', 3],
+  ['trades', 'trades', 0],
+  ['exposureTimePct', 'time in market %', 1],
+  ['avgGrossLeverage', 'avg gross leverage', 3],
+  ['turnoverAnnual', 'turnover / year (x equity)', 1],
+  ['feesPaid', 'fees', 2],
+  ['slippagePaid', 'slippage', 2],
+  ['interestPaid', 'interest', 2],
+  ['fundingPaid', 'funding', 4],
+];
+
+/**
+ * Formats a number for a table: fixed decimals with thousands separators, `-` for NaN, `inf` for infinities.
+ * @example formatNumber(12345.678, 2); // '12,345.68'
+ */
+export function formatNumber(v: number, decimals: number): string {
+  if (Number.isNaN(v)) return '-';
+  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+  return v.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
+
+/**
+ * A side-by-side text table: one row per statistic, one column per run.
+ * @example console.log(statsTable([{ label: 'historical', stats }, { label: 'oracle', stats: s2 }]));
+ */
+export function statsTable(columns: ReadonlyArray<{ label: string; stats: Stats; extra?: Record<string, string> }>): string {
+  const extraKeys = [...new Set(columns.flatMap((c) => Object.keys(c.extra ?? {})))];
+  const rows: string[][] = [['', ...columns.map((c) => c.label)]];
+  for (const [key, label, d] of STAT_LABELS) rows.push([label, ...columns.map((c) => formatNumber(c.stats[key], d))]);
+  for (const k of extraKeys) rows.push([k, ...columns.map((c) => c.extra?.[k] ?? '')]);
+  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
+  return rows.map((r) => r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join('  ')).join('\n');
+}
+
+/**
+ * A Monte Carlo result without its per-path samples (for JSON).
+ * @example JSON.stringify(monteCarloSummary(bootstrapTrades(returns)));
+ */
+export function monteCarloSummary(mc: MonteCarloResult | null): Omit<MonteCarloResult, 'samples'> | null {
+  if (mc === null) return null;
+  const { samples: _samples, ...rest } = mc;
+  return rest;
+}
+
+/**
+ * The JSON record of a run: config, stats, limit counts, kill events, fallbacks, costs,
+ * trades and the equity curve (times as ISO strings). NaN and infinities become null.
+ * @example writeFileSync('run.json', JSON.stringify(backtestRecord(result, stats)));
+ */
+export function backtestRecord(result: BacktestResult, stats: Stats, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  return {
+    ...extra,
+    lookAhead: result.lookAhead,
+    symbols: result.symbols,
+    classes: result.classes,
+    config: result.config,
+    periodsPerYear: result.periodsPerYear,
+    stats: finite(stats),
+    limits: { counts: result.limits.counts, bySymbol: result.limits.bySymbol },
+    costs: result.costs,
+    fills: result.fills,
+    killEvents: result.killEvents.map((e) => ({ ...e, time: iso(e.time), resumeTime: e.resumeTime === null ? null : iso(e.resumeTime) })),
+    stoppedAt: result.stoppedAt === null ? null : iso(result.stoppedAt),
+    fallbacks: result.fallbacks,
+    trades: result.trades.map((t: Trade) => finite({ ...t, entryTime: iso(t.entryTime), exitTime: iso(t.exitTime) })),
+    equityCurve: {
+      ts: Array.from(result.ts, iso),
+      equity: Array.from(result.equity),
+      cash: Array.from(result.cash),
+      grossExposure: Array.from(result.grossExposure),
+    },
+  };
+}
+
+function finite<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'number' && !Number.isFinite(v) ? null : v])) as T;
+}

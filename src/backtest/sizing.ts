@@ -1,0 +1,377 @@
+/**
+ * The decision at one bar: signals -> target fraction of equity per symbol ->
+ * limits in order (per-symbol cap, gross cap, long-only, minimum trade, cash), each
+ * counted per bar and symbol where it changed the target -> orders that fill now
+ * or at the next open. Kernel code on typed arrays: one call per bar, no
+ * allocation.
+ */
+import { DataError } from '../core/errors';
+import { REASON, type FillCosts, type Ledger } from './ledger';
+
+// Limit indices, in the order the limits apply (see LIMIT_NAMES). Module-private on purpose:
+// an exported const compiles to a property load of `exports` at every use in the loop.
+const L_CAP = 0;
+const L_GROSS = 1;
+const L_GROSS_CLOSE = 2;
+const L_LONG = 3;
+const L_MIN = 4;
+const L_CASH = 5;
+
+const R_SIGNAL = REASON.signal;
+const R_HORIZON = REASON.horizon;
+
+const KELLY = 0;
+const TARGET_WEIGHT = 1;
+
+/**
+ * The kernel's code of a sizing kind.
+ * @example sizingCode('kelly'); // 0
+ */
+export function sizingCode(kind: 'kelly' | 'targetWeight' | 'volTarget'): number {
+  return kind === 'kelly' ? KELLY : kind === 'targetWeight' ? TARGET_WEIGHT : 2;
+}
+
+/** Orders decided at one bar that fill at the next bar's open. */
+export class PendingOrders {
+  readonly qty: Float64Array;
+  readonly reason: Uint8Array;
+  readonly decisionBar: Int32Array;
+  /** Symbols with an order, in the order they were added (`n` of them). */
+  readonly list: Int32Array;
+  n = 0;
+
+  constructor(S: number) {
+    this.qty = new Float64Array(S);
+    this.reason = new Uint8Array(S);
+    this.decisionBar = new Int32Array(S);
+    this.list = new Int32Array(S);
+  }
+
+  add(s: number, qty: number, reason: number, t: number): void {
+    this.qty[s] = qty;
+    this.reason[s] = reason;
+    this.decisionBar[s] = t;
+    this.list[this.n++] = s;
+  }
+}
+
+/** Everything the decision reads, prepared once per run (per-symbol values are per index s). */
+export interface SizerSetup {
+  symbols: readonly string[];
+  T: number;
+  close: Float64Array;
+  mu: Float64Array;
+  sigma: Float64Array;
+  /** Empty when unused. */
+  regime: Uint8Array;
+  entry: Int8Array;
+  valid: Uint8Array | null;
+  sizingKind: number;
+  kellyFraction: number;
+  /** Target weight, or for volTarget the annual volatility over sqrt(periods per horizon). */
+  weight: number;
+  followSign: boolean;
+  regimeMult: Float64Array | null;
+  sigmaFloor: number;
+  capPerSymbol: number;
+  minTradeNotional: number;
+  minTradeFraction: number;
+  entryExit: boolean;
+  horizon: number;
+  fillAtClose: boolean;
+  /** Per symbol. */
+  cls: Uint8Array;
+  /** True when every symbol has the same class. */
+  oneClass: boolean;
+  lev: Float64Array;
+  lot: Float64Array;
+  longOnly: Uint8Array;
+  cashOnly: Uint8Array;
+  isPerp: Uint8Array;
+  perps: readonly number[];
+  costs: FillCosts;
+  /** Per class. */
+  grossIntraday: Float64Array;
+  grossAtClose: Float64Array;
+  closeCap: Uint8Array;
+  /** Shared with the engine: last valid close per symbol. */
+  lastPx: Float64Array;
+  ledger: Ledger;
+  pending: PendingOrders;
+  decisions: Float64Array | null;
+}
+
+/** Makes the decision of each bar; holds the counters of limits and no-forecast bars. */
+export class Sizer {
+  /** Times limit L changed the target of symbol s: `binds[L * S + s]`. */
+  readonly binds: Int32Array;
+  /** Per bar, bit L set when limit L bound. */
+  readonly bindingMask: Uint8Array;
+  readonly noForecast: Float64Array;
+  private readonly target: Float64Array;
+  private readonly order: Float64Array;
+  private readonly reason: Uint8Array;
+  /** 1 where this bar's target is the current position, kept unless a limit changes it. */
+  private readonly hold: Uint8Array;
+  private readonly grossSum: Float64Array;
+  private readonly scale: Float64Array;
+
+  constructor(private readonly p: SizerSetup) {
+    const S = p.symbols.length;
+    this.binds = new Int32Array(6 * S);
+    this.bindingMask = new Uint8Array(p.T);
+    this.noForecast = new Float64Array(S);
+    this.target = new Float64Array(S);
+    this.order = new Float64Array(S);
+    this.reason = new Uint8Array(S);
+    this.hold = new Uint8Array(S);
+    this.grossSum = new Float64Array(p.grossIntraday.length);
+    this.scale = new Float64Array(p.grossIntraday.length);
+  }
+
+  /** Pass 1: targets from the signals, the per-symbol cap, gross sums per class. Returns the bind mask so far. */
+  private targets(t: number, equity: number): number {
+    const p = this.p;
+    const { close, mu, sigma, regime, entry, valid, cls, lev, ledger } = p;
+    const { sizingKind, kellyFraction, weight, followSign, regimeMult, sigmaFloor, capPerSymbol, entryExit, horizon } = p;
+    const { target, reason, hold, grossSum, binds } = this;
+    const q = ledger.qty;
+    const S = q.length;
+    const base = t * S;
+    let mask = 0;
+    let gross0 = 0;
+    const oneClass = p.oneClass;
+    for (let c = 0; c < grossSum.length; c++) grossSum[c] = 0;
+
+    // Targets, the per-symbol cap, and the gross sums per class.
+    for (let s = 0; s < S; s++) {
+      const idx = base + s;
+      const c = close[idx];
+      if (entryExit) reason[s] = R_SIGNAL;
+      if (c !== c) {
+        target[s] = NaN;
+        continue;
+      }
+      let f: number;
+      hold[s] = 0;
+      if (entryExit && q[s] !== 0) {
+        if (t - ledger.openDecisionBar(s) >= horizon) {
+          f = 0;
+          reason[s] = R_HORIZON;
+        } else {
+          f = (q[s] * c) / equity;
+          hold[s] = 1;
+        }
+      } else if (entryExit && entry[idx] === 0) {
+        f = 0;
+      } else if (valid !== null && valid[idx] === 0) {
+        // No forecast here: the position is held (counted), but still counts toward the
+        // gross cap and is cut if a limit requires it.
+        this.noForecast[s]++;
+        if (q[s] === 0) {
+          target[s] = NaN;
+          continue;
+        }
+        f = (q[s] * c) / equity;
+        hold[s] = 1;
+      } else {
+        const m = mu[idx];
+        let sg = sigma[idx];
+        if (!(m > -Infinity && m < Infinity) || !(sg >= 0 && sg < Infinity)) badForecast(p.symbols[s], t, m, sg);
+        if (sg < sigmaFloor) sg = sigmaFloor;
+        if (sizingKind === KELLY) f = (kellyFraction * m) / (sg * sg);
+        else if (sizingKind === TARGET_WEIGHT) f = followSign ? weight * Math.sign(m) : weight;
+        else f = (followSign ? Math.sign(m) : 1) * (weight / sg);
+        if (regimeMult !== null) f *= regimeMult[regime[idx]];
+        f *= lev[s];
+        // An entry flag says the direction; a sizing that disagrees means no entry.
+        if (entryExit && f * entry[idx] <= 0) f = 0;
+      }
+      if (f > capPerSymbol || f < -capPerSymbol) {
+        f = f > 0 ? capPerSymbol : -capPerSymbol;
+        binds[L_CAP * S + s]++;
+        mask |= 1 << L_CAP;
+      }
+      target[s] = f;
+      // One accumulator in a register when all symbols share a class (the usual case): a
+      // typed-array slot updated every symbol would chain each add through memory.
+      if (oneClass) gross0 += f < 0 ? -f : f;
+      else grossSum[cls[s]] += f < 0 ? -f : f;
+    }
+    if (oneClass) grossSum[cls[0]] = gross0;
+    return mask;
+  }
+
+  /**
+   * Decides bar t at `equity` (marked at its close). Returns true when an order filled at
+   * this bar's close (equity must then be re-marked).
+   * @throws DataError for a NaN, infinite or negative-sigma forecast at a bar it uses.
+   */
+  decide(t: number, equity: number, closeBar: boolean): boolean {
+    const p = this.p;
+    const { close, cls, lot, longOnly, cashOnly, isPerp, ledger, pending, decisions } = p;
+    const { target, reason, hold, grossSum, scale, binds, order } = this;
+    const q = ledger.qty;
+    const S = q.length;
+    const base = t * S;
+    let mask = this.targets(t, equity);
+    let filledNow = false;
+    for (let c = 0; c < scale.length; c++) {
+      const cap = closeBar ? p.grossAtClose[c] : p.grossIntraday[c];
+      scale[c] = grossSum[c] > cap * (1 + 1e-12) ? cap / grossSum[c] : 1;
+    }
+
+    // Gross scaling, long-only, lots, the minimum trade; orders out (cash-only buys wait).
+    const minTrade = Math.max(p.minTradeNotional, p.minTradeFraction * equity);
+    let cashOnlyBuys = 0;
+    let deferredSellCash = 0;
+    for (let s = 0; s < S; s++) {
+      let f = target[s];
+      if (f !== f) continue;
+      const c = close[base + s];
+      const k = scale[cls[s]];
+      if (k !== 1 && f !== 0) {
+        f *= k;
+        const limit = closeBar && p.closeCap[cls[s]] === 1 ? L_GROSS_CLOSE : L_GROSS;
+        binds[limit * S + s]++;
+        mask |= 1 << limit;
+      }
+      if (f < 0 && longOnly[s] === 1) {
+        f = 0;
+        binds[L_LONG * S + s]++;
+        mask |= 1 << L_LONG;
+      }
+      const qs = q[s];
+      // A held position stays as it is unless a limit changed its weight.
+      const held = hold[s] === 1 && f === (qs * c) / equity;
+      if (!held && decisions === null) {
+        // Most bars want a change too small to trade. Lot rounding moves notional by less than
+        // one lot, so when the wanted change is clearly non-zero and clearly under the minimum,
+        // the exact path below would skip it too: count it and save the division.
+        const want = f * equity;
+        const change = want - qs * c;
+        const absChange = change < 0 ? -change : change;
+        const twoLots = 2 * lot[s] * c;
+        if (absChange > twoLots && absChange + twoLots < minTrade && (want < 0 ? -want : want) > twoLots) {
+          binds[L_MIN * S + s]++;
+          mask |= 1 << L_MIN;
+          continue;
+        }
+      }
+      let tq = qs;
+      if (!held) {
+        const units = (f * equity) / (c * lot[s]);
+        const whole = units > 0 ? Math.floor(units + 1e-9) : -Math.floor(-units + 1e-9);
+        tq = whole === 0 ? 0 : whole * lot[s];
+      }
+      if (decisions !== null) decisions[base + s] = tq;
+      const d = tq - qs;
+      if (d === 0) continue;
+      if (tq !== 0 && (d < 0 ? -d : d) * c < minTrade) {
+        binds[L_MIN * S + s]++;
+        mask |= 1 << L_MIN;
+        continue;
+      }
+      if (d > 0 && cashOnly[s] === 1) {
+        order[s] = d;
+        cashOnlyBuys++;
+      } else if (p.fillAtClose || (closeBar && p.closeCap[cls[s]] === 1)) {
+        ledger.fill(s, d, c, t, reason[s], t);
+        filledNow = true;
+      } else if (t + 1 < p.T) {
+        pending.add(s, d, reason[s], t);
+        if (d < 0 && isPerp[s] === 0) deferredSellCash -= d * c * (1 - p.costs.slippage[s]) * (1 - p.costs.fee[s]);
+      }
+    }
+    if (cashOnlyBuys > 0) filledNow = this.cashOnlyBuys(t, equity, closeBar, minTrade, deferredSellCash) || filledNow;
+    if (mask !== 0) this.bindingMask[t] |= mask;
+    return filledNow;
+  }
+
+  /** Cash-only classes buy with cash on hand, after the bar's sells (the last limit). */
+  private cashOnlyBuys(t: number, equity: number, closeBar: boolean, minTrade: number, deferredSellCash: number): boolean {
+    const p = this.p;
+    const { close, ledger, decisions, costs, lot } = p;
+    const q = ledger.qty;
+    const S = q.length;
+    const base = t * S;
+    let filledNow = false;
+    let available = trueCash(ledger.cash, p.perps, q, p.lastPx) + deferredSellCash;
+    for (let s = 0; s < S; s++) {
+      let d = this.order[s];
+      if (d === 0) continue;
+      this.order[s] = 0;
+      const c = close[base + s];
+      const capped = cashLimitedBuy(d, c, costs.slippage[s], costs.fee[s], costs.fixedFee[s], lot[s], available);
+      if (capped !== d) {
+        this.binds[L_CASH * S + s]++;
+        this.bindingMask[t] |= 1 << L_CASH;
+        if (capped === 0 || capped * c < minTrade) {
+          if (decisions !== null) decisions[base + s] = q[s];
+          continue;
+        }
+        d = capped;
+        if (decisions !== null) decisions[base + s] = q[s] + d;
+      }
+      available -= d * c * (1 + costs.slippage[s]) * (1 + costs.fee[s]) + costs.fixedFee[s];
+      if (p.fillAtClose || (closeBar && p.closeCap[p.cls[s]] === 1)) {
+        ledger.fill(s, d, c, t, this.reason[s], t);
+        filledNow = true;
+      } else if (t + 1 < p.T) p.pending.add(s, d, this.reason[s], t);
+    }
+    return filledNow;
+  }
+
+  /** Kill switch or pause: close every position with a quote. Returns true when something filled now. */
+  flatten(t: number, equity: number, closeBar: boolean): boolean {
+    const p = this.p;
+    const q = p.ledger.qty;
+    const S = q.length;
+    let filledNow = false;
+    for (let s = 0; s < S; s++) {
+      const c = p.close[t * S + s];
+      if (p.decisions !== null) p.decisions[t * S + s] = c === c ? 0 : NaN;
+      if (q[s] === 0 || c !== c) continue;
+      if (p.fillAtClose || (closeBar && p.closeCap[p.cls[s]] === 1)) {
+        p.ledger.fill(s, -q[s], c, t, REASON.killSwitch, t);
+        filledNow = true;
+      } else if (t + 1 < p.T) p.pending.add(s, -q[s], REASON.killSwitch, t);
+    }
+    return filledNow;
+  }
+}
+
+function badForecast(symbol: string, t: number, mu: number, sigma: number): never {
+  throw new DataError('forecast is NaN, infinite or has negative sigma', { symbol, row: t, column: mu === mu ? 'sigma' : 'mu', value: mu === mu ? sigma : mu });
+}
+
+/**
+ * Cash that is really there: perpetual positions are margin, not cash spent, so their notional is added back.
+ * @example trueCash(-1000, [0], Float64Array.of(10), Float64Array.of(100)); // 0
+ */
+export function trueCash(cash: number, perps: readonly number[], q: Float64Array, lastPx: Float64Array): number {
+  let c = cash;
+  for (const s of perps) if (q[s] !== 0) c += q[s] * lastPx[s];
+  return c;
+}
+
+/**
+ * The largest buy, up to `d` units, that `available` cash pays for at `px` with slippage and fees, in whole lots.
+ * @example cashLimitedBuy(10, 100, 0, 0, 0, 1, 550); // 5
+ */
+export function cashLimitedBuy(d: number, px: number, slippage: number, fee: number, fixedFee: number, lot: number, available: number): number {
+  const unit = px * (1 + slippage) * (1 + fee);
+  if (d * unit + fixedFee <= available) return d;
+  return Math.max(0, roundToLot((available - fixedFee) / unit, lot));
+}
+
+/**
+ * Rounds a quantity toward zero to a multiple of `lot`.
+ * The tiny nudge keeps 0.3 / 0.1 (2.9999999999999996 in binary) from losing a whole lot.
+ * @example roundToLot(1.2349, 0.001); // 1.234
+ */
+export function roundToLot(quantity: number, lot: number): number {
+  const units = quantity / lot;
+  const whole = units > 0 ? Math.floor(units + 1e-9) : -Math.floor(-units + 1e-9);
+  return whole === 0 ? 0 : whole * lot;
+}

@@ -1,0 +1,78 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { runBacktestCli } from '../../src/cli/backtest';
+import { ConfigError, DataError } from '../../src/core/errors';
+import { realData } from '../support/paths';
+
+const PERP = realData('perp', 'XRP_USDT_USDT-5m-futures.feather');
+const FUNDING = realData('perp', 'XRP_USDT_USDT-8h-funding_rate.feather');
+const bin = join(__dirname, '..', '..', 'bin', 'quantbook.js');
+
+describe('quantbook backtest', () => {
+  it('compares forecasters on the real perpetual with its funding and writes one results file each', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qb-bt-'));
+    const { runs } = await runBacktestCli({ data: PERP, class: 'perp', funding: FUNDING, compare: 'historical,oracle', days: 3, mc: 50, out });
+    expect(runs.map((r) => r.forecaster)).toEqual(['historical', 'oracle']);
+    const rec = JSON.parse(readFileSync(join(out, 'backtest-oracle.json'), 'utf8'));
+    expect(rec.lookAhead).toBe(true);
+    expect(rec.symbols).toEqual(['XRP_USDT_USDT']);
+    expect(rec.config.defaultClass).toBe('perp');
+    expect(Object.keys(rec.limits.counts)).toEqual(['perSymbolCap', 'grossIntraday', 'grossAtClose', 'longOnly', 'minTrade', 'cash']);
+    expect(rec.equityCurve.equity.length).toBe(rec.data.bars);
+    expect(rec.data.bars).toBeLessThanOrEqual(3 * 288 + 1);
+    expect(rec.stats.trades).toBe(rec.trades.filter((t: { exitReason: string }) => t.exitReason !== 'end').length);
+    expect(rec.fallbacks.perpsWithoutFunding).toEqual([]);
+    expect(rec.monteCarlo.bars.simulations).toBe(50);
+    const cmp = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
+    expect(cmp.columns.map((c: { forecaster: string }) => c.forecaster)).toEqual(['historical', 'oracle']);
+    // The oracle knows the future: it must beat the causal baseline.
+    expect(runs[1].stats.totalReturnPct).toBeGreaterThan(runs[0].stats.totalReturnPct);
+  });
+
+  it('runs the outlook harness and reports per-trade pUp and outcome', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qb-bt-'));
+    const { runs } = await runBacktestCli({ data: PERP, class: 'perp', forecaster: 'historical', strategy: 'outlook', pUpMin: 0.5, zMax: 0, mc: 0, out });
+    const o = runs[0].record.outlook as { trades: Array<{ pUp: number; up: boolean | null }>; predictions: { n: number } };
+    expect(o.trades.length).toBeGreaterThan(0);
+    expect(o.trades.every((t) => t.pUp >= 0.5)).toBe(true);
+    expect(o.predictions.n).toBeGreaterThan(1000);
+  });
+
+  it('reads a YAML config and feeds regime sizing with the classifier\'s labels', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qb-bt-'));
+    const cfg = join(out, 'regime.yaml');
+    writeFileSync(cfg, 'sizing:\n  kind: regime\n  base: { kind: kelly, fraction: 0.25 }\n  multipliers: { shock: 0 }\ncapital: 50000\n');
+    const { runs } = await runBacktestCli({ data: PERP, class: 'perp', config: cfg, mc: 0, out });
+    expect(runs[0].result.config.sizing).toMatchObject({ kind: 'regime', base: { kind: 'kelly', fraction: 0.25 }, multipliers: { trend: 1, chop: 0.3 } });
+    expect(runs[0].result.config.capital).toBe(50_000);
+    expect(runs[0].stats.startEquity).toBe(50_000);
+  });
+
+  it('rejects bad input with typed errors', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qb-bt-'));
+    await expect(runBacktestCli({ data: PERP, class: 'perp', days: 2, start: '2021-11-16', out })).rejects.toThrow(/either --days or --start/);
+    await expect(runBacktestCli({ data: PERP, class: 'perp', symbols: ['BTC'], out })).rejects.toThrow(DataError);
+    await expect(runBacktestCli({ data: PERP, class: 'bond', out })).rejects.toThrow(/--class/);
+    await expect(runBacktestCli({ data: PERP, out })).rejects.toThrow(/no instrument class/);
+    await expect(runBacktestCli({ data: PERP, class: 'crypto', funding: FUNDING, out })).rejects.toThrow(/matches no perpetual/);
+    await expect(runBacktestCli({ data: PERP, class: 'perp', compare: 'historical,psychic', out })).rejects.toThrow(ConfigError);
+    const cfg = join(out, 'bad.yaml');
+    writeFileSync(cfg, 'classes:\n  stock:\n    grossAtClose: 5\n');
+    await expect(runBacktestCli({ data: PERP, class: 'perp', config: cfg, out })).rejects.toThrow(/contradictory limits.*bad\.yaml/);
+  });
+
+  it('prints a table and exits 0, or one error line and exits 1', () => {
+    const out = mkdtempSync(join(tmpdir(), 'qb-bt-'));
+    const ok = spawnSync(process.execPath, [bin, 'backtest', '--data', PERP, '--class', 'perp', '--days', '2', '--mc', '0', '--out', out], { encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/Sharpe/);
+    expect(ok.stdout).toMatch(/historical/);
+    const bad = spawnSync(process.execPath, [bin, 'backtest', '--data', PERP, '--out', out], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/ConfigError: symbol XRP_USDT_USDT has no instrument class/);
+  });
+});
