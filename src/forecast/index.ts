@@ -51,3 +51,7 @@ export type {
   ResolvedDevice,
   Tensor3,
 } from './types';
+export { forecastAtOrigins, spacedOrigins } from './origins';
+export type { OriginForecastOptions, OriginForecasts } from './origins';
+export { searchSamplerSettings, expandSamplerGrid, bestPerSymbol, inverseErrorEnsemble } from './samplerSearch';
+export type { SamplerGrid, SamplerSetting, SamplerSearchOptions, SamplerSearchResult, SearchSeries, SettingResult, WindowScores, SamplerEnsemble } from './samplerSearch';
