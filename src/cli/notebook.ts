@@ -195,22 +195,26 @@ Parameters given here apply to every notebook. Exit status 0 when all passed.`)
   addRunOptions(
     program.command('sweep <notebook>')
       .description('run a notebook over every combination of a parameter grid; write a comparison page, results.csv and results.json')
-      .requiredOption('-g, --grid <name=v1,v2,...>', 'a swept parameter and its values (repeatable; values read like -p, JSON allowed)', collect)
+      .option('-g, --grid <name=v1,v2,...>', 'a swept parameter and its values (repeatable; values read like -p, JSON allowed)', collect)
+      .option('-c, --config <sweep.yaml>', 'a sweep config: `grid` (name: [values]) and `parameters` (fixed); --grid adds axes, -f/-y/-p override its parameters')
       .addOption(new Option('-w, --workers <n>', 'combinations run at once').argParser(positiveInt('--workers')).default(availableParallelism(), 'the number of cores'))
       .option('-q, --quiet', 'no progress lines'),
     { out: '' },
   ).addHelpText('after', `
-Example:
+Examples:
   quantbook sweep notebooks/00-pipeline-sample.ipynb --grid horizon=15,30,60 --grid volPerBar=0.0005,0.001 -w 2
+  quantbook sweep notebooks/05-sweep.ipynb --config configs/sweep-05.yaml -w 2
 
 -p/-f/-y fix parameters for every combination. The default output folder is
 reports/sweeps/<notebook>-<UTC time>. Every combination runs even when some
 fail; the exit status is 1 when any failed.`)
-    .action(async (notebook: string, flags: RunFlags & { grid: string[]; workers: number }) => {
-      const { expandGrid, parseGridAxis, runSweep } = await sweeper();
+    .action(async (notebook: string, flags: RunFlags & { grid?: string[]; config?: string; workers: number }) => {
+      const { expandGrid, parseGridAxis, readSweepConfig, runSweep } = await sweeper();
       const { reportName } = await runner();
-      const axes = flags.grid.map(parseGridAxis);
-      const fixed = parametersOf(flags, notebook);
+      const config = flags.config ? readSweepConfig(flags.config) : { axes: [], fixed: {} };
+      const axes = [...config.axes, ...(flags.grid ?? []).map(parseGridAxis)];
+      if (axes.length === 0) throw new NotebookError('nothing to sweep: give --grid name=v1,v2,... or a --config with a grid', { key: '--grid' });
+      const fixed = { ...config.fixed, ...parametersOf(flags, notebook) };
       await checkFirst(notebook, expandGrid(axes).map((combo) => ({ ...fixed, ...combo })));
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
       const outDir = flags.out || join('reports', 'sweeps', `${reportName(notebook)}-${stamp}`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NotebookError } from '../../src/core/errors';
 import { runPool } from '../../src/notebook/runner/pool';
-import { expandGrid, parseGridAxis, runSweep, splitTopLevel, sweepCsv, type SweepResult } from '../../src/notebook/runner/sweep';
+import { expandGrid, parseGridAxis, parseSweepConfig, readSweepConfig, runSweep, splitTopLevel, sweepCsv, type SweepResult } from '../../src/notebook/runner/sweep';
 import { REPO_ROOT } from '../support/paths';
 
 describe('grids', () => {
@@ -29,6 +29,33 @@ describe('grids', () => {
       { a: 1, b: 'x' }, { a: 1, b: 'y' }, { a: 1, b: 'z' }, { a: 2, b: 'x' }, { a: 2, b: 'y' }, { a: 2, b: 'z' },
     ]);
     expect(expandGrid([])).toEqual([{}]);
+  });
+});
+
+describe('sweep config files', () => {
+  it('reads the grid axes in file order and the fixed parameters', () => {
+    const c = parseSweepConfig('grid:\n  lookbacks: [128, 256]\n  topPs: [0.9, 1.0]\nparameters:\n  samples: [64, 1024]\n  bestDir: null\n', 'x.yaml');
+    expect(c.axes).toEqual([{ name: 'lookbacks', values: [128, 256] }, { name: 'topPs', values: [0.9, 1] }]);
+    expect(c.fixed).toEqual({ samples: [64, 1024], bestDir: null });
+    expect(expandGrid(c.axes)).toHaveLength(4);
+    expect(parseSweepConfig('', 'empty.yaml')).toEqual({ axes: [], fixed: {} });
+  });
+
+  it('refuses what it cannot sweep, naming the file and key', () => {
+    expect(() => parseSweepConfig('grid: [1, 2]', 'x.yaml')).toThrow(/grid must be a mapping/);
+    expect(() => parseSweepConfig('grid:\n  a: 3', 'x.yaml')).toThrow(/grid.a must be a non-empty list/);
+    expect(() => parseSweepConfig('grid:\n  a: []', 'x.yaml')).toThrow(/non-empty list/);
+    expect(() => parseSweepConfig('grid:\n  a: [1, 1]', 'x.yaml')).toThrow(/twice/);
+    expect(() => parseSweepConfig('grids:\n  a: [1]', 'x.yaml')).toThrow(/unknown key "grids"/);
+    expect(() => parseSweepConfig('grid:\n  bad-name: [1]', 'x.yaml')).toThrow(/not a valid identifier/);
+    expect(() => parseSweepConfig('grid: {a: [1', 'x.yaml')).toThrow(NotebookError);
+    expect(() => readSweepConfig('/nonexistent/sweep.yaml')).toThrow(/cannot read/);
+  });
+
+  it('parses the shipped sweep config of 05-sweep', () => {
+    const c = readSweepConfig(join(REPO_ROOT, 'configs', 'sweep-05.yaml'));
+    expect(c.axes.map((a) => a.name)).toEqual(['lookbacks', 'temperatures', 'topPs']);
+    expect(c.fixed.bestDir).toBeNull();
   });
 });
 

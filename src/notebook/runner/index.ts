@@ -14,8 +14,8 @@ export { parseParamValue, collectParameters, injectParameters, declaredParameter
 export type { Parameters, ParameterSources } from './parameters';
 export { runToFolder, runReports, writeIndex, readSummaries, reportName } from './reports';
 export type { RunSummary, ReportsOptions } from './reports';
-export { runSweep, parseGridAxis, expandGrid, sweepCsv } from './sweep';
-export type { GridAxis, SweepResult, SweepRow } from './sweep';
+export { runSweep, parseGridAxis, expandGrid, sweepCsv, parseSweepConfig, readSweepConfig } from './sweep';
+export type { GridAxis, SweepConfig, SweepResult, SweepRow } from './sweep';
 export { runPool } from './pool';
 export { ensureFreshBuild, isBuildStale, packageRoot } from './build';
 export { installKernelSpec, projectJupyterPath, prefixJupyterPath, KERNEL_NAME } from './kernelspec';

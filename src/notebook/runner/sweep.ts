@@ -3,9 +3,12 @@
  * bounded concurrency, collected into `results.csv`, `results.json` and a
  * comparison page. A failing combination is kept as failed; the sweep goes on.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { NotebookError } from '../../core/errors';
 import { writeFileAtomic } from '../atomic';
+import { toJsonValue } from '../display';
 import type { JsonValue } from '../mime';
 import { renderSweepPage } from '../report/sweep-page';
 import { ensureFreshBuild } from './build';
@@ -77,6 +80,71 @@ export function expandGrid(axes: GridAxis[]): Parameters[] {
   let combos: Parameters[] = [{}];
   for (const axis of axes) combos = combos.flatMap((c) => axis.values.map((v) => ({ ...c, [axis.name]: v })));
   return combos;
+}
+
+/** A sweep configuration file: the swept axes and the parameters fixed for every combination. */
+export interface SweepConfig {
+  axes: GridAxis[];
+  fixed: Parameters;
+}
+
+/**
+ * Parses a sweep configuration: a YAML mapping with `grid` (parameter name: list of values,
+ * one axis each, in file order) and optional `parameters` (name: value, the same for every run).
+ * @throws NotebookError naming the file and key for bad YAML, unknown keys, an axis that is not
+ *   a non-empty list without repeats, a bad name, or a value JSON cannot hold.
+ * @example parseSweepConfig('grid:\n  horizon: [15, 30]\nparameters:\n  seed: 1', 'x.yaml').axes[0] // { name: 'horizon', values: [15, 30] }
+ */
+export function parseSweepConfig(text: string, file: string): SweepConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new NotebookError(`sweep config is not valid YAML: ${(err as Error).message.split('\n')[0]}`, { file });
+  }
+  const mapping = (v: unknown, key: string): Record<string, unknown> => {
+    if (v === undefined || v === null) return {};
+    if (typeof v !== 'object' || Array.isArray(v)) throw new NotebookError(`${key} must be a mapping of name: value`, { file, key });
+    return v as Record<string, unknown>;
+  };
+  const top = mapping(doc, 'the sweep config');
+  const unknown = Object.keys(top).filter((k) => k !== 'grid' && k !== 'parameters');
+  if (unknown.length > 0) throw new NotebookError(`unknown key "${unknown[0]}" in the sweep config (use grid and parameters)`, { file, key: unknown[0] });
+  const json = (v: unknown, key: string): JsonValue => {
+    try {
+      return toJsonValue(v);
+    } catch (err) {
+      throw new NotebookError(`${key}: ${(err as NotebookError).problem ?? String(err)}`, { file, key });
+    }
+  };
+  const axes = Object.entries(mapping(top.grid, 'grid')).map(([name, values]): GridAxis => {
+    checkParamName(name, file);
+    if (!Array.isArray(values) || values.length === 0) throw new NotebookError(`grid.${name} must be a non-empty list of values`, { file, key: `grid.${name}` });
+    const list = values.map((v, i) => json(v, `grid.${name}[${i}]`));
+    if (new Set(list.map((v) => JSON.stringify(v))).size !== list.length) throw new NotebookError(`grid.${name} lists a value twice`, { file, key: `grid.${name}` });
+    return { name, values: list };
+  });
+  const fixed: Parameters = {};
+  for (const [name, value] of Object.entries(mapping(top.parameters, 'parameters'))) {
+    checkParamName(name, file);
+    fixed[name] = json(value, `parameters.${name}`);
+  }
+  return { axes, fixed };
+}
+
+/**
+ * Reads and parses a sweep configuration file (see {@link parseSweepConfig}).
+ * @throws NotebookError when the file cannot be read or is not a valid sweep config.
+ * @example readSweepConfig('configs/sweep-05.yaml').axes.map((a) => a.name) // ['lookbacks', 'temperatures', 'topPs']
+ */
+export function readSweepConfig(file: string): SweepConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new NotebookError('cannot read the sweep config', { file });
+  }
+  return parseSweepConfig(text, file);
 }
 
 /** One combination's outcome. */
