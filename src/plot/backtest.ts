@@ -12,6 +12,9 @@ import type { Figure } from './figure';
 
 const iso = (ts: ArrayLike<number>): string[] => Array.from(ts, (t) => new Date(t).toISOString());
 
+/** Plotly's default colour cycle, set explicitly where two traces of a series must share a colour. */
+const SERIES_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
 /** An equity curve (one run, or several to overlay). */
 export interface EquitySeries {
   label: string;
@@ -30,8 +33,10 @@ export function equityFigure(series: readonly EquitySeries[], opts: { title?: st
   series.forEach((s, i) => {
     const x = iso(s.ts);
     const dd = drawdown(s.ts, s.equity).series;
-    data.push({ type: 'scatter', mode: 'lines', name: s.label, legendgroup: s.label, x, y: Array.from(s.equity), xaxis: 'x', yaxis: 'y', line: { width: 1.5 } });
-    data.push({ type: 'scatter', mode: 'lines', name: `${s.label} drawdown`, legendgroup: s.label, showlegend: false, x, y: Array.from(dd, (d) => (d === 0 ? 0 : -100 * d)), xaxis: 'x', yaxis: 'y2', fill: i === 0 ? 'tozeroy' : 'none', line: { width: 1 } });
+    // One colour per series on both panels, so that each drawdown reads against its equity curve.
+    const color = SERIES_COLORS[i % SERIES_COLORS.length];
+    data.push({ type: 'scatter', mode: 'lines', name: s.label, legendgroup: s.label, x, y: Array.from(s.equity), xaxis: 'x', yaxis: 'y', line: { width: 1.5, color } });
+    data.push({ type: 'scatter', mode: 'lines', name: `${s.label} drawdown`, legendgroup: s.label, showlegend: false, x, y: Array.from(dd, (d) => (d === 0 ? 0 : -100 * d)), xaxis: 'x', yaxis: 'y2', fill: i === 0 ? 'tozeroy' : 'none', line: { width: 1, color } });
   });
   const events = opts.killEvents ?? [];
   if (events.length > 0 && series.length > 0) {

@@ -20,6 +20,14 @@ describe('backtest figures', () => {
     expect(JSON.parse(JSON.stringify(f))).toEqual(f);
   });
 
+  it('gives each series one colour on both panels', () => {
+    const f = equityFigure([{ label: 'a', ts: r.ts, equity: r.equity }, { label: 'b', ts: r.ts, equity: r.equity }]);
+    const color = (i: number) => (f.data[i].line as { color: string }).color;
+    expect(color(0)).toBe(color(1));
+    expect(color(2)).toBe(color(3));
+    expect(color(0)).not.toBe(color(2));
+  });
+
   it('draws gross leverage against the class caps', () => {
     const f = exposureFigure(r);
     expect(f.data.map((t) => t.name)).toEqual(['gross leverage', 'stock intraday cap', 'stock at-close cap']);

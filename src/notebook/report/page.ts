@@ -44,7 +44,7 @@ details.code pre{border-top:1px solid var(--line)}
 pre.stdout{background:#fff}
 pre.stderr{background:var(--badbg);color:#82071e;border-left:4px solid var(--bad)}
 pre.error{background:var(--badbg);color:#82071e;border-left:4px solid var(--bad);font-weight:500}
-.record{font-size:13px;color:var(--muted)}.record b{color:var(--fg)}
+.record{font-size:13px;color:var(--muted);overflow-wrap:anywhere}.record b{color:var(--fg)}
 .figure{width:100%;min-height:200px}
 iframe.html-output{width:100%;border:0;min-height:40px}
 img.output{max-width:100%}
@@ -53,6 +53,7 @@ table.quantbook-frame td{font-variant-numeric:tabular-nums;white-space:nowrap}
 table.quantbook-frame td.null{color:var(--muted);font-style:italic}
 table.quantbook-frame tr.gap td{text-align:center;color:var(--muted)}
 .scroll{overflow-x:auto}
+table.records td:last-child{overflow-wrap:anywhere;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:12px}
 .toolbar{float:right;font-size:12px}
 .toolbar button{font-size:12px;margin-left:4px}
