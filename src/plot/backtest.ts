@@ -138,6 +138,7 @@ export function monteCarloFigure(mc: MonteCarloResult, opts: { title?: string } 
       grid: { rows: 1, columns: 2, pattern: 'independent' },
       xaxis: { title: { text: 'final equity' } },
       xaxis2: { title: { text: 'max drawdown %' } },
+      yaxis: { title: { text: 'paths' } },
       shapes: [...marks(mc.finalEquity, 'x'), ...marks(mc.maxDrawdownPct, 'x2')],
       showlegend: false,
       margin: { t: 40, r: 20, b: 40, l: 60 },

@@ -3,6 +3,7 @@
  * interval coverage. Plain JSON; no plotly.js needed to build them.
  */
 import type { ConsistencyBand } from '../calibration/consistency';
+import { ConfigError } from '../core/errors';
 import type { CoverageRow } from '../calibration/coverage';
 import type { PitHistogram } from '../calibration/pit';
 import type { ReliabilityTable } from '../calibration/reliability';
@@ -31,6 +32,41 @@ function rgba(hex: string, alpha: number): string {
   return `rgba(${(v >> 16) & 255}, ${(v >> 8) & 255}, ${v & 255}, ${alpha})`;
 }
 
+/** Axis ranges of a reliability diagram: both [0, 1], fitted to the data, or given. */
+export type ReliabilityAxes =
+  | { kind: 'full' }
+  | { kind: 'fit' }
+  | { kind: 'fixed'; forecast: [number, number]; observed: [number, number] };
+
+function axisRanges(list: ReliabilitySeries[], axes: ReliabilityAxes): { forecast: [number, number]; observed: [number, number] } {
+  if (axes.kind === 'full') return { forecast: [0, 1], observed: [0, 1] };
+  if (axes.kind === 'fixed') {
+    for (const [key, r] of [['forecast', axes.forecast], ['observed', axes.observed]] as const) {
+      if (!(r[0] >= 0 && r[0] < r[1] && r[1] <= 1)) throw new ConfigError(`reliability axis range must satisfy 0 <= lo < hi <= 1`, { key: `axes.${key}`, value: r });
+    }
+    return { forecast: axes.forecast, observed: axes.observed };
+  }
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const s of list) {
+    for (const b of nonEmpty(s.table)) {
+      xs.push(s.table.edges[b], s.table.edges[b + 1]);
+      ys.push(s.table.ciLow[b], s.table.ciHigh[b]);
+      if (s.band && !Number.isNaN(s.band.lower[b])) ys.push(s.band.lower[b], s.band.upper[b]);
+    }
+  }
+  const pad = (v: number[]): [number, number] => {
+    if (v.length === 0) return [0, 1];
+    const lo = Math.min(...v);
+    const hi = Math.max(...v);
+    const m = Math.max(0.05 * (hi - lo), 0.005);
+    return [Math.max(0, lo - m), Math.min(1, hi + m)];
+  };
+  const forecast = pad(xs);
+  // The observed axis also spans the forecast range, so the diagonal crosses the plot.
+  return { forecast, observed: pad([...ys, ...forecast]) };
+}
+
 /**
  * Reliability diagram: observed frequency against mean forecast per bin, with
  * the diagonal of perfect calibration, Wilson intervals as error bars, the
@@ -40,13 +76,19 @@ function rgba(hex: string, alpha: number): string {
  * construction). Empty bins are not drawn.
  *
  * @param series - a table, or several series (e.g. before and after recalibration) drawn in the same axes.
- * @param options - `title`.
+ * @param options - `title`; `axes`: `full` (both axes [0, 1], the default), `fit` (each axis
+ *   zoomed to the data: the forecast axis to the non-empty bins, the observed axis to the
+ *   intervals and bands, both padded by 5% of their span, at least 0.005; for forecasts in a
+ *   narrow band around a coin flip)
+ *   or `fixed` ranges.
+ * @throws ConfigError for a fixed range that is not 0 <= lo < hi <= 1.
  * @example
  * const t = reliabilityTable(p, y);
  * reliabilityFigure({ table: t, name: 'pUp', band: consistencyBands(p, t, { seed: 1 }) }, { title: 'BTC 30-bar P(up)' });
  */
-export function reliabilityFigure(series: ReliabilityTable | ReliabilitySeries | ReliabilitySeries[], options: { title?: string } = {}): Figure {
+export function reliabilityFigure(series: ReliabilityTable | ReliabilitySeries | ReliabilitySeries[], options: { title?: string; axes?: ReliabilityAxes } = {}): Figure {
   const list: ReliabilitySeries[] = Array.isArray(series) ? series : 'table' in series ? [series] : [{ table: series }];
+  const { forecast: xRange, observed: yRange } = axisRanges(list, options.axes ?? { kind: 'full' });
   const data: Array<Record<string, unknown>> = [
     {
       type: 'scatter',
@@ -145,9 +187,9 @@ export function reliabilityFigure(series: ReliabilityTable | ReliabilitySeries |
     data,
     layout: {
       title: { text: options.title ?? 'Reliability diagram' },
-      xaxis: { range: [0, 1], anchor: 'y', showticklabels: false, zeroline: false },
-      yaxis: { domain: [0.3, 1], range: [0, 1], title: { text: 'observed frequency' }, zeroline: false },
-      xaxis2: { range: [0, 1], anchor: 'y2', matches: 'x', title: { text: 'forecast probability' } },
+      xaxis: { range: xRange, anchor: 'y', showticklabels: false, zeroline: false },
+      yaxis: { domain: [0.3, 1], range: yRange, title: { text: 'observed frequency' }, zeroline: false },
+      xaxis2: { range: xRange, anchor: 'y2', matches: 'x', title: { text: 'forecast probability' } },
       yaxis2: { domain: [0, 0.22], title: { text: density ? 'forecast density' : 'forecasts' }, rangemode: 'tozero' },
       barmode: 'overlay',
       bargap: 0,

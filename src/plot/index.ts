@@ -1,7 +1,7 @@
 export type { Figure } from './figure';
 export { isFigure } from './figure';
 export { coverageFigure, pitHistogramFigure, reliabilityFigure } from './calibration';
-export type { CoverageSeries, ReliabilitySeries } from './calibration';
+export type { CoverageSeries, ReliabilityAxes, ReliabilitySeries } from './calibration';
 export { escapeHtml, figureToHtml, plotlyJs, scriptJson } from './html';
 export type { FigureHtmlOptions } from './html';
 export { metricVsParameterFigure } from './sweep';

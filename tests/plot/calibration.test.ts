@@ -51,6 +51,26 @@ describe('reliabilityFigure', () => {
     expect(reliabilityFigure(tq).layout.yaxis2).toMatchObject({ title: { text: 'forecast density' } });
   });
 
+  it('fits each axis to the data or takes fixed ranges, and refuses an impossible one', () => {
+    const narrow = reliabilityTable([0.48, 0.49, 0.5, 0.51, 0.52, 0.53], [0, 1, 1, 0, 1, 1], { bins: 2, strategy: 'quantile' });
+    const fit = reliabilityFigure(narrow, { axes: { kind: 'fit' } });
+    const [x0, x1] = (fit.layout.xaxis as { range: number[] }).range;
+    // forecast axis: bin edges 0.48..0.53, padded by max(5% of the span, 0.005) = 0.005
+    expect(x0).toBeCloseTo(0.475, 12);
+    expect(x1).toBeCloseTo(0.535, 12);
+    const [y0, y1] = (fit.layout.yaxis as { range: number[] }).range;
+    const lows = Array.from(narrow.ciLow);
+    const highs = Array.from(narrow.ciHigh);
+    expect(y0).toBeLessThanOrEqual(Math.min(...lows, x0));
+    expect(y1).toBeGreaterThanOrEqual(Math.max(...highs, x1));
+    expect((fit.layout.xaxis2 as { range: number[] }).range).toEqual([x0, x1]);
+    expect(reliabilityFigure(t).layout.yaxis).toMatchObject({ range: [0, 1] });
+    const fixed = reliabilityFigure(t, { axes: { kind: 'fixed', forecast: [0.4, 0.6], observed: [0.3, 0.7] } });
+    expect(fixed.layout.xaxis).toMatchObject({ range: [0.4, 0.6] });
+    expect(fixed.layout.yaxis).toMatchObject({ range: [0.3, 0.7] });
+    expect(() => reliabilityFigure(t, { axes: { kind: 'fixed', forecast: [0.6, 0.4], observed: [0, 1] } })).toThrow(/0 <= lo < hi <= 1/);
+  });
+
   it('overlays several series with their own names', () => {
     const fig = reliabilityFigure([
       { table: t, name: 'raw' },
