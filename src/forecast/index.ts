@@ -51,3 +51,4 @@ export type {
   ResolvedDevice,
   Tensor3,
 } from './types';
+export * from './paths';
