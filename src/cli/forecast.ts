@@ -92,12 +92,16 @@ function writeOutputs(s: ForecastSettings, prepared: PreparedOutlook, outlook: P
 /**
  * Runs the whole command on resolved settings: load, warm-up check, prepare, open the model,
  * sample, summarise, write (and PNG). Resolves to the summary, or to the warm-up state when
- * `wait` is set and bars are missing.
+ * `wait` is set and bars are missing. Timings count from the call, or from process start with
+ * `fromProcessStart` (the command); `cpuMs` is the process's CPU time either way.
  * @throws DataError / ModelError / ConfigError as the steps do (warm-up without `wait` is a DataError).
  * @example (await runForecast(resolveForecastSettings({ data: 'btc.feather', symbol: 'BTC', out: 'out', session: '24x7' }, {}))).kind // 'done'
  */
-export async function runForecast(s: ForecastSettings): Promise<ForecastRun> {
-  const marks: Record<string, number> = { startupMs: performance.now() };
+export async function runForecast(s: ForecastSettings, opts: { fromProcessStart?: boolean } = {}): Promise<ForecastRun> {
+  // The command counts from process start (node and module loading are part of its latency);
+  // a call from a notebook counts from the call.
+  const origin = opts.fromProcessStart ? 0 : performance.now();
+  const marks: Record<string, number> = { startupMs: performance.now() - origin };
   let t = performance.now();
   const lap = (name: string) => {
     const now = performance.now();
@@ -150,7 +154,7 @@ export async function runForecast(s: ForecastSettings): Promise<ForecastRun> {
   if (s.lookback > contextLength) outlook.notes.push(`lookback ${s.lookback} capped at ${model.info.name}'s context of ${contextLength} bars`);
   const files = writeOutputs(s, prepared, outlook, model.info.name);
   const ctx = { symbol: s.symbol, modelRef: s.model, session: `${s.sessionFlag}${SESSION_ALIASES[s.sessionFlag] !== s.sessionFlag ? ` (${s.session})` : ''}`, lookback: s.lookback, contextLength, samples: s.samples, horizon: s.horizon, seed: s.seed, dataFile: s.data, version: VERSION };
-  const timings = () => ({ ...marks, totalMs: performance.now(), cpuMs: cpuMs() });
+  const timings = () => ({ ...marks, totalMs: performance.now() - origin, cpuMs: cpuMs() });
   marks.writeMs = performance.now() - t;
   let summary = outlookSummary(prepared, outlook, { ...ctx, timings: timings(), files });
   writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
@@ -229,7 +233,7 @@ Exit status: 0 done, 1 error, ${EXIT_WARMING_UP} warm-up with --wait.`,
       // commander sets png: true unless --no-png; only an explicit --no-png should override the config.
       const { png, ...rest } = flags;
       const settings = resolveForecastSettings(fromFile, flagsToConfig(png === false ? { ...rest, png } : rest));
-      const run = await runForecast(settings);
+      const run = await runForecast(settings, { fromProcessStart: true });
       if (run.kind === 'warmingUp') {
         process.stderr.write(`quantbook: ${run.message}\n`);
         process.exitCode = EXIT_WARMING_UP;

@@ -59,7 +59,7 @@ export const forecastConfigSchema = z.strictObject({
   timestamp: z.string().optional(),
   stamped_at: z.enum(['start', 'end']).optional(),
   bar: z.string().optional(),
-  columns: z.record(z.enum(['ts', 'open', 'high', 'low', 'close', 'volume', 'symbol']), z.string()).optional(),
+  columns: z.partialRecord(z.enum(['ts', 'open', 'high', 'low', 'close', 'volume', 'symbol']), z.string().min(1)).optional(),
 });
 
 export type ForecastConfig = z.infer<typeof forecastConfigSchema>;

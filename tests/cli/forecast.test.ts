@@ -47,6 +47,9 @@ describe('forecast config', () => {
       { label: 'FOMC', startMs: Date.parse('2024-06-12T18:00:00Z'), endMs: Date.parse('2024-06-12T19:00:00Z') },
     ]);
     expect(resolveForecastSettings(readForecastConfig(file), {}).levels).toEqual([{ name: 'level 101.5', price: 101.5 }, { name: 'R1', price: 103 }]);
+    expect(resolveForecastSettings({ data: 'x', symbol: 'X', out: 'o' }, flagsToConfig({ column: ['ts=timestamps'], timeZone: 'Asia/Shanghai', stampedAt: 'end', bar: '5m' })).load).toEqual({
+      timeZone: 'Asia/Shanghai', timestamp: undefined, stampedAt: 'end', barMs: 300_000, columns: { ts: 'timestamps' },
+    });
     const d = resolveForecastSettings({ data: 'x', symbol: 'X', out: 'o' }, {});
     expect([d.horizon, d.samples, d.lookback, d.session, d.seed, d.png, d.model.endsWith('qb-ar-s.json')]).toEqual([30, 100, 480, 'us-rth', 0, true, true]);
   });

@@ -80,9 +80,16 @@ function sessionBars(a: BarArrays, session: CompiledSession): { bars: BarArrays;
 export function warmUpStatus(bars: BarArrays, opts: Pick<PrepareOptions, 'barMs' | 'session' | 'lookback' | 'contextLength'>): WarmUp {
   const s = asCompiled(opts.session);
   const inside = sessionBars(bars, s).bars;
-  const available = inside.ts.length === 0 ? 0 : fillGapsArrays(inside, opts.barMs, s).ts.length;
   const required = Math.min(opts.lookback, opts.contextLength);
+  // Grid positions are at least the recorded bars: the last `required` of them settle the question.
+  const available = inside.ts.length === 0 ? 0 : fillGapsArrays(tailBars(inside, inside.ts.length - required), opts.barMs, s).ts.length;
   return { required, available, missing: Math.max(0, required - available) };
+}
+
+function tailBars(a: BarArrays, from: number): BarArrays {
+  if (from <= 0) return a;
+  const cut = (x: Float64Array) => x.subarray(from);
+  return { ts: cut(a.ts), open: cut(a.open), high: cut(a.high), low: cut(a.low), close: cut(a.close), volume: cut(a.volume), ...(a.symbol ? { symbol: a.symbol } : {}) };
 }
 
 /**
@@ -100,8 +107,9 @@ export function prepareOutlook(bars: BarArrays, opts: PrepareOptions): PreparedO
   if (n === 0) {
     throw new DataError(`no bar lies inside the ${s.spec.name} session (${bars.ts.length} bars given): pick the session of this market`, { key: 'session', symbol: bars.symbol });
   }
-  const grid = fillGapsArrays(inside, opts.barMs, s);
   const lookbackUsed = Math.min(opts.lookback, opts.contextLength);
+  // Only the last `lookbackUsed` recorded bars can reach the context (missing bars only add positions).
+  const grid = fillGapsArrays(tailBars(inside, n - lookbackUsed), opts.barMs, s);
   if (grid.ts.length < lookbackUsed) {
     const missing = lookbackUsed - grid.ts.length;
     throw new DataError(`warm-up: the forecast needs ${lookbackUsed} bars of context, the data has ${grid.ts.length} in the ${s.spec.name} session: ${missing} bars missing`, { key: 'lookback', symbol: bars.symbol, value: opts.lookback });
@@ -115,8 +123,7 @@ export function prepareOutlook(bars: BarArrays, opts: PrepareOptions): PreparedO
   let start = n - 1;
   let seen = 1;
   while (start > 0 && (sessionId[start - 1] === sessionId[start] || ++seen <= featureSessions)) start--;
-  const cut = (x: Float64Array) => x.subarray(start);
-  const fb: BarArrays = { ts: cut(inside.ts), open: cut(inside.open), high: cut(inside.high), low: cut(inside.low), close: cut(inside.close), volume: cut(inside.volume) };
+  const fb = tailBars(inside, start);
   const vwap = sessionVwapArrays(fb, s);
   const bands = bollinger(fb.close, bollingerWindow, opts.bollingerK ?? 2);
   const last = n - 1;

@@ -19,7 +19,7 @@ export interface SummaryContext {
   horizon: number;
   seed: number;
   dataFile: string;
-  /** Milliseconds per stage; `totalMs` is load to write. */
+  /** Milliseconds per stage (`loadMs`, `sampleMs`, ...), `totalMs` end to end, `cpuMs` process CPU. */
   timings: Record<string, number>;
   files?: Record<string, string>;
   version?: string;
