@@ -5,7 +5,7 @@
 import { formatDuration } from '../../data/interval';
 import type { PathOutlook } from './outlook';
 import type { PreparedOutlook } from './prepare';
-import type { BarrierStats, PathDistribution } from './stats';
+import type { PathDistribution, PathStats } from './stats';
 
 /** Run facts the outlook itself does not know. */
 export interface SummaryContext {
@@ -25,8 +25,14 @@ export interface SummaryContext {
   version?: string;
 }
 
-/** The `pred_summary_<SYMBOL>_<timestamp>.json` object (schema `quantbook.pred-summary/1`). */
-export interface OutlookSummary {
+/** The statistics the summary carries as they are (see {@link PathStats} for their definitions). */
+type SummaryStats = Pick<PathStats, 'pUp' | 'pDown' | 'pFlat' | 'pUpStdError' | 'expReturn' | 'expReturnStdError' | 'extremesFrom' | 'barriers' | 'drawdown' | 'favourableExcursion'>;
+
+/**
+ * The `pred_summary_<SYMBOL>_<timestamp>.json` object (schema `quantbook.pred-summary/1`).
+ * Returns, drawdowns and excursions are fractions of the current close.
+ */
+export interface OutlookSummary extends SummaryStats {
   schema: 'quantbook.pred-summary/1';
   symbol: string;
   /** Close time of the current bar (the forecast origin), ISO 8601 UTC. */
@@ -52,28 +58,16 @@ export interface OutlookSummary {
   topK: number | null;
   seed: number;
   lookback: { requested: number; used: number; modelContext: number };
-  pUp: number;
-  pDown: number;
-  pFlat: number;
-  pUpStdError: number;
-  expReturn: number;
-  expReturnStdError: number;
   vwap: number | null;
   pHitVwap: number | null;
   midband: number | null;
   pRetraceMidband: number | null;
   bollinger: { window: number; upper: number | null; lower: number | null };
-  /** Whether touches, drawdowns and excursions used sampled highs/lows or closes only. */
-  extremesFrom: 'highLow' | 'close';
-  barriers: BarrierStats[];
   /** Open times of the forecast bars (ISO UTC). */
   stepTimes: string[];
   /** Per-step close percentiles: `values[k][h]` is level `levels[k]` at step h + 1. */
   bands: { levels: number[]; values: number[][] };
   meanPath: number[];
-  /** Fractions of the entry close. */
-  drawdown: PathDistribution;
-  favourableExcursion: PathDistribution;
   quiet: boolean;
   quietWindows: { label: string; start: string; end: string }[];
   data: {
