@@ -20,7 +20,7 @@ export {
   normalQuantile,
   BASELINE_NAMES,
 } from './baselines';
-export type { BaselineSpec, ReturnStats } from './baselines';
+export type { BaselineSpec, ReturnStats, BarRanges } from './baselines';
 export { TokenSampler, DEFAULT_SAMPLING, checkSampling } from './sampling';
 export { tokenizeCloses, binOf, binCentres, decodePath } from './tokenizer';
 export type { TokenizedContext } from './tokenizer';
@@ -55,3 +55,4 @@ export { forecastAtOrigins, spacedOrigins } from './origins';
 export type { OriginForecastOptions, OriginForecasts } from './origins';
 export { searchSamplerSettings, expandSamplerGrid, bestPerSymbol, inverseErrorEnsemble } from './samplerSearch';
 export type { SamplerGrid, SamplerSetting, SamplerSearchOptions, SamplerSearchResult, SearchSeries, SettingResult, WindowScores, SamplerEnsemble } from './samplerSearch';
+export * from './paths';
