@@ -7,8 +7,8 @@
  * Cost: one forecast per origin and (lookback, temperature, topP) at the largest sample
  * count; smaller counts are scored on the first N of those paths (the paths are independent
  * draws, so the first N are a sample of N paths) and every aggregate on the same paths.
- * Latency is measured separately, one single-window call per setting, since a live
- * forecast is one window.
+ * Latency is measured separately with single-window calls (a live forecast is one window),
+ * once per symbol, lookback, top-p and sample count: temperature only rescales the logits.
  */
 import { ConfigError } from '../core/errors';
 import { aggregateSorted, parseAggregate, type Aggregate } from './aggregate';
@@ -135,6 +135,7 @@ export async function searchSamplerSettings(forecaster: Forecaster, series: Sear
   const realized: SamplerSearchResult['realized'] = {};
   const skipped: Record<string, number> = {};
   const keptOrigins = new Map<string, { validation: Int32Array; test: Int32Array }>();
+  const latency = new Map<string, number>();
   const blocks = series.length * grid.lookbacks.length * grid.temperatures.length * grid.topPs.length;
   let done = 0;
   for (const s of series) {
@@ -156,8 +157,11 @@ export async function searchSamplerSettings(forecaster: Forecaster, series: Sear
           if (temperature === grid.temperatures[0] && topP === grid.topPs[0] && lookback === grid.lookbacks[0]) {
             skipped[s.symbol] = scored.validation.skipped + scored.test.skipped;
           }
-          const latency = new Map<number, number>();
-          for (const n of grid.samples) latency.set(n, await timeOne(forecaster, s, H, lookback, n, sampling, repeats));
+          // Temperature only rescales logits: the cost is that of the first temperature's timing.
+          for (const n of grid.samples) {
+            const key = `${s.symbol}|${lookback}|${topP}|${n}`;
+            if (!latency.has(key)) latency.set(key, await timeOne(forecaster, s, H, lookback, n, sampling, repeats));
+          }
           for (const setting of settings) {
             if (setting.lookback !== lookback || setting.temperature !== temperature || setting.topP !== topP) continue;
             const key = `${setting.samples}|${setting.aggregation}`;
@@ -166,7 +170,7 @@ export async function searchSamplerSettings(forecaster: Forecaster, series: Sear
               setting,
               validation: scored.validation.scores.get(key)!,
               test: scored.test.scores.get(key)!,
-              latencyMs: latency.get(setting.samples)!,
+              latencyMs: latency.get(`${s.symbol}|${lookback}|${topP}|${setting.samples}`)!,
               predicted: { validation: scored.validation.predicted.get(key)!, test: scored.test.predicted.get(key)! },
             });
           }

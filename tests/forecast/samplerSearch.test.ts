@@ -39,8 +39,9 @@ describe('searchSamplerSettings', () => {
     const r = await searchSamplerSettings(f, series, { grid, horizon: 2, latencyRepeats: 1, progress: (done) => seen.push(done) });
     expect(r.results).toHaveLength(8);
     expect(seen).toEqual([1, 2]); // one block per temperature
-    // per block: validation and test forecasts, then one timed call per sample count
-    expect(f.calls).toBe(2 * (2 + 2));
+    // per block: validation and test forecasts; one timed call per sample count, in the first
+    // temperature's block only (temperature does not change the cost)
+    expect(f.calls).toBe(2 * 2 + 2);
     const at = (samples: number, aggregation: string, temperature: number) =>
       r.results.find((x) => x.setting.samples === samples && x.setting.aggregation === aggregation && x.setting.temperature === temperature)!;
     // realised return is 0 (flat prices); predictions are the aggregate of the first N moves times T
@@ -54,6 +55,7 @@ describe('searchSamplerSettings', () => {
     expect(at(2, 'mean', 1).validation.crps).toBeCloseTo(1.5, 12);
     expect(at(2, 'mean', 1).validation.wcrps).toBeCloseTo(0.015, 12);
     expect(at(2, 'mean', 1).latencyMs).toBeGreaterThanOrEqual(0);
+    expect(at(2, 'mean', 2).latencyMs).toBe(at(2, 'mean', 1).latencyMs);
     expect(Array.from(r.realized.FLAT.validation)).toEqual([0, 0]);
     expect(Array.from(at(3, 'median', 2).predicted.test)).toEqual([0.06, 0.06].map((x) => expect.closeTo(x, 12)));
   });

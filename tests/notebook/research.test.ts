@@ -1,0 +1,118 @@
+/**
+ * Every research notebook runs headless on the default data, as `npm run report` runs it,
+ * so a notebook that breaks fails CI; the records each one states are checked for sense.
+ * The two slow notebooks (02 paths, 05 sampler search) run with smaller grids here; 01 also
+ * runs once on the recorded crypto data. Two kernels at a time.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { JsonValue } from '../../src/notebook/mime';
+import { runPool } from '../../src/notebook/runner/pool';
+import { runToFolder, writeIndex, type RunSummary } from '../../src/notebook/runner/reports';
+import type { Parameters } from '../../src/notebook/runner/parameters';
+import { REAL_DATA, REPO_ROOT } from '../support/paths';
+
+const NOTEBOOKS = join(REPO_ROOT, 'notebooks');
+const out = mkdtempSync(join(tmpdir(), 'qb-research-'));
+const bestDir = join(out, 'best');
+
+/** Smaller grids for the two notebooks whose defaults take the longest. */
+const RUNS: Array<{ notebook: string; name?: string; parameters?: Parameters }> = [
+  { notebook: '01-data.ipynb' },
+  { notebook: '01-data.ipynb', name: '01-data-real', parameters: { data: join(REAL_DATA, 'crypto-5m'), session: '24x7' } },
+  { notebook: '02-paths.ipynb', parameters: { samples: 64, lookback: 128, bandSamples: 32, bandTemperatures: [0.7, 1.3], bandTopPs: [1] } },
+  { notebook: '03-kelly-backtest.ipynb', parameters: { mcSimulations: 200 } },
+  { notebook: '04-calibration.ipynb' },
+  { notebook: '05-sweep.ipynb', parameters: { samples: [16, 32], temperatures: 1, topPs: [0.9, 1], lookbacks: 96, validationOrigins: 2, testOrigins: 2, latencyRepeats: 1, bestDir } },
+  { notebook: '06-regime-risk.ipynb' },
+];
+
+const summaries = new Map<string, RunSummary>();
+const num = (r: Record<string, JsonValue>, k: string): number => r[k] as number;
+
+describe('the research notebooks on the default data', () => {
+  beforeAll(async () => {
+    const results = await runPool(RUNS, 2, (r) => runToFolder(join(NOTEBOOKS, r.notebook), {
+      outDir: out, name: r.name, parameters: r.parameters ?? {}, ensureBuild: false, cellTimeoutMs: 240_000,
+    }));
+    for (const r of results) summaries.set(r.summary.name, r.summary);
+    writeIndex(out);
+  }, 600_000);
+
+  it('covers every notebook in notebooks/', () => {
+    const shipped = readdirSync(NOTEBOOKS).filter((f) => /^0[1-9]-.*\.ipynb$/.test(f)).sort();
+    expect([...new Set(RUNS.map((r) => r.notebook))].sort()).toEqual(shipped);
+  });
+
+  it('runs each one to the end and writes its report', () => {
+    for (const [name, s] of summaries) {
+      expect({ name, status: s.status, error: s.error ?? null }).toEqual({ name, status: 'ok', error: null });
+      expect(existsSync(join(out, `${name}.html`))).toBe(true);
+    }
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('7 runs, 0 failed');
+  });
+
+  it('01: reads the embedded equities and the recorded crypto pairs', () => {
+    const r = summaries.get('01-data')!.records;
+    expect(r).toMatchObject({ rows: 28_080, symbols: 3, sessions: 24, missingBarsFilled: 0, validationProblems: 0 });
+    // 24 RTH sessions: 5m = 78 bars a session, 30m = 13, 4h = 2 (09:30-13:30, 13:30-16:00)
+    expect(r.barsPerTimeframe).toEqual({ '5m': 3 * 24 * 78, '30m': 3 * 24 * 13, '4h': 3 * 24 * 2 });
+    const real = summaries.get('01-data-real')!.records;
+    expect(real.symbols).toBe(8);
+    expect(num(real, 'missingBarsFilled')).toBeGreaterThan(0); // the recorded pairs miss a few bars
+  });
+
+  it('02: gives a probability, a band and a latency', () => {
+    const r = summaries.get('02-paths')!.records;
+    expect(num(r, 'pUp')).toBeGreaterThanOrEqual(0);
+    expect(num(r, 'pUp')).toBeLessThanOrEqual(1);
+    expect(num(r, 'band90WidthBp')).toBeGreaterThan(0);
+    expect(num(r, 'sampleMs')).toBeGreaterThan(0);
+    const bands = r.bandBySampler as Array<{ temperature: number; band90WidthBp: number }>;
+    // a hotter sampler spreads the paths wider
+    expect(bands.find((b) => b.temperature === 1.3)!.band90WidthBp).toBeGreaterThan(bands.find((b) => b.temperature === 0.7)!.band90WidthBp);
+  });
+
+  it('03: the oracle bounds the model, and every limit count is there', () => {
+    const r = summaries.get('03-kelly-backtest')!.records;
+    const stats = r.stats as Record<string, Record<string, number>>;
+    expect(Object.keys(stats)).toEqual(['qb-quantile-s', 'historical', 'trend', 'oracle']);
+    expect(stats.oracle.sharpe).toBeGreaterThan(stats['qb-quantile-s'].sharpe);
+    const binds = r.limitBinds as Record<string, Record<string, number>>;
+    expect(Object.keys(binds['qb-quantile-s'])).toEqual(['perSymbolCap', 'grossIntraday', 'grossAtClose', 'longOnly', 'minTrade', 'cash']);
+    expect(binds['qb-quantile-s'].perSymbolCap).toBeGreaterThan(0);
+    expect((r.walkForwardChoices as string[]).length).toBe(6);
+    expect(num(r, 'mcMaxDrawdownP95Pct')).toBeGreaterThan(0);
+  });
+
+  it('04: scores walk-forward P(up) pairs and the recalibrated ones', () => {
+    const r = summaries.get('04-calibration')!.records;
+    expect(num(r, 'pairs')).toBeGreaterThan(900);
+    for (const k of ['brier', 'brierIsotonicOos', 'brierPlattOos', 'baselineBrier']) {
+      expect(num(r, k)).toBeGreaterThan(0.15);
+      expect(num(r, k)).toBeLessThan(0.35);
+    }
+    expect(num(r, 'coverage80')).toBeGreaterThan(0.5);
+  });
+
+  it('05: writes one best configuration per symbol, chosen on validation error', () => {
+    const r = summaries.get('05-sweep')!.records;
+    for (const symbol of ['SYNA', 'SYNB', 'SYNC']) {
+      const file = JSON.parse(readFileSync(join(bestDir, `${symbol}.json`), 'utf8'));
+      expect(file).toMatchObject({ schema: 'quantbook.sampler-config/1', symbol, horizon: 30 });
+      expect(file.setting).toEqual(r[`${symbol}.best`]);
+      expect(file.scores.validation.pctReturnMae).toBeCloseTo(num(r, `${symbol}.valPctReturnMae`), 12);
+      expect(file.ensemble.members.reduce((s: number, m: { weight: number }) => s + m.weight, 0)).toBeCloseTo(1, 12);
+    }
+  });
+
+  it('06: pays real funding and shows the stress thresholds firing', () => {
+    const r = summaries.get('06-regime-risk')!.records;
+    expect(num(r, 'fundingPaid')).not.toBe(0);
+    expect(num(r, 'killEventsStress')).toBeGreaterThan(0);
+    const share = r.regimeSharePct as Record<string, number>;
+    expect(Object.values(share).reduce((a, b) => a + b, 0)).toBeCloseTo(100, 1);
+  });
+});
