@@ -208,7 +208,7 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
       if (qs !== 0) {
         const v = qs * lastPx[s];
         value += v;
-        gross += v < 0 ? -v : v;
+        gross += Math.abs(v);
       }
     }
     equity = ledger.cash + value;
@@ -230,7 +230,7 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
         if (q[s] === 0) continue;
         const v = q[s] * lastPx[s];
         value += v;
-        gross += v < 0 ? -v : v;
+        gross += Math.abs(v);
       }
       equity = ledger.cash + value;
       ledger.equity = equity;

@@ -133,14 +133,20 @@ export class Sizer {
   private targets(t: number, equity: number): number {
     const p = this.p;
     const { close, mu, sigma, regime, entry, valid, cls, lev, ledger } = p;
-    const { sizingKind, kellyFraction, weight, followSign, regimeMult, sigmaFloor, capPerSymbol, entryExit, horizon } = p;
+    const { sizingKind, kellyFraction, weight, regimeMult, sigmaFloor, capPerSymbol, horizon } = p;
+    // `=== true` gives TurboFan a known boolean: a bare field in `if (x)` compiles to a full
+    // truthiness test (false, '', heap number, bigint) at every symbol.
+    const entryExit = p.entryExit === true;
+    const followSign = p.followSign === true;
+    const oneClass = p.oneClass === true;
+    // Only these rules can hold a position at its current weight; otherwise hold[] stays all 0.
+    const mayHold = entryExit || valid !== null;
     const { target, reason, hold, grossSum, binds } = this;
     const q = ledger.qty;
     const S = q.length;
     const base = t * S;
     let mask = 0;
     let gross0 = 0;
-    const oneClass = p.oneClass;
     for (let c = 0; c < grossSum.length; c++) grossSum[c] = 0;
 
     // Targets, the per-symbol cap, and the gross sums per class.
@@ -153,7 +159,7 @@ export class Sizer {
         continue;
       }
       let f: number;
-      hold[s] = 0;
+      if (mayHold) hold[s] = 0;
       if (entryExit && q[s] !== 0) {
         if (t - ledger.openDecisionBar(s) >= horizon) {
           f = 0;
@@ -195,8 +201,8 @@ export class Sizer {
       target[s] = f;
       // One accumulator in a register when all symbols share a class (the usual case): a
       // typed-array slot updated every symbol would chain each add through memory.
-      if (oneClass) gross0 += f < 0 ? -f : f;
-      else grossSum[cls[s]] += f < 0 ? -f : f;
+      if (oneClass) gross0 += Math.abs(f);
+      else grossSum[cls[s]] += Math.abs(f);
     }
     if (oneClass) grossSum[cls[0]] = gross0;
     return mask;
@@ -223,37 +229,41 @@ export class Sizer {
 
     // Gross scaling, long-only, lots, the minimum trade; orders out (cash-only buys wait).
     const minTrade = Math.max(p.minTradeNotional, p.minTradeFraction * equity);
+    const oneClass = p.oneClass === true;
+    const mayHold = p.entryExit === true || p.valid !== null;
+    const scale0 = scale[cls[0]];
+    const minBinds = L_MIN * S;
     let cashOnlyBuys = 0;
     let deferredSellCash = 0;
     for (let s = 0; s < S; s++) {
       let f = target[s];
       if (f !== f) continue;
       const c = close[base + s];
-      const k = scale[cls[s]];
+      const k = oneClass ? scale0 : scale[cls[s]];
       if (k !== 1 && f !== 0) {
         f *= k;
         const limit = closeBar && p.closeCap[cls[s]] === 1 ? L_GROSS_CLOSE : L_GROSS;
         binds[limit * S + s]++;
         mask |= 1 << limit;
       }
-      if (f < 0 && longOnly[s] === 1) {
+      if (longOnly[s] === 1 && f < 0) {
         f = 0;
         binds[L_LONG * S + s]++;
         mask |= 1 << L_LONG;
       }
       const qs = q[s];
       // A held position stays as it is unless a limit changed its weight.
-      const held = hold[s] === 1 && f === (qs * c) / equity;
+      const held = mayHold && hold[s] === 1 && f === (qs * c) / equity;
       if (!held && decisions === null) {
         // Most bars want a change too small to trade. Lot rounding moves notional by less than
         // one lot, so when the wanted change is clearly non-zero and clearly under the minimum,
         // the exact path below would skip it too: count it and save the division.
         const want = f * equity;
         const change = want - qs * c;
-        const absChange = change < 0 ? -change : change;
+        const absChange = Math.abs(change);
         const twoLots = 2 * lot[s] * c;
-        if (absChange > twoLots && absChange + twoLots < minTrade && (want < 0 ? -want : want) > twoLots) {
-          binds[L_MIN * S + s]++;
+        if (absChange > twoLots && absChange + twoLots < minTrade && Math.abs(want) > twoLots) {
+          binds[minBinds + s]++;
           mask |= 1 << L_MIN;
           continue;
         }
@@ -267,12 +277,12 @@ export class Sizer {
       if (decisions !== null) decisions[base + s] = tq;
       const d = tq - qs;
       if (d === 0) continue;
-      if (tq !== 0 && (d < 0 ? -d : d) * c < minTrade) {
-        binds[L_MIN * S + s]++;
+      if (tq !== 0 && Math.abs(d) * c < minTrade) {
+        binds[minBinds + s]++;
         mask |= 1 << L_MIN;
         continue;
       }
-      if (d > 0 && cashOnly[s] === 1) {
+      if (cashOnly[s] === 1 && d > 0) {
         order[s] = d;
         cashOnlyBuys++;
       } else if (p.fillAtClose || (closeBar && p.closeCap[cls[s]] === 1)) {
