@@ -199,14 +199,18 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     let value = 0;
     let gross = 0;
     for (let s = 0; s < S; s++) {
+      // One test for the usual case (a positive close); NaN (no bar) and bad prices take the other arm.
       const c = close[base + s];
-      if (c === c) {
-        if (!(c > 0)) throw new DataError('price must be positive', { symbol: symbols[s], row: t, column: 'close', value: c });
-        lastPx[s] = c;
-      } else missingQuotes[s]++;
+      let px = c;
+      if (c > 0) lastPx[s] = c;
+      else {
+        if (c === c) throw new DataError('price must be positive', { symbol: symbols[s], row: t, column: 'close', value: c });
+        missingQuotes[s]++;
+        px = lastPx[s];
+      }
       const qs = q[s];
       if (qs !== 0) {
-        const v = qs * lastPx[s];
+        const v = qs * px;
         value += v;
         gross += Math.abs(v);
       }

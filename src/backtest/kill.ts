@@ -20,6 +20,11 @@ export class KillState {
   private peak: number;
   private dayStart: number;
   private last: KillEvent | null = null;
+  // Thresholds as numbers, Infinity for a switch that is off: the checks at every bar's close
+  // are then plain compares, not truthiness tests of config objects.
+  private readonly maxDrawdownAt: number;
+  private readonly dailyLossAt: number;
+  private readonly losingStreakAt: number;
 
   constructor(
     capital: number,
@@ -28,6 +33,9 @@ export class KillState {
   ) {
     this.peak = capital;
     this.dayStart = capital;
+    this.maxDrawdownAt = cfg.maxDrawdown?.threshold ?? Infinity;
+    this.dailyLossAt = cfg.dailyLoss?.threshold ?? Infinity;
+    this.losingStreakAt = cfg.consecutiveLosses?.count ?? Infinity;
   }
 
   /** Whether new positions may be taken at `time`. */
@@ -74,13 +82,12 @@ export class KillState {
     }
     if (!this.isTrading(time) || this.flatten) return;
     if (equity > this.peak) this.peak = equity;
-    const { maxDrawdown, dailyLoss, consecutiveLosses } = this.cfg;
     const dd = 1 - equity / this.peak;
     const dayLoss = 1 - equity / this.dayStart;
-    if (maxDrawdown && dd >= maxDrawdown.threshold) this.trigger('maxDrawdown', t, dd, maxDrawdown.threshold, maxDrawdown.action);
-    else if (dailyLoss && dayLoss >= dailyLoss.threshold) this.trigger('dailyLoss', t, dayLoss, dailyLoss.threshold, dailyLoss.action);
-    else if (consecutiveLosses && ledger.losingStreak >= consecutiveLosses.count) {
-      this.trigger('consecutiveLosses', t, ledger.losingStreak, consecutiveLosses.count, consecutiveLosses.action);
+    if (dd >= this.maxDrawdownAt) this.trigger('maxDrawdown', t, dd, this.maxDrawdownAt, this.cfg.maxDrawdown!.action);
+    else if (dayLoss >= this.dailyLossAt) this.trigger('dailyLoss', t, dayLoss, this.dailyLossAt, this.cfg.dailyLoss!.action);
+    else if (ledger.losingStreak >= this.losingStreakAt) {
+      this.trigger('consecutiveLosses', t, ledger.losingStreak, this.losingStreakAt, this.cfg.consecutiveLosses!.action);
       ledger.losingStreak = 0;
     }
   }

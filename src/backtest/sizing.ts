@@ -141,6 +141,8 @@ export class Sizer {
     const oneClass = p.oneClass === true;
     // Only these rules can hold a position at its current weight; otherwise hold[] stays all 0.
     const mayHold = entryExit || valid !== null;
+    // Per-class values of a one-class book are read once per bar, not once per symbol.
+    const lev0 = lev[0];
     const { target, reason, hold, grossSum, binds } = this;
     const q = ledger.qty;
     const S = q.length;
@@ -189,7 +191,7 @@ export class Sizer {
         else if (sizingKind === TARGET_WEIGHT) f = followSign ? weight * Math.sign(m) : weight;
         else f = (followSign ? Math.sign(m) : 1) * (weight / sg);
         if (regimeMult !== null) f *= regimeMult[regime[idx]];
-        f *= lev[s];
+        f *= oneClass ? lev0 : lev[s];
         // An entry flag says the direction; a sizing that disagrees means no entry.
         if (entryExit && f * entry[idx] <= 0) f = 0;
       }
@@ -232,6 +234,8 @@ export class Sizer {
     const oneClass = p.oneClass === true;
     const mayHold = p.entryExit === true || p.valid !== null;
     const scale0 = scale[cls[0]];
+    const lot0 = lot[0];
+    const longOnly0 = longOnly[0] === 1;
     const minBinds = L_MIN * S;
     let cashOnlyBuys = 0;
     let deferredSellCash = 0;
@@ -246,12 +250,13 @@ export class Sizer {
         binds[limit * S + s]++;
         mask |= 1 << limit;
       }
-      if (longOnly[s] === 1 && f < 0) {
+      if ((oneClass ? longOnly0 : longOnly[s] === 1) && f < 0) {
         f = 0;
         binds[L_LONG * S + s]++;
         mask |= 1 << L_LONG;
       }
       const qs = q[s];
+      const lotS = oneClass ? lot0 : lot[s];
       // A held position stays as it is unless a limit changed its weight.
       const held = mayHold && hold[s] === 1 && f === (qs * c) / equity;
       if (!held && decisions === null) {
@@ -261,7 +266,7 @@ export class Sizer {
         const want = f * equity;
         const change = want - qs * c;
         const absChange = Math.abs(change);
-        const twoLots = 2 * lot[s] * c;
+        const twoLots = 2 * lotS * c;
         if (absChange > twoLots && absChange + twoLots < minTrade && Math.abs(want) > twoLots) {
           binds[minBinds + s]++;
           mask |= 1 << L_MIN;
@@ -270,9 +275,9 @@ export class Sizer {
       }
       let tq = qs;
       if (!held) {
-        const units = (f * equity) / (c * lot[s]);
+        const units = (f * equity) / (c * lotS);
         const whole = units > 0 ? Math.floor(units + 1e-9) : -Math.floor(-units + 1e-9);
-        tq = whole === 0 ? 0 : whole * lot[s];
+        tq = whole === 0 ? 0 : whole * lotS;
       }
       if (decisions !== null) decisions[base + s] = tq;
       const d = tq - qs;
