@@ -17,14 +17,16 @@ export class KillState {
   readonly events: KillEvent[] = [];
   private pausedUntil = -Infinity;
   private pausedRestOfDay = false;
-  private peak: number;
-  private dayStart: number;
+  // Number fields start as numbers (see Ledger.cash: a field first defined as undefined stores
+  // every later number as a new heap object).
+  private peak = 0;
+  private dayStart = 0;
   private last: KillEvent | null = null;
   // Thresholds as numbers, Infinity for a switch that is off: the checks at every bar's close
   // are then plain compares, not truthiness tests of config objects.
-  private readonly maxDrawdownAt: number;
-  private readonly dailyLossAt: number;
-  private readonly losingStreakAt: number;
+  private readonly maxDrawdownAt: number = Infinity;
+  private readonly dailyLossAt: number = Infinity;
+  private readonly losingStreakAt: number = Infinity;
 
   constructor(
     capital: number,
