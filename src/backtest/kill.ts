@@ -7,7 +7,10 @@ import type { BacktestConfig, KillAction } from './config';
 import type { Ledger } from './ledger';
 import type { KillEvent, KillSwitchName } from './result';
 
-/** Kill switches of one run. */
+/**
+ * Kill switches of one run. Checked at every bar, so flags are tested with `=== true` / `=== false`:
+ * a bare boolean field in a condition compiles to a full truthiness test (false, '', heap number, bigint).
+ */
 export class KillState {
   /** False once a `stop` action (or ruin) fired. */
   active = true;
@@ -42,7 +45,7 @@ export class KillState {
 
   /** Whether new positions may be taken at `time`. */
   isTrading(time: number): boolean {
-    return this.active && !this.pausedRestOfDay && time >= this.pausedUntil;
+    return this.active === true && this.pausedRestOfDay === false && time >= this.pausedUntil;
   }
 
   /** Records an event and applies its action (positions are flattened at this bar's decision). */
@@ -68,9 +71,9 @@ export class KillState {
    * maximum drawdown, daily loss and consecutive losers (first that fires wins).
    */
   atClose(t: number, equity: number, ledger: Ledger, previousBarEndedSession: boolean): void {
-    if (!this.active) return;
+    if (this.active === false) return;
     const time = this.ts[t];
-    if ((this.pausedUntil !== -Infinity && time >= this.pausedUntil) || (this.pausedRestOfDay && previousBarEndedSession)) {
+    if ((this.pausedUntil !== -Infinity && time >= this.pausedUntil) || (this.pausedRestOfDay === true && previousBarEndedSession)) {
       this.pausedUntil = -Infinity;
       this.pausedRestOfDay = false;
       // After a pause the drawdown is measured from where trading resumed, or it would fire again at once.
@@ -82,7 +85,7 @@ export class KillState {
       this.trigger('ruin', t, equity, 0, { kind: 'stop' });
       return;
     }
-    if (!this.isTrading(time) || this.flatten) return;
+    if (!this.isTrading(time) || this.flatten === true) return;
     if (equity > this.peak) this.peak = equity;
     const dd = 1 - equity / this.peak;
     const dayLoss = 1 - equity / this.dayStart;

@@ -31,27 +31,36 @@ export function sizingCode(kind: 'kelly' | 'targetWeight' | 'volTarget'): number
   return kind === 'kelly' ? KELLY : kind === 'targetWeight' ? TARGET_WEIGHT : 2;
 }
 
-/** Orders decided at one bar that fill at the next bar's open. */
+/**
+ * Orders decided at one bar that fill at the next bar's open (so every one was decided at
+ * the bar before its fill). Sells and buys are kept apart, each in the order added: the fill
+ * takes sells first, and a list per side spares it a test of each order's sign per pass.
+ */
 export class PendingOrders {
   readonly qty: Float64Array;
   readonly reason: Uint8Array;
-  readonly decisionBar: Int32Array;
-  /** Symbols with an order, in the order they were added (`n` of them). */
-  readonly list: Int32Array;
-  n = 0;
+  readonly sells: Int32Array;
+  readonly buys: Int32Array;
+  nSells = 0;
+  nBuys = 0;
 
   constructor(S: number) {
     this.qty = new Float64Array(S);
     this.reason = new Uint8Array(S);
-    this.decisionBar = new Int32Array(S);
-    this.list = new Int32Array(S);
+    this.sells = new Int32Array(S);
+    this.buys = new Int32Array(S);
   }
 
-  add(s: number, qty: number, reason: number, t: number): void {
+  add(s: number, qty: number, reason: number): void {
     this.qty[s] = qty;
     this.reason[s] = reason;
-    this.decisionBar[s] = t;
-    this.list[this.n++] = s;
+    if (qty < 0) this.sells[this.nSells++] = s;
+    else this.buys[this.nBuys++] = s;
+  }
+
+  clear(): void {
+    this.nSells = 0;
+    this.nBuys = 0;
   }
 }
 
@@ -130,7 +139,7 @@ export class Sizer {
   }
 
   /** Pass 1: targets from the signals, the per-symbol cap, gross sums per class. Returns the bind mask so far. */
-  private targets(t: number, equity: number): number {
+  private targets(t: number, equity: number, allQuoted: boolean): number {
     const p = this.p;
     const { close, mu, sigma, regime, entry, valid, cls, lev, ledger } = p;
     const { sizingKind, kellyFraction, weight, regimeMult, sigmaFloor, capPerSymbol, horizon } = p;
@@ -141,6 +150,7 @@ export class Sizer {
     const oneClass = p.oneClass === true;
     // Only these rules can hold a position at its current weight; otherwise hold[] stays all 0.
     const mayHold = entryExit || valid !== null;
+    const readClose = mayHold || !allQuoted;
     // Per-class values of a one-class book are read once per bar, not once per symbol.
     const lev0 = lev[0];
     const { target, reason, hold, grossSum, binds } = this;
@@ -154,11 +164,16 @@ export class Sizer {
     // Targets, the per-symbol cap, and the gross sums per class.
     for (let s = 0; s < S; s++) {
       const idx = base + s;
-      const c = close[idx];
       if (entryExit) reason[s] = R_SIGNAL;
-      if (c !== c) {
-        target[s] = NaN;
-        continue;
+      // A symbol without a bar at t gets no decision. The price is read only to find such a
+      // symbol or to hold a position; when every symbol has a bar and no rule holds, not at all.
+      let c = 0;
+      if (readClose) {
+        c = close[idx];
+        if (c !== c) {
+          target[s] = NaN;
+          continue;
+        }
       }
       let f: number;
       if (mayHold) hold[s] = 0;
@@ -211,18 +226,18 @@ export class Sizer {
   }
 
   /**
-   * Decides bar t at `equity` (marked at its close). Returns true when an order filled at
-   * this bar's close (equity must then be re-marked).
+   * Decides bar t at `equity` (marked at its close); `allQuoted` says every symbol has a bar
+   * at t. Returns true when an order filled at this bar's close (equity must then be re-marked).
    * @throws DataError for a NaN, infinite or negative-sigma forecast at a bar it uses.
    */
-  decide(t: number, equity: number, closeBar: boolean): boolean {
+  decide(t: number, equity: number, closeBar: boolean, allQuoted: boolean): boolean {
     const p = this.p;
     const { close, cls, lot, longOnly, cashOnly, isPerp, ledger, pending, decisions } = p;
     const { target, reason, hold, grossSum, scale, binds, order } = this;
     const q = ledger.qty;
     const S = q.length;
     const base = t * S;
-    let mask = this.targets(t, equity);
+    let mask = this.targets(t, equity, allQuoted);
     let filledNow = false;
     for (let c = 0; c < scale.length; c++) {
       const cap = closeBar ? p.grossAtClose[c] : p.grossIntraday[c];
@@ -238,7 +253,6 @@ export class Sizer {
     const longOnly0 = longOnly[0] === 1;
     const minBinds = L_MIN * S;
     let cashOnlyBuys = 0;
-    let deferredSellCash = 0;
     for (let s = 0; s < S; s++) {
       let f = target[s];
       if (f !== f) continue;
@@ -293,24 +307,30 @@ export class Sizer {
       } else if (p.fillAtClose || (closeBar && p.closeCap[cls[s]] === 1)) {
         ledger.fill(s, d, c, t, reason[s], t);
         filledNow = true;
-      } else if (t + 1 < p.T) {
-        pending.add(s, d, reason[s], t);
-        if (d < 0 && isPerp[s] === 0) deferredSellCash -= d * c * (1 - p.costs.slippage[s]) * (1 - p.costs.fee[s]);
-      }
+      } else if (t + 1 < p.T) pending.add(s, d, reason[s]);
     }
-    if (cashOnlyBuys > 0) filledNow = this.cashOnlyBuys(t, equity, closeBar, minTrade, deferredSellCash) || filledNow;
+    if (cashOnlyBuys > 0) filledNow = this.cashOnlyBuys(t, closeBar, minTrade) || filledNow;
     if (mask !== 0) this.bindingMask[t] |= mask;
     return filledNow;
   }
 
-  /** Cash-only classes buy with cash on hand, after the bar's sells (the last limit). */
-  private cashOnlyBuys(t: number, equity: number, closeBar: boolean, minTrade: number, deferredSellCash: number): boolean {
+  /**
+   * Cash-only classes buy with cash on hand, after the bar's sells (the last limit): the cash
+   * now, plus what this bar's sells that fill at the next open will bring (at this close, after
+   * costs; a perpetual's sell frees margin, not cash).
+   */
+  private cashOnlyBuys(t: number, closeBar: boolean, minTrade: number): boolean {
     const p = this.p;
-    const { close, ledger, decisions, costs, lot } = p;
+    const { close, ledger, decisions, costs, lot, isPerp, pending } = p;
     const q = ledger.qty;
     const S = q.length;
     const base = t * S;
     let filledNow = false;
+    let deferredSellCash = 0;
+    for (let k = 0; k < pending.nSells; k++) {
+      const s = pending.sells[k];
+      if (isPerp[s] === 0) deferredSellCash -= pending.qty[s] * close[base + s] * (1 - costs.slippage[s]) * (1 - costs.fee[s]);
+    }
     let available = trueCash(ledger.cash, p.perps, q, p.lastPx) + deferredSellCash;
     for (let s = 0; s < S; s++) {
       let d = this.order[s];
@@ -332,7 +352,7 @@ export class Sizer {
       if (p.fillAtClose || (closeBar && p.closeCap[p.cls[s]] === 1)) {
         ledger.fill(s, d, c, t, this.reason[s], t);
         filledNow = true;
-      } else if (t + 1 < p.T) p.pending.add(s, d, this.reason[s], t);
+      } else if (t + 1 < p.T) pending.add(s, d, this.reason[s]);
     }
     return filledNow;
   }
@@ -350,7 +370,7 @@ export class Sizer {
       if (p.fillAtClose || (closeBar && p.closeCap[p.cls[s]] === 1)) {
         p.ledger.fill(s, -q[s], c, t, REASON.killSwitch, t);
         filledNow = true;
-      } else if (t + 1 < p.T) p.pending.add(s, -q[s], REASON.killSwitch, t);
+      } else if (t + 1 < p.T) p.pending.add(s, -q[s], REASON.killSwitch);
     }
     return filledNow;
   }
