@@ -124,10 +124,13 @@ export class Sizer {
   private readonly hold: Uint8Array;
   private readonly grossSum: Float64Array;
   private readonly scale: Float64Array;
+  /** The minimum trade's row of `binds` (it binds at most steps: one index, no offset). */
+  private readonly minTradeBinds: Int32Array;
 
   constructor(private readonly p: SizerSetup) {
     const S = p.symbols.length;
     this.binds = new Int32Array(6 * S);
+    this.minTradeBinds = this.binds.subarray(L_MIN * S, (L_MIN + 1) * S);
     this.bindingMask = new Uint8Array(p.T);
     this.noForecast = new Float64Array(S);
     this.target = new Float64Array(S);
@@ -281,20 +284,24 @@ export class Sizer {
     const base = t * S;
     // Only these rules can hold a position at its current weight; otherwise hold[] stays all 0.
     const mayHold = p.entryExit === true || p.valid !== null;
-    let mask = mayHold ? this.ruleTargets(t, equity) : this.signalTargets(t, allQuoted);
+    // `| 0`: the mask stays an untagged integer in a register (a call's result is any value).
+    let mask = (mayHold ? this.ruleTargets(t, equity) : this.signalTargets(t, allQuoted)) | 0;
     let filledNow = false;
-    for (let c = 0; c < scale.length; c++) {
+    const oneClass = p.oneClass === true;
+    // A one-class book scales by its one class's factor (the other classes are never read).
+    const cFirst = oneClass ? cls[0] : 0;
+    const cEnd = oneClass ? cFirst + 1 : scale.length;
+    for (let c = cFirst; c < cEnd; c++) {
       const cap = closeBar ? p.grossAtClose[c] : p.grossIntraday[c];
       scale[c] = grossSum[c] > cap * (1 + 1e-12) ? cap / grossSum[c] : 1;
     }
 
     // Gross scaling, long-only, lots, the minimum trade; orders out (cash-only buys wait).
     const minTrade = Math.max(p.minTradeNotional, p.minTradeFraction * equity);
-    const oneClass = p.oneClass === true;
     const scale0 = scale[cls[0]];
     const lot0 = lot[0];
     const longOnly0 = longOnly[0] === 1;
-    const minBinds = L_MIN * S;
+    const minTradeBinds = this.minTradeBinds;
     let cashOnlyBuys = 0;
     for (let s = 0; s < S; s++) {
       let f = target[s];
@@ -325,7 +332,7 @@ export class Sizer {
         const absChange = Math.abs(change);
         const twoLots = 2 * lotS * c;
         if (absChange > twoLots && absChange + twoLots < minTrade && Math.abs(want) > twoLots) {
-          binds[minBinds + s]++;
+          minTradeBinds[s]++;
           mask |= 1 << L_MIN;
           continue;
         }
@@ -340,7 +347,7 @@ export class Sizer {
       const d = tq - qs;
       if (d === 0) continue;
       if (tq !== 0 && Math.abs(d) * c < minTrade) {
-        binds[minBinds + s]++;
+        minTradeBinds[s]++;
         mask |= 1 << L_MIN;
         continue;
       }
