@@ -323,20 +323,7 @@ export class Sizer {
       const lotS = oneClass ? lot0 : lot[s];
       // A held position stays as it is unless a limit changed its weight.
       const held = mayHold && hold[s] === 1 && f === (qs * c) / equity;
-      if (!held && decisions === null) {
-        // Most bars want a change too small to trade. Lot rounding moves notional by less than
-        // one lot, so when the wanted change is clearly non-zero and clearly under the minimum,
-        // the exact path below would skip it too: count it and save the division.
-        const want = f * equity;
-        const change = want - qs * c;
-        const absChange = Math.abs(change);
-        const twoLots = 2 * lotS * c;
-        if (absChange > twoLots && absChange + twoLots < minTrade && Math.abs(want) > twoLots) {
-          minTradeBinds[s]++;
-          mask |= 1 << L_MIN;
-          continue;
-        }
-      }
+      // The target quantity: the wanted notional in whole lots, rounded toward zero.
       let tq = qs;
       if (!held) {
         const units = (f * equity) / (c * lotS);
@@ -345,12 +332,16 @@ export class Sizer {
       }
       if (decisions !== null) decisions[base + s] = tq;
       const d = tq - qs;
-      if (d === 0) continue;
-      if (tq !== 0 && Math.abs(d) * c < minTrade) {
-        minTradeBinds[s]++;
-        mask |= 1 << L_MIN;
-        continue;
-      }
+      // Most symbols end here: no change, or a change under the minimum trade (orders that close
+      // a position are exempt). Which of the three a symbol gets is a coin flip from bar to bar,
+      // so it is computed as 0/1 flags and counted without branching; the one branch left is to
+      // the order (about one symbol in nine). A mispredicted branch costs more than the
+      // division that an earlier shortcut for clear cases saved (measured: 10% of the run).
+      const changes = +(d !== 0);
+      const underMinimum = changes & +(tq !== 0) & +(Math.abs(d) * c < minTrade);
+      minTradeBinds[s] += underMinimum;
+      mask |= underMinimum << L_MIN;
+      if ((changes & (underMinimum ^ 1)) === 0) continue;
       if (cashOnly[s] === 1 && d > 0) {
         order[s] = d;
         cashOnlyBuys++;
