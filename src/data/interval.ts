@@ -88,6 +88,16 @@ export function inferIntervalMs(ts: Float64Array, groupStarts?: ArrayLike<number
 }
 
 /**
+ * The first row whose timestamp is not strictly after the previous one (unsorted, duplicate or
+ * NaN), or -1 when `ts` is strictly increasing. Kernels that need sorted bars check with it.
+ * @example firstUnorderedRow(Float64Array.of(0, 60_000, 60_000)) // 2
+ */
+export function firstUnorderedRow(ts: Float64Array): number {
+  for (let i = 1; i < ts.length; i++) if (!(ts[i] > ts[i - 1])) return i;
+  return -1;
+}
+
+/**
  * Checks that `everyMs` is a whole multiple of the bar interval.
  * @throws DataError naming both durations when it is not.
  * @example assertMultiple(1_800_000, 60_000) // ok: 30m is 30 x 1m
