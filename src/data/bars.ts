@@ -160,18 +160,27 @@ export function* eachSymbol(bars: Bars): Generator<{ bars: Bars; arrays: BarArra
   let arrays = arrayCache.get(bars);
   if (!arrays || arrays.length !== runs.length || arrays.some((a, i) => a.ts.length !== runs[i].length)) {
     const named = hasSymbol(bars);
-    // Whole columns cross from polars once; each symbol gets views into them (no copies).
-    const all = columnsToArrays(bars, undefined);
-    arrays = runs.map((r) => {
-      const view = (a: Float64Array): Float64Array => a.subarray(r.start, r.start + r.length);
-      const one: BarArrays = { ts: view(all.ts), open: view(all.open), high: view(all.high), low: view(all.low), close: view(all.close), volume: view(all.volume) };
-      if (named) one.symbol = r.symbol;
-      return one;
-    });
+    if (bars.getColumn('close').nChunks() > 1 && bars.height >= runs.length * SLICE_ROWS) {
+      // A frame of several chunks (a Parquet file's row groups) would be copied whole into one
+      // chunk and then again into JavaScript; copying each symbol's slice skips the first copy.
+      arrays = runs.map((r) => columnsToArrays(bars.slice(r.start, r.length), named ? r.symbol : undefined));
+    } else {
+      // Whole columns cross from polars once; each symbol gets views into them (no copies).
+      const all = columnsToArrays(bars, undefined);
+      arrays = runs.map((r) => {
+        const view = (a: Float64Array): Float64Array => a.subarray(r.start, r.start + r.length);
+        const one: BarArrays = { ts: view(all.ts), open: view(all.open), high: view(all.high), low: view(all.low), close: view(all.close), volume: view(all.volume) };
+        if (named) one.symbol = r.symbol;
+        return one;
+      });
+    }
     arrayCache.set(bars, arrays);
   }
   for (let i = 0; i < runs.length; i++) yield { bars: bars.slice(runs[i].start, runs[i].length), arrays: arrays[i] };
 }
+
+/** Mean rows per symbol above which {@link eachSymbol} copies multi-chunk frames symbol by symbol (fewer, larger calls otherwise). */
+const SLICE_ROWS = 50_000;
 
 /*
  * Copying columns out of polars is the largest cost of a per-symbol step (about 0.3-0.6 s per

@@ -45,4 +45,23 @@ describe('per-symbol iteration', () => {
     const later = frame.filter(pl.col('close').gt(10));
     expect([...eachSymbol(later)][0].arrays.close).toEqual(Float64Array.from([11, 12, 13]));
   });
+
+  it('a frame of several chunks (row groups of a Parquet file) gives the same arrays, copied symbol by symbol', () => {
+    // two symbols of 60 000 bars (the per-symbol copy needs 50 000 rows per symbol), chunks cut across both
+    const a = one('A', 60_000, 10);
+    const b = one('B', 60_000, 20);
+    const volume = Array.from(b.volume, (v, i): number | null => (i === 5 ? null : v));
+    const whole = arraysToBars([a, b]).rechunk().withColumn(pl.Series('volume', [...a.volume, ...volume], pl.Float64));
+    const cuts = [0, 20_000, 70_000, whole.height];
+    const chunked = pl.concat(cuts.slice(1).map((end, i) => whole.slice(cuts[i], end - cuts[i])), { how: 'vertical', rechunk: false });
+    expect(chunked.getColumn('close').nChunks()).toBe(3);
+    const parts = [...eachSymbol(chunked)];
+    expect(parts.map(({ arrays }) => arrays.symbol)).toEqual(['A', 'B']);
+    for (const [i, x] of [a, b].entries()) {
+      for (const c of ['ts', 'open', 'high', 'low', 'close'] as const) expect(parts[i].arrays[c]).toEqual(x[c]);
+    }
+    expect(parts[0].arrays.volume).toEqual(a.volume);
+    expect(Number.isNaN(parts[1].arrays.volume[5])).toBe(true); // a null comes out as NaN, as on the whole-column path
+    expect(parts[1].arrays.volume[6]).toBe(1);
+  });
 });
