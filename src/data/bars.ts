@@ -279,6 +279,66 @@ export function adoptBarArrays(arrays: BarArrays | BarArrays[], extra: Record<st
   return out;
 }
 
+/** Bars of several symbols laid out back to back: whole-frame columns, and each symbol's views into them. */
+export interface SymbolBlocks {
+  /** Columns of all symbols' bars, symbol after symbol (no `symbol`). */
+  all: BarArrays;
+  /** One entry per symbol, in order: views into `all` (with the symbol, when given). */
+  bySymbol: BarArrays[];
+}
+
+/**
+ * Zero-filled {@link SymbolBlocks} for symbols of the given lengths: per-symbol kernels write
+ * into their views, and {@link adoptSymbolBlocks} turns the whole columns into one frame.
+ * @example allocSymbolBlocks([3, 2], ['A', 'B']).bySymbol[1].close.length // 2
+ */
+export function allocSymbolBlocks(lengths: readonly number[], symbols: readonly (string | undefined)[]): SymbolBlocks {
+  const all = allocBarArrays(lengths.reduce((sum, n) => sum + n, 0));
+  let start = 0;
+  const bySymbol = lengths.map((n, i) => {
+    const view = (a: Float64Array): Float64Array => a.subarray(start, start + n);
+    const one: BarArrays = { ts: view(all.ts), open: view(all.open), high: view(all.high), low: view(all.low), close: view(all.close), volume: view(all.volume) };
+    if (symbols[i] !== undefined) one.symbol = symbols[i];
+    start += n;
+    return one;
+  });
+  return { all, bySymbol };
+}
+
+/**
+ * {@link adoptBarArrays} for {@link SymbolBlocks}: the same frame (rows symbol after symbol, a
+ * `symbol` column when any symbol is named), built from whole columns: one polars Series per
+ * column, where a frame per symbol costs one per symbol and column. The frame keeps the arrays;
+ * never change them afterwards.
+ * @param extra - further whole-frame columns (e.g. `filled`).
+ * @example adoptSymbolBlocks(allocSymbolBlocks([3, 2], ['A', 'B'])).getColumn('symbol').toArray() // ['A', 'A', 'A', 'B', 'B']
+ */
+export function adoptSymbolBlocks(blocks: SymbolBlocks, extra: Record<string, pl.Series> = {}): Bars {
+  const { all, bySymbol } = blocks;
+  const cols: pl.Series[] = [tsSeries(all.ts)];
+  for (const c of OHLCV) cols.push(pl.Series(c, all[c], pl.Float64));
+  let out: Bars = pl.DataFrame(cols);
+  if (bySymbol.some((a) => a.symbol !== undefined)) {
+    if (bySymbol.length === 1) {
+      out = out.withColumn(pl.lit(bySymbol[0].symbol).cast(pl.String).alias('symbol'));
+    } else {
+      // Each row's symbol as an index into the list of names: polars writes the strings, not JavaScript.
+      const code = bySymbol.length <= 256 ? new Uint8Array(all.ts.length) : new Uint32Array(all.ts.length);
+      let start = 0;
+      bySymbol.forEach((a, i) => {
+        code.fill(i, start, start + a.ts.length);
+        start += a.ts.length;
+      });
+      const names = pl.Series('names', bySymbol.map((a) => a.symbol ?? ''), pl.String);
+      out = out.withColumn(pl.Series('symbol', code)).withColumn(pl.lit(names).explode().gather(pl.col('symbol').cast(pl.UInt32)).alias('symbol'));
+    }
+    out = out.select('ts', 'symbol', ...OHLCV) as Bars;
+  }
+  for (const [name, s] of Object.entries(extra)) out = out.withColumn(s.rename(name));
+  remember(out, bySymbol);
+  return out;
+}
+
 /**
  * Stacks frames of the same columns (e.g. one per symbol) without copying them into one chunk:
  * per-symbol slices of the result stay zero-copy, and no second copy of a large frame is made.

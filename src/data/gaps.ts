@@ -7,7 +7,7 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type BarArrays, type Bars, adoptBarArrays, allocBarArrays, concatBars, eachSymbol } from './bars';
+import { type BarArrays, type Bars, adoptSymbolBlocks, allocBarArrays, allocSymbolBlocks, concatBars, eachSymbol } from './bars';
 import { firstUnorderedRow, inferIntervalMs } from './interval';
 import { asCompiled, windowRuns, type CompiledSession, type SessionLike, type WindowRuns } from './sessions';
 
@@ -34,16 +34,29 @@ export interface FilledArrays extends BarArrays {
  * @example fillGapsArrays(oneMinuteBars, 60_000, 'us-rth').counts.filled // bars inserted
  */
 export function fillGapsArrays(a: BarArrays, barMs: number, session: SessionLike | CompiledSession): FilledArrays {
-  const s = asCompiled(session);
+  const gaps = planGaps(a, barMs, asCompiled(session));
+  const out = allocBarArrays(a.ts.length + gaps.filled, a.symbol);
+  const filled = new Uint8Array(out.ts.length);
+  writeFilled(a, barMs, gaps, out, filled);
+  return { ...out, filled, counts: gapCounts(gaps) };
+}
+
+/** Checks the order and finds the gaps of one symbol's bars (nothing written yet). */
+function planGaps(a: BarArrays, barMs: number, s: CompiledSession): GapList {
   const runs = windowRuns(a.ts, s);
   const bad = firstUnorderedRow(a.ts);
   if (bad >= 0) throw new DataError('timestamps must be strictly increasing to fill gaps (validate or repair first)', { row: bad, column: 'ts', symbol: a.symbol, value: new Date(a.ts[bad]) });
-  const gaps = findGaps(a.ts, runs, barMs, s.continuous);
-  const out = allocBarArrays(a.ts.length + gaps.filled, a.symbol);
+  return findGaps(a.ts, runs, barMs, s.continuous);
+}
+
+/** Writes the filled bars into `out` and `filled` (zero-filled, of length bars + gaps.filled). */
+function writeFilled(a: BarArrays, barMs: number, gaps: GapList, out: BarArrays, filled: Uint8Array): void {
   for (const c of ['ts', 'open', 'high', 'low', 'close', 'volume'] as const) copyAroundGaps(a[c], out[c], gaps);
-  const filled = new Uint8Array(out.ts.length);
   writeGapBars(a, barMs, gaps, out, filled);
-  return { ...out, filled, counts: { filled: gaps.filled, edgeMissing: gaps.edgeMissing, outsideSession: gaps.outside } };
+}
+
+function gapCounts(gaps: GapList): GapCounts {
+  return { filled: gaps.filled, edgeMissing: gaps.edgeMissing, outsideSession: gaps.outside };
 }
 
 /*
@@ -162,19 +175,31 @@ export interface FillGapsResult {
  */
 export function fillGaps(bars: Bars, session: SessionLike, opts: { barMs?: number } = {}): FillGapsResult {
   const s = asCompiled(session);
-  const frames: Bars[] = [];
+  const plans: { a: BarArrays; barMs: number; gaps: GapList }[] = [];
   const bySymbol: Record<string, GapCounts> = {};
   let filled = 0;
   for (const { arrays: a } of eachSymbol(bars)) {
-    const key = a.symbol ?? '';
     const barMs = opts.barMs ?? inferIntervalMs(a.ts);
     if (!barMs) throw new DataError('cannot infer the bar interval of a single bar; pass barMs', { symbol: a.symbol });
-    const f = fillGapsArrays(a, barMs, s);
-    bySymbol[key] = f.counts;
-    filled += f.counts.filled;
-    // The frame keeps the kernel's arrays, so the next per-symbol step (resample, VWAP) reads no column back.
-    frames.push(adoptBarArrays(f, { filled: pl.Series('filled', f.filled).cast(pl.Bool) }));
+    const gaps = planGaps(a, barMs, s);
+    bySymbol[a.symbol ?? ''] = gapCounts(gaps);
+    filled += gaps.filled;
+    plans.push({ a, barMs, gaps });
   }
-  const out = concatBars(frames);
-  return { bars: out, filled, bySymbol };
+  // A symbol frame without rows: concatBars refuses the empty list, as it always has here.
+  if (plans.length === 0) return { bars: concatBars([]), filled, bySymbol };
+  // Every symbol's output goes into one set of columns, made into one frame; the frame keeps the
+  // arrays, so the next per-symbol step (resample, VWAP) reads no column back.
+  const blocks = allocSymbolBlocks(
+    plans.map((p) => p.a.ts.length + p.gaps.filled),
+    plans.map((p) => p.a.symbol),
+  );
+  const flags = new Uint8Array(blocks.all.ts.length);
+  let start = 0;
+  plans.forEach((p, i) => {
+    const out = blocks.bySymbol[i];
+    writeFilled(p.a, p.barMs, p.gaps, out, flags.subarray(start, start + out.ts.length));
+    start += out.ts.length;
+  });
+  return { bars: adoptSymbolBlocks(blocks, { filled: pl.Series('filled', flags).cast(pl.Bool) }), filled, bySymbol };
 }

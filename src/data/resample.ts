@@ -19,7 +19,7 @@
  */
 import pl from 'nodejs-polars';
 import { ConfigError, DataError } from '../core/errors';
-import { type BarArrays, type Bars, adoptBarArrays, allocBarArrays, concatBars, eachSymbol } from './bars';
+import { type BarArrays, type Bars, adoptSymbolBlocks, allocBarArrays, allocSymbolBlocks, concatBars, eachSymbol } from './bars';
 import { DAY_MS, assertMultiple, firstUnorderedRow, inferIntervalMs, parseDuration } from './interval';
 import { asCompiled, windowRuns, type CompiledSession, type SessionLike, type WindowRuns } from './sessions';
 
@@ -36,24 +36,34 @@ export interface ResampledArrays extends BarArrays {
  * @example resampleArrays(oneMinute, 1_800_000).ts // 30-minute labels
  */
 export function resampleArrays(a: BarArrays, everyMs: number, session?: SessionLike | CompiledSession): ResampledArrays {
-  const s = session === undefined ? undefined : asCompiled(session);
+  const plan = planBuckets(a, everyMs, session === undefined ? undefined : asCompiled(session));
+  const out = allocBarArrays(plan.buckets, a.symbol);
+  const count = new Int32Array(plan.buckets);
+  fillBuckets(a, plan, everyMs, out, count);
+  return { ...out, count, outsideSession: plan.outsideSession };
+}
+
+/** One symbol's resampling plan: its runs, how buckets are anchored, and how many there are. */
+interface BucketPlan {
+  runs: WindowRuns;
+  anchor: number;
+  buckets: number;
+  outsideSession: number;
+}
+
+function planBuckets(a: BarArrays, everyMs: number, s: CompiledSession | undefined): BucketPlan {
   const calendar = s !== undefined && !s.continuous;
   if (calendar && everyMs > DAY_MS) {
     throw new ConfigError('with a calendar session, resample to at most 1d', { key: 'every', value: everyMs });
   }
-  const n = a.ts.length;
   // Without a calendar, all bars form one run.
   const runs: WindowRuns = calendar
     ? windowRuns(a.ts, s)
-    : { count: 1, start: Int32Array.of(0, n), sessionId: Int32Array.of(0), windowStart: Float64Array.of(Number.NaN), windowEnd: Float64Array.of(Number.NaN) };
+    : { count: 1, start: Int32Array.of(0, a.ts.length), sessionId: Int32Array.of(0), windowStart: Float64Array.of(Number.NaN), windowEnd: Float64Array.of(Number.NaN) };
   const anchor = !calendar ? EPOCH : everyMs >= DAY_MS ? SESSION_OPEN : WINDOW_START;
   let outsideSession = 0;
   for (let r = 0; r < runs.count; r++) if (runs.sessionId[r] < 0) outsideSession += runs.start[r + 1] - runs.start[r];
-  const m = countBuckets(a.ts, runs, everyMs, anchor);
-  const out = allocBarArrays(m, a.symbol);
-  const count = new Int32Array(m);
-  fillBuckets(a, runs, everyMs, anchor, out, count);
-  return { ...out, count, outsideSession };
+  return { runs, anchor, buckets: countBuckets(a.ts, runs, everyMs, anchor), outsideSession };
 }
 
 /*
@@ -98,7 +108,8 @@ function countBuckets(ts: Float64Array, runs: WindowRuns, everyMs: number, ancho
   return m;
 }
 
-function fillBuckets(a: BarArrays, runs: WindowRuns, everyMs: number, anchor: number, out: BarArrays, count: Int32Array): void {
+function fillBuckets(a: BarArrays, plan: BucketPlan, everyMs: number, out: BarArrays, count: Int32Array): void {
+  const { runs, anchor } = plan;
   const { ts, open, high, low, close, volume } = a;
   const { ts: oTs, open: oOpen, high: oHigh, low: oLow, close: oClose, volume: oVolume } = out;
   let k = -1;
@@ -147,16 +158,29 @@ export interface ResampleResult {
 export function resample(bars: Bars, every: string | number, opts: { session?: SessionLike; barMs?: number; file?: string } = {}): ResampleResult {
   const everyMs = typeof every === 'number' ? every : parseDuration(every);
   const session = opts.session === undefined ? undefined : asCompiled(opts.session);
-  const frames: Bars[] = [];
+  const plans: { a: BarArrays; plan: BucketPlan }[] = [];
   let outsideSession = 0;
   for (const { arrays: a } of eachSymbol(bars)) {
     const barMs = opts.barMs ?? inferIntervalMs(a.ts);
     if (barMs) assertMultiple(everyMs, barMs, opts.file);
     const bad = firstUnorderedRow(a.ts);
     if (bad >= 0) throw new DataError('timestamps must be strictly increasing to resample (validate or repair first)', { file: opts.file, symbol: a.symbol, row: bad, column: 'ts', value: new Date(a.ts[bad]) });
-    const r = resampleArrays(a, everyMs, session);
-    outsideSession += r.outsideSession;
-    frames.push(adoptBarArrays(r, { count: pl.Series('count', r.count) }));
+    const plan = planBuckets(a, everyMs, session);
+    outsideSession += plan.outsideSession;
+    plans.push({ a, plan });
   }
-  return { bars: concatBars(frames), outsideSession };
+  // A symbol frame without rows: concatBars refuses the empty list, as it always has here.
+  if (plans.length === 0) return { bars: concatBars([]), outsideSession };
+  // Every symbol's buckets go into one set of columns, made into one frame (which keeps the arrays).
+  const blocks = allocSymbolBlocks(
+    plans.map((p) => p.plan.buckets),
+    plans.map((p) => p.a.symbol),
+  );
+  const count = new Int32Array(blocks.all.ts.length);
+  let start = 0;
+  plans.forEach((p, i) => {
+    fillBuckets(p.a, p.plan, everyMs, blocks.bySymbol[i], count.subarray(start, start + p.plan.buckets));
+    start += p.plan.buckets;
+  });
+  return { bars: adoptSymbolBlocks(blocks, { count: pl.Series('count', count) }), outsideSession };
 }
