@@ -5,7 +5,7 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type BarArrays, type Bars, concatBars, eachSymbol, hasSymbol, partitionBySymbol } from './bars';
+import { type BarArrays, type Bars, concatBars, eachSymbol, hasSymbol, partitionBySymbol, symbolRuns } from './bars';
 import { asCompiled, windowRuns, type CompiledSession, type SessionLike } from './sessions';
 
 /** Price used for VWAP: typical price (high + low + close) / 3, or the close. */
@@ -144,15 +144,26 @@ export function lastBars(bars: Bars, length: number): Bars {
   return concatBars(parts);
 }
 
-/** Adds a column computed per symbol; `f` may write into `out` (a scratch buffer of the symbol's length) and return it. */
+/** Adds a column computed per symbol; `f` may write into `out` (a buffer of the symbol's length) and return it. */
 function perSymbolColumn(bars: Bars, name: string, f: (a: BarArrays, out: Float64Array) => Float64Array): Bars {
+  const runs = symbolRuns(bars);
+  if (runs && runs.length > 0) {
+    // Contiguous symbols (the usual layout): one column in frame order, added to the frame once.
+    const column = new Float64Array(bars.height);
+    let i = 0;
+    for (const { arrays } of eachSymbol(bars)) {
+      const out = column.subarray(runs[i].start, runs[i].start + runs[i].length);
+      const values = f(arrays, out);
+      if (values !== out) out.set(values);
+      i++;
+    }
+    return bars.withColumn(pl.Series(name, column));
+  }
   const parts: Bars[] = [];
-  // pl.Series copies the values, so one scratch buffer serves every symbol.
-  let scratch = new Float64Array(0);
+  let scratch = new Float64Array(0); // pl.Series copies the values, so one buffer serves every symbol
   for (const { bars: part, arrays } of eachSymbol(bars)) {
-    const n = arrays.ts.length;
-    if (scratch.length < n) scratch = new Float64Array(n);
-    parts.push(part.withColumn(pl.Series(name, f(arrays, scratch.subarray(0, n)))));
+    if (scratch.length < arrays.ts.length) scratch = new Float64Array(arrays.ts.length);
+    parts.push(part.withColumn(pl.Series(name, f(arrays, scratch.subarray(0, arrays.ts.length)))));
   }
   return concatBars(parts);
 }

@@ -88,4 +88,25 @@ describe('session VWAP agrees with the per-bar reference', () => {
     const vwap = withSessionVwap(arraysToBars([a, b]), 'us-rth').getColumn('vwap').toArray() as number[];
     expect(vwap).toEqual([...referenceVwap(a, 'us-rth'), ...referenceVwap(b, 'us-rth')]);
   });
+
+  it('per-symbol columns come out the same whether the symbols are contiguous or interleaved', () => {
+    const a = randomBars(35, '2024-03-11T13:00Z', '2024-03-11T19:00Z', M, 0.9, 'A');
+    const b = randomBars(36, '2024-03-11T13:00Z', '2024-03-11T19:00Z', M, 0.9, 'B');
+    const contiguous = arraysToBars([a, b]);
+    const interleaved = contiguous.sort('ts'); // rows of A and B alternate: no symbol runs
+    const byRows = (df: typeof contiguous, col: string): number[] => df.sort(['symbol', 'ts']).getColumn(col).toArray() as number[];
+    const expected = {
+      vwap: [...referenceVwap(a, 'us-rth'), ...referenceVwap(b, 'us-rth')],
+      ret: [...simpleReturns(a.close), ...simpleReturns(b.close)],
+      sma: [...rollingMean(a.close, 5), ...rollingMean(b.close, 5)],
+    };
+    for (const frame of [contiguous, interleaved]) {
+      expect(byRows(withSessionVwap(frame, 'us-rth'), 'vwap')).toEqual(expected.vwap);
+      expect(byRows(withReturns(frame), 'ret')).toEqual(expected.ret);
+      expect(byRows(withSma(frame, 5), 'sma')).toEqual(expected.sma);
+    }
+    // contiguous symbols keep the frame's row order
+    expect(withReturns(contiguous).getColumn('ret').toArray()).toEqual(expected.ret);
+    expect(withSma(contiguous, 5).select('ts', 'close').frameEqual(contiguous.select('ts', 'close'))).toBe(true);
+  });
 });
