@@ -147,8 +147,8 @@ function findRuns(bars: Bars): SymbolRun[] | undefined {
 
 /**
  * Each symbol's rows as a frame and as typed arrays, in order of first appearance: the loop
- * every per-symbol transform runs. Contiguous symbols are zero-copy slices, and their arrays are
- * views into one copy of each column: treat them as read-only.
+ * every per-symbol transform runs. Contiguous symbols are zero-copy slices (made when `bars` is
+ * read), and their arrays are copied out of polars once per frame: treat them as read-only.
  * @example for (const { arrays } of eachSymbol(bars)) console.log(arrays.symbol, arrays.close.length)
  */
 export function* eachSymbol(bars: Bars): Generator<{ bars: Bars; arrays: BarArrays }> {
@@ -176,7 +176,16 @@ export function* eachSymbol(bars: Bars): Generator<{ bars: Bars; arrays: BarArra
     }
     arrayCache.set(bars, arrays);
   }
-  for (let i = 0; i < runs.length; i++) yield { bars: bars.slice(runs[i].start, runs[i].length), arrays: arrays[i] };
+  for (let i = 0; i < runs.length; i++) {
+    const { start, length } = runs[i];
+    // The slice is made when asked for: most callers only read the arrays, and a slice costs a polars call.
+    yield {
+      get bars(): Bars {
+        return bars.slice(start, length);
+      },
+      arrays: arrays[i],
+    };
+  }
 }
 
 /** Mean rows per symbol above which {@link eachSymbol} copies multi-chunk frames symbol by symbol (fewer, larger calls otherwise). */

@@ -104,11 +104,12 @@ export function checkBarsWithCounts(
   const issues: ValidationIssue[] = [];
   const counts: Record<ValidationRule, number> = { unsorted: 0, duplicate: 0, price: 0, ohlc: 0, volume: 0, interval: 0 };
   const shown: Record<ValidationRule, number> = { ...counts };
-  for (const { bars: part, arrays: a } of parts) {
+  for (const part of parts) {
+    const a = part.arrays;
     const report = (rule: ValidationRule, row: number, column: string, message: string): void => {
       if (shown[rule]++ >= max) return;
       // Nulls are NaN in the arrays; the frame tells a missing value (null) from NaN.
-      const value = column === 'ts' ? new Date(a.ts[row]) : part.getColumn(column).get(row);
+      const value = column === 'ts' ? new Date(a.ts[row]) : part.bars.getColumn(column).get(row);
       issues.push({ rule, message, row, column, value, ...(a.symbol !== undefined ? { symbol: a.symbol } : {}) });
     };
     const { ts, open, high, low, close, volume } = a;
