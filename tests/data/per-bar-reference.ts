@@ -235,3 +235,38 @@ export function onlyInside(a: BarArrays, session: SessionLike): BarArrays {
   for (const c of ['ts', 'open', 'high', 'low', 'close', 'volume'] as const) out[c].set(rows.map((i) => a[c][i]));
   return out;
 }
+
+/** Rows failing each validation rule, every check run on every row (as checkBarsWithCounts counts them). */
+export function referenceRuleCounts(a: BarArrays, step: number): Record<'unsorted' | 'duplicate' | 'price' | 'ohlc' | 'volume' | 'interval', number> {
+  const counts = { unsorted: 0, duplicate: 0, price: 0, ohlc: 0, volume: 0, interval: 0 };
+  for (let i = 0; i < a.ts.length; i++) {
+    if (i > 0) {
+      const d = a.ts[i] - a.ts[i - 1];
+      if (d < 0) counts.unsorted++;
+      else if (d === 0) counts.duplicate++;
+      else if (step > 0 && d % step !== 0) counts.interval++;
+    }
+    if ([a.open[i], a.high[i], a.low[i], a.close[i]].some((x) => !(x > 0 && x < Infinity))) counts.price++;
+    if (a.high[i] < a.open[i] || a.high[i] < a.close[i] || a.low[i] > a.open[i] || a.low[i] > a.close[i]) counts.ohlc++;
+    if (!(a.volume[i] >= 0 && a.volume[i] < Infinity)) counts.volume++;
+  }
+  return counts;
+}
+
+/** The bars with seeded defects: NaN, infinite, zero and negative values, OHLC contradictions, repeated, backward and odd steps. */
+export function withDefects(a: BarArrays, seed: number, rows: number): BarArrays {
+  const rng = new Rng(seed);
+  const out = allocBarArrays(a.ts.length, a.symbol);
+  for (const c of ['ts', 'open', 'high', 'low', 'close', 'volume'] as const) out[c].set(a[c]);
+  const values = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -1, 1e9, 1e-9];
+  const columns = ['open', 'high', 'low', 'close', 'volume'] as const;
+  for (let k = 0; k < rows; k++) {
+    const i = 1 + rng.int(a.ts.length - 1);
+    const kind = rng.int(4);
+    if (kind === 0) out[columns[rng.int(5)]][i] = values[rng.int(values.length)];
+    else if (kind === 1) [out.high[i], out.low[i]] = [out.low[i], out.high[i]]; // high below low
+    else if (kind === 2) out.ts[i] = out.ts[i - 1] + [0, -60_000, 30_000][rng.int(3)];
+    else out.open[i] = out.high[i] * (1 + rng.uniform()); // open above high
+  }
+  return out;
+}
