@@ -233,8 +233,9 @@ interface DayWindows {
 }
 
 /**
- * Day windows per compiled session, shared by every lookup on it: a multi-symbol frame asks for
- * the same days once per symbol, and each costs several time-zone conversions.
+ * Day windows per compiled session (never changed once compiled), shared by every lookup on it:
+ * a multi-symbol frame asks for the same days once per symbol, each costing several time-zone
+ * conversions.
  */
 const dayWindowCache = new WeakMap<CompiledSession, Map<number, DayWindows>>();
 
