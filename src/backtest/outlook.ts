@@ -7,6 +7,7 @@
  * prediction and outcome, so that calibration can use them.
  */
 import { DataError } from '../core/errors';
+import { probAboveAtStep, probAboveFromQuantiles } from '../forecast/paths';
 import { runBacktest } from './engine';
 import type { MarketArrays } from './market';
 import type { BacktestOptions, BacktestResult } from './result';
@@ -196,32 +197,21 @@ export function runOutlook(market: MarketArrays, forecasts: OutlookForecasts, co
 
 /**
  * P(up) from sampled paths: the share of paths whose close at `step` (default the last)
- * is above `price`. Stand-in inside the backtest until the forecasting area's path
- * statistics (issue 5) exist; replace the call sites then.
- * @example pUpFromPaths(Float64Array.of(101, 99, 102, 98, 103, 104), 3, 2, 100); // 2/3 (paths end at 99, 98, 104)
+ * is above `price`; the path statistics' `probAboveAtStep`.
+ * @example pUpFromPaths(Float64Array.of(101, 99, 102, 98, 103, 104), 3, 2, 100); // 1/3 (paths end at 99, 98, 104)
  */
 export function pUpFromPaths(samples: ArrayLike<number>, nPaths: number, horizon: number, price: number, step = horizon - 1, offset = 0): number {
-  let up = 0;
-  for (let n = 0; n < nPaths; n++) if (samples[offset + n * horizon + step] > price) up++;
-  return up / nPaths;
+  return probAboveAtStep(samples, nPaths, horizon, price, step, offset);
 }
 
 /**
  * P(up) from forecast quantiles at one step: `1 - F(price)`, F interpolated linearly
  * between the (value, level) points; outside the quantile range F is the nearest level,
- * so with levels 0.1..0.9 pUp stays within [0.1, 0.9]. Stand-in until issue 5's path
- * statistics exist.
+ * so with levels 0.1..0.9 pUp stays within [0.1, 0.9] (the path statistics'
+ * `probAboveFromQuantiles` with `level` interpolation and `clamp` tails).
+ * @throws ModelError for crossing quantiles or levels outside (0, 1).
  * @example pUpFromQuantiles([0.1, 0.5, 0.9], [98, 100.5, 103], 100); // 1 - (0.1 + 0.4 * 2 / 2.5) = 0.58
  */
 export function pUpFromQuantiles(levels: ArrayLike<number>, values: ArrayLike<number>, price: number): number {
-  const q = levels.length;
-  if (price <= values[0]) return 1 - levels[0];
-  if (price >= values[q - 1]) return 1 - levels[q - 1];
-  for (let j = 1; j < q; j++) {
-    if (price <= values[j]) {
-      const w = values[j] > values[j - 1] ? (price - values[j - 1]) / (values[j] - values[j - 1]) : 1;
-      return 1 - (levels[j - 1] + w * (levels[j] - levels[j - 1]));
-    }
-  }
-  return 1 - levels[q - 1];
+  return probAboveFromQuantiles(levels, values, price, { interpolation: 'level', tails: 'clamp' });
 }

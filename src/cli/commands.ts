@@ -7,6 +7,7 @@ import { registerBacktestCommands } from './backtest';
 import { registerCalibrateCommands } from './calibrate';
 import { registerDataCommands } from './data';
 import { registerEvalCommands } from './eval';
+import { registerForecastCommands } from './forecast';
 import { registerNotebookCommands } from './notebook';
 
 /** Attaches one area's sub-commands to the program. */
@@ -19,4 +20,5 @@ export const commandRegistrations: CommandRegistration[] = [
   registerEvalCommands,
   registerBacktestCommands,
   registerCalibrateCommands,
+  registerForecastCommands,
 ];

@@ -44,7 +44,11 @@ function parseFlags<T>(schema: z.ZodType<T>, value: unknown, flag?: string): T {
   return r.data;
 }
 
-function timestampFormat(text: string | undefined): TimestampFormat | undefined {
+/** The `--timestamp` flag as a timestamp format (undefined for `auto`).
+ * @throws ConfigError for an unknown format.
+ * @example timestampFormat('epoch-ms') // { kind: 'epoch', unit: 'ms' }
+ */
+export function timestampFormat(text: string | undefined): TimestampFormat | undefined {
   if (text === undefined || text === 'auto') return undefined;
   if (text === 'iso') return { kind: 'iso' };
   const epoch = /^epoch-(s|ms|us|ns)$/.exec(text);

@@ -157,11 +157,25 @@ function hBarReturns(window: Float64Array, h: number): Float64Array {
   return Float64Array.from(rs);
 }
 
+/** Highs and lows of a window's bars, and where the sampled bars' highs and lows go (same layout as `out`). */
+export interface BarRanges {
+  high: Float64Array;
+  low: Float64Array;
+  outHigh: Float64Array;
+  outLow: Float64Array;
+}
+
 /**
  * Sampled paths of one window, n x H closes written to out[offset + j * H + (h - 1)].
  * historical: bootstrap of observed one-bar log returns (iid, or stationary blocks of
  * geometric length with mean `meanBlock`, wrapping around); naive / trend: normal steps
  * with sigma = rms from the centre.
+ *
+ * With `ranges` (historical only) whole past bars are bootstrapped: the bar drawn for a step
+ * also lends its high and low relative to its close (h_i / c_i, l_i / c_i), written to
+ * `outHigh` / `outLow`. The closes are the same numbers as without `ranges` (same draws).
+ * @throws ModelError for a window without two consecutive closes (historical), `ranges` on
+ *   another baseline, or a bootstrapped bar whose high or low is missing or on the wrong side of its close.
  * @example baselinePaths({ kind: 'historical' }, window, 30, 100, new Rng(1), out, 0) // 100 paths x 30 closes in out
  */
 export function baselinePaths(
@@ -172,12 +186,15 @@ export function baselinePaths(
   rng: Rng,
   out: Float64Array,
   offset: number,
+  ranges?: BarRanges,
 ): void {
   const s = returnStats(window);
   const m = s.returns.length;
   if (spec.kind === 'historical' && m === 0) {
     throw new ModelError('historical needs at least one observed one-bar return to bootstrap: pass a window with two consecutive closes', { key: 'context' });
   }
+  if (ranges && spec.kind !== 'historical') throw new ModelError(`${spec.kind} samples closes only; highs and lows come from the historical baseline`, { key: 'contextHighLow' });
+  const rel = ranges ? rangesOfReturns(window, ranges) : null;
   for (let j = 0; j < n; j++) {
     const row = offset + j * horizon;
     if (spec.kind === 'historical') {
@@ -188,7 +205,12 @@ export function baselinePaths(
       for (let h = 0; h < horizon; h++) {
         if (h > 0) idx = rng.uniform() < restart ? rng.int(m) : (idx + 1) % m;
         logP += s.returns[idx];
-        out[row + h] = Math.exp(logP);
+        const close = Math.exp(logP);
+        out[row + h] = close;
+        if (rel && ranges) {
+          ranges.outHigh[row + h] = close * rel.highOverClose[idx];
+          ranges.outLow[row + h] = close * rel.lowOverClose[idx];
+        }
       }
     } else {
       let logP = Math.log(baselineCentre(spec.kind, window, s));
@@ -198,6 +220,30 @@ export function baselinePaths(
       }
     }
   }
+}
+
+/**
+ * high / close and low / close of the bar that ends each observed one-bar return of the window,
+ * in the order of `returnStats(window).returns`.
+ */
+function rangesOfReturns(window: Float64Array, ranges: BarRanges): { highOverClose: Float64Array; lowOverClose: Float64Array } {
+  if (ranges.high.length !== window.length || ranges.low.length !== window.length) {
+    throw new ModelError(`highs and lows must align with the closes: ${ranges.high.length} highs, ${ranges.low.length} lows, ${window.length} closes`, { key: 'contextHighLow' });
+  }
+  const hi: number[] = [];
+  const lo: number[] = [];
+  for (let i = 1; i < window.length; i++) {
+    const c = window[i];
+    if (!(window[i - 1] > 0 && c > 0)) continue; // the same returns as returnStats
+    const h = ranges.high[i];
+    const l = ranges.low[i];
+    if (!(h >= c && l <= c && l > 0)) {
+      throw new ModelError(`bar ${i} of the window cannot be bootstrapped: high ${h}, low ${l}, close ${c} (need low <= close <= high, low > 0)`, { key: 'contextHighLow', row: i });
+    }
+    hi.push(h / c);
+    lo.push(l / c);
+  }
+  return { highOverClose: Float64Array.from(hi), lowOverClose: Float64Array.from(lo) };
 }
 
 const MIN_CONTEXT: Record<BaselineSpec['kind'], number> = { naive: 2, trend: 6, historical: 3, oracle: 1 };
@@ -238,7 +284,8 @@ export class BaselineForecaster implements Forecaster {
    */
   async forecast(request: ForecastRequest): Promise<Forecast> {
     const t0 = performance.now();
-    const windows = toWindows(request.context).map((w) => tail(w, this.info.contextLength));
+    const raw = toWindows(request.context);
+    const windows = raw.map((w) => tail(w, this.info.contextLength));
     checkHorizon(request.horizon, this.info);
     const n = checkSamples(request.samples, 0);
     checkWindows(windows, this.info);
@@ -247,18 +294,23 @@ export class BaselineForecaster implements Forecaster {
     const quantiles = tensor3(windows.length, levels.length, H);
     const samples = n > 0 ? tensor3(windows.length, n, H) : undefined;
     const spec = this.spec;
+    // Whole bars are bootstrapped only by `historical`, and only when the request has highs and lows.
+    const bars = samples && spec.kind === 'historical' ? this.barRanges(request, raw) : null;
+    const samplesHighLow = bars ? { high: tensor3(windows.length, n, H), low: tensor3(windows.length, n, H) } : undefined;
     if (spec.kind === 'oracle') {
       fillOracle(request, windows.length, H, quantiles, samples);
     } else {
       const rng = new Rng(request.seed ?? 0);
       windows.forEach((w, i) => {
         baselineQuantiles(spec, w, H, levels, quantiles.data, i * levels.length * H);
-        if (samples) baselinePaths(spec, w, H, n, rng.fork(`window ${i}`), samples.data, i * n * H);
+        const ranges = bars && samplesHighLow ? { ...bars[i], outHigh: samplesHighLow.high.data, outLow: samplesHighLow.low.data } : undefined;
+        if (samples) baselinePaths(spec, w, H, n, rng.fork(`window ${i}`), samples.data, i * n * H, ranges);
       });
     }
     return {
       quantiles: { levels, values: quantiles },
       ...(samples ? { samples } : {}),
+      ...(samplesHighLow ? { samplesHighLow } : {}),
       meta: {
         model: spec.kind,
         family: 'baseline',
@@ -274,6 +326,24 @@ export class BaselineForecaster implements Forecaster {
   }
 
   async close(): Promise<void> {}
+
+  /** The request's highs and lows per window, cut like the closes; null when the request has none. */
+  private barRanges(request: ForecastRequest, raw: Float64Array[]): { high: Float64Array; low: Float64Array }[] | null {
+    const hl = request.contextHighLow;
+    if (!hl) return null;
+    const highs = toWindows(hl.high);
+    const lows = toWindows(hl.low);
+    if (highs.length !== raw.length || lows.length !== raw.length) {
+      throw new ModelError(`contextHighLow has ${highs.length} high and ${lows.length} low windows for ${raw.length} context windows`, { key: 'contextHighLow' });
+    }
+    const L = this.info.contextLength;
+    return raw.map((w, i) => {
+      if (highs[i].length !== w.length || lows[i].length !== w.length) {
+        throw new ModelError(`window ${i}: ${highs[i].length} highs and ${lows[i].length} lows for ${w.length} closes`, { key: 'contextHighLow', row: i });
+      }
+      return { high: tail(highs[i], L), low: tail(lows[i], L) };
+    });
+  }
 }
 
 function fillOracle(request: ForecastRequest, b: number, H: number, quantiles: Tensor3, samples: Tensor3 | undefined): void {

@@ -61,10 +61,12 @@ export class FallbackForecaster implements Forecaster {
         reasons.push(`window ${i}: ${problem.message}`);
       } else toModel.push(i);
     });
+    const hl = request.contextHighLow ? { high: toWindows(request.contextHighLow.high), low: toWindows(request.contextHighLow.low) } : undefined;
     const sub = (idx: number[]): ForecastRequest => ({
       ...request,
       context: idx.map((i) => windows[i]),
       future: request.future ? idx.map((i) => request.future![i]) : undefined,
+      contextHighLow: hl ? { high: idx.map((i) => hl.high[i]), low: idx.map((i) => hl.low[i]) } : undefined,
       samples,
       quantileLevels: levels,
     });
@@ -85,14 +87,23 @@ export class FallbackForecaster implements Forecaster {
     const H = request.horizon;
     const quantiles = tensor3(windows.length, levels.length, H);
     const paths = samples > 0 ? tensor3(windows.length, samples, H) : undefined;
-    for (const [out, idx] of [[modelOut, toModel], [fbOut, toFallback]] as const) {
+    const parts = [[modelOut, toModel], [fbOut, toFallback]] as const;
+    // Sampled highs and lows survive the merge only when every part that ran has them.
+    const withRanges = paths && parts.every(([out]) => !out || out.samplesHighLow);
+    const ranges = withRanges ? { high: tensor3(windows.length, samples, H), low: tensor3(windows.length, samples, H) } : undefined;
+    for (const [out, idx] of parts) {
       if (!out) continue;
       scatter(out.quantiles!.values, quantiles, idx);
       if (paths) scatter(out.samples!, paths, idx);
+      if (ranges && out.samplesHighLow) {
+        scatter(out.samplesHighLow.high, ranges.high, idx);
+        scatter(out.samplesHighLow.low, ranges.low, idx);
+      }
     }
     return {
       quantiles: { levels, values: quantiles },
       ...(paths ? { samples: paths } : {}),
+      ...(ranges ? { samplesHighLow: ranges } : {}),
       meta: {
         ...first.meta,
         batch: windows.length,

@@ -20,7 +20,7 @@ export {
   normalQuantile,
   BASELINE_NAMES,
 } from './baselines';
-export type { BaselineSpec, ReturnStats } from './baselines';
+export type { BaselineSpec, ReturnStats, BarRanges } from './baselines';
 export { TokenSampler, DEFAULT_SAMPLING, checkSampling } from './sampling';
 export { tokenizeCloses, binOf, binCentres, decodePath } from './tokenizer';
 export type { TokenizedContext } from './tokenizer';
@@ -51,3 +51,4 @@ export type {
   ResolvedDevice,
   Tensor3,
 } from './types';
+export * from './paths';

@@ -51,6 +51,12 @@ export interface ForecastRequest {
   sampling?: Partial<SamplingOptions>;
   /** The realised future closes, one per window: read only by the `oracle` baseline, in evaluation. */
   future?: readonly Float64Array[];
+  /**
+   * Highs and lows of the context bars, aligned with `context` (same windows, same lengths; NaN
+   * where a bar is missing). Forecasters that sample whole bars (the `historical` baseline) then
+   * return `samplesHighLow`; the others ignore them.
+   */
+  contextHighLow?: { high: Float64Array | readonly Float64Array[]; low: Float64Array | readonly Float64Array[] };
 }
 
 /** How a fallback was used in one forecast call. */
@@ -92,12 +98,15 @@ export interface ForecastMeta {
 /**
  * The output of every forecaster. Prices are in the units of the context.
  * `quantiles.values` is [B, Q, H]; `samples` is [B, N, H] (closes of sampled
- * paths, step 1..H). Highs and lows are not sampled by any shipped model: the
- * autoregressive model tokenizes closes only.
+ * paths, step 1..H). Highs and lows are not sampled by the shipped models (the
+ * autoregressive model tokenizes closes only); the `historical` baseline samples
+ * them when the request carries `contextHighLow`.
  */
 export interface Forecast {
   quantiles?: { levels: number[]; values: Tensor3 };
   samples?: Tensor3;
+  /** Highs and lows of the sampled bars, [B, N, H] each, aligned with `samples`; low <= close <= high. */
+  samplesHighLow?: { high: Tensor3; low: Tensor3 };
   meta: ForecastMeta;
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ModelError } from '../../src/core/errors';
 import { Rng } from '../../src/core/random';
-import { baselinePaths, createBaseline, normalQuantile, returnStats } from '../../src/forecast/baselines';
+import { BaselineForecaster, baselinePaths, createBaseline, normalQuantile, returnStats } from '../../src/forecast/baselines';
+import { FallbackForecaster } from '../../src/forecast/fallback';
 
 // Closes 100 * exp(cumulative returns r = [0.01, -0.02, 0.03, 0.00, 0.01, -0.01])
 const rs = [0.01, -0.02, 0.03, 0.0, 0.01, -0.01];
@@ -89,5 +90,51 @@ describe('baselines', () => {
     await expect(createBaseline('trend').forecast({ context: new Float64Array([1, 2, 3]), horizon: 1 })).rejects.toThrow(/fewer than the 6 required/);
     await expect(createBaseline('naive').forecast({ context: new Float64Array([NaN, NaN]), horizon: 1 })).rejects.toThrow(/no observed close/);
     await expect(createBaseline('naive').forecast({ context: window, horizon: 0 })).rejects.toThrow(ModelError);
+  });
+});
+
+describe('historical: bootstrap of whole past bars', () => {
+  // Each bar's high and low relative to its own close differ per bar, so a sampled step names its source bar.
+  const highs = Float64Array.from(window, (c, i) => c * (1 + 0.001 * (i + 1)));
+  const lows = Float64Array.from(window, (c, i) => c * (1 - 0.0005 * (i + 1)));
+  const iid = new BaselineForecaster({ kind: 'historical', bootstrap: { kind: 'iid' } });
+
+  it('same closes as the close-only bootstrap, plus highs and lows of the drawn bars', async () => {
+    const plain = await iid.forecast({ context: window, horizon: 8, samples: 50, seed: 4 });
+    const bars = await iid.forecast({ context: window, horizon: 8, samples: 50, seed: 4, contextHighLow: { high: highs, low: lows } });
+    expect(bars.samples!.data).toEqual(plain.samples!.data);
+    expect(plain.samplesHighLow).toBeUndefined();
+    const { high, low } = bars.samplesHighLow!;
+    expect(high.dims).toEqual([1, 50, 8]);
+    const c = bars.samples!.data;
+    for (let j = 0; j < 50; j++) {
+      for (let h = 0; h < 8; h++) {
+        const i = j * 8 + h;
+        const prev = h === 0 ? last : c[i - 1];
+        // the source bar k: its close return, and its high / low over its close, all from the same k
+        const k = rs.findIndex((r, m) => Math.abs(Math.log(c[i] / prev) - r) < 1e-12 && Math.abs(high.data[i] / c[i] - highs[m + 1] / window[m + 1]) < 1e-12);
+        expect(k).toBeGreaterThanOrEqual(0);
+        expect(low.data[i] / c[i]).toBeCloseTo(lows[k + 1] / window[k + 1], 12);
+        expect(low.data[i]).toBeLessThanOrEqual(c[i]);
+        expect(high.data[i]).toBeGreaterThanOrEqual(c[i]);
+      }
+    }
+  });
+
+  it('other baselines ignore highs and lows; bad bars and misaligned arrays are errors', async () => {
+    const naive = await createBaseline('naive').forecast({ context: window, horizon: 3, samples: 4, contextHighLow: { high: highs, low: lows } });
+    expect(naive.samplesHighLow).toBeUndefined();
+    const badHigh = highs.slice();
+    badHigh[3] = window[3] * 0.99;
+    await expect(iid.forecast({ context: window, horizon: 3, samples: 4, contextHighLow: { high: badHigh, low: lows } })).rejects.toThrow(/bar 3 of the window cannot be bootstrapped/);
+    await expect(iid.forecast({ context: window, horizon: 3, samples: 4, contextHighLow: { high: highs.subarray(1), low: lows } })).rejects.toThrow(/highs and .* lows for 7 closes/);
+    expect(() => baselinePaths({ kind: 'naive' }, window, 2, 1, new Rng(0), new Float64Array(2), 0, { high: highs, low: lows, outHigh: new Float64Array(2), outLow: new Float64Array(2) })).toThrow(/closes only/);
+  });
+
+  it('the fallback wrapper passes highs and lows through and keeps them when every part has them', async () => {
+    const fb = new FallbackForecaster(null, iid, 'no model');
+    const f = await fb.forecast({ context: [window, window], horizon: 3, samples: 4, seed: 1, contextHighLow: { high: [highs, highs], low: [lows, lows] } });
+    expect(f.samplesHighLow!.high.dims).toEqual([2, 4, 3]);
+    expect(f.meta.fallback.count).toBe(2);
   });
 });

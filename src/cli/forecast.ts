@@ -1,0 +1,244 @@
+/**
+ * `quantbook forecast`: the 30-minute outlook. Loads one symbol's bars, keeps the
+ * session's bars, samples N paths of the next H bars with a model or baseline,
+ * and writes the summary JSON, the paths CSV and a fan chart (HTML, and PNG when
+ * Chromium is available), printing the summary and the latency of every stage.
+ *
+ * Exit codes: 0 done; 1 error (one line); 75 (EX_TEMPFAIL, "try again later") when
+ * `--wait` is given and the data does not have enough bars yet (warm-up).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError } from '../core/errors';
+import { VERSION } from '../core/version';
+import { barsToArraysBySymbol, hasSymbol, inferIntervalMs, loadBars, validateBars, type BarArrays } from '../data';
+import {
+  fileStamp,
+  forecastOutlook,
+  forecastStepTimes,
+  formatOutlookSummary,
+  openModel,
+  outlookSummary,
+  pathsCsv,
+  prepareOutlook,
+  sessionBreaks,
+  warmUpStatus,
+  type OutlookSummary,
+  type PathOutlook,
+  type PreparedOutlook,
+} from '../forecast';
+import { fanChartFigure, figureToHtml, htmlToPng } from '../plot';
+import { FORECAST_DEFAULTS, flagsToConfig, readForecastConfig, resolveForecastSettings, SESSION_ALIASES, type ForecastSettings } from './forecastConfig';
+
+/** Exit status of `--wait` during warm-up (sysexits EX_TEMPFAIL: a temporary failure, retry later). */
+export const EXIT_WARMING_UP = 75;
+
+/** What {@link runForecast} returns: the summary, the files, and the warm-up state when it stopped early. */
+export type ForecastRun =
+  | { kind: 'done'; summary: OutlookSummary; files: Record<string, string>; text: string }
+  | { kind: 'warmingUp'; required: number; available: number; missing: number; readyAt: string | null; message: string };
+
+function loadSymbol(s: ForecastSettings): { arrays: BarArrays; barMs: number } {
+  const bars = validateBars(loadBars(s.data, s.load), { file: s.data }).bars;
+  let arrays: BarArrays | undefined;
+  if (hasSymbol(bars)) {
+    const bySymbol = barsToArraysBySymbol(bars);
+    arrays = bySymbol.get(s.symbol);
+    if (!arrays) throw new ConfigError(`symbol ${s.symbol} is not in the data (symbols: ${[...bySymbol.keys()].slice(0, 20).join(', ')})`, { file: s.data, key: 'symbol', value: s.symbol });
+  } else {
+    arrays = barsToArraysBySymbol(bars).get('')!;
+  }
+  const barMs = s.load.barMs ?? inferIntervalMs(arrays.ts);
+  if (barMs === undefined) throw new ConfigError('cannot tell the bar length from fewer than two bars: pass --bar', { file: s.data, symbol: s.symbol });
+  return { arrays, barMs };
+}
+
+function recentBars(p: PreparedOutlook, count: number): PreparedOutlook['features'] {
+  const f = p.features;
+  const from = Math.max(0, f.ts.length - count);
+  const cut = (x: Float64Array) => x.subarray(from);
+  return { ...f, ts: cut(f.ts), open: cut(f.open), high: cut(f.high), low: cut(f.low), close: cut(f.close), volume: cut(f.volume), vwap: cut(f.vwap), midband: cut(f.midband), upper: cut(f.upper), lower: cut(f.lower) };
+}
+
+function writeOutputs(s: ForecastSettings, prepared: PreparedOutlook, outlook: PathOutlook, modelName: string): Record<string, string> {
+  mkdirSync(s.out, { recursive: true });
+  const stem = `${s.symbol.replace(/[^A-Za-z0-9._-]/g, '_')}_${fileStamp(prepared.asOfMs)}`;
+  const files = {
+    summary: join(s.out, `pred_summary_${stem}.json`),
+    paths: join(s.out, `paths_${stem}.csv`),
+    chart: join(s.out, `fan_${stem}.html`),
+  };
+  writeFileSync(files.paths, pathsCsv(outlook.paths));
+  const recent = recentBars(prepared, s.chartBars);
+  const st = outlook.stats;
+  const title = `${s.symbol} ${s.horizon}-bar outlook from ${new Date(prepared.asOfMs).toISOString().slice(0, 16)}Z, ${modelName}: P(up) ${st.pUp.toFixed(2)} ± ${st.pUpStdError.toFixed(2)}`;
+  const figure = fanChartFigure({
+    title,
+    recent,
+    lastOpenMs: prepared.lastOpenMs,
+    entryClose: prepared.current.close,
+    stepTimes: outlook.stepTimes,
+    paths: outlook.paths,
+    bands: st.bands,
+    levels: st.barriers.map((b) => ({ name: b.name, price: b.price })),
+    breaks: sessionBreaks(Float64Array.from([...recent.ts, ...outlook.stepTimes]), prepared.barMs, s.session),
+  });
+  const description = `${outlook.pathMethod}. Touches from ${st.extremesFrom === 'highLow' ? 'sampled highs and lows' : 'closes only'}. Times in UTC.`;
+  writeFileSync(files.chart, figureToHtml(figure, title, { description }));
+  return files;
+}
+
+/**
+ * Runs the whole command on resolved settings: load, warm-up check, prepare, open the model,
+ * sample, summarise, write (and PNG). Resolves to the summary, or to the warm-up state when
+ * `wait` is set and bars are missing. Timings count from the call, or from process start with
+ * `fromProcessStart` (the command); `cpuMs` is the process's CPU time either way.
+ * @throws DataError / ModelError / ConfigError as the steps do (warm-up without `wait` is a DataError).
+ * @example (await runForecast(resolveForecastSettings({ data: 'btc.feather', symbol: 'BTC', out: 'out', session: '24x7' }, {}))).kind // 'done'
+ */
+export async function runForecast(s: ForecastSettings, opts: { fromProcessStart?: boolean } = {}): Promise<ForecastRun> {
+  // The command counts from process start (node and module loading are part of its latency);
+  // a call from a notebook counts from the call.
+  const origin = opts.fromProcessStart ? 0 : performance.now();
+  const marks: Record<string, number> = { startupMs: performance.now() - origin };
+  let t = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    marks[name] = now - t;
+    t = now;
+  };
+  const { arrays, barMs } = loadSymbol(s);
+  lap('loadMs');
+  const model = await openModel(s.model, { device: s.device, threads: s.threads });
+  lap('openModelMs');
+  const contextLength = model.info.contextLength;
+  if (s.wait) {
+    const w = warmUpStatus(arrays, { barMs, session: s.session, lookback: s.lookback, contextLength });
+    if (w.missing > 0) {
+      const last = arrays.ts.length > 0 ? arrays.ts[arrays.ts.length - 1] : NaN;
+      const readyAt = Number.isFinite(last) ? new Date(forecastStepTimes(last, w.missing, barMs, s.session)[w.missing - 1] + barMs).toISOString() : null;
+      const message = `warm-up: ${w.missing} more bars needed (${w.available} of ${w.required} in the ${s.session} session)${readyAt ? `; enough at about ${readyAt} if no bar is missed` : ''}`;
+      await model.close();
+      return { kind: 'warmingUp', ...w, readyAt, message };
+    }
+  }
+  const prepared = prepareOutlook(arrays, { barMs, session: s.session, lookback: s.lookback, contextLength, bollingerWindow: s.bollingerWindow });
+  lap('prepareMs');
+  const ar = model.info.family === 'autoregressive';
+  const sampling = ar
+    ? { temperature: s.sampling.temperature ?? FORECAST_DEFAULTS.temperature, topP: s.sampling.topP ?? FORECAST_DEFAULTS.top_p, topK: s.sampling.topK ?? 0, samplesPerBatch: s.samplesPerBatch }
+    : s.sampling;
+  let outlook: PathOutlook;
+  try {
+    outlook = await forecastOutlook(model, prepared, {
+      horizon: s.horizon,
+      samples: s.samples,
+      seed: s.seed,
+      session: s.session,
+      sampling,
+      quantilePaths: { dependence: s.quantilePaths, tails: s.quantileTails },
+      percentiles: s.percentiles,
+      levels: s.levels,
+      quietWindows: s.quietWindows,
+    });
+  } finally {
+    await model.close();
+  }
+  marks.sampleMs = outlook.timings.sampleMs;
+  marks.summariseMs = outlook.timings.summariseMs;
+  t = performance.now();
+  if (prepared.counts.outsideSession > 0) {
+    outlook.notes.push(`${prepared.counts.outsideSession} of ${prepared.counts.bars} bars lie outside the ${s.session} session and were left out${s.sessionFlag === 'rth' ? ' (extended hours are off by default; crypto and other 24x7 markets: --session 24x7)' : ''}`);
+  }
+  if (s.lookback > contextLength) outlook.notes.push(`lookback ${s.lookback} capped at ${model.info.name}'s context of ${contextLength} bars`);
+  const files = writeOutputs(s, prepared, outlook, model.info.name);
+  const ctx = { symbol: s.symbol, modelRef: s.model, session: `${s.sessionFlag}${SESSION_ALIASES[s.sessionFlag] !== s.sessionFlag ? ` (${s.session})` : ''}`, lookback: s.lookback, contextLength, samples: s.samples, horizon: s.horizon, seed: s.seed, dataFile: s.data, version: VERSION };
+  const timings = () => ({ ...marks, totalMs: performance.now() - origin, cpuMs: cpuMs() });
+  marks.writeMs = performance.now() - t;
+  let summary = outlookSummary(prepared, outlook, { ...ctx, timings: timings(), files });
+  writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+  if (s.png) {
+    const png = await htmlToPng(files.chart, files.chart.replace(/\.html$/, '.png'));
+    if (png.ok) {
+      const withPng = { ...files, png: png.path };
+      summary = outlookSummary(prepared, outlook, { ...ctx, timings: { ...summary.timings, pngMs: png.ms }, files: withPng });
+      writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    } else {
+      summary.notes.push(`no PNG: ${png.reason}`);
+      writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    }
+  }
+  return { kind: 'done', summary, files: summary.files, text: formatOutlookSummary(summary) };
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * Registers `quantbook forecast`.
+ * @example registerForecastCommands(program) // adds `quantbook forecast`
+ */
+export function registerForecastCommands(program: Command): void {
+  program
+    .command('forecast')
+    .description('sample N price paths for the next H bars and report P(up), expected return, bands, P(touch VWAP / middle band / levels), drawdown; writes summary JSON, paths CSV and a fan chart')
+    .option('--data <path>', 'bars file or folder (Feather/IPC, Parquet, CSV, kline JSON)')
+    .option('--symbol <name>', 'symbol to forecast (selects it in multi-symbol data; names a single-symbol file)')
+    .option('--config <file.yaml>', 'YAML config with the same keys in snake_case (top_p, quiet_windows, ...); flags override it; unknown keys are errors')
+    .option('--horizon <bars>', `bars ahead (default ${FORECAST_DEFAULTS.horizon})`)
+    .option('--samples <n>', `paths N (default ${FORECAST_DEFAULTS.samples})`)
+    .option('--temperature <t>', `sampling temperature, autoregressive models (default ${FORECAST_DEFAULTS.temperature})`)
+    .option('--top-p <p>', `nucleus sampling mass in (0, 1], autoregressive models (default ${FORECAST_DEFAULTS.top_p})`)
+    .option('--top-k <k>', 'keep the k most likely tokens, autoregressive models (default off)')
+    .option('--samples-per-batch <n>', `paths decoded together per ONNX run, autoregressive models (default ${FORECAST_DEFAULTS.samples_per_batch})`)
+    .option('--lookback <bars>', `context bars L given to the model, at most its context length (default ${FORECAST_DEFAULTS.lookback})`)
+    .option('--session <name>', 'rth (US regular hours, default: extended hours off), extended (04:00-20:00 New York), 24x7, or a calendar: us-rth, us-ext, cn-a')
+    .option('--model <card|baseline>', 'model card (.json) or baseline: historical, naive, trend (default models/qb-ar-s.json)')
+    .option('--seed <n>', 'seed of every random draw (default 0)')
+    .option('--device <auto|cpu|cuda>', 'where the model runs (default auto)')
+    .option('--threads <n>', 'onnxruntime threads (default 1)')
+    .option('--out <dir>', 'output folder')
+    .option('--percentiles <list>', 'band percentiles, e.g. 10,50,90 (default)')
+    .option('--level <[name=]price...>', 'extra price levels to test for touches (repeatable)')
+    .option('--bollinger-window <bars>', 'SMA / Bollinger middle band window (default 20)')
+    .option('--quantile-paths <kind>', 'quantile models: how steps are joined: brownian (default), comonotone, independent')
+    .option('--quantile-tails <kind>', 'quantile models: tails beyond the outer levels: exponential (default), normal, clamp')
+    .option('--chart-bars <n>', 'recent bars drawn on the fan chart (default 120)')
+    .option('--no-png', 'skip the PNG snapshot (needs Chromium)')
+    .option('--wait', `during warm-up (too few bars) print how many are missing and exit ${EXIT_WARMING_UP} instead of failing with exit 1`)
+    .option('--json', 'print the summary as JSON')
+    .option('--time-zone <tz>', 'IANA zone of naive timestamps in the file (default UTC)')
+    .option('--timestamp <format>', 'timestamp format: auto, iso, epoch-s, epoch-ms, epoch-us, epoch-ns, or a pattern')
+    .option('--stamped-at <start|end>', 'whether file timestamps mark the bar start (default) or end (needs --bar)')
+    .option('--bar <duration>', 'bar length, e.g. 5m (default: inferred)')
+    .option('--column <KEY=NAME...>', 'source column for ts, open, high, low, close, volume or symbol')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  quantbook forecast --data ../shared/data/real/crypto-1m/UNITTEST_BTC-1m.feather --symbol BTC --session 24x7 --out out/btc
+  quantbook forecast --data ../shared/data/real/a-share-5m.csv --symbol 600000 --session cn-a \\
+    --time-zone Asia/Shanghai --stamped-at end --bar 5m --lookback 240 --model models/qb-quantile-s.json --out out/ashare
+  quantbook forecast --config outlook.yaml --top-p 0.8      # flags override the config
+
+Writes pred_summary_<SYMBOL>_<asof>.json, paths_<SYMBOL>_<asof>.csv (N rows of H closes; highs and
+lows too when sampled), fan_<SYMBOL>_<asof>.html and .png (<asof> = the last bar's close, UTC).
+Exit status: 0 done, 1 error, ${EXIT_WARMING_UP} warm-up with --wait.`,
+    )
+    .action(async (flags: Record<string, unknown>) => {
+      const fromFile = typeof flags.config === 'string' ? readForecastConfig(flags.config) : {};
+      // commander sets png: true unless --no-png; only an explicit --no-png should override the config.
+      const { png, ...rest } = flags;
+      const settings = resolveForecastSettings(fromFile, flagsToConfig(png === false ? { ...rest, png } : rest));
+      const run = await runForecast(settings, { fromProcessStart: true });
+      if (run.kind === 'warmingUp') {
+        process.stderr.write(`quantbook: ${run.message}\n`);
+        process.exitCode = EXIT_WARMING_UP;
+        return;
+      }
+      process.stdout.write(`${flags.json ? JSON.stringify(run.summary, null, 2) : `${run.text}\nwrote ${Object.values(run.files).join(', ')}`}\n`);
+    });
+}

@@ -1,0 +1,21 @@
+/**
+ * Probabilistic price paths: statistics of sampled paths (P(up), expected return,
+ * bands, barrier touches, drawdown and excursion), paths from quantiles through a
+ * copula, forecast step times, and the 30-minute outlook pipeline.
+ */
+export { normalCdf, normalPdf } from './normal';
+export { QuantileCurve, probAboveFromQuantiles, rearrangeQuantiles, DEFAULT_QUANTILE_CURVE } from './quantileCurve';
+export type { QuantileCurveOptions, QuantileInterpolation, QuantileTails } from './quantileCurve';
+export { pathsFromQuantiles, describeQuantilePaths } from './copula';
+export type { QuantilePathDependence, QuantilePathOptions, QuantilePaths } from './copula';
+export { pricePathsOf, validatePricePaths } from './pricePaths';
+export type { PricePaths } from './pricePaths';
+export { pathStatistics, barrierStats, probAboveAtStep, probStdError, stepPercentiles } from './stats';
+export type { Barrier, BarrierStats, PathDistribution, PathStats, PathStatsOptions } from './stats';
+export { forecastStepTimes, validateStepTimes, sessionBreaks } from './stepTimes';
+export { prepareOutlook, warmUpStatus } from './prepare';
+export type { PrepareOptions, PreparedOutlook, WarmUp } from './prepare';
+export { forecastOutlook, quietWindowsHit } from './outlook';
+export type { OutlookOptions, PathOutlook, QuietWindow } from './outlook';
+export { outlookSummary, formatOutlookSummary, pathsCsv, fileStamp } from './summary';
+export type { OutlookSummary, SummaryContext } from './summary';
