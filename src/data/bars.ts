@@ -167,12 +167,7 @@ export function* eachSymbol(bars: Bars): Generator<{ bars: Bars; arrays: BarArra
     } else {
       // Whole columns cross from polars once; each symbol gets views into them (no copies).
       const all = columnsToArrays(bars, undefined);
-      arrays = runs.map((r) => {
-        const view = (a: Float64Array): Float64Array => a.subarray(r.start, r.start + r.length);
-        const one: BarArrays = { ts: view(all.ts), open: view(all.open), high: view(all.high), low: view(all.low), close: view(all.close), volume: view(all.volume) };
-        if (named) one.symbol = r.symbol;
-        return one;
-      });
+      arrays = runs.map((r) => barViews(all, r.start, r.length, named ? r.symbol : undefined));
     }
     arrayCache.set(bars, arrays);
   }
@@ -305,13 +300,19 @@ export function allocSymbolBlocks(lengths: readonly number[], symbols: readonly 
   const all = allocBarArrays(lengths.reduce((sum, n) => sum + n, 0));
   let start = 0;
   const bySymbol = lengths.map((n, i) => {
-    const view = (a: Float64Array): Float64Array => a.subarray(start, start + n);
-    const one: BarArrays = { ts: view(all.ts), open: view(all.open), high: view(all.high), low: view(all.low), close: view(all.close), volume: view(all.volume) };
-    if (symbols[i] !== undefined) one.symbol = symbols[i];
+    const one = barViews(all, start, n, symbols[i]);
     start += n;
     return one;
   });
   return { all, bySymbol };
+}
+
+/** Views of rows `start .. start + length - 1` of every column (no copy), with the symbol when given. */
+function barViews(all: BarArrays, start: number, length: number, symbol: string | undefined): BarArrays {
+  const view = (a: Float64Array): Float64Array => a.subarray(start, start + length);
+  const one: BarArrays = { ts: view(all.ts), open: view(all.open), high: view(all.high), low: view(all.low), close: view(all.close), volume: view(all.volume) };
+  if (symbol !== undefined) one.symbol = symbol;
+  return one;
 }
 
 /**
