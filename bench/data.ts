@@ -8,7 +8,9 @@
  * Input fairness: quantbook reads the Parquet file (zstd); pandas has no Parquet reader here (no
  * pyarrow), so it reads the same columns from raw .npy files, its fastest input.
  *
- * Options: `--bars N` (default 10_000_000), `--symbols N` (default 20), `--no-pandas`.
+ * Options: `--bars N` (default 10_000_000), `--symbols N` (default 20), `--no-pandas`, `--repeat N`
+ * (default 1: run both pipelines N times, alternating, each in a fresh process, and print per-step
+ * medians and the ratio of the median totals; for machines shared with other work).
  * Generated input is cached under the OS temp folder, keyed by size.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -25,6 +27,7 @@ const arg = (name: string, def: number): number => {
 };
 const BARS = arg('bars', 10_000_000);
 const SYMBOLS = arg('symbols', 20);
+const REPEAT = arg('repeat', 1);
 const DAYS = Math.ceil(BARS / SYMBOLS / 390 / 0.99);
 
 function peakReset(): void {
@@ -97,7 +100,14 @@ interface Step {
   peakMb: number;
 }
 
-function runQuantbook(parquet: string): { steps: Step[]; total: number; check: Record<string, number> } {
+/** One pipeline run: per-step timings, the total, and the results both libraries must agree on. */
+interface Run {
+  steps: Step[];
+  total: number;
+  check: Record<string, number>;
+}
+
+function runQuantbook(parquet: string): Run {
   const steps: Step[] = [];
   const time = <T>(name: string, f: () => T): T => {
     peakReset();
@@ -127,6 +137,19 @@ function runQuantbook(parquet: string): { steps: Step[]; total: number; check: R
   };
 }
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Per-step medians over runs (wall time and peak RSS), the median total, and the runs' common results. */
+function summarize(runs: Run[]): Run {
+  const check = runs[0].check;
+  if (runs.some((r) => JSON.stringify(r.check) !== JSON.stringify(check))) throw new Error(`results differ between runs: ${runs.map((r) => JSON.stringify(r.check)).join(' ')}`);
+  const steps = runs[0].steps.map((s, i) => ({ step: s.step, seconds: median(runs.map((r) => r.steps[i].seconds)), peakMb: median(runs.map((r) => r.steps[i].peakMb)) }));
+  return { steps, total: median(runs.map((r) => r.total)), check };
+}
+
 function table(title: string, r: { steps: Step[]; total: number }): void {
   console.log(`\n${title}`);
   console.log(`  ${'step'.padEnd(14)}${'wall s'.padStart(9)}${'peak RSS MB'.padStart(13)}`);
@@ -148,16 +171,27 @@ if (pipelineAt > 0) {
   console.log(`bench:data  ${input.rows.toLocaleString('en-US')} one-minute bars, ${SYMBOLS} symbols, US RTH sessions; ${(readFileSync(input.parquet).length / 2 ** 20).toFixed(0)} MiB Parquet`);
   console.log('input: quantbook reads the Parquet file; pandas (no pyarrow here) reads the same columns from raw .npy files, its fastest input');
   console.log('peak RSS: the process high-water mark during each step (reset before each step), in a fresh process per library');
-  const child = execFileSync(process.execPath, [...process.execArgv, __filename, '--pipeline', input.parquet], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  const qb = JSON.parse(child.trim().split('\n').pop()!) as { steps: Step[]; total: number; check: Record<string, number> };
-  table('quantbook (nodejs-polars + typed-array kernels)', qb);
-  if (hasPandas()) {
-    const version = execFileSync('/usr/bin/python3', ['-c', 'import pandas; print(pandas.__version__)'], { encoding: 'utf8' }).trim();
+  const pandas = hasPandas();
+  // Runs alternate between the libraries, so load from other processes falls on both alike.
+  const qbRuns: Run[] = [];
+  const pdRuns: Run[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const child = execFileSync(process.execPath, [...process.execArgv, __filename, '--pipeline', input.parquet], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    qbRuns.push(JSON.parse(child.trim().split('\n').pop()!) as Run);
+    if (!pandas) continue;
     const out = execFileSync('/usr/bin/python3', [resolve(__dirname, 'data-pandas.py'), input.npyDir, JSON.stringify(NYSE_HOLIDAYS)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    const pd = JSON.parse(out.trim().split('\n').pop()!) as { steps: Step[]; total: number; check: Record<string, number> };
-    table(`pandas ${version} (same pipeline)`, pd);
+    pdRuns.push(JSON.parse(out.trim().split('\n').pop()!) as Run);
+  }
+  const runsNote = REPEAT > 1 ? `, median of ${REPEAT} runs` : '';
+  const qb = summarize(qbRuns);
+  table(`quantbook (nodejs-polars + typed-array kernels${runsNote})`, qb);
+  if (pandas) {
+    const version = execFileSync('/usr/bin/python3', ['-c', 'import pandas; print(pandas.__version__)'], { encoding: 'utf8' }).trim();
+    const pd = summarize(pdRuns);
+    table(`pandas ${version} (same pipeline${runsNote})`, pd);
     console.log('\nresults, quantbook vs pandas:');
     for (const k of Object.keys(qb.check)) console.log(`  ${k.padEnd(10)} ${String(qb.check[k]).padStart(22)} ${String(pd.check[k]).padStart(22)}`);
+    if (REPEAT > 1) console.log(`\ntotals per run, s: quantbook ${qbRuns.map((r) => r.total.toFixed(2)).join(' ')}; pandas ${pdRuns.map((r) => r.total.toFixed(2)).join(' ')}`);
     console.log(`\npandas / quantbook time: ${(pd.total / qb.total).toFixed(1)}x`);
   } else {
     console.log('\npandas not available (/usr/bin/python3 with pandas): no comparison');

@@ -153,30 +153,30 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
         }
       }
     }
-    // 2. Orders decided at t-1 fill at this bar's open, sells first.
-    if (pend.n > 0) {
-      for (let pass = 0; pass < 2; pass++) {
-        for (let k = 0; k < pend.n; k++) {
-          const s = pend.list[k];
-          let d = pend.qty[s];
-          if ((pass === 0) !== d < 0) continue;
-          const o = open[base + s];
-          if (!(o > 0)) {
-            if (o <= 0) throw new DataError('price must be positive', { symbol: symbols[s], row: t, column: 'open', value: o });
-            cancelledOrders++;
-            continue;
-          }
-          if (d > 0 && cashOnly[s]) {
-            const capped = cashLimitedBuy(d, o, costs.slippage[s], costs.fee[s], costs.fixedFee[s], lot[s], trueCash(ledger.cash, perps, q, lastPx));
-            if (capped !== d) cashCutAtFill++;
-            if (capped === 0) continue;
-            d = capped;
-          }
-          ledger.fill(s, d, o, t, pend.reason[s], pend.decisionBar[s]);
-        }
-      }
-      pend.n = 0;
+    // 2. Orders decided at t-1 fill at this bar's open, sells first (their cash pays the buys).
+    for (let k = 0; k < pend.nSells; k++) {
+      const s = pend.sells[k];
+      const o = open[base + s];
+      if (o > 0) ledger.fill(s, pend.qty[s], o, t, pend.reason[s], t - 1);
+      else cancelledOrders += noOpen(o, symbols[s], t);
     }
+    for (let k = 0; k < pend.nBuys; k++) {
+      const s = pend.buys[k];
+      const o = open[base + s];
+      if (!(o > 0)) {
+        cancelledOrders += noOpen(o, symbols[s], t);
+        continue;
+      }
+      let d = pend.qty[s];
+      if (cashOnly[s]) {
+        const capped = cashLimitedBuy(d, o, costs.slippage[s], costs.fee[s], costs.fixedFee[s], lot[s], trueCash(ledger.cash, perps, q, lastPx));
+        if (capped !== d) cashCutAtFill++;
+        if (capped === 0) continue;
+        d = capped;
+      }
+      ledger.fill(s, d, o, t, pend.reason[s], t - 1);
+    }
+    pend.clear();
     // 3. Stops, on this bar's range.
     if (stopLoss > 0) {
       for (let s = 0; s < S; s++) {
@@ -198,17 +198,23 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     // 4. Mark at the close; kill switches.
     let value = 0;
     let gross = 0;
+    let unquoted = 0;
     for (let s = 0; s < S; s++) {
+      // One test for the usual case (a positive close); NaN (no bar) and bad prices take the other arm.
       const c = close[base + s];
-      if (c === c) {
-        if (!(c > 0)) throw new DataError('price must be positive', { symbol: symbols[s], row: t, column: 'close', value: c });
-        lastPx[s] = c;
-      } else missingQuotes[s]++;
+      let px = c;
+      if (c > 0) lastPx[s] = c;
+      else {
+        if (c === c) throw new DataError('price must be positive', { symbol: symbols[s], row: t, column: 'close', value: c });
+        missingQuotes[s]++;
+        unquoted++;
+        px = lastPx[s];
+      }
       const qs = q[s];
       if (qs !== 0) {
-        const v = qs * lastPx[s];
+        const v = qs * px;
         value += v;
-        gross += v < 0 ? -v : v;
+        gross += Math.abs(v);
       }
     }
     equity = ledger.cash + value;
@@ -217,25 +223,25 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     // 5. Decide; orders fill at this close or at the next open.
     const closeBar = sessionEnd[t] === 1;
     let filledNow = false;
-    if (kill.flatten || !kill.isTrading(time)) {
+    if (kill.flatten === true || !kill.isTrading(time)) {
       filledNow = sizer.flatten(t, equity, closeBar);
       kill.flatten = false;
     } else if (t >= firstBar) {
-      filledNow = sizer.decide(t, equity, closeBar);
+      filledNow = sizer.decide(t, equity, closeBar, unquoted === 0);
     }
-    if (filledNow) {
+    if (filledNow === true) {
       value = 0;
       gross = 0;
       for (let s = 0; s < S; s++) {
         if (q[s] === 0) continue;
         const v = q[s] * lastPx[s];
         value += v;
-        gross += v < 0 ? -v : v;
+        gross += Math.abs(v);
       }
       equity = ledger.cash + value;
       ledger.equity = equity;
     }
-    if (positions) for (let s = 0; s < S; s++) positions[base + s] = q[s];
+    if (positions !== null) for (let s = 0; s < S; s++) positions[base + s] = q[s];
     equityOut[t] = equity;
     cashOut[t] = ledger.cash;
     grossOut[t] = gross;
@@ -270,6 +276,12 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     periodsPerYear: ppy,
     lookAhead: signals.lookAhead === true,
   };
+}
+
+/** An order meets a bar without a positive open: cancelled (counted) when the symbol has no bar, an error for a bad price. */
+function noOpen(open: number, symbol: string, t: number): number {
+  if (open <= 0) throw new DataError('price must be positive', { symbol, row: t, column: 'open', value: open });
+  return 1;
 }
 
 function limitCounts(sizer: Sizer, S: number): BacktestResult['limits'] {

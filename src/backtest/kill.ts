@@ -7,7 +7,10 @@ import type { BacktestConfig, KillAction } from './config';
 import type { Ledger } from './ledger';
 import type { KillEvent, KillSwitchName } from './result';
 
-/** Kill switches of one run. */
+/**
+ * Kill switches of one run. Checked at every bar, so flags are tested with `=== true` / `=== false`:
+ * a bare boolean field in a condition compiles to a full truthiness test (false, '', heap number, bigint).
+ */
 export class KillState {
   /** False once a `stop` action (or ruin) fired. */
   active = true;
@@ -17,9 +20,16 @@ export class KillState {
   readonly events: KillEvent[] = [];
   private pausedUntil = -Infinity;
   private pausedRestOfDay = false;
-  private peak: number;
-  private dayStart: number;
+  // Number fields start as numbers (see Ledger.cash: a field first defined as undefined stores
+  // every later number as a new heap object).
+  private peak = 0;
+  private dayStart = 0;
   private last: KillEvent | null = null;
+  // Thresholds as numbers, Infinity for a switch that is off: the checks at every bar's close
+  // are then plain compares, not truthiness tests of config objects.
+  private readonly maxDrawdownAt: number = Infinity;
+  private readonly dailyLossAt: number = Infinity;
+  private readonly losingStreakAt: number = Infinity;
 
   constructor(
     capital: number,
@@ -28,11 +38,14 @@ export class KillState {
   ) {
     this.peak = capital;
     this.dayStart = capital;
+    this.maxDrawdownAt = cfg.maxDrawdown?.threshold ?? Infinity;
+    this.dailyLossAt = cfg.dailyLoss?.threshold ?? Infinity;
+    this.losingStreakAt = cfg.consecutiveLosses?.count ?? Infinity;
   }
 
   /** Whether new positions may be taken at `time`. */
   isTrading(time: number): boolean {
-    return this.active && !this.pausedRestOfDay && time >= this.pausedUntil;
+    return this.active === true && this.pausedRestOfDay === false && time >= this.pausedUntil;
   }
 
   /** Records an event and applies its action (positions are flattened at this bar's decision). */
@@ -58,9 +71,9 @@ export class KillState {
    * maximum drawdown, daily loss and consecutive losers (first that fires wins).
    */
   atClose(t: number, equity: number, ledger: Ledger, previousBarEndedSession: boolean): void {
-    if (!this.active) return;
+    if (this.active === false) return;
     const time = this.ts[t];
-    if ((this.pausedUntil !== -Infinity && time >= this.pausedUntil) || (this.pausedRestOfDay && previousBarEndedSession)) {
+    if ((this.pausedUntil !== -Infinity && time >= this.pausedUntil) || (this.pausedRestOfDay === true && previousBarEndedSession)) {
       this.pausedUntil = -Infinity;
       this.pausedRestOfDay = false;
       // After a pause the drawdown is measured from where trading resumed, or it would fire again at once.
@@ -72,15 +85,14 @@ export class KillState {
       this.trigger('ruin', t, equity, 0, { kind: 'stop' });
       return;
     }
-    if (!this.isTrading(time) || this.flatten) return;
+    if (!this.isTrading(time) || this.flatten === true) return;
     if (equity > this.peak) this.peak = equity;
-    const { maxDrawdown, dailyLoss, consecutiveLosses } = this.cfg;
     const dd = 1 - equity / this.peak;
     const dayLoss = 1 - equity / this.dayStart;
-    if (maxDrawdown && dd >= maxDrawdown.threshold) this.trigger('maxDrawdown', t, dd, maxDrawdown.threshold, maxDrawdown.action);
-    else if (dailyLoss && dayLoss >= dailyLoss.threshold) this.trigger('dailyLoss', t, dayLoss, dailyLoss.threshold, dailyLoss.action);
-    else if (consecutiveLosses && ledger.losingStreak >= consecutiveLosses.count) {
-      this.trigger('consecutiveLosses', t, ledger.losingStreak, consecutiveLosses.count, consecutiveLosses.action);
+    if (dd >= this.maxDrawdownAt) this.trigger('maxDrawdown', t, dd, this.maxDrawdownAt, this.cfg.maxDrawdown!.action);
+    else if (dayLoss >= this.dailyLossAt) this.trigger('dailyLoss', t, dayLoss, this.dailyLossAt, this.cfg.dailyLoss!.action);
+    else if (ledger.losingStreak >= this.losingStreakAt) {
+      this.trigger('consecutiveLosses', t, ledger.losingStreak, this.losingStreakAt, this.cfg.consecutiveLosses!.action);
       ledger.losingStreak = 0;
     }
   }

@@ -56,7 +56,10 @@ export interface FillCosts {
 
 /** Cash, positions, costs and trades of one backtest. */
 export class Ledger {
-  cash: number;
+  // Number fields get a number where they are declared: a field declared without a value is
+  // first defined as undefined (ES2022 class fields), and V8 then keeps every later number in
+  // it as a new heap object, an allocation and a write barrier per store (cash changes every bar).
+  cash = 0;
   readonly qty: Float64Array;
   /** 1 for symbols that ever had a fill. */
   readonly filled: Uint8Array;
@@ -69,7 +72,7 @@ export class Ledger {
   fills = 0;
   readonly trades: Trade[] = [];
   /** Account equity at the last mark (the engine keeps it current); trades record it at entry. */
-  equity: number;
+  equity = 0;
   /** Losing trades in a row, for the kill switch. */
   losingStreak = 0;
   private readonly side: Int8Array;

@@ -31,27 +31,36 @@ export function sizingCode(kind: 'kelly' | 'targetWeight' | 'volTarget'): number
   return kind === 'kelly' ? KELLY : kind === 'targetWeight' ? TARGET_WEIGHT : 2;
 }
 
-/** Orders decided at one bar that fill at the next bar's open. */
+/**
+ * Orders decided at one bar that fill at the next bar's open (so every one was decided at
+ * the bar before its fill). Sells and buys are kept apart, each in the order added: the fill
+ * takes sells first, and a list per side spares it a test of each order's sign per pass.
+ */
 export class PendingOrders {
   readonly qty: Float64Array;
   readonly reason: Uint8Array;
-  readonly decisionBar: Int32Array;
-  /** Symbols with an order, in the order they were added (`n` of them). */
-  readonly list: Int32Array;
-  n = 0;
+  readonly sells: Int32Array;
+  readonly buys: Int32Array;
+  nSells = 0;
+  nBuys = 0;
 
   constructor(S: number) {
     this.qty = new Float64Array(S);
     this.reason = new Uint8Array(S);
-    this.decisionBar = new Int32Array(S);
-    this.list = new Int32Array(S);
+    this.sells = new Int32Array(S);
+    this.buys = new Int32Array(S);
   }
 
-  add(s: number, qty: number, reason: number, t: number): void {
+  add(s: number, qty: number, reason: number): void {
     this.qty[s] = qty;
     this.reason[s] = reason;
-    this.decisionBar[s] = t;
-    this.list[this.n++] = s;
+    if (qty < 0) this.sells[this.nSells++] = s;
+    else this.buys[this.nBuys++] = s;
+  }
+
+  clear(): void {
+    this.nSells = 0;
+    this.nBuys = 0;
   }
 }
 
@@ -115,10 +124,13 @@ export class Sizer {
   private readonly hold: Uint8Array;
   private readonly grossSum: Float64Array;
   private readonly scale: Float64Array;
+  /** The minimum trade's row of `binds` (it binds at most steps: one index, no offset). */
+  private readonly minTradeBinds: Int32Array;
 
   constructor(private readonly p: SizerSetup) {
     const S = p.symbols.length;
     this.binds = new Int32Array(6 * S);
+    this.minTradeBinds = this.binds.subarray(L_MIN * S, (L_MIN + 1) * S);
     this.bindingMask = new Uint8Array(p.T);
     this.noForecast = new Float64Array(S);
     this.target = new Float64Array(S);
@@ -129,25 +141,83 @@ export class Sizer {
     this.scale = new Float64Array(p.grossIntraday.length);
   }
 
-  /** Pass 1: targets from the signals, the per-symbol cap, gross sums per class. Returns the bind mask so far. */
-  private targets(t: number, equity: number): number {
+  /**
+   * Pass 1 where the target never depends on the position (rule rebalance, no validity mask):
+   * targets from the signals, the per-symbol cap, gross sums per class. Returns the bind mask
+   * so far. The usual case gets this loop of its own: without the rules that hold a position
+   * it has fewer values to keep live, and runs about 20% fewer instructions per symbol than
+   * `ruleTargets` does for the same targets (callgrind, bench market: 91 against 114).
+   */
+  private signalTargets(t: number, allQuoted: boolean): number {
+    const p = this.p;
+    const { close, mu, sigma, regime, cls, lev, kellyFraction, weight, regimeMult, sigmaFloor, capPerSymbol } = p;
+    const sizingKind = p.sizingKind | 0;
+    const followSign = p.followSign === true;
+    const oneClass = p.oneClass === true;
+    const lev0 = lev[0];
+    const { target, grossSum, binds } = this;
+    const S = target.length;
+    const base = t * S;
+    let mask = 0;
+    let gross0 = 0;
+    // A one-class book writes its one sum below; the other classes' sums stay 0.
+    if (!oneClass) for (let c = 0; c < grossSum.length; c++) grossSum[c] = 0;
+    for (let s = 0; s < S; s++) {
+      const idx = base + s;
+      // A symbol without a bar at t gets no decision (looked for only when the mark pass saw one).
+      if (allQuoted === false && close[idx] !== close[idx]) {
+        target[s] = NaN;
+        continue;
+      }
+      const m = mu[idx];
+      let sg = sigma[idx];
+      if (!(m > -Infinity && m < Infinity) || !(sg >= 0 && sg < Infinity)) badForecast(p.symbols[s], t, m, sg);
+      if (sg < sigmaFloor) sg = sigmaFloor;
+      let f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
+      if (regimeMult !== null) f *= regimeMult[regime[idx]];
+      f *= oneClass ? lev0 : lev[s];
+      if (f > capPerSymbol || f < -capPerSymbol) {
+        f = f > 0 ? capPerSymbol : -capPerSymbol;
+        binds[L_CAP * S + s]++;
+        mask |= 1 << L_CAP;
+      }
+      target[s] = f;
+      if (oneClass) gross0 += Math.abs(f);
+      else grossSum[cls[s]] += Math.abs(f);
+    }
+    if (oneClass) grossSum[cls[0]] = gross0;
+    return mask;
+  }
+
+  /**
+   * Pass 1 under rules that can hold a position (entryExit, or a validity mask): as
+   * `signalTargets`, with the rule deciding first whether the position is held, left at
+   * the horizon, entered or not decided at all.
+   */
+  private ruleTargets(t: number, equity: number): number {
     const p = this.p;
     const { close, mu, sigma, regime, entry, valid, cls, lev, ledger } = p;
-    const { sizingKind, kellyFraction, weight, followSign, regimeMult, sigmaFloor, capPerSymbol, entryExit, horizon } = p;
+    const { sizingKind, kellyFraction, weight, regimeMult, sigmaFloor, capPerSymbol, horizon } = p;
+    // `=== true` gives TurboFan a known boolean: a bare field in `if (x)` compiles to a full
+    // truthiness test (false, '', heap number, bigint) at every symbol.
+    const entryExit = p.entryExit === true;
+    const followSign = p.followSign === true;
+    const oneClass = p.oneClass === true;
+    // Per-class values of a one-class book are read once per bar, not once per symbol.
+    const lev0 = lev[0];
     const { target, reason, hold, grossSum, binds } = this;
     const q = ledger.qty;
     const S = q.length;
     const base = t * S;
     let mask = 0;
     let gross0 = 0;
-    const oneClass = p.oneClass;
     for (let c = 0; c < grossSum.length; c++) grossSum[c] = 0;
 
     // Targets, the per-symbol cap, and the gross sums per class.
     for (let s = 0; s < S; s++) {
       const idx = base + s;
-      const c = close[idx];
       if (entryExit) reason[s] = R_SIGNAL;
+      const c = close[idx];
       if (c !== c) {
         target[s] = NaN;
         continue;
@@ -179,11 +249,9 @@ export class Sizer {
         let sg = sigma[idx];
         if (!(m > -Infinity && m < Infinity) || !(sg >= 0 && sg < Infinity)) badForecast(p.symbols[s], t, m, sg);
         if (sg < sigmaFloor) sg = sigmaFloor;
-        if (sizingKind === KELLY) f = (kellyFraction * m) / (sg * sg);
-        else if (sizingKind === TARGET_WEIGHT) f = followSign ? weight * Math.sign(m) : weight;
-        else f = (followSign ? Math.sign(m) : 1) * (weight / sg);
+        f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
         if (regimeMult !== null) f *= regimeMult[regime[idx]];
-        f *= lev[s];
+        f *= oneClass ? lev0 : lev[s];
         // An entry flag says the direction; a sizing that disagrees means no entry.
         if (entryExit && f * entry[idx] <= 0) f = 0;
       }
@@ -195,107 +263,115 @@ export class Sizer {
       target[s] = f;
       // One accumulator in a register when all symbols share a class (the usual case): a
       // typed-array slot updated every symbol would chain each add through memory.
-      if (oneClass) gross0 += f < 0 ? -f : f;
-      else grossSum[cls[s]] += f < 0 ? -f : f;
+      if (oneClass) gross0 += Math.abs(f);
+      else grossSum[cls[s]] += Math.abs(f);
     }
     if (oneClass) grossSum[cls[0]] = gross0;
     return mask;
   }
 
   /**
-   * Decides bar t at `equity` (marked at its close). Returns true when an order filled at
-   * this bar's close (equity must then be re-marked).
+   * Decides bar t at `equity` (marked at its close); `allQuoted` says every symbol has a bar
+   * at t. Returns true when an order filled at this bar's close (equity must then be re-marked).
    * @throws DataError for a NaN, infinite or negative-sigma forecast at a bar it uses.
    */
-  decide(t: number, equity: number, closeBar: boolean): boolean {
+  decide(t: number, equity: number, closeBar: boolean, allQuoted: boolean): boolean {
     const p = this.p;
     const { close, cls, lot, longOnly, cashOnly, isPerp, ledger, pending, decisions } = p;
     const { target, reason, hold, grossSum, scale, binds, order } = this;
     const q = ledger.qty;
     const S = q.length;
     const base = t * S;
-    let mask = this.targets(t, equity);
+    // Only these rules can hold a position at its current weight; otherwise hold[] stays all 0.
+    const mayHold = p.entryExit === true || p.valid !== null;
+    // `| 0`: the mask stays an untagged integer in a register (a call's result is any value).
+    let mask = (mayHold ? this.ruleTargets(t, equity) : this.signalTargets(t, allQuoted)) | 0;
     let filledNow = false;
-    for (let c = 0; c < scale.length; c++) {
+    const oneClass = p.oneClass === true;
+    // A one-class book scales by its one class's factor (the other classes are never read).
+    const cFirst = oneClass ? cls[0] : 0;
+    const cEnd = oneClass ? cFirst + 1 : scale.length;
+    for (let c = cFirst; c < cEnd; c++) {
       const cap = closeBar ? p.grossAtClose[c] : p.grossIntraday[c];
       scale[c] = grossSum[c] > cap * (1 + 1e-12) ? cap / grossSum[c] : 1;
     }
 
     // Gross scaling, long-only, lots, the minimum trade; orders out (cash-only buys wait).
     const minTrade = Math.max(p.minTradeNotional, p.minTradeFraction * equity);
+    const scale0 = scale[cls[0]];
+    const lot0 = lot[0];
+    const longOnly0 = longOnly[0] === 1;
+    const minTradeBinds = this.minTradeBinds;
     let cashOnlyBuys = 0;
-    let deferredSellCash = 0;
     for (let s = 0; s < S; s++) {
       let f = target[s];
       if (f !== f) continue;
       const c = close[base + s];
-      const k = scale[cls[s]];
+      const k = oneClass ? scale0 : scale[cls[s]];
       if (k !== 1 && f !== 0) {
         f *= k;
         const limit = closeBar && p.closeCap[cls[s]] === 1 ? L_GROSS_CLOSE : L_GROSS;
         binds[limit * S + s]++;
         mask |= 1 << limit;
       }
-      if (f < 0 && longOnly[s] === 1) {
+      if ((oneClass ? longOnly0 : longOnly[s] === 1) && f < 0) {
         f = 0;
         binds[L_LONG * S + s]++;
         mask |= 1 << L_LONG;
       }
       const qs = q[s];
+      const lotS = oneClass ? lot0 : lot[s];
       // A held position stays as it is unless a limit changed its weight.
-      const held = hold[s] === 1 && f === (qs * c) / equity;
-      if (!held && decisions === null) {
-        // Most bars want a change too small to trade. Lot rounding moves notional by less than
-        // one lot, so when the wanted change is clearly non-zero and clearly under the minimum,
-        // the exact path below would skip it too: count it and save the division.
-        const want = f * equity;
-        const change = want - qs * c;
-        const absChange = change < 0 ? -change : change;
-        const twoLots = 2 * lot[s] * c;
-        if (absChange > twoLots && absChange + twoLots < minTrade && (want < 0 ? -want : want) > twoLots) {
-          binds[L_MIN * S + s]++;
-          mask |= 1 << L_MIN;
-          continue;
-        }
-      }
+      const held = mayHold && hold[s] === 1 && f === (qs * c) / equity;
+      // The target quantity: the wanted notional in whole lots, rounded toward zero.
       let tq = qs;
       if (!held) {
-        const units = (f * equity) / (c * lot[s]);
+        const units = (f * equity) / (c * lotS);
         const whole = units > 0 ? Math.floor(units + 1e-9) : -Math.floor(-units + 1e-9);
-        tq = whole === 0 ? 0 : whole * lot[s];
+        tq = whole === 0 ? 0 : whole * lotS;
       }
       if (decisions !== null) decisions[base + s] = tq;
       const d = tq - qs;
-      if (d === 0) continue;
-      if (tq !== 0 && (d < 0 ? -d : d) * c < minTrade) {
-        binds[L_MIN * S + s]++;
-        mask |= 1 << L_MIN;
-        continue;
-      }
-      if (d > 0 && cashOnly[s] === 1) {
+      // Most symbols end here: no change, or a change under the minimum trade (orders that close
+      // a position are exempt). Which of the three a symbol gets is a coin flip from bar to bar,
+      // so it is computed as 0/1 flags and counted without branching; the one branch left is to
+      // the order (about one symbol in nine). A mispredicted branch costs more than the
+      // division that an earlier shortcut for clear cases saved (measured: 10% of the run).
+      const changes = +(d !== 0);
+      const underMinimum = changes & +(tq !== 0) & +(Math.abs(d) * c < minTrade);
+      minTradeBinds[s] += underMinimum;
+      mask |= underMinimum << L_MIN;
+      if ((changes & (underMinimum ^ 1)) === 0) continue;
+      if (cashOnly[s] === 1 && d > 0) {
         order[s] = d;
         cashOnlyBuys++;
       } else if (p.fillAtClose || (closeBar && p.closeCap[cls[s]] === 1)) {
         ledger.fill(s, d, c, t, reason[s], t);
         filledNow = true;
-      } else if (t + 1 < p.T) {
-        pending.add(s, d, reason[s], t);
-        if (d < 0 && isPerp[s] === 0) deferredSellCash -= d * c * (1 - p.costs.slippage[s]) * (1 - p.costs.fee[s]);
-      }
+      } else if (t + 1 < p.T) pending.add(s, d, reason[s]);
     }
-    if (cashOnlyBuys > 0) filledNow = this.cashOnlyBuys(t, equity, closeBar, minTrade, deferredSellCash) || filledNow;
+    if (cashOnlyBuys > 0) filledNow = this.cashOnlyBuys(t, closeBar, minTrade) || filledNow;
     if (mask !== 0) this.bindingMask[t] |= mask;
     return filledNow;
   }
 
-  /** Cash-only classes buy with cash on hand, after the bar's sells (the last limit). */
-  private cashOnlyBuys(t: number, equity: number, closeBar: boolean, minTrade: number, deferredSellCash: number): boolean {
+  /**
+   * Cash-only classes buy with cash on hand, after the bar's sells (the last limit): the cash
+   * now, plus what this bar's sells that fill at the next open will bring (at this close, after
+   * costs; a perpetual's sell frees margin, not cash).
+   */
+  private cashOnlyBuys(t: number, closeBar: boolean, minTrade: number): boolean {
     const p = this.p;
-    const { close, ledger, decisions, costs, lot } = p;
+    const { close, ledger, decisions, costs, lot, isPerp, pending } = p;
     const q = ledger.qty;
     const S = q.length;
     const base = t * S;
     let filledNow = false;
+    let deferredSellCash = 0;
+    for (let k = 0; k < pending.nSells; k++) {
+      const s = pending.sells[k];
+      if (isPerp[s] === 0) deferredSellCash -= pending.qty[s] * close[base + s] * (1 - costs.slippage[s]) * (1 - costs.fee[s]);
+    }
     let available = trueCash(ledger.cash, p.perps, q, p.lastPx) + deferredSellCash;
     for (let s = 0; s < S; s++) {
       let d = this.order[s];
@@ -317,7 +393,7 @@ export class Sizer {
       if (p.fillAtClose || (closeBar && p.closeCap[p.cls[s]] === 1)) {
         ledger.fill(s, d, c, t, this.reason[s], t);
         filledNow = true;
-      } else if (t + 1 < p.T) p.pending.add(s, d, this.reason[s], t);
+      } else if (t + 1 < p.T) pending.add(s, d, this.reason[s]);
     }
     return filledNow;
   }
@@ -335,10 +411,17 @@ export class Sizer {
       if (p.fillAtClose || (closeBar && p.closeCap[p.cls[s]] === 1)) {
         p.ledger.fill(s, -q[s], c, t, REASON.killSwitch, t);
         filledNow = true;
-      } else if (t + 1 < p.T) p.pending.add(s, -q[s], REASON.killSwitch, t);
+      } else if (t + 1 < p.T) p.pending.add(s, -q[s], REASON.killSwitch);
     }
     return filledNow;
   }
+}
+
+/** The sizing's fraction of equity from one forecast, before the regime multiplier, leverage and limits (see `runBacktest`). */
+function signalFraction(kind: number, kellyFraction: number, weight: number, followSign: boolean, mu: number, sigma: number): number {
+  if (kind === KELLY) return (kellyFraction * mu) / (sigma * sigma);
+  if (kind === TARGET_WEIGHT) return followSign ? weight * Math.sign(mu) : weight;
+  return (followSign ? Math.sign(mu) : 1) * (weight / sigma);
 }
 
 function badForecast(symbol: string, t: number, mu: number, sigma: number): never {

@@ -147,8 +147,8 @@ function findRuns(bars: Bars): SymbolRun[] | undefined {
 
 /**
  * Each symbol's rows as a frame and as typed arrays, in order of first appearance: the loop
- * every per-symbol transform runs. Contiguous symbols are zero-copy slices, and their arrays are
- * views into one copy of each column: treat them as read-only.
+ * every per-symbol transform runs. Contiguous symbols are zero-copy slices (made when `bars` is
+ * read), and their arrays are copied out of polars once per frame: treat them as read-only.
  * @example for (const { arrays } of eachSymbol(bars)) console.log(arrays.symbol, arrays.close.length)
  */
 export function* eachSymbol(bars: Bars): Generator<{ bars: Bars; arrays: BarArrays }> {
@@ -160,18 +160,31 @@ export function* eachSymbol(bars: Bars): Generator<{ bars: Bars; arrays: BarArra
   let arrays = arrayCache.get(bars);
   if (!arrays || arrays.length !== runs.length || arrays.some((a, i) => a.ts.length !== runs[i].length)) {
     const named = hasSymbol(bars);
-    // Whole columns cross from polars once; each symbol gets views into them (no copies).
-    const all = columnsToArrays(bars, undefined);
-    arrays = runs.map((r) => {
-      const view = (a: Float64Array): Float64Array => a.subarray(r.start, r.start + r.length);
-      const one: BarArrays = { ts: view(all.ts), open: view(all.open), high: view(all.high), low: view(all.low), close: view(all.close), volume: view(all.volume) };
-      if (named) one.symbol = r.symbol;
-      return one;
-    });
+    if (bars.getColumn('close').nChunks() > 1 && bars.height >= runs.length * SLICE_ROWS) {
+      // A frame of several chunks (a Parquet file's row groups) would be copied whole into one
+      // chunk and then again into JavaScript; copying each symbol's slice skips the first copy.
+      arrays = runs.map((r) => columnsToArrays(bars.slice(r.start, r.length), named ? r.symbol : undefined));
+    } else {
+      // Whole columns cross from polars once; each symbol gets views into them (no copies).
+      const all = columnsToArrays(bars, undefined);
+      arrays = runs.map((r) => barViews(all, r.start, r.length, named ? r.symbol : undefined));
+    }
     arrayCache.set(bars, arrays);
   }
-  for (let i = 0; i < runs.length; i++) yield { bars: bars.slice(runs[i].start, runs[i].length), arrays: arrays[i] };
+  for (let i = 0; i < runs.length; i++) {
+    const { start, length } = runs[i];
+    // The slice is made when asked for: most callers only read the arrays, and a slice costs a polars call.
+    yield {
+      get bars(): Bars {
+        return bars.slice(start, length);
+      },
+      arrays: arrays[i],
+    };
+  }
 }
+
+/** Mean rows per symbol above which {@link eachSymbol} copies multi-chunk frames symbol by symbol (fewer, larger calls otherwise). */
+const SLICE_ROWS = 50_000;
 
 /*
  * Copying columns out of polars is the largest cost of a per-symbol step (about 0.3-0.6 s per
@@ -267,6 +280,72 @@ export function arraysToBars(arrays: BarArrays | BarArrays[], extra: Record<stri
 export function adoptBarArrays(arrays: BarArrays | BarArrays[], extra: Record<string, pl.Series> = {}): Bars {
   const out = arraysToBars(arrays, extra);
   remember(out, Array.isArray(arrays) ? arrays : [arrays]);
+  return out;
+}
+
+/** Bars of several symbols laid out back to back: whole-frame columns, and each symbol's views into them. */
+export interface SymbolBlocks {
+  /** Columns of all symbols' bars, symbol after symbol (no `symbol`). */
+  all: BarArrays;
+  /** One entry per symbol, in order: views into `all` (with the symbol, when given). */
+  bySymbol: BarArrays[];
+}
+
+/**
+ * Zero-filled {@link SymbolBlocks} for symbols of the given lengths: per-symbol kernels write
+ * into their views, and {@link adoptSymbolBlocks} turns the whole columns into one frame.
+ * @example allocSymbolBlocks([3, 2], ['A', 'B']).bySymbol[1].close.length // 2
+ */
+export function allocSymbolBlocks(lengths: readonly number[], symbols: readonly (string | undefined)[]): SymbolBlocks {
+  const all = allocBarArrays(lengths.reduce((sum, n) => sum + n, 0));
+  let start = 0;
+  const bySymbol = lengths.map((n, i) => {
+    const one = barViews(all, start, n, symbols[i]);
+    start += n;
+    return one;
+  });
+  return { all, bySymbol };
+}
+
+/** Views of rows `start .. start + length - 1` of every column (no copy), with the symbol when given. */
+function barViews(all: BarArrays, start: number, length: number, symbol: string | undefined): BarArrays {
+  const view = (a: Float64Array): Float64Array => a.subarray(start, start + length);
+  const one: BarArrays = { ts: view(all.ts), open: view(all.open), high: view(all.high), low: view(all.low), close: view(all.close), volume: view(all.volume) };
+  if (symbol !== undefined) one.symbol = symbol;
+  return one;
+}
+
+/**
+ * {@link adoptBarArrays} for {@link SymbolBlocks}: the same frame (rows symbol after symbol, a
+ * `symbol` column when any symbol is named), built from whole columns: one polars Series per
+ * column, where a frame per symbol costs one per symbol and column. The frame keeps the arrays;
+ * never change them afterwards.
+ * @param extra - further whole-frame columns (e.g. `filled`).
+ * @example adoptSymbolBlocks(allocSymbolBlocks([3, 2], ['A', 'B'])).getColumn('symbol').toArray() // ['A', 'A', 'A', 'B', 'B']
+ */
+export function adoptSymbolBlocks(blocks: SymbolBlocks, extra: Record<string, pl.Series> = {}): Bars {
+  const { all, bySymbol } = blocks;
+  const cols: pl.Series[] = [tsSeries(all.ts)];
+  for (const c of OHLCV) cols.push(pl.Series(c, all[c], pl.Float64));
+  let out: Bars = pl.DataFrame(cols);
+  if (bySymbol.some((a) => a.symbol !== undefined)) {
+    if (bySymbol.length === 1) {
+      out = out.withColumn(pl.lit(bySymbol[0].symbol).cast(pl.String).alias('symbol'));
+    } else {
+      // Each row's symbol as an index into the list of names: polars writes the strings, not JavaScript.
+      const code = bySymbol.length <= 256 ? new Uint8Array(all.ts.length) : new Uint32Array(all.ts.length);
+      let start = 0;
+      bySymbol.forEach((a, i) => {
+        code.fill(i, start, start + a.ts.length);
+        start += a.ts.length;
+      });
+      const names = pl.Series('names', bySymbol.map((a) => a.symbol ?? ''), pl.String);
+      out = out.withColumn(pl.Series('symbol', code)).withColumn(pl.lit(names).explode().gather(pl.col('symbol').cast(pl.UInt32)).alias('symbol'));
+    }
+    out = out.select('ts', 'symbol', ...OHLCV) as Bars;
+  }
+  for (const [name, s] of Object.entries(extra)) out = out.withColumn(s.rename(name));
+  remember(out, bySymbol);
   return out;
 }
 

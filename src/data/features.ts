@@ -5,8 +5,8 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type BarArrays, type Bars, concatBars, eachSymbol, hasSymbol, partitionBySymbol } from './bars';
-import { sessionIndex, type CompiledSession, type SessionLike } from './sessions';
+import { type BarArrays, type Bars, concatBars, eachSymbol, hasSymbol, partitionBySymbol, symbolRuns } from './bars';
+import { asCompiled, windowRuns, type CompiledSession, type SessionLike } from './sessions';
 
 /** Price used for VWAP: typical price (high + low + close) / 3, or the close. */
 export type VwapPrice = 'typical' | 'close';
@@ -16,35 +16,39 @@ export type VwapPrice = 'typical' | 'close';
  *   vwap_t = sum_{s in session, s <= t} p_s v_s / sum_{s in session, s <= t} v_s
  * with p the typical price (default) or the close. It resets at each session (trading day;
  * UTC day for 24x7). NaN before the session's first traded volume and outside the session.
+ * @param out - where to write the result (length of `ts`); default a new array.
  * @example sessionVwapArrays({ high, low, close, volume, ts }, '24x7')[0] // (h0 + l0 + c0) / 3
  */
 export function sessionVwapArrays(
   a: { ts: Float64Array; high: Float64Array; low: Float64Array; close: Float64Array; volume: Float64Array },
   session: SessionLike | CompiledSession,
   price: VwapPrice = 'typical',
+  out: Float64Array = new Float64Array(a.ts.length),
 ): Float64Array {
   const { ts, high, low, close, volume } = a; // locals keep the loop monomorphic
-  const { sessionId } = sessionIndex(ts, session);
-  const n = ts.length;
+  const runs = windowRuns(ts, session);
   const typical = price === 'typical';
-  const out = new Float64Array(n);
   let id = -2;
   let pv = 0;
   let vol = 0;
-  for (let i = 0; i < n; i++) {
-    if (sessionId[i] < 0) {
-      out[i] = Number.NaN;
+  for (let r = 0; r < runs.count; r++) {
+    const from = runs.start[r];
+    const to = runs.start[r + 1];
+    if (runs.sessionId[r] < 0) {
+      out.fill(Number.NaN, from, to);
       continue;
     }
-    if (sessionId[i] !== id) {
-      id = sessionId[i];
+    if (runs.sessionId[r] !== id) {
+      id = runs.sessionId[r];
       pv = 0;
       vol = 0;
     }
-    const p = typical ? (high[i] + low[i] + close[i]) / 3 : close[i];
-    pv += p * volume[i];
-    vol += volume[i];
-    out[i] = vol > 0 ? pv / vol : Number.NaN;
+    for (let i = from; i < to; i++) {
+      const p = typical ? (high[i] + low[i] + close[i]) / 3 : close[i];
+      pv += p * volume[i];
+      vol += volume[i];
+      out[i] = vol > 0 ? pv / vol : Number.NaN;
+    }
   }
   return out;
 }
@@ -140,9 +144,27 @@ export function lastBars(bars: Bars, length: number): Bars {
   return concatBars(parts);
 }
 
-function perSymbolColumn(bars: Bars, name: string, f: (a: BarArrays) => Float64Array): Bars {
+/** Adds a column computed per symbol; `f` may write into `out` (a buffer of the symbol's length) and return it. */
+function perSymbolColumn(bars: Bars, name: string, f: (a: BarArrays, out: Float64Array) => Float64Array): Bars {
+  const runs = symbolRuns(bars);
+  if (runs && runs.length > 0) {
+    // Contiguous symbols (the usual layout): one column in frame order, added to the frame once.
+    const column = new Float64Array(bars.height);
+    let i = 0;
+    for (const { arrays } of eachSymbol(bars)) {
+      const out = column.subarray(runs[i].start, runs[i].start + runs[i].length);
+      const values = f(arrays, out);
+      if (values !== out) out.set(values);
+      i++;
+    }
+    return bars.withColumn(pl.Series(name, column));
+  }
   const parts: Bars[] = [];
-  for (const { bars: part, arrays } of eachSymbol(bars)) parts.push(part.withColumn(pl.Series(name, f(arrays))));
+  let scratch = new Float64Array(0); // pl.Series copies the values, so one buffer serves every symbol
+  for (const { bars: part, arrays } of eachSymbol(bars)) {
+    if (scratch.length < arrays.ts.length) scratch = new Float64Array(arrays.ts.length);
+    parts.push(part.withColumn(pl.Series(name, f(arrays, scratch.subarray(0, arrays.ts.length)))));
+  }
   return concatBars(parts);
 }
 
@@ -152,7 +174,8 @@ function perSymbolColumn(bars: Bars, name: string, f: (a: BarArrays) => Float64A
  * @example withSessionVwap(bars, 'us-rth').columns.at(-1) // 'vwap'
  */
 export function withSessionVwap(bars: Bars, session: SessionLike | CompiledSession, price: VwapPrice = 'typical'): Bars {
-  return perSymbolColumn(bars, 'vwap', (a) => sessionVwapArrays(a, session, price));
+  const s = asCompiled(session);
+  return perSymbolColumn(bars, 'vwap', (a, out) => sessionVwapArrays(a, s, price, out));
 }
 
 /**

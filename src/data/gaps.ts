@@ -7,9 +7,9 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type BarArrays, type Bars, adoptBarArrays, allocBarArrays, concatBars, eachSymbol } from './bars';
-import { inferIntervalMs } from './interval';
-import { asCompiled, sessionIndex, type CompiledSession, type SessionLike } from './sessions';
+import { type BarArrays, type Bars, adoptSymbolBlocks, allocBarArrays, allocSymbolBlocks, concatBars, eachSymbol } from './bars';
+import { firstUnorderedRow, inferIntervalMs } from './interval';
+import { asCompiled, windowRuns, type CompiledSession, type SessionLike, type WindowRuns } from './sessions';
 
 /** Counts of one symbol's gap filling. */
 export interface GapCounts {
@@ -34,67 +34,126 @@ export interface FilledArrays extends BarArrays {
  * @example fillGapsArrays(oneMinuteBars, 60_000, 'us-rth').counts.filled // bars inserted
  */
 export function fillGapsArrays(a: BarArrays, barMs: number, session: SessionLike | CompiledSession): FilledArrays {
-  const s = asCompiled(session);
-  const { sessionId, windowStart, windowEnd } = sessionIndex(a.ts, s);
-  const { ts, open, high, low, close, volume } = a;
-  const n = ts.length;
-  // joined[i] = 1 when bar i continues the stretch of bar i - 1 (both in one window; 24x7: both in session).
-  const joined = new Uint8Array(n);
-  let extra = 0;
-  for (let i = 1; i < n; i++) {
-    const step = ts[i] - ts[i - 1];
-    if (!(step > 0)) throw new DataError('timestamps must be strictly increasing to fill gaps (validate or repair first)', { row: i, column: 'ts', symbol: a.symbol, value: new Date(ts[i]) });
-    if (sessionId[i] >= 0 && sessionId[i - 1] >= 0 && (s.continuous || windowStart[i] === windowStart[i - 1])) {
-      joined[i] = 1;
-      if (step > barMs) extra += Math.ceil(step / barMs) - 1; // the bars the fill loop below inserts
-    }
-  }
-  const m = n + extra;
-  const base = allocBarArrays(m, a.symbol);
-  const { ts: oTs, open: oOpen, high: oHigh, low: oLow, close: oClose, volume: oVolume } = base;
-  const filled = new Uint8Array(m);
-  // Plain locals in the loop (no closures, no object fields) keep V8's optimized code stable.
-  let k = 0;
-  let nFilled = 0;
+  const gaps = planGaps(a, barMs, asCompiled(session));
+  const out = allocBarArrays(a.ts.length + gaps.filled, a.symbol);
+  const filled = new Uint8Array(out.ts.length);
+  writeFilled(a, barMs, gaps, out, filled);
+  return { ...out, filled, counts: gapCounts(gaps) };
+}
+
+/** Checks the order and finds the gaps of one symbol's bars (nothing written yet). */
+function planGaps(a: BarArrays, barMs: number, s: CompiledSession): GapList {
+  const runs = windowRuns(a.ts, s);
+  const bad = firstUnorderedRow(a.ts);
+  if (bad >= 0) throw new DataError('timestamps must be strictly increasing to fill gaps (validate or repair first)', { row: bad, column: 'ts', symbol: a.symbol, value: new Date(a.ts[bad]) });
+  return findGaps(a.ts, runs, barMs, s.continuous);
+}
+
+/** Writes the filled bars into `out` and `filled` (zero-filled, of length bars + gaps.filled). */
+function writeFilled(a: BarArrays, barMs: number, gaps: GapList, out: BarArrays, filled: Uint8Array): void {
+  for (const c of ['ts', 'open', 'high', 'low', 'close', 'volume'] as const) copyAroundGaps(a[c], out[c], gaps);
+  writeGapBars(a, barMs, gaps, out, filled);
+}
+
+function gapCounts(gaps: GapList): GapCounts {
+  return { filled: gaps.filled, edgeMissing: gaps.edgeMissing, outsideSession: gaps.outside };
+}
+
+/*
+ * The kernel's loops live in small functions, each run in full on its first call: V8 then
+ * optimizes them with complete type feedback instead of deoptimizing a large function part way.
+ */
+
+/** Where bars are missing: `bars[g]` bars go in before bar `at[g]`, for g < count; plus the counts. */
+interface GapList {
+  count: number;
+  at: Int32Array;
+  bars: Int32Array;
+  filled: number;
+  edgeMissing: number;
+  outside: number;
+}
+
+/** Finds the gaps of sorted bars: a gap is filled when both bars around it lie in one window (24x7: both in session). */
+function findGaps(ts: Float64Array, runs: WindowRuns, barMs: number, continuous: boolean): GapList {
+  let at = new Int32Array(64);
+  let bars = new Int32Array(64);
+  let count = 0;
+  let filled = 0;
   let edgeMissing = 0;
   let outside = 0;
-  let windowBars = 0; // recorded + filled bars in the current window
-  let lastIn = -1; // last bar inside a window
-  for (let i = 0; i < n; i++) {
-    const inside = sessionId[i] >= 0;
-    if (!inside) outside++;
-    if (joined[i] === 1) {
-      const c = close[i - 1];
-      for (let t = ts[i - 1] + barMs; t < ts[i]; t += barMs) {
-        oTs[k] = t;
-        oOpen[k] = c;
-        oHigh[k] = c;
-        oLow[k] = c;
-        oClose[k] = c;
-        filled[k] = 1;
-        k++;
-        windowBars++;
-        nFilled++;
-      }
-    } else if (inside && (lastIn < 0 || windowStart[lastIn] !== windowStart[i])) {
-      // a new window opens: count what the previous one lacked (bars it should hold minus bars it has)
-      if (!s.continuous && lastIn >= 0) edgeMissing += Math.round((windowEnd[lastIn] - windowStart[lastIn]) / barMs) - windowBars;
-      windowBars = 0;
+  for (let r = 0; r < runs.count; r++) {
+    const from = runs.start[r];
+    const to = runs.start[r + 1];
+    if (runs.sessionId[r] < 0) {
+      outside += to - from;
+      continue;
     }
-    oTs[k] = ts[i];
-    oOpen[k] = open[i];
-    oHigh[k] = high[i];
-    oLow[k] = low[i];
-    oClose[k] = close[i];
-    oVolume[k] = volume[i];
-    k++;
-    if (inside) {
-      windowBars++;
-      lastIn = i;
+    // a run's first bar continues the previous run only in a continuous market
+    const first = continuous && r > 0 && runs.sessionId[r - 1] >= 0 ? from : from + 1;
+    let runFilled = 0;
+    for (let i = first; i < to; i++) {
+      const step = ts[i] - ts[i - 1];
+      if (step > barMs) {
+        if (count === at.length) {
+          at = grow(at);
+          bars = grow(bars);
+        }
+        at[count] = i;
+        bars[count] = Math.ceil(step / barMs) - 1;
+        runFilled += bars[count];
+        count++;
+      }
+    }
+    filled += runFilled;
+    // a window short of bars at its edges: the bars it should hold minus the bars it has (recorded + filled)
+    if (!continuous) edgeMissing += Math.round((runs.windowEnd[r] - runs.windowStart[r]) / barMs) - (to - from + runFilled);
+  }
+  return { count, at, bars, filled, edgeMissing, outside };
+}
+
+function grow(a: Int32Array): Int32Array {
+  const out = new Int32Array(a.length * 2);
+  out.set(a);
+  return out;
+}
+
+/** Copies recorded bars of one column, leaving room for the gaps' bars. */
+function copyAroundGaps(from: Float64Array, to: Float64Array, gaps: GapList): void {
+  let src = 0;
+  let dst = 0;
+  for (let g = 0; g < gaps.count; g++) {
+    const i = gaps.at[g];
+    to.set(from.subarray(src, i), dst);
+    dst += i - src + gaps.bars[g];
+    src = i;
+  }
+  to.set(from.subarray(src), dst);
+}
+
+/** Writes the inserted bars: open = high = low = close = the last close, volume 0 (left as allocated), flagged. */
+function writeGapBars(a: BarArrays, barMs: number, gaps: GapList, out: BarArrays, filled: Uint8Array): void {
+  const { ts, close } = a;
+  const { ts: oTs, open: oOpen, high: oHigh, low: oLow, close: oClose } = out;
+  let src = 0;
+  let dst = 0;
+  for (let g = 0; g < gaps.count; g++) {
+    const i = gaps.at[g];
+    dst += i - src;
+    src = i;
+    const c = close[i - 1];
+    let t = ts[i - 1];
+    for (let k = gaps.bars[g]; k > 0; k--) {
+      t += barMs;
+      oTs[dst] = t;
+      oOpen[dst] = c;
+      oHigh[dst] = c;
+      oLow[dst] = c;
+      oClose[dst] = c;
+      filled[dst] = 1;
+      dst++;
     }
   }
-  if (!s.continuous && lastIn >= 0) edgeMissing += Math.round((windowEnd[lastIn] - windowStart[lastIn]) / barMs) - windowBars;
-  return { ...base, filled, counts: { filled: nFilled, edgeMissing, outsideSession: outside } };
 }
 
 /** Output of {@link fillGaps}. */
@@ -116,19 +175,31 @@ export interface FillGapsResult {
  */
 export function fillGaps(bars: Bars, session: SessionLike, opts: { barMs?: number } = {}): FillGapsResult {
   const s = asCompiled(session);
-  const frames: Bars[] = [];
+  const plans: { a: BarArrays; barMs: number; gaps: GapList }[] = [];
   const bySymbol: Record<string, GapCounts> = {};
   let filled = 0;
   for (const { arrays: a } of eachSymbol(bars)) {
-    const key = a.symbol ?? '';
     const barMs = opts.barMs ?? inferIntervalMs(a.ts);
     if (!barMs) throw new DataError('cannot infer the bar interval of a single bar; pass barMs', { symbol: a.symbol });
-    const f = fillGapsArrays(a, barMs, s);
-    bySymbol[key] = f.counts;
-    filled += f.counts.filled;
-    // The frame keeps the kernel's arrays, so the next per-symbol step (resample, VWAP) reads no column back.
-    frames.push(adoptBarArrays(f, { filled: pl.Series('filled', f.filled).cast(pl.Bool) }));
+    const gaps = planGaps(a, barMs, s);
+    bySymbol[a.symbol ?? ''] = gapCounts(gaps);
+    filled += gaps.filled;
+    plans.push({ a, barMs, gaps });
   }
-  const out = concatBars(frames);
-  return { bars: out, filled, bySymbol };
+  // A symbol frame without rows: concatBars refuses the empty list, as it always has here.
+  if (plans.length === 0) return { bars: concatBars([]), filled, bySymbol };
+  // Every symbol's output goes into one set of columns, made into one frame; the frame keeps the
+  // arrays, so the next per-symbol step (resample, VWAP) reads no column back.
+  const blocks = allocSymbolBlocks(
+    plans.map((p) => p.a.ts.length + p.gaps.filled),
+    plans.map((p) => p.a.symbol),
+  );
+  const flags = new Uint8Array(blocks.all.ts.length);
+  let start = 0;
+  plans.forEach((p, i) => {
+    const out = blocks.bySymbol[i];
+    writeFilled(p.a, p.barMs, p.gaps, out, flags.subarray(start, start + out.ts.length));
+    start += out.ts.length;
+  });
+  return { bars: adoptSymbolBlocks(blocks, { filled: pl.Series('filled', flags).cast(pl.Bool) }), filled, bySymbol };
 }

@@ -58,24 +58,13 @@ export function formatDuration(ms: number): string {
 export function inferIntervalMs(ts: Float64Array, groupStarts?: ArrayLike<number>): number | undefined {
   const counts = new Map<number, number>();
   const starts = new Set<number>(groupStarts ? Array.from(groupStarts) : []);
-  // Steps come in long runs of the same value; count a run at once instead of one Map update per bar.
-  let runStep = Number.NaN;
-  let runLength = 0;
-  const flush = (): void => {
-    if (runLength > 0) counts.set(runStep, (counts.get(runStep) ?? 0) + runLength);
-  };
-  for (let i = 1; i < ts.length; i++) {
-    if (starts.size > 0 && starts.has(i)) continue;
-    const step = ts[i] - ts[i - 1];
-    if (!(step > 0)) continue;
-    if (step === runStep) runLength++;
-    else {
-      flush();
-      runStep = step;
-      runLength = 1;
-    }
+  // Steps come in long runs of the same value: count a run at once instead of one Map update per bar.
+  let from = 1;
+  while (from < ts.length) {
+    const run = stepRun(ts, from, starts);
+    if (run.length > 0) counts.set(run.step, (counts.get(run.step) ?? 0) + run.length);
+    from = run.end;
   }
-  flush();
   let best: number | undefined;
   let bestCount = 0;
   for (const [step, count] of counts) {
@@ -85,6 +74,37 @@ export function inferIntervalMs(ts: Float64Array, groupStarts?: ArrayLike<number
     }
   }
   return best;
+}
+
+/**
+ * From row `from` on: the first positive step (skipping group starts and steps <= 0), how many
+ * steps in a row equal it (skipping the same), and the row where another positive step begins.
+ * A plain loop on locals (no closure) so V8 keeps the counters in registers.
+ */
+function stepRun(ts: Float64Array, from: number, starts: Set<number>): { step: number; length: number; end: number } {
+  const skip = starts.size > 0;
+  let step = Number.NaN;
+  let length = 0;
+  let i = from;
+  for (; i < ts.length; i++) {
+    if (skip && starts.has(i)) continue;
+    const d = ts[i] - ts[i - 1];
+    if (!(d > 0)) continue;
+    if (length === 0) step = d;
+    else if (d !== step) break;
+    length++;
+  }
+  return { step, length, end: i };
+}
+
+/**
+ * The first row whose timestamp is not strictly after the previous one (unsorted, duplicate or
+ * NaN), or -1 when `ts` is strictly increasing. Kernels that need sorted bars check with it.
+ * @example firstUnorderedRow(Float64Array.of(0, 60_000, 60_000)) // 2
+ */
+export function firstUnorderedRow(ts: Float64Array): number {
+  for (let i = 1; i < ts.length; i++) if (!(ts[i] > ts[i - 1])) return i;
+  return -1;
 }
 
 /**

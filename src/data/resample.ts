@@ -19,9 +19,9 @@
  */
 import pl from 'nodejs-polars';
 import { ConfigError, DataError } from '../core/errors';
-import { type BarArrays, type Bars, adoptBarArrays, allocBarArrays, concatBars, eachSymbol } from './bars';
-import { DAY_MS, assertMultiple, inferIntervalMs, parseDuration } from './interval';
-import { asCompiled, sessionIndex, type CompiledSession, type SessionLike } from './sessions';
+import { type BarArrays, type Bars, adoptSymbolBlocks, allocBarArrays, allocSymbolBlocks, concatBars, eachSymbol } from './bars';
+import { DAY_MS, assertMultiple, firstUnorderedRow, inferIntervalMs, parseDuration } from './interval';
+import { asCompiled, windowRuns, type CompiledSession, type SessionLike, type WindowRuns } from './sessions';
 
 /** Resampled arrays: OHLCV plus the number of source bars per bucket. */
 export interface ResampledArrays extends BarArrays {
@@ -36,67 +36,108 @@ export interface ResampledArrays extends BarArrays {
  * @example resampleArrays(oneMinute, 1_800_000).ts // 30-minute labels
  */
 export function resampleArrays(a: BarArrays, everyMs: number, session?: SessionLike | CompiledSession): ResampledArrays {
-  // Locals only inside the loops: callers pass arrays objects of several shapes, and property
-  // access on them would make V8 deoptimize the loops.
-  const { ts, open, high, low, close, volume } = a;
-  const n = ts.length;
-  const bucket = new Float64Array(n);
-  let outsideSession = 0;
-  const s = session === undefined ? undefined : asCompiled(session);
-  if (!s || s.continuous) {
-    for (let i = 0; i < n; i++) bucket[i] = Math.floor(ts[i] / everyMs) * everyMs;
-  } else {
-    if (everyMs > DAY_MS) {
-      throw new ConfigError('with a calendar session, resample to at most 1d', { key: 'every', value: everyMs });
-    }
-    const { sessionId, windowStart } = sessionIndex(ts, s);
-    const wholeSession = everyMs >= DAY_MS;
-    let sessionOpen = Number.NaN;
-    for (let i = 0; i < n; i++) {
-      if (sessionId[i] < 0) {
-        bucket[i] = Number.NaN;
-        outsideSession++;
-        continue;
-      }
-      if (i === 0 || sessionId[i] !== sessionId[i - 1]) sessionOpen = windowStart[i];
-      const w = windowStart[i];
-      bucket[i] = wholeSession ? sessionOpen : w + Math.floor((ts[i] - w) / everyMs) * everyMs;
-    }
+  const plan = planBuckets(a, everyMs, session === undefined ? undefined : asCompiled(session));
+  const out = allocBarArrays(plan.buckets, a.symbol);
+  const count = new Int32Array(plan.buckets);
+  fillBuckets(a, plan, everyMs, out, count);
+  return { ...out, count, outsideSession: plan.outsideSession };
+}
+
+/** One symbol's resampling plan: its runs, how buckets are anchored, and how many there are. */
+interface BucketPlan {
+  runs: WindowRuns;
+  anchor: number;
+  buckets: number;
+  outsideSession: number;
+}
+
+function planBuckets(a: BarArrays, everyMs: number, s: CompiledSession | undefined): BucketPlan {
+  const calendar = s !== undefined && !s.continuous;
+  if (calendar && everyMs > DAY_MS) {
+    throw new ConfigError('with a calendar session, resample to at most 1d', { key: 'every', value: everyMs });
   }
-  // Count buckets, then fill: one pass each, bars are sorted so buckets are contiguous.
+  // Without a calendar, all bars form one run.
+  const runs: WindowRuns = calendar
+    ? windowRuns(a.ts, s)
+    : { count: 1, start: Int32Array.of(0, a.ts.length), sessionId: Int32Array.of(0), windowStart: Float64Array.of(Number.NaN), windowEnd: Float64Array.of(Number.NaN) };
+  const anchor = !calendar ? EPOCH : everyMs >= DAY_MS ? SESSION_OPEN : WINDOW_START;
+  let outsideSession = 0;
+  for (let r = 0; r < runs.count; r++) if (runs.sessionId[r] < 0) outsideSession += runs.start[r + 1] - runs.start[r];
+  return { runs, anchor, buckets: countBuckets(a.ts, runs, everyMs, anchor), outsideSession };
+}
+
+/*
+ * The kernel's two passes live in small functions, each run in full on its first call: V8 then
+ * optimizes them with complete type feedback instead of deoptimizing a large function part way.
+ * Bars are sorted, so a bucket's bars are contiguous: pass 1 counts buckets, pass 2 fills them.
+ * Bars outside every window (runs with session id -1) belong to no bucket.
+ */
+
+/** How buckets are anchored: the Unix epoch, the bar's window start, or (1d) the open of its session's first window. */
+const EPOCH = 0;
+const WINDOW_START = 1;
+const SESSION_OPEN = 2;
+
+/** Open time of the bucket holding a bar at `t`, in a window opening at `windowStart` of a session opening at `sessionOpen`. */
+function bucketOf(t: number, everyMs: number, anchor: number, windowStart: number, sessionOpen: number): number {
+  if (anchor === EPOCH) return Math.floor(t / everyMs) * everyMs;
+  return anchor === SESSION_OPEN ? sessionOpen : windowStart + Math.floor((t - windowStart) / everyMs) * everyMs;
+}
+
+/** The session open as of run r: the run's window start when r begins a session (after another session or outside bars). */
+function sessionOpenAt(runs: WindowRuns, r: number, previous: number): number {
+  return runs.start[r] === 0 || runs.sessionId[r - 1] !== runs.sessionId[r] ? runs.windowStart[r] : previous;
+}
+
+function countBuckets(ts: Float64Array, runs: WindowRuns, everyMs: number, anchor: number): number {
   let m = 0;
   let last = Number.NaN;
-  for (let i = 0; i < n; i++) {
-    const b = bucket[i];
-    if (b === b && b !== last) {
-      m++;
-      last = b;
+  let sessionOpen = Number.NaN;
+  for (let r = 0; r < runs.count; r++) {
+    if (runs.sessionId[r] < 0) continue;
+    const w = runs.windowStart[r];
+    sessionOpen = sessionOpenAt(runs, r, sessionOpen);
+    for (let i = runs.start[r]; i < runs.start[r + 1]; i++) {
+      const b = bucketOf(ts[i], everyMs, anchor, w, sessionOpen);
+      if (b === b && b !== last) {
+        m++;
+        last = b;
+      }
     }
   }
-  const base = allocBarArrays(m, a.symbol);
-  const { ts: oTs, open: oOpen, high: oHigh, low: oLow, close: oClose, volume: oVolume } = base;
-  const count = new Int32Array(m);
+  return m;
+}
+
+function fillBuckets(a: BarArrays, plan: BucketPlan, everyMs: number, out: BarArrays, count: Int32Array): void {
+  const { runs, anchor } = plan;
+  const { ts, open, high, low, close, volume } = a;
+  const { ts: oTs, open: oOpen, high: oHigh, low: oLow, close: oClose, volume: oVolume } = out;
   let k = -1;
-  last = Number.NaN;
-  for (let i = 0; i < n; i++) {
-    const b = bucket[i];
-    if (b !== b) continue; // NaN: outside the session
-    if (b !== last) {
-      k++;
-      last = b;
-      oTs[k] = b;
-      oOpen[k] = open[i];
-      oHigh[k] = high[i];
-      oLow[k] = low[i];
-    } else {
-      if (high[i] > oHigh[k]) oHigh[k] = high[i];
-      if (low[i] < oLow[k]) oLow[k] = low[i];
+  let last = Number.NaN;
+  let sessionOpen = Number.NaN;
+  for (let r = 0; r < runs.count; r++) {
+    if (runs.sessionId[r] < 0) continue;
+    const w = runs.windowStart[r];
+    sessionOpen = sessionOpenAt(runs, r, sessionOpen);
+    for (let i = runs.start[r]; i < runs.start[r + 1]; i++) {
+      const b = bucketOf(ts[i], everyMs, anchor, w, sessionOpen);
+      if (b !== b) continue; // NaN time stamp
+      if (b !== last) {
+        k++;
+        last = b;
+        oTs[k] = b;
+        oOpen[k] = open[i];
+        oHigh[k] = high[i];
+        oLow[k] = low[i];
+      } else {
+        if (high[i] > oHigh[k]) oHigh[k] = high[i];
+        if (low[i] < oLow[k]) oLow[k] = low[i];
+      }
+      oClose[k] = close[i];
+      oVolume[k] += volume[i];
+      count[k]++;
     }
-    oClose[k] = close[i];
-    oVolume[k] += volume[i];
-    count[k]++;
   }
-  return { ...base, count, outsideSession };
 }
 
 /** Output of {@link resample}. */
@@ -117,18 +158,29 @@ export interface ResampleResult {
 export function resample(bars: Bars, every: string | number, opts: { session?: SessionLike; barMs?: number; file?: string } = {}): ResampleResult {
   const everyMs = typeof every === 'number' ? every : parseDuration(every);
   const session = opts.session === undefined ? undefined : asCompiled(opts.session);
-  const frames: Bars[] = [];
+  const plans: { a: BarArrays; plan: BucketPlan }[] = [];
   let outsideSession = 0;
   for (const { arrays: a } of eachSymbol(bars)) {
     const barMs = opts.barMs ?? inferIntervalMs(a.ts);
     if (barMs) assertMultiple(everyMs, barMs, opts.file);
-    const ts = a.ts;
-    for (let i = 1; i < ts.length; i++) {
-      if (!(ts[i] > ts[i - 1])) throw new DataError('timestamps must be strictly increasing to resample (validate or repair first)', { file: opts.file, symbol: a.symbol, row: i, column: 'ts', value: new Date(a.ts[i]) });
-    }
-    const r = resampleArrays(a, everyMs, session);
-    outsideSession += r.outsideSession;
-    frames.push(adoptBarArrays(r, { count: pl.Series('count', r.count) }));
+    const bad = firstUnorderedRow(a.ts);
+    if (bad >= 0) throw new DataError('timestamps must be strictly increasing to resample (validate or repair first)', { file: opts.file, symbol: a.symbol, row: bad, column: 'ts', value: new Date(a.ts[bad]) });
+    const plan = planBuckets(a, everyMs, session);
+    outsideSession += plan.outsideSession;
+    plans.push({ a, plan });
   }
-  return { bars: concatBars(frames), outsideSession };
+  // A symbol frame without rows: concatBars refuses the empty list, as it always has here.
+  if (plans.length === 0) return { bars: concatBars([]), outsideSession };
+  // Every symbol's buckets go into one set of columns, made into one frame (which keeps the arrays).
+  const blocks = allocSymbolBlocks(
+    plans.map((p) => p.plan.buckets),
+    plans.map((p) => p.a.symbol),
+  );
+  const count = new Int32Array(blocks.all.ts.length);
+  let start = 0;
+  plans.forEach((p, i) => {
+    fillBuckets(p.a, p.plan, everyMs, blocks.bySymbol[i], count.subarray(start, start + p.plan.buckets));
+    start += p.plan.buckets;
+  });
+  return { bars: adoptSymbolBlocks(blocks, { count: pl.Series('count', count) }), outsideSession };
 }

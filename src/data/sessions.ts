@@ -132,41 +132,132 @@ function yyyymmdd(day: number): number {
 /**
  * Labels each bar (by its open time) with its session and window. A bar belongs to a window when
  * `windowStart <= ts < windowEnd`, in local wall time of the session's zone.
+ * Per-bar arrays expanded from {@link windowRuns}; kernels that walk bars in order use the runs.
  * @param ts - bar open times, ms UTC (any order).
  * @example sessionIndex(new Float64Array([Date.parse('2024-03-11T13:30:00Z')]), 'us-rth').sessionId[0] // 20240311 (09:30 EDT)
  */
 export function sessionIndex(ts: Float64Array, session: SessionLike | CompiledSession): SessionIndex {
-  const locator = new WindowLocator(asCompiled(session));
+  const runs = windowRuns(ts, session);
   const n = ts.length;
   const sessionId = new Int32Array(n);
   const windowStart = new Float64Array(n);
   const windowEnd = new Float64Array(n);
-  // Sorted bars mostly fall in the previous bar's window again: one comparison, no lookup.
-  let start = Number.POSITIVE_INFINITY;
-  let end = Number.NEGATIVE_INFINITY;
-  let id = -1;
-  for (let i = 0; i < n; i++) {
-    const t = ts[i];
-    if (!(t >= start && t < end)) {
-      locator.locate(t);
-      id = locator.id;
-      start = locator.start;
-      end = locator.end;
-      if (id < 0) {
-        // outside every window: mark the bar, keep no cached window
-        sessionId[i] = -1;
-        windowStart[i] = Number.NaN;
-        windowEnd[i] = Number.NaN;
-        start = Number.POSITIVE_INFINITY;
-        end = Number.NEGATIVE_INFINITY;
-        continue;
-      }
-    }
-    sessionId[i] = id;
-    windowStart[i] = start;
-    windowEnd[i] = end;
+  for (let r = 0; r < runs.count; r++) {
+    const from = runs.start[r];
+    const to = runs.start[r + 1];
+    sessionId.fill(runs.sessionId[r], from, to);
+    windowStart.fill(runs.windowStart[r], from, to);
+    windowEnd.fill(runs.windowEnd[r], from, to);
   }
   return { sessionId, windowStart, windowEnd };
+}
+
+/**
+ * Bars grouped into runs: maximal stretches of consecutive bars in one window, or outside every
+ * window. Time-sorted bars give one run per window that has bars (plus the stretches between
+ * them), so a kernel walking bars in order needs a few thousand runs instead of per-bar arrays.
+ */
+export interface WindowRuns {
+  /** Number of runs. */
+  count: number;
+  /** First bar of each run, then the bar count: run `r` holds bars `start[r]` to `start[r + 1] - 1`. */
+  start: Int32Array;
+  /** Trading day `yyyymmdd` of each run (as in {@link SessionIndex}), `-1` for a run outside every window. */
+  sessionId: Int32Array;
+  /** UTC ms where each run's window opens; NaN outside. */
+  windowStart: Float64Array;
+  /** UTC ms where each run's window closes (exclusive); NaN outside. */
+  windowEnd: Float64Array;
+}
+
+/**
+ * The runs of consecutive bars sharing a window (see {@link WindowRuns}); {@link sessionIndex}
+ * holds the same facts per bar. Cost: one comparison per bar plus a window lookup per run.
+ * @param ts - bar open times, ms UTC (any order; unsorted bars give more, shorter runs).
+ * @example windowRuns(oneDayOfRthMinutes, 'us-rth').count // 1 (390 bars, one window)
+ */
+export function windowRuns(ts: Float64Array, session: SessionLike | CompiledSession): WindowRuns {
+  const locator = new WindowLocator(asCompiled(session));
+  const n = ts.length;
+  let cap = 16;
+  let start = new Int32Array(cap + 1);
+  let sessionId = new Int32Array(cap);
+  let windowStart = new Float64Array(cap);
+  let windowEnd = new Float64Array(cap);
+  let count = 0;
+  let i = 0;
+  while (i < n) {
+    locator.locate(ts[i]);
+    const id = locator.id;
+    // consecutive bars outside every window share one run
+    if (id < 0 && count > 0 && sessionId[count - 1] < 0) {
+      i++;
+      continue;
+    }
+    if (count === cap) {
+      cap *= 2;
+      start = grow(start, cap + 1);
+      sessionId = grow(sessionId, cap);
+      windowStart = grow(windowStart, cap);
+      windowEnd = grow(windowEnd, cap);
+    }
+    start[count] = i;
+    sessionId[count] = id < 0 ? -1 : id;
+    windowStart[count] = id < 0 ? Number.NaN : locator.start;
+    windowEnd[count] = id < 0 ? Number.NaN : locator.end;
+    count++;
+    i++;
+    if (id < 0) continue;
+    i = endOfWindow(ts, i, locator.start, locator.end);
+  }
+  start[count] = n;
+  return { count, start: start.subarray(0, count + 1), sessionId: sessionId.subarray(0, count), windowStart: windowStart.subarray(0, count), windowEnd: windowEnd.subarray(0, count) };
+}
+
+/** The first bar from `i` on that is not in `[start, end)`: sorted bars mostly fall in the previous bar's window again, one comparison each. */
+function endOfWindow(ts: Float64Array, i: number, start: number, end: number): number {
+  while (i < ts.length && ts[i] >= start && ts[i] < end) i++;
+  return i;
+}
+
+function grow<T extends Int32Array | Float64Array>(a: T, length: number): T {
+  const out = new (a.constructor as new (n: number) => T)(length);
+  out.set(a);
+  return out;
+}
+
+/** A day's trading windows as UTC instants (none on a closed day), with its session id. */
+interface DayWindows {
+  id: number;
+  windows: { start: number; end: number }[];
+}
+
+/**
+ * Day windows per compiled session (never changed once compiled), shared by every lookup on it:
+ * a multi-symbol frame asks for the same days once per symbol, each costing several time-zone
+ * conversions.
+ */
+const dayWindowCache = new WeakMap<CompiledSession, Map<number, DayWindows>>();
+
+function dayWindows(s: CompiledSession, day: number): DayWindows {
+  let cache = dayWindowCache.get(s);
+  if (!cache) {
+    cache = new Map();
+    dayWindowCache.set(s, cache);
+  }
+  let out = cache.get(day);
+  if (!out) {
+    const weekday = (((day + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+    const trading = s.weekdays.has(weekday) && !s.holidays.has(day);
+    out = {
+      id: yyyymmdd(day),
+      windows: trading
+        ? s.windows.map((w) => ({ start: wallToUtcMs(s.timeZone, day * DAY_MS + w.startMs, 'earliest'), end: wallToUtcMs(s.timeZone, day * DAY_MS + w.endMs, 'earliest') }))
+        : [],
+    };
+    cache.set(day, out);
+  }
+  return out;
 }
 
 /**
@@ -179,7 +270,6 @@ class WindowLocator {
   end = Number.NaN;
   private day = Number.NaN;
   private dayId = -1;
-  private trading = false;
   private windows: { start: number; end: number }[] = [];
   private offset = { offset: 0, from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY };
 
@@ -201,13 +291,10 @@ class WindowLocator {
     if (!(t >= this.offset.from && t < this.offset.to)) this.offset = tzOffsetRange(s.timeZone, t);
     const day = Math.floor((t + this.offset.offset) / DAY_MS);
     if (day !== this.day) {
+      const d = dayWindows(s, day);
       this.day = day;
-      this.dayId = yyyymmdd(day);
-      const weekday = (((day + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
-      this.trading = s.weekdays.has(weekday) && !s.holidays.has(day);
-      this.windows = this.trading
-        ? s.windows.map((w) => ({ start: wallToUtcMs(s.timeZone, day * DAY_MS + w.startMs, 'earliest'), end: wallToUtcMs(s.timeZone, day * DAY_MS + w.endMs, 'earliest') }))
-        : [];
+      this.dayId = d.id;
+      this.windows = d.windows;
     }
     this.id = -1;
     for (const w of this.windows) {

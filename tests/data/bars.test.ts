@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import pl from 'nodejs-polars';
-import { adoptBarArrays, arraysToBars, barsToArrays, concatBars, eachSymbol, symbolRuns, tsSeries, type BarArrays } from '../../src/data/bars';
+import { adoptBarArrays, adoptSymbolBlocks, allocSymbolBlocks, arraysToBars, barsToArrays, concatBars, eachSymbol, symbolRuns, tsSeries, type BarArrays, type SymbolBlocks } from '../../src/data/bars';
 
 const one = (symbol: string, n: number, px: number): BarArrays => ({
   symbol,
@@ -45,4 +45,70 @@ describe('per-symbol iteration', () => {
     const later = frame.filter(pl.col('close').gt(10));
     expect([...eachSymbol(later)][0].arrays.close).toEqual(Float64Array.from([11, 12, 13]));
   });
+
+  it('a frame of several chunks (row groups of a Parquet file) gives the same arrays, copied symbol by symbol', () => {
+    // two symbols of 60 000 bars (the per-symbol copy needs 50 000 rows per symbol), chunks cut across both
+    const a = one('A', 60_000, 10);
+    const b = one('B', 60_000, 20);
+    const full = arraysToBars([a, b]).rechunk();
+    const v = full.getColumn('volume');
+    const volume = pl.concat([v.slice(0, 60_005), pl.Series('volume', [null], pl.Float64), v.slice(60_006, 59_994)]) as unknown as pl.Series;
+    const whole = full.withColumn(volume);
+    const cuts = [0, 20_000, 70_000, whole.height];
+    const chunked = pl.concat(cuts.slice(1).map((end, i) => whole.slice(cuts[i], end - cuts[i])), { how: 'vertical', rechunk: false });
+    expect(chunked.getColumn('close').nChunks()).toBe(3);
+    const parts = [...eachSymbol(chunked)];
+    expect(parts.map(({ arrays }) => arrays.symbol)).toEqual(['A', 'B']);
+    // byte-wise: toEqual on 60 000-element arrays is slow
+    const bytes = (x: Float64Array): Buffer => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+    for (const [i, x] of [a, b].entries()) {
+      for (const c of ['ts', 'open', 'high', 'low', 'close'] as const) expect(bytes(parts[i].arrays[c]).equals(bytes(x[c]))).toBe(true);
+    }
+    expect(bytes(parts[0].arrays.volume).equals(bytes(a.volume))).toBe(true);
+    expect(Number.isNaN(parts[1].arrays.volume[5])).toBe(true); // a null comes out as NaN, as on the whole-column path
+    expect(parts[1].arrays.volume[6]).toBe(1);
+  });
 });
+
+describe('symbol blocks', () => {
+  const fill = (blocks: SymbolBlocks, parts: BarArrays[]): void => {
+    parts.forEach((p, i) => {
+      for (const c of ['ts', 'open', 'high', 'low', 'close', 'volume'] as const) blocks.bySymbol[i][c].set(p[c]);
+    });
+  };
+
+  it('make the frame a frame per symbol would, and hand their views to eachSymbol', () => {
+    const parts = [one('A', 4, 10), one('B', 2, 20), one('C', 3, 30)];
+    const blocks = allocSymbolBlocks([4, 2, 3], ['A', 'B', 'C']);
+    fill(blocks, parts);
+    const frame = adoptSymbolBlocks(blocks, { n: pl.Series('n', Int32Array.from({ length: 9 }, (_, i) => i)) });
+    expect(frame.frameEqual(arraysToBars(parts, { n: pl.Series('n', Int32Array.from({ length: 9 }, (_, i) => i)) }))).toBe(true);
+    expect(frame.columns).toEqual(['ts', 'symbol', 'open', 'high', 'low', 'close', 'volume', 'n']);
+    const seen = [...eachSymbol(frame)];
+    expect(seen.map(({ arrays }) => arrays.symbol)).toEqual(['A', 'B', 'C']);
+    expect(seen[1].arrays.close).toBe(blocks.bySymbol[1].close); // no copy back out of polars
+    expect(blocks.bySymbol[1].close.buffer).toBe(blocks.all.close.buffer);
+  });
+
+  it('one symbol, no symbol, and more symbols than a byte can number', () => {
+    const a = one('A', 3, 10);
+    const single = allocSymbolBlocks([3], ['A']);
+    fill(single, [a]);
+    expect(adoptSymbolBlocks(single).frameEqual(arraysToBars(a))).toBe(true);
+    const { symbol: _, ...unnamed } = a;
+    const bare = allocSymbolBlocks([3], [undefined]);
+    fill(bare, [unnamed]);
+    expect(adoptSymbolBlocks(bare).columns).toEqual(['ts', 'open', 'high', 'low', 'close', 'volume']);
+    expect(adoptSymbolBlocks(bare).frameEqual(arraysToBars(unnamed))).toBe(true);
+    const many = Array.from({ length: 300 }, (_, i) => one(`S${i}`, 1 + (i % 3), i));
+    const blocks = allocSymbolBlocks(
+      many.map((p) => p.ts.length),
+      many.map((p) => p.symbol),
+    );
+    fill(blocks, many);
+    const frame = adoptSymbolBlocks(blocks);
+    expect(frame.getColumn('symbol').toArray()).toEqual(many.flatMap((p) => Array.from(p.ts, () => p.symbol)));
+    expect(frame.getColumn('close').toArray()).toEqual(many.flatMap((p) => Array.from(p.close)));
+  });
+});
+

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import pl from 'nodejs-polars';
-import { barsToArrays } from '../../src/data/bars';
+import { arraysToBars, barsToArrays } from '../../src/data/bars';
 import { bollinger, contextWindow, lastBars, logReturns, rollingMean, sessionVwapArrays, simpleReturns, withReturns, withSessionVwap, withSma } from '../../src/data/features';
 import { loadBars } from '../../src/data/load';
+import type { SessionLike } from '../../src/data/sessions';
 import { realData } from '../support/paths';
+import { randomBars, referenceVwap, shuffledSome } from './per-bar-reference';
+
+const M = 60_000;
 
 describe('session VWAP', () => {
   it('A-share: typical-price VWAP resets each trading day (pandas groupby-cumsum reference)', () => {
@@ -57,5 +61,52 @@ describe('returns, SMA, Bollinger, context', () => {
     expect(sma[2]).toBeCloseTo((eth.close[0] + eth.close[1] + eth.close[2]) / 3, 14);
     expect(lastBars(bars, 10).height).toBe(80);
     expect(() => lastBars(bars, 6000)).toThrow(/need 6000 bars, have 5720.*ADA_BTC/);
+  });
+});
+
+describe('session VWAP agrees with the per-bar reference', () => {
+  const cases: [SessionLike, number, string, string][] = [
+    ['us-rth', M, '2024-03-07T08:00Z', '2024-03-13T02:00Z'],
+    ['cn-a', 5 * M, '2024-06-17T00:00Z', '2024-06-22T00:00Z'],
+    ['24x7', 5 * M, '2024-01-01T00:00Z', '2024-01-04T00:00Z'],
+  ];
+  for (const [session, barMs, from, to] of cases) {
+    it(`${session}: sorted and unsorted bars, both prices`, () => {
+      const sorted = randomBars(31, from, to, barMs, 0.9);
+      for (const a of [sorted, shuffledSome(sorted, 32, 40)]) {
+        for (const price of ['typical', 'close'] as const) expect(Array.from(sessionVwapArrays(a, session, price))).toEqual(Array.from(referenceVwap(a, session, price)));
+      }
+    });
+  }
+
+  it('writes into a given buffer; withSessionVwap gives each symbol its own values', () => {
+    const a = randomBars(33, '2024-03-11T12:00Z', '2024-03-12T22:00Z', M, 0.9, 'A');
+    const b = randomBars(34, '2024-03-11T13:00Z', '2024-03-11T18:00Z', M, 0.9, 'B'); // shorter than A
+    const out = new Float64Array(a.ts.length);
+    expect(sessionVwapArrays(a, 'us-rth', 'typical', out)).toBe(out);
+    expect(Array.from(out)).toEqual(Array.from(referenceVwap(a, 'us-rth')));
+    const vwap = withSessionVwap(arraysToBars([a, b]), 'us-rth').getColumn('vwap').toArray() as number[];
+    expect(vwap).toEqual([...referenceVwap(a, 'us-rth'), ...referenceVwap(b, 'us-rth')]);
+  });
+
+  it('per-symbol columns come out the same whether the symbols are contiguous or interleaved', () => {
+    const a = randomBars(35, '2024-03-11T13:00Z', '2024-03-11T19:00Z', M, 0.9, 'A');
+    const b = randomBars(36, '2024-03-11T13:00Z', '2024-03-11T19:00Z', M, 0.9, 'B');
+    const contiguous = arraysToBars([a, b]);
+    const interleaved = contiguous.sort('ts'); // rows of A and B alternate: no symbol runs
+    const byRows = (df: typeof contiguous, col: string): number[] => df.sort(['symbol', 'ts']).getColumn(col).toArray() as number[];
+    const expected = {
+      vwap: [...referenceVwap(a, 'us-rth'), ...referenceVwap(b, 'us-rth')],
+      ret: [...simpleReturns(a.close), ...simpleReturns(b.close)],
+      sma: [...rollingMean(a.close, 5), ...rollingMean(b.close, 5)],
+    };
+    for (const frame of [contiguous, interleaved]) {
+      expect(byRows(withSessionVwap(frame, 'us-rth'), 'vwap')).toEqual(expected.vwap);
+      expect(byRows(withReturns(frame), 'ret')).toEqual(expected.ret);
+      expect(byRows(withSma(frame, 5), 'sma')).toEqual(expected.sma);
+    }
+    // contiguous symbols keep the frame's row order
+    expect(withReturns(contiguous).getColumn('ret').toArray()).toEqual(expected.ret);
+    expect(withSma(contiguous, 5).select('ts', 'close').frameEqual(contiguous.select('ts', 'close'))).toBe(true);
   });
 });

@@ -3,7 +3,9 @@ import pl from 'nodejs-polars';
 import { arraysToBars, barsToArrays, barsToArraysBySymbol, type BarArrays } from '../../src/data/bars';
 import { fillGaps, fillGapsArrays } from '../../src/data/gaps';
 import { loadBars } from '../../src/data/load';
+import type { SessionLike } from '../../src/data/sessions';
 import { realData } from '../support/paths';
+import { onlyInside, randomBars, referenceFillGaps } from './per-bar-reference';
 
 const M = 60_000;
 const at = (iso: string): number => Date.parse(iso);
@@ -67,4 +69,35 @@ describe('fillGaps on real crypto data', () => {
 it('fillGaps refuses unsorted input', () => {
   const a = series([2 * M, M, 3 * M], [1, 2, 3]);
   expect(() => fillGaps(arraysToBars(a), '24x7', { barMs: M })).toThrow(/strictly increasing.*row 1/);
+});
+
+describe('fillGapsArrays agrees with the per-bar reference', () => {
+  const cases: [string, SessionLike, number, string, string][] = [
+    ['us-rth 1m over both 2024 DST changes, with pre- and after-hours bars', 'us-rth', M, '2024-03-07T08:00Z', '2024-03-13T02:00Z'],
+    ['us-rth 5m over a month with holidays', 'us-rth', 5 * M, '2024-11-01T00:00Z', '2024-12-01T00:00Z'],
+    ['cn-a 1m with its lunch break', 'cn-a', M, '2024-06-17T00:00Z', '2024-06-20T00:00Z'],
+    ['24x7 5m across midnights', '24x7', 5 * M, '2024-01-01T00:00Z', '2024-01-05T00:00Z'],
+  ];
+  for (const [name, session, barMs, from, to] of cases) {
+    it(name, () => {
+      for (const keep of [0.97, 0.6]) {
+        const all = randomBars(11, from, to, barMs, keep, 'X');
+        for (const a of [all, onlyInside(all, session)]) {
+          const f = fillGapsArrays(a, barMs, session);
+          const ref = referenceFillGaps(a, barMs, session);
+          expect(f.counts).toEqual(ref.counts);
+          expect(f.counts.filled).toBeGreaterThan(0);
+          for (const c of ['ts', 'open', 'high', 'low', 'close', 'volume', 'filled'] as const) expect(Array.from(f[c])).toEqual(Array.from(ref[c]));
+          expect(f.symbol).toBe('X');
+        }
+      }
+    });
+  }
+
+  it('names the first row out of order', () => {
+    const a = randomBars(3, '2024-03-11T13:30Z', '2024-03-11T15:00Z', M);
+    a.ts[40] = a.ts[38];
+    expect(() => fillGapsArrays(a, M, 'us-rth')).toThrow(/strictly increasing.*row 40/);
+    expect(() => referenceFillGaps(a, M, 'us-rth')).toThrow(/row 40/);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, inferIntervalMs, parseDuration } from '../../src/data/interval';
+import { firstUnorderedRow, formatDuration, inferIntervalMs, parseDuration } from '../../src/data/interval';
 import { barIntervals } from '../../src/data/validate';
 import { loadBars } from '../../src/data/load';
 import { tzOffsetMs, wallToUtcMs, wallTimeMultiplicity } from '../../src/data/tz';
@@ -11,6 +11,14 @@ describe('durations', () => {
     expect([formatDuration(300_000), formatDuration(14_400_000), formatDuration(90_000), formatDuration(1500)]).toEqual(['5m', '4h', '90s', '1500ms']);
     expect(() => parseDuration('0m')).toThrow(/positive integer/);
     expect(() => parseDuration('5 min')).toThrow(/positive integer/);
+  });
+
+  it('the first row out of order: backwards, repeated or NaN', () => {
+    expect(firstUnorderedRow(Float64Array.of(0, 1, 2))).toBe(-1);
+    expect(firstUnorderedRow(Float64Array.of(0, 2, 1, 0))).toBe(2);
+    expect(firstUnorderedRow(Float64Array.of(0, 1, 1))).toBe(2);
+    expect(firstUnorderedRow(Float64Array.of(0, Number.NaN, 5))).toBe(1);
+    expect(firstUnorderedRow(new Float64Array(0))).toBe(-1);
   });
 
   it('the interval is the most common step, not the smallest or the mean', () => {

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { barsToArrays, arraysToBars, type BarArrays } from '../../src/data/bars';
 import { resample, resampleArrays } from '../../src/data/resample';
 import { loadBars } from '../../src/data/load';
+import type { SessionLike } from '../../src/data/sessions';
 import { realData } from '../support/paths';
+import { onlyInside, randomBars, referenceResample, shuffledSome } from './per-bar-reference';
 
 const M = 60_000;
 const iso = (t: number): string => new Date(t).toISOString();
@@ -79,5 +81,44 @@ describe('resample with a calendar session', () => {
     const one = (symbol: string, px: number): BarArrays => ({ symbol, ts: Float64Array.from([0, M, 2 * M]), open: new Float64Array(3).fill(px), high: Float64Array.from([px, px + 2, px]), low: new Float64Array(3).fill(px - 1), close: Float64Array.from([px, px, px + 1]), volume: Float64Array.from([1, 2, 3]) });
     const r = resample(arraysToBars([one('A', 10), one('B', 20)]), '3m').bars;
     expect(r.toRecords().map((x) => [x.symbol, x.high, x.close, x.volume, x.count])).toEqual([['A', 12, 11, 6, 3], ['B', 22, 21, 6, 3]]);
+  });
+});
+
+describe('resampleArrays agrees with the per-bar reference', () => {
+  const cases: [string, SessionLike | undefined, number, number, string, string][] = [
+    ['no session, 1m -> 30m (epoch-aligned)', undefined, M, 30 * M, '2024-03-08T00:00Z', '2024-03-12T00:00Z'],
+    ['24x7, 5m -> 4h', '24x7', 5 * M, 240 * M, '2024-01-01T00:00Z', '2024-01-08T00:00Z'],
+    ['us-rth 1m -> 30m, DST and bars outside the session', 'us-rth', M, 30 * M, '2024-03-07T08:00Z', '2024-03-13T02:00Z'],
+    ['us-rth 1m -> 1h (short last bucket)', 'us-rth', M, 60 * M, '2024-11-01T00:00Z', '2024-11-07T00:00Z'],
+    ['us-rth 5m -> 1d', 'us-rth', 5 * M, 1440 * M, '2024-11-01T00:00Z', '2024-12-01T00:00Z'],
+    ['cn-a 1m -> 1h (lunch ends the morning buckets)', 'cn-a', M, 60 * M, '2024-06-17T00:00Z', '2024-06-20T00:00Z'],
+    ['cn-a 5m -> 1d (two windows, one bar)', 'cn-a', 5 * M, 1440 * M, '2024-06-17T00:00Z', '2024-06-22T00:00Z'],
+  ];
+  for (const [name, session, barMs, everyMs, from, to] of cases) {
+    it(name, () => {
+      const sorted = randomBars(21, from, to, barMs, 0.9, 'X');
+      // the kernel itself accepts any order (resample() refuses it): unsorted bars must agree too
+      for (const a of [sorted, shuffledSome(sorted, 22, 30), ...(session ? [onlyInside(sorted, session)] : [])]) {
+        const r = resampleArrays(a, everyMs, session);
+        const ref = referenceResample(a, everyMs, session);
+        expect(r.outsideSession).toBe(ref.outsideSession);
+        for (const c of ['ts', 'open', 'high', 'low', 'close', 'volume', 'count'] as const) expect(Array.from(r[c])).toEqual(Array.from(ref[c]));
+        expect(r.ts.length).toBeGreaterThan(3);
+      }
+    });
+  }
+
+  it('without a calendar, bars with a NaN time belong to no bucket', () => {
+    const a = randomBars(5, '2024-01-01T00:00Z', '2024-01-01T06:00Z', M);
+    a.ts[10] = Number.NaN;
+    const r = resampleArrays(a, 30 * M);
+    expect(Array.from(r.count)).toEqual(Array.from(referenceResample(a, 30 * M).count));
+    expect(r.count.reduce((s, x) => s + x, 0)).toBe(a.ts.length - 1);
+  });
+
+  it('resample() names the first row out of order', () => {
+    const a = randomBars(6, '2024-01-01T00:00Z', '2024-01-01T06:00Z', M);
+    a.ts[20] = a.ts[21];
+    expect(() => resample(arraysToBars(a), '30m')).toThrow(/strictly increasing to resample.*row 21/);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileSession, lastBarOfSession, sessionIndex, sessionTimestamps, type SessionSpec } from '../../src/data/sessions';
+import { compileSession, lastBarOfSession, sessionIndex, sessionTimestamps, windowRuns, type SessionLike, type SessionSpec } from '../../src/data/sessions';
+import { randomBars, referenceSessionIndex, shuffledSome } from './per-bar-reference';
 import { ConfigError } from '../../src/core/errors';
 
 const at = (iso: string): number => Date.parse(iso);
@@ -58,5 +59,45 @@ describe('custom windows', () => {
     const ts = Float64Array.from([at('2024-01-01T23:55Z'), at('2024-01-02T00:00Z')]);
     expect(Array.from(sessionIndex(ts, '24x7').sessionId)).toEqual([20240101, 20240102]);
     expect(Array.from(lastBarOfSession(ts, '24x7'))).toEqual([1, 1]);
+  });
+});
+
+describe('window runs', () => {
+  const cases: [string, SessionLike, number, string, string][] = [
+    ['us-rth over both 2024 DST changes, pre- and after-hours bars', 'us-rth', M, '2024-03-07T08:00Z', '2024-03-13T02:00Z'],
+    ['us-rth in November, a holiday week', 'us-rth', 5 * M, '2024-10-30T00:00Z', '2024-11-30T00:00Z'],
+    ['us-ext', 'us-ext', 5 * M, '2024-03-08T00:00Z', '2024-03-12T00:00Z'],
+    ['cn-a with its lunch break', 'cn-a', M, '2024-06-17T00:00Z', '2024-06-20T00:00Z'],
+    ['24x7 across midnights', '24x7', 5 * M, '2024-01-01T00:00Z', '2024-01-04T00:00Z'],
+  ];
+  for (const [name, session, barMs, from, to] of cases) {
+    it(`${name}: runs expand to the per-bar lookup, and adjacent runs differ`, () => {
+      for (const a of [randomBars(7, from, to, barMs, 0.8), shuffledSome(randomBars(8, from, to, barMs, 0.8), 9, 50)]) {
+        const runs = windowRuns(a.ts, session);
+        const ref = referenceSessionIndex(a.ts, session);
+        const idx = sessionIndex(a.ts, session);
+        expect(Array.from(idx.sessionId)).toEqual(Array.from(ref.sessionId));
+        expect(Array.from(idx.windowStart)).toEqual(Array.from(ref.windowStart));
+        expect(Array.from(idx.windowEnd)).toEqual(Array.from(ref.windowEnd));
+        expect(runs.start[0]).toBe(0);
+        expect(runs.start[runs.count]).toBe(a.ts.length);
+        for (let r = 0; r < runs.count; r++) {
+          expect(runs.start[r + 1]).toBeGreaterThan(runs.start[r]);
+          const i = runs.start[r];
+          expect([runs.sessionId[r], runs.windowStart[r], runs.windowEnd[r]]).toEqual([ref.sessionId[i], ref.windowStart[i], ref.windowEnd[i]]);
+          if (r > 0) expect([runs.sessionId[r], runs.windowStart[r]]).not.toEqual([runs.sessionId[r - 1], runs.windowStart[r - 1]]);
+        }
+      }
+    });
+  }
+
+  it('sorted bars: one run per window with bars, one per stretch outside', () => {
+    const day = sessionTimestamps('cn-a', at('2024-06-18T00:00Z'), at('2024-06-19T00:00Z'), 5 * M);
+    const ts = Float64Array.from([at('2024-06-18T01:00Z'), at('2024-06-18T01:10Z'), ...day, at('2024-06-18T08:00Z')]);
+    const runs = windowRuns(ts, 'cn-a');
+    expect(runs.count).toBe(4); // before the open, morning, afternoon, after the close
+    expect(Array.from(runs.start)).toEqual([0, 2, 26, 50, 51]);
+    expect(Array.from(runs.sessionId)).toEqual([-1, 20240618, 20240618, -1]);
+    expect(windowRuns(new Float64Array(0), 'cn-a').count).toBe(0);
   });
 });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import pl from 'nodejs-polars';
 import { arraysToBars, barsToArrays, type BarArrays } from '../../src/data/bars';
-import { checkBars, validateBars } from '../../src/data/validate';
+import { checkBars, checkBarsWithCounts, validateBars } from '../../src/data/validate';
 import { loadBars } from '../../src/data/load';
 import { DataError } from '../../src/core/errors';
 import { realData } from '../support/paths';
+import { randomBars, referenceRuleCounts, withDefects } from './per-bar-reference';
 
 const M = 60_000;
 function bars(rows: [number, number, number, number, number, number][], symbol?: string): BarArrays {
@@ -95,3 +96,20 @@ describe('validateBars', () => {
     expect(() => validateBars(pl.DataFrame({ ts: [1], open: [1] }))).toThrow(/ts must be Datetime/);
   });
 });
+
+describe('checkBarsWithCounts', () => {
+  it('counts every offending row per rule, as checking each rule on each row does', () => {
+    const clean = randomBars(41, '2024-01-02T00:00Z', '2024-01-04T00:00Z', M, 1);
+    expect(checkBarsWithCounts(arraysToBars(clean)).counts).toEqual(referenceRuleCounts(clean, M));
+    for (const seed of [42, 43, 44]) {
+      const a = withDefects(clean, seed, 200);
+      const { counts, intervalMs } = checkBarsWithCounts(arraysToBars(a));
+      const expected = referenceRuleCounts(a, intervalMs['']);
+      expect(counts).toEqual(expected);
+      expect(Object.values(expected).every((n) => n > 0)).toBe(true);
+      // without one interval to hold steps to, repeated and backward steps are still counted
+      expect(checkBarsWithCounts(arraysToBars(a), { allowMixedIntervals: true }).counts).toEqual({ ...referenceRuleCounts(a, 0), interval: 0 });
+    }
+  });
+});
+
