@@ -15,6 +15,7 @@ import { basename, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { packageRoot } from '../src/notebook/runner/build';
 import { installKernelSpec, prefixJupyterPath } from '../src/notebook/runner/kernelspec';
+import { CHROMIUM_ARGS, chromiumPath } from '../src/plot/png';
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -37,9 +38,8 @@ async function main(): Promise<void> {
     stdio: 'ignore', detached: true,
   });
   const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'qb-chromium-')), {
-    executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    executablePath: chromiumPath(), headless: true, viewport: { width: 1280, height: 900 },
+    args: [...CHROMIUM_ARGS],
   });
   try {
     const page = await browser.newPage();

@@ -16,13 +16,15 @@ export type Aggregate =
 
 /**
  * Parses an aggregate name. `trimmed_mean_5` and `winsorized_mean_10` take percent
- * per tail (0 <= pct < 50); `quantile_0.50` takes a level in [0, 1].
+ * per tail (0 <= pct < 50); a bare `winsorized_mean` means `winsorized_mean_10` (the common
+ * 10% per tail); `quantile_0.50` takes a level in [0, 1].
  * @throws ConfigError on any other name.
  * @example parseAggregate('trimmed_mean_5') // { kind: 'trimmedMean', p: 0.05 }
  */
 export function parseAggregate(name: string): Aggregate {
   if (name === 'mean') return { kind: 'mean' };
   if (name === 'median') return { kind: 'median' };
+  if (name === 'winsorized_mean') return { kind: 'winsorizedMean', p: 0.1 };
   const tail = /^(trimmed|winsorized)_mean_(\d+(?:\.\d+)?)$/.exec(name);
   if (tail) {
     const pct = Number(tail[2]);
@@ -32,7 +34,7 @@ export function parseAggregate(name: string): Aggregate {
   const q = /^quantile_(\d*\.?\d+)$/.exec(name);
   if (q && Number(q[1]) <= 1) return { kind: 'quantile', q: Number(q[1]) };
   throw new ConfigError(
-    'unknown aggregate: use mean, median, trimmed_mean_P, winsorized_mean_P (P percent per tail) or quantile_Q (0..1)',
+    'unknown aggregate: use mean, median, trimmed_mean_P, winsorized_mean_P (P percent per tail), winsorized_mean (= winsorized_mean_10) or quantile_Q (0..1)',
     { key: 'aggregate', value: name },
   );
 }

@@ -9,6 +9,7 @@ describe('sample aggregation by name', () => {
     expect(parseAggregate('median')).toEqual({ kind: 'median' });
     expect(parseAggregate('trimmed_mean_5')).toEqual({ kind: 'trimmedMean', p: 0.05 });
     expect(parseAggregate('winsorized_mean_10')).toEqual({ kind: 'winsorizedMean', p: 0.1 });
+    expect(parseAggregate('winsorized_mean')).toEqual({ kind: 'winsorizedMean', p: 0.1 });
     expect(parseAggregate('quantile_0.50')).toEqual({ kind: 'quantile', q: 0.5 });
     for (const bad of ['avg', 'trimmed_mean_50', 'quantile_1.5', 'quantile_']) expect(() => parseAggregate(bad)).toThrow(ConfigError);
   });

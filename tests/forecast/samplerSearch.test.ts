@@ -85,7 +85,7 @@ describe('searchSamplerSettings', () => {
     const withPaths = quantilesOnly.forecast;
     quantilesOnly.forecast = async (req) => ({ meta: (await withPaths(req)).meta });
     await expect(searchSamplerSettings(quantilesOnly, series, { grid, horizon: 2 })).rejects.toThrow(/no sampled paths/);
-    expect(() => expandSamplerGrid({ ...grid, aggregations: ['winsorized_mean'] })).toThrow(ConfigError);
+    expect(() => expandSamplerGrid({ ...grid, aggregations: ['winsorized'] })).toThrow(ConfigError);
     expect(() => expandSamplerGrid({ ...grid, topPs: [] })).toThrow(/at least one value/);
     expect(() => expandSamplerGrid({ ...grid, samples: [0] })).toThrow(/positive integers/);
     expect(expandSamplerGrid(grid)).toHaveLength(8);

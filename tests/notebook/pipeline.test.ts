@@ -14,6 +14,7 @@ import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random';
 import { PLOTLY_MIME, TABLE_MIME } from '../../src/notebook/mime';
+import { CHROMIUM_ARGS, chromiumPath } from '../../src/plot/png';
 import { figureHtml, plotlyLoaderHtml } from '../../src/notebook/plotly-html';
 import { installKernelSpec, prefixJupyterPath } from '../../src/notebook/runner/kernelspec';
 import { readNotebook, type Notebook } from '../../src/notebook/runner/nbformat';
@@ -22,7 +23,7 @@ import { REPO_ROOT } from '../support/paths';
 
 const run = promisify(execFile);
 const SAMPLE = join(REPO_ROOT, 'notebooks', '00-pipeline-sample.ipynb');
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = chromiumPath();
 
 /** The sample's P(up) and mean return, computed here independently of the notebook. */
 function expectedSample(seed: number, nPaths: number, horizon = 30, drift = 0.00002, vol = 0.0008) {
@@ -107,8 +108,7 @@ describe('quantbook report on the sample notebook', () => {
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [...CHROMIUM_ARGS],
     });
     try {
       const page = await browser.newPage();

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/notebook/atomic';
-import { PLOTLY_MIME, RECORD_MIME, TABLE_MIME } from '../../src/notebook/mime';
+import { PLOTLY_MIME, RECORD_MIME, TABLE_MIME, type JsonValue } from '../../src/notebook/mime';
 import { plotlyJs } from '../../src/plot/html';
+import { recordTable } from '../../src/notebook/report/format';
 import { renderReport, trimKernelFrames } from '../../src/notebook/report/html';
 import { renderIndexPage } from '../../src/notebook/report/index-page';
 import type { Notebook } from '../../src/notebook/runner/nbformat';
@@ -127,6 +128,26 @@ describe('the HTML report', () => {
 
   it('trims only kernel-internal stack frames', () => {
     expect(trimKernelFrames('E\n    at f (/x.js:1:1)\n')).toBe('E\n    at f (/x.js:1:1)\n');
+  });
+});
+
+describe('recorded values as tables', () => {
+  it('lays out objects of rows, arrays of rows and one flat object; leaves the rest alone', () => {
+    expect(recordTable({ model: { sharpe: 1.5, trades: 3 }, oracle: { sharpe: 9, dd: 0.1 } })).toEqual({
+      rowHeader: '', columns: ['sharpe', 'trades', 'dd'],
+      rows: [{ label: 'model', cells: [1.5, 3, undefined] }, { label: 'oracle', cells: [9, undefined, 0.1] }],
+    });
+    expect(recordTable([{ a: 1, b: 'x' }, { a: 2 }])).toEqual({ rowHeader: null, columns: ['a', 'b'], rows: [{ label: null, cells: [1, 'x'] }, { label: null, cells: [2, undefined] }] });
+    expect(recordTable({ calm: 80, trend: 20 })).toEqual({ rowHeader: null, columns: ['calm', 'trend'], rows: [{ label: null, cells: [80, 20] }] });
+    const notTables: JsonValue[] = [1, 'x', null, [1, 2], [], {}, { a: 1 }, { a: { b: { c: 1 } } }, { a: { x: 1 }, b: 2 }];
+    for (const v of notTables) expect(recordTable(v)).toBeNull();
+  });
+
+  it('renders a tabular record as an escaped nested table in the report', () => {
+    const html = renderReport(executed(runInfo({ records: { stats: { [EVIL]: { sharpe: 1.25, note: EVIL } } } })));
+    expect(html).toContain('<table class="record-table"><tr><th></th><th>sharpe</th><th>note</th></tr><tr><th>&lt;/script&gt;');
+    expect(html).toContain('<td>1.25</td>');
+    expect(html).not.toContain(EVIL);
   });
 });
 

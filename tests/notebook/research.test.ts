@@ -2,11 +2,14 @@
  * Every research notebook runs headless on the default data, as `npm run report` runs it,
  * so a notebook that breaks fails CI; the records each one states are checked for sense.
  * The two slow notebooks (02 paths, 05 sampler search) run with smaller grids here; 01 also
- * runs once on the recorded crypto data. Two kernels at a time.
+ * runs once on the recorded crypto data, 06 once on the embedded perpetual. Two kernels at a time.
+ * Then the shipped sweep config drives `quantbook sweep` over 05 (cut-down fixed parameters).
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JsonValue } from '../../src/notebook/mime';
 import { runPool } from '../../src/notebook/runner/pool';
@@ -27,6 +30,8 @@ const RUNS: Array<{ notebook: string; name?: string; parameters?: Parameters }> 
   { notebook: '04-calibration.ipynb' },
   { notebook: '05-sweep.ipynb', parameters: { samples: [16, 32], temperatures: 1, topPs: [0.9, 1], lookbacks: 96, validationOrigins: 2, testOrigins: 2, latencyRepeats: 1, bestDir } },
   { notebook: '06-regime-risk.ipynb' },
+  // 06 defaults to the recorded perpetual (its real funding is the point); the embedded one works too.
+  { notebook: '06-regime-risk.ipynb', name: '06-regime-risk-embedded', parameters: { data: '../data/perp-5m.parquet', funding: '../data/perp-8h-funding.parquet' } },
 ];
 
 const summaries = new Map<string, RunSummary>();
@@ -51,7 +56,7 @@ describe('the research notebooks on the default data', () => {
       expect({ name, status: s.status, error: s.error ?? null }).toEqual({ name, status: 'ok', error: null });
       expect(existsSync(join(out, `${name}.html`))).toBe(true);
     }
-    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('7 runs, 0 failed');
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('8 runs, 0 failed');
   });
 
   it('01: reads the embedded equities and the recorded crypto pairs', () => {
@@ -111,8 +116,43 @@ describe('the research notebooks on the default data', () => {
   it('06: pays real funding and shows the stress thresholds firing', () => {
     const r = summaries.get('06-regime-risk')!.records;
     expect(num(r, 'fundingPaid')).not.toBe(0);
+    expect(num(summaries.get('06-regime-risk-embedded')!.records, 'fundingPaid')).not.toBe(0);
     expect(num(r, 'killEventsStress')).toBeGreaterThan(0);
     const share = r.regimeSharePct as Record<string, number>;
     expect(Object.values(share).reduce((a, b) => a + b, 0)).toBeCloseTo(100, 1);
+  });
+});
+
+describe('the shipped sweep config over 05-sweep, through `quantbook sweep`', () => {
+  // The grid of configs/sweep-05.yaml (8 combinations) with its fixed parameters cut down to run
+  // in seconds: what is checked is that the file drives the command end to end.
+  const sweepOut = join(out, 'sweep-05');
+  const best = join(REPO_ROOT, 'configs', 'best');
+  const bestBefore = readdirSync(best).map((f) => [f, statSync(join(best, f)).mtimeMs]);
+  let stdout = '';
+  beforeAll(async () => {
+    const r = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'bin/quantbook.js'), 'sweep', 'notebooks/05-sweep.ipynb',
+      '--config', 'configs/sweep-05.yaml', '-y', '{samples: [16], validationOrigins: 1, testOrigins: 1, latencyRepeats: 1}',
+      '-w', '2', '-o', sweepOut, '-q', '--no-build'], { cwd: REPO_ROOT });
+    stdout = r.stdout;
+  }, 600_000);
+
+  it('runs all 8 combinations and writes the comparison page with a chart per recorded metric', () => {
+    expect(stdout).toContain('8 combinations, 0 failed');
+    const result = JSON.parse(readFileSync(join(sweepOut, 'results.json'), 'utf8'));
+    expect(result.axes.map((a: { name: string }) => a.name)).toEqual(['lookbacks', 'temperatures', 'topPs']);
+    expect(result.fixed).toMatchObject({ samples: [16], aggregations: ['mean', 'median', 'trimmed_mean_5', 'trimmed_mean_20', 'winsorized_mean'], bestDir: null });
+    expect(result.rows).toHaveLength(8);
+    for (const row of result.rows) {
+      expect(row.status).toBe('ok');
+      for (const sym of ['SYNA', 'SYNB', 'SYNC']) expect(row.records[`${sym}.best`]).toMatchObject({ samples: 16, lookback: row.parameters.lookbacks });
+    }
+    const page = readFileSync(join(sweepOut, 'index.html'), 'utf8');
+    expect(page).toContain('valPctReturnMae vs lookbacks');
+    expect(page).toContain('testWcrps vs topPs');
+  });
+
+  it('leaves configs/best alone (bestDir: null in the shipped config)', () => {
+    expect(readdirSync(best).map((f) => [f, statSync(join(best, f)).mtimeMs])).toEqual(bestBefore);
   });
 });

@@ -15,6 +15,47 @@ export function formatJson(v: JsonValue | undefined): string {
   return JSON.stringify(v);
 }
 
+/** A recorded value laid out as a table by {@link recordTable}. */
+export interface RecordTable {
+  /** Header of the label column, or null when rows have no labels. */
+  rowHeader: string | null;
+  columns: string[];
+  rows: Array<{ label: string | null; cells: Array<JsonValue | undefined> }>;
+}
+
+const isScalar = (v: JsonValue | undefined): boolean => v === null || typeof v !== 'object';
+const isFlatObject = (v: JsonValue): v is { [k: string]: JsonValue } =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every(isScalar);
+
+/**
+ * The table a recorded value reads best as, or null when it is not tabular:
+ * an object of flat objects (`{model: {sharpe, ...}, ...}`) gives one labelled row per key;
+ * an array of flat objects one row per element; a flat object with several keys one row.
+ * Columns are the union of the rows' keys in first-seen order; a missing cell is undefined.
+ * @example recordTable({ a: { x: 1 }, b: { x: 2, y: 3 } }) // columns ['x', 'y'], rows a, b
+ */
+export function recordTable(v: JsonValue): RecordTable | null {
+  if (v === null || typeof v !== 'object') return null;
+  let rows: Array<{ label: string | null; value: { [k: string]: JsonValue } }>;
+  if (Array.isArray(v)) {
+    if (!v.length || !v.every((e) => isFlatObject(e))) return null;
+    rows = v.map((e) => ({ label: null, value: e as { [k: string]: JsonValue } }));
+  } else {
+    const entries = Object.entries(v);
+    if (entries.length && entries.every(([, e]) => isFlatObject(e) && Object.keys(e).length > 0)) {
+      rows = entries.map(([k, e]) => ({ label: k, value: e as { [k: string]: JsonValue } }));
+    } else if (entries.length > 1 && isFlatObject(v)) {
+      rows = [{ label: null, value: v }];
+    } else return null;
+  }
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r.value)))];
+  return {
+    rowHeader: rows[0].label === null ? null : '',
+    columns,
+    rows: rows.map((r) => ({ label: r.label, cells: columns.map((c) => r.value[c]) })),
+  };
+}
+
 /**
  * Bytes as `812 B`, `1.2 KiB`, `3.4 MiB`.
  * @example formatBytes(2048) // '2.0 KiB'

@@ -7,7 +7,7 @@
 import { basename } from 'node:path';
 import { escapeHtml } from '../../plot/html';
 import { tableHtml } from '../frame-table';
-import { formatBytes, formatDuration, formatJson } from './format';
+import { formatBytes, formatDuration, formatJson, recordTable } from './format';
 import {
   PLOTLY_LOADER_FLAG, PLOTLY_MIME, PROVENANCE_MIME, RECORD_MIME, TABLE_MIME,
   type JsonValue, type ProvenancePayload, type RecordPayload, type TablePayload,
@@ -170,8 +170,17 @@ function renderHeader(nb: Notebook, info: RunInfo | undefined, title: string): s
   return `<h1>${escapeHtml(title)}</h1>${banner}${warnings}`
     + `<table class="provenance">${rows.join('')}</table>`
     + (records.length
-      ? `<h2>Recorded values</h2><div class="scroll"><table class="records">${records.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(formatJson(v))}</td></tr>`).join('')}</table></div>`
+      ? `<h2>Recorded values</h2><div class="scroll"><table class="records">${records.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${recordValueHtml(v)}</td></tr>`).join('')}</table></div>`
       : '');
+}
+
+/** A recorded value: a nested table when it is one (see {@link recordTable}), else its JSON in one line. */
+function recordValueHtml(v: JsonValue): string {
+  const t = recordTable(v);
+  if (!t) return escapeHtml(formatJson(v));
+  const head = `<tr>${t.rowHeader === null ? '' : `<th>${escapeHtml(t.rowHeader)}</th>`}${t.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
+  const body = t.rows.map((r) => `<tr>${r.label === null ? '' : `<th>${escapeHtml(r.label)}</th>`}${r.cells.map((c) => `<td>${escapeHtml(formatJson(c))}</td>`).join('')}</tr>`).join('');
+  return `<table class="record-table">${head}${body}</table>`;
 }
 
 /**

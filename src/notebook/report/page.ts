@@ -54,6 +54,7 @@ table.quantbook-frame td.null{color:var(--muted);font-style:italic}
 table.quantbook-frame tr.gap td{text-align:center;color:var(--muted)}
 .scroll{overflow-x:auto}
 table.records td:last-child{overflow-wrap:anywhere;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
+table.record-table{font-size:12px}table.record-table th,table.record-table td{padding:2px 8px;font-variant-numeric:tabular-nums;white-space:nowrap}table.record-table th{text-align:left}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:12px}
 .toolbar{float:right;font-size:12px}
 .toolbar button{font-size:12px;margin-left:4px}
