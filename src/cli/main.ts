@@ -8,10 +8,13 @@
 import { Command, CommanderError } from 'commander';
 import { QuantbookError } from '../core/errors';
 import { VERSION } from '../core/version';
-import { commandRegistrations } from './commands';
+import { registrationsFor } from './commands';
 
-/** Builds the commander program with every registered sub-command. */
-export function buildProgram(): Command {
+/**
+ * Builds the commander program: every sub-command, or only those of the area that `argv`'s
+ * first word names (see {@link registrationsFor}).
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command();
   program
     .name('quantbook')
@@ -20,7 +23,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of commandRegistrations) register(program);
+  for (const register of await registrationsFor(argv ?? [])) register(program);
   // Sub-commands inherit exitOverride and the output streams.
   return program;
 }
@@ -30,9 +33,9 @@ export function buildProgram(): Command {
  * @param argv - `process.argv`-style array (node, script, ...args).
  */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   const debug = argv.includes('--debug');
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     const code = process.exitCode;
     return typeof code === 'number' ? code : 0;

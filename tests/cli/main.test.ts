@@ -1,13 +1,27 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { commandAreas, registrationsFor } from '../../src/cli/commands';
 
 const bin = join(__dirname, '..', '..', 'bin', 'quantbook.js');
 
 describe('quantbook command line', () => {
-  it('prints help that names the program and exits 0', () => {
+  it('prints help that names the program and every command, and exits 0', () => {
     const out = execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
     expect(out).toMatch(/Usage: quantbook/);
+    const listed = [...out.matchAll(/^  (\w+) /gm)].map((m) => m[1]).filter((c) => c !== 'help');
+    expect(listed).toEqual(commandAreas.flatMap((a) => a.commands));
+  });
+
+  it('loads only the area of the command it runs; help, a typo or nothing load them all', async () => {
+    expect(await registrationsFor(['node', 'quantbook', 'run', 'nb.ipynb'])).toHaveLength(1);
+    expect(await registrationsFor(['node', 'quantbook', '--debug', 'backtest', '--help'])).toHaveLength(1);
+    for (const argv of [['node', 'quantbook'], ['node', 'quantbook', '--help'], ['node', 'quantbook', 'runn']]) {
+      expect(await registrationsFor(argv)).toHaveLength(commandAreas.length);
+    }
+    const r = spawnSync(process.execPath, [bin, 'data', 'inspect', '--help'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Usage: quantbook data inspect/);
   });
 
   it('rejects an unknown command with one line and exit code 1, without a stack trace', () => {
