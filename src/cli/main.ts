@@ -13,6 +13,7 @@ import { registrationsFor } from './commands';
 /**
  * Builds the commander program: every sub-command, or only those of the area that `argv`'s
  * first word names (see {@link registrationsFor}).
+ * @example (await buildProgram(['node', 'quantbook', 'run'])).commands.map((c) => c.name()) // ['run', 'report', 'sweep']
  */
 export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command();
