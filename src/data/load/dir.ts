@@ -1,12 +1,12 @@
 /**
  * A folder of per-symbol files as one multi-symbol frame.
  */
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { DataError } from '../../core/errors';
 import { type Bars, hasSymbol } from '../bars';
 import { formatDuration, inferIntervalMs } from '../interval';
+import { loadableFiles } from './listing';
 
 /** Folder options. */
 export interface DirOptions {
@@ -29,8 +29,6 @@ export function symbolFromFileName(fileName: string): string {
   return INTERVAL_SUFFIX.exec(stem)?.[1] ?? stem;
 }
 
-const LOADABLE = /\.(feather|arrow|ipc|parquet|pq|csv|tsv|json|jsonl|ndjson)$/i;
-
 /**
  * Loads every bar file of a folder (sorted by name, not recursive) into one frame with a
  * `symbol` column; files that already have a `symbol` column keep theirs.
@@ -39,9 +37,7 @@ const LOADABLE = /\.(feather|arrow|ipc|parquet|pq|csv|tsv|json|jsonl|ndjson)$/i;
  * @example loadBarsDir('../shared/data/real/crypto-5m', {}, loadBars).height // 46033
  */
 export function loadBarsDir<O extends DirOptions & { symbol?: string }>(dir: string, opts: O, loadFile: (path: string, opts: O) => Bars): Bars {
-  const files = readdirSync(dir)
-    .filter((f) => LOADABLE.test(f))
-    .sort();
+  const files = loadableFiles(dir);
   if (files.length === 0) throw new DataError('folder holds no bar files (.feather, .arrow, .parquet, .csv, .json)', { file: dir });
   const name = opts.symbolFromName ?? symbolFromFileName;
   const frames: Bars[] = [];
