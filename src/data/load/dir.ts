@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { DataError } from '../../core/errors';
-import { type Bars, hasSymbol } from '../bars';
+import { type Bars, hasSymbol, selectBarColumns } from '../bars';
 import { formatDuration, inferIntervalMs } from '../interval';
 import { loadableFiles } from './listing';
 
@@ -36,12 +36,13 @@ export function symbolFromFileName(fileName: string): string {
  *   (listing each file's interval) unless `allowMixedIntervals`.
  * @example loadBarsDir('../shared/data/real/crypto-5m', {}, loadBars).height // 46033
  */
-export function loadBarsDir<O extends DirOptions & { symbol?: string }>(dir: string, opts: O, loadFile: (path: string, opts: O) => Bars): Bars {
+export function loadBarsDir<O extends DirOptions & { symbol?: string; keep?: string[] }>(dir: string, opts: O, loadFile: (path: string, opts: O) => Bars): Bars {
   const files = loadableFiles(dir);
   if (files.length === 0) throw new DataError('folder holds no bar files (.feather, .arrow, .parquet, .csv, .json)', { file: dir });
   const name = opts.symbolFromName ?? symbolFromFileName;
   const frames: Bars[] = [];
   const intervals: string[] = [];
+  const steps = new Set<number>();
   const seen = new Map<string, string>();
   for (const f of files) {
     const path = join(dir, f);
@@ -51,14 +52,14 @@ export function loadBarsDir<O extends DirOptions & { symbol?: string }>(dir: str
       const prior = seen.get(symbol);
       if (prior) throw new DataError(`symbol ${symbol} comes from two files: ${prior} and ${f}`, { file: dir, symbol });
       seen.set(symbol, f);
-      bars = bars.withColumn(pl.lit(symbol).alias('symbol')).select('ts', 'symbol', 'open', 'high', 'low', 'close', 'volume');
+      bars = selectBarColumns(bars.withColumn(pl.lit(symbol).alias('symbol')), opts.keep ?? [], path);
     }
     const step = inferIntervalMs(bars.getColumn('ts').cast(pl.Int64).cast(pl.Float64).toTypedArray() as Float64Array);
+    if (step !== undefined) steps.add(step);
     intervals.push(`${f}: ${step === undefined ? 'one bar' : formatDuration(step)}`);
     frames.push(bars);
   }
-  const distinct = new Set(intervals.map((s) => s.split(': ')[1]).filter((s) => s !== 'one bar'));
-  if (distinct.size > 1 && !opts.allowMixedIntervals) {
+  if (steps.size > 1 && !opts.allowMixedIntervals) {
     throw new DataError(`mixed bar intervals in one folder (${intervals.join('; ')}); load the files separately or pass allowMixedIntervals`, {
       file: dir,
     });

@@ -146,6 +146,22 @@ describe('folders', () => {
     writeFileSync(join(d, 'AAA-1m.json'), '[[1704153600000,1,1,1,1,1]]');
     expect(() => loadBars(d)).toThrow(/symbol AAA comes from two files/);
   });
+
+  it('extra columns asked for with keep survive a folder load', () => {
+    const d = join(dir, 'keep');
+    mkdirSync(d);
+    writeFileSync(join(d, 'AAA-1m.csv'), 'date,open,high,low,close,volume,regime\n2024-01-02T00:00:00Z,1,1,1,1,1,calm\n2024-01-02T00:01:00Z,2,2,2,2,2,storm\n');
+    pl.DataFrame([
+      pl.Series('ts', [1704153600000, 1704153660000]).cast(pl.Datetime('ms', 'UTC')),
+      ...['open', 'high', 'low', 'close', 'volume'].map((c) => pl.Series(c, [3, 4], pl.Float64)),
+      pl.Series('regime', ['storm', 'calm']),
+    ]).writeParquet(join(d, 'BBB-1m.parquet'));
+    const bars = loadBars(d, { keep: ['regime'] });
+    expect(bars.columns).toEqual(['ts', 'symbol', 'open', 'high', 'low', 'close', 'volume', 'regime']);
+    expect(bars.getColumn('symbol').toArray()).toEqual(['AAA', 'AAA', 'BBB', 'BBB']);
+    expect(bars.getColumn('regime').toArray()).toEqual(['calm', 'storm', 'storm', 'calm']);
+    expect(loadBars(d).columns).toEqual(['ts', 'symbol', 'open', 'high', 'low', 'close', 'volume']);
+  });
 });
 
 describe('typed-array adapters', () => {
