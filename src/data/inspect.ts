@@ -2,7 +2,7 @@
  * A summary of a bar file: what `quantbook data inspect` prints.
  */
 import { type Bars, eachSymbol } from './bars';
-import { formatDuration } from './interval';
+import { firstUnorderedRow, formatDuration, inferIntervalMs } from './interval';
 import { fillGapsArrays } from './gaps';
 import { asCompiled, sessionIndex, type SessionLike } from './sessions';
 import { checkBarsWithCounts, type ValidationIssue, type ValidationRule } from './validate';
@@ -52,20 +52,14 @@ export function inspectBars(bars: Bars, session: SessionLike = '24x7'): InspectR
   const symbols: SymbolSummary[] = [];
   for (const { arrays: a } of eachSymbol(bars)) {
     const n = a.ts.length;
-    let sorted = true;
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = 0; i < n; i++) {
       if (a.ts[i] < lo) lo = a.ts[i];
       if (a.ts[i] > hi) hi = a.ts[i];
     }
-    const steps = new Map<number, number>();
-    for (let i = 1; i < n; i++) {
-      const d = a.ts[i] - a.ts[i - 1];
-      if (!(d > 0)) sorted = false;
-      else steps.set(d, (steps.get(d) ?? 0) + 1);
-    }
-    const barMs = [...steps.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0])[0]?.[0];
+    const barMs = inferIntervalMs(a.ts);
+    const sorted = firstUnorderedRow(a.ts) < 0;
     const summary: SymbolSummary = {
       symbol: a.symbol ?? '',
       rows: n,
@@ -78,6 +72,8 @@ export function inspectBars(bars: Bars, session: SessionLike = '24x7'): InspectR
       edgeMissing: 0,
       outsideSession: 0,
     };
+    // Sessions of the recorded bars, not of the filled ones: in a continuous market a gap can
+    // span a whole day, and its filled bars would add a session that has no bars.
     const ids = sessionIndex(a.ts, s).sessionId;
     summary.sessions = new Set(ids.filter((id) => id >= 0)).size;
     if (sorted && barMs) {
