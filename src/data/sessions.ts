@@ -342,12 +342,8 @@ export function sessionTimestamps(session: SessionLike | CompiledSession, startM
   const firstDay = Math.floor((startMs + tzOffsetMs(s.timeZone, startMs)) / DAY_MS) - 1;
   const lastDay = Math.floor((endMs + tzOffsetMs(s.timeZone, endMs)) / DAY_MS) + 1;
   for (let day = firstDay; day <= lastDay; day++) {
-    const weekday = (((day + 4) % 7) + 7) % 7;
-    if (!s.weekdays.has(weekday) || s.holidays.has(day)) continue;
-    for (const w of s.windows) {
-      const a = wallToUtcMs(s.timeZone, day * DAY_MS + w.startMs, 'earliest');
-      const b = wallToUtcMs(s.timeZone, day * DAY_MS + w.endMs, 'earliest');
-      for (let t = a; t < b; t += barMs) if (t >= startMs && t < endMs) out.push(t);
+    for (const w of dayWindows(s, day).windows) {
+      for (let t = w.start; t < w.end; t += barMs) if (t >= startMs && t < endMs) out.push(t);
     }
   }
   return Float64Array.from(out);
