@@ -7,7 +7,7 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type BarArrays, type Bars, adoptSymbolBlocks, allocBarArrays, allocSymbolBlocks, concatBars, eachSymbol } from './bars';
+import { type BarArrays, type Bars, adoptSymbolBlocks, allocBarArrays, allocSymbolBlocks, eachSymbol, selectBarColumns } from './bars';
 import { firstUnorderedRow, inferIntervalMs } from './interval';
 import { asCompiled, windowRuns, type CompiledSession, type SessionLike, type WindowRuns } from './sessions';
 
@@ -168,7 +168,8 @@ export interface FillGapsResult {
 /**
  * Fills gaps inside session windows for every symbol and marks the inserted rows.
  * The bar interval is inferred per symbol unless `barMs` is given. The output has the contract
- * columns plus `filled`; other columns of the input (e.g. `regime`) are not carried over.
+ * columns plus `filled`; other columns of the input (e.g. `regime`) are not carried over. A frame
+ * without rows gives one without rows (a frame without `symbol` still needs `barMs`).
  * @param session - calendar deciding where gaps may be filled, e.g. `'us-rth'`, `'24x7'`, `'cn-a'`.
  * @throws DataError for unsorted or duplicate timestamps, or a symbol with a single bar and no `barMs`.
  * @example fillGaps(bars, '24x7').filled // 40 for the crypto-5m folder
@@ -186,8 +187,8 @@ export function fillGaps(bars: Bars, session: SessionLike, opts: { barMs?: numbe
     filled += gaps.filled;
     plans.push({ a, barMs, gaps });
   }
-  // A symbol frame without rows: concatBars refuses the empty list, as it always has here.
-  if (plans.length === 0) return { bars: concatBars([]), filled, bySymbol };
+  // A symbol frame without rows gives its columns without rows, as a frame without symbol does.
+  if (plans.length === 0) return { bars: selectBarColumns(bars).withColumn(pl.Series('filled', [], pl.Bool)), filled, bySymbol };
   // Every symbol's output goes into one set of columns, made into one frame; the frame keeps the
   // arrays, so the next per-symbol step (resample, VWAP) reads no column back.
   const blocks = allocSymbolBlocks(

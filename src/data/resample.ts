@@ -19,7 +19,7 @@
  */
 import pl from 'nodejs-polars';
 import { ConfigError, DataError } from '../core/errors';
-import { type BarArrays, type Bars, adoptSymbolBlocks, allocBarArrays, allocSymbolBlocks, concatBars, eachSymbol } from './bars';
+import { type BarArrays, type Bars, adoptSymbolBlocks, allocBarArrays, allocSymbolBlocks, eachSymbol, selectBarColumns } from './bars';
 import { DAY_MS, assertMultiple, firstUnorderedRow, inferIntervalMs, parseDuration } from './interval';
 import { asCompiled, windowRuns, type CompiledSession, type SessionLike, type WindowRuns } from './sessions';
 
@@ -150,7 +150,8 @@ export interface ResampleResult {
 
 /**
  * Resamples a Bars frame (each symbol separately) to `every`, e.g. `'30m'`, `'1h'`, `'4h'`, `'1d'`.
- * See the module comment for the label and closed-side conventions.
+ * See the module comment for the label and closed-side conventions. A frame without rows gives
+ * one without rows.
  * @throws ConfigError for a bad duration; DataError when `every` is not a whole multiple of a
  *   symbol's bar interval, or timestamps are not strictly increasing.
  * @example resample(oneMinuteRth, '30m', { session: 'us-rth' }).bars.height // 13 bars per day per symbol
@@ -169,8 +170,8 @@ export function resample(bars: Bars, every: string | number, opts: { session?: S
     outsideSession += plan.outsideSession;
     plans.push({ a, plan });
   }
-  // A symbol frame without rows: concatBars refuses the empty list, as it always has here.
-  if (plans.length === 0) return { bars: concatBars([]), outsideSession };
+  // A symbol frame without rows gives its columns without rows, as a frame without symbol does.
+  if (plans.length === 0) return { bars: selectBarColumns(bars).withColumn(pl.Series('count', new Int32Array(0))), outsideSession };
   // Every symbol's buckets go into one set of columns, made into one frame (which keeps the arrays).
   const blocks = allocSymbolBlocks(
     plans.map((p) => p.plan.buckets),

@@ -48,6 +48,20 @@ describe('fillGapsArrays', () => {
   });
 });
 
+describe('fillGaps on a frame without rows', () => {
+  const e = new Float64Array(0);
+  it('gives a frame without rows, with or without a symbol column', () => {
+    for (const symbol of [undefined, 'A']) {
+      const r = fillGaps(arraysToBars({ ts: e, open: e, high: e, low: e, close: e, volume: e, symbol }), '24x7', { barMs: M });
+      expect(r.bars.height).toBe(0);
+      expect(r.bars.columns).toEqual(symbol ? ['ts', 'symbol', 'open', 'high', 'low', 'close', 'volume', 'filled'] : ['ts', 'open', 'high', 'low', 'close', 'volume', 'filled']);
+      expect(r.bars.getColumn('filled').dtype.equals(pl.Bool)).toBe(true);
+      expect(r.filled).toBe(0);
+      expect(r.bySymbol).toEqual(symbol ? {} : { '': { filled: 0, edgeMissing: 0, outsideSession: 0 } });
+    }
+  });
+});
+
 describe('fillGaps on real crypto data', () => {
   it('fills the recorded holes of the crypto-5m pairs and no more', () => {
     const bars = loadBars(realData('crypto-5m'));

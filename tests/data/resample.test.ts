@@ -1,6 +1,7 @@
 // Reference values come from pandas 1.5 (`resample('30min', label='left', closed='left')` on the
 // kline JSON; a groupby on window-anchored buckets for the A-share file).
 import { describe, expect, it } from 'vitest';
+import pl from 'nodejs-polars';
 import { barsToArrays, arraysToBars, type BarArrays } from '../../src/data/bars';
 import { resample, resampleArrays } from '../../src/data/resample';
 import { loadBars } from '../../src/data/load';
@@ -81,6 +82,17 @@ describe('resample with a calendar session', () => {
     const one = (symbol: string, px: number): BarArrays => ({ symbol, ts: Float64Array.from([0, M, 2 * M]), open: new Float64Array(3).fill(px), high: Float64Array.from([px, px + 2, px]), low: new Float64Array(3).fill(px - 1), close: Float64Array.from([px, px, px + 1]), volume: Float64Array.from([1, 2, 3]) });
     const r = resample(arraysToBars([one('A', 10), one('B', 20)]), '3m').bars;
     expect(r.toRecords().map((x) => [x.symbol, x.high, x.close, x.volume, x.count])).toEqual([['A', 12, 11, 6, 3], ['B', 22, 21, 6, 3]]);
+  });
+
+  it('a frame without rows gives one without rows, with or without a symbol column', () => {
+    const e = new Float64Array(0);
+    for (const symbol of [undefined, 'A']) {
+      const r = resample(arraysToBars({ ts: e, open: e, high: e, low: e, close: e, volume: e, symbol }), '5m', { session: 'us-rth' });
+      expect(r.bars.height).toBe(0);
+      expect(r.bars.columns).toEqual(symbol ? ['ts', 'symbol', 'open', 'high', 'low', 'close', 'volume', 'count'] : ['ts', 'open', 'high', 'low', 'close', 'volume', 'count']);
+      expect(r.bars.getColumn('count').dtype.equals(pl.Int32)).toBe(true);
+      expect(r.outsideSession).toBe(0);
+    }
   });
 });
 
