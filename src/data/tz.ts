@@ -93,14 +93,7 @@ export type AmbiguousTime = 'raise' | 'earliest' | 'latest';
  */
 export function wallToUtcMs(timeZone: string, wallMs: number, ambiguous: AmbiguousTime = 'raise'): number {
   if (timeZone === 'UTC') return wallMs;
-  // The true offset is one of the offsets in force a day either side.
-  const o1 = tzOffsetMs(timeZone, wallMs - 86_400_000);
-  const o2 = tzOffsetMs(timeZone, wallMs + 86_400_000);
-  const candidates: number[] = [];
-  for (const o of o1 === o2 ? [o1] : [o1, o2]) {
-    const utc = wallMs - o;
-    if (tzOffsetMs(timeZone, utc) === o) candidates.push(utc);
-  }
+  const candidates = wallCandidates(timeZone, wallMs);
   if (candidates.length === 1) return candidates[0];
   if (candidates.length === 0) return Number.NaN;
   if (ambiguous === 'raise') return Number.NaN;
@@ -112,9 +105,18 @@ export function wallToUtcMs(timeZone: string, wallMs: number, ambiguous: Ambiguo
  */
 export function wallTimeMultiplicity(timeZone: string, wallMs: number): number {
   if (timeZone === 'UTC') return 1;
+  return wallCandidates(timeZone, wallMs).length;
+}
+
+/** The UTC instants showing `wallMs` on the clocks of `timeZone` (not UTC): none, one, or two. */
+function wallCandidates(timeZone: string, wallMs: number): number[] {
+  // The true offset is one of the offsets in force a day either side.
   const o1 = tzOffsetMs(timeZone, wallMs - 86_400_000);
   const o2 = tzOffsetMs(timeZone, wallMs + 86_400_000);
-  let n = 0;
-  for (const o of o1 === o2 ? [o1] : [o1, o2]) if (tzOffsetMs(timeZone, wallMs - o) === o) n++;
-  return n;
+  const candidates: number[] = [];
+  for (const o of o1 === o2 ? [o1] : [o1, o2]) {
+    const utc = wallMs - o;
+    if (tzOffsetMs(timeZone, utc) === o) candidates.push(utc);
+  }
+  return candidates;
 }
