@@ -5,7 +5,7 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type Bars, assertBarsSchema, eachSymbol, hasSymbol } from './bars';
+import { type BarArrays, type Bars, assertBarsSchema, eachSymbol, hasSymbol } from './bars';
 import { formatDuration, inferIntervalMs } from './interval';
 
 /** Checks, in the order they are reported. */
@@ -62,10 +62,15 @@ function invalidRowExpr(): pl.Expr {
  * @example barIntervals(loadBars('../shared/data/real/crypto-5m')).ETH_BTC // 300_000
  */
 export function barIntervals(bars: Bars): Record<string, number> {
+  return intervalsOf(Array.from(eachSymbol(bars), (part) => part.arrays));
+}
+
+/** The interval of each symbol that has one (two or more bars), keyed by symbol (`''` without one). */
+function intervalsOf(arrays: readonly BarArrays[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const { arrays } of eachSymbol(bars)) {
-    const step = inferIntervalMs(arrays.ts);
-    if (step !== undefined) out[arrays.symbol ?? ''] = step;
+  for (const a of arrays) {
+    const step = inferIntervalMs(a.ts);
+    if (step !== undefined) out[a.symbol ?? ''] = step;
   }
   return out;
 }
@@ -94,11 +99,7 @@ export function checkBarsWithCounts(
   assertBarsSchema(bars, opts.file);
   const max = opts.maxPerRule ?? 5;
   const parts = [...eachSymbol(bars)];
-  const intervalMs: Record<string, number> = {};
-  for (const { arrays } of parts) {
-    const step = inferIntervalMs(arrays.ts);
-    if (step !== undefined) intervalMs[arrays.symbol ?? ''] = step;
-  }
+  const intervalMs = intervalsOf(parts.map((part) => part.arrays));
   const distinct = new Set(Object.values(intervalMs));
   const step = !opts.allowMixedIntervals && distinct.size === 1 ? [...distinct][0] : 0;
   const issues: ValidationIssue[] = [];
@@ -168,6 +169,13 @@ export function checkBarsWithCounts(
   return { issues, counts, intervalMs };
 }
 
+/**
+ * Validates bars against the contract, optionally repairing first, and throws on the first problem left.
+ * Nothing is repaired unless asked: `repair: ['sort', 'dropDuplicates', 'dropInvalid']`.
+ * @throws DataError naming the file, symbol, row, column and value of the first violation, or
+ *   when no rows are left after repair.
+ * @example validateBars(bars, { repair: ['dropDuplicates'] }).repaired.dropDuplicates // rows dropped
+ */
 export function validateBars(bars: Bars, opts: ValidateOptions = {}): ValidationResult {
   const repaired: Record<RepairRule, number> = { sort: 0, dropDuplicates: 0, dropInvalid: 0 };
   const repair = new Set(opts.repair ?? []);
