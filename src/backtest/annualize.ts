@@ -5,11 +5,10 @@
  * - `24x7`: 365 days of 24 hours (525,600 one-minute bars, 8,760 hourly bars).
  */
 import { ConfigError } from '../core/errors';
+import { MINUTE_MS } from '../data/interval';
 
 /** A trading calendar for annualisation. */
 export type Calendar = 'usEquity' | '24x7' | { tradingDaysPerYear: number; sessionMinutes: number };
-
-const MINUTE_MS = 60_000;
 
 /**
  * Bars per year for bars `barMs` apart under a calendar.
