@@ -15,6 +15,7 @@
  */
 import { ConfigError, DataError } from '../core/errors';
 import { Rng } from '../core/random';
+import { quantileSorted } from '../forecast/aggregate';
 import type { BacktestResult } from './result';
 
 /** Summary of a sampled quantity. */
@@ -167,11 +168,7 @@ function simulate(method: MonteCarloResult['method'], o: Required<MonteCarloOpti
  */
 export function summarizeDistribution(values: Float64Array): Distribution {
   const sorted = values.slice().sort();
-  const q = (p: number): number => {
-    const h = (sorted.length - 1) * p;
-    const lo = Math.floor(h);
-    return sorted[lo] + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? 0) - sorted[lo]);
-  };
+  const q = (p: number): number => quantileSorted(sorted, p);
   let sum = 0;
   for (const v of sorted) sum += v;
   return { mean: sum / sorted.length, p05: q(0.05), p25: q(0.25), p50: q(0.5), p75: q(0.75), p95: q(0.95) };
