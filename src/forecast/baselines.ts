@@ -9,7 +9,7 @@
  * (a zero-drift random walk), the same scale the shipped models use.
  */
 import { ConfigError, ModelError } from '../core/errors';
-import { Rng } from '../core/random';
+import { Rng, stationaryBootstrapIndices } from '../core/random';
 import { quantileSorted } from './aggregate';
 import { checkHorizon, checkSamples, checkWindows, lastObservedIndex, tail, toWindows } from './request';
 import { DEFAULT_QUANTILE_LEVELS, tensor3, type Forecast, type ForecastRequest, type Forecaster, type ForecasterInfo, type Tensor3 } from './types';
@@ -26,6 +26,9 @@ export type BaselineSpec =
       bootstrap?: { kind: 'iid' } | { kind: 'stationary'; meanBlock: number };
     }
   | { kind: 'oracle' };
+
+/** Mean block length of the historical baseline's stationary bootstrap when the spec names none. */
+const DEFAULT_MEAN_BLOCK = 10;
 
 /** Names accepted where a baseline can be named by a string (CLI, configs). */
 export const BASELINE_NAMES = ['naive', 'trend', 'historical', 'oracle'] as const;
@@ -195,31 +198,42 @@ export function baselinePaths(
   }
   if (ranges && spec.kind !== 'historical') throw new ModelError(`${spec.kind} samples closes only; highs and lows come from the historical baseline`, { key: 'contextHighLow' });
   const rel = ranges ? rangesOfReturns(window, ranges) : null;
-  for (let j = 0; j < n; j++) {
-    const row = offset + j * horizon;
-    if (spec.kind === 'historical') {
-      const boot = spec.bootstrap ?? { kind: 'stationary', meanBlock: 10 };
-      const restart = boot.kind === 'iid' ? 1 : 1 / boot.meanBlock;
-      let idx = rng.int(m);
-      let logP = Math.log(s.last);
+  if (spec.kind === 'historical') {
+    // iid is the stationary bootstrap with blocks of mean length 1 (a restart at every step).
+    const meanBlock = bootstrapMeanBlock(spec);
+    const logLast = Math.log(s.last);
+    const idx = new Int32Array(horizon);
+    for (let j = 0; j < n; j++) {
+      const row = offset + j * horizon;
+      stationaryBootstrapIndices(m, meanBlock, rng, idx);
+      let logP = logLast;
       for (let h = 0; h < horizon; h++) {
-        if (h > 0) idx = rng.uniform() < restart ? rng.int(m) : (idx + 1) % m;
-        logP += s.returns[idx];
+        logP += s.returns[idx[h]];
         const close = Math.exp(logP);
         out[row + h] = close;
         if (rel && ranges) {
-          ranges.outHigh[row + h] = close * rel.highOverClose[idx];
-          ranges.outLow[row + h] = close * rel.lowOverClose[idx];
+          ranges.outHigh[row + h] = close * rel.highOverClose[idx[h]];
+          ranges.outLow[row + h] = close * rel.lowOverClose[idx[h]];
         }
       }
-    } else {
-      let logP = Math.log(baselineCentre(spec.kind, window, s));
+    }
+  } else {
+    const logCentre = Math.log(baselineCentre(spec.kind, window, s));
+    for (let j = 0; j < n; j++) {
+      const row = offset + j * horizon;
+      let logP = logCentre;
       for (let h = 0; h < horizon; h++) {
         logP += s.rms * rng.normal();
         out[row + h] = Math.exp(logP);
       }
     }
   }
+}
+
+/** Mean block length of the historical baseline's bootstrap: 1 for iid, default 10. */
+function bootstrapMeanBlock(spec: Extract<BaselineSpec, { kind: 'historical' }>): number {
+  const boot = spec.bootstrap ?? { kind: 'stationary', meanBlock: DEFAULT_MEAN_BLOCK };
+  return boot.kind === 'iid' ? 1 : boot.meanBlock;
 }
 
 /**
