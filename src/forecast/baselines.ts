@@ -230,6 +230,11 @@ export function baselinePaths(
   }
 }
 
+/** The historical baseline's bootstrap rule in words, for `meta.samplesMethod`. */
+function bootstrapMethod(spec: Extract<BaselineSpec, { kind: 'historical' }>): string {
+  return spec.bootstrap?.kind === 'iid' ? 'iid draws' : `stationary blocks (mean length ${bootstrapMeanBlock(spec)})`;
+}
+
 /** Mean block length of the historical baseline's bootstrap: 1 for iid, default 10. */
 function bootstrapMeanBlock(spec: Extract<BaselineSpec, { kind: 'historical' }>): number {
   const boot = spec.bootstrap ?? { kind: 'stationary', meanBlock: DEFAULT_MEAN_BLOCK };
@@ -333,6 +338,7 @@ export class BaselineForecaster implements Forecaster {
         horizon: H,
         samples: n,
         samplesFrom: !samples ? 'none' : spec.kind === 'oracle' ? 'oracle' : spec.kind === 'historical' ? 'bootstrap' : 'normal',
+        ...(samples && spec.kind === 'historical' ? { samplesMethod: bootstrapMethod(spec) } : {}),
         timings: { totalMs: performance.now() - t0, modelMs: 0, runs: 0 },
         fallback: { count: 0, forecaster: null, reasons: [] },
       },

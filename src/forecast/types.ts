@@ -82,6 +82,12 @@ export interface ForecastMeta {
   samples: number;
   /** How the samples were made: by the model, by bootstrap, from quantiles (comonotone), or not at all. */
   samplesFrom: 'model' | 'bootstrap' | 'normal' | 'quantiles' | 'oracle' | 'none';
+  /**
+   * How the samples were drawn, in words, where `samplesFrom` alone does not say: the historical
+   * baseline's bootstrap rule (`iid draws`, `stationary blocks (mean length 10)`). Set by the
+   * forecaster that drew them; wrappers (the fallback) pass it through. Absent when there is nothing to add.
+   */
+  samplesMethod?: string;
   timings: {
     /** Wall time of the whole call, ms. */
     totalMs: number;
