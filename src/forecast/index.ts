@@ -17,7 +17,6 @@ export {
   baselinePaths,
   baselineCentre,
   returnStats,
-  normalQuantile,
   BASELINE_NAMES,
 } from './baselines';
 export type { BaselineSpec, ReturnStats, BarRanges } from './baselines';
