@@ -1,8 +1,9 @@
 /**
  * Baseline forecasters: `naive` (no change), `trend` (half the last 5-bar change),
  * `historical` (drift and volatility of the window) and `oracle` (the realised
- * future; evaluation only). The per-window kernels are exported for callers that
- * need a forecast per bar without the async interface (the backtest).
+ * future; evaluation only). The per-window kernels (`baselinePaths`, `returnStats`)
+ * are exported for callers that want one window's numbers without the async
+ * interface; the backtest goes through `BaselineForecaster` like any forecaster.
  *
  * Spread, where a baseline has no distribution of its own: log-normal around the
  * centre with sigma = RMS of the window's one-bar log returns times sqrt(h)

@@ -143,14 +143,6 @@ export interface Forecaster {
 export const DEFAULT_QUANTILE_LEVELS: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
 /**
- * Value of a Tensor3 at (i, j, k).
- * @example at3({ data: new Float64Array([1, 2]), dims: [1, 1, 2] }, 0, 0, 1) // 2
- */
-export function at3(t: Tensor3, i: number, j: number, k: number): number {
-  return t.data[(i * t.dims[1] + j) * t.dims[2] + k];
-}
-
-/**
  * A zero-filled Tensor3.
  * @example tensor3(2, 3, 4).data.length // 24
  */

@@ -6,7 +6,7 @@
 export { normalCdf, normalPdf, normalQuantile } from './normal';
 export { QuantileCurve, probAboveFromQuantiles, rearrangeQuantiles, DEFAULT_QUANTILE_CURVE } from './quantileCurve';
 export type { QuantileCurveOptions, QuantileInterpolation, QuantileTails } from './quantileCurve';
-export { pathsFromQuantiles, describeQuantilePaths } from './copula';
+export { pathsFromQuantiles } from './copula';
 export type { QuantilePathDependence, QuantilePathOptions, QuantilePaths } from './copula';
 export { pricePathsOf, validatePricePaths } from './pricePaths';
 export type { PricePaths } from './pricePaths';
