@@ -5,9 +5,10 @@
  * becomes mu, sigma and pUp. Windows are batched across bars and symbols.
  */
 import { ConfigError, ModelError } from '../core/errors';
+import { probAboveAtStep } from '../forecast/paths/stats';
 import type { Forecast, Forecaster } from '../forecast/types';
 import type { MarketArrays } from './market';
-import { pUpFromPaths, pUpFromQuantiles } from './outlook';
+import { pUpFromQuantiles } from './outlook';
 import { muSigmaFromQuantilePoint, muSigmaFromSamples, type Signals, type SpreadToSigma } from './signals';
 
 /** Options of `forecastSignals`. */
@@ -138,7 +139,7 @@ function fromForecast(f: Forecast, i: number, H: number, price: number, samples:
     if (!f.samples) throw new ModelError(`${f.meta.model} returned no sampled paths`, { key: 'samples' });
     const [, N] = f.samples.dims;
     const offset = i * N * H;
-    return { ...muSigmaFromSamples(f.samples.data, N, H, price, { offset, sigmaFloor }), pUp: pUpFromPaths(f.samples.data, N, H, price, H - 1, offset) };
+    return { ...muSigmaFromSamples(f.samples.data, N, H, price, { offset, sigmaFloor }), pUp: probAboveAtStep(f.samples.data, N, H, price, H - 1, offset) };
   }
   const q = f.quantiles;
   if (!q) throw new ModelError(`${f.meta.model} returned no quantiles`, { key: 'quantiles' });

@@ -55,7 +55,6 @@ export {
   runOutlook,
   outlookSignals,
   meanReversionZ,
-  pUpFromPaths,
   pUpFromQuantiles,
   type OutlookForecasts,
   type OutlookResult,

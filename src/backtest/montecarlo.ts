@@ -14,8 +14,13 @@
  * `ruinFraction * startEquity` or below. Seeded: same inputs and seed, same numbers.
  */
 import { ConfigError, DataError } from '../core/errors';
-import { Rng } from '../core/random';
+import { Rng, stationaryBootstrapIndices } from '../core/random';
+import { quantileSorted } from '../forecast/aggregate';
 import type { BacktestResult } from './result';
+
+// The index rule lives with the generator (the historical baseline draws the same way);
+// re-exported here, where the backtest's Monte Carlo and its callers have always found it.
+export { stationaryBootstrapIndices };
 
 /** Summary of a sampled quantity. */
 export interface Distribution {
@@ -105,27 +110,13 @@ export function stationaryBootstrap(barReturns: ArrayLike<number>, options: Mont
   const L = options.meanBlockLength ?? optimalBlockLength(barReturns);
   if (!(L >= 1)) throw new ConfigError('meanBlockLength must be at least 1 bar', { key: 'meanBlockLength', value: L });
   const rng = new Rng(o.seed);
-  const pNew = 1 / L;
-  let i = -1;
+  const idx = new Int32Array(n);
   const result = simulate('stationaryBootstrap', o, n, (step) => {
-    // A path's first step, or with probability 1/L, starts a new block at a uniform position.
-    i = step === 0 || rng.uniform() < pNew ? rng.int(n) : (i + 1) % n;
-    return barReturns[i];
+    // A path draws all its indices at its first step: the same draws, in the same order, as step by step.
+    if (step === 0) stationaryBootstrapIndices(n, L, rng, idx);
+    return barReturns[idx[step]];
   });
   return { ...result, meanBlockLength: L };
-}
-
-/**
- * Draws the index sequence of one stationary-bootstrap path (exposed for tests and custom statistics).
- * @example stationaryBootstrapIndices(100, 5, new Rng(1), new Int32Array(10)); // runs of consecutive indices
- */
-export function stationaryBootstrapIndices(n: number, meanBlockLength: number, rng: Rng, out: Int32Array): Int32Array {
-  let i = rng.int(n);
-  for (let k = 0; k < out.length; k++) {
-    if (k > 0) i = rng.uniform() < 1 / meanBlockLength ? rng.int(n) : (i + 1) % n;
-    out[k] = i;
-  }
-  return out;
 }
 
 function simulate(method: MonteCarloResult['method'], o: Required<MonteCarloOptions>, steps: number, draw: (step: number) => number): MonteCarloResult {
@@ -167,11 +158,7 @@ function simulate(method: MonteCarloResult['method'], o: Required<MonteCarloOpti
  */
 export function summarizeDistribution(values: Float64Array): Distribution {
   const sorted = values.slice().sort();
-  const q = (p: number): number => {
-    const h = (sorted.length - 1) * p;
-    const lo = Math.floor(h);
-    return sorted[lo] + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? 0) - sorted[lo]);
-  };
+  const q = (p: number): number => quantileSorted(sorted, p);
   let sum = 0;
   for (const v of sorted) sum += v;
   return { mean: sum / sorted.length, p05: q(0.05), p25: q(0.25), p50: q(0.5), p75: q(0.75), p95: q(0.95) };

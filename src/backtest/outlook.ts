@@ -7,7 +7,7 @@
  * prediction and outcome, so that calibration can use them.
  */
 import { DataError } from '../core/errors';
-import { probAboveAtStep, probAboveFromQuantiles } from '../forecast/paths';
+import { probAboveFromQuantiles } from '../forecast/paths';
 import { runBacktest } from './engine';
 import type { MarketArrays } from './market';
 import type { BacktestOptions, BacktestResult } from './result';
@@ -193,15 +193,6 @@ export function runOutlook(market: MarketArrays, forecasts: OutlookForecasts, co
     predictions: { bar: Int32Array.from(bars), symbol: Int32Array.from(syms), pUp: Float64Array.from(ps), up: Uint8Array.from(ups) },
     rule: r,
   };
-}
-
-/**
- * P(up) from sampled paths: the share of paths whose close at `step` (default the last)
- * is above `price`; the path statistics' `probAboveAtStep`.
- * @example pUpFromPaths(Float64Array.of(101, 99, 102, 98, 103, 104), 3, 2, 100); // 1/3 (paths end at 99, 98, 104)
- */
-export function pUpFromPaths(samples: ArrayLike<number>, nPaths: number, horizon: number, price: number, step = horizon - 1, offset = 0): number {
-  return probAboveAtStep(samples, nPaths, horizon, price, step, offset);
 }
 
 /**

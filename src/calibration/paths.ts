@@ -4,6 +4,7 @@
  * PIT values for the PIT histogram.
  */
 import { DataError } from '../core/errors';
+import { probAboveAtStep, probStdError } from '../forecast/paths/stats';
 import { pitFromSamples, type PitMethod } from './pit';
 import { checkFinite, checkInteger, type Numbers } from './validate';
 
@@ -86,11 +87,10 @@ export function pathsToCalibration(input: PathsInput): PathsCalibration {
   const pUpStdError = new Float64Array(nForecasts);
   for (let i = 0; i < nForecasts; i++) {
     const ref = lastPrice[i];
-    let up = 0;
-    for (let j = 0; j < nPaths; j++) if (atStep[i * nPaths + j] > ref) up++;
-    const p = up / nPaths;
+    // atStep is [forecasts, paths]: one step per path, forecast i at offset i * nPaths.
+    const p = probAboveAtStep(atStep, nPaths, 1, ref, 0, i * nPaths);
     pUp[i] = p;
-    pUpStdError[i] = Math.sqrt((p * (1 - p)) / nPaths);
+    pUpStdError[i] = probStdError(p, nPaths);
     outcome[i] = realized[i] > ref ? 1 : 0;
   }
   return { pUp, outcome, pUpStdError, pit, step };

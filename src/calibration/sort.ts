@@ -226,14 +226,16 @@ export function quantilesOf(x: ArrayLike<number>, levels: ArrayLike<number>): Fl
  * (Hyndman-Fan type 7, numpy's default `linear` method):
  * `h = (n - 1) q`, `Q = x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h])`.
  * The interpolation is written as numpy writes it, so results agree to the last bit.
+ * The one type-7 quantile of quantbook: `forecast/aggregate` re-exports it.
  *
- * @param sorted - ascending values, at least one.
- * @param q - level in [0, 1].
+ * @param sorted - ascending values; NaN when there are none.
+ * @param q - level in [0, 1] (levels outside are clamped to the ends).
  * @example
  * quantileSorted(Float64Array.of(1, 2, 3, 4), 0.5); // 2.5
  */
-export function quantileSorted(sorted: Float64Array, q: number): number {
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;
+  if (n === 0) return NaN;
   const h = (n - 1) * q;
   const k = Math.floor(h);
   if (k < 0) return sorted[0];

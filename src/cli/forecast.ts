@@ -152,23 +152,21 @@ export async function runForecast(s: ForecastSettings, opts: { fromProcessStart?
     outlook.notes.push(`${prepared.counts.outsideSession} of ${prepared.counts.bars} bars lie outside the ${s.session} session and were left out${s.sessionFlag === 'rth' ? ' (extended hours are off by default; crypto and other 24x7 markets: --session 24x7)' : ''}`);
   }
   if (s.lookback > contextLength) outlook.notes.push(`lookback ${s.lookback} capped at ${model.info.name}'s context of ${contextLength} bars`);
-  const files = writeOutputs(s, prepared, outlook, model.info.name);
+  let files = writeOutputs(s, prepared, outlook, model.info.name);
   const ctx = { symbol: s.symbol, modelRef: s.model, session: `${s.sessionFlag}${SESSION_ALIASES[s.sessionFlag] !== s.sessionFlag ? ` (${s.session})` : ''}`, lookback: s.lookback, contextLength, samples: s.samples, horizon: s.horizon, seed: s.seed, dataFile: s.data, version: VERSION };
-  const timings = () => ({ ...marks, totalMs: performance.now() - origin, cpuMs: cpuMs() });
   marks.writeMs = performance.now() - t;
-  let summary = outlookSummary(prepared, outlook, { ...ctx, timings: timings(), files });
-  writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+  // The latency is the forecast's: it stops before the PNG, whose own time is pngMs.
+  const timings: Record<string, number> = { ...marks, totalMs: performance.now() - origin, cpuMs: cpuMs() };
   if (s.png) {
+    // htmlToPng never throws: a missing Chromium or a failed render comes back as a reason.
     const png = await htmlToPng(files.chart, files.chart.replace(/\.html$/, '.png'));
     if (png.ok) {
-      const withPng = { ...files, png: png.path };
-      summary = outlookSummary(prepared, outlook, { ...ctx, timings: { ...summary.timings, pngMs: png.ms }, files: withPng });
-      writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
-    } else {
-      summary.notes.push(`no PNG: ${png.reason}`);
-      writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
-    }
+      files = { ...files, png: png.path };
+      timings.pngMs = png.ms;
+    } else outlook.notes.push(`no PNG: ${png.reason}`);
   }
+  const summary = outlookSummary(prepared, outlook, { ...ctx, timings, files });
+  writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
   return { kind: 'done', summary, files: summary.files, text: formatOutlookSummary(summary) };
 }
 

@@ -185,6 +185,31 @@ export class Rng {
   }
 }
 
+/**
+ * Draws the index sequence of one stationary-bootstrap path (Politis and Romano 1994):
+ * the first index uniform in [0, n); then at each step, with probability `1 / meanBlockLength`
+ * a new block starts at a uniform index, else the next index follows (wrapping from n - 1 to 0).
+ * Block lengths are geometric with mean `meanBlockLength`; `meanBlockLength = 1` is the iid
+ * bootstrap. Draw order per path: `int(n)`, then per later step `uniform()` and, on a restart,
+ * `int(n)` (callers' seeded numbers depend on it: keep it).
+ *
+ * @param n - length of the resampled series (>= 1).
+ * @param meanBlockLength - mean block length in steps (>= 1).
+ * @param rng - the generator; it advances.
+ * @param out - filled with the indices, one per step; returned.
+ * @throws ConfigError from `rng.int` when n is not a positive integer.
+ * @example stationaryBootstrapIndices(100, 5, new Rng(1), new Int32Array(10)); // runs of consecutive indices
+ */
+export function stationaryBootstrapIndices(n: number, meanBlockLength: number, rng: Rng, out: Int32Array): Int32Array {
+  const restart = 1 / meanBlockLength;
+  let i = rng.int(n);
+  for (let k = 0; k < out.length; k++) {
+    if (k > 0) i = rng.uniform() < restart ? rng.int(n) : (i + 1) % n;
+    out[k] = i;
+  }
+  return out;
+}
+
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }

@@ -4,7 +4,12 @@
  * (`mean`, `median`, `trimmed_mean_5`, `winsorized_mean_10`, `quantile_0.50`).
  */
 import { ConfigError } from '../core/errors';
+import { quantileSorted } from '../calibration/sort';
 import type { Tensor3 } from './types';
+
+// One type-7 quantile for the whole library (numpy's interpolation, to the last bit); the
+// forecast area's callers and the public index keep importing it from here.
+export { quantileSorted };
 
 /** A parsed aggregate; `p` is the share cut (trimmed) or clamped (winsorized) in each tail, in [0, 0.5). */
 export type Aggregate =
@@ -37,20 +42,6 @@ export function parseAggregate(name: string): Aggregate {
     'unknown aggregate: use mean, median, trimmed_mean_P, winsorized_mean_P (P percent per tail), winsorized_mean (= winsorized_mean_10) or quantile_Q (0..1)',
     { key: 'aggregate', value: name },
   );
-}
-
-/**
- * Quantile of sorted values by linear interpolation between order statistics
- * (Hyndman-Fan type 7, numpy's default): h = (n - 1) q.
- * @example quantileSorted(new Float64Array([1, 2, 3, 4]), 0.5) // 2.5
- */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, n - 1);
-  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
 }
 
 /**

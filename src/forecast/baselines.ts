@@ -1,16 +1,18 @@
 /**
  * Baseline forecasters: `naive` (no change), `trend` (half the last 5-bar change),
  * `historical` (drift and volatility of the window) and `oracle` (the realised
- * future; evaluation only). The per-window kernels are exported for callers that
- * need a forecast per bar without the async interface (the backtest).
+ * future; evaluation only). The per-window kernels (`baselinePaths`, `returnStats`)
+ * are exported for callers that want one window's numbers without the async
+ * interface; the backtest goes through `BaselineForecaster` like any forecaster.
  *
  * Spread, where a baseline has no distribution of its own: log-normal around the
  * centre with sigma = RMS of the window's one-bar log returns times sqrt(h)
  * (a zero-drift random walk), the same scale the shipped models use.
  */
 import { ConfigError, ModelError } from '../core/errors';
-import { Rng } from '../core/random';
+import { Rng, stationaryBootstrapIndices } from '../core/random';
 import { quantileSorted } from './aggregate';
+import { normalQuantile } from './paths/normal';
 import { checkHorizon, checkSamples, checkWindows, lastObservedIndex, tail, toWindows } from './request';
 import { DEFAULT_QUANTILE_LEVELS, tensor3, type Forecast, type ForecastRequest, type Forecaster, type ForecasterInfo, type Tensor3 } from './types';
 
@@ -26,6 +28,12 @@ export type BaselineSpec =
       bootstrap?: { kind: 'iid' } | { kind: 'stationary'; meanBlock: number };
     }
   | { kind: 'oracle' };
+
+// normalQuantile lived here first; kept importable from here for existing callers (bench/paths.ts).
+export { normalQuantile };
+
+/** Mean block length of the historical baseline's stationary bootstrap when the spec names none. */
+const DEFAULT_MEAN_BLOCK = 10;
 
 /** Names accepted where a baseline can be named by a string (CLI, configs). */
 export const BASELINE_NAMES = ['naive', 'trend', 'historical', 'oracle'] as const;
@@ -77,28 +85,6 @@ export function returnStats(window: Float64Array): ReturnStats {
     last: lastIndex >= 0 ? window[lastIndex] : NaN,
     lastIndex,
   };
-}
-
-/**
- * Standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9).
- * @example normalQuantile(0.975) // 1.959963985
- */
-export function normalQuantile(p: number): number {
-  if (p <= 0) return -Infinity;
-  if (p >= 1) return Infinity;
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
-  const lowP = 0.02425;
-  if (p < lowP) {
-    const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  }
-  if (p > 1 - lowP) return -normalQuantile(1 - p);
-  const q = p - 0.5;
-  const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
 
 /**
@@ -195,31 +181,47 @@ export function baselinePaths(
   }
   if (ranges && spec.kind !== 'historical') throw new ModelError(`${spec.kind} samples closes only; highs and lows come from the historical baseline`, { key: 'contextHighLow' });
   const rel = ranges ? rangesOfReturns(window, ranges) : null;
-  for (let j = 0; j < n; j++) {
-    const row = offset + j * horizon;
-    if (spec.kind === 'historical') {
-      const boot = spec.bootstrap ?? { kind: 'stationary', meanBlock: 10 };
-      const restart = boot.kind === 'iid' ? 1 : 1 / boot.meanBlock;
-      let idx = rng.int(m);
-      let logP = Math.log(s.last);
+  if (spec.kind === 'historical') {
+    // iid is the stationary bootstrap with blocks of mean length 1 (a restart at every step).
+    const meanBlock = bootstrapMeanBlock(spec);
+    const logLast = Math.log(s.last);
+    const idx = new Int32Array(horizon);
+    for (let j = 0; j < n; j++) {
+      const row = offset + j * horizon;
+      stationaryBootstrapIndices(m, meanBlock, rng, idx);
+      let logP = logLast;
       for (let h = 0; h < horizon; h++) {
-        if (h > 0) idx = rng.uniform() < restart ? rng.int(m) : (idx + 1) % m;
-        logP += s.returns[idx];
+        logP += s.returns[idx[h]];
         const close = Math.exp(logP);
         out[row + h] = close;
         if (rel && ranges) {
-          ranges.outHigh[row + h] = close * rel.highOverClose[idx];
-          ranges.outLow[row + h] = close * rel.lowOverClose[idx];
+          ranges.outHigh[row + h] = close * rel.highOverClose[idx[h]];
+          ranges.outLow[row + h] = close * rel.lowOverClose[idx[h]];
         }
       }
-    } else {
-      let logP = Math.log(baselineCentre(spec.kind, window, s));
+    }
+  } else {
+    const logCentre = Math.log(baselineCentre(spec.kind, window, s));
+    for (let j = 0; j < n; j++) {
+      const row = offset + j * horizon;
+      let logP = logCentre;
       for (let h = 0; h < horizon; h++) {
         logP += s.rms * rng.normal();
         out[row + h] = Math.exp(logP);
       }
     }
   }
+}
+
+/** The historical baseline's bootstrap rule in words, for `meta.samplesMethod`. */
+function bootstrapMethod(spec: Extract<BaselineSpec, { kind: 'historical' }>): string {
+  return spec.bootstrap?.kind === 'iid' ? 'iid draws' : `stationary blocks (mean length ${bootstrapMeanBlock(spec)})`;
+}
+
+/** Mean block length of the historical baseline's bootstrap: 1 for iid, default 10. */
+function bootstrapMeanBlock(spec: Extract<BaselineSpec, { kind: 'historical' }>): number {
+  const boot = spec.bootstrap ?? { kind: 'stationary', meanBlock: DEFAULT_MEAN_BLOCK };
+  return boot.kind === 'iid' ? 1 : boot.meanBlock;
 }
 
 /**
@@ -319,6 +321,7 @@ export class BaselineForecaster implements Forecaster {
         horizon: H,
         samples: n,
         samplesFrom: !samples ? 'none' : spec.kind === 'oracle' ? 'oracle' : spec.kind === 'historical' ? 'bootstrap' : 'normal',
+        ...(samples && spec.kind === 'historical' ? { samplesMethod: bootstrapMethod(spec) } : {}),
         timings: { totalMs: performance.now() - t0, modelMs: 0, runs: 0 },
         fallback: { count: 0, forecaster: null, reasons: [] },
       },

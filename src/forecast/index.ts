@@ -13,11 +13,8 @@ export { FallbackForecaster } from './fallback';
 export {
   BaselineForecaster,
   createBaseline,
-  baselineQuantiles,
   baselinePaths,
-  baselineCentre,
   returnStats,
-  normalQuantile,
   BASELINE_NAMES,
 } from './baselines';
 export type { BaselineSpec, ReturnStats, BarRanges } from './baselines';
@@ -37,7 +34,7 @@ export { quantilesFromSamples, samplesFromQuantiles, quantileFunction } from './
 export { quantileLoss, crpsSamples, percentile, maseScale } from './metrics';
 export { evaluateWalkForward, EvalAccumulator } from './evaluate';
 export type { EvalOptions, EvalMetrics } from './evaluate';
-export { DEFAULT_QUANTILE_LEVELS, at3, tensor3 } from './types';
+export { DEFAULT_QUANTILE_LEVELS, tensor3 } from './types';
 export type {
   Forecast,
   ForecastMeta,

@@ -5,7 +5,7 @@
  * scores are not enough.
  */
 import { ModelError } from '../core/errors';
-import { observedCount } from './request';
+import { lastObservedIndex, observedCount } from './request';
 import type { Forecast, ForecastMeta, Forecaster, SamplingOptions, Tensor3 } from './types';
 
 /** Options of {@link forecastAtOrigins}. */
@@ -91,9 +91,7 @@ export async function forecastAtOrigins(forecaster: Forecaster, closes: Float64A
   kept.forEach((t, i) => {
     realized.set(closes.subarray(t + 1, t + 1 + H), i * H);
     const w = window(closes, t, lookback);
-    let j = w.length - 1;
-    while (j > 0 && !Number.isFinite(w[j])) j--;
-    lastPrice[i] = w[j];
+    lastPrice[i] = w[lastObservedIndex(w)]; // kept windows have at least minContext >= 1 observed closes
   });
   const parts: Forecast[] = [];
   const calls: OriginForecasts['calls'] = [];

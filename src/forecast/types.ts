@@ -82,6 +82,12 @@ export interface ForecastMeta {
   samples: number;
   /** How the samples were made: by the model, by bootstrap, from quantiles (comonotone), or not at all. */
   samplesFrom: 'model' | 'bootstrap' | 'normal' | 'quantiles' | 'oracle' | 'none';
+  /**
+   * How the samples were drawn, in words, where `samplesFrom` alone does not say: the historical
+   * baseline's bootstrap rule (`iid draws`, `stationary blocks (mean length 10)`). Set by the
+   * forecaster that drew them; wrappers (the fallback) pass it through. Absent when there is nothing to add.
+   */
+  samplesMethod?: string;
   timings: {
     /** Wall time of the whole call, ms. */
     totalMs: number;
@@ -135,14 +141,6 @@ export interface Forecaster {
 
 /** The nine levels 0.1..0.9 used by Chronos-Bolt and the GluonTS WQL convention. */
 export const DEFAULT_QUANTILE_LEVELS: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
-
-/**
- * Value of a Tensor3 at (i, j, k).
- * @example at3({ data: new Float64Array([1, 2]), dims: [1, 1, 2] }, 0, 0, 1) // 2
- */
-export function at3(t: Tensor3, i: number, j: number, k: number): number {
-  return t.data[(i * t.dims[1] + j) * t.dims[2] + k];
-}
 
 /**
  * A zero-filled Tensor3.

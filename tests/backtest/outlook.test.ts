@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { meanReversionZ, outlookSignals, pUpFromPaths, pUpFromQuantiles, runOutlook } from '../../src/backtest/outlook';
+import { meanReversionZ, outlookSignals, pUpFromQuantiles, runOutlook } from '../../src/backtest/outlook';
+import { probAboveAtStep } from '../../src/forecast/paths/stats';
 import { cfg, market } from './fixtures';
 
 describe('outlook harness', () => {
@@ -48,7 +49,7 @@ describe('outlook harness', () => {
   });
 
   it('computes pUp from paths and from quantiles', () => {
-    expect(pUpFromPaths(Float64Array.of(101, 99, 102, 98, 103, 104), 3, 2, 100)).toBeCloseTo(1 / 3, 15);
+    expect(probAboveAtStep(Float64Array.of(101, 99, 102, 98, 103, 104), 3, 2, 100)).toBeCloseTo(1 / 3, 15);
     expect(pUpFromQuantiles([0.1, 0.5, 0.9], [98, 100.5, 103], 100)).toBeCloseTo(0.58, 15);
     expect(pUpFromQuantiles([0.1, 0.5, 0.9], [98, 100.5, 103], 97)).toBeCloseTo(0.9, 15);
     expect(pUpFromQuantiles([0.1, 0.5, 0.9], [98, 100.5, 103], 104)).toBeCloseTo(0.1, 15);

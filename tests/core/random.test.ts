@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/core/random';
+import { Rng, stationaryBootstrapIndices } from '../../src/core/random';
 import { ConfigError } from '../../src/core/errors';
 
 describe('Rng', () => {
@@ -85,5 +85,28 @@ describe('Rng', () => {
   it('rejects non-integer seeds', () => {
     expect(() => new Rng(Number.NaN)).toThrow(ConfigError);
     expect(() => new Rng(1.5)).toThrow(/seed must be a finite integer/);
+  });
+});
+
+describe('stationaryBootstrapIndices', () => {
+  it('draws int(n) first, then uniform() and on a restart int(n) per step, in that order', () => {
+    // The order is a contract: the historical baseline and the backtest's Monte Carlo rely on it.
+    const n = 17;
+    const L = 3;
+    const got = stationaryBootstrapIndices(n, L, new Rng(11), new Int32Array(40));
+    const rng = new Rng(11);
+    const want: number[] = [rng.int(n)];
+    for (let k = 1; k < 40; k++) want.push(rng.uniform() < 1 / L ? rng.int(n) : (want[k - 1] + 1) % n);
+    expect(Array.from(got)).toEqual(want);
+  });
+
+  it('with mean block length 1 restarts at every step (the iid bootstrap)', () => {
+    const rng = new Rng(3);
+    const want = [rng.int(9)];
+    for (let k = 1; k < 30; k++) {
+      rng.uniform();
+      want.push(rng.int(9));
+    }
+    expect(Array.from(stationaryBootstrapIndices(9, 1, new Rng(3), new Int32Array(30)))).toEqual(want);
   });
 });

@@ -77,6 +77,16 @@ describe('baselines', () => {
     expect(a1.meta.samplesFrom).toBe('bootstrap');
   });
 
+  it('says how its bootstrap drew in meta.samplesMethod (default stationary blocks of mean length 10)', async () => {
+    const req = { context: window, horizon: 3, samples: 4, seed: 1 };
+    expect((await createBaseline('historical').forecast(req)).meta.samplesMethod).toBe('stationary blocks (mean length 10)');
+    const blocks3 = new BaselineForecaster({ kind: 'historical', bootstrap: { kind: 'stationary', meanBlock: 3 } });
+    expect((await blocks3.forecast(req)).meta.samplesMethod).toBe('stationary blocks (mean length 3)');
+    expect((await new BaselineForecaster({ kind: 'historical', bootstrap: { kind: 'iid' } }).forecast(req)).meta.samplesMethod).toBe('iid draws');
+    expect((await createBaseline('historical').forecast({ ...req, samples: 0 })).meta.samplesMethod).toBeUndefined();
+    expect((await createBaseline('naive').forecast(req)).meta.samplesMethod).toBeUndefined();
+  });
+
   it('oracle returns the realised future and refuses to run without it', async () => {
     const oracle = createBaseline('oracle');
     const future = new Float64Array([1, 2, 3]);
@@ -136,5 +146,6 @@ describe('historical: bootstrap of whole past bars', () => {
     const f = await fb.forecast({ context: [window, window], horizon: 3, samples: 4, seed: 1, contextHighLow: { high: [highs, highs], low: [lows, lows] } });
     expect(f.samplesHighLow!.high.dims).toEqual([2, 4, 3]);
     expect(f.meta.fallback.count).toBe(2);
+    expect(f.meta.samplesMethod).toBe('iid draws');
   });
 });

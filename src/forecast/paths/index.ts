@@ -3,10 +3,10 @@
  * bands, barrier touches, drawdown and excursion), paths from quantiles through a
  * copula, forecast step times, and the 30-minute outlook pipeline.
  */
-export { normalCdf, normalPdf } from './normal';
+export { normalCdf, normalPdf, normalQuantile } from './normal';
 export { QuantileCurve, probAboveFromQuantiles, rearrangeQuantiles, DEFAULT_QUANTILE_CURVE } from './quantileCurve';
 export type { QuantileCurveOptions, QuantileInterpolation, QuantileTails } from './quantileCurve';
-export { pathsFromQuantiles, describeQuantilePaths } from './copula';
+export { pathsFromQuantiles } from './copula';
 export type { QuantilePathDependence, QuantilePathOptions, QuantilePaths } from './copula';
 export { pricePathsOf, validatePricePaths } from './pricePaths';
 export type { PricePaths } from './pricePaths';

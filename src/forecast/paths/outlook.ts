@@ -5,7 +5,6 @@
  */
 import { ConfigError, ModelError } from '../../core/errors';
 import type { SessionLike, CompiledSession } from '../../data/sessions';
-import { BaselineForecaster } from '../baselines';
 import type { Forecast, ForecastMeta, Forecaster, SamplingOptions } from '../types';
 import { pathsFromQuantiles, type QuantilePathOptions } from './copula';
 import type { PreparedOutlook } from './prepare';
@@ -106,9 +105,9 @@ async function samplePaths(forecaster: Forecaster, prepared: PreparedOutlook, op
   }
   if (from === 'bootstrap') {
     const what = forecast.samplesHighLow ? "whole past bars (close-to-close return with the bar's high and low relative to its close)" : 'past one-bar close returns';
-    const boot = forecaster instanceof BaselineForecaster && forecaster.spec.kind === 'historical' ? forecaster.spec.bootstrap : undefined;
-    const blocks = boot?.kind === 'iid' ? 'iid draws' : `stationary blocks (mean length ${boot?.meanBlock ?? 10})`;
-    return { forecast, paths, method: `bootstrap of ${what} from the context, ${blocks}`, source: 'bootstrap' };
+    // The forecaster says how it drew (through any wrapper); the outlook does not guess from its class.
+    const how = forecast.meta.samplesMethod ? `, ${forecast.meta.samplesMethod}` : '';
+    return { forecast, paths, method: `bootstrap of ${what} from the context${how}`, source: 'bootstrap' };
   }
   return { forecast, paths, method: "normal one-bar log returns with the context's RMS volatility (zero-drift random walk); closes only", source: 'normal' };
 }

@@ -22,8 +22,7 @@
  *   distribution beyond the knots; kept for the backtest's historical convention.
  */
 import { ModelError } from '../../core/errors';
-import { normalQuantile } from '../baselines';
-import { normalCdf, normalPdf } from './normal';
+import { normalCdf, normalPdf, normalQuantile } from './normal';
 
 /** How values are interpolated between quantile knots. */
 export type QuantileInterpolation = 'normalScore' | 'level';

@@ -14,6 +14,7 @@
  */
 import { ConfigError, DataError } from '../../core/errors';
 import { quantileSorted } from '../aggregate';
+import { quantilesFromSamples } from '../distribution';
 import type { PricePaths } from './pricePaths';
 
 /** A price level whose touch probability is wanted. */
@@ -113,14 +114,9 @@ export function probStdError(p: number, n: number): number {
  * @example stepPercentiles(Float64Array.of(1, 10, 3, 30), 2, 2, [0.5])[0] // Float64Array [2, 20]
  */
 export function stepPercentiles(close: Float64Array, n: number, horizon: number, levels: readonly number[]): Float64Array[] {
-  const out = levels.map(() => new Float64Array(horizon));
-  const column = new Float64Array(n);
-  for (let h = 0; h < horizon; h++) {
-    for (let j = 0; j < n; j++) column[j] = close[j * horizon + h];
-    column.sort();
-    for (let k = 0; k < levels.length; k++) out[k][h] = quantileSorted(column, levels[k]);
-  }
-  return out;
+  // The paths are one window of samples [1, N, H]; its quantiles [1, Q, H] are the bands, one row per level.
+  const q = quantilesFromSamples({ data: close, dims: [1, n, horizon] }, levels).data;
+  return levels.map((_, k) => q.slice(k * horizon, (k + 1) * horizon));
 }
 
 /**

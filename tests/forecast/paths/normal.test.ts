@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalQuantile } from '../../../src/forecast/baselines';
-import { normalCdf, normalPdf } from '../../../src/forecast/paths/normal';
+import { normalCdf, normalPdf, normalQuantile } from '../../../src/forecast/paths/normal';
 
 // Reference values: Python 3 `0.5 * math.erfc(-x / math.sqrt(2))` (libm erfc, double precision).
 const REFERENCE: [number, number][] = [

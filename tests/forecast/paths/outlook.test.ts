@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { barsToArrays, loadBars, type BarArrays } from '../../../src/data';
-import { createBaseline } from '../../../src/forecast/baselines';
+import { BaselineForecaster, createBaseline } from '../../../src/forecast/baselines';
+import { FallbackForecaster } from '../../../src/forecast/fallback';
 import { openModel } from '../../../src/forecast/openModel';
 import { forecastOutlook, quietWindowsHit } from '../../../src/forecast/paths/outlook';
 import { prepareOutlook } from '../../../src/forecast/paths/prepare';
@@ -45,6 +46,16 @@ describe('forecastOutlook on real data', () => {
     expect(o.quiet).toBe(false);
     const again = await forecastOutlook(model, prepared, { horizon: 30, samples: 200, seed: 5, session: '24x7' });
     expect(again.paths.close).toEqual(o.paths.close);
+    expect(o.pathMethod).toMatch(/stationary blocks \(mean length 10\)$/);
+  });
+
+  it('describes the bootstrap the forecaster used, also behind the fallback wrapper', async () => {
+    const iid = new FallbackForecaster(null, new BaselineForecaster({ kind: 'historical', bootstrap: { kind: 'iid' } }), 'no model');
+    const prepared = prepareOutlook(btc, { barMs: MIN, session: '24x7', lookback: 120, contextLength: iid.info.contextLength });
+    const o = await forecastOutlook(iid, prepared, { horizon: 5, samples: 20, seed: 1, session: '24x7' });
+    expect(o.pathSource).toBe('bootstrap');
+    expect(o.pathMethod).toMatch(/, iid draws$/);
+    expect(o.pathMethod).not.toMatch(/stationary/);
   });
 
   it('quantile model on 5-minute A-shares (cn-a): copula paths after the lunch break; pUp agrees with the quantiles', async () => {
