@@ -3,10 +3,9 @@
  * to t only), size with Kelly (or the configured sizing) under the limits, account, and
  * report statistics; `--compare` runs several forecasters on the same data side by side.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import YAML from 'yaml';
 import { z } from 'zod';
 import {
   INSTRUMENT_CLASSES,
@@ -34,6 +33,7 @@ import { ConfigError } from '../core/errors';
 import { fundingToArrays, loadBars, loadFundingRates, symbolFromFileName, type SessionLike } from '../data';
 import { DAY_MS } from '../data/interval';
 import { BASELINE_NAMES, openModel } from '../forecast';
+import { int, parseFlags, readConfigFile } from './options';
 
 /** The shipped quantile model, used by `--forecaster model` unless `--model` names another card. */
 export const DEFAULT_MODEL_CARD = resolve(__dirname, '..', '..', 'models', 'qb-quantile-s.json');
@@ -41,7 +41,6 @@ const FORECASTERS = ['model', ...BASELINE_NAMES] as const;
 /** What a bare `--compare` runs: the baselines, then the model. */
 const COMPARE_DEFAULT: readonly string[] = [...BASELINE_NAMES, 'model'];
 
-const int = (min: number) => z.coerce.number().int().min(min);
 const optionsSchema = z.object({
   data: z.string().min(1),
   symbols: z.array(z.string().min(1)).optional(),
@@ -146,12 +145,7 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
 }
 
 function parseOptions(raw: Record<string, unknown>): BacktestCliOptions {
-  const parsed = optionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`invalid option: ${issue.message}`, { key: `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
-  }
-  const o = parsed.data;
+  const o = parseFlags(optionsSchema, raw, { prefix: 'invalid option: ', showValue: false });
   if (o.days !== undefined && (o.start !== undefined || o.end !== undefined)) {
     throw new ConfigError('give either --days or --start/--end, not both', { key: '--days' });
   }
@@ -168,20 +162,7 @@ function compareList(o: BacktestCliOptions): readonly string[] {
 }
 
 function loadConfig(o: BacktestCliOptions): BacktestConfig {
-  let input: Record<string, unknown> = {};
-  if (o.config) {
-    let text: string;
-    try {
-      text = readFileSync(o.config, 'utf8');
-    } catch {
-      throw new ConfigError('cannot read the config file', { file: o.config });
-    }
-    try {
-      input = (extname(o.config) === '.json' ? JSON.parse(text) : YAML.parse(text)) ?? {};
-    } catch (err) {
-      throw new ConfigError(`config is not valid ${extname(o.config) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`, { file: o.config });
-    }
-  }
+  const input = o.config ? (readConfigFile(o.config, extname(o.config) === '.json' ? 'json' : 'yaml') as Record<string, unknown>) : {};
   return resolveConfig({ ...input, ...(o.capital !== undefined ? { capital: o.capital } : {}), ...(o.class ? { defaultClass: o.class } : {}) }, o.config);
 }
 

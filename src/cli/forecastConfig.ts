@@ -3,14 +3,13 @@
  * keys, unknown keys are errors) and the command-line flags (which override it),
  * resolved into the settings the run uses.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors';
 import { parseDuration, SESSIONS, type ColumnMap, type LoadOptions, type SessionLike } from '../data';
 import type { Barrier, QuantilePathDependence, QuantileTails, QuietWindow } from '../forecast';
 import { timestampFormat } from './data';
+import { int, readConfigFile } from './options';
 
 /** The shipped autoregressive model: the default of `--model`. */
 export const DEFAULT_FORECAST_MODEL = resolve(__dirname, '..', '..', 'models', 'qb-ar-s.json');
@@ -27,7 +26,6 @@ const quietWindow = z.union([
 ]);
 const level = z.union([z.number().positive(), z.strictObject({ name: z.string().min(1), price: z.number().positive() })]);
 const num = z.coerce.number();
-const int = (min: number) => z.coerce.number().int().min(min);
 
 /** Every setting, by its config-file key. Flags use the same names in kebab-case. */
 export const forecastConfigSchema = z.strictObject({
@@ -125,18 +123,7 @@ function parse(raw: unknown, where: { file?: string; flags: boolean }): Forecast
  * @example readForecastConfig('outlook.yaml').top_p // 0.9
  */
 export function readForecastConfig(file: string): ForecastConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new ConfigError('cannot read the config file', { file });
-  }
-  let raw: unknown;
-  try {
-    raw = YAML.parse(text) ?? {};
-  } catch (err) {
-    throw new ConfigError(`config is not valid YAML: ${(err as Error).message.split('\n')[0]}`, { file });
-  }
+  const raw = readConfigFile(file);
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('config must be a mapping of keys to values', { file });
   return parse(raw, { file, flags: false });
 }
