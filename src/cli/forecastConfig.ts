@@ -19,7 +19,15 @@ export const SESSION_ALIASES: Record<string, keyof typeof SESSIONS> = { rth: 'us
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const instant = z.string().regex(ISO_WITH_ZONE, 'use an ISO 8601 time with its zone, e.g. 2024-06-12T12:30:00Z (UTC throughout)');
-const duration = z.string().refine((s) => /^\s*\d+\s*(ms|s|m|h|d|w)\s*$/.test(s) && !/^\s*0+\s*[a-z]+\s*$/.test(s), 'use a duration like 15m');
+/** What `parseDuration` accepts (a positive whole number and a unit), checked at validation so the error names the key. */
+const duration = z.string().refine((s) => {
+  try {
+    parseDuration(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'use a duration like 15m');
 const quietWindow = z.union([
   z.strictObject({ label: z.string().min(1), start: instant, end: instant }),
   z.strictObject({ label: z.string().min(1), at: instant, before: duration.default('15m'), after: duration.default('30m') }),
@@ -56,7 +64,7 @@ export const forecastConfigSchema = z.strictObject({
   time_zone: z.string().optional(),
   timestamp: z.string().optional(),
   stamped_at: z.enum(['start', 'end']).optional(),
-  bar: z.string().optional(),
+  bar: duration.optional(),
   columns: z.partialRecord(z.enum(['ts', 'open', 'high', 'low', 'close', 'volume', 'symbol']), z.string().min(1)).optional(),
 });
 
