@@ -62,7 +62,8 @@ export function loadGridSeries(path: string): GridSeries[] {
  */
 export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: EvalMetrics; series: Record<string, EvalMetrics & { missingBars: number }>; options: EvalCliOptions }> {
   const o = parseFlags(evalOptionsSchema, raw, { prefix: 'invalid option: ', showValue: false });
-  parseAggregate(o.aggregate);
+  // Parsed before the model opens, so a bad --aggregate fails fast.
+  const aggregate = parseAggregate(o.aggregate);
   const forecaster = await openModel(o.model, {
     device: o.device,
     threads: o.threads,
@@ -75,7 +76,7 @@ export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: E
       kvCache: o.kvCache,
     },
   });
-  const pooled = new EvalAccumulator(parseAggregate(o.aggregate));
+  const pooled = new EvalAccumulator(aggregate);
   const series: Record<string, EvalMetrics & { missingBars: number }> = {};
   try {
     for (const s of loadGridSeries(o.data)) {
