@@ -33,7 +33,8 @@ import { ConfigError } from '../core/errors';
 import { fundingToArrays, loadBars, loadFundingRates, symbolFromFileName, type SessionLike } from '../data';
 import { DAY_MS } from '../data/interval';
 import { BASELINE_NAMES, openModel } from '../forecast';
-import { int, parseFlags, readConfigFile } from './options';
+import { readConfigFile } from './configFile';
+import { int, parseFlags } from './options';
 
 /** The shipped quantile model, used by `--forecaster model` unless `--model` names another card. */
 export const DEFAULT_MODEL_CARD = resolve(__dirname, '..', '..', 'models', 'qb-quantile-s.json');

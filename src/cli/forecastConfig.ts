@@ -9,7 +9,8 @@ import { ConfigError } from '../core/errors';
 import { parseDuration, SESSIONS, type ColumnMap, type LoadOptions, type SessionLike } from '../data';
 import type { Barrier, QuantilePathDependence, QuantileTails, QuietWindow } from '../forecast';
 import { timestampFormat } from './data';
-import { int, readConfigFile } from './options';
+import { readConfigFile } from './configFile';
+import { int } from './options';
 
 /** The shipped autoregressive model: the default of `--model`. */
 export const DEFAULT_FORECAST_MODEL = resolve(__dirname, '..', '..', 'models', 'qb-ar-s.json');

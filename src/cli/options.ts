@@ -1,9 +1,7 @@
 /**
- * Checking command-line options and reading config files, shared by the commands:
- * the first zod issue becomes one ConfigError that names the flag as the user typed it.
+ * Checking command-line options with zod, shared by the commands: the first zod
+ * issue becomes one ConfigError that names the flag as the user typed it.
  */
-import { readFileSync } from 'node:fs';
-import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors';
 
@@ -49,24 +47,4 @@ export function parseFlags<T>(schema: z.ZodType<T>, raw: unknown, options: Parse
   const prefix = typeof options.prefix === 'function' ? options.prefix(flag) : (options.prefix ?? '');
   const value = options.single !== undefined ? raw : (raw as Record<string, unknown>)[key];
   throw new ConfigError(`${prefix}${issue.message}`, options.showValue === false ? { key: flag } : { key: flag, value });
-}
-
-/**
- * Reads a config file as YAML (default) or JSON; an empty file is `{}`.
- * @throws ConfigError naming the file when it cannot be read (`cannot read the config file`) or
- *   parsed (`config is not valid YAML: <the parser's first line>`, or `JSON`).
- * @example readConfigFile('backtest.yaml') // { sizing: { kind: 'kelly', fraction: 0.5 }, ... }
- */
-export function readConfigFile(file: string, format: 'yaml' | 'json' = 'yaml'): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new ConfigError('cannot read the config file', { file });
-  }
-  try {
-    return (format === 'json' ? JSON.parse(text) : YAML.parse(text)) ?? {};
-  } catch (err) {
-    throw new ConfigError(`config is not valid ${format === 'json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`, { file });
-  }
 }

@@ -1,13 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError } from '../../src/core/errors';
-import { flagOf, int, parseFlags, readConfigFile } from '../../src/cli/options';
-
-const dir = mkdtempSync(join(tmpdir(), 'quantbook-options-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+import { flagOf, int, parseFlags } from '../../src/cli/options';
 
 function thrown(f: () => unknown): ConfigError {
   try {
@@ -55,28 +49,5 @@ describe('cli options', () => {
   it('a single flag value is located at that flag, with the whole value', () => {
     const e = thrown(() => parseFlags(z.array(z.enum(['sort', 'dropDuplicates'])), ['sort', 'shuffle'], { single: 'repair' }));
     expect(e.location).toEqual({ key: '--repair', value: ['sort', 'shuffle'] });
-  });
-
-  it('reads YAML and JSON config files; an empty file is {}', () => {
-    const yaml = join(dir, 'a.yaml');
-    writeFileSync(yaml, 'capital: 5000\nsizing: { kind: kelly, fraction: 0.5 }\n');
-    expect(readConfigFile(yaml)).toEqual({ capital: 5000, sizing: { kind: 'kelly', fraction: 0.5 } });
-    const json = join(dir, 'a.json');
-    writeFileSync(json, '{"capital": 5000}');
-    expect(readConfigFile(json, 'json')).toEqual({ capital: 5000 });
-    const empty = join(dir, 'empty.yaml');
-    writeFileSync(empty, '');
-    expect(readConfigFile(empty)).toEqual({});
-  });
-
-  it('names the file of an unreadable or unparsable config', () => {
-    const missing = join(dir, 'missing.yaml');
-    expect(thrown(() => readConfigFile(missing)).message).toBe(`cannot read the config file (file ${missing})`);
-    const badYaml = join(dir, 'bad.yaml');
-    writeFileSync(badYaml, 'a: [1, 2\n');
-    expect(thrown(() => readConfigFile(badYaml)).message).toMatch(new RegExp(`^config is not valid YAML: .+ \\(file ${badYaml}\\)$`));
-    const badJson = join(dir, 'bad.json');
-    writeFileSync(badJson, '{capital: 5000}');
-    expect(thrown(() => readConfigFile(badJson, 'json')).message).toMatch(/^config is not valid JSON: /);
   });
 });
