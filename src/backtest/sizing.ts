@@ -390,10 +390,7 @@ export class Sizer {
         if (decisions !== null) decisions[base + s] = q[s] + d;
       }
       available -= d * c * (1 + costs.slippage[s]) * (1 + costs.fee[s]) + costs.fixedFee[s];
-      if (p.fillAtClose || (closeBar && p.closeCap[p.cls[s]] === 1)) {
-        ledger.fill(s, d, c, t, this.reason[s], t);
-        filledNow = true;
-      } else if (t + 1 < p.T) pending.add(s, d, this.reason[s]);
+      if (this.send(s, d, c, t, this.reason[s], closeBar)) filledNow = true;
     }
     return filledNow;
   }
@@ -408,12 +405,25 @@ export class Sizer {
       const c = p.close[t * S + s];
       if (p.decisions !== null) p.decisions[t * S + s] = c === c ? 0 : NaN;
       if (q[s] === 0 || c !== c) continue;
-      if (p.fillAtClose || (closeBar && p.closeCap[p.cls[s]] === 1)) {
-        p.ledger.fill(s, -q[s], c, t, REASON.killSwitch, t);
-        filledNow = true;
-      } else if (t + 1 < p.T) p.pending.add(s, -q[s], REASON.killSwitch);
+      if (this.send(s, -q[s], c, t, REASON.killSwitch, closeBar)) filledNow = true;
     }
     return filledNow;
+  }
+
+  /**
+   * Sends an order of `d` units of symbol s decided at bar t (close `c`): filled at this close when
+   * the bar fills at its close (fillAtClose, or the last bar of a session under a close cap), else
+   * queued for the next open (dropped after the last bar). Returns true when it filled now.
+   * `decide` writes the same test inline: it runs in the per-symbol loop of every bar.
+   */
+  private send(s: number, d: number, c: number, t: number, reason: number, closeBar: boolean): boolean {
+    const p = this.p;
+    if (p.fillAtClose || (closeBar && p.closeCap[p.cls[s]] === 1)) {
+      p.ledger.fill(s, d, c, t, reason, t);
+      return true;
+    }
+    if (t + 1 < p.T) p.pending.add(s, d, reason);
+    return false;
   }
 }
 

@@ -2,9 +2,9 @@
  * Coverage of central prediction intervals at several nominal levels.
  */
 import { ConfigError, DataError } from '../core/errors';
-import { checkQuantileLevels, checkQuantileRows, checkSampleRows } from './pit';
+import { checkForecastRows, checkQuantileLevels } from './pit';
 import { quantileSorted } from './sort';
-import { checkFinite, checkInteger, checkOpenUnit, type Numbers } from './validate';
+import { checkInteger, checkOpenUnit, type Numbers } from './validate';
 import { wilsonInterval, Z95 } from './wilson';
 
 /** Default nominal levels of {@link coverageFromSamples}. */
@@ -54,11 +54,7 @@ export function coverageFromSamples(samples: Numbers, nSamples: number, realized
   checkLevels(levels);
   const n = realized.length;
   if (n === 0) throw new DataError('no forecasts', { column: 'realized' });
-  if (samples.length !== n * nSamples) {
-    throw new DataError(`samples has ${samples.length} values, expected ${n} forecasts x ${nSamples} samples = ${n * nSamples}`, { column: 'samples' });
-  }
-  checkSampleRows(samples, nSamples);
-  checkFinite(realized, 'realized');
+  checkForecastRows('samples', samples, nSamples, realized);
   const inside = new Float64Array(levels.length);
   const sorted = new Float64Array(nSamples);
   for (let i = 0; i < n; i++) {
@@ -93,11 +89,7 @@ export function coverageFromQuantiles(quantileLevels: Numbers, values: Numbers, 
   const K = quantileLevels.length;
   const n = realized.length;
   if (n === 0) throw new DataError('no forecasts', { column: 'realized' });
-  if (values.length !== n * K) {
-    throw new DataError(`quantiles has ${values.length} values, expected ${n} forecasts x ${K} levels = ${n * K}`, { column: 'quantiles' });
-  }
-  checkQuantileRows(values, K);
-  checkFinite(realized, 'realized');
+  checkForecastRows('quantiles', values, K, realized);
   const find = (tau: number): number => {
     for (let k = 0; k < K; k++) if (Math.abs(quantileLevels[k] - tau) <= 1e-9) return k;
     return -1;

@@ -37,11 +37,7 @@ export type PitMethod = { kind: 'fraction' } | { kind: 'randomized'; seed: numbe
 export function pitFromSamples(samples: Numbers, nSamples: number, realized: Numbers, method: PitMethod = { kind: 'fraction' }): Float64Array {
   checkInteger(nSamples, 'nSamples', 1);
   const n = realized.length;
-  if (samples.length !== n * nSamples) {
-    throw new DataError(`samples has ${samples.length} values, expected ${n} forecasts x ${nSamples} samples = ${n * nSamples}`, { column: 'samples' });
-  }
-  checkFinite(realized, 'realized');
-  checkSampleRows(samples, nSamples);
+  checkForecastRows('samples', samples, nSamples, realized);
   if (method.kind !== 'fraction' && method.kind !== 'randomized') {
     throw new ConfigError("PIT method must be { kind: 'fraction' } or { kind: 'randomized', seed }", { key: 'method', value: method });
   }
@@ -73,6 +69,24 @@ export function checkSampleRows(samples: Numbers, nSamples: number): void {
       throw new DataError(`sample ${k % nSamples} of the forecast is not finite`, { column: 'samples', row: Math.floor(k / nSamples), value: v });
     }
   }
+}
+
+/**
+ * Checks forecasts of `width` values each (samples, or quantiles at `width` levels),
+ * row-major, against their realised values: `n * width` values for n realised values,
+ * every realised value finite, every row finite ({@link checkSampleRows}) or finite and
+ * non-decreasing ({@link checkQuantileRows}). The shared input check of PIT and coverage.
+ * @throws DataError for a wrong length (column `samples` or `quantiles`), or naming the row of the first bad value.
+ * @example checkForecastRows('samples', [1, 2, 3], 2, [0, 0]); // throws: samples has 3 values, expected 2 forecasts x 2 samples = 4
+ */
+export function checkForecastRows(kind: 'samples' | 'quantiles', values: Numbers, width: number, realized: Numbers): void {
+  const n = realized.length;
+  if (values.length !== n * width) {
+    throw new DataError(`${kind} has ${values.length} values, expected ${n} forecasts x ${width} ${kind === 'samples' ? 'samples' : 'levels'} = ${n * width}`, { column: kind });
+  }
+  checkFinite(realized, 'realized');
+  if (kind === 'samples') checkSampleRows(values, width);
+  else checkQuantileRows(values, width);
 }
 
 /**
@@ -126,11 +140,7 @@ export function pitFromQuantiles(levels: Numbers, values: Numbers, realized: Num
   checkQuantileLevels(levels);
   const nLevels = levels.length;
   const n = realized.length;
-  if (values.length !== n * nLevels) {
-    throw new DataError(`quantiles has ${values.length} values, expected ${n} forecasts x ${nLevels} levels = ${n * nLevels}`, { column: 'quantiles' });
-  }
-  checkFinite(realized, 'realized');
-  checkQuantileRows(values, nLevels);
+  checkForecastRows('quantiles', values, nLevels, realized);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const y = realized[i];

@@ -62,8 +62,9 @@ export function calibrationSummary(p: Numbers, y: Numbers, options: SummaryOptio
   const d = decomposeWithEdges(pf, yf, edges, strategy);
   const nBins = edges.length - 1;
   const equalMass = strategy === 'quantile' ? table : tableWithEdges(pf, yf, quantileEdges(pf, nBins), 'quantile');
+  // Outcomes are checked 0/1, so the per-bin counts of positives sum exactly to the total.
   let positives = 0;
-  for (let i = 0; i < yf.length; i++) positives += yf[i];
+  for (let b = 0; b < nBins; b++) positives += table.positives[b];
   return {
     n: pf.length,
     baseRate: positives / pf.length,

@@ -3,10 +3,9 @@
  * to t only), size with Kelly (or the configured sizing) under the limits, account, and
  * report statistics; `--compare` runs several forecasters on the same data side by side.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import YAML from 'yaml';
 import { z } from 'zod';
 import {
   INSTRUMENT_CLASSES,
@@ -32,14 +31,17 @@ import {
 } from '../backtest';
 import { ConfigError } from '../core/errors';
 import { fundingToArrays, loadBars, loadFundingRates, symbolFromFileName, type SessionLike } from '../data';
+import { DAY_MS } from '../data/interval';
 import { BASELINE_NAMES, openModel } from '../forecast';
+import { readConfigFile } from './configFile';
+import { int, parseFlags } from './options';
 
 /** The shipped quantile model, used by `--forecaster model` unless `--model` names another card. */
 export const DEFAULT_MODEL_CARD = resolve(__dirname, '..', '..', 'models', 'qb-quantile-s.json');
 const FORECASTERS = ['model', ...BASELINE_NAMES] as const;
-const DAY_MS = 86_400_000;
+/** What a bare `--compare` runs: the baselines, then the model. */
+const COMPARE_DEFAULT: readonly string[] = [...BASELINE_NAMES, 'model'];
 
-const int = (min: number) => z.coerce.number().int().min(min);
 const optionsSchema = z.object({
   data: z.string().min(1),
   symbols: z.array(z.string().min(1)).optional(),
@@ -94,16 +96,17 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
   const funding = o.funding ? loadFunding(o.funding, market.symbols, config) : undefined;
   const names = compareList(o);
   mkdirSync(o.out, { recursive: true });
+  // The same for every forecaster: computed once, not once per --compare column.
+  const m = sliceMarket(market, range);
+  const S = market.symbols.length;
+  // Regime sizing needs a label per bar: the documented classifier, on each symbol's own closes.
+  const regime = config.sizing.kind === 'regime' ? classifyMarketRegimes(market).labels : undefined;
   const runs: BacktestRun[] = [];
   for (const name of names) {
     const forecaster = await openModel(name === 'model' ? o.model : name, { device: o.device, log });
     try {
-      log(`forecasting ${market.symbols.length} symbols x ${range.end - range.start} bars with ${forecaster.info.name} ...`);
+      log(`forecasting ${S} symbols x ${range.end - range.start} bars with ${forecaster.info.name} ...`);
       const fc = await forecastSignals(market, forecaster, { horizonBars: o.horizon, samples: o.samples, seed: o.seed, range, sigmaFloor: config.sigmaFloor });
-      const m = sliceMarket(market, range);
-      const S = market.symbols.length;
-      // Regime sizing needs a label per bar: the documented classifier, on each symbol's own closes.
-      const regime = config.sizing.kind === 'regime' ? classifyMarketRegimes(market).labels : undefined;
       const signals = sliceSignals({ ...fc.signals, regime }, S, range);
       const pUp = fc.pUp.subarray(range.start * S, range.end * S);
       const options = { funding };
@@ -143,21 +146,16 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
 }
 
 function parseOptions(raw: Record<string, unknown>): BacktestCliOptions {
-  const parsed = optionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`invalid option: ${issue.message}`, { key: `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
-  }
-  const o = parsed.data;
+  const o = parseFlags(optionsSchema, raw, { prefix: 'invalid option: ', showValue: false });
   if (o.days !== undefined && (o.start !== undefined || o.end !== undefined)) {
     throw new ConfigError('give either --days or --start/--end, not both', { key: '--days' });
   }
   return o;
 }
 
-function compareList(o: BacktestCliOptions): string[] {
+function compareList(o: BacktestCliOptions): readonly string[] {
   if (o.compare === undefined || o.compare === false) return [o.forecaster];
-  const names = o.compare === true ? ['naive', 'trend', 'historical', 'oracle', 'model'] : o.compare.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = o.compare === true ? COMPARE_DEFAULT : o.compare.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
     if (!(FORECASTERS as readonly string[]).includes(n)) throw new ConfigError(`unknown forecaster "${n}" (use ${FORECASTERS.join(', ')})`, { key: '--compare', value: n });
   }
@@ -165,20 +163,7 @@ function compareList(o: BacktestCliOptions): string[] {
 }
 
 function loadConfig(o: BacktestCliOptions): BacktestConfig {
-  let input: Record<string, unknown> = {};
-  if (o.config) {
-    let text: string;
-    try {
-      text = readFileSync(o.config, 'utf8');
-    } catch {
-      throw new ConfigError('cannot read the config file', { file: o.config });
-    }
-    try {
-      input = (extname(o.config) === '.json' ? JSON.parse(text) : YAML.parse(text)) ?? {};
-    } catch (err) {
-      throw new ConfigError(`config is not valid ${extname(o.config) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`, { file: o.config });
-    }
-  }
+  const input = o.config ? (readConfigFile(o.config, extname(o.config) === '.json' ? 'json' : 'yaml') as Record<string, unknown>) : {};
   return resolveConfig({ ...input, ...(o.capital !== undefined ? { capital: o.capital } : {}), ...(o.class ? { defaultClass: o.class } : {}) }, o.config);
 }
 
@@ -210,7 +195,7 @@ function barRange(ts: Float64Array, o: BacktestCliOptions): { start: number; end
 
 /** Loads a funding series and assigns it to the run's perpetual. */
 function loadFunding(path: string, symbols: readonly string[], config: BacktestConfig): Record<string, FundingSeries> {
-  const perps = symbols.filter((s) => (config.instruments[s] ?? config.defaultClass) === 'perp');
+  const perps = symbols.filter((s) => symbolClass(config, s) === 'perp');
   const named = symbolFromFileName(basename(path));
   const symbol = perps.length === 1 ? perps[0] : perps.find((s) => s === named);
   if (!symbol) throw new ConfigError(`funding file ${basename(path)} matches no perpetual among ${perps.length ? perps.join(', ') : 'the symbols (set --class perp)'}`, { key: '--funding', file: path });
@@ -253,7 +238,7 @@ export function registerBacktestCommands(program: Command): void {
     .option('--capital <amount>', 'starting cash (default 100000, or the config\'s)')
     .option('--forecaster <name>', `${FORECASTERS.join(', ')} (oracle sees the future: an upper bound, flagged)`, 'historical')
     .option('--model <card>', 'model card for --forecaster model', DEFAULT_MODEL_CARD)
-    .option('--compare [names]', 'comma list of forecasters to run side by side (default: naive,trend,historical,oracle,model)')
+    .option('--compare [names]', `comma list of forecasters to run side by side (default: ${COMPARE_DEFAULT.join(',')})`)
     .option('--config <file>', 'backtest config, YAML or JSON (sizing, limits, classes, costs, interest, kill switches)')
     .option('--class <name>', `instrument class of every symbol: ${INSTRUMENT_CLASSES.join(', ')} (else the config's instruments/defaultClass)`)
     .option('--session <name>', 'calendar for session ends and daily loss: 24x7, us-rth, us-ext, cn-a (default from the class)')

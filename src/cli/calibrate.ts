@@ -24,21 +24,22 @@ import {
 } from '../calibration';
 import { figureToHtml } from '../plot/html';
 import { reliabilityFigure, type ReliabilitySeries } from '../plot/calibration';
+import { flagOf, int, parseFlags } from './options';
 
 const optionsSchema = z.object({
   input: z.string().min(1),
   probCol: z.string().min(1),
   outcomeCol: z.string().min(1),
-  bins: z.coerce.number().int().min(1),
+  bins: int(1),
   strategy: z.enum(['uniform', 'quantile']),
   method: z.enum(CALIBRATION_METHODS).optional(),
   plattInput: z.enum(['logit', 'probability']),
   evaluate: z.enum(['both', 'walk-forward', 'in-sample']),
-  minTrain: z.coerce.number().int().min(1).optional(),
-  block: z.coerce.number().int().min(1).optional(),
-  gap: z.coerce.number().int().min(0),
-  rolling: z.coerce.number().int().min(1).optional(),
-  resamples: z.union([z.literal('auto'), z.coerce.number().int().min(1)]),
+  minTrain: int(1).optional(),
+  block: int(1).optional(),
+  gap: int(0),
+  rolling: int(1).optional(),
+  resamples: z.union([z.literal('auto'), int(1)]),
   seed: z.coerce.number().int(),
   json: z.boolean().optional(),
   out: z.string().min(1).optional(),
@@ -47,20 +48,8 @@ const optionsSchema = z.object({
 /** Parsed and checked options of `quantbook calibrate`. */
 export type CalibrateOptions = z.infer<typeof optionsSchema>;
 
-const FLAG_OF: Record<string, string> = {
-  probCol: '--prob-col',
-  outcomeCol: '--outcome-col',
-  minTrain: '--min-train',
-  plattInput: '--platt-input',
-};
-
 function parseOptions(raw: Record<string, unknown>): CalibrateOptions {
-  const r = optionsSchema.safeParse(raw);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const key = String(issue.path[0]);
-  const flag = FLAG_OF[key] ?? `--${key}`;
-  throw new ConfigError(`invalid ${flag}: ${issue.message}`, { key: flag, value: raw[key] });
+  return parseFlags(optionsSchema, raw, { prefix: (flag) => `invalid ${flag}: ` });
 }
 
 /** Two numeric columns of a CSV or Parquet file as Float64Arrays (booleans become 0/1). */
@@ -185,7 +174,7 @@ export async function runCalibrate(o: CalibrateOptions): Promise<string> {
   const names = { file, prob: o.probCol, outcome: o.outcomeCol };
   if (o.method === undefined) {
     const stray = (['minTrain', 'block', 'rolling'] as const).find((k) => o[k] !== undefined) ?? (o.gap !== 0 ? 'gap' : o.evaluate !== 'both' ? 'evaluate' : undefined);
-    if (stray !== undefined) throw new ConfigError(`${FLAG_OF[stray] ?? `--${stray}`} needs --method isotonic|platt`, { key: FLAG_OF[stray] ?? `--${stray}` });
+    if (stray !== undefined) throw new ConfigError(`${flagOf(stray)} needs --method isotonic|platt`, { key: flagOf(stray) });
   }
   const { p, y } = await readForecastColumns(file, o.probCol, o.outcomeCol);
   const n = p.length;

@@ -20,6 +20,7 @@ import {
   type RepairRule,
   type TimestampFormat,
 } from '../data';
+import { parseFlags } from './options';
 
 const sessionNames = Object.keys(SESSIONS) as [keyof typeof SESSIONS, ...(keyof typeof SESSIONS)[]];
 
@@ -31,18 +32,6 @@ const loadFlags = z.object({
   symbol: z.string().optional(),
   allowMixedIntervals: z.boolean().optional(),
 });
-
-/** Parses flags with zod; `flag` names a single flag when `value` is not an options object. */
-function parseFlags<T>(schema: z.ZodType<T>, value: unknown, flag?: string): T {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const key = flag ?? String(issue.path[0] ?? '');
-    const bad = flag ? value : (value as Record<string, unknown>)[key];
-    throw new ConfigError(issue.message, { key: `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, value: bad });
-  }
-  return r.data;
-}
 
 /** The `--timestamp` flag as a timestamp format (undefined for `auto`).
  * @throws ConfigError for an unknown format.
@@ -129,7 +118,7 @@ export function registerDataCommands(program: Command): void {
       .option('--session <name>', `calendar for gap counting: ${sessionNames.join(', ')}`, '24x7')
       .option('--json', 'print the report as JSON'),
   ).action((path: string, opts: Record<string, unknown>) => {
-    const session = parseFlags(sessionFlag, opts.session, 'session');
+    const session = parseFlags(sessionFlag, opts.session, { single: 'session' });
     const bars = loadBars(path, loadOptions(opts, opts.bar ? parseDuration(String(opts.bar)) : undefined));
     const report = inspectBars(bars, session);
     process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : fmtReport(path, report)}\n`);
@@ -147,8 +136,8 @@ export function registerDataCommands(program: Command): void {
       .option('--repair <rule...>', 'repairs before validating: sort, dropDuplicates, dropInvalid (counted and printed)'),
   ).action((input: string, output: string, opts: Record<string, unknown>) => {
     const every = parseDuration(String(opts.every));
-    const session = opts.session === undefined ? undefined : parseFlags(sessionFlag, opts.session, 'session');
-    const repair = parseFlags(repairFlag, opts.repair, 'repair') as RepairRule[] | undefined;
+    const session = opts.session === undefined ? undefined : parseFlags(sessionFlag, opts.session, { single: 'session' });
+    const repair = parseFlags(repairFlag, opts.repair, { single: 'repair' }) as RepairRule[] | undefined;
     const loaded = loadBars(input, loadOptions(opts, opts.bar ? parseDuration(String(opts.bar)) : undefined));
     const v = validateBars(loaded, { file: input, repair, allowMixedIntervals: Boolean(opts.allowMixedIntervals) });
     const notes: string[] = [];

@@ -8,8 +8,7 @@ import { ConfigError } from '../core/errors';
 import { basename } from 'node:path';
 import { barsToArraysBySymbol, fillGapsArrays, inferIntervalMs, loadBars, symbolFromFileName } from '../data';
 import { BASELINE_NAMES, EvalAccumulator, evaluateWalkForward, openModel, parseAggregate, type EvalMetrics } from '../forecast';
-
-const int = (min: number) => z.coerce.number().int().min(min);
+import { int, parseFlags } from './options';
 
 const evalOptionsSchema = z.object({
   data: z.string().min(1),
@@ -62,13 +61,9 @@ export function loadGridSeries(path: string): GridSeries[] {
  * @example (await runEval({ data: 'bars.feather', model: 'naive', horizon: 30, every: 48 })).pooled.n
  */
 export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: EvalMetrics; series: Record<string, EvalMetrics & { missingBars: number }>; options: EvalCliOptions }> {
-  const parsed = evalOptionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`invalid option: ${issue.message}`, { key: `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
-  }
-  const o = parsed.data;
-  parseAggregate(o.aggregate);
+  const o = parseFlags(evalOptionsSchema, raw, { prefix: 'invalid option: ', showValue: false });
+  // Parsed before the model opens, so a bad --aggregate fails fast.
+  const aggregate = parseAggregate(o.aggregate);
   const forecaster = await openModel(o.model, {
     device: o.device,
     threads: o.threads,
@@ -81,7 +76,7 @@ export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: E
       kvCache: o.kvCache,
     },
   });
-  const pooled = new EvalAccumulator(parseAggregate(o.aggregate));
+  const pooled = new EvalAccumulator(aggregate);
   const series: Record<string, EvalMetrics & { missingBars: number }> = {};
   try {
     for (const s of loadGridSeries(o.data)) {

@@ -3,14 +3,14 @@
  * keys, unknown keys are errors) and the command-line flags (which override it),
  * resolved into the settings the run uses.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors';
 import { parseDuration, SESSIONS, type ColumnMap, type LoadOptions, type SessionLike } from '../data';
 import type { Barrier, QuantilePathDependence, QuantileTails, QuietWindow } from '../forecast';
 import { timestampFormat } from './data';
+import { readConfigFile } from './configFile';
+import { int } from './options';
 
 /** The shipped autoregressive model: the default of `--model`. */
 export const DEFAULT_FORECAST_MODEL = resolve(__dirname, '..', '..', 'models', 'qb-ar-s.json');
@@ -20,14 +20,21 @@ export const SESSION_ALIASES: Record<string, keyof typeof SESSIONS> = { rth: 'us
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const instant = z.string().regex(ISO_WITH_ZONE, 'use an ISO 8601 time with its zone, e.g. 2024-06-12T12:30:00Z (UTC throughout)');
-const duration = z.string().refine((s) => /^\s*\d+\s*(ms|s|m|h|d|w)\s*$/.test(s) && !/^\s*0+\s*[a-z]+\s*$/.test(s), 'use a duration like 15m');
+/** What `parseDuration` accepts (a positive whole number and a unit), checked at validation so the error names the key. */
+const duration = z.string().refine((s) => {
+  try {
+    parseDuration(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'use a duration like 15m');
 const quietWindow = z.union([
   z.strictObject({ label: z.string().min(1), start: instant, end: instant }),
   z.strictObject({ label: z.string().min(1), at: instant, before: duration.default('15m'), after: duration.default('30m') }),
 ]);
 const level = z.union([z.number().positive(), z.strictObject({ name: z.string().min(1), price: z.number().positive() })]);
 const num = z.coerce.number();
-const int = (min: number) => z.coerce.number().int().min(min);
 
 /** Every setting, by its config-file key. Flags use the same names in kebab-case. */
 export const forecastConfigSchema = z.strictObject({
@@ -58,7 +65,7 @@ export const forecastConfigSchema = z.strictObject({
   time_zone: z.string().optional(),
   timestamp: z.string().optional(),
   stamped_at: z.enum(['start', 'end']).optional(),
-  bar: z.string().optional(),
+  bar: duration.optional(),
   columns: z.partialRecord(z.enum(['ts', 'open', 'high', 'low', 'close', 'volume', 'symbol']), z.string().min(1)).optional(),
 });
 
@@ -125,18 +132,7 @@ function parse(raw: unknown, where: { file?: string; flags: boolean }): Forecast
  * @example readForecastConfig('outlook.yaml').top_p // 0.9
  */
 export function readForecastConfig(file: string): ForecastConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new ConfigError('cannot read the config file', { file });
-  }
-  let raw: unknown;
-  try {
-    raw = YAML.parse(text) ?? {};
-  } catch (err) {
-    throw new ConfigError(`config is not valid YAML: ${(err as Error).message.split('\n')[0]}`, { file });
-  }
+  const raw = readConfigFile(file);
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('config must be a mapping of keys to values', { file });
   return parse(raw, { file, flags: false });
 }

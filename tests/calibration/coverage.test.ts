@@ -17,6 +17,9 @@ describe('coverageFromSamples', () => {
 
   it('names the forecast row of a bad sample', () => {
     expect(() => coverageFromSamples([0, 1, 2, NaN], 2, [1, 1])).toThrow(/not finite \(row 1, column "samples"/);
+    expect(() => coverageFromSamples([0, 1, 2], 2, [1, 1])).toThrow(/samples has 3 values, expected 2 forecasts x 2 samples = 4/);
+    expect(() => coverageFromSamples([0, 1, 2, 3], 2, [1, Infinity])).toThrow(/realized must be finite \(row 1, column "realized"/);
+    expect(() => coverageFromSamples([], 2, [])).toThrow(/no forecasts/);
   });
 
   it('matches the nominal level for calibrated normal forecasts and falls short for narrow ones', () => {
@@ -52,5 +55,8 @@ describe('coverageFromQuantiles', () => {
   it('rejects a level whose interval ends are not forecast levels', () => {
     expect(() => coverageFromQuantiles([0.1, 0.5, 0.9], [0, 1, 2], [1], [0.5])).toThrow(/central 0.5 interval needs quantile levels 0.25 and 0.75/);
     expect(() => coverageFromQuantiles([0.5, 0.6], [0, 1], [1])).toThrow(ConfigError);
+    expect(() => coverageFromQuantiles([0.1, 0.5, 0.9], [0, 1, 2, 0], [1, 1])).toThrow(/quantiles has 4 values, expected 2 forecasts x 3 levels = 6/);
+    expect(() => coverageFromQuantiles([0.1, 0.5, 0.9], [0, 2, 1], [1])).toThrow(/quantiles cross: level 2 is below level 1 \(row 0/);
+    expect(() => coverageFromQuantiles([0.1, 0.5, 0.9], [0, 1, 2], [NaN])).toThrow(/realized is NaN/);
   });
 });
