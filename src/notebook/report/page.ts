@@ -122,6 +122,14 @@ document.querySelectorAll('[data-code]').forEach(function(b){b.addEventListener(
 });});
 })();`;
 
+/**
+ * A run's status as a badge: `passed` (class `ok`) for 'ok', `failed` for anything else.
+ * @example statusBadge('ok') // '<span class="badge ok">passed</span>'
+ */
+export function statusBadge(status: string): string {
+  return status === 'ok' ? '<span class="badge ok">passed</span>' : '<span class="badge failed">failed</span>';
+}
+
 /** Options of {@link htmlPage}. */
 export interface PageOptions {
   title: string;

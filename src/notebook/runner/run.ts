@@ -9,6 +9,7 @@ import { NotebookError } from '../../core/errors';
 import { VERSION } from '../../core/version';
 import { writeFileAtomic } from '../atomic';
 import { PROVENANCE_MIME, RECORD_MIME, type JsonValue, type ProvenancePayload, type RecordPayload } from '../mime';
+import { cellLabel } from '../report/format';
 import type { ReportOptions } from '../report/html';
 import { ensureFreshBuild } from './build';
 import { gitState, hostDescription, type GitState } from './environment';
@@ -135,10 +136,6 @@ export function collectDeclarations(cells: Cell[]): { records: Record<string, Js
     }
   }
   return { records, provenance };
-}
-
-function cellLabel(cell: CellRef): string {
-  return cell === 'injected-parameters' ? 'the injected-parameters cell' : `cell ${cell}`;
 }
 
 /** Runs one code cell and records its outputs and papermill timing metadata on it. */
