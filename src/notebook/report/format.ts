@@ -4,6 +4,7 @@
 import { formatCell } from '../frame-table';
 import type { JsonValue } from '../mime';
 import type { CellRef } from '../runner/run';
+import type { GridAxis, SweepRow } from '../runner/sweep';
 
 /**
  * A JSON value in one short line (for tables).
@@ -106,4 +107,23 @@ export function formatTime(iso: string): string {
  */
 export function cellLabel(cell: CellRef): string {
   return cell === 'injected-parameters' ? 'the injected-parameters cell' : `cell ${cell}`;
+}
+
+/**
+ * The record names across rows, in first-seen order.
+ * @example recordNames(result.rows) // ['pUp', 'expectedReturnBp']
+ */
+export function recordNames(rows: SweepRow[]): string[] {
+  const names: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r.summary.records)) if (!names.includes(k)) names.push(k);
+  return names;
+}
+
+/**
+ * Column label of a record: its name, or `record.<name>` when a swept
+ * parameter has the same name (notebooks often record their parameters).
+ * @example recordColumn('horizon', [{ name: 'horizon', values: [15] }]) // 'record.horizon'
+ */
+export function recordColumn(name: string, axes: GridAxis[]): string {
+  return axes.some((a) => a.name === name) ? `record.${name}` : name;
 }

@@ -5,8 +5,8 @@
 import { metricVsParameterFigure, type SweepPoint } from '../../plot/sweep';
 import { escapeHtml } from '../../plot/html';
 import type { SweepResult } from '../runner/sweep';
-import { recordColumn, recordNames } from '../runner/sweep';
-import { formatDuration, formatJson } from './format';
+import type { JsonValue } from '../mime';
+import { formatDuration, formatJson, recordColumn, recordNames } from './format';
 import { figureBlock, htmlPage, statusBadge } from './page';
 
 /**
@@ -18,8 +18,8 @@ export function renderSweepPage(result: SweepResult, title: string): string {
   const records = recordNames(result.rows);
   const ok = result.rows.filter((r) => r.summary.status === 'ok');
   const failed = result.rows.length - ok.length;
-  const cell = (v: unknown) => {
-    const text = v === undefined ? '' : formatJson(v as never);
+  const cell = (v: JsonValue | undefined) => {
+    const text = formatJson(v);
     return typeof v === 'number' ? `<td class="num" data-sort="${v}">${escapeHtml(text)}</td>` : `<td>${escapeHtml(text)}</td>`;
   };
   const rows = result.rows.map((r) => {
