@@ -3,8 +3,8 @@
  * (nothing is fetched; the page works offline from a file), one stylesheet,
  * and at most one inlined copy of plotly.js.
  */
-import { escapeHtml, plotlyJs, scriptJson } from '../../plot/html';
-import { DEFAULT_PLOTLY_CONFIG, plotlyJsVersion } from '../plotly-html';
+import { DEFAULT_PLOTLY_CONFIG, escapeHtml, plotlyJs, scriptJson } from '../../plot/html';
+import { plotlyJsVersion } from '../plotly-html';
 
 // No network at all: every resource is inline or a data: URI. 'unsafe-eval'
 // is for plotly.js's WebGL traces, which compile shaders via Function().
