@@ -69,7 +69,7 @@ export const provenance = {
    * recursive; dotfiles, subfolders and other files are skipped, as the loader skips them).
    * Each file is declared as by {@link provenance.addFile} (role 'data'), its path joined to `path`.
    * @throws NotebookError when the path is missing, or is a folder with no loadable file.
-   * @example provenance.addData('../data/crypto-5m') // one "data file ../data/crypto-5m/BTC_USDT-5m.feather: ..." line per file
+   * @example provenance.addData('../../shared/data/real/crypto-5m') // 8 lines, "data file ../../shared/data/real/crypto-5m/ADA_BTC-5m.feather: 173754 bytes, sha256 ..." first
    */
   addData(path: string): void {
     let isDir: boolean;
