@@ -12,6 +12,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureFreshBuild, packageRoot } from '../src/notebook/runner/build';
 import { installKernelSpec, prefixJupyterPath } from '../src/notebook/runner/kernelspec';
+import { reportName } from '../src/notebook/runner/reports';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -60,7 +61,7 @@ const bin = join(root, 'bin', 'quantbook.js');
 for (let r = 0; r < rounds; r++) {
   const out = join(work, `quantbook-${r}`);
   runnerTimes.push(timed(process.execPath, [bin, 'run', notebook, '-o', out, '-q', '--no-build']));
-  const executed = JSON.parse(readFileSync(join(out, `${notebook.split('/').pop()!.replace(/\.ipynb$/, '')}.ipynb`), 'utf8'));
+  const executed = JSON.parse(readFileSync(join(out, `${reportName(notebook)}.ipynb`), 'utf8'));
   startupTimes.push(executed.metadata.quantbook.kernel.startupS);
   if (nbconvert) {
     nbconvertTimes.push(timed('jupyter', ['nbconvert', '--execute', '--to', 'html', '--ExecutePreprocessor.kernel_name=tslab', notebook, '--output-dir', join(work, `nbconvert-${r}`)], jupyterEnv));

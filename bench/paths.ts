@@ -15,16 +15,17 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Rng } from '../src/core/random';
 import { normalQuantile } from '../src/forecast/baselines';
 import { pathsFromQuantiles, pathStatistics } from '../src/forecast/paths';
+import { packageRoot } from '../src/notebook/runner/build';
 
-const ROOT = resolve(__dirname, '..');
+const ROOT = packageRoot();
 const argv = process.argv.slice(2);
 const RUNS = argv.includes('--runs') ? Number(argv[argv.indexOf('--runs') + 1]) : 5;
 const MODEL = argv.includes('--model') ? argv[argv.indexOf('--model') + 1] : 'models/qb-ar-s.json';
-const DATA = resolve(ROOT, '..', 'shared', 'data', 'real', 'crypto-1m', 'UNITTEST_BTC-1m.feather');
+const DATA = join(ROOT, '..', 'shared', 'data', 'real', 'crypto-1m', 'UNITTEST_BTC-1m.feather');
 const STAGES = ['startupMs', 'loadMs', 'openModelMs', 'prepareMs', 'sampleMs', 'summariseMs', 'writeMs', 'totalMs', 'cpuMs'];
 
 const median = (x: number[]) => [...x].sort((a, b) => a - b)[Math.floor(x.length / 2)];

@@ -12,10 +12,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { packageRoot } from '../src/notebook/runner/build';
 import { installKernelSpec, prefixJupyterPath } from '../src/notebook/runner/kernelspec';
-import { CHROMIUM_ARGS, chromiumPath } from '../src/plot/png';
+import { withChromium } from '../src/plot/png';
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -37,40 +36,37 @@ async function main(): Promise<void> {
     env: { ...process.env, JUPYTER_PATH: prefixJupyterPath(prefix), PYDEVD_DISABLE_FILE_VALIDATION: '1' },
     stdio: 'ignore', detached: true,
   });
-  const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'qb-chromium-')), {
-    executablePath: chromiumPath(), headless: true, viewport: { width: 1280, height: 900 },
-    args: [...CHROMIUM_ARGS],
-  });
   try {
-    const page = await browser.newPage();
-    const external: string[] = [];
-    page.on('request', (r) => { if (!/^(http:\/\/127\.0\.0\.1|data:|blob:)/.test(r.url())) external.push(r.url()); });
-    const url = `http://127.0.0.1:${port}/notebooks/notebooks/${basename(notebook)}`;
-    for (let i = 0; ; i++) {
-      try {
-        await page.goto(url);
-        break;
-      } catch (err) {
-        if (i > 60) throw err;
-        await new Promise((r) => setTimeout(r, 500)); // the server is still starting
+    await withChromium({ viewport: { width: 1280, height: 900 } }, async (browser) => {
+      const page = await browser.newPage();
+      const external: string[] = [];
+      page.on('request', (r) => { if (!/^(http:\/\/127\.0\.0\.1|data:|blob:)/.test(r.url())) external.push(r.url()); });
+      const url = `http://127.0.0.1:${port}/notebooks/notebooks/${basename(notebook)}`;
+      for (let i = 0; ; i++) {
+        try {
+          await page.goto(url);
+          break;
+        } catch (err) {
+          if (i > 60) throw err;
+          await new Promise((r) => setTimeout(r, 500)); // the server is still starting
+        }
       }
-    }
-    await page.waitForFunction(() => (window as never as { Jupyter?: { notebook?: { kernel?: { is_connected(): boolean } } } }).Jupyter?.notebook?.kernel?.is_connected(), null, { timeout: 60_000 });
-    await page.evaluate(() => (window as never as { Jupyter: { notebook: { execute_all_cells(): void } } }).Jupyter.notebook.execute_all_cells());
-    await page.waitForFunction(() => document.querySelectorAll('.output_area .quantbook-figure .main-svg').length >= 2
-      && document.querySelectorAll('.output_area table.quantbook-frame').length >= 1, null, { timeout: 120_000 });
-    const perFigure = await page.$$eval('.output_area .quantbook-figure', (els) => els.map((e) => e.querySelectorAll('.main-svg').length));
-    const shotDir = join(root, '.cache');
-    mkdirSync(shotDir, { recursive: true });
-    const figures = await page.$$('.output_area .quantbook-figure');
-    await figures[0].scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(shotDir, 'jupyter-frontend.png') });
-    console.log(`figures drawn (main-svg per figure): ${perFigure.join(', ')}`);
-    console.log(`requests leaving the machine: ${external.length ? external.join(', ') : 'none'}`);
-    console.log(`screenshot: ${join(shotDir, 'jupyter-frontend.png')}`);
-    if (perFigure.some((n) => n === 0) || external.length) process.exitCode = 1;
+      await page.waitForFunction(() => (window as never as { Jupyter?: { notebook?: { kernel?: { is_connected(): boolean } } } }).Jupyter?.notebook?.kernel?.is_connected(), null, { timeout: 60_000 });
+      await page.evaluate(() => (window as never as { Jupyter: { notebook: { execute_all_cells(): void } } }).Jupyter.notebook.execute_all_cells());
+      await page.waitForFunction(() => document.querySelectorAll('.output_area .quantbook-figure .main-svg').length >= 2
+        && document.querySelectorAll('.output_area table.quantbook-frame').length >= 1, null, { timeout: 120_000 });
+      const perFigure = await page.$$eval('.output_area .quantbook-figure', (els) => els.map((e) => e.querySelectorAll('.main-svg').length));
+      const shotDir = join(root, '.cache');
+      mkdirSync(shotDir, { recursive: true });
+      const figures = await page.$$('.output_area .quantbook-figure');
+      await figures[0].scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(shotDir, 'jupyter-frontend.png') });
+      console.log(`figures drawn (main-svg per figure): ${perFigure.join(', ')}`);
+      console.log(`requests leaving the machine: ${external.length ? external.join(', ') : 'none'}`);
+      console.log(`screenshot: ${join(shotDir, 'jupyter-frontend.png')}`);
+      if (perFigure.some((n) => n === 0) || external.length) process.exitCode = 1;
+    });
   } finally {
-    await browser.close();
     if (server.pid) process.kill(-server.pid, 'SIGTERM');
     rmSync(notebook, { force: true });
     // Only our copy's checkpoint: the folder may hold the user's own.

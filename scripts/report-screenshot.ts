@@ -6,13 +6,11 @@
  * leaves the machine (a report must work offline), and captures the
  * chosen figure.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { packageRoot } from '../src/notebook/runner/build';
-import { CHROMIUM_ARGS, chromiumPath } from '../src/plot/png';
+import { withChromium } from '../src/plot/png';
 
 async function main(): Promise<void> {
   const root = packageRoot();
@@ -22,11 +20,7 @@ async function main(): Promise<void> {
   const figureIndex = figureArg === undefined ? 0 : Number(figureArg);
   if (!existsSync(report)) throw new Error(`no report at ${report}: run \`npm run report\` first`);
   if (!Number.isInteger(figureIndex) || figureIndex < 0) throw new Error(`figure index must be a whole number >= 0, got ${figureArg}`);
-  const profile = mkdtempSync(join(tmpdir(), 'qb-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath(), headless: true, viewport: { width: 1100, height: 900 }, deviceScaleFactor: 1, args: [...CHROMIUM_ARGS],
-  });
-  try {
+  await withChromium({ viewport: { width: 1100, height: 900 }, deviceScaleFactor: 1 }, async (browser) => {
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
@@ -45,10 +39,7 @@ async function main(): Promise<void> {
     await page.screenshot({ path: out, clip: { x: 0, y: top, width: 1100, height } });
     if (problems.length) throw new Error(problems.join('\n'));
     console.log(`${out}: ${report}, figure ${figureIndex + 1} of ${figures.length}, 1100 x ${Math.round(height)} px`);
-  } finally {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((err) => {

@@ -6,14 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Figure } from '../plot/figure';
-import { plotlyJs, scriptJson } from '../plot/html';
+import { DEFAULT_PLOTLY_CONFIG, plotlyJs, scriptJson } from '../plot/html';
+
+let plotlyVersion: string | undefined;
 
 /**
- * The installed plotly.js version.
+ * The installed plotly.js version, read once from its package.json (every report page names it).
  * @example plotlyJsVersion() // '3.7.0'
  */
 export function plotlyJsVersion(): string {
-  return (JSON.parse(readFileSync(require.resolve('plotly.js-dist-min/package.json'), 'utf8')) as { version: string }).version;
+  plotlyVersion ??= (JSON.parse(readFileSync(require.resolve('plotly.js-dist-min/package.json'), 'utf8')) as { version: string }).version;
+  return plotlyVersion;
 }
 
 /**
@@ -27,9 +30,6 @@ export function plotlyLoaderHtml(): string {
     + ';(function(){var q=window.__quantbookPlotlyQueue||[];window.__quantbookPlotlyQueue=[];q.forEach(function(f){f();});})();\n'
     + '</script>';
 }
-
-/** Plotly config every quantbook figure gets unless the figure overrides it. */
-export const DEFAULT_PLOTLY_CONFIG = { responsive: true, displaylogo: false };
 
 /**
  * A `<div>` plus a script that draws `figure` with `window.Plotly` (now, or

@@ -5,8 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { NotebookError } from '../core/errors';
+// The polars-free listing module on purpose: the notebook API must not load polars.
+import { loadableFiles } from '../data/load/listing';
 import { emitDisplay } from './display';
 import { PROVENANCE_MIME, type ProvenancePayload } from './mime';
 
@@ -60,6 +62,29 @@ export const provenance = {
     const { sha256, bytes } = sha256File(resolvedPath);
     const payload: ProvenanceFile = { kind: 'file', role, path, resolvedPath, bytes, sha256 };
     declare(payload, `${role} file ${path}: ${bytes} bytes, sha256 ${sha256}`);
+  },
+  /**
+   * Declares the bar data a notebook loads: a single file, or every file of a folder that
+   * `loadBars` reads from it (the loadable bar files that `loadableFiles` lists: sorted, not
+   * recursive; dotfiles, subfolders and other files are skipped, as the loader skips them).
+   * Each file is declared as by {@link provenance.addFile} (role 'data'), its path joined to `path`.
+   * @throws NotebookError when the path is missing, or is a folder with no loadable file.
+   * @example provenance.addData('../../shared/data/real/crypto-5m') // 8 lines, "data file ../../shared/data/real/crypto-5m/ADA_BTC-5m.feather: 173754 bytes, sha256 ..." first
+   */
+  addData(path: string): void {
+    let isDir: boolean;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch {
+      throw new NotebookError('declared data path does not exist', { file: path });
+    }
+    if (!isDir) {
+      provenance.addFile(path);
+      return;
+    }
+    const files = loadableFiles(path);
+    if (files.length === 0) throw new NotebookError('declared data folder holds no loadable bar files', { file: path });
+    for (const f of files) provenance.addFile(join(path, f));
   },
   /**
    * Declares the compute device used (e.g. what onnxruntime ran on).

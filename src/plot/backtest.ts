@@ -45,7 +45,7 @@ export function equityFigure(series: readonly EquitySeries[], opts: { title?: st
       type: 'scatter',
       mode: 'markers',
       name: 'kill switch',
-      x: events.map((e) => new Date(e.time).toISOString()),
+      x: iso(events.map((e) => e.time)),
       y: events.map((e) => s.equity[Math.min(e.bar, s.equity.length - 1)]),
       text: events.map((e) => `${e.switch} (${e.action.kind}) value ${e.value.toPrecision(3)}`),
       marker: { symbol: 'x', size: 9, color: '#d62728' },
@@ -101,8 +101,9 @@ export function limitBindingFigure(result: BacktestResult, opts: { title?: strin
     yaxis: 'y',
   }));
   LIMIT_NAMES.forEach((limit, i) => {
-    const x: string[] = [];
-    for (let t = 0; t < result.limits.bindingMask.length; t++) if (result.limits.bindingMask[t] & (1 << i)) x.push(new Date(result.ts[t]).toISOString());
+    const binding: number[] = [];
+    for (let t = 0; t < result.limits.bindingMask.length; t++) if (result.limits.bindingMask[t] & (1 << i)) binding.push(result.ts[t]);
+    const x = iso(binding);
     if (x.length > 0) data.push({ type: 'scatter', mode: 'markers', name: `${limit} binds`, x, y: x.map(() => limit), marker: { size: 3 }, xaxis: 'x2', yaxis: 'y2', showlegend: false });
   });
   return {

@@ -17,6 +17,9 @@ export function plotlyJs(): string {
   return plotlySource;
 }
 
+/** Plotly config every quantbook figure gets unless the figure overrides it (pages, reports, notebook outputs). */
+export const DEFAULT_PLOTLY_CONFIG = { responsive: true, displaylogo: false };
+
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -53,7 +56,7 @@ export function figureToHtml(figures: Figure | Figure[], title: string, options:
   const divs = figs.map((_, i) => `<div id="figure-${i}" class="figure"></div>`).join('\n');
   const calls = figs
     .map((f, i) => {
-      const config = { responsive: true, displaylogo: false, ...(f.config ?? {}) };
+      const config = { ...DEFAULT_PLOTLY_CONFIG, ...(f.config ?? {}) };
       return `Plotly.newPlot('figure-${i}', ${scriptJson(f.data)}, ${scriptJson(f.layout)}, ${scriptJson(config)});`;
     })
     .join('\n');

@@ -5,6 +5,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+// Types only: playwright-core is a dev dependency, loaded on demand by withChromium.
+import type { BrowserContext } from 'playwright-core';
 
 /** Where Chromium is looked for: `$QUANTBOOK_CHROMIUM`, else Debian's `/usr/bin/chromium`. */
 export function chromiumPath(): string {
@@ -37,6 +39,48 @@ export interface PngOptions {
   executablePath?: string;
 }
 
+/** Options of {@link withChromium}. */
+export interface ChromiumOptions {
+  /** Viewport in CSS pixels. Default playwright's, 1280 x 720. */
+  viewport?: { width: number; height: number };
+  /** Device pixels per CSS pixel. Default playwright's, 1. */
+  deviceScaleFactor?: number;
+  /** Chromium binary. Default {@link chromiumPath}. */
+  executablePath?: string;
+}
+
+/**
+ * Runs `fn` with a headless Chromium ({@link CHROMIUM_ARGS}, a fresh temporary profile), then closes
+ * the browser and deletes the profile, whether `fn` resolves or throws.
+ * @throws what loading playwright-core, launching Chromium or `fn` throws.
+ * @example
+ * const title = await withChromium({ viewport: { width: 1100, height: 700 } }, async (browser) => {
+ *   const page = await browser.newPage();
+ *   await page.goto('file:///tmp/x.html');
+ *   return page.title();
+ * }); // the page's title
+ */
+export async function withChromium<T>(opts: ChromiumOptions, fn: (browser: BrowserContext) => Promise<T>): Promise<T> {
+  const { chromium } = await import('playwright-core');
+  const profile = mkdtempSync(join(tmpdir(), 'qb-chromium-'));
+  try {
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: opts.executablePath ?? chromiumPath(),
+      headless: true,
+      args: [...CHROMIUM_ARGS],
+      ...(opts.viewport ? { viewport: opts.viewport } : {}),
+      ...(opts.deviceScaleFactor === undefined ? {} : { deviceScaleFactor: opts.deviceScaleFactor }),
+    });
+    try {
+      return await fn(browser);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
 /**
  * Opens an HTML page made by `figureToHtml`, waits until every figure has drawn, and saves
  * the first figure as a PNG. Resolves `{ ok: false, reason }` (and writes nothing) when
@@ -49,32 +93,20 @@ export async function htmlToPng(htmlPath: string, pngPath: string, opts: PngOpti
   const t0 = performance.now();
   const executablePath = opts.executablePath ?? chromiumPath();
   if (!existsSync(executablePath)) return { ok: false, reason: `Chromium not found at ${executablePath} (set QUANTBOOK_CHROMIUM)` };
-  let chromium: typeof import('playwright-core').chromium;
   try {
-    ({ chromium } = await import('playwright-core'));
+    await import('playwright-core');
   } catch {
     return { ok: false, reason: 'playwright-core is not installed (npm install playwright-core)' };
   }
-  const profile = mkdtempSync(join(tmpdir(), 'qb-chromium-'));
   try {
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      args: [...CHROMIUM_ARGS],
-      viewport: { width: opts.width ?? 1100, height: opts.height ?? 700 },
-    });
-    try {
+    await withChromium({ executablePath, viewport: { width: opts.width ?? 1100, height: opts.height ?? 700 } }, async (browser) => {
       const page = await browser.newPage();
       await page.goto(`file://${resolve(htmlPath)}`);
       await page.waitForFunction(() => Array.from(document.querySelectorAll('div.figure')).every((f) => f.querySelector('.main-svg')), null, { timeout: opts.timeoutMs ?? 30_000 });
       await page.locator('div.figure').first().screenshot({ path: pngPath });
-    } finally {
-      await browser.close();
-    }
+    });
     return { ok: true, path: pngPath, ms: performance.now() - t0 };
   } catch (err) {
     return { ok: false, reason: `Chromium could not render the page: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}` };
-  } finally {
-    rmSync(profile, { recursive: true, force: true });
   }
 }

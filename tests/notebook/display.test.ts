@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pl from 'nodejs-polars';
@@ -111,6 +111,30 @@ describe('provenance', () => {
     expect(out[2].data[PROVENANCE_MIME]).toEqual({ kind: 'note', key: 'bars', value: '1m' });
     expect(() => provenance.addFile(join(dir, 'nope.csv'))).toThrow(NotebookError);
     expect(() => provenance.addFile(dir)).toThrow(/not a regular file/);
+  });
+
+  it('addData hashes a single file, or exactly the bar files a folder load reads', () => {
+    const out = capture();
+    const dir = mkdtempSync(join(tmpdir(), 'qb-prov-data-'));
+    writeFileSync(join(dir, 'B-5m.csv'), 'abc');
+    writeFileSync(join(dir, 'A-5m.feather'), '');
+    // None of these is loaded by loadBarsDir, so none is declared (the subfolder used to make it throw).
+    writeFileSync(join(dir, '.DS_Store'), 'x');
+    writeFileSync(join(dir, 'README.md'), 'x');
+    mkdirSync(join(dir, 'old'));
+    writeFileSync(join(dir, 'old', 'C-5m.csv'), 'x');
+    provenance.addData(dir);
+    provenance.addData(join(dir, 'B-5m.csv'));
+    const files = out.map((m) => m.data[PROVENANCE_MIME] as { path: string; role: string; bytes: number; sha256: string });
+    expect(files.map((f) => [f.path, f.role, f.bytes, f.sha256])).toEqual([
+      [join(dir, 'A-5m.feather'), 'data', 0, 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+      [join(dir, 'B-5m.csv'), 'data', 3, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
+      [join(dir, 'B-5m.csv'), 'data', 3, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
+    ]);
+    expect(() => provenance.addData(join(dir, 'nope'))).toThrow(/does not exist/);
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    expect(() => provenance.addData(empty)).toThrow(/no loadable bar files/);
   });
 });
 

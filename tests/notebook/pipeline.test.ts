@@ -10,11 +10,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random';
 import { PLOTLY_MIME, TABLE_MIME } from '../../src/notebook/mime';
-import { CHROMIUM_ARGS, chromiumPath } from '../../src/plot/png';
+import { chromiumPath, withChromium } from '../../src/plot/png';
 import { figureHtml, plotlyLoaderHtml } from '../../src/notebook/plotly-html';
 import { installKernelSpec, prefixJupyterPath } from '../../src/notebook/runner/kernelspec';
 import { readNotebook, type Notebook } from '../../src/notebook/runner/nbformat';
@@ -104,13 +103,7 @@ describe('quantbook report on the sample notebook', () => {
   });
 
   it.skipIf(!HAS_CHROMIUM)('renders every figure in headless Chromium with no console errors', async () => {
-    const profile = mkdtempSync(join(tmpdir(), 'qb-chromium-'));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [...CHROMIUM_ARGS],
-    });
-    try {
+    await withChromium({}, async (browser) => {
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
@@ -136,9 +129,7 @@ describe('quantbook report on the sample notebook', () => {
       await page.goto(`file://${page2}`);
       await page.waitForSelector('.quantbook-figure .main-svg', { timeout: 30_000 });
       expect(errors).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 });
 

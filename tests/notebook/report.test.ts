@@ -5,9 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/notebook/atomic';
 import { PLOTLY_MIME, RECORD_MIME, TABLE_MIME, type JsonValue } from '../../src/notebook/mime';
 import { plotlyJs } from '../../src/plot/html';
-import { recordTable } from '../../src/notebook/report/format';
+import { cellLabel, formatTime, isScalar, recordTable } from '../../src/notebook/report/format';
 import { renderReport, trimKernelFrames } from '../../src/notebook/report/html';
 import { renderIndexPage } from '../../src/notebook/report/index-page';
+import { statusBadge } from '../../src/notebook/report/page';
 import type { Notebook } from '../../src/notebook/runner/nbformat';
 import type { RunInfo } from '../../src/notebook/runner/run';
 
@@ -148,6 +149,17 @@ describe('recorded values as tables', () => {
     expect(html).toContain('<table class="record-table"><tr><th></th><th>sharpe</th><th>note</th></tr><tr><th>&lt;/script&gt;');
     expect(html).toContain('<td>1.25</td>');
     expect(html).not.toContain(EVIL);
+  });
+});
+
+describe('shared report formats', () => {
+  it('name statuses, times, cells and scalars the same on every page', () => {
+    expect(statusBadge('ok')).toBe('<span class="badge ok">passed</span>');
+    expect(statusBadge('failed')).toBe('<span class="badge failed">failed</span>');
+    expect(formatTime('2024-03-01T09:30:00.123Z')).toBe('2024-03-01 09:30:00 UTC');
+    expect(cellLabel(4)).toBe('cell 4');
+    expect(cellLabel('injected-parameters')).toBe('the injected-parameters cell');
+    expect([null, true, 1, 'x', undefined, [], {}].map((v) => isScalar(v as JsonValue))).toEqual([true, true, true, true, true, false, false]);
   });
 });
 

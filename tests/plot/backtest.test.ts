@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runBacktest } from '../../src/backtest/engine';
 import { bootstrapTrades } from '../../src/backtest/montecarlo';
+import { LIMIT_NAMES, type LimitName } from '../../src/backtest/result';
 import { equityFigure, exposureFigure, limitBindingFigure, monteCarloFigure, regimeFigure } from '../../src/plot/backtest';
 import { cfg, constSignals, flat, market } from '../backtest/fixtures';
 
@@ -41,6 +42,19 @@ describe('backtest figures', () => {
     expect(f.data[0].y).toEqual(['perSymbolCap', 'grossIntraday', 'grossAtClose', 'longOnly', 'minTrade', 'cash'].map((l) => r.limits.bySymbol[l as 'cash'][0]));
     const timeline = f.data.filter((t) => t.xaxis === 'x2');
     expect(timeline.length).toBeGreaterThan(0);
+  });
+
+  it('places kill events and limit binds at their bar times, as ISO-8601 UTC', () => {
+    const kills = equityFigure([{ label: 'run', ts: r.ts, equity: r.equity }], { killEvents: r.killEvents }).data[2];
+    expect(kills.x).toEqual(r.killEvents.map((e) => new Date(e.time).toISOString()));
+    const timeline = limitBindingFigure(r).data.filter((t) => t.xaxis === 'x2');
+    expect(timeline.length).toBeGreaterThan(0);
+    for (const trace of timeline) {
+      const bit = LIMIT_NAMES.indexOf(String(trace.name).replace(/ binds$/, '') as LimitName);
+      expect(bit).toBeGreaterThanOrEqual(0);
+      const want = Array.from(r.ts).filter((_, t) => r.limits.bindingMask[t] & (1 << bit)).map((t) => new Date(t).toISOString());
+      expect(trace.x).toEqual(want);
+    }
   });
 
   it('histograms Monte Carlo paths with percentile marks', () => {

@@ -3,6 +3,8 @@
  */
 import { formatCell } from '../frame-table';
 import type { JsonValue } from '../mime';
+import type { CellRef } from '../runner/run';
+import type { GridAxis, SweepRow } from '../runner/sweep';
 
 /**
  * A JSON value in one short line (for tables).
@@ -23,7 +25,14 @@ export interface RecordTable {
   rows: Array<{ label: string | null; cells: Array<JsonValue | undefined> }>;
 }
 
-const isScalar = (v: JsonValue | undefined): boolean => v === null || typeof v !== 'object';
+/**
+ * Whether a JSON value is a scalar (null, boolean, number or string; `undefined`, a missing cell, counts too).
+ * @example isScalar(0.5) // true; isScalar([1, 2]) // false
+ */
+export function isScalar(v: JsonValue | undefined): v is null | boolean | number | string | undefined {
+  return v === null || typeof v !== 'object';
+}
+
 const isFlatObject = (v: JsonValue): v is { [k: string]: JsonValue } =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every(isScalar);
 
@@ -82,4 +91,39 @@ export function formatDuration(seconds: number): string {
   if (seconds < 120) return `${seconds.toFixed(1)} s`;
   const total = Math.round(seconds);
   return `${Math.floor(total / 60)} min ${String(total % 60).padStart(2, '0')} s`;
+}
+
+/**
+ * An ISO-8601 UTC timestamp as `YYYY-MM-DD hh:mm:ss UTC` (fractional seconds dropped).
+ * @example formatTime('2024-03-01T14:30:05.123Z') // '2024-03-01 14:30:05 UTC'
+ */
+export function formatTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+/**
+ * How messages and the report name a cell of the input notebook.
+ * @example cellLabel(3) // 'cell 3'; cellLabel('injected-parameters') // 'the injected-parameters cell'
+ */
+export function cellLabel(cell: CellRef): string {
+  return cell === 'injected-parameters' ? 'the injected-parameters cell' : `cell ${cell}`;
+}
+
+/**
+ * The record names across rows, in first-seen order.
+ * @example recordNames(result.rows) // ['pUp', 'expectedReturnBp']
+ */
+export function recordNames(rows: SweepRow[]): string[] {
+  const names: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r.summary.records)) if (!names.includes(k)) names.push(k);
+  return names;
+}
+
+/**
+ * Column label of a record: its name, or `record.<name>` when a swept
+ * parameter has the same name (notebooks often record their parameters).
+ * @example recordColumn('horizon', [{ name: 'horizon', values: [15] }]) // 'record.horizon'
+ */
+export function recordColumn(name: string, axes: GridAxis[]): string {
+  return axes.some((a) => a.name === name) ? `record.${name}` : name;
 }

@@ -7,16 +7,16 @@
 import { basename } from 'node:path';
 import { escapeHtml } from '../../plot/html';
 import { tableHtml } from '../frame-table';
-import { formatBytes, formatDuration, formatJson, recordTable } from './format';
+import { cellLabel, formatBytes, formatDuration, formatJson, formatTime, recordTable } from './format';
 import {
   PLOTLY_LOADER_FLAG, PLOTLY_MIME, PROVENANCE_MIME, RECORD_MIME, TABLE_MIME,
   type JsonValue, type ProvenancePayload, type RecordPayload, type TablePayload,
 } from '../mime';
-import type { Cell, Notebook } from '../runner/nbformat';
+import { cellSource, cellTags, type Cell, type Notebook } from '../runner/nbformat';
 import type { Output } from '../runner/outputs';
 import type { RunInfo } from '../runner/run';
 import { highlightCode, renderMarkdown } from './markdown';
-import { figureBlock, htmlPage } from './page';
+import { figureBlock, htmlPage, statusBadge } from './page';
 
 /** Options of {@link renderReport}. */
 export interface ReportOptions {
@@ -105,9 +105,9 @@ function cellStatus(cell: Cell): 'completed' | 'failed' | 'pending' | undefined 
 }
 
 function renderCell(cell: Cell, index: number, figures: FigureIds, opts: ReportOptions): string {
-  const tags = Array.isArray(cell.metadata.tags) ? cell.metadata.tags : [];
+  const tags = cellTags(cell);
   if (tags.includes('papermill-error-cell-tag')) return ''; // the report draws its own banner
-  const source = text(cell.source);
+  const source = cellSource(cell);
   if (cell.cell_type === 'markdown') return `<section class="cell markdown" id="cell-${index}">${renderMarkdown(source)}</section>`;
   if (cell.cell_type === 'raw') return `<section class="cell raw" id="cell-${index}"><pre>${escapeHtml(source)}</pre></section>`;
   const status = cellStatus(cell);
@@ -133,7 +133,7 @@ function row(name: string, valueHtml: string): string {
   return `<tr><td>${escapeHtml(name)}</td><td>${valueHtml}</td></tr>`;
 }
 
-function renderHeader(nb: Notebook, info: RunInfo | undefined, title: string): string {
+function renderHeader(info: RunInfo | undefined, title: string): string {
   if (!info) return `<h1>${escapeHtml(title)}</h1><p class="warnings">This notebook has no quantbook run record (it was not executed by quantbook run).</p>`;
   const params = Object.entries(info.parameters);
   const files = info.provenance.filter((p): p is Extract<ProvenancePayload, { kind: 'file' }> => p.kind === 'file');
@@ -144,12 +144,12 @@ function renderHeader(nb: Notebook, info: RunInfo | undefined, title: string): s
     ? devices.map((d) => escapeHtml(d.detail ? `${d.device} (${d.detail})` : d.device)).join('<br>')
     : 'CPU (the notebook declared no device)';
   const rows = [
-    row('status', `<span class="badge ${info.status}">${info.status === 'ok' ? 'passed' : 'failed'}</span>`),
+    row('status', statusBadge(info.status)),
     row('notebook', escapeHtml(info.notebook)),
     row('parameters', params.length
       ? `<table>${params.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(JSON.stringify(v))}</td></tr>`).join('')}</table>`
       : 'defaults (none injected)'),
-    row('started', escapeHtml(info.startTime.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))),
+    row('started', escapeHtml(formatTime(info.startTime))),
     row('duration', `${escapeHtml(formatDuration(info.durationS))} (kernel start-up ${escapeHtml(formatDuration(info.kernel.startupS))})`),
     row('git commit', git),
     row('library', `quantbook ${escapeHtml(info.libraryVersion)}, kernel ${escapeHtml(info.kernel.implementation)}`),
@@ -163,8 +163,7 @@ function renderHeader(nb: Notebook, info: RunInfo | undefined, title: string): s
   for (const n of notes) rows.push(row(n.key, escapeHtml(n.value)));
   const records = Object.entries(info.records);
   const banner = info.failure
-    ? `<div class="banner">Run failed at <a href="#cell-${info.failure.executedIndex}">${escapeHtml(
-      info.failure.cell === 'injected-parameters' ? 'the injected-parameters cell' : `cell ${info.failure.cell}`)}</a>: ${escapeHtml(info.failure.message)}</div>`
+    ? `<div class="banner">Run failed at <a href="#cell-${info.failure.executedIndex}">${escapeHtml(cellLabel(info.failure.cell))}</a>: ${escapeHtml(info.failure.message)}</div>`
     : '';
   const warnings = info.warnings.length ? `<div class="warnings"><b>Warnings</b><ul>${info.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul></div>` : '';
   return `<h1>${escapeHtml(title)}</h1>${banner}${warnings}`
@@ -195,6 +194,6 @@ export function renderReport(nb: Notebook, opts: ReportOptions = {}): string {
   const figures = new FigureIds();
   const cells = nb.cells.map((c, i) => renderCell(c, i, figures, opts)).filter(Boolean).join('\n');
   const toolbar = '<div class="toolbar">code: <button type="button" data-code="show">show all</button><button type="button" data-code="hide">hide all</button></div>';
-  const body = `${toolbar}${renderHeader(nb, info, title)}<h2>Notebook</h2>${cells}`;
+  const body = `${toolbar}${renderHeader(info, title)}<h2>Notebook</h2>${cells}`;
   return htmlPage({ title, body, hasFigures: figures.count > 0 });
 }

@@ -5,15 +5,11 @@
 import { escapeHtml } from '../../plot/html';
 import type { JsonValue } from '../mime';
 import type { RunSummary } from '../runner/reports';
-import { formatDuration, formatJson } from './format';
-import { htmlPage } from './page';
+import { formatDuration, formatJson, formatTime, isScalar } from './format';
+import { htmlPage, statusBadge } from './page';
 
 /** How many scalar records the index shows per run. */
 const KEY_RECORDS_SHOWN = 6;
-
-function isScalar(v: JsonValue): v is number | string | boolean | null {
-  return v === null || typeof v !== 'object';
-}
 
 /**
  * The first {@link KEY_RECORDS_SHOWN} scalar records, and how many others exist.
@@ -38,8 +34,8 @@ export function renderIndexPage(runs: RunSummary[]): string {
     const { shown, more } = keyRecords(r.records);
     const recs = shown.map(([k, v]) => `${escapeHtml(k)} = <b>${escapeHtml(formatJson(v))}</b>`).join('<br>') + (more > 0 ? `<br><small>+${more} more in the report</small>` : '');
     return `<tr><td data-sort="${escapeHtml(r.name)}">${name}${ipynb}</td>`
-      + `<td><span class="badge ${r.status === 'ok' ? 'ok' : 'failed'}">${r.status === 'ok' ? 'passed' : 'failed'}</span>${r.error ? `<br><small>${escapeHtml(r.error)}</small>` : ''}</td>`
-      + `<td>${escapeHtml(r.startTime.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</td>`
+      + `<td>${statusBadge(r.status)}${r.error ? `<br><small>${escapeHtml(r.error)}</small>` : ''}</td>`
+      + `<td>${escapeHtml(formatTime(r.startTime))}</td>`
       + `<td class="num" data-sort="${Number.isFinite(r.durationS) ? r.durationS : ''}">${escapeHtml(formatDuration(r.durationS))}</td>`
       + `<td>${params || '<small>defaults</small>'}</td><td>${recs}</td></tr>`;
   }).join('\n');

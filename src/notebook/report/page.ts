@@ -3,8 +3,8 @@
  * (nothing is fetched; the page works offline from a file), one stylesheet,
  * and at most one inlined copy of plotly.js.
  */
-import { escapeHtml, plotlyJs, scriptJson } from '../../plot/html';
-import { DEFAULT_PLOTLY_CONFIG, plotlyJsVersion } from '../plotly-html';
+import { DEFAULT_PLOTLY_CONFIG, escapeHtml, plotlyJs, scriptJson } from '../../plot/html';
+import { plotlyJsVersion } from '../plotly-html';
 
 // No network at all: every resource is inline or a data: URI. 'unsafe-eval'
 // is for plotly.js's WebGL traces, which compile shaders via Function().
@@ -121,6 +121,14 @@ document.querySelectorAll('[data-code]').forEach(function(b){b.addEventListener(
   var open=b.getAttribute('data-code')==='show';document.querySelectorAll('details.code').forEach(function(d){d.open=open;});
 });});
 })();`;
+
+/**
+ * A run's status as a badge: `passed` (class `ok`) for 'ok', `failed` for anything else.
+ * @example statusBadge('ok') // '<span class="badge ok">passed</span>'
+ */
+export function statusBadge(status: string): string {
+  return status === 'ok' ? '<span class="badge ok">passed</span>' : '<span class="badge failed">failed</span>';
+}
 
 /** Options of {@link htmlPage}. */
 export interface PageOptions {

@@ -5,9 +5,9 @@
 import { metricVsParameterFigure, type SweepPoint } from '../../plot/sweep';
 import { escapeHtml } from '../../plot/html';
 import type { SweepResult } from '../runner/sweep';
-import { recordColumn, recordNames } from '../runner/sweep';
-import { formatDuration, formatJson } from './format';
-import { figureBlock, htmlPage } from './page';
+import type { JsonValue } from '../mime';
+import { formatDuration, formatJson, recordColumn, recordNames } from './format';
+import { figureBlock, htmlPage, statusBadge } from './page';
 
 /**
  * The sweep's comparison page.
@@ -18,13 +18,13 @@ export function renderSweepPage(result: SweepResult, title: string): string {
   const records = recordNames(result.rows);
   const ok = result.rows.filter((r) => r.summary.status === 'ok');
   const failed = result.rows.length - ok.length;
-  const cell = (v: unknown) => {
-    const text = v === undefined ? '' : formatJson(v as never);
+  const cell = (v: JsonValue | undefined) => {
+    const text = formatJson(v);
     return typeof v === 'number' ? `<td class="num" data-sort="${v}">${escapeHtml(text)}</td>` : `<td>${escapeHtml(text)}</td>`;
   };
   const rows = result.rows.map((r) => {
     const link = r.summary.html ? `<a href="runs/${escapeHtml(encodeURI(r.summary.html))}">${r.index}</a>` : String(r.index);
-    const status = `<span class="badge ${r.summary.status === 'ok' ? 'ok' : 'failed'}">${r.summary.status === 'ok' ? 'passed' : 'failed'}</span>`
+    const status = statusBadge(r.summary.status)
       + (r.summary.error ? `<br><small>${escapeHtml(r.summary.error)}</small>` : '');
     return `<tr><td class="num" data-sort="${r.index}">${link}</td><td>${status}</td>`
       + `<td class="num" data-sort="${Number.isFinite(r.summary.durationS) ? r.summary.durationS : ''}">${escapeHtml(formatDuration(r.summary.durationS))}</td>`

@@ -30,8 +30,6 @@ export interface KernelOptions {
   startTimeoutMs?: number;
   /** Notebook path, only for error messages. */
   notebook?: string;
-  /** Extra environment variables for the kernel process. */
-  env?: Record<string, string>;
 }
 
 /** How a cell's execution ended. */
@@ -46,7 +44,6 @@ export interface ExecuteResult {
   outcome: CellOutcome;
   executionCount: number | null;
   outputs: Output[];
-  startTime: Date;
   durationMs: number;
 }
 
@@ -165,7 +162,6 @@ export class KernelClient {
     const argv = (opts.argv ?? defaultKernelArgv()).map((a) => a.replace('{connection_file}', connFile));
     const child = spawn(argv[0], argv.slice(1), {
       cwd: opts.cwd,
-      env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     trackChild(child);
@@ -209,11 +205,6 @@ export class KernelClient {
   /** Whether the kernel process has exited. */
   get isDead(): boolean {
     return this.exit !== null;
-  }
-
-  /** The kernel process id. */
-  get pid(): number | undefined {
-    return this.child.pid;
   }
 
   private watchProcess(): void {
@@ -316,7 +307,6 @@ export class KernelClient {
    * for a failing cell: the outcome says what happened.
    */
   async execute(code: string, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
-    const startTime = new Date();
     const t0 = performance.now();
     const collector = new OutputCollector();
     const { frames, header } = encodeMessage(this.key, this.session, 'execute_request', {
@@ -330,7 +320,6 @@ export class KernelClient {
         outcome,
         executionCount: typeof count === 'number' ? count : null,
         outputs: collector.outputs,
-        startTime,
         durationMs: performance.now() - t0,
       };
     };

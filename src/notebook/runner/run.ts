@@ -9,6 +9,7 @@ import { NotebookError } from '../../core/errors';
 import { VERSION } from '../../core/version';
 import { writeFileAtomic } from '../atomic';
 import { PROVENANCE_MIME, RECORD_MIME, type JsonValue, type ProvenancePayload, type RecordPayload } from '../mime';
+import { cellLabel } from '../report/format';
 import type { ReportOptions } from '../report/html';
 import { ensureFreshBuild } from './build';
 import { gitState, hostDescription, type GitState } from './environment';
@@ -137,12 +138,8 @@ export function collectDeclarations(cells: Cell[]): { records: Record<string, Js
   return { records, provenance };
 }
 
-function cellLabel(cell: CellRef): string {
-  return cell === 'injected-parameters' ? 'the injected-parameters cell' : `cell ${cell}`;
-}
-
-/** Runs one code cell and records its outputs and papermill timing metadata on it. */
-async function runCell(kernel: KernelClient, cell: Cell, timeoutMs: number | undefined): Promise<CellOutcome> {
+/** Runs one code cell, records its outputs and papermill timing metadata on it, and says how it ended and how long it took. */
+async function runCell(kernel: KernelClient, cell: Cell, timeoutMs: number | undefined): Promise<{ outcome: CellOutcome; durationMs: number }> {
   const started = new Date();
   let outcome: CellOutcome;
   let durationMs = 0;
@@ -162,7 +159,7 @@ async function runCell(kernel: KernelClient, cell: Cell, timeoutMs: number | und
     duration: durationMs / 1000,
     exception: outcome.kind !== 'ok',
   };
-  return outcome;
+  return { outcome, durationMs };
 }
 
 /** papermill's marking of a failed run: a banner cell at the top linking to an anchor cell just before the failure. */
@@ -231,8 +228,7 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
       if (cellSource(cell).trim() === '') continue;
       const ref = sourceIndex(i);
       opts.onProgress?.({ kind: 'cell-start', cell: ref, position, total: codeCells.length });
-      const outcome = await runCell(kernel, cell, opts.cellTimeoutMs);
-      const durationMs = ((cell.metadata.papermill as { duration: number }).duration) * 1000;
+      const { outcome, durationMs } = await runCell(kernel, cell, opts.cellTimeoutMs);
       opts.onProgress?.({ kind: 'cell-end', cell: ref, position, total: codeCells.length, durationMs, ok: outcome.kind === 'ok' });
       if (outcome.kind !== 'ok') {
         failure = { cell: ref, executedIndex: i, kind: outcome.kind, message: failureMessage(outcome, cellLabel(ref)), errorText: outcome.errorText };

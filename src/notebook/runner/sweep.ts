@@ -10,6 +10,7 @@ import { NotebookError } from '../../core/errors';
 import { writeFileAtomic } from '../atomic';
 import { toJsonValue } from '../display';
 import type { JsonValue } from '../mime';
+import { recordColumn, recordNames } from '../report/format';
 import { renderSweepPage } from '../report/sweep-page';
 import { ensureFreshBuild } from './build';
 import { checkParamName, parseParamValue, type Parameters } from './parameters';
@@ -184,25 +185,6 @@ function slug(combo: Parameters): string {
 function csvField(v: unknown): string {
   const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/**
- * The record names across rows, in first-seen order.
- * @example recordNames(result.rows) // ['pUp', 'expectedReturnBp']
- */
-export function recordNames(rows: SweepRow[]): string[] {
-  const names: string[] = [];
-  for (const r of rows) for (const k of Object.keys(r.summary.records)) if (!names.includes(k)) names.push(k);
-  return names;
-}
-
-/**
- * Column label of a record: its name, or `record.<name>` when a swept
- * parameter has the same name (notebooks often record their parameters).
- * @example recordColumn('horizon', [{ name: 'horizon', values: [15] }]) // 'record.horizon'
- */
-export function recordColumn(name: string, axes: GridAxis[]): string {
-  return axes.some((a) => a.name === name) ? `record.${name}` : name;
 }
 
 /**
