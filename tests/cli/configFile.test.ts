@@ -4,19 +4,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors';
 import { readConfigFile } from '../../src/cli/configFile';
+import { thrownBy } from '../support/errors';
 
 const dir = mkdtempSync(join(tmpdir(), 'quantbook-config-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function thrown(f: () => unknown): ConfigError {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('did not throw');
-}
+const thrown = (f: () => unknown): ConfigError => thrownBy(f, ConfigError);
 
 describe('readConfigFile', () => {
   it('reads YAML and JSON config files; an empty file is {}', () => {

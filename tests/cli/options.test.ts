@@ -2,16 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError } from '../../src/core/errors';
 import { flagOf, int, parseFlags } from '../../src/cli/options';
+import { thrownBy } from '../support/errors';
 
-function thrown(f: () => unknown): ConfigError {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('did not throw');
-}
+const thrown = (f: () => unknown): ConfigError => thrownBy(f, ConfigError);
 
 describe('cli options', () => {
   it('names a camelCase key by its kebab-case flag', () => {

@@ -7,6 +7,7 @@ import pl from 'nodejs-polars';
 import { DataError } from '../../src/core/errors';
 import { loadBars } from '../../src/data/load';
 import { validateBars } from '../../src/data/validate';
+import { thrownBy } from '../support/errors';
 
 const dir = mkdtempSync(join(tmpdir(), 'qb-bad-'));
 const HEADER = 'date,open,high,low,close,volume\n';
@@ -15,15 +16,7 @@ function csv(name: string, body: string): string {
   writeFileSync(p, HEADER + body);
   return p;
 }
-function caught(f: () => unknown): DataError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError');
-}
+const caught = (f: () => unknown): DataError => thrownBy(f, DataError);
 const loadAndValidate = (p: string) => validateBars(loadBars(p), { file: p });
 
 describe('bad input gets a DataError naming where', () => {

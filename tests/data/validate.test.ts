@@ -6,6 +6,7 @@ import { loadBars } from '../../src/data/load';
 import { DataError } from '../../src/core/errors';
 import { realData } from '../support/paths';
 import { randomBars, referenceRuleCounts, withDefects } from './per-bar-reference';
+import { thrownBy } from '../support/errors';
 
 const M = 60_000;
 function bars(rows: [number, number, number, number, number, number][], symbol?: string): BarArrays {
@@ -18,15 +19,7 @@ const clean = bars([
   [2 * M, 10.8, 10.9, 10.1, 10.2, 0],
 ]);
 
-function thrown(f: () => unknown): DataError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DataError) return e;
-    throw e;
-  }
-  throw new Error('no DataError thrown');
-}
+const thrown = (f: () => unknown): DataError => thrownBy(f, DataError);
 
 describe('validateBars', () => {
   it('passes clean bars and reports the interval', () => {
