@@ -8,6 +8,7 @@
  * fixed fee per order in account currency.
  */
 import { z } from 'zod';
+import { ownValue } from '../core/dict';
 import { ConfigError } from '../core/errors';
 
 /** What a kill switch does when it fires. Positions are flattened in every case. */
@@ -273,7 +274,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
  * symbolClass(resolveConfig({ defaultClass: 'crypto' }), 'ETH_BTC'); // 'crypto'
  */
 export function symbolClass(cfg: BacktestConfig, symbol: string): InstrumentClassName {
-  const cls = cfg.instruments[symbol] ?? cfg.defaultClass;
+  // An own key only: a symbol named `constructor` or `toString` must not find Object's.
+  const cls = ownValue(cfg.instruments, symbol) ?? cfg.defaultClass;
   if (cls === null || cls === undefined) {
     throw new ConfigError(`symbol ${symbol} has no instrument class: list it under instruments or set defaultClass (--class on the command line)`, {
       key: `instruments.${symbol}`,

@@ -30,7 +30,7 @@ import {
   type Stats,
 } from '../backtest';
 import { ConfigError } from '../core/errors';
-import { fundingToArrays, loadBars, loadFundingRates, symbolFromFileName, type SessionLike } from '../data';
+import { fundingToArrays, loadFundingRates, loadValidBars, symbolFromFileName, type SessionLike } from '../data';
 import { DAY_MS } from '../data/interval';
 import { BASELINE_NAMES, openModel } from '../forecast';
 import { readConfigFile } from './configFile';
@@ -167,9 +167,9 @@ function loadConfig(o: BacktestCliOptions): BacktestConfig {
   return resolveConfig({ ...input, ...(o.capital !== undefined ? { capital: o.capital } : {}), ...(o.class ? { defaultClass: o.class } : {}) }, o.config);
 }
 
-/** Loads bars (file or folder) into market arrays on one grid, keeping the asked symbols. */
+/** Loads and validates bars (file or folder; `loadValidBars`, as every command) into market arrays on one grid, keeping the asked symbols. */
 function loadMarket(path: string, symbols: string[] | undefined, session: string): { market: MarketArrays; missingBars: Record<string, number> } {
-  const market = marketFromBars(loadBars(path), { symbols, session: session as SessionLike, name: symbolFromFileName(basename(path)), file: path });
+  const market = marketFromBars(loadValidBars(path).bars, { symbols, session: session as SessionLike, name: symbolFromFileName(basename(path)), file: path });
   return { market, missingBars: Object.fromEntries(market.symbols.map((s, i) => [s, market.missingBars[i]])) };
 }
 

@@ -1,17 +1,22 @@
 /**
- * `quantbook data ...`: inspect and resample bar files from the command line.
+ * `quantbook data ...`: inspect, validate and resample bar files from the command line.
+ *
+ * Exit codes: 0 done; 1 error, or (`validate`, `inspect --strict`) any validation problem found.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { dict } from '../core/dict';
 import { ConfigError } from '../core/errors';
 import {
   fillGaps,
+  MAX_FILL_FACTOR,
+  MAX_FILLED_BARS,
   inspectBars,
   loadBars,
+  loadValidBars,
   parseDuration,
   resample,
   SESSIONS,
-  validateBars,
   writeBars,
   type Bars,
   type ColumnMap,
@@ -28,10 +33,15 @@ const loadFlags = z.object({
   timeZone: z.string().optional(),
   timestamp: z.string().optional(),
   stampedAt: z.enum(['start', 'end']).optional(),
-  column: z.array(z.string().regex(/^(ts|open|high|low|close|volume|symbol)=.+$/, 'use KEY=NAME with KEY one of ts, open, high, low, close, volume, symbol')).optional(),
+  // `ts=` (empty name) means the unnamed first column, as pandas' `to_csv()` writes its index.
+  column: z.array(z.string().regex(/^(ts=.*|(open|high|low|close|volume|symbol)=.+)$/, 'use KEY=NAME with KEY one of ts, open, high, low, close, volume, symbol (ts= alone: the unnamed first column)')).optional(),
   symbol: z.string().optional(),
   allowMixedIntervals: z.boolean().optional(),
+  ambiguous: z.enum(['earliest', 'latest']).optional(),
 });
+
+/** Help of `--ambiguous`, shared by every command that loads bars with load flags. */
+export const AMBIGUOUS_FLAG_HELP = 'a wall time that occurs twice (DST fall-back) in --time-zone: earliest or latest (default: an error naming the row)';
 
 /** The `--timestamp` flag as a timestamp format (undefined for `auto`).
  * @throws ConfigError for an unknown format.
@@ -48,7 +58,7 @@ export function timestampFormat(text: string | undefined): TimestampFormat | und
 
 function loadOptions(raw: unknown, barMs?: number): LoadOptions {
   const f = parseFlags(loadFlags, raw);
-  const columns: ColumnMap = {};
+  const columns: ColumnMap = dict<string>(); // keys are checked above; no prototype all the same
   for (const c of f.column ?? []) {
     const [k, ...rest] = c.split('=');
     columns[k as keyof ColumnMap] = rest.join('=');
@@ -62,6 +72,7 @@ function loadOptions(raw: unknown, barMs?: number): LoadOptions {
     columns,
     symbol: f.symbol,
     allowMixedIntervals: f.allowMixedIntervals,
+    ambiguous: f.ambiguous,
   };
 }
 
@@ -73,7 +84,8 @@ function addLoadFlags(cmd: Command): Command {
     .option('--bar <duration>', 'bar length, needed with --stamped-at end (e.g. 5m)')
     .option('--column <KEY=NAME...>', 'source column for ts, open, high, low, close, volume or symbol (repeatable)')
     .option('--symbol <name>', 'symbol to attach to a single-symbol file')
-    .option('--allow-mixed-intervals', 'accept files or symbols with different bar intervals');
+    .option('--allow-mixed-intervals', 'accept files or symbols with different bar intervals')
+    .option('--ambiguous <earliest|latest>', AMBIGUOUS_FLAG_HELP);
 }
 
 function fmtReport(path: string, r: InspectReport): string {
@@ -93,19 +105,49 @@ function fmtReport(path: string, r: InspectReport): string {
     );
   }
   lines.push('', '  missing = bars absent between recorded bars of one window (--fill inserts them); edge = absent at window starts/ends');
-  const counts = Object.entries(r.problemCounts).filter(([, n]) => n > 0);
-  lines.push(counts.length === 0 ? '  validation: ok' : `  validation: ${counts.map(([rule, n]) => `${n} ${rule}`).join(', ')} (first ones below)`);
-  for (const p of r.problems) {
-    lines.push(`    ${p.rule.padEnd(9)} ${p.symbol ? `${p.symbol} ` : ''}row ${p.row}, column ${p.column}, value ${p.value instanceof Date ? p.value.toISOString() : JSON.stringify(p.value)}: ${p.message}`);
-  }
+  lines.push(...problemLines(r));
   return lines.join('\n');
+}
+
+/** The validation lines of `inspect` (and all `validate` prints): counts per rule, then the first problems of each. */
+function problemLines(r: InspectReport): string[] {
+  const counts = Object.entries(r.problemCounts).filter(([, n]) => n > 0);
+  const lines = [counts.length === 0 ? '  validation: ok' : `  validation: ${counts.map(([rule, n]) => `${n} ${rule}`).join(', ')} (first ones below)`];
+  for (const p of r.problems) {
+    lines.push(`    ${p.rule.padEnd(9)} ${p.symbol ? `${p.symbol} ` : ''}row ${p.row}, column ${p.column}, value ${problemValue(p.value)}: ${p.message}`);
+  }
+  return lines;
 }
 
 const sessionFlag = z.enum(sessionNames);
 const repairFlag = z.array(z.enum(['sort', 'dropDuplicates', 'dropInvalid'])).optional();
 
-/** Attaches `quantbook data inspect` and `quantbook data resample`.
- * @example registerDataCommands(program) // adds `data inspect` and `data resample`
+/** A problem's value as printed: NaN and infinities by name (JSON has no word for them), dates in ISO. */
+function problemValue(v: unknown): string {
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+/** The inspect report as JSON, with NaN and infinities as the strings "NaN", "Infinity", "-Infinity" (JSON.stringify would write null, the same as a missing value). */
+function reportJson(r: InspectReport): string {
+  return JSON.stringify(r, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
+}
+
+/** Loads the file as `inspect` and `validate` do (no validation: the problems are listed, not thrown) and summarizes it. */
+function inspectPath(path: string, opts: Record<string, unknown>): InspectReport {
+  const session = parseFlags(sessionFlag, opts.session, { single: 'session' });
+  const bars = loadBars(path, loadOptions(opts, opts.bar ? parseDuration(String(opts.bar)) : undefined));
+  return inspectBars(bars, session, { allowMixedIntervals: Boolean(opts.allowMixedIntervals) });
+}
+
+/** Problems of a report, all rules together. */
+function problemTotal(r: InspectReport): number {
+  return Object.values(r.problemCounts).reduce((a, b) => a + b, 0);
+}
+
+/** Attaches `quantbook data inspect`, `quantbook data validate` and `quantbook data resample`.
+ * @example registerDataCommands(program) // adds `data inspect`, `data validate` and `data resample`
  */
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('inspect, validate and resample market bar files (CSV, Parquet, Feather/Arrow, kline or Alpaca JSON)');
@@ -116,12 +158,30 @@ export function registerDataCommands(program: Command): void {
       .argument('<path>', 'a bar file or a folder of per-symbol files')
       .description('print rows, symbols, time span, bar interval, gaps per session and validation problems')
       .option('--session <name>', `calendar for gap counting: ${sessionNames.join(', ')}`, '24x7')
+      .option('--strict', 'exit 1 when any validation problem is found (as `data validate`)')
       .option('--json', 'print the report as JSON'),
   ).action((path: string, opts: Record<string, unknown>) => {
-    const session = parseFlags(sessionFlag, opts.session, { single: 'session' });
-    const bars = loadBars(path, loadOptions(opts, opts.bar ? parseDuration(String(opts.bar)) : undefined));
-    const report = inspectBars(bars, session);
-    process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : fmtReport(path, report)}\n`);
+    const report = inspectPath(path, opts);
+    process.stdout.write(`${opts.json ? reportJson(report) : fmtReport(path, report)}\n`);
+    if (opts.strict && problemTotal(report) > 0) process.exitCode = 1;
+  });
+
+  addLoadFlags(
+    data
+      .command('validate')
+      .argument('<path>', 'a bar file or a folder of per-symbol files')
+      .description('check bars against the rules every command applies (prices finite and > 0, high/low bound open and close, volume finite and >= 0, timestamps strictly increasing, one bar interval); exit 0 when clean, 1 when any problem is found')
+      .option('--session <name>', `calendar (for the gap counts of --json): ${sessionNames.join(', ')}`, '24x7')
+      .option('--json', 'print the problems and their counts as JSON'),
+  ).action((path: string, opts: Record<string, unknown>) => {
+    const report = inspectPath(path, opts);
+    const total = problemTotal(report);
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ path, ok: total === 0, rows: report.rows, problemCounts: report.problemCounts, problems: JSON.parse(reportJson(report)).problems }, null, 2)}\n`);
+    } else {
+      process.stdout.write(`${path}: ${report.rows} rows, ${report.symbols.length} symbol${report.symbols.length === 1 ? '' : 's'}\n${problemLines(report).join('\n')}\n`);
+    }
+    if (total > 0) process.exitCode = 1;
   });
 
   addLoadFlags(
@@ -132,14 +192,14 @@ export function registerDataCommands(program: Command): void {
       .description('validate, optionally fill gaps inside sessions, and resample to a coarser interval (buckets labelled by their start, closed on the left)')
       .requiredOption('--every <duration>', 'target interval, a whole multiple of the bar interval: 5m, 30m, 1h, 4h, 1d')
       .option('--session <name>', `calendar: buckets anchor at each window open and never span a break (${sessionNames.join(', ')}); default: UTC epoch-aligned buckets`)
-      .option('--fill', 'forward-fill missing bars inside session windows before resampling (24x7 unless --session)')
+      .option('--fill', `forward-fill missing bars inside session windows before resampling (24x7 unless --session; refused when it would insert more than ${MAX_FILL_FACTOR} x the input rows or ${MAX_FILLED_BARS.toLocaleString('en-US')} bars in all)`)
       .option('--repair <rule...>', 'repairs before validating: sort, dropDuplicates, dropInvalid (counted and printed)'),
   ).action((input: string, output: string, opts: Record<string, unknown>) => {
     const every = parseDuration(String(opts.every));
     const session = opts.session === undefined ? undefined : parseFlags(sessionFlag, opts.session, { single: 'session' });
     const repair = parseFlags(repairFlag, opts.repair, { single: 'repair' }) as RepairRule[] | undefined;
-    const loaded = loadBars(input, loadOptions(opts, opts.bar ? parseDuration(String(opts.bar)) : undefined));
-    const v = validateBars(loaded, { file: input, repair, allowMixedIntervals: Boolean(opts.allowMixedIntervals) });
+    const v = loadValidBars(input, { ...loadOptions(opts, opts.bar ? parseDuration(String(opts.bar)) : undefined), repair });
+    const inputRows = v.bars.height + v.repaired.dropInvalid + v.repaired.dropDuplicates;
     const notes: string[] = [];
     if (repair) notes.push(`repaired: ${Object.entries(v.repaired).map(([k, n]) => `${k} ${n}`).join(', ')}`);
     let bars: Bars = v.bars;
@@ -151,6 +211,6 @@ export function registerDataCommands(program: Command): void {
     const r = resample(bars, every, { session, file: input });
     if (r.outsideSession > 0) notes.push(`left out ${r.outsideSession} bars outside ${session} windows`);
     writeBars(r.bars, output);
-    process.stdout.write(`wrote ${r.bars.height} bars of ${opts.every} to ${output} (from ${loaded.height} input bars)\n${notes.map((n) => `  ${n}\n`).join('')}`);
+    process.stdout.write(`wrote ${r.bars.height} bars of ${opts.every} to ${output} (from ${inputRows} input bars)\n${notes.map((n) => `  ${n}\n`).join('')}`);
   });
 }

@@ -4,9 +4,10 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { dict } from '../core/dict';
 import { ConfigError } from '../core/errors';
 import { basename } from 'node:path';
-import { barsToArraysBySymbol, fillGapsArrays, inferIntervalMs, loadBars, symbolFromFileName } from '../data';
+import { barsToArraysBySymbol, fillGapsArrays, inferIntervalMs, loadValidBars, symbolFromFileName } from '../data';
 import { BASELINE_NAMES, EvalAccumulator, evaluateWalkForward, openModel, parseAggregate, type EvalMetrics } from '../forecast';
 import { int, parseFlags } from './options';
 
@@ -40,16 +41,18 @@ export interface GridSeries {
 }
 
 /**
- * Loads bars (file or folder) and puts each symbol's closes on its bar grid, NaN where a bar is missing.
- * @throws DataError from the loaders.
+ * Loads and validates bars (file or folder; `loadValidBars`, as every command) and puts each
+ * symbol's closes on its bar grid, NaN where a bar is missing.
+ * @throws DataError from the loaders, for bars that fail validation, or for a gap too long to
+ *   put on the grid (see `fillGapsArrays`).
  * @example loadGridSeries('../shared/data/real/crypto-5m')[0].symbol // 'ADA_BTC'
  */
 export function loadGridSeries(path: string): GridSeries[] {
   const out: GridSeries[] = [];
-  for (const [symbol, arrays] of barsToArraysBySymbol(loadBars(path))) {
+  for (const [symbol, arrays] of barsToArraysBySymbol(loadValidBars(path).bars)) {
     const barMs = inferIntervalMs(arrays.ts);
     if (barMs === undefined) throw new ConfigError('series has fewer than two bars', { file: path, symbol });
-    const filled = fillGapsArrays(arrays, barMs, '24x7');
+    const filled = fillGapsArrays(arrays, barMs, '24x7', { file: path });
     const closes = Float64Array.from(filled.close, (c, i) => (filled.filled[i] ? NaN : c));
     out.push({ symbol: symbol || arrays.symbol || symbolFromFileName(basename(path)), closes, missingBars: filled.counts.filled });
   }
@@ -77,7 +80,8 @@ export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: E
     },
   });
   const pooled = new EvalAccumulator(aggregate);
-  const series: Record<string, EvalMetrics & { missingBars: number }> = {};
+  // Keyed by symbol (user text): no prototype, so `constructor` or `__proto__` are plain keys.
+  const series = dict<EvalMetrics & { missingBars: number }>();
   try {
     for (const s of loadGridSeries(o.data)) {
       const acc = await evaluateWalkForward(forecaster, s.closes, {

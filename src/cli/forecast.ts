@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../core/errors';
 import { VERSION } from '../core/version';
-import { barsToArraysBySymbol, hasSymbol, inferIntervalMs, loadBars, validateBars, type BarArrays } from '../data';
+import { barsToArraysBySymbol, hasSymbol, inferIntervalMs, loadValidBars, type BarArrays } from '../data';
 import {
   fileStamp,
   forecastOutlook,
@@ -40,7 +40,7 @@ export type ForecastRun =
   | { kind: 'warmingUp'; required: number; available: number; missing: number; readyAt: string | null; message: string };
 
 function loadSymbol(s: ForecastSettings): { arrays: BarArrays; barMs: number } {
-  const bars = validateBars(loadBars(s.data, s.load), { file: s.data }).bars;
+  const bars = loadValidBars(s.data, s.load).bars;
   let arrays: BarArrays | undefined;
   if (hasSymbol(bars)) {
     const bySymbol = barsToArraysBySymbol(bars);

@@ -7,5 +7,6 @@ export {
   formatLocation,
 } from './errors';
 export type { ErrorLocation } from './errors';
+export { dict, ownValue } from './dict';
 export { Rng } from './random';
 export { VERSION } from './version';

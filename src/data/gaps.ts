@@ -6,9 +6,10 @@
  * recorded bar, which has no close of its own window to carry.
  */
 import pl from 'nodejs-polars';
+import { dict } from '../core/dict';
 import { DataError } from '../core/errors';
 import { type BarArrays, type Bars, adoptSymbolBlocks, allocBarArrays, allocSymbolBlocks, eachSymbol, selectBarColumns } from './bars';
-import { firstUnorderedRow, inferIntervalMs } from './interval';
+import { DAY_MS, firstUnorderedRow, inferIntervalMs } from './interval';
 import { asCompiled, windowRuns, type CompiledSession, type SessionLike, type WindowRuns } from './sessions';
 
 /** Counts of one symbol's gap filling. */
@@ -21,6 +22,23 @@ export interface GapCounts {
   outsideSession: number;
 }
 
+/** Counts of {@link countGaps}: those of {@link GapCounts} plus the sessions that miss bars. */
+export interface GapSummary extends GapCounts {
+  /** Sessions (trading days; UTC days in a continuous market) holding at least one bar `filled` would insert. */
+  sessionsWithGaps: number;
+}
+
+/**
+ * Most bars a fill may insert per input bar. A fill is refused (DataError naming the two
+ * timestamps around the longest gap) above `MAX_FILL_FACTOR` x the input rows or above
+ * {@link MAX_FILLED_BARS} bars in all: a bar stamped a century off would otherwise make the fill
+ * allocate the whole century (3 rows, one in 2124: 52 million 1-minute bars, 3 GB).
+ */
+export const MAX_FILL_FACTOR = 100;
+
+/** Most bars a filled output may hold (about 1 GB of the six Float64 columns); see {@link MAX_FILL_FACTOR}. */
+export const MAX_FILLED_BARS = 20_000_000;
+
 /** Output of the typed-array kernel: the completed arrays plus a `filled` flag per bar. */
 export interface FilledArrays extends BarArrays {
   filled: Uint8Array;
@@ -30,15 +48,46 @@ export interface FilledArrays extends BarArrays {
 /**
  * Fills gaps of one symbol's time-sorted bars (kernel on typed arrays).
  * @param barMs - bar interval in ms.
- * @throws DataError when timestamps are not strictly increasing.
+ * @param opts.file - the file the bars came from, for messages.
+ * @throws DataError when timestamps are not strictly increasing, or when the fill would insert more
+ *   than {@link MAX_FILL_FACTOR} x the rows or make more than {@link MAX_FILLED_BARS} bars (naming
+ *   the two timestamps around the longest gap).
  * @example fillGapsArrays(oneMinuteBars, 60_000, 'us-rth').counts.filled // bars inserted
  */
-export function fillGapsArrays(a: BarArrays, barMs: number, session: SessionLike | CompiledSession): FilledArrays {
+export function fillGapsArrays(a: BarArrays, barMs: number, session: SessionLike | CompiledSession, opts: { file?: string } = {}): FilledArrays {
   const gaps = planGaps(a, barMs, asCompiled(session));
+  checkFillSize(a, gaps, a.ts.length + gaps.filled, opts.file);
   const out = allocBarArrays(a.ts.length + gaps.filled, a.symbol);
   const filled = new Uint8Array(out.ts.length);
   writeFilled(a, barMs, gaps, out, filled);
   return { ...out, filled, counts: gapCounts(gaps) };
+}
+
+/**
+ * Counts the gaps of one symbol's time-sorted bars without filling them: memory and time in
+ * proportion to the bars, not to the time they span (a gap of a century costs one subtraction).
+ * The counts are those {@link fillGapsArrays} would report, plus the sessions holding missing bars.
+ * @param barMs - bar interval in ms.
+ * @throws DataError when timestamps are not strictly increasing.
+ * @example countGaps(loadedBars, 300_000, '24x7').filled // 40 for ADA_BTC in crypto-5m
+ */
+export function countGaps(a: BarArrays, barMs: number, session: SessionLike | CompiledSession): GapSummary {
+  const gaps = planGaps(a, barMs, asCompiled(session));
+  return { ...gapCounts(gaps), sessionsWithGaps: gaps.sessionsWithGaps };
+}
+
+/** Refuses a fill that would create more than {@link MAX_FILL_FACTOR} x the input rows or {@link MAX_FILLED_BARS} bars, naming the longest gap. */
+function checkFillSize(a: BarArrays, gaps: GapList, totalBars: number, file?: string): void {
+  if (gaps.filled === 0 || (gaps.filled <= MAX_FILL_FACTOR * a.ts.length && totalBars <= MAX_FILLED_BARS)) return;
+  let g = 0;
+  for (let k = 1; k < gaps.count; k++) if (gaps.bars[k] > gaps.bars[g]) g = k;
+  const at = gaps.at[g];
+  const from = new Date(a.ts[at - 1]).toISOString();
+  const to = new Date(a.ts[at]).toISOString();
+  throw new DataError(
+    `refusing to fill ${gaps.filled} missing bars into ${a.ts.length} (more than ${MAX_FILL_FACTOR} x the rows or ${MAX_FILLED_BARS} bars in all); the longest gap, ${gaps.bars[g]} bars, lies between ${from} and ${to}: check those timestamps`,
+    { file, symbol: a.symbol, row: at, column: 'ts', value: new Date(a.ts[at]) },
+  );
 }
 
 /** Checks the order and finds the gaps of one symbol's bars (nothing written yet). */
@@ -68,20 +117,28 @@ function gapCounts(gaps: GapList): GapCounts {
 interface GapList {
   count: number;
   at: Int32Array;
-  bars: Int32Array;
+  /** Float64: a gap of decades holds more bars than an Int32 can count. */
+  bars: Float64Array;
   filled: number;
   edgeMissing: number;
   outside: number;
+  /** Sessions (continuous: UTC days) holding a missing bar. */
+  sessionsWithGaps: number;
 }
 
 /** Finds the gaps of sorted bars: a gap is filled when both bars around it lie in one window (24x7: both in session). */
 function findGaps(ts: Float64Array, runs: WindowRuns, barMs: number, continuous: boolean): GapList {
   let at = new Int32Array(64);
-  let bars = new Int32Array(64);
+  let bars = new Float64Array(64);
   let count = 0;
   let filled = 0;
   let edgeMissing = 0;
   let outside = 0;
+  // Sessions with a missing bar: in a continuous market the UTC days the missing bars fall on
+  // (gaps come in time order, so days up to `lastDay` are counted already); else the run's session.
+  let sessionsWithGaps = 0;
+  let lastDay = -Infinity;
+  const gapSessions = new Set<number>();
   for (let r = 0; r < runs.count; r++) {
     const from = runs.start[r];
     const to = runs.start[r + 1];
@@ -100,20 +157,28 @@ function findGaps(ts: Float64Array, runs: WindowRuns, barMs: number, continuous:
           bars = grow(bars);
         }
         at[count] = i;
-        bars[count] = Math.ceil(step / barMs) - 1;
-        runFilled += bars[count];
+        const n = Math.ceil(step / barMs) - 1;
+        bars[count] = n;
+        runFilled += n;
         count++;
+        if (continuous) {
+          const firstDay = Math.max(Math.floor((ts[i - 1] + barMs) / DAY_MS), lastDay + 1);
+          const endDay = Math.floor((ts[i - 1] + n * barMs) / DAY_MS);
+          if (endDay >= firstDay) sessionsWithGaps += endDay - firstDay + 1;
+          lastDay = Math.max(lastDay, endDay);
+        } else gapSessions.add(runs.sessionId[r]);
       }
     }
     filled += runFilled;
     // a window short of bars at its edges: the bars it should hold minus the bars it has (recorded + filled)
     if (!continuous) edgeMissing += Math.round((runs.windowEnd[r] - runs.windowStart[r]) / barMs) - (to - from + runFilled);
   }
-  return { count, at, bars, filled, edgeMissing, outside };
+  if (!continuous) sessionsWithGaps = gapSessions.size;
+  return { count, at, bars, filled, edgeMissing, outside, sessionsWithGaps };
 }
 
-function grow(a: Int32Array): Int32Array {
-  const out = new Int32Array(a.length * 2);
+function grow<T extends Int32Array | Float64Array>(a: T): T {
+  const out = new (a.constructor as new (n: number) => T)(a.length * 2);
   out.set(a);
   return out;
 }
@@ -171,18 +236,23 @@ export interface FillGapsResult {
  * columns plus `filled`; other columns of the input (e.g. `regime`) are not carried over. A frame
  * without rows gives one without rows (a frame without `symbol` still needs `barMs`).
  * @param session - calendar deciding where gaps may be filled, e.g. `'us-rth'`, `'24x7'`, `'cn-a'`.
- * @throws DataError for unsorted or duplicate timestamps, or a symbol with a single bar and no `barMs`.
+ * @throws DataError for unsorted or duplicate timestamps, a symbol with a single bar and no `barMs`,
+ *   or a fill larger than {@link MAX_FILL_FACTOR} x the rows or {@link MAX_FILLED_BARS} bars (naming the longest gap's two timestamps).
  * @example fillGaps(bars, '24x7').filled // 40 for the crypto-5m folder
  */
 export function fillGaps(bars: Bars, session: SessionLike, opts: { barMs?: number } = {}): FillGapsResult {
   const s = asCompiled(session);
   const plans: { a: BarArrays; barMs: number; gaps: GapList }[] = [];
-  const bySymbol: Record<string, GapCounts> = {};
+  // Keyed by symbol, user text: no prototype, so `constructor` or `__proto__` are plain keys.
+  const bySymbol = dict<GapCounts>();
+  let total = 0;
   let filled = 0;
   for (const { arrays: a } of eachSymbol(bars)) {
     const barMs = opts.barMs ?? inferIntervalMs(a.ts);
     if (!barMs) throw new DataError('cannot infer the bar interval of a single bar; pass barMs', { symbol: a.symbol });
     const gaps = planGaps(a, barMs, s);
+    total += a.ts.length + gaps.filled;
+    checkFillSize(a, gaps, total);
     bySymbol[a.symbol ?? ''] = gapCounts(gaps);
     filled += gaps.filled;
     plans.push({ a, barMs, gaps });

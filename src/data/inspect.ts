@@ -3,9 +3,9 @@
  */
 import { type Bars, eachSymbol } from './bars';
 import { firstUnorderedRow, formatDuration, inferIntervalMs } from './interval';
-import { fillGapsArrays } from './gaps';
+import { countGaps } from './gaps';
 import { asCompiled, sessionIndex, type SessionLike } from './sessions';
-import { checkBarsWithCounts, type ValidationIssue, type ValidationRule } from './validate';
+import { checkBarsWithCounts, type ValidateOptions, type ValidationIssue, type ValidationRule } from './validate';
 
 /** Per-symbol facts of {@link inspectBars}. */
 export interface SymbolSummary {
@@ -43,12 +43,14 @@ export interface InspectReport {
 /**
  * Summarizes bars: rows, symbols, span, interval, gaps per session, validation problems.
  * Gap counts need sorted, unique timestamps; when those rules fail they are reported as problems and
- * the gap counts of that symbol are left at 0.
+ * the gap counts of that symbol are left at 0. Gaps are counted, never filled: a bar stamped a
+ * century off costs no more than any other.
+ * @param opts.allowMixedIntervals - do not report symbols with different intervals (as the loader's flag).
  * @example inspectBars(loadBars('data/crypto-5m.parquet'), '24x7').symbols[0].missingBars // 18
  */
-export function inspectBars(bars: Bars, session: SessionLike = '24x7'): InspectReport {
+export function inspectBars(bars: Bars, session: SessionLike = '24x7', opts: Pick<ValidateOptions, 'allowMixedIntervals'> = {}): InspectReport {
   const s = asCompiled(session);
-  const { issues: problems, counts: problemCounts } = checkBarsWithCounts(bars);
+  const { issues: problems, counts: problemCounts } = checkBarsWithCounts(bars, { allowMixedIntervals: opts.allowMixedIntervals });
   const symbols: SymbolSummary[] = [];
   for (const { arrays: a } of eachSymbol(bars)) {
     const n = a.ts.length;
@@ -77,14 +79,12 @@ export function inspectBars(bars: Bars, session: SessionLike = '24x7'): InspectR
     const ids = sessionIndex(a.ts, s).sessionId;
     summary.sessions = new Set(ids.filter((id) => id >= 0)).size;
     if (sorted && barMs) {
-      const f = fillGapsArrays(a, barMs, s);
-      summary.missingBars = f.counts.filled;
-      summary.edgeMissing = f.counts.edgeMissing;
-      summary.outsideSession = f.counts.outsideSession;
-      const filledIds = new Set<number>();
-      const fIds = sessionIndex(f.ts, s).sessionId;
-      for (let i = 0; i < f.filled.length; i++) if (f.filled[i]) filledIds.add(fIds[i]);
-      summary.sessionsWithGaps = filledIds.size;
+      // Counted, not filled: memory in proportion to the bars, however long the gaps.
+      const g = countGaps(a, barMs, s);
+      summary.missingBars = g.filled;
+      summary.edgeMissing = g.edgeMissing;
+      summary.outsideSession = g.outsideSession;
+      summary.sessionsWithGaps = g.sessionsWithGaps;
     }
     symbols.push(summary);
   }

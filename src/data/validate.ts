@@ -4,9 +4,11 @@
  * opt-in `repair` (polars operations) that fixes what it can and counts what it touched.
  */
 import pl from 'nodejs-polars';
+import { dict } from '../core/dict';
 import { DataError } from '../core/errors';
 import { type BarArrays, type Bars, assertBarsSchema, eachSymbol, hasSymbol } from './bars';
 import { formatDuration, inferIntervalMs } from './interval';
+import { loadBars, type LoadOptions } from './load';
 
 /** Checks, in the order they are reported. */
 export type ValidationRule = 'unsorted' | 'duplicate' | 'price' | 'ohlc' | 'volume' | 'interval';
@@ -67,7 +69,7 @@ export function barIntervals(bars: Bars): Record<string, number> {
 
 /** The interval of each symbol that has one (two or more bars), keyed by symbol (`''` without one). */
 function intervalsOf(arrays: readonly BarArrays[]): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out = dict<number>();
   for (const a of arrays) {
     const step = inferIntervalMs(a.ts);
     if (step !== undefined) out[a.symbol ?? ''] = step;
@@ -123,10 +125,10 @@ export function checkBarsWithCounts(
         if (!(d === step && step > 0)) {
           if (d < 0) {
             counts.unsorted++;
-            report('unsorted', i, 'ts', 'timestamps go backwards (sort the file, or pass repair: ["sort"])');
+            report('unsorted', i, 'ts', 'timestamps go backwards (sort the file, or repair it: --repair sort; repair: ["sort"] in code)');
           } else if (d === 0) {
             counts.duplicate++;
-            report('duplicate', i, 'ts', 'duplicate timestamp (pass repair: ["dropDuplicates"] to keep the first)');
+            report('duplicate', i, 'ts', 'duplicate timestamp (keep the first: --repair dropDuplicates; repair: ["dropDuplicates"] in code)');
           } else if (step > 0 && d % step !== 0) {
             counts.interval++;
             report('interval', i, 'ts', `step is not a whole multiple of the ${formatDuration(step)} bar interval (mixed bar intervals)`);
@@ -163,7 +165,7 @@ export function checkBarsWithCounts(
   }
   if (!opts.allowMixedIntervals && distinct.size > 1) {
     const listed = Object.entries(intervalMs).map(([sym, ms]) => `${sym}: ${formatDuration(ms)}`).join(', ');
-    issues.push({ rule: 'interval', message: `symbols have different bar intervals (${listed}); pass allowMixedIntervals`, row: 0, column: 'ts', value: listed });
+    issues.push({ rule: 'interval', message: `symbols have different bar intervals (${listed}); pass --allow-mixed-intervals (allowMixedIntervals in code)`, row: 0, column: 'ts', value: listed });
     counts.interval += 1;
   }
   return { issues, counts, intervalMs };
@@ -204,4 +206,25 @@ export function validateBars(bars: Bars, opts: ValidateOptions = {}): Validation
     throw new DataError(first.message, { file: opts.file, symbol: first.symbol, row: first.row, column: first.column, value: first.value });
   }
   return { bars: out, repaired, intervalMs };
+}
+
+/** Options of {@link loadValidBars}: the loader's, plus the repairs to run before checking. */
+export interface LoadValidOptions extends LoadOptions {
+  /** Repairs before checking (none by default); see {@link ValidateOptions.repair}. */
+  repair?: RepairRule[];
+}
+
+/**
+ * The one way every command reads bars: {@link loadBars} then {@link validateBars}, so each
+ * command (eval, forecast, backtest, data resample, the notebooks) refuses the same bad bars
+ * with the same message: prices finite and > 0, high/low bound open and close, volume finite and
+ * >= 0, timestamps strictly increasing, one bar interval. `data inspect` and `data validate`
+ * list the same problems instead of throwing ({@link checkBarsWithCounts}).
+ * @throws DataError from the loader, or naming the file, symbol, row, column and value of the
+ *   first problem found.
+ * @example loadValidBars('../shared/data/real/crypto-5m').bars.height // 46033
+ */
+export function loadValidBars(path: string, opts: LoadValidOptions = {}): ValidationResult {
+  const { repair, ...load } = opts;
+  return validateBars(loadBars(path, load), { file: path, repair, allowMixedIntervals: opts.allowMixedIntervals });
 }

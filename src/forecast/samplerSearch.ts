@@ -10,6 +10,7 @@
  * Latency is measured separately with single-window calls (a live forecast is one window),
  * once per symbol, lookback, top-p and sample count: temperature only rescales the logits.
  */
+import { dict, ownValue } from '../core/dict';
 import { ConfigError } from '../core/errors';
 import { aggregateSorted, parseAggregate, type Aggregate } from './aggregate';
 import { crpsSamples, percentile } from './metrics';
@@ -132,8 +133,9 @@ export async function searchSamplerSettings(forecaster: Forecaster, series: Sear
   const aggregates = new Map(grid.aggregations.map((a) => [a, parseAggregate(a)]));
   const repeats = opts.latencyRepeats ?? 1;
   const results: SettingResult[] = [];
-  const realized: SamplerSearchResult['realized'] = {};
-  const skipped: Record<string, number> = {};
+  // Keyed by symbol (user text): no prototype.
+  const realized: SamplerSearchResult['realized'] = dict();
+  const skipped: Record<string, number> = dict();
   const keptOrigins = new Map<string, { validation: Int32Array; test: Int32Array }>();
   const latency = new Map<string, number>();
   const blocks = series.length * grid.lookbacks.length * grid.temperatures.length * grid.topPs.length;
@@ -304,7 +306,7 @@ export function inverseErrorEnsemble(search: SamplerSearchResult, symbol: string
   const total = inv.reduce((a, b) => a + b, 0);
   const weights = inv.map((v) => v / total);
   const score = (part: 'validation' | 'test') => {
-    const y = search.realized[symbol][part];
+    const y = ownValue(search.realized, symbol)![part];
     const errors = Float64Array.from(y, (yi, i) => Math.abs(top.reduce((s, r, k) => s + weights[k] * r.predicted[part][i], 0) - yi));
     return maeWithSe(errors);
   };

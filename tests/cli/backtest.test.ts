@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { runBacktestCli } from '../../src/cli/backtest';
 import { ConfigError, DataError } from '../../src/core/errors';
 import { realData } from '../support/paths';
+import { PROTOTYPE_SYMBOLS, walkRows, writeCsv } from '../support/csv';
 
 const PERP = realData('perp', 'XRP_USDT_USDT-5m-futures.feather');
 const FUNDING = realData('perp', 'XRP_USDT_USDT-8h-funding_rate.feather');
@@ -74,5 +75,29 @@ describe('quantbook backtest', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/ConfigError: symbol XRP_USDT_USDT has no instrument class/);
+  });
+
+  it('validates bars as every command does: negative volume is refused (as resample refuses it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qb-bt-'));
+    const rows = walkRows(100, 7);
+    rows[42][5] = -3;
+    const path = writeCsv(join(dir, 'X-1m.csv'), rows);
+    const err = await runBacktestCli({ data: path, class: 'crypto', mc: 0, out: join(dir, 'out') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as DataError).message).toBe(`volume must be finite and >= 0 (file ${path}, row 42, column "volume", value -3)`);
+  });
+
+  it('symbols named constructor, __proto__, toString and hasOwnProperty trade like any other', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qb-bt-'));
+    PROTOTYPE_SYMBOLS.forEach((s, k) => writeCsv(join(dir, `${s}-1m.csv`), walkRows(300, 20 + k)));
+    const one = await runBacktestCli({ data: join(dir, 'constructor-1m.csv'), class: 'crypto', mc: 0, out: join(dir, 'one') });
+    expect(one.runs[0].result.symbols).toEqual(['constructor']);
+    expect(one.runs[0].result.classes).toEqual(['crypto']);
+    const all = await runBacktestCli({ data: dir, class: 'crypto', mc: 0, out: join(dir, 'all') });
+    const rec = all.runs[0].record as { symbols: string[]; data: { missingBars: Record<string, number> } };
+    expect(rec.symbols).toEqual([...PROTOTYPE_SYMBOLS].sort());
+    // (an object literal's `__proto__: 0` would set the prototype: build the expected keys from entries)
+    expect(JSON.parse(JSON.stringify(rec.data.missingBars))).toEqual(Object.fromEntries(PROTOTYPE_SYMBOLS.map((s) => [s, 0])));
+    expect(Object.keys(rec.data.missingBars).sort()).toEqual([...PROTOTYPE_SYMBOLS].sort());
   });
 });

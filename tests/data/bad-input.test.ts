@@ -55,7 +55,7 @@ describe('bad input gets a DataError naming where', () => {
 
   it('duplicate and unsorted timestamps (and the repair that fixes them, counted)', () => {
     const dup = csv('dup.csv', '2024-01-02 10:00,1,1,1,1,1\n2024-01-02 10:01,1,1,1,1,1\n2024-01-02 10:01,1,1,1,1,2\n');
-    expect([caught(() => loadAndValidate(dup)).row, caught(() => loadAndValidate(dup)).problem]).toEqual([2, 'duplicate timestamp (pass repair: ["dropDuplicates"] to keep the first)']);
+    expect([caught(() => loadAndValidate(dup)).row, caught(() => loadAndValidate(dup)).problem]).toEqual([2, 'duplicate timestamp (keep the first: --repair dropDuplicates; repair: ["dropDuplicates"] in code)']);
     const uns = csv('uns.csv', '2024-01-02 10:01,1,1,1,1,1\n2024-01-02 10:00,1,1,1,1,1\n2024-01-02 10:02,1,1,1,1,1\n');
     expect(caught(() => loadAndValidate(uns)).message).toMatch(/timestamps go backwards.*row 1, column "ts", value 2024-01-02T10:00:00.000Z/);
     expect(validateBars(loadBars(uns), { repair: ['sort'] }).repaired.sort).toBe(2);

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import pl from 'nodejs-polars';
 import { arraysToBars, barsToArrays, barsToArraysBySymbol, type BarArrays } from '../../src/data/bars';
-import { fillGaps, fillGapsArrays } from '../../src/data/gaps';
+import { countGaps, fillGaps, fillGapsArrays, MAX_FILL_FACTOR } from '../../src/data/gaps';
+import { inspectBars } from '../../src/data/inspect';
+import { DataError } from '../../src/core/errors';
+import { thrownBy } from '../support/errors';
 import { loadBars } from '../../src/data/load';
 import type { SessionLike } from '../../src/data/sessions';
 import { realData } from '../support/paths';
-import { onlyInside, randomBars, referenceFillGaps } from './per-bar-reference';
+import { onlyInside, randomBars, referenceFillGaps, referenceSessionIndex } from './per-bar-reference';
 
 const M = 60_000;
 const at = (iso: string): number => Date.parse(iso);
@@ -103,6 +106,10 @@ describe('fillGapsArrays agrees with the per-bar reference', () => {
           expect(f.counts.filled).toBeGreaterThan(0);
           for (const c of ['ts', 'open', 'high', 'low', 'close', 'volume', 'filled'] as const) expect(Array.from(f[c])).toEqual(Array.from(ref[c]));
           expect(f.symbol).toBe('X');
+          // counting without filling gives the same counts, and the sessions the filled bars fall in
+          const ids = referenceSessionIndex(ref.ts, session).sessionId;
+          const sessionsWithGaps = new Set(Array.from(ref.filled).flatMap((x, i) => (x ? [ids[i]] : []))).size;
+          expect(countGaps(a, barMs, session)).toEqual({ ...ref.counts, sessionsWithGaps });
         }
       }
     });
@@ -113,5 +120,37 @@ describe('fillGapsArrays agrees with the per-bar reference', () => {
     a.ts[40] = a.ts[38];
     expect(() => fillGapsArrays(a, M, 'us-rth')).toThrow(/strictly increasing.*row 40/);
     expect(() => referenceFillGaps(a, M, 'us-rth')).toThrow(/row 40/);
+  });
+});
+
+describe('gaps of absurd spans cost memory in proportion to the bars', () => {
+  const three = (last: number): BarArrays => series([at('2024-01-01T00:00Z'), at('2024-01-01T00:01Z'), last], [10, 11, 12]);
+
+  it('counts a century-long gap arithmetically: one bar in 2124 after two in 2024', () => {
+    const a = three(at('2124-01-01T00:02Z'));
+    const minutes = (at('2124-01-01T00:02Z') - at('2024-01-01T00:01Z')) / M - 1;
+    expect(countGaps(a, M, '24x7')).toEqual({ filled: minutes, edgeMissing: 0, outsideSession: 0, sessionsWithGaps: 36525 });
+    const [x] = inspectBars(arraysToBars({ ...a, symbol: 'X' }), '24x7').symbols;
+    expect([x.missingBars, x.sessionsWithGaps]).toEqual([minutes, 36525]);
+  });
+
+  it('a fill larger than the documented multiple of the rows is a DataError naming both timestamps', () => {
+    const e = thrownBy(() => fillGapsArrays(three(at('2124-01-01T00:02Z')), M, '24x7'), DataError);
+    expect(e.problem).toMatch(/^refusing to fill 52594560 missing bars into 3 .*between 2024-01-01T00:01:00\.000Z and 2124-01-01T00:02:00\.000Z/);
+    expect(e.row).toBe(2);
+    expect(() => fillGaps(arraysToBars({ ...three(at('2124-01-01T00:02Z')), symbol: 'X' }), '24x7')).toThrow(/refusing to fill .*\(symbol X, row 2/);
+    // at the limit it still fills: 3 rows may gain 3 x MAX_FILL_FACTOR bars
+    const ok = three(at('2024-01-01T00:01Z') + (3 * MAX_FILL_FACTOR + 1) * M);
+    expect(fillGapsArrays(ok, M, '24x7').counts.filled).toBe(3 * MAX_FILL_FACTOR);
+    expect(() => fillGapsArrays(three(at('2024-01-01T00:01Z') + (3 * MAX_FILL_FACTOR + 2) * M), M, '24x7')).toThrow(DataError);
+  });
+
+  it('bars stamped 1900 and 9999 are counted, not a RangeError', () => {
+    const a = series([at('1900-01-01T00:00Z'), at('1900-01-01T00:01Z'), at('1900-01-01T00:02Z'), at('9999-01-01T00:02Z')], [1, 2, 3, 4]);
+    const g = countGaps(a, M, '24x7');
+    expect(g.filled).toBe((at('9999-01-01T00:02Z') - at('1900-01-01T00:02Z')) / M - 1);
+    expect(g.filled).toBeGreaterThan(2 ** 31);
+    expect(inspectBars(arraysToBars({ ...a, symbol: 'X' }), 'us-rth').symbols[0].rows).toBe(4);
+    expect(() => fillGapsArrays(a, M, '24x7')).toThrow(/between 1900-01-01T00:02:00\.000Z and 9999-01-01T00:02:00\.000Z/);
   });
 });

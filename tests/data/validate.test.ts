@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import pl from 'nodejs-polars';
 import { arraysToBars, barsToArrays, type BarArrays } from '../../src/data/bars';
-import { checkBars, checkBarsWithCounts, validateBars } from '../../src/data/validate';
+import { checkBars, checkBarsWithCounts, loadValidBars, validateBars } from '../../src/data/validate';
 import { loadBars } from '../../src/data/load';
 import { DataError } from '../../src/core/errors';
 import { realData } from '../support/paths';
 import { randomBars, referenceRuleCounts, withDefects } from './per-bar-reference';
 import { thrownBy } from '../support/errors';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { walkRows, writeCsv } from '../support/csv';
 
 const M = 60_000;
 function bars(rows: [number, number, number, number, number, number][], symbol?: string): BarArrays {
@@ -106,3 +110,32 @@ describe('checkBarsWithCounts', () => {
   });
 });
 
+
+describe('loadValidBars: the one way commands read bars', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'qb-valid-'));
+
+  it('refuses infinite and negative prices and negative volume, naming the row and column', () => {
+    const inf = walkRows(20, 3);
+    inf[7][2] = Infinity;
+    inf[7][4] = Infinity;
+    const e1 = thrown(() => loadValidBars(writeCsv(join(dir, 'inf.csv'), inf)));
+    expect([e1.problem, e1.row, e1.column, e1.value]).toEqual(['price must be finite and positive', 7, 'high', Infinity]);
+    const neg = walkRows(20, 3);
+    neg[4][4] = -1;
+    const e2 = thrown(() => loadValidBars(writeCsv(join(dir, 'neg.csv'), neg)));
+    expect([e2.row, e2.column, e2.value]).toEqual([4, 'close', -1]);
+    const vol = walkRows(20, 3);
+    vol[11][5] = -5;
+    const e3 = thrown(() => loadValidBars(writeCsv(join(dir, 'vol.csv'), vol)));
+    expect([e3.problem, e3.row, e3.column, e3.value, e3.file]).toEqual(['volume must be finite and >= 0', 11, 'volume', -5, join(dir, 'vol.csv')]);
+  });
+
+  it('passes the recorded data and repairs only when asked', () => {
+    expect(loadValidBars(realData('crypto-5m')).bars.height).toBe(46033);
+    const dup = walkRows(10, 4);
+    dup.splice(5, 0, dup[4]);
+    const path = writeCsv(join(dir, 'dup.csv'), dup);
+    expect(thrown(() => loadValidBars(path)).problem).toMatch(/^duplicate timestamp \(keep the first: --repair dropDuplicates/);
+    expect(loadValidBars(path, { repair: ['dropDuplicates'] }).repaired.dropDuplicates).toBe(1);
+  });
+});

@@ -60,7 +60,7 @@ export function loadBarsDir<O extends DirOptions & { symbol?: string; keep?: str
     frames.push(bars);
   }
   if (steps.size > 1 && !opts.allowMixedIntervals) {
-    throw new DataError(`mixed bar intervals in one folder (${intervals.join('; ')}); load the files separately or pass allowMixedIntervals`, {
+    throw new DataError(`mixed bar intervals in one folder (${intervals.join('; ')}); load the files separately or pass --allow-mixed-intervals (allowMixedIntervals in code)`, {
       file: dir,
     });
   }

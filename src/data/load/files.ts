@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import pl, { type DataType } from 'nodejs-polars';
+import { dict } from '../../core/dict';
 import { DataError } from '../../core/errors';
 import type { Bars } from '../bars';
 import { jsonTextToBars } from './json';
@@ -123,7 +124,7 @@ function readCsvFrame(path: string, opts: LoadOptions): pl.DataFrame {
   const sep = opts.separator ?? (extname(path).toLowerCase() === '.tsv' ? '\t' : ',');
   const header = bytes.toString('utf8', 0, Math.min(bytes.length, 65536)).split(/\r?\n/)[0].split(sep).map((s) => s.trim().replace(/^"|"$/g, ''));
   // Read every column that could be the timestamp as text so polars does not guess a type for it.
-  const dtypes: Record<string, DataType> = {};
+  const dtypes = dict<DataType>(); // keyed by column names from the file
   const tsName = opts.columns?.ts ?? header.find((h) => TS_ALIASES.includes(h.toLowerCase()));
   if (tsName && header.includes(tsName)) dtypes[tsName] = pl.String;
   return polarsRead(path, 'CSV', () => pl.readCSV(bytes, { sep, dtypes, inferSchemaLength: 10000 }));

@@ -71,7 +71,7 @@ export function findColumn(columns: string[], want: keyof typeof ALIASES, map: C
 function tsToMs(raw: pl.DataFrame, tsCol: string, opts: NormalizeOptions, file?: string): Float64Array {
   const ts = timestampColumnToMs(raw.getColumn(tsCol), { file, column: tsCol, timeZone: opts.timeZone, ambiguous: opts.ambiguous }, opts.timestamp ?? { kind: 'auto' });
   if (opts.stampedAt !== 'end') return ts;
-  if (!opts.barMs || opts.barMs <= 0) throw new DataError('stampedAt "end" needs barMs, the bar length in ms', { file });
+  if (!opts.barMs || opts.barMs <= 0) throw new DataError('stamped-at end needs the bar length: pass --bar (barMs in code)', { file });
   for (let i = 0; i < ts.length; i++) ts[i] -= opts.barMs;
   return ts;
 }
@@ -88,7 +88,7 @@ export function normalizeBars(raw: pl.DataFrame, opts: NormalizeOptions = {}, fi
   const cols = raw.columns;
   const tsCol = findColumn(cols, 'ts', map, file);
   if (!tsCol) {
-    throw new DataError(`missing timestamp column (looked for ${ALIASES.ts.join(', ')}; pass columns.ts)`, { file, column: 'ts' });
+    throw new DataError(`missing timestamp column (looked for ${ALIASES.ts.join(', ')}; pass --column ts=NAME, columns.ts in code)`, { file, column: 'ts' });
   }
   const renamed: pl.Series[] = [];
   const rawTs = raw.getColumn(tsCol);
@@ -103,7 +103,7 @@ export function normalizeBars(raw: pl.DataFrame, opts: NormalizeOptions = {}, fi
   else if (symCol) renamed.push(raw.getColumn(symCol).cast(pl.String).rename('symbol'));
   for (const c of OHLCV) {
     const src = findColumn(cols, c, map, file);
-    if (!src) throw new DataError(`missing column (the file has ${cols.join(', ')}; pass columns.${c})`, { file, column: c });
+    if (!src) throw new DataError(`missing column (the file has ${cols.join(', ')}; pass --column ${c}=NAME, columns.${c} in code)`, { file, column: c });
     const s = raw.getColumn(src);
     if (!isNumericType(s.dtype)) {
       const casted = s.cast(pl.Float64, false);

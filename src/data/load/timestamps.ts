@@ -31,6 +31,33 @@ export interface TimestampContext {
 
 const EPOCH_SCALE = { s: 1000, ms: 1, us: 1e-3, ns: 1e-6 } as const;
 
+/** The largest |epoch ms| a JavaScript Date holds (year -271821 to 275760); beyond it no bar time can be printed. */
+export const MAX_EPOCH_MS = 8.64e15;
+
+/**
+ * The epoch unit a number most likely uses, from its magnitude (the present is about 1.7e9 s):
+ * below 1e11 seconds (up to year 5138), below 1e14 ms, below 1e17 us, else ns.
+ * @example guessEpochUnit(1_718_000_000) // 's'
+ */
+export function guessEpochUnit(value: number): 's' | 'ms' | 'us' | 'ns' {
+  const a = Math.abs(value);
+  return a < 1e11 ? 's' : a < 1e14 ? 'ms' : a < 1e17 ? 'us' : 'ns';
+}
+
+/** The message for numbers without a unit: names the flag (and the option in code) with the likely unit. */
+function needsUnitMessage(sample: number): string {
+  const unit = Number.isFinite(sample) ? guessEpochUnit(sample) : 's';
+  const words = { s: 'seconds', ms: 'milliseconds', us: 'microseconds', ns: 'nanoseconds' }[unit];
+  return `numeric timestamps need a unit: these look like epoch ${words}, pass --timestamp epoch-${unit} (in code: timestamp: { kind: 'epoch', unit: '${unit}' })`;
+}
+
+/** Throws when an epoch-ms value lies outside what a Date can hold. */
+function checkRange(ms: number, row: number, ctx: TimestampContext, raw: unknown): void {
+  if (!(Math.abs(ms) <= MAX_EPOCH_MS)) {
+    throw new DataError('timestamp out of range (a date must lie between the years -271821 and 275760; check --timestamp and its unit)', { file: ctx.file, row, column: ctx.column, value: raw });
+  }
+}
+
 // YYYY-MM-DD, optional [T ]HH:MM[:SS[.fraction]], optional Z or +-HH[:MM]
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 
@@ -108,7 +135,7 @@ function wallToUtc(p: Parsed, row: number, ctx: TimestampContext, raw: string | 
     const why =
       n === 0
         ? `local time does not exist in ${tz} (skipped by a daylight-saving change)`
-        : `local time occurs twice in ${tz} (daylight-saving fall-back); pass ambiguous: 'earliest' or 'latest'`;
+        : `local time occurs twice in ${tz} (daylight-saving fall-back); pass --ambiguous earliest or --ambiguous latest (in code: ambiguous: 'earliest' | 'latest')`;
     throw new DataError(why, { file: ctx.file, row, column: ctx.column, value: typeof raw === 'function' ? raw() : raw });
   }
   return utc;
@@ -138,15 +165,11 @@ export function parseTimestampStrings(
     }
     if (format.kind === 'epoch' || (format.kind === 'auto' && /^-?\d+(\.\d+)?$/.test(raw))) {
       if (format.kind !== 'epoch') {
-        throw new DataError('numeric timestamps need a unit: pass timestamp { kind: "epoch", unit: "s" | "ms" | "us" | "ns" }', {
-          file: ctx.file,
-          row: i,
-          column: ctx.column,
-          value: raw,
-        });
+        throw new DataError(needsUnitMessage(Number(raw)), { file: ctx.file, row: i, column: ctx.column, value: raw });
       }
       out[i] = Math.round(Number(raw) * EPOCH_SCALE[format.unit]);
       if (!Number.isFinite(out[i])) throw new DataError('unparseable timestamp', { file: ctx.file, row: i, column: ctx.column, value: raw });
+      checkRange(out[i], i, ctx, raw);
       continue;
     }
     const p = parse(raw);
@@ -164,6 +187,7 @@ export function parseTimestampStrings(
       );
     }
     out[i] = wallToUtc(p, i, ctx, raw);
+    checkRange(out[i], i, ctx, raw);
   }
   return out;
 }
@@ -183,6 +207,7 @@ export function epochToMs(values: ArrayLike<number | bigint | null>, unit: 's' |
       throw new DataError('missing or non-finite timestamp', { file: ctx.file, row: i, column: ctx.column, value: v });
     }
     out[i] = Math.round(n * scale);
+    checkRange(out[i], i, ctx, v);
   }
   return out;
 }
@@ -214,6 +239,7 @@ export function timestampColumnToMs(s: pl.Series, ctx: TimestampContext, format:
       .cast(pl.Int64)
       .cast(pl.Float64)
       .toTypedArray() as Float64Array;
+    for (let i = 0; i < ms.length; i++) checkRange(ms[i], i, ctx, ms[i]);
     if (tz || !ctx.timeZone || ctx.timeZone === 'UTC') return ms;
     assertTimeZone(ctx.timeZone);
     const out = new Float64Array(ms.length);
@@ -223,11 +249,8 @@ export function timestampColumnToMs(s: pl.Series, ctx: TimestampContext, format:
   if (dtype.variant === 'String') return parseTimestampStrings(s.toArray() as (string | null)[], ctx, format);
   if (isNumericType(dtype)) {
     if (format.kind !== 'epoch') {
-      throw new DataError('numeric timestamps need a unit: pass timestamp { kind: "epoch", unit: "s" | "ms" | "us" | "ns" }', {
-        file: ctx.file,
-        column: ctx.column,
-        value: String(dtype),
-      });
+      const first = s.cast(pl.Float64).get(Math.max(0, (s.isNull().toArray() as boolean[]).indexOf(false))) as number | null;
+      throw new DataError(needsUnitMessage(first ?? NaN), { file: ctx.file, column: ctx.column, value: first ?? String(dtype) });
     }
     const missing = nullRow(s);
     if (missing >= 0) throw new DataError('missing timestamp', { file: ctx.file, row: missing, column: ctx.column, value: null });
