@@ -139,10 +139,17 @@ export const ruleSchema = z.discriminatedUnion('kind', [
 ]);
 export type Rule = z.infer<typeof ruleSchema>;
 
+/**
+ * Largest starting capital accepted (1e12 in the account currency, a trillion): far above any
+ * account, and far enough below the float limit that notional x price x fees cannot overflow
+ * to Infinity (capital 1e308 made every equity value NaN).
+ */
+export const MAX_CAPITAL = 1e12;
+
 /** The whole backtest configuration, as users write it (YAML / JSON / object). */
 export const backtestConfigSchema = z.object({
-  /** Starting cash, account currency. */
-  capital: z.number().positive().default(100_000),
+  /** Starting cash, account currency; finite, > 0 and at most {@link MAX_CAPITAL}. */
+  capital: z.number().positive().max(MAX_CAPITAL, `capital must be at most ${MAX_CAPITAL} (account currency)`).default(100_000),
   /** `nextOpen`: orders decided at bar t fill at bar t+1's open; `close`: at bar t's close. */
   fill: z.enum(['nextOpen', 'close']).default('nextOpen'),
   sizing: sizingSchema.prefault({ kind: 'kelly' }),

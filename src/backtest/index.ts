@@ -10,6 +10,7 @@ export {
   symbolClass,
   DEFAULT_CLASSES,
   INSTRUMENT_CLASSES,
+  MAX_CAPITAL,
   type BacktestConfig,
   type BacktestConfigInput,
   type BaseSizing,

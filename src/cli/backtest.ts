@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import {
   INSTRUMENT_CLASSES,
+  MAX_CAPITAL,
   marketFromBars,
   backtestRecord,
   backtestStats,
@@ -48,7 +49,7 @@ const optionsSchema = z.object({
   start: z.string().optional(),
   end: z.string().optional(),
   days: z.coerce.number().positive().optional(),
-  capital: z.coerce.number().positive().optional(),
+  capital: z.coerce.number().positive('capital must be positive').max(MAX_CAPITAL, `capital must be at most ${MAX_CAPITAL} (account currency)`).optional(),
   forecaster: z.enum(FORECASTERS).default('historical'),
   model: z.string().default(DEFAULT_MODEL_CARD),
   compare: z.union([z.boolean(), z.string()]).optional(),
@@ -235,7 +236,7 @@ export function registerBacktestCommands(program: Command): void {
     .option('--start <date>', 'first bar time (ISO date, UTC); bars before it still feed forecast windows')
     .option('--end <date>', 'end (exclusive)')
     .option('--days <n>', 'the last n days of the data (instead of --start/--end)')
-    .option('--capital <amount>', 'starting cash (default 100000, or the config\'s)')
+    .option('--capital <amount>', `starting cash, above 0 and at most ${MAX_CAPITAL} (default 100000, or the config's)`)
     .option('--forecaster <name>', `${FORECASTERS.join(', ')} (oracle sees the future: an upper bound, flagged)`, 'historical')
     .option('--model <card>', 'model card for --forecaster model', DEFAULT_MODEL_CARD)
     .option('--compare [names]', `comma list of forecasters to run side by side (default: ${COMPARE_DEFAULT.join(',')})`)

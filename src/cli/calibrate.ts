@@ -3,11 +3,12 @@
  * pairs from a CSV or Parquet file, optional recalibration with honest
  * out-of-sample after-scores, and the reliability diagram as HTML.
  */
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { ConfigError, DataError } from '../core/errors';
+import { fsProblem } from '../core/fs';
 import {
   applyCalibrator,
   calibrationSummary,
@@ -54,7 +55,13 @@ function parseOptions(raw: Record<string, unknown>): CalibrateOptions {
 
 /** Two numeric columns of a CSV or Parquet file as Float64Arrays (booleans become 0/1). */
 export async function readForecastColumns(file: string, probCol: string, outcomeCol: string): Promise<{ p: Float64Array; y: Float64Array }> {
-  if (!existsSync(file)) throw new DataError('input file not found', { file });
+  let isDir: boolean;
+  try {
+    isDir = statSync(file).isDirectory();
+  } catch (err) {
+    throw new DataError(fsProblem(err), { file });
+  }
+  if (isDir) throw new DataError('is a folder, expected a file (.csv or .parquet)', { file });
   const ext = extname(file).toLowerCase();
   if (ext !== '.csv' && ext !== '.parquet') throw new DataError('input must be a .csv or .parquet file', { file, value: ext });
   // Loaded here, not at the top, so that the CLI's other commands and --help do not pay for the native module.
@@ -65,6 +72,8 @@ export async function readForecastColumns(file: string, probCol: string, outcome
   } catch (err) {
     throw new DataError(`cannot read file: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { file }, { cause: err });
   }
+  // A header without rows reads as text columns; say what is wrong, not that the type is.
+  if (df.height === 0) throw new DataError(`no rows: the file has a header (${df.columns.join(', ')}) but no data rows`, { file });
   const column = (name: string): Float64Array => {
     if (!df.columns.includes(name)) {
       throw new DataError(`column not found (columns: ${df.columns.join(', ')})`, { file, column: name });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../core/errors';
 import { VERSION } from '../core/version';
-import { barsToArraysBySymbol, hasSymbol, inferIntervalMs, loadValidBars, type BarArrays } from '../data';
+import { barsToArraysBySymbol, detectContinuous, hasSymbol, inferIntervalMs, loadValidBars, type BarArrays } from '../data';
 import {
   fileStamp,
   forecastOutlook,
@@ -27,9 +27,11 @@ import {
   type OutlookSummary,
   type PathOutlook,
   type PreparedOutlook,
+  type SessionChoice,
 } from '../forecast';
 import { fanChartFigure, figureToHtml, htmlToPng } from '../plot';
-import { FORECAST_DEFAULTS, flagsToConfig, readForecastConfig, resolveForecastSettings, SESSION_ALIASES, type ForecastSettings } from './forecastConfig';
+import { AMBIGUOUS_FLAG_HELP } from './data';
+import { FORECAST_CLASSES, FORECAST_DEFAULTS, flagsToConfig, readForecastConfig, resolveForecastSettings, SESSION_ALIASES, type ForecastSettings } from './forecastConfig';
 
 /** Exit status of `--wait` during warm-up (sysexits EX_TEMPFAIL: a temporary failure, retry later). */
 export const EXIT_WARMING_UP = 75;
@@ -54,6 +56,31 @@ function loadSymbol(s: ForecastSettings): { arrays: BarArrays; barMs: number } {
   return { arrays, barMs };
 }
 
+/** Settings whose session is decided. */
+type SessionSettings = ForecastSettings & { sessionFlag: string; session: NonNullable<ForecastSettings['session']> };
+
+/**
+ * The session of a run, and why: `--session` (or the config's `session`) when given; else 24x7 when
+ * the symbol's bars show a market open around the clock (bars on a Saturday and a Sunday and in at
+ * least 20 of 24 UTC hours, `detectContinuous`); else from `--class` (crypto, perp: 24x7; stock:
+ * US regular hours); else US regular hours, the documented default.
+ * @example chooseForecastSession(settings, btcBars).choice // { source: 'data', reason: 'bars on weekends ...' }
+ */
+export function chooseForecastSession(s: ForecastSettings, arrays: BarArrays): { settings: SessionSettings; choice: SessionChoice } {
+  const pick = (flag: string, choice: SessionChoice) => ({ settings: { ...s, sessionFlag: flag, session: SESSION_ALIASES[flag] }, choice });
+  if (s.sessionFlag !== undefined) return pick(s.sessionFlag, { source: 'given', reason: `given (--session ${s.sessionFlag} or the config's session)` });
+  const seen = detectContinuous(arrays.ts);
+  if (seen.continuous) {
+    return pick('24x7', { source: 'data', reason: `the data trades around the clock: ${seen.weekendBars} bars on Saturdays and Sundays, bars in ${seen.hoursWithBars} of 24 UTC hours (pass --session to choose another)` });
+  }
+  const why = `the data shows no 24x7 market (${seen.bothWeekendDays ? 'bars on both weekend days' : 'no bars on both weekend days'}, bars in ${seen.hoursWithBars} of 24 UTC hours)`;
+  if (s.instrumentClass !== undefined) {
+    const flag = s.instrumentClass === 'stock' ? FORECAST_DEFAULTS.session : '24x7';
+    return pick(flag, { source: 'class', reason: `--class ${s.instrumentClass}: ${flag === '24x7' ? '24x7' : 'US regular hours'}; ${why}` });
+  }
+  return pick(FORECAST_DEFAULTS.session, { source: 'default', reason: `US regular hours, the default: ${why}; pass --session or --class crypto|perp|stock` });
+}
+
 function recentBars(p: PreparedOutlook, count: number): PreparedOutlook['features'] {
   const f = p.features;
   const from = Math.max(0, f.ts.length - count);
@@ -61,7 +88,7 @@ function recentBars(p: PreparedOutlook, count: number): PreparedOutlook['feature
   return { ...f, ts: cut(f.ts), open: cut(f.open), high: cut(f.high), low: cut(f.low), close: cut(f.close), volume: cut(f.volume), vwap: cut(f.vwap), midband: cut(f.midband), upper: cut(f.upper), lower: cut(f.lower) };
 }
 
-function writeOutputs(s: ForecastSettings, prepared: PreparedOutlook, outlook: PathOutlook, modelName: string): Record<string, string> {
+function writeOutputs(s: SessionSettings, prepared: PreparedOutlook, outlook: PathOutlook, modelName: string): Record<string, string> {
   mkdirSync(s.out, { recursive: true });
   const stem = `${s.symbol.replace(/[^A-Za-z0-9._-]/g, '_')}_${fileStamp(prepared.asOfMs)}`;
   const files = {
@@ -97,7 +124,7 @@ function writeOutputs(s: ForecastSettings, prepared: PreparedOutlook, outlook: P
  * @throws DataError / ModelError / ConfigError as the steps do (warm-up without `wait` is a DataError).
  * @example (await runForecast(resolveForecastSettings({ data: 'btc.feather', symbol: 'BTC', out: 'out', session: '24x7' }, {}))).kind // 'done'
  */
-export async function runForecast(s: ForecastSettings, opts: { fromProcessStart?: boolean } = {}): Promise<ForecastRun> {
+export async function runForecast(given: ForecastSettings, opts: { fromProcessStart?: boolean } = {}): Promise<ForecastRun> {
   // The command counts from process start (node and module loading are part of its latency);
   // a call from a notebook counts from the call.
   const origin = opts.fromProcessStart ? 0 : performance.now();
@@ -108,7 +135,8 @@ export async function runForecast(s: ForecastSettings, opts: { fromProcessStart?
     marks[name] = now - t;
     t = now;
   };
-  const { arrays, barMs } = loadSymbol(s);
+  const { arrays, barMs } = loadSymbol(given);
+  const { settings: s, choice: sessionChoice } = chooseForecastSession(given, arrays);
   lap('loadMs');
   const model = await openModel(s.model, { device: s.device, threads: s.threads });
   lap('openModelMs');
@@ -149,11 +177,11 @@ export async function runForecast(s: ForecastSettings, opts: { fromProcessStart?
   marks.summariseMs = outlook.timings.summariseMs;
   t = performance.now();
   if (prepared.counts.outsideSession > 0) {
-    outlook.notes.push(`${prepared.counts.outsideSession} of ${prepared.counts.bars} bars lie outside the ${s.session} session and were left out${s.sessionFlag === 'rth' ? ' (extended hours are off by default; crypto and other 24x7 markets: --session 24x7)' : ''}`);
+    outlook.notes.push(`${prepared.counts.outsideSession} of ${prepared.counts.bars} bars lie outside the ${s.session} session and were left out${s.sessionFlag === 'rth' ? ' (extended hours are off by default; crypto and other 24x7 markets: --session 24x7 or --class crypto)' : ''}`);
   }
   if (s.lookback > contextLength) outlook.notes.push(`lookback ${s.lookback} capped at ${model.info.name}'s context of ${contextLength} bars`);
   let files = writeOutputs(s, prepared, outlook, model.info.name);
-  const ctx = { symbol: s.symbol, modelRef: s.model, session: `${s.sessionFlag}${SESSION_ALIASES[s.sessionFlag] !== s.sessionFlag ? ` (${s.session})` : ''}`, lookback: s.lookback, contextLength, samples: s.samples, horizon: s.horizon, seed: s.seed, dataFile: s.data, version: VERSION };
+  const ctx = { symbol: s.symbol, modelRef: s.model, session: `${s.sessionFlag}${SESSION_ALIASES[s.sessionFlag] !== s.sessionFlag ? ` (${s.session})` : ''}`, sessionChoice, lookback: s.lookback, contextLength, samples: s.samples, horizon: s.horizon, seed: s.seed, dataFile: s.data, version: VERSION };
   marks.writeMs = performance.now() - t;
   // The latency is the forecast's: it stops before the PNG, whose own time is pngMs.
   const timings: Record<string, number> = { ...marks, totalMs: performance.now() - origin, cpuMs: cpuMs() };
@@ -193,7 +221,8 @@ export function registerForecastCommands(program: Command): void {
     .option('--top-k <k>', 'keep the k most likely tokens, autoregressive models (default off)')
     .option('--samples-per-batch <n>', `paths decoded together per ONNX run, autoregressive models (default ${FORECAST_DEFAULTS.samples_per_batch})`)
     .option('--lookback <bars>', `context bars L given to the model, at most its context length (default ${FORECAST_DEFAULTS.lookback})`)
-    .option('--session <name>', 'rth (US regular hours, default: extended hours off), extended (04:00-20:00 New York), 24x7, or a calendar: us-rth, us-ext, cn-a')
+    .option('--session <name>', 'rth (US regular hours; extended hours off), extended (04:00-20:00 New York), 24x7, or a calendar: us-rth, us-ext, cn-a (default: 24x7 when the bars trade at weekends and nights, else from --class, else rth)')
+    .option('--class <name>', `instrument class when --session is not given and the data does not show a 24x7 market: ${FORECAST_CLASSES.join(', ')} (crypto, perp: 24x7; stock: rth)`)
     .option('--model <card|baseline>', 'model card (.json) or baseline: historical, naive, trend (default models/qb-ar-s.json)')
     .option('--seed <n>', 'seed of every random draw (default 0)')
     .option('--device <auto|cpu|cuda>', 'where the model runs (default auto)')
@@ -212,7 +241,8 @@ export function registerForecastCommands(program: Command): void {
     .option('--timestamp <format>', 'timestamp format: auto, iso, epoch-s, epoch-ms, epoch-us, epoch-ns, or a pattern')
     .option('--stamped-at <start|end>', 'whether file timestamps mark the bar start (default) or end (needs --bar)')
     .option('--bar <duration>', 'bar length, e.g. 5m (default: inferred)')
-    .option('--column <KEY=NAME...>', 'source column for ts, open, high, low, close, volume or symbol')
+    .option('--column <KEY=NAME...>', 'source column for ts, open, high, low, close, volume or symbol (ts= alone: the unnamed first column)')
+    .option('--ambiguous <earliest|latest>', AMBIGUOUS_FLAG_HELP)
     .addHelpText(
       'after',
       `

@@ -15,6 +15,9 @@ import { int } from './options';
 /** The shipped autoregressive model: the default of `--model`. */
 export const DEFAULT_FORECAST_MODEL = resolve(__dirname, '..', '..', 'models', 'qb-ar-s.json');
 
+/** Instrument classes `--class` accepts: they pick the session when `--session` is not given and the data does not show one. */
+export const FORECAST_CLASSES = ['stock', 'crypto', 'perp'] as const;
+
 /** Session switch names: the issue's three plus every calendar of the data layer. */
 export const SESSION_ALIASES: Record<string, keyof typeof SESSIONS> = { rth: 'us-rth', extended: 'us-ext', '24x7': '24x7', 'us-rth': 'us-rth', 'us-ext': 'us-ext', 'cn-a': 'cn-a' };
 
@@ -53,6 +56,7 @@ export const forecastConfigSchema = z.strictObject({
   samples_per_batch: int(1).optional(),
   lookback: int(2).optional(),
   session: z.enum(Object.keys(SESSION_ALIASES) as [string, ...string[]]).optional(),
+  class: z.enum(FORECAST_CLASSES).optional(),
   percentiles: z.array(num.gt(0).lt(100)).min(1).optional(),
   levels: z.array(level).optional(),
   quiet_windows: z.array(quietWindow).optional(),
@@ -65,8 +69,13 @@ export const forecastConfigSchema = z.strictObject({
   time_zone: z.string().optional(),
   timestamp: z.string().optional(),
   stamped_at: z.enum(['start', 'end']).optional(),
+  ambiguous: z.enum(['earliest', 'latest']).optional(),
   bar: duration.optional(),
-  columns: z.partialRecord(z.enum(['ts', 'open', 'high', 'low', 'close', 'volume', 'symbol']), z.string().min(1)).optional(),
+  // ts may be '' (the unnamed first column, as pandas writes its index); the others need a name.
+  columns: z
+    .partialRecord(z.enum(['ts', 'open', 'high', 'low', 'close', 'volume', 'symbol']), z.string())
+    .refine((m) => Object.entries(m).every(([k, v]) => k === 'ts' || (v ?? '').length > 0), 'only ts may be empty (the unnamed first column)')
+    .optional(),
 });
 
 export type ForecastConfig = z.infer<typeof forecastConfigSchema>;
@@ -87,9 +96,11 @@ export interface ForecastSettings {
   /** Paths decoded together per ONNX run (autoregressive models). */
   samplesPerBatch: number;
   lookback: number;
-  /** The switch as given (`rth`) and the calendar it maps to (`us-rth`). */
-  sessionFlag: string;
-  session: keyof typeof SESSIONS & SessionLike;
+  /** The switch as given (`rth`) and the calendar it maps to (`us-rth`); both undefined when not given: the run picks one from the data or `instrumentClass` (`chooseForecastSession`). */
+  sessionFlag: string | undefined;
+  session: (keyof typeof SESSIONS & SessionLike) | undefined;
+  /** `--class`: the session of a market whose data does not show it (crypto, perp: 24x7; stock: us-rth). */
+  instrumentClass: (typeof FORECAST_CLASSES)[number] | undefined;
   percentiles: number[];
   levels: Barrier[];
   quietWindows: QuietWindow[];
@@ -163,14 +174,14 @@ function parseLevelFlag(text: string): number | { name: string; price: number } 
 /**
  * Merges config and flags (flags win) and resolves defaults, sessions, levels and quiet windows.
  * @throws ConfigError for missing `data` / `symbol` / `out`, or bad quiet windows.
- * @example resolveForecastSettings({ data: 'x.feather', symbol: 'BTC', out: 'out' }, {}).session // 'us-rth'
+ * @example resolveForecastSettings({ data: 'x.feather', symbol: 'BTC', out: 'out' }, {}).session // undefined: chosen from the data when the run loads it
  */
 export function resolveForecastSettings(fromFile: ForecastConfig, fromFlags: ForecastConfig): ForecastSettings {
   const c: ForecastConfig = { ...fromFile, ...fromFlags };
   for (const key of ['data', 'symbol', 'out'] as const) {
     if (c[key] === undefined) throw new ConfigError(`--${key} is required (flag or config key "${key}")`, { key });
   }
-  const sessionFlag = c.session ?? FORECAST_DEFAULTS.session;
+  const sessionFlag = c.session;
   const levels: Barrier[] = (c.levels ?? []).map((l) => (typeof l === 'number' ? { name: `level ${l}`, price: l } : l));
   const quietWindows: QuietWindow[] = (c.quiet_windows ?? []).map((w, i) => {
     const span = 'at' in w ? { startMs: Date.parse(w.at) - parseDuration(w.before), endMs: Date.parse(w.at) + parseDuration(w.after) } : { startMs: Date.parse(w.start), endMs: Date.parse(w.end) };
@@ -191,7 +202,8 @@ export function resolveForecastSettings(fromFile: ForecastConfig, fromFlags: For
     samplesPerBatch: c.samples_per_batch ?? FORECAST_DEFAULTS.samples_per_batch,
     lookback: c.lookback ?? FORECAST_DEFAULTS.lookback,
     sessionFlag,
-    session: SESSION_ALIASES[sessionFlag],
+    session: sessionFlag === undefined ? undefined : SESSION_ALIASES[sessionFlag],
+    instrumentClass: c.class,
     percentiles: (c.percentiles ?? [10, 50, 90]).map((p) => p / 100).sort((a, b) => a - b),
     levels,
     quietWindows,
@@ -205,6 +217,7 @@ export function resolveForecastSettings(fromFile: ForecastConfig, fromFlags: For
       timeZone: c.time_zone,
       timestamp: timestampFormat(c.timestamp),
       stampedAt: c.stamped_at,
+      ambiguous: c.ambiguous,
       barMs: c.bar ? parseDuration(c.bar) : undefined,
       columns: c.columns as ColumnMap | undefined,
     },

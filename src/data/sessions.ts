@@ -348,3 +348,44 @@ export function sessionTimestamps(session: SessionLike | CompiledSession, startM
   }
   return Float64Array.from(out);
 }
+
+/** What {@link detectContinuous} saw in a symbol's bar times. */
+export interface ContinuityEvidence {
+  /** Whether the bars show a market open around the clock, every day. */
+  continuous: boolean;
+  /** Bars on a Saturday or Sunday (UTC). */
+  weekendBars: number;
+  /** Whether there are bars on both a Saturday and a Sunday (UTC). */
+  bothWeekendDays: boolean;
+  /** UTC hours of the day (0-23) holding at least one bar. */
+  hoursWithBars: number;
+}
+
+/**
+ * Whether bar times look like a 24x7 market: bars on both a Saturday and a Sunday (UTC) and in at
+ * least 20 of the 24 UTC hours. Exchanges with hours (US, China, Tokyo, even futures that reopen on
+ * Sunday evening) miss Saturdays and most night hours of their zone; crypto has both.
+ * One pass over the bars, no allocation beyond a few counters.
+ * @param ts - bar open times, ms UTC (any order).
+ * @example detectContinuous(loadedCryptoBars.ts).continuous // true
+ */
+export function detectContinuous(ts: Float64Array): ContinuityEvidence {
+  let hours = 0; // bit h set: a bar in UTC hour h
+  let weekendBars = 0;
+  let days = 0; // bit 0: a Saturday bar, bit 1: a Sunday bar
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i];
+    if (!Number.isFinite(t)) continue;
+    const day = Math.floor(t / DAY_MS);
+    const weekday = (((day + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+    if (weekday === 6 || weekday === 0) {
+      weekendBars++;
+      days |= weekday === 6 ? 1 : 2;
+    }
+    hours |= 1 << Math.floor((t - day * DAY_MS) / 3_600_000);
+  }
+  let hoursWithBars = 0;
+  for (let h = 0; h < 24; h++) if (hours & (1 << h)) hoursWithBars++;
+  const bothWeekendDays = days === 3;
+  return { continuous: bothWeekendDays && hoursWithBars >= 20, weekendBars, bothWeekendDays, hoursWithBars };
+}

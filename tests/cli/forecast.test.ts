@@ -8,6 +8,7 @@ import { main } from '../../src/cli/main';
 import { ConfigError } from '../../src/core/errors';
 import { chromiumPath } from '../../src/plot/png';
 import { realData } from '../support/paths';
+import { PROTOTYPE_SYMBOLS, walkRows, writeCsv } from '../support/csv';
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -51,7 +52,8 @@ describe('forecast config', () => {
       timeZone: 'Asia/Shanghai', timestamp: undefined, stampedAt: 'end', barMs: 300_000, columns: { ts: 'timestamps' },
     });
     const d = resolveForecastSettings({ data: 'x', symbol: 'X', out: 'o' }, {});
-    expect([d.horizon, d.samples, d.lookback, d.session, d.seed, d.png, d.model.endsWith('qb-ar-s.json')]).toEqual([30, 100, 480, 'us-rth', 0, true, true]);
+    // no session given: the run picks it from the data (or --class), see 'picks the session from the data'
+    expect([d.horizon, d.samples, d.lookback, d.session, d.seed, d.png, d.model.endsWith('qb-ar-s.json')]).toEqual([30, 100, 480, undefined, 0, true, true]);
   });
 
   it('unknown keys, bad values and naive times are errors naming the file and key', () => {
@@ -134,6 +136,45 @@ describe('quantbook forecast', () => {
     writeFileSync(join(dir, 'c.yaml'), 'horizon: 30\nhorizn: 20\n');
     const c = await run(['forecast', '--config', join(dir, 'c.yaml')]);
     expect(c.err).toMatch(/unknown key horizn/);
+  });
+
+  it('picks the session from the data (24x7 crypto), else from --class, else US hours, and says which and why', async () => {
+    const out = tmp();
+    const xrp = realData('crypto-1m', 'XRP_ETH-1m.feather');
+    const r = await run(['forecast', '--data', xrp, '--symbol', 'XRP_ETH', '--model', 'historical', '--samples', '20', '--no-png', '--json', '--out', out]);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.session).toBe('24x7');
+    expect(s.sessionChoice).toEqual({ source: 'data', reason: expect.stringMatching(/^the data trades around the clock: \d+ bars on Saturdays and Sundays, bars in 24 of 24 UTC hours/) });
+    expect(s.notes.join(' ')).not.toMatch(/outside the/);
+    const text = await run(['forecast', '--data', BTC, '--symbol', 'BTC', '--model', 'historical', '--samples', '20', '--no-png', '--out', out]);
+    expect(text.out.split('\n')[1]).toMatch(/^session 24x7: the data trades around the clock: 4110 bars on Saturdays and Sundays/);
+    // Weekdays only, 09:30-16:00 New York: not 24x7 by the data, so --class decides, else the default.
+    const dir = tmp();
+    const rows = walkRows(2000, 9, Date.parse('2024-03-04T14:30:00Z')).filter((row) => {
+      const t = new Date(row[0]);
+      const min = t.getUTCHours() * 60 + t.getUTCMinutes();
+      return t.getUTCDay() >= 1 && t.getUTCDay() <= 5 && min >= 13 * 60 + 30 && min < 20 * 60;
+    });
+    const weekday = writeCsv(join(dir, 'W-1m.csv'), rows);
+    const args = ['forecast', '--data', weekday, '--symbol', 'W', '--model', 'historical', '--samples', '20', '--lookback', '60', '--no-png', '--json', '--out', out];
+    const byClass = JSON.parse((await run([...args, '--class', 'crypto'])).out);
+    expect([byClass.session, byClass.sessionChoice.source]).toEqual(['24x7', 'class']);
+    expect(byClass.sessionChoice.reason).toMatch(/^--class crypto: 24x7; the data shows no 24x7 market \(no bars on both weekend days, bars in \d+ of 24 UTC hours\)/);
+    const byDefault = JSON.parse((await run(args)).out);
+    expect([byDefault.session, byDefault.sessionChoice.source]).toEqual(['rth (us-rth)', 'default']);
+    const given = JSON.parse((await run([...args, '--session', 'extended'])).out);
+    expect(given.sessionChoice).toEqual({ source: 'given', reason: 'given (--session extended or the config\'s session)' });
+  });
+
+  it('symbols named constructor and __proto__ forecast like any other', async () => {
+    const dir = tmp();
+    PROTOTYPE_SYMBOLS.forEach((s, k) => writeCsv(join(dir, `${s}-1m.csv`), walkRows(200, 30 + k)));
+    for (const sym of PROTOTYPE_SYMBOLS) {
+      const r = await run(['forecast', '--data', dir, '--symbol', sym, '--session', '24x7', '--model', 'historical', '--samples', '10', '--lookback', '60', '--no-png', '--json', '--out', join(dir, 'out')]);
+      expect(r.err).toBe('');
+      expect(JSON.parse(r.out)).toMatchObject({ symbol: sym, data: { bars: 200 } });
+    }
   });
 
   it.skipIf(!existsSync(chromiumPath()))('writes a PNG of the fan chart when Chromium is available', async () => {

@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import pl, { type DataType } from 'nodejs-polars';
 import { dict } from '../../core/dict';
+import { fsProblem } from '../../core/fs';
 import { DataError } from '../../core/errors';
 import type { Bars } from '../bars';
 import { jsonTextToBars } from './json';
@@ -48,8 +49,7 @@ function readBytes(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? 'no such file' : `cannot read file (${code ?? (err as Error).message})`, { file: path });
+    throw new DataError(fsProblem(err), { file: path });
   }
 }
 
@@ -134,8 +134,7 @@ function statOrThrow(path: string): number {
   try {
     return statSync(path).size;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? 'no such file' : `cannot read file (${code})`, { file: path });
+    throw new DataError(fsProblem(err), { file: path });
   }
 }
 
@@ -161,8 +160,8 @@ export function loadBars(path: string, opts: LoadOptions = {}): Bars {
   let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();
-  } catch {
-    throw new DataError('no such file or folder', { file: path });
+  } catch (err) {
+    throw new DataError(fsProblem(err, 'file or folder'), { file: path });
   }
   if (isDir) return loadBarsDir(path, opts, loadBars);
   const format = opts.format ?? formatOfPath(path);

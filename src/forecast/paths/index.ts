@@ -18,4 +18,4 @@ export type { PrepareOptions, PreparedOutlook, WarmUp } from './prepare';
 export { forecastOutlook, quietWindowsHit } from './outlook';
 export type { OutlookOptions, PathOutlook, QuietWindow } from './outlook';
 export { outlookSummary, formatOutlookSummary, pathsCsv, fileStamp } from './summary';
-export type { OutlookSummary, SummaryContext } from './summary';
+export type { OutlookSummary, SessionChoice, SummaryContext } from './summary';

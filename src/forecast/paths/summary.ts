@@ -13,6 +13,8 @@ export interface SummaryContext {
   /** The model card path or baseline name as given. */
   modelRef: string;
   session: string;
+  /** How the session was chosen: given, read from the data, from the instrument class, or the default; and why. */
+  sessionChoice?: SessionChoice;
   lookback: number;
   contextLength: number;
   samples: number;
@@ -23,6 +25,12 @@ export interface SummaryContext {
   timings: Record<string, number>;
   files?: Record<string, string>;
   version?: string;
+}
+
+/** How the forecast's session was chosen, and why, in words. */
+export interface SessionChoice {
+  source: 'given' | 'data' | 'class' | 'default';
+  reason: string;
 }
 
 /** The statistics the summary carries as they are (see {@link PathStats} for their definitions). */
@@ -41,6 +49,8 @@ export interface OutlookSummary extends SummaryStats {
   currentClose: number;
   barInterval: string;
   session: string;
+  /** How `session` was chosen and why; null when the caller did not say. */
+  sessionChoice: SessionChoice | null;
   model: {
     ref: string;
     name: string;
@@ -108,6 +118,7 @@ export function outlookSummary(prepared: PreparedOutlook, outlook: PathOutlook, 
     currentClose: prepared.current.close,
     barInterval: formatDuration(prepared.barMs),
     session: ctx.session,
+    sessionChoice: ctx.sessionChoice ?? null,
     model: { ref: ctx.modelRef, name: meta.model, family: meta.family, device: meta.device, pathSource: outlook.pathSource, pathMethod: outlook.pathMethod, fallback: meta.fallback },
     samples: ctx.samples,
     horizon: ctx.horizon,
@@ -196,6 +207,7 @@ export function formatOutlookSummary(s: OutlookSummary): string {
   const sampler = s.temperature === null ? 'no sampler settings' : `temperature ${s.temperature}, top-k ${s.topK || 'off'}, top-p ${s.topP}`;
   const lines = [
     `${s.symbol}  ${s.barInterval} outlook  as of ${s.asOf} (session ${s.session})  close ${price(s.currentClose)}`,
+    ...(s.sessionChoice ? [`session ${s.session}: ${s.sessionChoice.reason}`] : []),
     `model ${s.model.name} (${s.model.family}, device ${s.model.device}): ${s.samples} paths x ${s.horizon} bars, ${sampler}, seed ${s.seed}`,
     `  paths: ${s.model.pathMethod}`,
     `  P(up) ${prob(s.pUp)} +- ${prob(s.pUpStdError)} (MC s.e.)   P(down) ${prob(s.pDown)}   P(flat) ${prob(s.pFlat)}`,
