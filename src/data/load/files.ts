@@ -10,7 +10,7 @@ import { fsProblem } from '../../core/fs';
 import { DataError } from '../../core/errors';
 import type { Bars } from '../bars';
 import { jsonTextToBars } from './json';
-import { normalizeBars, TS_ALIASES, type NormalizeOptions } from './normalize';
+import { normalizeBars, TS_ALIASES, UNNAMED_INDEX, type NormalizeOptions } from './normalize';
 import { loadBarsDir, type DirOptions } from './dir';
 
 /** File formats the loaders understand. */
@@ -125,8 +125,8 @@ function readCsvFrame(path: string, opts: LoadOptions): pl.DataFrame {
   const header = bytes.toString('utf8', 0, Math.min(bytes.length, 65536)).split(/\r?\n/)[0].split(sep).map((s) => s.trim().replace(/^"|"$/g, ''));
   // Read every column that could be the timestamp as text so polars does not guess a type for it.
   const dtypes = dict<DataType>(); // keyed by column names from the file
-  const tsName = opts.columns?.ts ?? header.find((h) => TS_ALIASES.includes(h.toLowerCase()));
-  if (tsName && header.includes(tsName)) dtypes[tsName] = pl.String;
+  const tsName = opts.columns?.ts ?? header.find((h) => TS_ALIASES.includes(h.toLowerCase())) ?? header.find((h) => UNNAMED_INDEX.includes(h.toLowerCase()));
+  if (tsName !== undefined && header.includes(tsName)) dtypes[tsName] = pl.String;
   return polarsRead(path, 'CSV', () => pl.readCSV(bytes, { sep, dtypes, inferSchemaLength: 10000 }));
 }
 

@@ -39,7 +39,7 @@ export function loadFundingRates(path: string, opts: FundingOptions = {}): Fundi
   const raw = readFrame(path);
   if (raw.height === 0) throw new DataError('no rows: the file holds no funding rates', { file: path });
   const tsCol = findColumn(raw.columns, 'ts', { ts: opts.tsColumn }, path);
-  if (!tsCol) throw new DataError('missing timestamp column (pass tsColumn)', { file: path, column: 'ts' });
+  if (tsCol === undefined) throw new DataError('missing timestamp column (pass tsColumn)', { file: path, column: 'ts' });
   const rateCol = opts.rateColumn ?? ['rate', 'funding_rate', 'open'].find((c) => raw.columns.includes(c));
   if (!rateCol || !raw.columns.includes(rateCol)) {
     throw new DataError(`missing rate column (the file has ${raw.columns.join(', ')}; pass rateColumn)`, { file: path, column: rateCol ?? 'rate' });

@@ -39,6 +39,14 @@ export interface NormalizeOptions {
 /** Lower-case names taken as the timestamp column when `columns.ts` is not given. */
 export const TS_ALIASES = ['ts', 'date', 'datetime', 'timestamp', 'timestamps', 'time', 'open_time', 'opentime', 't'];
 
+/**
+ * Names of an unnamed index column, taken as the timestamp column when no alias matches: `''`
+ * (pandas `df.to_csv()` writes the index first under an empty header), `__index_level_0__`
+ * (pyarrow's Parquet/Feather name for it) and `Unnamed: 0` (a pandas round trip). Compared in
+ * lower case. `columns: { ts: '' }` (`--column ts=`) names the empty one explicitly.
+ */
+export const UNNAMED_INDEX = ['', '__index_level_0__', 'unnamed: 0'];
+
 const ALIASES: Record<'ts' | OhlcvColumn | 'symbol', string[]> = {
   ts: TS_ALIASES,
   open: ['open', 'o'],
@@ -49,7 +57,7 @@ const ALIASES: Record<'ts' | OhlcvColumn | 'symbol', string[]> = {
   symbol: ['symbol', 'ticker', 'sym', 's'],
 };
 
-/** Resolves the source column for a contract column (given name, else alias), or undefined when absent.
+/** Resolves the source column for a contract column (given name, else alias in any case; for `ts` last an unnamed index column, see {@link UNNAMED_INDEX}), or undefined when absent.
  * @example findColumn(['Date', 'Close'], 'ts', {}) // 'Date'
  */
 export function findColumn(columns: string[], want: keyof typeof ALIASES, map: ColumnMap, file?: string): string | undefined {
@@ -65,6 +73,8 @@ export function findColumn(columns: string[], want: keyof typeof ALIASES, map: C
     const hit = lower.get(a);
     if (hit !== undefined) return hit;
   }
+  // No timestamp column by name: an unnamed index column (pandas) holds the times.
+  if (want === 'ts') return columns.find((c) => UNNAMED_INDEX.includes(c.toLowerCase()));
   return undefined;
 }
 
@@ -87,8 +97,8 @@ export function normalizeBars(raw: pl.DataFrame, opts: NormalizeOptions = {}, fi
   const map = opts.columns ?? {};
   const cols = raw.columns;
   const tsCol = findColumn(cols, 'ts', map, file);
-  if (!tsCol) {
-    throw new DataError(`missing timestamp column (looked for ${ALIASES.ts.join(', ')}; pass --column ts=NAME, columns.ts in code)`, { file, column: 'ts' });
+  if (tsCol === undefined) {
+    throw new DataError(`missing timestamp column (looked for ${ALIASES.ts.join(', ')} in any case, or an unnamed index column; pass --column ts=NAME, columns.ts in code)`, { file, column: 'ts' });
   }
   const renamed: pl.Series[] = [];
   const rawTs = raw.getColumn(tsCol);
