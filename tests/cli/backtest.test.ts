@@ -100,4 +100,17 @@ describe('quantbook backtest', () => {
     expect(JSON.parse(JSON.stringify(rec.data.missingBars))).toEqual(Object.fromEntries(PROTOTYPE_SYMBOLS.map((s) => [s, 0])));
     expect(Object.keys(rec.data.missingBars).sort()).toEqual([...PROTOTYPE_SYMBOLS].sort());
   });
+
+  it('--capital must be finite, positive and at most MAX_CAPITAL: a ConfigError naming --capital, not the data', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qb-bt-'));
+    for (const capital of ['1e308', 'Infinity', '0', '-5', 'lots']) {
+      const err = await runBacktestCli({ data: PERP, class: 'perp', capital, mc: 0, out }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).location.key).toBe('--capital');
+    }
+    await expect(runBacktestCli({ data: PERP, class: 'perp', capital: '1e308', mc: 0, out })).rejects.toThrow(/capital must be at most 1000000000000/);
+    const cfg = join(out, 'big.yaml');
+    writeFileSync(cfg, 'capital: 1.0e+308\n');
+    await expect(runBacktestCli({ data: PERP, class: 'perp', config: cfg, mc: 0, out })).rejects.toThrow(/capital must be at most 1000000000000.*key "capital"/);
+  });
 });

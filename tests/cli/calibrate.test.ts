@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random';
 import { calibrationSummary } from '../../src/calibration/summary';
-import { autoResamples, runCalibrate, type CalibrateOptions } from '../../src/cli/calibrate';
+import { autoResamples, readForecastColumns, runCalibrate, type CalibrateOptions } from '../../src/cli/calibrate';
+import { DataError } from '../../src/core/errors';
 
 const bin = join(__dirname, '..', '..', 'bin', 'quantbook.js');
 const dir = mkdtempSync(join(tmpdir(), 'quantbook-calibrate-'));
@@ -115,10 +116,20 @@ describe('quantbook calibrate', () => {
     writeFileSync(small, 'p,y\n0.2,0\n0.5,1\n');
     expect(cli('calibrate', '--input', small, '--bins', '5').stderr).toMatch(/fewer points \(2\) than bins \(5\)/);
     expect(cli('calibrate', '--input', csv, '--bins', 'ten').stderr).toMatch(/ConfigError: invalid --bins/);
-    expect(cli('calibrate', '--input', join(dir, 'x.txt')).stderr).toMatch(/input file not found/);
+    expect(cli('calibrate', '--input', join(dir, 'x.txt')).stderr).toMatch(/DataError: no such file \(file .*x\.txt\)/);
     expect(cli('calibrate', '--input', csv, '--gap', '5').stderr).toMatch(/ConfigError: --gap needs --method isotonic\|platt/);
     const r2 = cli('calibrate', '--input', csv, '--method', 'isotonic', '--min-train', '1195');
     expect(r2.status).toBe(1);
     expect(r2.stderr).toMatch(/walk-forward leaves 5 out-of-sample rows, fewer than 10 bins/);
+  });
+
+  it('names the real cause: a header without rows, a folder, a symbolic link loop', async () => {
+    const header = join(dir, 'header-only.csv');
+    writeFileSync(header, 'p,y\n');
+    await expect(readForecastColumns(header, 'p', 'y')).rejects.toThrow(new DataError('no rows: the file has a header (p, y) but no data rows', { file: header }));
+    await expect(readForecastColumns(dir, 'p', 'y')).rejects.toThrow(new DataError('is a folder, expected a file (.csv or .parquet)', { file: dir }));
+    const loop = join(dir, 'loop.csv');
+    symlinkSync(loop, loop);
+    await expect(readForecastColumns(loop, 'p', 'y')).rejects.toThrow(/^symbolic link loop: the path leads back to itself \(ELOOP\)/);
   });
 });
