@@ -31,7 +31,7 @@ import {
   type Stats,
 } from '../backtest';
 import { ConfigError } from '../core/errors';
-import { fundingToArrays, loadFundingRates, loadValidBars, symbolFromFileName, type SessionLike } from '../data';
+import { fundingCoverage, fundingToArrays, loadFundingRates, loadValidBars, symbolFromFileName, type FundingCoverage, type SessionLike } from '../data';
 import { DAY_MS } from '../data/interval';
 import { BASELINE_NAMES, openModel } from '../forecast';
 import { readConfigFile } from './configFile';
@@ -100,6 +100,11 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
   // The same for every forecaster: computed once, not once per --compare column.
   const m = sliceMarket(market, range);
   const S = market.symbols.length;
+  // Funding the series does not cover is not charged: count it, say it (table, JSON, stderr).
+  const fundingInfo = funding ? fundingReport(funding, o.funding!, m.ts) : undefined;
+  for (const [symbol, f] of Object.entries(fundingInfo ?? {})) {
+    if (f.coverage.uncoveredFundingTimes > 0) log(`warning: ${uncoveredText(symbol, f.coverage)}`);
+  }
   // Regime sizing needs a label per bar: the documented classifier, on each symbol's own closes.
   const regime = config.sizing.kind === 'regime' ? classifyMarketRegimes(market).labels : undefined;
   const runs: BacktestRun[] = [];
@@ -131,6 +136,7 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
         strategy: o.strategy,
         data: { path: o.data, session, start: new Date(m.ts[0]).toISOString(), end: new Date(m.ts[m.ts.length - 1]).toISOString(), bars: m.ts.length, missingBars },
         monteCarlo: mc ? { trades: monteCarloSummary(mc.trades), bars: monteCarloSummary(mc.bars) } : null,
+        ...(fundingInfo ? { funding: fundingInfo } : {}),
         ...(outlook ? { outlook } : {}),
       });
       const file = join(o.out, `backtest-${label.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
@@ -203,7 +209,16 @@ function loadFunding(path: string, symbols: readonly string[], config: BacktestC
   return { [symbol]: fundingToArrays(loadFundingRates(path)) };
 }
 
-/** The extra table rows of a run: limits, kill switches, fallbacks, Monte Carlo. */
+/** Per funded symbol: the file and how far the series covers the bars of the run (see `fundingCoverage`). */
+function fundingReport(funding: Record<string, FundingSeries>, file: string, ts: Float64Array): Record<string, { file: string; coverage: FundingCoverage }> {
+  return Object.fromEntries(Object.entries(funding).map(([symbol, f]) => [symbol, { file, coverage: fundingCoverage(f, ts[0], ts[ts.length - 1]) }]));
+}
+
+function uncoveredText(symbol: string, c: FundingCoverage): string {
+  return `${symbol}: the funding series (${c.from} .. ${c.to}) lacks ${c.uncoveredFundingTimes} of the ${c.fundingTimes} funding times the bars span; no funding was charged for them`;
+}
+
+/** The extra table rows of a run: limits, kill switches, fallbacks, Monte Carlo, funding coverage. */
 function extraRows(run: BacktestRun): Record<string, string> {
   const r = run.result;
   const c = r.limits.counts;
@@ -220,7 +235,18 @@ function extraRows(run: BacktestRun): Record<string, string> {
     'MC bars: p05 / p50 final equity': mc?.bars ? `${Math.round(mc.bars.finalEquity.p05)} / ${Math.round(mc.bars.finalEquity.p50)}` : '-',
     'MC bars: P(ruin: -50%)': mc?.bars ? mc.bars.ruinProbability.toFixed(3) : '-',
     'look-ahead (oracle)': r.lookAhead ? 'YES' : 'no',
+    ...fundingRows(run.record.funding as Record<string, { coverage: FundingCoverage }> | undefined),
   };
+}
+
+/** One table row per funded symbol: uncovered of expected funding times, and the series' span. */
+function fundingRows(funding: Record<string, { coverage: FundingCoverage }> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(funding ?? {}).map(([symbol, { coverage: c }]) => [
+      `funding times uncovered: ${symbol}`,
+      `${c.uncoveredFundingTimes} of ${c.fundingTimes}${c.uncoveredFundingTimes > 0 ? ` NOT CHARGED (series ${c.from.slice(0, 16)} ..)` : ''}`,
+    ]),
+  );
 }
 
 /**

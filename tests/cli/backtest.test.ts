@@ -26,6 +26,8 @@ describe('quantbook backtest', () => {
     expect(rec.data.bars).toBeLessThanOrEqual(3 * 288 + 1);
     expect(rec.stats.trades).toBe(rec.trades.filter((t: { exitReason: string }) => t.exitReason !== 'end').length);
     expect(rec.fallbacks.perpsWithoutFunding).toEqual([]);
+    // the last 3 days lie inside the funding series: every funding time is covered
+    expect(rec.funding.XRP_USDT_USDT.coverage).toMatchObject({ fundingTimes: 9, uncoveredFundingTimes: 0 });
     expect(rec.monteCarlo.bars.simulations).toBe(50);
     const cmp = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
     expect(cmp.columns.map((c: { forecaster: string }) => c.forecaster)).toEqual(['historical', 'oracle']);
@@ -112,5 +114,20 @@ describe('quantbook backtest', () => {
     const cfg = join(out, 'big.yaml');
     writeFileSync(cfg, 'capital: 1.0e+308\n');
     await expect(runBacktestCli({ data: PERP, class: 'perp', config: cfg, mc: 0, out })).rejects.toThrow(/capital must be at most 1000000000000.*key "capital"/);
+  });
+
+  it('says when the funding series does not cover the bars: the recorded one starts three days late', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qb-bt-'));
+    const lines: string[] = [];
+    const { runs } = await runBacktestCli({ data: PERP, class: 'perp', funding: FUNDING, end: '2021-11-18T12:00Z', mc: 0, out }, (l) => lines.push(l));
+    const rec = JSON.parse(readFileSync(runs[0].file, 'utf8'));
+    // bars 2021-11-15T00:00 .. 11-18T11:55: 11 funding times at 8 h (00, 08, 16 UTC); the series starts 11-18T00:00
+    expect(rec.funding.XRP_USDT_USDT).toEqual({
+      file: FUNDING,
+      coverage: { from: '2021-11-18T00:00:00.017Z', to: '2021-12-18T00:00:00.014Z', intervalMs: 8 * 3_600_000, fundingTimes: 11, uncoveredFundingTimes: 9 },
+    });
+    expect(lines.join('\n')).toMatch(/warning: XRP_USDT_USDT: the funding series \(2021-11-18T00:00:00\.017Z \.\. 2021-12-18T00:00:00\.014Z\) lacks 9 of the 11 funding times the bars span; no funding was charged for them/);
+    const table = spawnSync(process.execPath, [bin, 'backtest', '--data', PERP, '--class', 'perp', '--funding', FUNDING, '--end', '2021-11-18T12:00Z', '--mc', '0', '--out', out], { encoding: 'utf8' });
+    expect(table.stdout).toMatch(/funding times uncovered: XRP_USDT_USDT +9 of 11 NOT CHARGED \(series 2021-11-18T00:00 \.\.\)/);
   });
 });

@@ -2,7 +2,7 @@
 // Known values were read from the files (feather via polars' own reader; CSV and JSON cross-checked with pandas).
 import { describe, expect, it } from 'vitest';
 import pl from 'nodejs-polars';
-import { loadBars, loadFundingRates, fundingToArrays } from '../../src/data/load';
+import { loadBars, loadFundingRates, fundingCoverage, fundingToArrays } from '../../src/data/load';
 import { barsToArrays, barsToArraysBySymbol } from '../../src/data/bars';
 import { realData } from '../support/paths';
 
@@ -112,6 +112,22 @@ describe('perpetual', () => {
     expect(iso(f.ts[0])).toBe('2021-11-18T00:00:00.017Z');
     expect(iso(f.ts[90])).toBe('2021-12-18T00:00:00.014Z');
     expect(f.rate[0]).toBe(0.0001);
+  });
+
+  it('funding coverage of the 5m futures bars: 9 of 21 funding times lie before the series starts', () => {
+    const f = fundingToArrays(loadFundingRates(realData('perp', 'XRP_USDT_USDT-8h-funding_rate.feather')));
+    const bars = barsToArrays(loadBars(realData('perp', 'XRP_USDT_USDT-5m-futures.feather')));
+    const from = bars.ts[0];
+    const to = bars.ts[bars.ts.length - 1];
+    expect([iso(from), iso(to)]).toEqual(['2021-11-15T00:00:00.000Z', '2021-11-21T22:30:00.000Z']);
+    const c = fundingCoverage(f, from, to);
+    expect(c).toEqual({ from: '2021-11-18T00:00:00.017Z', to: '2021-12-18T00:00:00.014Z', intervalMs: 28_800_000, fundingTimes: 21, uncoveredFundingTimes: 9 });
+    // what the engine charges: the series' times in (first bar, last bar]
+    expect(Array.from(f.ts).filter((t) => t > from && t <= to).length).toBe(c.fundingTimes - c.uncoveredFundingTimes);
+    // a hole of two funding times inside the span is counted too; a span inside the series has none
+    const holed = { ts: Float64Array.from([...f.ts.subarray(0, 3), ...f.ts.subarray(5)]), rate: Float64Array.from([...f.rate.subarray(0, 3), ...f.rate.subarray(5)]) };
+    expect(fundingCoverage(holed, from, to).uncoveredFundingTimes).toBe(11);
+    expect(fundingCoverage(f, Date.parse('2021-11-19T00:00Z'), Date.parse('2021-11-21T00:00Z'))).toMatchObject({ fundingTimes: 6, uncoveredFundingTimes: 0 });
   });
 });
 

@@ -63,3 +63,57 @@ export function fundingToArrays(funding: FundingRates): FundingArrays {
     rate: funding.getColumn('rate').cast(pl.Float64).toTypedArray() as Float64Array,
   };
 }
+
+/** How far a funding series covers a span of bars: see {@link fundingCoverage}. */
+export interface FundingCoverage {
+  /** First and last funding time of the series, ISO 8601 UTC. */
+  from: string;
+  to: string;
+  /** Funding interval used to count (ms): the series' median step rounded to the minute (8 h when it has one time). */
+  intervalMs: number;
+  /** Funding times the bars span, `(firstBar, lastBar]`, on the series' own grid. */
+  fundingTimes: number;
+  /** Of those, the ones the series lacks (before its start, after its end, or in holes): no funding is charged for them. */
+  uncoveredFundingTimes: number;
+}
+
+const EIGHT_HOURS = 8 * 3_600_000;
+
+/**
+ * Counts the funding times a span of bars crosses that a funding series lacks. Funding is charged
+ * at each funding time in `(fromMs, toMs]` (the backtest's rule), so the expected times are the
+ * points `ts[0] + k * interval` in that span and the covered ones are the series' times in it;
+ * `uncoveredFundingTimes = expected - covered` (never below 0). Cost: one pass over the series,
+ * nothing in proportion to the span.
+ * @param funding - funding times (ms UTC, strictly increasing) and rates.
+ * @param fromMs - open time of the first bar; `toMs` - of the last bar.
+ * @throws DataError for an empty series.
+ * @example fundingCoverage(xrpFunding, Date.parse('2021-11-15'), Date.parse('2021-11-21T22:30Z')).uncoveredFundingTimes // 9 (three days at 8 h)
+ */
+export function fundingCoverage(funding: FundingArrays, fromMs: number, toMs: number, opts: { intervalMs?: number } = {}): FundingCoverage {
+  const ts = funding.ts;
+  if (ts.length === 0) throw new DataError('funding series has no rows');
+  const intervalMs = opts.intervalMs ?? medianStepToMinute(ts) ?? EIGHT_HOURS;
+  const anchor = ts[0];
+  const gridUpTo = (t: number): number => Math.floor((t - anchor) / intervalMs);
+  const fundingTimes = Math.max(0, gridUpTo(toMs) - gridUpTo(fromMs));
+  let covered = 0;
+  for (let i = 0; i < ts.length; i++) if (ts[i] > fromMs && ts[i] <= toMs) covered++;
+  return {
+    from: new Date(ts[0]).toISOString(),
+    to: new Date(ts[ts.length - 1]).toISOString(),
+    intervalMs,
+    fundingTimes,
+    uncoveredFundingTimes: Math.max(0, fundingTimes - covered),
+  };
+}
+
+/** Median step of increasing times, rounded to the minute (exchange funding times carry a few ms of jitter); undefined for one time. */
+function medianStepToMinute(ts: Float64Array): number | undefined {
+  if (ts.length < 2) return undefined;
+  const steps = new Float64Array(ts.length - 1);
+  for (let i = 1; i < ts.length; i++) steps[i - 1] = ts[i] - ts[i - 1];
+  steps.sort();
+  const m = steps[steps.length >> 1];
+  return Math.max(60_000, Math.round(m / 60_000) * 60_000);
+}

@@ -4,4 +4,4 @@ export { loadableFiles } from './listing';
 export { klinesToBars, alpacaPagesToBars, jsonTextToBars, type AlpacaPage } from './json';
 export { normalizeBars, type NormalizeOptions, type ColumnMap } from './normalize';
 export { parseTimestampStrings, epochToMs, timestampColumnToMs, type TimestampFormat, type TimestampContext } from './timestamps';
-export { loadFundingRates, fundingToArrays, type FundingRates, type FundingArrays, type FundingOptions } from './funding';
+export { loadFundingRates, fundingToArrays, fundingCoverage, type FundingRates, type FundingArrays, type FundingOptions, type FundingCoverage } from './funding';
