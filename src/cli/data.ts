@@ -136,7 +136,7 @@ function reportJson(r: InspectReport): string {
 
 /** Loads the file as `inspect` and `validate` do (no validation: the problems are listed, not thrown) and summarizes it. */
 function inspectPath(path: string, opts: Record<string, unknown>): InspectReport {
-  const session = parseFlags(sessionFlag, opts.session, { single: 'session' });
+  const session = parseFlags(sessionFlag, opts.session ?? '24x7', { single: 'session' });
   const bars = loadBars(path, loadOptions(opts, opts.bar ? parseDuration(String(opts.bar)) : undefined));
   return inspectBars(bars, session, { allowMixedIntervals: Boolean(opts.allowMixedIntervals) });
 }
@@ -171,7 +171,6 @@ export function registerDataCommands(program: Command): void {
       .command('validate')
       .argument('<path>', 'a bar file or a folder of per-symbol files')
       .description('check bars against the rules every command applies (prices finite and > 0, high/low bound open and close, volume finite and >= 0, timestamps strictly increasing, one bar interval); exit 0 when clean, 1 when any problem is found')
-      .option('--session <name>', `calendar (for the gap counts of --json): ${sessionNames.join(', ')}`, '24x7')
       .option('--json', 'print the problems and their counts as JSON'),
   ).action((path: string, opts: Record<string, unknown>) => {
     const report = inspectPath(path, opts);

@@ -9,6 +9,7 @@ import { loadBars } from '../../src/data/load';
 import { resample } from '../../src/data/resample';
 import { fillGaps } from '../../src/data/gaps';
 import { realData } from '../support/paths';
+import { PROTOTYPE_SYMBOLS, walkRows, writeCsv } from '../support/csv';
 
 const bin = join(__dirname, '..', '..', 'bin', 'quantbook.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
@@ -155,5 +156,16 @@ describe('quantbook data', () => {
     const pandas = join(__dirname, '..', 'data', 'fixtures', 'pandas-daily-tz.csv');
     expect((await runIn('data', 'inspect', pandas, '--column', 'ts=')).stdout).toMatch(/rows\s+30/);
     expect((await runIn('data', 'inspect', pandas, '--column', 'open=')).stderr).toMatch(/ConfigError: use KEY=NAME/);
+  });
+
+  it('files named constructor, __proto__, toString, hasOwnProperty are symbols like any other', async () => {
+    const syms = mkdtempSync(join(tmpdir(), 'qb-cli-syms-'));
+    PROTOTYPE_SYMBOLS.forEach((s, k) => writeCsv(join(syms, `${s}-1m.csv`), walkRows(50, 40 + k)));
+    const r = await runIn('data', 'inspect', syms, '--json');
+    expect(r.stderr).toBe('');
+    const report = JSON.parse(r.stdout);
+    expect(report.symbols.map((s: { symbol: string; rows: number }) => [s.symbol, s.rows])).toEqual([...PROTOTYPE_SYMBOLS].sort().map((s) => [s, 50]));
+    expect(report.problems).toEqual([]);
+    expect((await runIn('data', 'validate', syms)).status).toBe(0);
   });
 });
