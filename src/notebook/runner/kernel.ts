@@ -18,7 +18,7 @@ import { basename, join } from 'node:path';
 import { Dealer, Request, Subscriber } from 'zeromq';
 import { NotebookError } from '../../core/errors';
 import { packageRoot } from './build';
-import { setLongTimeout, sleep } from './timers';
+import { setLongTimeout, sleep, type LongTimer } from './timers';
 import { WATCHDOG_ENV, type WatchdogSpec } from './watchdog';
 import { decodeMessage, encodeMessage, WireError, type JupyterMessage } from './wire';
 import { OutputCollector, type Output } from './outputs';
@@ -27,7 +27,11 @@ import { OutputCollector, type Output } from './outputs';
 export interface KernelOptions {
   /** Working directory of the kernel (JupyterLab uses the notebook's folder). */
   cwd: string;
-  /** argv starting the kernel; `{connection_file}` is replaced. Default: this package's tslab. */
+  /**
+   * argv starting the kernel; `{connection_file}` is replaced. Default: this package's tslab.
+   * When argv[0] is a Node binary the kernel watchdog (`watchdog.ts`) is preloaded, so the
+   * kernel ends when this process does, even after SIGKILL; other commands run as given.
+   */
   argv?: string[];
   /** Milliseconds to wait for the first kernel_info_reply. Default 60 000. */
   startTimeoutMs?: number;
@@ -90,14 +94,17 @@ export function killAllKernels(): void {
 }
 
 let exitHookInstalled = false;
-function trackChild(child: ChildProcess): void {
-  liveKernels.add(child);
-  child.once('exit', () => liveKernels.delete(child));
+function installExitHook(): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     // A runner that crashes or calls process.exit must not leave kernels or keys behind.
     process.once('exit', killAllKernels);
   }
+}
+
+function trackChild(child: ChildProcess): void {
+  liveKernels.add(child);
+  child.once('exit', () => liveKernels.delete(child));
 }
 
 /**
@@ -106,6 +113,7 @@ function trackChild(child: ChildProcess): void {
  * key is never readable by another user, not even for an instant.
  */
 function writeConnectionFile(content: Record<string, unknown>): { dir: string; file: string } {
+  installExitHook();
   const dir = mkdtempSync(join(tmpdir(), 'quantbook-kernel-'));
   connectionDirs.add(dir);
   const file = join(dir, 'connection.json');
@@ -203,20 +211,14 @@ export class KernelClient {
   static async start(opts: KernelOptions): Promise<KernelClient> {
     const t0 = performance.now();
     const [shellPort, iopubPort, stdinPort, controlPort, hbPort] = await freePorts(5);
+    const command = withWatchdog(opts.argv ?? defaultKernelArgv());
     const key = randomBytes(32).toString('hex');
     const { dir: connDir, file: connFile } = writeConnectionFile({
       transport: 'tcp', ip: '127.0.0.1', shell_port: shellPort, iopub_port: iopubPort,
       stdin_port: stdinPort, control_port: controlPort, hb_port: hbPort,
       signature_scheme: 'hmac-sha256', key, kernel_name: 'tslab',
     });
-    let argv: string[];
-    try {
-      argv = withWatchdog(opts.argv ?? defaultKernelArgv()).map((a) => a.replace('{connection_file}', connFile));
-    } catch (err) {
-      rmSync(connDir, { recursive: true, force: true });
-      connectionDirs.delete(connDir);
-      throw err;
-    }
+    const argv = command.map((a) => a.replace('{connection_file}', connFile));
     // fd 3 is the watchdog's pipe: we never write to it; it closes when this process dies.
     const watchdog: WatchdogSpec = { fd: 3, parent: process.pid, connectionDir: connDir, pollMs: WATCHDOG_POLL_MS };
     const child = spawn(argv[0], argv.slice(1), {
@@ -393,7 +395,7 @@ export class KernelClient {
     await this.shell.send(frames);
 
     const timeoutMs = opts.timeoutMs ?? 0;
-    let timer: { clear(): void } | undefined;
+    let timer: LongTimer | undefined;
     const timedOut = timeoutMs > 0
       ? new Promise<'timeout'>((resolve) => { timer = setLongTimeout(() => resolve('timeout'), timeoutMs); })
       : new Promise<'timeout'>(() => undefined);
