@@ -154,6 +154,8 @@ describe('one rule for every parameter source (issue 12)', () => {
     // The library API follows the same rule.
     expect(thrownBy(() => injectParameters(notebook([{ source: 'const n = 1;', tags: ['parameters'] }]), { n: Infinity }), ConfigError).problem).toMatch(/^parameter "n" is Infinity/);
     expect(collectParameters({ pairs: [['n', '1e308']] }).n).toBe(1e308);
+    // A YAML alias cycle is reported as one, not followed for ever.
+    expect(() => collectParameters({ yaml: ['a: &x [1, *x]'] })).toThrow(/^parameter "a" \(from -y\): value at \$\[1\] refers to itself/);
   });
 
   it('refuses names a const cannot have, saying why, from -p and -y alike (nothing is dropped)', () => {

@@ -85,22 +85,22 @@ export function checkParamName(name: string, file?: string, source?: string): vo
 }
 
 /**
- * The path and value of the first number in `value` that is not finite (NaN, ±Infinity), searching arrays and objects.
+ * The path and value of the first number in `value` that is not finite (NaN, ±Infinity), searching
+ * arrays and objects; a cycle (YAML aliases can make one) is not followed, toJsonValue reports it.
  * @example nonFiniteAt([1, { a: Infinity }], 'w') // { path: 'w[1].a', value: Infinity }
  */
-function nonFiniteAt(value: unknown, path: string): { path: string; value: number } | undefined {
+function nonFiniteAt(value: unknown, path: string, seen = new Set<object>()): { path: string; value: number } | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, value };
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const hit = nonFiniteAt(value[i], `${path}[${i}]`);
-      if (hit) return hit;
-    }
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const hit = nonFiniteAt(v, /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`);
-      if (hit) return hit;
-    }
+  if (value === null || typeof value !== 'object' || seen.has(value)) return undefined;
+  seen.add(value);
+  const entries: Array<[string, unknown]> = Array.isArray(value)
+    ? value.map((v, i) => [`${path}[${i}]`, v])
+    : Object.entries(value).map(([k, v]) => [/^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, v]);
+  for (const [p, v] of entries) {
+    const hit = nonFiniteAt(v, p, seen);
+    if (hit) return hit;
   }
+  seen.delete(value);
   return undefined;
 }
 
