@@ -16,8 +16,9 @@
  * JupyterLab from the kernelspec) loading this file does nothing. The
  * variable is removed on start, so processes a notebook starts never see it.
  */
-import { rmSync } from 'node:fs';
+import { fstatSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { basename } from 'node:path';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
 
 /** Environment variable carrying the {@link WatchdogSpec} as JSON. */
@@ -41,13 +42,17 @@ function watch(spec: WatchdogSpec): void {
     if (ending) return;
     ending = true;
     try {
-      rmSync(spec.connectionDir, { recursive: true, force: true });
+      // Only a folder the runner made (KernelClient.start's mkdtemp prefix).
+      if (basename(spec.connectionDir).startsWith('quantbook-kernel-')) rmSync(spec.connectionDir, { recursive: true, force: true });
     } finally {
       process.kill(process.pid, 'SIGKILL');
     }
   };
   if (process.ppid !== spec.parent) end(); // the runner died while the kernel started
   try {
+    // The runner passes a socket pair end; anything else on that descriptor is not ours to read.
+    const stat = fstatSync(spec.fd);
+    if (!stat.isSocket() && !stat.isFIFO()) throw new Error(`fd ${spec.fd} is not a pipe`);
     const pipe = new Socket({ fd: spec.fd, readable: true, writable: false });
     pipe.on('end', end);
     pipe.on('close', end);
