@@ -107,21 +107,22 @@ describe('binance connector into the bar store', () => {
 
   it('drops rows that overlap the previous page, rows repeated in a page, and asks again for a stale page: every bar once', async () => {
     const server = await start({ klines: { BTCUSDT: BTC } });
-    server.faults.set(1, { kind: 'overlap', rows: 30 });
+    // Overlap enough rows that the second page comes back full and ends 10 bars short of its window.
+    const w1 = asServed(BTC, D0 + 100 * MIN, D0 + 200 * MIN);
+    const overlap = 100 - w1.ts.length + 10;
+    server.faults.set(1, { kind: 'overlap', rows: overlap });
     server.faults.set(2, { kind: 'duplicateRows' });
     server.faults.set(3, { kind: 'stale' });
     const to = storeDir();
     const report = await fetchToStore(opts(server, to));
     expect(stored(to)).toEqual(asServed(BTC, D0, D1));
     const r = report.series[0];
-    expect(r.outside).toBe(30);
+    expect(r.outside).toBe(overlap);
     expect(r.stale).toBe(1);
     expect(r.duplicates).toBeGreaterThan(0);
     expect(r.added).toBe(asServed(BTC, D0, D1).ts.length);
-    // The overlapping page was full (100 rows, 30 of them old), so it covered only up to its 70th new bar,
-    // and the next window started right after that bar.
-    const w1 = asServed(BTC, D0 + 100 * MIN, D0 + 200 * MIN);
-    expect(Number(server.requests[2].query.startTime)).toBe(w1.ts[69] + MIN);
+    // The overlapping page was full, so it covered only up to its last bar, and the next window started right after it.
+    expect(Number(server.requests[2].query.startTime)).toBe(w1.ts[w1.ts.length - 11] + MIN);
   });
 
   it('goes on past an empty window (an outage longer than a page) and records it as a known gap', async () => {
