@@ -13,6 +13,15 @@ import { DataError } from '../../core/errors';
 
 let counter = 0;
 
+/** Removes a temporary file if it is there; a failure to clean up must not hide the error that caused it. */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // The folder itself could not be made: there is no temporary file.
+  }
+}
+
 /** A temporary path beside `path` (same folder, so the rename stays on one file system). */
 export function tempPathFor(path: string): string {
   counter += 1;
@@ -31,7 +40,7 @@ export function writeFileAtomic(path: string, text: string): void {
     writeFileSync(tmp, text);
     renameSync(tmp, path);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    removeQuietly(tmp);
     throw new DataError(`cannot write: ${(err as Error).message.split('\n')[0]}`, { file: path });
   }
 }
@@ -53,7 +62,7 @@ export function stageParquet(frame: pl.DataFrame, path: string): StagedFile {
     mkdirSync(dirname(path), { recursive: true });
     frame.writeParquet(tmp, { compression: 'zstd' });
   } catch (err) {
-    rmSync(tmp, { force: true });
+    removeQuietly(tmp);
     throw new DataError(`cannot write: ${(err as Error).message.split('\n')[0]}`, { file: path });
   }
   return { tmp, path };
@@ -66,5 +75,5 @@ export function commitStaged(files: readonly StagedFile[]): void {
 
 /** Removes staged files that were not committed. */
 export function discardStaged(files: readonly StagedFile[]): void {
-  for (const f of files) rmSync(f.tmp, { force: true });
+  for (const f of files) removeQuietly(f.tmp);
 }

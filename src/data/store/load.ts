@@ -106,7 +106,8 @@ export function loadStoreBars(path: string, query: StoreQuery = {}): Bars {
       pl.DataFrame([tsSeries(rows.ts), pl.Series('symbol', new Array<string>(rows.ts.length).fill(e.symbol), pl.String), ...['open', 'high', 'low', 'close', 'volume'].map((c) => pl.Series(c, rows.cols[c], pl.Float64))]),
     );
   }
-  if (frames.length === 0) throw new DataError(`store holds no bars of ${describe(entries)} between ${new Date(range[0]).toISOString()} and ${new Date(range[1]).toISOString()}`, { file: path });
+  const when = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : ms < 0 ? 'the start' : 'the end');
+  if (frames.length === 0) throw new DataError(`store holds no bars of ${describe(entries)} between ${when(range[0])} and ${when(range[1])}`, { file: path });
   return concatBars(frames);
 }
 
