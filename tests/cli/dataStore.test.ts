@@ -93,6 +93,21 @@ describe('quantbook data fetch / data store', () => {
     expect(rec.data.bars).toBe(new Set([...asServed(eth, from, to).ts, ...asServed(ltc, from, to).ts]).size);
   });
 
+  it('a perpetual with its funding from the store: fetch --funding, then backtest --funding STORE/funding/<source>/<symbol>', async () => {
+    const funding = RECORDED.funding8h();
+    const server = await binanceFake({ klines: { XRPUSDT: RECORDED.perp5m() }, funding: { XRPUSDT: funding } });
+    servers.push(server);
+    const dir = tmp();
+    const store = join(dir, 'store');
+    const f = await run(['data', 'fetch', '--source', 'binance-futures', '--symbols', 'XRPUSDT', '--interval', '5m', '--start', '2021-11-15', '--end', '2021-11-22', '--funding', '--to', store, '--base-url', server.url]);
+    expect(f.code).toBe(0);
+    expect(f.out).toMatch(/binance-futures XRPUSDT funding: 1 pages, 12 new rows/);
+    const bt = await run(['backtest', '--data', join(store, 'bars', 'binance-futures'), '--class', 'perp', '--funding', join(store, 'funding', 'binance-futures', 'XRPUSDT'), '--forecaster', 'historical', '--mc', '0', '--out', join(dir, 'bt'), '--json']);
+    const rec = JSON.parse(bt.out);
+    expect(rec.symbols).toEqual(['XRPUSDT']);
+    expect(rec.fallbacks.perpsWithoutFunding).toEqual([]);
+  });
+
   it('never prints or writes the Alpaca credentials: not in progress, report, errors or store files', async () => {
     const keys = { keyId: 'AKCLITESTKEY987654321', secret: 'cliSecretValue/0123456789abcdefghijklmnop' };
     const saved = { id: process.env.APCA_API_KEY_ID, secret: process.env.APCA_API_SECRET_KEY };
