@@ -132,10 +132,16 @@ Examples:
   quantbook data fetch --source binance-futures --symbols BTCUSDT --interval 1h --start 2024-01-01 --funding --mark --to store
   quantbook data fetch --source alpaca --symbols AAPL MSFT --interval 1m --start 2024-03-01 --feed iex --to store
   quantbook data fetch --source hyperliquid --symbols BTC ETH --interval 1h --start 2024-06-01 --funding --to store
-Run it again to bring the store up to date: only missing ranges are asked for.`,
+Run it again to bring the store up to date: only missing ranges are asked for. Ctrl-C stops at the
+next request and keeps what was stored; a second Ctrl-C quits at once.`,
     )
     .action(async (opts: Record<string, unknown>) => {
       const f = fetchOptionsFromFlags(opts);
+      // A first Ctrl-C stops the fetch at the next request (what is stored stays, the rest stays pending);
+      // the listener is gone after it, so a second Ctrl-C ends the process at once.
+      const stop = new AbortController();
+      const onInterrupt = (): void => stop.abort();
+      process.once('SIGINT', onInterrupt);
       const report = await fetchToStore({
         source: f.source,
         symbols: f.symbols,
@@ -151,7 +157,8 @@ Run it again to bring the store up to date: only missing ranges are asked for.`,
         timeoutMs: f.timeoutMs,
         retry: f.retries === undefined ? undefined : { maxRetries: f.retries },
         progress: f.json ? undefined : streamProgress(process.stderr.isTTY ? process.stderr : process.stdout),
-      });
+        signal: stop.signal,
+      }).finally(() => process.removeListener('SIGINT', onInterrupt));
       process.stdout.write(`${f.json ? JSON.stringify(report, null, 2) : fetchSummary(report)}\n`);
     });
 

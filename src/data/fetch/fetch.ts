@@ -239,7 +239,7 @@ export async function fetchToStore(o: FetchOptions): Promise<FetchReport> {
               const r = reports.get(page.symbol)!;
               const names = kind === 'funding' ? ['rate'] : ['open', 'high', 'low', 'close', 'volume'];
               const fail = (msg: string, row: number, column: string): DataError =>
-                new DataError(`${label(page.symbol)}: page rejected, nothing of it stored: ${msg} at ${isoMs(page.rows.ts[row])}`, { file: page.url, symbol: page.symbol, row, column });
+                new DataError(`${label(page.symbol)}: page rejected, nothing of it stored: ${msg} at ${Number.isFinite(page.rows.ts[row]) ? isoMs(page.rows.ts[row]) : `row ${row}`}`, { file: page.url, symbol: page.symbol, row, column });
               const unique = dedupePage(page.rows, names, fail);
               const rows = checkPage(page, unique.rows, id, { source: o.source, stepMs: kind === 'funding' ? undefined : stepMs, grid });
               const c = store.commit(id, rows, [page.covered], clock.now());
