@@ -58,6 +58,7 @@ export function observeAlpacaLimit(headers: Headers, budget: WeightBudget, nowMs
 /**
  * Reads the Alpaca credentials from the environment.
  * @throws ConfigError naming the missing variable (never a value).
+ * @example alpacaCredentials(process.env).keyId // the value of APCA_API_KEY_ID
  */
 export function alpacaCredentials(env: Record<string, string | undefined>): { keyId: string; secret: string } {
   const keyId = env.APCA_API_KEY_ID;

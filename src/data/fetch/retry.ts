@@ -21,7 +21,9 @@ export interface RetryOptions {
 /** {@link RetryOptions} with every default filled in. */
 export type RetryPolicy = Required<RetryOptions>;
 
-/** Fills the defaults of {@link RetryOptions}. */
+/** Fills the defaults of {@link RetryOptions}.
+ * @example retryPolicy({ maxRetries: 2 }).baseDelayMs // 500
+ */
 export function retryPolicy(opts: RetryOptions = {}): RetryPolicy {
   return { maxRetries: 5, baseDelayMs: 500, maxDelayMs: 30_000, maxWaitMs: 600_000, seed: 0, ...opts };
 }

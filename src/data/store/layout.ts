@@ -110,7 +110,9 @@ export function partitionPath(root: string, key: string, month: string): string 
   return join(root, ...key.split('/'), `${month}.parquet`);
 }
 
-/** True when `dir` is the root of a bar store (holds the manifest). */
+/** True when `dir` is the root of a bar store (holds the manifest).
+ * @example isStoreRoot('store') // true after `quantbook data fetch --to store`
+ */
 export function isStoreRoot(dir: string): boolean {
   return existsSync(join(dir, STORE_MANIFEST));
 }

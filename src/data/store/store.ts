@@ -71,7 +71,9 @@ function readPartition(path: string, kind: SeriesId['kind']): SeriesRows {
   return { ts: df.getColumn('ts').cast(pl.Int64).cast(pl.Float64).toTypedArray() as Float64Array, cols };
 }
 
-/** The frame a partition file holds. */
+/** The frame a partition file holds: `ts` (Datetime ms UTC) and the kind's value columns.
+ * @example rowsToFrame({ ts: new Float64Array([0]), cols: { rate: new Float64Array([1e-4]) } }, 'funding').columns // ['ts', 'rate']
+ */
 export function rowsToFrame(rows: SeriesRows, kind: SeriesId['kind']): pl.DataFrame {
   return pl.DataFrame([tsSeries(rows.ts), ...columnsOf(kind).map((c) => pl.Series(c, rows.cols[c], pl.Float64))]);
 }
