@@ -44,7 +44,7 @@ export function fetchOptionsFromFlags(raw: unknown): z.infer<typeof fetchFlags> 
 function fmtEntry(e: SeriesEntry): string {
   const span = e.first && e.last ? `${e.first.slice(0, 16).replace('T', ' ')} .. ${e.last.slice(0, 16).replace('T', ' ')}` : '-';
   const gaps = e.gaps ? `${e.gaps.count} (${e.gaps.missingBars} bars)` : e.kind === 'funding' ? '-' : 'n/a';
-  return `  ${e.kind.padEnd(8)}${e.source.padEnd(17)}${e.symbol.padEnd(14)}${(e.interval ?? '-').padEnd(5)}${String(e.rows).padStart(9)}  ${span.padEnd(36)}${gaps.padEnd(16)}${String(e.pending.length).padStart(8)}  ${e.updated.slice(0, 19).replace('T', ' ')}`;
+  return `  ${e.kind.padEnd(8)}${e.source.padEnd(17)}${e.symbol.padEnd(14)}${(e.interval ?? '-').padEnd(5)}${String(e.rows).padStart(9)}  ${span.padEnd(38)}${gaps.padEnd(16)}${String(e.pending.length).padStart(8)}  ${e.updated.slice(0, 19).replace('T', ' ')}`;
 }
 
 function storeRoot(path: string): string {
@@ -63,7 +63,7 @@ export function storeListText(path: string): string {
   const entries = Object.values(m.series).sort((a, b) => (a.kind + a.source + a.symbol + (a.interval ?? '')).localeCompare(b.kind + b.source + b.symbol + (b.interval ?? '')));
   return [
     `${path}: ${entries.length} series, created ${m.created.slice(0, 19).replace('T', ' ')} UTC, updated ${m.updated.slice(0, 19).replace('T', ' ')} UTC`,
-    `  ${'kind'.padEnd(8)}${'source'.padEnd(17)}${'symbol'.padEnd(14)}${'bar'.padEnd(5)}${'rows'.padStart(9)}  ${'span (UTC)'.padEnd(36)}${'gaps'.padEnd(16)}${'pending'.padStart(8)}  updated (UTC)`,
+    `  ${'kind'.padEnd(8)}${'source'.padEnd(17)}${'symbol'.padEnd(14)}${'bar'.padEnd(5)}${'rows'.padStart(9)}  ${'span (UTC)'.padEnd(38)}${'gaps'.padEnd(16)}${'pending'.padStart(8)}  updated (UTC)`,
     ...entries.map(fmtEntry),
   ].join('\n');
 }
