@@ -203,6 +203,7 @@ export async function fetchToStore(o: FetchOptions): Promise<FetchReport> {
   if (!(endMs > startMs)) throw new ConfigError(`nothing to fetch: end ${isoMs(endMs)} is not after start ${isoMs(startMs)}`, { key: '--end' });
   const connector = connectorFor(o, clock);
   const store = BarStore.open(o.to, { create: true, nowMs });
+  const release = store.lock();
   const report: FetchReport = { store: o.to, source: o.source, requests: 0, retries: 0, waitedMs: 0, series: [] };
   const grid = !(connector.sessions && o.interval === '1d');
 
@@ -284,6 +285,7 @@ export async function fetchToStore(o: FetchOptions): Promise<FetchReport> {
       });
     }
   } finally {
+    release();
     report.requests = c.http.requests;
     report.retries = c.http.retries;
     report.waitedMs = c.http.waitedMs;

@@ -4,7 +4,8 @@
  * + rename): partitions first, the manifest last, so a failure at any point leaves readable
  * files, and a manifest that never claims more than the partitions hold.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { DataError } from '../../core/errors';
@@ -27,6 +28,18 @@ import {
   type StoreManifest,
 } from './layout';
 import { isoMs, mergeRanges, subtractRanges, type TimeRange } from './ranges';
+
+/** The writer lock beside the manifest. */
+export const LOCK_FILE = '.quantbook-store.lock';
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** Value columns of each kind of series, after `ts`. */
 export const SERIES_COLUMNS = {
@@ -144,6 +157,40 @@ export class BarStore {
     const store = new BarStore(root, emptyManifest(opts.nowMs ?? Date.now()));
     store.saveManifest();
     return store;
+  }
+
+  /**
+   * Takes the store's writer lock (`.quantbook-store.lock`, created exclusively) so that two
+   * fetches never interleave their manifest writes; a lock left by a process of this machine
+   * that no longer runs is taken over. Returns the function that releases it.
+   * @throws DataError when another running process holds the lock.
+   * @example const release = store.lock(); try { ... } finally { release(); }
+   */
+  lock(): () => void {
+    const path = join(this.root, LOCK_FILE);
+    const mine = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(path, mine, { flag: 'wx' });
+        return () => rmSync(path, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new DataError(`cannot lock the store: ${(err as Error).message}`, { file: path });
+      }
+      let holder: { pid?: number; host?: string; since?: string } = {};
+      try {
+        holder = JSON.parse(readFileSync(path, 'utf8')) as typeof holder;
+      } catch {
+        // Unreadable lock: treat as stale.
+      }
+      if (holder.host === hostname() && typeof holder.pid === 'number' && isRunning(holder.pid)) {
+        throw new DataError(`the store is being written by process ${holder.pid} since ${holder.since}; wait for it, or remove the lock file if that process is gone`, { file: path });
+      }
+      if (holder.host && holder.host !== hostname()) {
+        throw new DataError(`the store is locked by a process on ${holder.host} since ${holder.since}; remove the lock file if that fetch is over`, { file: path });
+      }
+      rmSync(path, { force: true });
+    }
+    throw new DataError('cannot take the store lock', { file: path });
   }
 
   /** Every series in the manifest. */

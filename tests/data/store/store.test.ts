@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DataError } from '../../../src/core/errors';
@@ -64,6 +64,19 @@ describe('BarStore', () => {
     expect(readFileSync(join(root, 'quantbook-store.json'), 'utf8')).toBe(manifest);
     expect(readdirSync(root).sort()).toEqual(['bars', 'quantbook-store.json']);
     expect(readdirSync(join(root, 'bars', 'binance'))).toEqual(['BTCUSDT']);
+  });
+
+  it('one writer at a time: a second lock fails naming the holder; a lock left by a dead process is taken over', () => {
+    const { root, store } = newStore();
+    const release = store.lock();
+    expect(thrownBy(() => BarStore.open(root).lock(), DataError).message).toContain(`being written by process ${process.pid}`);
+    release();
+    store.lock()();
+    writeFileSync(join(root, '.quantbook-store.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), since: 'then' }));
+    const again = store.lock();
+    expect(JSON.parse(readFileSync(join(root, '.quantbook-store.lock'), 'utf8')).pid).toBe(process.pid);
+    again();
+    expect(existsSync(join(root, '.quantbook-store.lock'))).toBe(false);
   });
 
   it('refuses to create a store in a folder that holds other files, and to open a folder without a manifest', () => {
