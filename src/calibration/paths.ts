@@ -4,7 +4,7 @@
  * PIT values for the PIT histogram.
  */
 import { DataError } from '../core/errors';
-import { probAboveAtStep, probStdError } from '../forecast/paths/stats';
+import { probAboveAtStep, probStdError, sideOf } from '../forecast/paths/stats';
 import { pitFromSamples, type PitMethod } from './pit';
 import { checkFinite, checkInteger, type Numbers } from './validate';
 
@@ -91,7 +91,7 @@ export function pathsToCalibration(input: PathsInput): PathsCalibration {
     const p = probAboveAtStep(atStep, nPaths, 1, ref, 0, i * nPaths);
     pUp[i] = p;
     pUpStdError[i] = probStdError(p, nPaths);
-    outcome[i] = realized[i] > ref ? 1 : 0;
+    outcome[i] = sideOf(realized[i], ref) > 0 ? 1 : 0; // the same "up" as pUp
   }
   return { pUp, outcome, pUpStdError, pit, step };
 }

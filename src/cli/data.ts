@@ -26,6 +26,7 @@ import {
   type TimestampFormat,
 } from '../data';
 import { parseFlags } from './options';
+import { registerStoreCommands } from './dataStore';
 
 const sessionNames = Object.keys(SESSIONS) as [keyof typeof SESSIONS, ...(keyof typeof SESSIONS)[]];
 
@@ -150,7 +151,8 @@ function problemTotal(r: InspectReport): number {
  * @example registerDataCommands(program) // adds `data inspect`, `data validate` and `data resample`
  */
 export function registerDataCommands(program: Command): void {
-  const data = program.command('data').description('inspect, validate and resample market bar files (CSV, Parquet, Feather/Arrow, kline or Alpaca JSON)');
+  const data = program.command('data').description('inspect, validate and resample market bar files (CSV, Parquet, Feather/Arrow, kline or Alpaca JSON); fetch bars into a bar store');
+  registerStoreCommands(data);
 
   addLoadFlags(
     data

@@ -23,7 +23,7 @@ export interface GapCounts {
 }
 
 /** Counts of {@link countGaps}: those of {@link GapCounts} plus the sessions that miss bars. */
-export interface GapSummary extends GapCounts {
+export interface SessionGapCounts extends GapCounts {
   /** Sessions (trading days; UTC days in a continuous market) holding at least one bar `filled` would insert. */
   sessionsWithGaps: number;
 }
@@ -71,7 +71,7 @@ export function fillGapsArrays(a: BarArrays, barMs: number, session: SessionLike
  * @throws DataError when timestamps are not strictly increasing.
  * @example countGaps(loadedBars, 300_000, '24x7').filled // 40 for ADA_BTC in crypto-5m
  */
-export function countGaps(a: BarArrays, barMs: number, session: SessionLike | CompiledSession): GapSummary {
+export function countGaps(a: BarArrays, barMs: number, session: SessionLike | CompiledSession): SessionGapCounts {
   const gaps = planGaps(a, barMs, asCompiled(session));
   return { ...gapCounts(gaps), sessionsWithGaps: gaps.sessionsWithGaps };
 }

@@ -55,7 +55,10 @@ export interface ReturnStats {
 }
 
 /**
- * One-bar log return statistics of a window of closes.
+ * One-bar log return statistics of a window of closes. Each return is `log(b) - log(a)`, a
+ * difference of log prices rather than `log(b / a)`: an unchanged close gives exactly 0, and a
+ * move and its reversal (a -> b, b -> a) give returns that cancel exactly, so a bootstrapped
+ * path that revisits a price lands on it without float noise.
  * @example returnStats(new Float64Array([100, 110, 121])).drift // log(1.1) = 0.0953...
  */
 export function returnStats(window: Float64Array): ReturnStats {
@@ -63,7 +66,7 @@ export function returnStats(window: Float64Array): ReturnStats {
   for (let i = 1; i < window.length; i++) {
     const a = window[i - 1];
     const b = window[i];
-    if (a > 0 && b > 0) rs.push(Math.log(b / a));
+    if (a > 0 && b > 0) rs.push(Math.log(b) - Math.log(a));
   }
   const returns = Float64Array.from(rs);
   const n = returns.length;
@@ -184,15 +187,16 @@ export function baselinePaths(
   if (spec.kind === 'historical') {
     // iid is the stationary bootstrap with blocks of mean length 1 (a restart at every step).
     const meanBlock = bootstrapMeanBlock(spec);
-    const logLast = Math.log(s.last);
     const idx = new Int32Array(horizon);
     for (let j = 0; j < n; j++) {
       const row = offset + j * horizon;
       stationaryBootstrapIndices(m, meanBlock, rng, idx);
-      let logP = logLast;
+      // last * exp(cumulative return), not exp(log(last) + ...): a path whose draws sum to 0
+      // (unchanged bars, a move and its reversal) ends exactly at the last close.
+      let cum = 0;
       for (let h = 0; h < horizon; h++) {
-        logP += s.returns[idx[h]];
-        const close = Math.exp(logP);
+        cum += s.returns[idx[h]];
+        const close = s.last * Math.exp(cum);
         out[row + h] = close;
         if (rel && ranges) {
           ranges.outHigh[row + h] = close * rel.highOverClose[idx[h]];

@@ -3,6 +3,9 @@ import { ConfigError, ModelError } from '../../src/core/errors';
 import { Rng } from '../../src/core/random';
 import { BaselineForecaster, baselinePaths, createBaseline, normalQuantile, returnStats } from '../../src/forecast/baselines';
 import { FallbackForecaster } from '../../src/forecast/fallback';
+import { pathStatistics } from '../../src/forecast/paths/stats';
+import { barsToArrays, loadBars } from '../../src/data';
+import { realData } from '../support/paths';
 
 // Closes 100 * exp(cumulative returns r = [0.01, -0.02, 0.03, 0.00, 0.01, -0.01])
 const rs = [0.01, -0.02, 0.03, 0.0, 0.01, -0.01];
@@ -147,5 +150,39 @@ describe('historical: bootstrap of whole past bars', () => {
     expect(f.samplesHighLow!.high.dims).toEqual([2, 4, 3]);
     expect(f.meta.fallback.count).toBe(2);
     expect(f.meta.samplesMethod).toBe('iid draws');
+  });
+});
+
+describe('historical paths: prices that did not move stay exactly equal', () => {
+  it('constant prices give paths exactly at the last close, pUp 0 and pFlat 1', () => {
+    const flat = new Float64Array(50).fill(11.27);
+    const out = new Float64Array(20 * 5);
+    baselinePaths({ kind: 'historical' }, flat, 5, 20, new Rng(3), out, 0);
+    expect(out.every((x) => x === 11.27)).toBe(true);
+    const s = pathStatistics({ close: out, n: 20, horizon: 5 }, 11.27);
+    expect([s.pUp, s.pDown, s.pFlat]).toEqual([0, 0, 1]);
+  });
+
+  it('on the recorded A-share 5-minute bars, paths that come back to the close are flat', () => {
+    const bars = barsToArrays(loadBars(realData('a-share-5m.csv'), { timeZone: 'Asia/Shanghai', stampedAt: 'end', barMs: 300_000 }));
+    const closes = bars.close.subarray(bars.close.length - 512);
+    const entry = closes[closes.length - 1];
+    const n = 100;
+    const h = 3;
+    const out = new Float64Array(n * h);
+    baselinePaths({ kind: 'historical' }, closes, h, n, new Rng(1), out, 0);
+    let exact = 0;
+    let near = 0;
+    for (let j = 0; j < n; j++) {
+      const end = out[j * h + h - 1];
+      if (end === entry) exact++;
+      if (Math.abs(end / entry - 1) <= 1e-9) near++;
+    }
+    // A-share prices move in 0.01 ticks: many bootstrapped paths end where they started.
+    expect(exact).toBeGreaterThan(5);
+    const s = pathStatistics({ close: out, n, horizon: h }, entry);
+    expect(s.pFlat).toBe(near / n);
+    expect(s.pUp + s.pDown + s.pFlat).toBeCloseTo(1, 15);
+    expect(near).toBeGreaterThanOrEqual(exact);
   });
 });

@@ -10,7 +10,7 @@ export { pathsFromQuantiles } from './copula';
 export type { QuantilePathDependence, QuantilePathOptions, QuantilePaths } from './copula';
 export { pricePathsOf, validatePricePaths } from './pricePaths';
 export type { PricePaths } from './pricePaths';
-export { pathStatistics, barrierStats, probAboveAtStep, probStdError, stepPercentiles } from './stats';
+export { pathStatistics, barrierStats, probAboveAtStep, probStdError, stepPercentiles, sideOf, FLAT_TOLERANCE } from './stats';
 export type { Barrier, BarrierStats, PathDistribution, PathStats, PathStatsOptions } from './stats';
 export { forecastStepTimes, validateStepTimes, sessionBreaks } from './stepTimes';
 export { prepareOutlook, warmUpStatus } from './prepare';

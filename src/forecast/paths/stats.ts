@@ -5,7 +5,11 @@
  * Kernels on typed arrays; no polars, no onnxruntime.
  *
  * Conventions (all returns and excursions are fractions of the entry close, 0.004 = 0.4%):
- * - "up" is strict: a path ending exactly at the entry close is flat, not up.
+ * - "up" is strict and float-noise proof: a path is up when it ends above the entry close by
+ *   more than {@link FLAT_TOLERANCE} (relative), down when below by more, flat otherwise. The
+ *   tolerance (1e-9 of the price) is far below any market's tick (1e-7 of the price for BTC at
+ *   100,000 with a 0.01 tick) and far above the float noise of a price rebuilt from returns
+ *   (about 1e-15), so a path that comes back to the entry close counts as flat, never as up.
  * - Percentiles are type 7 (linear between order statistics, numpy's default).
  * - A barrier is touched at step h when the step's high (or close, without sampled highs
  *   and lows) reaches it from below, or the low (close) reaches it from above; touching
@@ -21,6 +25,22 @@ import type { PricePaths } from './pricePaths';
 export interface Barrier {
   name: string;
   price: number;
+}
+
+/** Relative tolerance of up / down / flat: |price / reference - 1| <= 1e-9 is flat. See the module notes. */
+export const FLAT_TOLERANCE = 1e-9;
+
+/**
+ * Where `price` is against `reference`: 1 above, -1 below, 0 flat (within {@link FLAT_TOLERANCE},
+ * relative to the reference).
+ * @example sideOf(100 * (1 + 4e-15), 100) // 0: float noise, not a move
+ * @example sideOf(100.01, 100) // 1
+ */
+export function sideOf(price: number, reference: number): -1 | 0 | 1 {
+  const band = Math.abs(reference) * FLAT_TOLERANCE;
+  if (price > reference + band) return 1;
+  if (price < reference - band) return -1;
+  return 0;
 }
 
 /** Options of {@link pathStatistics}. */
@@ -91,13 +111,15 @@ const DEFAULT_PERCENTILES = [0.1, 0.5, 0.9];
 const DEFAULT_EXCURSION_LEVELS = [0.5, 0.75, 0.9, 0.95, 0.99];
 
 /**
- * Share of paths whose close at `step` (0-based, default the last) is strictly above `price`.
+ * Share of paths whose close at `step` (0-based, default the last) is above `price` by more than
+ * {@link FLAT_TOLERANCE} (relative): the same "up" as {@link pathStatistics}' pUp.
  * `offset` addresses one window inside a [B, N, H] array without copying it.
  * @example probAboveAtStep(Float64Array.of(101, 99, 102, 98, 103, 104), 3, 2, 100) // 1/3 (paths end at 99, 98, 104)
  */
 export function probAboveAtStep(close: ArrayLike<number>, n: number, horizon: number, price: number, step = horizon - 1, offset = 0): number {
+  const above = price + Math.abs(price) * FLAT_TOLERANCE;
   let up = 0;
-  for (let j = 0; j < n; j++) if (close[offset + j * horizon + step] > price) up++;
+  for (let j = 0; j < n; j++) if (close[offset + j * horizon + step] > above) up++;
   return up / n;
 }
 
@@ -216,10 +238,10 @@ export function pathStatistics(paths: PricePaths, entryClose: number, opts: Path
       if (u > hi) hi = u;
       meanPath[h] += close[row + h];
     }
-    const last = close[row + horizon - 1];
-    if (last > entryClose) up++;
-    else if (last < entryClose) down++;
-    returns[j] = last / entryClose - 1;
+    const side = sideOf(close[row + horizon - 1], entryClose);
+    if (side > 0) up++;
+    else if (side < 0) down++;
+    returns[j] = close[row + horizon - 1] / entryClose - 1;
     sumRet += returns[j];
     drawdowns[j] = Math.max(0, 1 - lo / entryClose);
     excursions[j] = Math.max(0, hi / entryClose - 1);

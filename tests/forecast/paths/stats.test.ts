@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, DataError, ModelError } from '../../../src/core/errors';
 import { pathsToCalibration } from '../../../src/calibration/paths';
 import { pricePathsOf, validatePricePaths, type PricePaths } from '../../../src/forecast/paths/pricePaths';
-import { barrierStats, pathStatistics, probAboveAtStep, stepPercentiles } from '../../../src/forecast/paths/stats';
+import { barrierStats, FLAT_TOLERANCE, pathStatistics, probAboveAtStep, sideOf, stepPercentiles } from '../../../src/forecast/paths/stats';
 import type { Forecast } from '../../../src/forecast/types';
 
 // Three paths of three steps from an entry close of 100 (values chosen for hand computation).
@@ -93,5 +93,25 @@ describe('price paths', () => {
     expect(() => validatePricePaths({ ...withRanges, low: Float64Array.from(low, (x, i) => (i === 4 ? 98.5 : x)) })).toThrow(/path 1, step 2: close 98 is outside its bar's range/);
     expect(() => validatePricePaths({ close, n: 2, horizon: 3 })).toThrow(/shape \(2, 3\) needs 6/);
     expect(() => validatePricePaths({ close, high, n: 3, horizon: 3 })).toThrow(/together/);
+  });
+});
+
+describe('up / down / flat without float noise', () => {
+  it('a path ending within 1e-9 of the entry close is flat, not up or down', () => {
+    const entry = 11.27;
+    // Float noise of a price rebuilt from log returns (about 4e-15 relative), and a real one-tick move.
+    const noisy: PricePaths = { close: Float64Array.of(entry * (1 + 4e-15), entry * (1 - 4e-15), entry, 11.28), n: 4, horizon: 1 };
+    const s = pathStatistics(noisy, entry);
+    expect([s.pUp, s.pDown, s.pFlat]).toEqual([0.25, 0, 0.75]);
+    expect(probAboveAtStep(noisy.close, 4, 1, entry)).toBe(0.25);
+    expect(sideOf(entry * (1 + 2 * FLAT_TOLERANCE), entry)).toBe(1);
+    expect(sideOf(entry * (1 - 2 * FLAT_TOLERANCE), entry)).toBe(-1);
+    expect(sideOf(entry * (1 + FLAT_TOLERANCE / 2), entry)).toBe(0);
+  });
+
+  it('calibration outcomes use the same rule as pUp', () => {
+    const r = pathsToCalibration({ paths: Float64Array.of(100, 100.5), shape: [1, 2, 1], lastPrice: [100], realized: [100 * (1 + 1e-15)] });
+    expect(r.outcome[0]).toBe(0);
+    expect(r.pUp[0]).toBe(0.5);
   });
 });
