@@ -89,6 +89,9 @@ function addLoadFlags(cmd: Command): Command {
     .option('--ambiguous <earliest|latest>', AMBIGUOUS_FLAG_HELP);
 }
 
+/** A count right-aligned in `width`, always after a space (a gap of decades has more digits than the column). */
+const num = (n: number, width: number): string => ` ${String(n).padStart(width - 1)}`;
+
 function fmtReport(path: string, r: InspectReport): string {
   const lines = [
     `${path}`,
@@ -102,7 +105,7 @@ function fmtReport(path: string, r: InspectReport): string {
   ];
   for (const s of r.symbols) {
     lines.push(
-      `  ${(s.symbol || '-').padEnd(16)}${String(s.rows).padStart(9)}  ${s.first.slice(0, 16).replace('T', ' ').padEnd(20)}  ${s.last.slice(0, 16).replace('T', ' ').padEnd(20)}  ${s.interval.padStart(4)}${String(s.sessions).padStart(10)}${String(s.sessionsWithGaps).padStart(9)}${String(s.missingBars).padStart(9)}${String(s.edgeMissing).padStart(7)}${String(s.outsideSession).padStart(9)}`,
+      `  ${(s.symbol || '-').padEnd(16)}${String(s.rows).padStart(9)}  ${s.first.slice(0, 16).replace('T', ' ').padEnd(20)}  ${s.last.slice(0, 16).replace('T', ' ').padEnd(20)}  ${s.interval.padStart(4)}${num(s.sessions, 10)}${num(s.sessionsWithGaps, 9)}${num(s.missingBars, 9)}${num(s.edgeMissing, 7)}${num(s.outsideSession, 9)}`,
     );
   }
   lines.push('', '  missing = bars absent between recorded bars of one window (--fill inserts them); edge = absent at window starts/ends');
