@@ -16,3 +16,4 @@ export {
 } from './model';
 export { trainGbdt, gbdtMetric, type TrainParams, type TrainData, type TrainResult } from './train';
 export { featureImportance, IMPORTANCE_TYPES, type ImportanceType } from './importance';
+export { parseXgboostJson, loadXgboostModel, toXgboostJson, saveXgboostModel } from './xgboostJson';
