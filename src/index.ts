@@ -9,3 +9,4 @@ export * from './data';
 export * from './forecast';
 export * from './backtest';
 export * from './gbdt';
+export * from './signal';
