@@ -125,7 +125,9 @@ export function quantileCuts(x: Float32Array, numFeature: number, maxBin = MAX_V
  * Bin codes of `x` under `cuts`: the index of the first cut strictly above the value (values
  * beyond the last cut go to the last bin), {@link MISSING_BIN} for NaN.
  * @throws ConfigError when `x.length` is not a multiple of `cuts.numFeature`.
- * @example binMatrix(new Float32Array([1, 2, NaN]), quantileCuts(new Float32Array([1, 2, 3]), 1)).bins // Uint8Array [0, 1, 255]
+ * @example
+ * const bm = binMatrix(new Float32Array([1, 2, NaN]), quantileCuts(new Float32Array([1, 2, 3]), 1));
+ * [bm.bins[0], bm.bins[bm.stride], bm.bins[2 * bm.stride]] // [0, 1, 255] (stride 4: rows padded to 4 bytes)
  */
 export function binMatrix(x: Float32Array, cuts: BinCuts): BinnedMatrix {
   const F = cuts.numFeature;
