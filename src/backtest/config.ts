@@ -99,9 +99,21 @@ const classOverride = instrumentClassSchema.partial().optional();
 const classOverrides = z.object({ stock: classOverride, crypto: classOverride, perp: classOverride }).strict();
 
 const killSwitchesSchema = z.object({
-  /** Fires when equity is this fraction below its running peak. */
+  /**
+   * Fires at the first bar whose closing equity is `threshold` or more below the running peak
+   * of closing equity since the start of the run. Another switch's pause never resets the peak.
+   * `peakReset` says when it does: `afterOwnPause` (default) resets it to the equity at which
+   * trading resumes after a pause this switch itself caused (otherwise a `pause` action would
+   * fire again at once); `afterAnyPause` also after the other switches' pauses, which lets a run
+   * fall past the threshold step by step (the engine's behaviour before this option existed).
+   * With the default `stop` action the peak is never reset.
+   */
   maxDrawdown: z
-    .object({ threshold: z.number().positive().max(1).default(0.15), action: killActionSchema.default({ kind: 'stop' }) })
+    .object({
+      threshold: z.number().positive().max(1).default(0.15),
+      action: killActionSchema.default({ kind: 'stop' }),
+      peakReset: z.enum(['afterOwnPause', 'afterAnyPause']).default('afterOwnPause'),
+    })
     .nullable()
     .prefault({}),
   /** Fires when equity is this fraction below the previous session's closing equity. */
