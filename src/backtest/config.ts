@@ -40,7 +40,17 @@ const volTargetSizing = z.object({
   /** `long`: always long; `signal`: sign of mu. */
   direction: z.enum(['long', 'signal']).default('signal'),
 });
-const baseSizingSchema = z.discriminatedUnion('kind', [kellySizing, targetWeightSizing, volTargetSizing]);
+const probabilitySizing = z.object({
+  kind: z.literal('probability'),
+  /**
+   * Binary Kelly from a probability of a win `p` (signals `pWin`) and a payoff ratio `b`
+   * (win / loss size; signals `payoff` per bar, else this): `f = fraction * (p - (1 - p) / b)`;
+   * a negative `f` is a short (cut to flat in a long-only class).
+   */
+  fraction: z.number().positive().default(0.5),
+  payoff: z.number().positive().default(1),
+});
+const baseSizingSchema = z.discriminatedUnion('kind', [kellySizing, targetWeightSizing, volTargetSizing, probabilitySizing]);
 
 /** Position multipliers per regime label (see `classifyRegimes`). */
 export const regimeMultipliersSchema = z.object({
@@ -59,7 +69,7 @@ const regimeSizing = z.object({
 });
 
 /** How a target fraction of equity is chosen per bar and symbol. */
-export const sizingSchema = z.discriminatedUnion('kind', [kellySizing, targetWeightSizing, volTargetSizing, regimeSizing]);
+export const sizingSchema = z.discriminatedUnion('kind', [kellySizing, targetWeightSizing, volTargetSizing, probabilitySizing, regimeSizing]);
 export type Sizing = z.infer<typeof sizingSchema>;
 export type BaseSizing = z.infer<typeof baseSizingSchema>;
 
