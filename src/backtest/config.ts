@@ -197,6 +197,13 @@ export const backtestConfigSchema = z.object({
   killSwitches: killSwitchesSchema.prefault({}),
   /** Below this sigma a forecast's volatility is floored (per forecast horizon, fraction of price). */
   sigmaFloor: z.number().positive().default(0.005),
+  /**
+   * `default`: this engine's conventions; `backtesting.py`: kernc/backtesting.py's (targets only:
+   * a target change is an all-in order sized at the next open from the cash after closing the
+   * previous position, in whole lots; open trades closed at the last close; statistics from
+   * geometric mean daily returns). See `runBacktest` and the README's conventions table.
+   */
+  conventions: z.enum(['default', 'backtesting.py']).default('default'),
   /** Periods per year for annualisation; null derives it from bar spacing and calendar. */
   periodsPerYear: z.number().positive().nullable().default(null),
 }).strict();

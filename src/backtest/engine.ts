@@ -104,6 +104,11 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     throw new DataError('signals have no mu / sigma: give them, or targets (signals.target), or pWin with the probability sizing', { column: 'mu', value: signals.mu.length });
   }
   if (!goalMode && signals.targetUnit !== undefined) throw new ConfigError('targetUnit without signals.target', { key: 'targetUnit', value: signals.targetUnit });
+  // backtesting.py conventions: orders on a change of target, sized at the fill (see the TSDoc).
+  const preset = cfg.conventions === 'backtesting.py';
+  if (preset && !goalMode) throw new ConfigError('the backtesting.py conventions take targets (targetSignals / ruleSignals): orders are fractions of equity sized at the fill', { key: 'conventions', value: cfg.conventions });
+  const presetWeight = new Float64Array(preset ? S : 0).fill(NaN);
+  const presetLast = new Float64Array(preset ? S : 0).fill(NaN);
   const rule = cfg.rule;
   const entryExit = rule.kind === 'entryExit';
   if (entryExit && !signals.entry) throw new ConfigError('rule entryExit needs signals.entry flags', { key: 'rule.kind', value: 'entryExit' });
@@ -160,6 +165,52 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
   const kill = new KillState(cfg.capital, ts, cfg.killSwitches);
   let cancelledOrders = 0;
   let cashCutAtFill = 0;
+  // The backtesting.py conventions' two steps: `presetOrders` turns a changed target at bar t into
+  // an order for the next open (an unchanged target holds); `presetFills` fills them at bar t's open,
+  // first closing every position whose target changed, then opening each new one with
+  // floor(available * |w| / (open * (1 + slippage) * (1 + fee))) lots, where available is the equity
+  // at the open less the notional of the positions still held (backtesting.py's margin_available at margin 1).
+  const goal = signals.target ?? new Float64Array(0);
+  const presetOrders = (t: number): void => {
+    const base = t * S;
+    for (let s = 0; s < S; s++) {
+      const v = goal[base + s];
+      if (v !== v || v === presetLast[s] || !(close[base + s] > 0)) continue;
+      if (!(v > -Infinity && v < Infinity)) throw new DataError('target is infinite', { symbol: symbols[s], row: t, column: 'target', value: v });
+      presetLast[s] = v;
+      presetWeight[s] = v;
+    }
+  };
+  const presetFills = (t: number): void => {
+    const base = t * S;
+    for (let s = 0; s < S; s++) {
+      if (presetWeight[s] !== presetWeight[s] || q[s] === 0) continue;
+      const o = open[base + s];
+      if (o > 0) ledger.fill(s, -q[s], o, t, REASON.signal, t - 1);
+    }
+    for (let s = 0; s < S; s++) {
+      const w = presetWeight[s];
+      if (w !== w) continue;
+      presetWeight[s] = NaN;
+      const o = open[base + s];
+      if (!(o > 0)) {
+        cancelledOrders++;
+        continue;
+      }
+      if (w === 0 || q[s] !== 0) continue;
+      let eq = ledger.cash;
+      let used = 0;
+      for (let k = 0; k < S; k++) {
+        if (q[k] === 0) continue;
+        const px = open[base + k] > 0 ? open[base + k] : lastPx[k];
+        eq += q[k] * px;
+        used += Math.abs(q[k] * px);
+      }
+      const available = Math.max(0, eq - used);
+      const units = Math.floor((available * Math.abs(w) - costs.fixedFee[s]) / (o * (1 + costs.slippage[s]) * (1 + costs.fee[s])) / lot[s]);
+      if (units > 0) ledger.fill(s, Math.sign(w) * units * lot[s], o, t, REASON.signal, t - 1);
+    }
+  };
   let equity = cfg.capital;
 
   for (let t = 0; t < T; t++) {
@@ -210,6 +261,7 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
       ledger.fill(s, d, o, t, pend.reason[s], t - 1);
     }
     pend.clear();
+    if (preset) presetFills(t);
     // 3. Stops, on this bar's range.
     if (stopLoss > 0) {
       for (let s = 0; s < S; s++) {
@@ -286,6 +338,9 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     if (kill.flatten === true || !kill.isTrading(time)) {
       filledNow = sizer.flatten(t, equity, closeBar);
       kill.flatten = false;
+      if (preset) presetWeight.fill(NaN);
+    } else if (preset) {
+      if (t >= firstBar && t + 1 < T) presetOrders(t);
     } else if (t >= firstBar) {
       filledNow = sizer.decide(t, equity, closeBar, unquoted === 0);
     }
@@ -313,6 +368,23 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     cashOut[t] = ledger.cash;
     grossOut[t] = gross;
     if (closeBar) kill.sessionEnded(equity);
+  }
+  if (preset && T > 0) {
+    // Open trades are closed at the last close (backtesting.py's finalize_trades), with their costs.
+    let value = 0;
+    let filled = false;
+    for (let s = 0; s < S; s++) {
+      if (q[s] === 0) continue;
+      ledger.fill(s, -q[s], lastPx[s], T - 1, REASON.finalClose, T - 1);
+      filled = true;
+    }
+    if (filled) {
+      for (let s = 0; s < S; s++) if (q[s] !== 0) value += q[s] * lastPx[s];
+      equityOut[T - 1] = ledger.cash + value;
+      cashOut[T - 1] = ledger.cash;
+      grossOut[T - 1] = 0;
+      if (positions !== null) for (let s = 0; s < S; s++) positions[(T - 1) * S + s] = q[s];
+    }
   }
   ledger.markOpenTrades(T - 1, lastPx);
 

@@ -26,6 +26,7 @@ export { runBacktest } from './engine';
 export { roundToLot } from './sizing';
 export { LIMIT_NAMES, backtestStats, type BacktestOptions, type BacktestResult, type FundingSeries, type KillEvent, type KillSwitchName, type LimitName } from './result';
 export type { Trade, ExitReason } from './ledger';
+export { backtestingPyStats, directionTargets, type BacktestingPyStats } from './conventions';
 export { computeStats, drawdown, type EquityCurve, type Stats, type StatsOptions } from './stats';
 export { periodsPerYear, type Calendar } from './annualize';
 export { classifyRegimes, classifyMarketRegimes, REGIME, REGIME_NAMES, type RegimeName, type RegimeOptions } from './regime';
