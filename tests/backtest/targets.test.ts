@@ -148,6 +148,28 @@ describe('targets on the recorded crypto pairs', () => {
     expect(Array.from(wfTargets.equity)).toEqual(Array.from(wfForecast.equity));
   });
 
+  it('probability sizing gives the run of the binary-Kelly fractions given as targets', () => {
+    // A probability of an up move from the last 12 bars' share of up bars, payoff 1.5, a third of Kelly.
+    const p = new Float64Array(T * S).fill(0.5);
+    const w = new Float64Array(T * S).fill(NaN);
+    for (let s = 0; s < S; s++) {
+      for (let t = 13; t < T; t++) {
+        let up = 0;
+        for (let k = t - 11; k <= t; k++) if (m.close[k * S + s] > m.close[(k - 1) * S + s]) up++;
+        const i = t * S + s;
+        p[i] = (up + 1) / 14;
+        if (m.close[i] > 0) w[i] = (p[i] - (1 - p[i]) / 1.5) / 3;
+      }
+    }
+    const config = { defaultClass: 'crypto', sizing: { kind: 'probability', fraction: 1 / 3, payoff: 1.5 } };
+    const a = runBacktest(m, probabilitySignals(m, p, { firstBar: 13 }), config);
+    const b = runTargets(m, { target: w, firstBar: 13 }, config);
+    expect(a.trades.length).toBeGreaterThan(50);
+    expect(Array.from(a.equity)).toEqual(Array.from(b.equity));
+    // The trades carry the probability that opened them.
+    expect(a.trades.every((t) => t.score > 0 && t.score < 1)).toBe(true);
+  });
+
   it('an SMA crossover rule with a stop gives the run of the same targets computed all at once', () => {
     const sma = (c: Float64Array, n: number): number => {
       let sum = 0;
