@@ -10,3 +10,5 @@ export { ReplaySource, primeCount } from './replay';
 export type { ReplayOptions } from './replay';
 export { RedisPublishSink, SummaryFileSink, redisChannel } from './sinks';
 export type { BarSink, BarSource, GapReport, LiveBar, LiveCandles, LiveClock, LiveOutlook } from './types';
+export { AlpacaBarSource, BinanceKlineSource, backoffMs, binanceClosedKline } from './streams';
+export type { AlpacaOptions, BinanceOptions, StreamOptions } from './streams';
