@@ -143,6 +143,8 @@ export interface LiveSession {
   settings: ForecastSettings;
   live: LiveSettings;
   barMs: number;
+  /** What the summaries name as their data: `replay:<file>` or `<source>:<symbol>`. */
+  dataLabel: string;
   /** Resolves when the source ends (a replay) or after {@link LiveSession.stop}. */
   done: Promise<void>;
   /** Stops the source, waits for the loop, closes the publisher and the model. Idempotent. */
@@ -199,7 +201,7 @@ export async function startLive(s: ForecastSettings, flags: Record<string, unkno
       log,
     });
     loop.prime(history);
-    opts.prepare?.({ loop, source, model, settings: s, live, barMs });
+    opts.prepare?.({ loop, source, model, settings: s, live, barMs, dataLabel });
     const done = source.run({ bar: (b) => loop.onBar(b), gap: (g) => loop.noteSourceGap(g), log }).then(() => loop.idle());
     let stopping: Promise<void> | undefined;
     const stop = () =>
@@ -209,7 +211,7 @@ export async function startLive(s: ForecastSettings, flags: Record<string, unkno
         await redis?.close();
         await model.close();
       })());
-    return { loop, source, model, settings: s, live, barMs, done, stop };
+    return { loop, source, model, settings: s, live, barMs, dataLabel, done, stop };
   } catch (err) {
     await model.close();
     throw err;
