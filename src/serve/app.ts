@@ -160,6 +160,16 @@ export function buildServer(opts: ServeOptions): ForecastServer {
   const cache = new Lru<LiveOutlook>(opts.onDemandCache ?? 32);
   const inFlight = new Map<string, Promise<LiveOutlook>>();
   const streams = new Set<ServerResponse>();
+  // Serialised once per outlook, not once per request or stream: a cached answer is a string copy.
+  const summaryJson = new WeakMap<LiveOutlook, string>();
+  const eventJson = new WeakMap<LiveOutlook, string>();
+  const memo = (m: WeakMap<LiveOutlook, string>, o: LiveOutlook, f: (o: LiveOutlook) => unknown) => {
+    let text = m.get(o);
+    if (text === undefined) m.set(o, (text = JSON.stringify(f(o))));
+    return text;
+  };
+  const sendSummary = (reply: FastifyReply, o: LiveOutlook, how: 'cached' | 'on-demand') =>
+    reply.header('x-quantbook-outlook', how).type('application/json; charset=utf-8').send(memo(summaryJson, o, (x) => x.summary));
   let onDemandRunning = 0;
   let closing = false;
   const app = Fastify({ logger: false, bodyLimit: 1024, routerOptions: { maxParamLength: 100 } });
@@ -215,10 +225,10 @@ export function buildServer(opts: ServeOptions): ForecastServer {
     const latest = p.latest();
     const isDefault = params.horizon === d.horizon && params.samples === d.samples && params.temperature === d.temperature && params.topP === d.topP;
     reply.header('cache-control', 'no-store');
-    if (isDefault && latest) return reply.header('x-quantbook-outlook', 'cached').send(latest.summary);
+    if (isDefault && latest) return sendSummary(reply, latest, 'cached');
     const key = `${JSON.stringify(params)}@${latest?.summary.asOf ?? ''}`;
     const hit = cache.get(key);
-    if (hit) return reply.header('x-quantbook-outlook', 'cached').send(hit.summary);
+    if (hit) return sendSummary(reply, hit, 'cached');
     let run = inFlight.get(key);
     if (!run) {
       if (onDemandRunning >= maxOnDemand) {
@@ -236,7 +246,7 @@ export function buildServer(opts: ServeOptions): ForecastServer {
     }
     const o = await run;
     cache.set(key, o);
-    return reply.header('x-quantbook-outlook', 'on-demand').send(o.summary);
+    return sendSummary(reply, o, 'on-demand');
   });
 
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(prometheusText(metrics, p.loopStats?.())));
@@ -261,11 +271,11 @@ export function buildServer(opts: ServeOptions): ForecastServer {
     streams.add(res);
     metrics.openStreams = streams.size;
     metrics.request('/events', 200, (performance.now() - (req as FastifyRequest & { t0: number }).t0) / 1000);
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    send('history', p.pUpHistory());
+    const send = (event: string, json: string) => res.write(`event: ${event}\ndata: ${json}\n\n`);
+    send('history', JSON.stringify(p.pUpHistory()));
     const latest = p.latest();
-    if (latest) send('outlook', latest);
-    const unsubscribe = p.subscribe((o) => send('outlook', o));
+    if (latest) send('outlook', memo(eventJson, latest, (x) => x));
+    const unsubscribe = p.subscribe((o) => send('outlook', memo(eventJson, o, (x) => x)));
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), opts.keepAliveMs ?? 15_000);
     const done = () => {
       clearInterval(keepAlive);
