@@ -125,6 +125,8 @@ export async function startService(flags: Record<string, unknown>, log: (line: s
       },
     });
     provider = p!;
+    // A source that gives up (a refused login) ends the loop; the service keeps answering with the last outlook.
+    session.done.catch((err) => log(`live source stopped: ${err instanceof Error ? err.message : String(err)}`));
     closeModel = async () => undefined; // the session closes its model
   } else {
     const { arrays, barMs } = loadSymbol(settings);
