@@ -118,6 +118,8 @@ function candlesOf(p: PreparedOutlook, count: number): LiveCandles {
  */
 export function liveForecast(s: ForecastSettings, model: Forecaster, o: { barMs: number; pathsKept: number; candles: number; dataLabel: string }): (bars: BarArrays) => Promise<ForecastAttempt<LiveOutlook>> {
   return async (bars) => {
+    // The pipeline's synchronous stages hold the event loop: let requests already waiting run first.
+    await new Promise((r) => setImmediate(r));
     const t0 = performance.now();
     const w = warmUpStatus(bars, { barMs: o.barMs, session: s.session, lookback: s.lookback, contextLength: model.info.contextLength });
     if (w.missing > 0) return { kind: 'warmingUp', missing: w.missing };

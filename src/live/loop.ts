@@ -166,14 +166,20 @@ export class LiveLoop<T> {
     this.log(`skip ${iso(bar.ts)} ${reason}: ${detail}`);
   }
 
+  /** Skips a bar at admission: counted, logged, not forecast. */
+  private refuse(bar: LiveBar, reason: SkipReason, detail: string): false {
+    this.skip(bar, reason, detail);
+    return false;
+  }
+
   /** Checks and appends a bar; true when it should be forecast. */
   private async admit(bar: LiveBar): Promise<boolean> {
     this.stats.barsReceived++;
     const bad = badBarReason(bar);
-    if (bad) return this.skip(bar, 'badBar', bad), false;
+    if (bad) return this.refuse(bar, 'badBar', bad);
     const last = this.buffer.lastTs;
-    if (bar.ts <= last) return this.skip(bar, 'outOfOrder', `not after the last bar ${iso(last)}`), false;
-    if (sessionIndex(Float64Array.of(bar.ts), this.session).sessionId[0] < 0) return this.skip(bar, 'outsideSession', `outside the ${this.session.spec.name} session`), false;
+    if (bar.ts <= last) return this.refuse(bar, 'outOfOrder', `not after the last bar ${iso(last)}`);
+    if (sessionIndex(Float64Array.of(bar.ts), this.session).sessionId[0] < 0) return this.refuse(bar, 'outsideSession', `outside the ${this.session.spec.name} session`);
     let unfilled = 0;
     let hookNote = 'no backfill hook';
     if (Number.isFinite(last)) {
@@ -190,12 +196,12 @@ export class LiveLoop<T> {
       }
     }
     this.buffer.append(bar);
-    if (unfilled > 0) return this.skip(bar, 'gap', `${unfilled} session bars missing before it (after ${iso(last)}); ${hookNote}`), false;
+    if (unfilled > 0) return this.refuse(bar, 'gap', `${unfilled} session bars missing before it (after ${iso(last)}); ${hookNote}`);
     const ageMs = this.opts.clock.now() - (bar.ts + this.opts.barMs);
-    if (ageMs > this.maxBarAgeMs) return this.skip(bar, 'stale', `closed ${Math.round(ageMs / 1000)} s ago (limit ${this.maxBarAgeMs / 1000} s)`), false;
+    if (ageMs > this.maxBarAgeMs) return this.refuse(bar, 'stale', `closed ${Math.round(ageMs / 1000)} s ago (limit ${this.maxBarAgeMs / 1000} s)`);
     if (this.opts.quiet === 'skip') {
       const hit = quietWindowsHit(this.opts.quietWindows ?? [], bar.ts + this.opts.barMs, bar.ts + this.opts.barMs + 1);
-      if (hit.length > 0) return this.skip(bar, 'quiet', `inside quiet window ${hit.map((w) => w.label).join(', ')}`), false;
+      if (hit.length > 0) return this.refuse(bar, 'quiet', `inside quiet window ${hit.map((w) => w.label).join(', ')}`);
     }
     return true;
   }
