@@ -180,6 +180,7 @@ describe('GET /events', () => {
     expect(events).toEqual(['event: history', 'event: outlook', 'event: outlook']);
     expect(a.text()).toContain('"asOf":"2024-06-12T13:32:00.000Z"');
     expect(s.metrics.openStreams).toBe(2);
+    expect([s.metrics.requests.get('/events 200'), s.metrics.requests.get('/events 503'), s.metrics.refusedStreams]).toEqual([2, 1, 1]);
     await s.close();
     server = undefined;
     await Promise.all([a.ended, b.ended]);
