@@ -25,6 +25,8 @@ export const commandAreas: readonly CommandArea[] = [
   { commands: ['calibrate'], load: async () => (await import('./calibrate')).registerCalibrateCommands },
   { commands: ['forecast'], load: async () => (await import('./forecast')).registerForecastCommands },
   { commands: ['gbdt'], load: async () => (await import('./gbdt')).registerGbdtCommands },
+  { commands: ['live'], load: async () => (await import('./live')).registerLiveCommands },
+  { commands: ['serve'], load: async () => (await import('./serve')).registerServeCommands },
 ];
 
 /**

@@ -27,6 +27,8 @@ import {
   type OutlookSummary,
   type PathOutlook,
   type PreparedOutlook,
+  type Forecaster,
+  type SummaryContext,
 } from '../forecast';
 import { fanChartFigure, figureToHtml, htmlToPng } from '../plot';
 import { FORECAST_DEFAULTS, flagsToConfig, readForecastConfig, resolveForecastSettings, SESSION_ALIASES, type ForecastSettings } from './forecastConfig';
@@ -39,7 +41,12 @@ export type ForecastRun =
   | { kind: 'done'; summary: OutlookSummary; files: Record<string, string>; text: string }
   | { kind: 'warmingUp'; required: number; available: number; missing: number; readyAt: string | null; message: string };
 
-function loadSymbol(s: ForecastSettings): { arrays: BarArrays; barMs: number } {
+/**
+ * Loads and validates the settings' data file and picks the symbol's bars as typed arrays.
+ * @throws DataError for bad data; ConfigError when the symbol is absent or the bar length cannot be told.
+ * @example loadSymbol(settings).barMs // 60000
+ */
+export function loadSymbol(s: ForecastSettings): { arrays: BarArrays; barMs: number } {
   const bars = validateBars(loadBars(s.data, s.load), { file: s.data }).bars;
   let arrays: BarArrays | undefined;
   if (hasSymbol(bars)) {
@@ -89,6 +96,50 @@ function writeOutputs(s: ForecastSettings, prepared: PreparedOutlook, outlook: P
   return files;
 }
 
+/** One outlook from bars in memory with an open forecaster, before anything is written. */
+export interface OutlookStep {
+  prepared: PreparedOutlook;
+  outlook: PathOutlook;
+  /** The summary's run facts, less timings and files (see {@link outlookSummary}). */
+  context: Omit<SummaryContext, 'timings' | 'files'>;
+}
+
+/**
+ * The forecast pipeline on one symbol's bars in memory: prepare (session bars, context, VWAP,
+ * bands), sample with the settings' forecaster and sampler (autoregressive models get the
+ * command's temperature / top-p defaults), take the statistics and add the notes. Shared by
+ * `quantbook forecast`, `quantbook live` and `quantbook serve`, so the three agree; the caller
+ * owns (and closes) the forecaster. `lap('prepareMs')` is called after preparing, when given.
+ * @throws DataError (warm-up, no bar in the session), ModelError, ConfigError as the steps do.
+ * @example (await outlookFromArrays(settings, await openModel('historical'), arrays, 60_000)).outlook.stats.pUp // e.g. 0.52
+ */
+export async function outlookFromArrays(s: ForecastSettings, model: Forecaster, arrays: BarArrays, barMs: number, lap?: (stage: string) => void): Promise<OutlookStep> {
+  const contextLength = model.info.contextLength;
+  const prepared = prepareOutlook(arrays, { barMs, session: s.session, lookback: s.lookback, contextLength, bollingerWindow: s.bollingerWindow });
+  lap?.('prepareMs');
+  const ar = model.info.family === 'autoregressive';
+  const sampling = ar
+    ? { temperature: s.sampling.temperature ?? FORECAST_DEFAULTS.temperature, topP: s.sampling.topP ?? FORECAST_DEFAULTS.top_p, topK: s.sampling.topK ?? 0, samplesPerBatch: s.samplesPerBatch }
+    : s.sampling;
+  const outlook = await forecastOutlook(model, prepared, {
+    horizon: s.horizon,
+    samples: s.samples,
+    seed: s.seed,
+    session: s.session,
+    sampling,
+    quantilePaths: { dependence: s.quantilePaths, tails: s.quantileTails },
+    percentiles: s.percentiles,
+    levels: s.levels,
+    quietWindows: s.quietWindows,
+  });
+  if (prepared.counts.outsideSession > 0) {
+    outlook.notes.push(`${prepared.counts.outsideSession} of ${prepared.counts.bars} bars lie outside the ${s.session} session and were left out${s.sessionFlag === 'rth' ? ' (extended hours are off by default; crypto and other 24x7 markets: --session 24x7)' : ''}`);
+  }
+  if (s.lookback > contextLength) outlook.notes.push(`lookback ${s.lookback} capped at ${model.info.name}'s context of ${contextLength} bars`);
+  const session = `${s.sessionFlag}${SESSION_ALIASES[s.sessionFlag] !== s.sessionFlag ? ` (${s.session})` : ''}`;
+  return { prepared, outlook, context: { symbol: s.symbol, modelRef: s.model, session, lookback: s.lookback, contextLength, samples: s.samples, horizon: s.horizon, seed: s.seed, dataFile: s.data, version: VERSION } };
+}
+
 /**
  * Runs the whole command on resolved settings: load, warm-up check, prepare, open the model,
  * sample, summarise, write (and PNG). Resolves to the summary, or to the warm-up state when
@@ -123,37 +174,17 @@ export async function runForecast(s: ForecastSettings, opts: { fromProcessStart?
       return { kind: 'warmingUp', ...w, readyAt, message };
     }
   }
-  const prepared = prepareOutlook(arrays, { barMs, session: s.session, lookback: s.lookback, contextLength, bollingerWindow: s.bollingerWindow });
-  lap('prepareMs');
-  const ar = model.info.family === 'autoregressive';
-  const sampling = ar
-    ? { temperature: s.sampling.temperature ?? FORECAST_DEFAULTS.temperature, topP: s.sampling.topP ?? FORECAST_DEFAULTS.top_p, topK: s.sampling.topK ?? 0, samplesPerBatch: s.samplesPerBatch }
-    : s.sampling;
-  let outlook: PathOutlook;
+  let step: OutlookStep;
   try {
-    outlook = await forecastOutlook(model, prepared, {
-      horizon: s.horizon,
-      samples: s.samples,
-      seed: s.seed,
-      session: s.session,
-      sampling,
-      quantilePaths: { dependence: s.quantilePaths, tails: s.quantileTails },
-      percentiles: s.percentiles,
-      levels: s.levels,
-      quietWindows: s.quietWindows,
-    });
+    step = await outlookFromArrays(s, model, arrays, barMs, lap);
   } finally {
     await model.close();
   }
+  const { prepared, outlook, context: ctx } = step;
   marks.sampleMs = outlook.timings.sampleMs;
   marks.summariseMs = outlook.timings.summariseMs;
   t = performance.now();
-  if (prepared.counts.outsideSession > 0) {
-    outlook.notes.push(`${prepared.counts.outsideSession} of ${prepared.counts.bars} bars lie outside the ${s.session} session and were left out${s.sessionFlag === 'rth' ? ' (extended hours are off by default; crypto and other 24x7 markets: --session 24x7)' : ''}`);
-  }
-  if (s.lookback > contextLength) outlook.notes.push(`lookback ${s.lookback} capped at ${model.info.name}'s context of ${contextLength} bars`);
   let files = writeOutputs(s, prepared, outlook, model.info.name);
-  const ctx = { symbol: s.symbol, modelRef: s.model, session: `${s.sessionFlag}${SESSION_ALIASES[s.sessionFlag] !== s.sessionFlag ? ` (${s.session})` : ''}`, lookback: s.lookback, contextLength, samples: s.samples, horizon: s.horizon, seed: s.seed, dataFile: s.data, version: VERSION };
   marks.writeMs = performance.now() - t;
   // The latency is the forecast's: it stops before the PNG, whose own time is pngMs.
   const timings: Record<string, number> = { ...marks, totalMs: performance.now() - origin, cpuMs: cpuMs() };
