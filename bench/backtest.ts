@@ -6,10 +6,15 @@
  * plain pass over the same arrays (open, close, mu, sigma), summing a Kelly
  * position times the bar's move.
  *
+ * The targets path (`targetSignals`: per-bar target weights, here the same half-Kelly fractions
+ * the forecast path sizes) runs through the same engine and is timed beside it.
+ *
  * Run: npm run bench:backtest [-- --bars 1000000 --symbols 10 --repeats 3]
- * Goals: >= 10M bar-symbol steps per second on one core; engine within 10x of the floor.
+ * Goals: >= 10M bar-symbol steps per second on one core; engine within 10x of the floor; both paths.
  */
 import { runBacktest } from '../src/backtest/engine';
+import type { Signals } from '../src/backtest/signals';
+import { targetSignals } from '../src/backtest/targets';
 import type { MarketArrays } from '../src/backtest/market';
 import { cpus, loadavg } from 'node:os';
 import { Rng } from '../src/core/random';
@@ -76,7 +81,12 @@ function median(xs: number[]): number {
 const t0 = performance.now();
 const { market, mu, sigma } = buildMarket();
 const buildMs = performance.now() - t0;
-const signals = { mu, sigma, horizonBars: 30 };
+const signals: Signals = { mu, sigma, horizonBars: 30 };
+// The targets path: the weights the forecast path computes before its limits (half-Kelly times the
+// stock class's leverage multiplier 4; sigma is above the floor), so both runs hold the same positions.
+const weights = new Float64Array(mu.length);
+for (let i = 0; i < mu.length; i++) weights[i] = (4 * 0.5 * mu[i]) / (sigma[i] * sigma[i]);
+const targets = targetSignals(market, { target: weights });
 // Kill switches are checked every bar, with thresholds this market never reaches, so every run does the same work.
 const config = {
   defaultClass: 'stock',
@@ -112,15 +122,16 @@ onePass(market, mu, sigma);
 
 // The main run, and a low-turnover one (a 2% minimum trade instead of 0.5%) for comparison.
 const scenarios = [
-  { label: 'engine (full sizing + accounting)', config },
-  { label: 'engine, 2% minimum trade (low turnover)', config: { ...config, limits: { minTradeFraction: 0.02 } } },
+  { label: 'engine (full sizing + accounting)', config, signals },
+  { label: 'engine, 2% minimum trade (low turnover)', config: { ...config, limits: { minTradeFraction: 0.02 } }, signals },
+  { label: 'targets path (same positions as weights)', config, signals: targets },
 ];
 const runs = scenarios.map(() => [] as Timing[]);
-const results = scenarios.map((sc) => runBacktest(market, signals, sc.config, options));
+const results = scenarios.map((sc) => runBacktest(market, sc.signals, sc.config, options));
 const floorRuns: Timing[] = [];
 let sink = 0;
 for (let k = 0; k < repeats; k++) {
-  scenarios.forEach((sc, i) => runs[i].push(timed(() => (results[i] = runBacktest(market, signals, sc.config, options)))));
+  scenarios.forEach((sc, i) => runs[i].push(timed(() => (results[i] = runBacktest(market, sc.signals, sc.config, options)))));
   floorRuns.push(timed(() => (sink += onePass(market, mu, sigma))));
 }
 const steps = T * S;
@@ -148,3 +159,5 @@ console.log(`(checksum ${sink.toExponential(3)})`);
 console.log('');
 console.log(`steps per second: ${fmt(steps / (medianCpu(runs[0]) / 1000))}`);
 console.log(`engine / one-pass time: ${(medianCpu(runs[0]) / medianCpu(floorRuns)).toFixed(1)}x`);
+console.log(`targets path steps per second: ${fmt(steps / (medianCpu(runs[2]) / 1000))}`);
+console.log(`targets path engine / one-pass time: ${(medianCpu(runs[2]) / medianCpu(floorRuns)).toFixed(1)}x`);

@@ -8,3 +8,5 @@ export { show, record, provenance } from './notebook';
 export * from './data';
 export * from './forecast';
 export * from './backtest';
+export * from './gbdt';
+export * from './signal';

@@ -41,7 +41,17 @@ const volTargetSizing = z.object({
   /** `long`: always long; `signal`: sign of mu. */
   direction: z.enum(['long', 'signal']).default('signal'),
 });
-const baseSizingSchema = z.discriminatedUnion('kind', [kellySizing, targetWeightSizing, volTargetSizing]);
+const probabilitySizing = z.object({
+  kind: z.literal('probability'),
+  /**
+   * Binary Kelly from a probability of a win `p` (signals `pWin`) and a payoff ratio `b`
+   * (win / loss size; signals `payoff` per bar, else this): `f = fraction * (p - (1 - p) / b)`;
+   * a negative `f` is a short (cut to flat in a long-only class).
+   */
+  fraction: z.number().positive().default(0.5),
+  payoff: z.number().positive().default(1),
+});
+const baseSizingSchema = z.discriminatedUnion('kind', [kellySizing, targetWeightSizing, volTargetSizing, probabilitySizing]);
 
 /** Position multipliers per regime label (see `classifyRegimes`). */
 export const regimeMultipliersSchema = z.object({
@@ -60,7 +70,7 @@ const regimeSizing = z.object({
 });
 
 /** How a target fraction of equity is chosen per bar and symbol. */
-export const sizingSchema = z.discriminatedUnion('kind', [kellySizing, targetWeightSizing, volTargetSizing, regimeSizing]);
+export const sizingSchema = z.discriminatedUnion('kind', [kellySizing, targetWeightSizing, volTargetSizing, probabilitySizing, regimeSizing]);
 export type Sizing = z.infer<typeof sizingSchema>;
 export type BaseSizing = z.infer<typeof baseSizingSchema>;
 
@@ -100,9 +110,21 @@ const classOverride = instrumentClassSchema.partial().optional();
 const classOverrides = z.object({ stock: classOverride, crypto: classOverride, perp: classOverride }).strict();
 
 const killSwitchesSchema = z.object({
-  /** Fires when equity is this fraction below its running peak. */
+  /**
+   * Fires at the first bar whose closing equity is `threshold` or more below the running peak
+   * of closing equity since the start of the run. Another switch's pause never resets the peak.
+   * `peakReset` says when it does: `afterOwnPause` (default) resets it to the equity at which
+   * trading resumes after a pause this switch itself caused (otherwise a `pause` action would
+   * fire again at once); `afterAnyPause` also after the other switches' pauses, which lets a run
+   * fall past the threshold step by step (the engine's behaviour before this option existed).
+   * With the default `stop` action the peak is never reset.
+   */
   maxDrawdown: z
-    .object({ threshold: z.number().positive().max(1).default(0.15), action: killActionSchema.default({ kind: 'stop' }) })
+    .object({
+      threshold: z.number().positive().max(1).default(0.15),
+      action: killActionSchema.default({ kind: 'stop' }),
+      peakReset: z.enum(['afterOwnPause', 'afterAnyPause']).default('afterOwnPause'),
+    })
     .nullable()
     .prefault({}),
   /** Fires when equity is this fraction below the previous session's closing equity. */
@@ -183,6 +205,13 @@ export const backtestConfigSchema = z.object({
   killSwitches: killSwitchesSchema.prefault({}),
   /** Below this sigma a forecast's volatility is floored (per forecast horizon, fraction of price). */
   sigmaFloor: z.number().positive().default(0.005),
+  /**
+   * `default`: this engine's conventions; `backtesting.py`: kernc/backtesting.py's (targets only:
+   * a target change is an all-in order sized at the next open from the cash after closing the
+   * previous position, in whole lots; open trades closed at the last close; statistics from
+   * geometric mean daily returns). See `runBacktest` and the README's conventions table.
+   */
+  conventions: z.enum(['default', 'backtesting.py']).default('default'),
   /** Periods per year for annualisation; null derives it from bar spacing and calendar. */
   periodsPerYear: z.number().positive().nullable().default(null),
 }).strict();

@@ -9,6 +9,7 @@
  *    perpetuals whose funding time falls in (ts[t-1], ts[t]] (priced at open[t]);
  * 2. orders decided at t-1 fill at open[t] (sells before buys; `fill: 'nextOpen'`);
  * 3. stops (rule `entryExit`) trigger on high/low of bar t, filling at the stop or a worse open;
+ *    then the brackets (`signals.stopLoss` / `takeProfit` price levels), see `runBacktest`;
  * 4. positions are marked at close[t]; kill switches are checked on that equity;
  * 5. the decision: targets from signals at t and equity at close[t]; limits in order
  *    (per-symbol cap, gross cap, long-only, minimum trade, cash); orders fill at open[t+1],
@@ -35,7 +36,11 @@ const YEAR_MS = 365 * 86_400_000;
  * - kelly: `f = fraction * mu / sigma^2` (Thorp 2006, excess over a zero rate), sigma floored at `sigmaFloor`;
  * - targetWeight: `f = weight` (or `weight * sign(mu)`);
  * - volTarget: `f = annualVol / (sigma * sqrt(periodsPerYear / horizonBars))` (times sign(mu) by default);
+ * - probability: `f = fraction * (p - (1 - p) / b)` (binary Kelly) from `signals.pWin` and the payoff ratio
+ *   `b` (`signals.payoff`, else `sizing.payoff`); a negative f is a short;
  * - regime: the base sizing times the multiplier of the bar's regime label;
+ * - targets (`signals.target`, see `targetSignals`) replace the sizing: a weight is f itself, a unit
+ *   target `u` is `f = u * close / equity`; no leverage multiplier; NaN holds the position;
  * then `f *= leverageMultiplier` of the symbol's class, and the limits, in order, each counted
  * when it changes the target: per-symbol cap `|f| <= perSymbolCap`; gross cap per class
  * `sum |f| <= grossIntraday` (`grossAtClose` at a session's last bar), scaling the class's
@@ -43,12 +48,21 @@ const YEAR_MS = 365 * 86_400_000;
  * cash (cash-only classes buy with cash on hand, after the bar's sells).
  * Quantities are rounded toward zero to the class's lot.
  *
+ * Brackets: `signals.stopLoss[t*S+s]` / `takeProfit[t*S+s]` are price levels for the position held
+ * after bar t's decision (NaN keeps the level in force; levels are dropped once the position is flat).
+ * From the bar after, the first bar whose range touches a level closes the position (exit reason
+ * `stop` / `takeProfit`): a long's stop fills at the level, or at the open when the bar opens at
+ * or below it; its take-profit at the level, or at the open when it opens at or above it; a short
+ * mirrors both; a bar whose range touches both (and whose open neither) takes the stop. Slippage
+ * and fees apply as to any fill. With targets, the symbol then stays flat until its target changes.
+ *
  * @param market - bars of every symbol on one grid (see `alignSeries`).
  * @param signals - mu, sigma (and regime / entry / score) per bar and symbol.
  * @param config - a config (resolved or as written; defaults fill the rest).
- * @throws ConfigError for contradictory limits, a symbol without a known class, funding for a non-perpetual.
+ * @throws ConfigError for contradictory limits, a symbol without a known class, funding for a non-perpetual,
+ *   probability sizing without `pWin`, the entryExit rule with targets.
  * @throws DataError for forecast arrays that do not line up with the bars, NaN or negative
- *   forecasts at a bar where they are used, non-positive prices.
+ *   forecasts at a bar where they are used, an infinite target, a probability outside [0, 1], non-positive prices.
  * @example
  * const r = runBacktest(market, { mu, sigma, horizonBars: 30 }, { defaultClass: 'crypto' });
  * r.equity[r.equity.length - 1]; // final equity
@@ -83,9 +97,22 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
   const regimeMult =
     cfg.sizing.kind === 'regime' ? Float64Array.of(cfg.sizing.multipliers.trend, cfg.sizing.multipliers.chop, cfg.sizing.multipliers.highVol, cfg.sizing.multipliers.shock) : null;
   if (regimeMult && !signals.regime) throw new ConfigError('regime sizing needs signals.regime labels (see classifyMarketRegimes)', { key: 'sizing.kind', value: 'regime' });
+  const goalMode = signals.target !== undefined;
+  const probability = sizing.kind === 'probability';
+  if (probability && !goalMode && !signals.pWin) throw new ConfigError('probability sizing needs signals.pWin (the probability of a win per bar and symbol)', { key: 'sizing.kind', value: 'probability' });
+  if (!goalMode && !probability && (signals.mu.length === 0 || signals.sigma.length === 0)) {
+    throw new DataError('signals have no mu / sigma: give them, or targets (signals.target), or pWin with the probability sizing', { column: 'mu', value: signals.mu.length });
+  }
+  if (!goalMode && signals.targetUnit !== undefined) throw new ConfigError('targetUnit without signals.target', { key: 'targetUnit', value: signals.targetUnit });
+  // backtesting.py conventions: orders on a change of target, sized at the fill (see the TSDoc).
+  const preset = cfg.conventions === 'backtesting.py';
+  if (preset && !goalMode) throw new ConfigError('the backtesting.py conventions take targets (targetSignals / ruleSignals): orders are fractions of equity sized at the fill', { key: 'conventions', value: cfg.conventions });
+  const presetWeight = new Float64Array(preset ? S : 0).fill(NaN);
+  const presetLast = new Float64Array(preset ? S : 0).fill(NaN);
   const rule = cfg.rule;
   const entryExit = rule.kind === 'entryExit';
   if (entryExit && !signals.entry) throw new ConfigError('rule entryExit needs signals.entry flags', { key: 'rule.kind', value: 'entryExit' });
+  if (entryExit && goalMode) throw new ConfigError('rule entryExit does not apply to targets: the targets say when to enter and leave', { key: 'rule.kind', value: 'entryExit' });
   const horizon = rule.kind === 'entryExit' ? rule.horizonBars : 0;
   const stopLoss = rule.kind === 'entryExit' && rule.stopLoss !== null ? rule.stopLoss : 0;
   const fillAtClose = cfg.fill === 'close';
@@ -104,9 +131,14 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     entry: signals.entry ?? new Int8Array(0),
     valid: signals.valid ?? null,
     sizingKind: sizingCode(sizing.kind),
-    kellyFraction: sizing.kind === 'kelly' ? sizing.fraction : 0,
+    kellyFraction: sizing.kind === 'kelly' || sizing.kind === 'probability' ? sizing.fraction : 0,
+    goal: signals.target ?? null,
+    goalUnits: signals.targetUnit === 'units',
+    pWin: goalMode ? null : probability ? signals.pWin! : null,
+    payoff: signals.payoff ?? null,
+    payoffRatio: sizing.kind === 'probability' ? sizing.payoff : 1,
     weight: sizing.kind === 'targetWeight' ? sizing.weight : sizing.kind === 'volTarget' ? sizing.annualVol / Math.sqrt(ppy / signals.horizonBars) : 0,
-    followSign: sizing.kind !== 'kelly' && sizing.direction === 'signal',
+    followSign: (sizing.kind === 'targetWeight' || sizing.kind === 'volTarget') && sizing.direction === 'signal',
     regimeMult,
     sigmaFloor: cfg.sigmaFloor,
     capPerSymbol: cfg.limits.perSymbolCap,
@@ -119,6 +151,12 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     closeCap: Uint8Array.from(rules, (r) => (r.grossAtClose < r.grossIntraday ? 1 : 0)),
     lastPx, ledger, pending: pend, decisions,
   });
+  // Stop-loss / take-profit levels in force per symbol (NaN: none), from signals.stopLoss / takeProfit.
+  const slIn = signals.stopLoss ?? null;
+  const tpIn = signals.takeProfit ?? null;
+  const brackets = slIn !== null || tpIn !== null;
+  const slLevel = new Float64Array(S).fill(NaN);
+  const tpLevel = new Float64Array(S).fill(NaN);
   const missingQuotes = new Float64Array(S);
   const equityOut = new Float64Array(T);
   const cashOut = new Float64Array(T);
@@ -127,6 +165,52 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
   const kill = new KillState(cfg.capital, ts, cfg.killSwitches);
   let cancelledOrders = 0;
   let cashCutAtFill = 0;
+  // The backtesting.py conventions' two steps: `presetOrders` turns a changed target at bar t into
+  // an order for the next open (an unchanged target holds); `presetFills` fills them at bar t's open,
+  // first closing every position whose target changed, then opening each new one with
+  // floor(available * |w| / (open * (1 + slippage) * (1 + fee))) lots, where available is the equity
+  // at the open less the notional of the positions still held (backtesting.py's margin_available at margin 1).
+  const goal = signals.target ?? new Float64Array(0);
+  const presetOrders = (t: number): void => {
+    const base = t * S;
+    for (let s = 0; s < S; s++) {
+      const v = goal[base + s];
+      if (v !== v || v === presetLast[s] || !(close[base + s] > 0)) continue;
+      if (!(v > -Infinity && v < Infinity)) throw new DataError('target is infinite', { symbol: symbols[s], row: t, column: 'target', value: v });
+      presetLast[s] = v;
+      presetWeight[s] = v;
+    }
+  };
+  const presetFills = (t: number): void => {
+    const base = t * S;
+    for (let s = 0; s < S; s++) {
+      if (presetWeight[s] !== presetWeight[s] || q[s] === 0) continue;
+      const o = open[base + s];
+      if (o > 0) ledger.fill(s, -q[s], o, t, REASON.signal, t - 1);
+    }
+    for (let s = 0; s < S; s++) {
+      const w = presetWeight[s];
+      if (w !== w) continue;
+      presetWeight[s] = NaN;
+      const o = open[base + s];
+      if (!(o > 0)) {
+        cancelledOrders++;
+        continue;
+      }
+      if (w === 0 || q[s] !== 0) continue;
+      let eq = ledger.cash;
+      let used = 0;
+      for (let k = 0; k < S; k++) {
+        if (q[k] === 0) continue;
+        const px = open[base + k] > 0 ? open[base + k] : lastPx[k];
+        eq += q[k] * px;
+        used += Math.abs(q[k] * px);
+      }
+      const available = Math.max(0, eq - used);
+      const units = Math.floor((available * Math.abs(w) - costs.fixedFee[s]) / (o * (1 + costs.slippage[s]) * (1 + costs.fee[s])) / lot[s]);
+      if (units > 0) ledger.fill(s, Math.sign(w) * units * lot[s], o, t, REASON.signal, t - 1);
+    }
+  };
   let equity = cfg.capital;
 
   for (let t = 0; t < T; t++) {
@@ -177,6 +261,7 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
       ledger.fill(s, d, o, t, pend.reason[s], t - 1);
     }
     pend.clear();
+    if (preset) presetFills(t);
     // 3. Stops, on this bar's range.
     if (stopLoss > 0) {
       for (let s = 0; s < S; s++) {
@@ -193,6 +278,33 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
           const stop = entryPx * (1 + stopLoss);
           if (high[base + s] >= stop) ledger.fill(s, -qs, o >= stop ? o : stop, t, REASON.stop, t);
         }
+      }
+    }
+    // 3b. Brackets: stop-loss first, take-profit second, each at its level or at a worse (stop) /
+    // better (take-profit) open when the bar gaps through it; a level touched by the open wins.
+    if (brackets) {
+      for (let s = 0; s < S; s++) {
+        const qs = q[s];
+        if (qs === 0) {
+          slLevel[s] = NaN;
+          tpLevel[s] = NaN;
+          continue;
+        }
+        const sl = slLevel[s];
+        const tp = tpLevel[s];
+        if (sl !== sl && tp !== tp) continue;
+        const entryBar = ledger.openEntryBar(s);
+        if (entryBar > t || (entryBar === t && fillAtClose)) continue;
+        const i = base + s;
+        const o = open[i];
+        if (!(o > 0)) continue;
+        const px = bracketFill(qs > 0, o, high[i], low[i], sl, tp);
+        if (px !== px) continue;
+        const hitStop = sl === sl && (qs > 0 ? px <= sl : px >= sl);
+        ledger.fill(s, -qs, px, t, hitStop ? REASON.stop : REASON.takeProfit, t);
+        sizer.bracketExited(s);
+        slLevel[s] = NaN;
+        tpLevel[s] = NaN;
       }
     }
     // 4. Mark at the close; kill switches.
@@ -226,8 +338,18 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     if (kill.flatten === true || !kill.isTrading(time)) {
       filledNow = sizer.flatten(t, equity, closeBar);
       kill.flatten = false;
+      if (preset) presetWeight.fill(NaN);
+    } else if (preset) {
+      if (t >= firstBar && t + 1 < T) presetOrders(t);
     } else if (t >= firstBar) {
       filledNow = sizer.decide(t, equity, closeBar, unquoted === 0);
+    }
+    if (brackets && t >= firstBar) {
+      for (let s = 0; s < S; s++) {
+        const i = base + s;
+        if (slIn !== null && slIn[i] === slIn[i]) slLevel[s] = slIn[i];
+        if (tpIn !== null && tpIn[i] === tpIn[i]) tpLevel[s] = tpIn[i];
+      }
     }
     if (filledNow === true) {
       value = 0;
@@ -246,6 +368,23 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     cashOut[t] = ledger.cash;
     grossOut[t] = gross;
     if (closeBar) kill.sessionEnded(equity);
+  }
+  if (preset && T > 0) {
+    // Open trades are closed at the last close (backtesting.py's finalize_trades), with their costs.
+    let value = 0;
+    let filled = false;
+    for (let s = 0; s < S; s++) {
+      if (q[s] === 0) continue;
+      ledger.fill(s, -q[s], lastPx[s], T - 1, REASON.finalClose, T - 1);
+      filled = true;
+    }
+    if (filled) {
+      for (let s = 0; s < S; s++) if (q[s] !== 0) value += q[s] * lastPx[s];
+      equityOut[T - 1] = ledger.cash + value;
+      cashOut[T - 1] = ledger.cash;
+      grossOut[T - 1] = 0;
+      if (positions !== null) for (let s = 0; s < S; s++) positions[(T - 1) * S + s] = q[s];
+    }
   }
   ledger.markOpenTrades(T - 1, lastPx);
 
@@ -276,6 +415,26 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     periodsPerYear: ppy,
     lookAhead: signals.lookAhead === true,
   };
+}
+
+/**
+ * The fill price of a bracket on one bar, or NaN when neither level is touched. A long's stop
+ * `sl` fills at `sl`, or at the open when it opens at or below it; its take-profit `tp` at `tp`,
+ * or at the open when it opens at or above it (a short mirrors both). When the bar's range
+ * touches both and the open neither, the stop is taken (the path inside the bar is unknown:
+ * the conservative choice).
+ */
+function bracketFill(long: boolean, o: number, h: number, l: number, sl: number, tp: number): number {
+  if (long) {
+    if (o <= sl || o >= tp) return o;
+    if (l <= sl) return sl;
+    if (h >= tp) return tp;
+  } else {
+    if (o >= sl || o <= tp) return o;
+    if (h >= sl) return sl;
+    if (l <= tp) return tp;
+  }
+  return NaN;
 }
 
 /** An order meets a bar without a positive open: cancelled (counted) when the symbol has no bar, an error for a bad price. */

@@ -27,10 +27,12 @@ export { runBacktest } from './engine';
 export { roundToLot } from './sizing';
 export { LIMIT_NAMES, backtestStats, type BacktestOptions, type BacktestResult, type FundingSeries, type KillEvent, type KillSwitchName, type LimitName } from './result';
 export type { Trade, ExitReason } from './ledger';
+export { backtestingPyStats, directionTargets, type BacktestingPyStats } from './conventions';
 export { computeStats, drawdown, type EquityCurve, type Stats, type StatsOptions } from './stats';
 export { periodsPerYear, type Calendar } from './annualize';
 export { classifyRegimes, classifyMarketRegimes, REGIME, REGIME_NAMES, type RegimeName, type RegimeOptions } from './regime';
-export { runStrategy, type MarketView, type PriceField, type SignalRow, type Strategy } from './strategy';
+export { runStrategy, type MarketView, type PriceField, type SignalRow, type Strategy, type TimeframeView } from './strategy';
+export { targetSignals, runTargets, ruleSignals, probabilitySignals, type Targets, type RuleFn, type RuleOutput, type RuleOptions } from './targets';
 export {
   bootstrapTrades,
   stationaryBootstrap,

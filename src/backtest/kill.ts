@@ -2,6 +2,12 @@
  * Kill-switch state of one run: which switch fired when, whether trading is
  * paused or stopped, and the reference levels (running peak, the session's
  * starting equity) the switches measure against.
+ *
+ * The maximum-drawdown switch measures from the running peak of closing equity since
+ * the start of the run; it is checked at every close while the run is active, paused or
+ * not, and fires at the first close at or past its threshold. Its peak is reset only by
+ * the rule the config names (`killSwitches.maxDrawdown.peakReset`), never silently by
+ * another switch's pause.
  */
 import type { BacktestConfig, KillAction } from './config';
 import type { Ledger } from './ledger';
@@ -20,11 +26,15 @@ export class KillState {
   readonly events: KillEvent[] = [];
   private pausedUntil = -Infinity;
   private pausedRestOfDay = false;
+  /** True while a pause that the maximum-drawdown switch caused is running. */
+  private drawdownPaused = false;
+  private readonly resetPeakAfterAnyPause: boolean = false;
+  /** Pause events still waiting for their resume time. */
+  private readonly open: KillEvent[] = [];
   // Number fields start as numbers (see Ledger.cash: a field first defined as undefined stores
   // every later number as a new heap object).
   private peak = 0;
   private dayStart = 0;
-  private last: KillEvent | null = null;
   // Thresholds as numbers, Infinity for a switch that is off: the checks at every bar's close
   // are then plain compares, not truthiness tests of config objects.
   private readonly maxDrawdownAt: number = Infinity;
@@ -41,6 +51,7 @@ export class KillState {
     this.maxDrawdownAt = cfg.maxDrawdown?.threshold ?? Infinity;
     this.dailyLossAt = cfg.dailyLoss?.threshold ?? Infinity;
     this.losingStreakAt = cfg.consecutiveLosses?.count ?? Infinity;
+    this.resetPeakAfterAnyPause = cfg.maxDrawdown?.peakReset === 'afterAnyPause';
   }
 
   /** Whether new positions may be taken at `time`. */
@@ -50,13 +61,17 @@ export class KillState {
 
   /** Records an event and applies its action (positions are flattened at this bar's decision). */
   trigger(name: KillSwitchName, t: number, value: number, threshold: number, action: KillAction, symbol?: string): void {
-    this.last = { switch: name, bar: t, time: this.ts[t], value, threshold, action, resumeTime: null, ...(symbol ? { symbol } : {}) };
-    this.events.push(this.last);
+    const event: KillEvent = { switch: name, bar: t, time: this.ts[t], value, threshold, action, resumeTime: null, ...(symbol ? { symbol } : {}) };
+    this.events.push(event);
     this.flatten = true;
     if (action.kind === 'stop') {
       this.active = false;
       this.stoppedAt = this.ts[t];
-    } else if (action.kind === 'pause') this.pausedUntil = this.ts[t] + action.minutes * 60_000;
+      return;
+    }
+    this.open.push(event);
+    if (name === 'maxDrawdown') this.drawdownPaused = true;
+    if (action.kind === 'pause') this.pausedUntil = Math.max(this.pausedUntil, this.ts[t] + action.minutes * 60_000);
     else this.pausedRestOfDay = true;
   }
 
@@ -68,33 +83,45 @@ export class KillState {
 
   /**
    * The checks on equity marked at bar t's close: resume a finished pause, then ruin,
-   * maximum drawdown, daily loss and consecutive losers (first that fires wins).
+   * maximum drawdown (also while paused), daily loss and consecutive losers (first that fires wins).
    */
   atClose(t: number, equity: number, ledger: Ledger, previousBarEndedSession: boolean): void {
     if (this.active === false) return;
     const time = this.ts[t];
-    if ((this.pausedUntil !== -Infinity && time >= this.pausedUntil) || (this.pausedRestOfDay === true && previousBarEndedSession)) {
-      this.pausedUntil = -Infinity;
-      this.pausedRestOfDay = false;
-      // After a pause the drawdown is measured from where trading resumed, or it would fire again at once.
-      this.peak = equity;
-      ledger.losingStreak = 0;
-      if (this.last) this.last.resumeTime = time;
-    }
+    if (this.open.length > 0) this.resume(time, equity, ledger, previousBarEndedSession);
     if (equity <= 0) {
       this.trigger('ruin', t, equity, 0, { kind: 'stop' });
       return;
     }
-    if (!this.isTrading(time) || this.flatten === true) return;
     if (equity > this.peak) this.peak = equity;
+    // Another switch fired at this bar already (a funding spike): positions are being flattened.
+    if (this.flatten === true) return;
     const dd = 1 - equity / this.peak;
+    if (dd >= this.maxDrawdownAt && this.drawdownPaused === false) {
+      this.trigger('maxDrawdown', t, dd, this.maxDrawdownAt, this.cfg.maxDrawdown!.action);
+      return;
+    }
+    if (!this.isTrading(time)) return;
     const dayLoss = 1 - equity / this.dayStart;
-    if (dd >= this.maxDrawdownAt) this.trigger('maxDrawdown', t, dd, this.maxDrawdownAt, this.cfg.maxDrawdown!.action);
-    else if (dayLoss >= this.dailyLossAt) this.trigger('dailyLoss', t, dayLoss, this.dailyLossAt, this.cfg.dailyLoss!.action);
+    if (dayLoss >= this.dailyLossAt) this.trigger('dailyLoss', t, dayLoss, this.dailyLossAt, this.cfg.dailyLoss!.action);
     else if (ledger.losingStreak >= this.losingStreakAt) {
       this.trigger('consecutiveLosses', t, ledger.losingStreak, this.losingStreakAt, this.cfg.consecutiveLosses!.action);
       ledger.losingStreak = 0;
     }
+  }
+
+  /** Ends the pauses whose time is up; when none is left, trading resumes at this bar. */
+  private resume(time: number, equity: number, ledger: Ledger, previousBarEndedSession: boolean): void {
+    if (this.pausedUntil !== -Infinity && time >= this.pausedUntil) this.pausedUntil = -Infinity;
+    if (this.pausedRestOfDay === true && previousBarEndedSession) this.pausedRestOfDay = false;
+    if (!this.isTrading(time)) return;
+    // The peak is reset after the drawdown switch's own pause (or it would fire again at once),
+    // or after any pause when the config asks for it.
+    if (this.drawdownPaused === true || this.resetPeakAfterAnyPause === true) this.peak = equity;
+    this.drawdownPaused = false;
+    ledger.losingStreak = 0;
+    for (const e of this.open) e.resumeTime = time;
+    this.open.length = 0;
   }
 
   /** The session ended with this equity: the next day's loss is measured from it. */

@@ -9,12 +9,16 @@
  * account cost and is not attributed to trades.
  */
 
-/** Why a position was changed. */
-export type ExitReason = 'signal' | 'horizon' | 'stop' | 'killSwitch' | 'end';
+/**
+ * Why a position was changed (`stop`: a stop-loss, `takeProfit`: a take-profit level, `end`: still
+ * open at the end, marked and not closed; `finalClose`: closed at the last bar's close, as the
+ * backtesting.py conventions do).
+ */
+export type ExitReason = 'signal' | 'horizon' | 'stop' | 'killSwitch' | 'end' | 'takeProfit' | 'finalClose';
 
 /** Reason codes used inside the engine (index into `EXIT_REASONS`). */
-export const REASON = { signal: 0, horizon: 1, stop: 2, killSwitch: 3, end: 4 } as const;
-export const EXIT_REASONS: readonly ExitReason[] = ['signal', 'horizon', 'stop', 'killSwitch', 'end'];
+export const REASON = { signal: 0, horizon: 1, stop: 2, killSwitch: 3, end: 4, takeProfit: 5, finalClose: 6 } as const;
+export const EXIT_REASONS: readonly ExitReason[] = ['signal', 'horizon', 'stop', 'killSwitch', 'end', 'takeProfit', 'finalClose'];
 
 /** One closed (or, with `exitReason: 'end'`, still open) round trip. */
 export interface Trade {

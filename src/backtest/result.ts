@@ -6,6 +6,7 @@ import type { FundingArrays } from '../data/load/funding';
 import type { BacktestConfig, InstrumentClassName, KillAction } from './config';
 import type { Trade } from './ledger';
 import { medianBarMs } from './market';
+import { backtestingPyStats } from './conventions';
 import { computeStats, type Stats, type StatsOptions } from './stats';
 
 /** The limits applied to a target, in the order they are applied. */
@@ -92,7 +93,9 @@ export interface BacktestResult {
 /**
  * The statistics of a run: `computeStats` on the equity curve with the starting
  * capital prepended one bar before the first bar (so the first bar's return counts),
- * annualised with the run's periods per year unless `opts` says otherwise.
+ * annualised with the run's periods per year unless `opts` says otherwise. Under
+ * `conventions: 'backtesting.py'` the annual return (in `cagrPct`), volatility, Sharpe,
+ * Sortino, Calmar, exposure, profit factor and expectancy follow `backtestingPyStats`.
  * @example backtestStats(runBacktest(market, signals, cfg)).sharpe
  */
 export function backtestStats(result: BacktestResult, opts: Partial<StatsOptions> = {}): Stats {
@@ -106,5 +109,19 @@ export function backtestStats(result: BacktestResult, opts: Partial<StatsOptions
   ts.set(result.ts, 1);
   equity.set(result.equity, 1);
   gross.set(result.grossExposure, 1);
-  return computeStats({ ts, equity, grossExposure: gross, costs: result.costs }, result.trades, { periodsPerYear: result.periodsPerYear, ...opts });
+  const stats = computeStats({ ts, equity, grossExposure: gross, costs: result.costs }, result.trades, { periodsPerYear: result.periodsPerYear, ...opts });
+  if (result.config.conventions !== 'backtesting.py') return stats;
+  // The backtesting.py preset reads the run with its definitions where they differ (see conventions.ts).
+  const b = backtestingPyStats(result);
+  return {
+    ...stats,
+    cagrPct: b['Return (Ann.) [%]'],
+    annualVolPct: b['Volatility (Ann.) [%]'],
+    sharpe: b['Sharpe Ratio'],
+    sortino: b['Sortino Ratio'],
+    calmar: b['Calmar Ratio'],
+    exposureTimePct: b['Exposure Time [%]'],
+    profitFactor: b['Profit Factor'],
+    expectancyPct: b['Expectancy [%]'],
+  };
 }

@@ -32,10 +32,29 @@ export interface Signals {
   score?: Float64Array;
   /** True when the signals used data after bar t (the oracle): results are an upper bound, not a backtest. */
   lookAhead?: boolean;
+  /**
+   * Target positions decided at each bar, replacing the sizing (see `targetSignals`): weights
+   * of equity or units (`targetUnit`); NaN holds what is there. With targets, `mu` and `sigma`
+   * may be empty.
+   */
+  target?: Float64Array;
+  /** `weight` (default): fraction of equity, signed; `units`: quantity, signed. */
+  targetUnit?: 'weight' | 'units';
+  /**
+   * Stop-loss and take-profit price levels for the position held after each bar's decision
+   * (NaN keeps the level in force; levels are dropped when the position is flat). See `runBacktest`.
+   */
+  stopLoss?: Float64Array;
+  takeProfit?: Float64Array;
+  /** Probability of a win per bar and symbol, for the `probability` sizing (mu and sigma may then be empty). */
+  pWin?: Float64Array;
+  /** Payoff ratio (win size / loss size) per bar and symbol for the `probability` sizing; default the config's. */
+  payoff?: Float64Array;
 }
 
 /**
- * Checks that signals line up with the bars: every array has length T * S,
+ * Checks that signals line up with the bars: every array has length T * S (mu and sigma
+ * may be empty when `target` or `pWin` replaces them),
  * `horizonBars` is a positive integer, `firstBar` is inside the grid, regime codes
  * are known. NaN forecasts are found by the engine at the bar that uses them.
  *
@@ -45,13 +64,20 @@ export interface Signals {
  */
 export function checkSignals(market: MarketArrays, signals: Signals): void {
   const n = market.ts.length * market.symbols.length;
+  // Targets and probabilities replace mu and sigma, which may then be left empty.
+  const noForecast = (signals.target !== undefined || signals.pWin !== undefined) && signals.mu.length === 0 && signals.sigma.length === 0;
   const arrays: Array<[string, ArrayLike<number> | undefined]> = [
-    ['mu', signals.mu],
-    ['sigma', signals.sigma],
+    ['mu', noForecast ? undefined : signals.mu],
+    ['sigma', noForecast ? undefined : signals.sigma],
     ['valid', signals.valid],
     ['regime', signals.regime],
     ['entry', signals.entry],
     ['score', signals.score],
+    ['target', signals.target],
+    ['stopLoss', signals.stopLoss],
+    ['takeProfit', signals.takeProfit],
+    ['pWin', signals.pWin],
+    ['payoff', signals.payoff],
   ];
   for (const [name, a] of arrays) {
     if (a !== undefined && a.length !== n) {

@@ -22,13 +22,14 @@ const R_HORIZON = REASON.horizon;
 
 const KELLY = 0;
 const TARGET_WEIGHT = 1;
+const PROBABILITY = 3;
 
 /**
  * The kernel's code of a sizing kind.
  * @example sizingCode('kelly'); // 0
  */
-export function sizingCode(kind: 'kelly' | 'targetWeight' | 'volTarget'): number {
-  return kind === 'kelly' ? KELLY : kind === 'targetWeight' ? TARGET_WEIGHT : 2;
+export function sizingCode(kind: 'kelly' | 'targetWeight' | 'volTarget' | 'probability'): number {
+  return kind === 'kelly' ? KELLY : kind === 'targetWeight' ? TARGET_WEIGHT : kind === 'probability' ? PROBABILITY : 2;
 }
 
 /**
@@ -76,7 +77,16 @@ export interface SizerSetup {
   entry: Int8Array;
   valid: Uint8Array | null;
   sizingKind: number;
+  /** Share of full Kelly (kelly and probability sizings). */
   kellyFraction: number;
+  /** Target positions (bar-major, NaN = hold) replacing the sizing, or null. */
+  goal: Float64Array | null;
+  /** True when `goal` holds units, false for weights of equity. */
+  goalUnits: boolean;
+  /** Probability of a win and payoff ratio per bar (probability sizing), or null; `payoffRatio` when `payoff` is null. */
+  pWin: Float64Array | null;
+  payoff: Float64Array | null;
+  payoffRatio: number;
   /** Target weight, or for volTarget the annual volatility over sqrt(periods per horizon). */
   weight: number;
   followSign: boolean;
@@ -126,6 +136,9 @@ export class Sizer {
   private readonly scale: Float64Array;
   /** The minimum trade's row of `binds` (it binds at most steps: one index, no offset). */
   private readonly minTradeBinds: Int32Array;
+  /** Per symbol: the last target given (NaN before any), and the target a bracket (stop / take-profit) exited, NaN when none. */
+  private readonly lastGoal: Float64Array;
+  private readonly bracketGoal: Float64Array;
 
   constructor(private readonly p: SizerSetup) {
     const S = p.symbols.length;
@@ -139,6 +152,16 @@ export class Sizer {
     this.hold = new Uint8Array(S);
     this.grossSum = new Float64Array(p.grossIntraday.length);
     this.scale = new Float64Array(p.grossIntraday.length);
+    this.lastGoal = new Float64Array(S).fill(NaN);
+    this.bracketGoal = new Float64Array(S).fill(NaN);
+  }
+
+  /**
+   * A stop-loss or take-profit closed symbol s: it stays flat while the target stays the one in
+   * force when it closed, and follows the target again once that changes.
+   */
+  bracketExited(s: number): void {
+    this.bracketGoal[s] = this.lastGoal[s];
   }
 
   /**
@@ -190,13 +213,15 @@ export class Sizer {
   }
 
   /**
-   * Pass 1 under rules that can hold a position (entryExit, or a validity mask): as
-   * `signalTargets`, with the rule deciding first whether the position is held, left at
-   * the horizon, entered or not decided at all.
+   * Pass 1 under rules that can hold a position (entryExit, a validity mask, targets) and for
+   * the probability sizing: as `signalTargets`, with the rule deciding first whether the
+   * position is held, left at the horizon, entered or not decided at all.
    */
   private ruleTargets(t: number, equity: number): number {
     const p = this.p;
-    const { close, mu, sigma, regime, entry, valid, cls, lev, ledger } = p;
+    const { close, mu, sigma, regime, entry, valid, cls, lev, ledger, goal, pWin, payoff } = p;
+    const goalUnits = p.goalUnits === true;
+    const { lastGoal, bracketGoal } = this;
     const { sizingKind, kellyFraction, weight, regimeMult, sigmaFloor, capPerSymbol, horizon } = p;
     // `=== true` gives TurboFan a known boolean: a bare field in `if (x)` compiles to a full
     // truthiness test (false, '', heap number, bigint) at every symbol.
@@ -224,7 +249,23 @@ export class Sizer {
       }
       let f: number;
       hold[s] = 0;
-      if (entryExit && q[s] !== 0) {
+      if (goal !== null) {
+        // Targets: NaN holds; after a bracket exit, the same target holds the flat position.
+        const v = goal[idx];
+        if (v === v && !(v > -Infinity && v < Infinity)) badTarget(p.symbols[s], t, v);
+        if (v !== v || v === bracketGoal[s]) {
+          if (q[s] === 0) {
+            target[s] = NaN;
+            continue;
+          }
+          f = (q[s] * c) / equity;
+          hold[s] = 1;
+        } else {
+          lastGoal[s] = v;
+          bracketGoal[s] = NaN;
+          f = goalUnits ? (v * c) / equity : v;
+        }
+      } else if (entryExit && q[s] !== 0) {
         if (t - ledger.openDecisionBar(s) >= horizon) {
           f = 0;
           reason[s] = R_HORIZON;
@@ -245,11 +286,19 @@ export class Sizer {
         f = (q[s] * c) / equity;
         hold[s] = 1;
       } else {
-        const m = mu[idx];
-        let sg = sigma[idx];
-        if (!(m > -Infinity && m < Infinity) || !(sg >= 0 && sg < Infinity)) badForecast(p.symbols[s], t, m, sg);
-        if (sg < sigmaFloor) sg = sigmaFloor;
-        f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
+        if (pWin !== null) {
+          // Binary Kelly: f = fraction * (p - (1 - p) / b).
+          const pw = pWin[idx];
+          const b = payoff !== null ? payoff[idx] : p.payoffRatio;
+          if (!(pw >= 0 && pw <= 1) || !(b > 0 && b < Infinity)) badProbability(p.symbols[s], t, pw, b);
+          f = kellyFraction * (pw - (1 - pw) / b);
+        } else {
+          const m = mu[idx];
+          let sg = sigma[idx];
+          if (!(m > -Infinity && m < Infinity) || !(sg >= 0 && sg < Infinity)) badForecast(p.symbols[s], t, m, sg);
+          if (sg < sigmaFloor) sg = sigmaFloor;
+          f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
+        }
         if (regimeMult !== null) f *= regimeMult[regime[idx]];
         f *= oneClass ? lev0 : lev[s];
         // An entry flag says the direction; a sizing that disagrees means no entry.
@@ -283,7 +332,7 @@ export class Sizer {
     const S = q.length;
     const base = t * S;
     // Only these rules can hold a position at its current weight; otherwise hold[] stays all 0.
-    const mayHold = p.entryExit === true || p.valid !== null;
+    const mayHold = p.entryExit === true || p.valid !== null || p.goal !== null || p.pWin !== null;
     // `| 0`: the mask stays an untagged integer in a register (a call's result is any value).
     let mask = (mayHold ? this.ruleTargets(t, equity) : this.signalTargets(t, allQuoted)) | 0;
     let filledNow = false;
@@ -432,6 +481,15 @@ function signalFraction(kind: number, kellyFraction: number, weight: number, fol
   if (kind === KELLY) return (kellyFraction * mu) / (sigma * sigma);
   if (kind === TARGET_WEIGHT) return followSign ? weight * Math.sign(mu) : weight;
   return (followSign ? Math.sign(mu) : 1) * (weight / sigma);
+}
+
+function badTarget(symbol: string, t: number, v: number): never {
+  throw new DataError('target is infinite (NaN holds the position; give a finite weight or quantity)', { symbol, row: t, column: 'target', value: v });
+}
+
+function badProbability(symbol: string, t: number, p: number, b: number): never {
+  const bad = !(p >= 0 && p <= 1);
+  throw new DataError(bad ? 'probability of a win must be in [0, 1]' : 'payoff ratio must be positive and finite', { symbol, row: t, column: bad ? 'pWin' : 'payoff', value: bad ? p : b });
 }
 
 function badForecast(symbol: string, t: number, mu: number, sigma: number): never {

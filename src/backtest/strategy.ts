@@ -5,7 +5,8 @@
  * the engine's precomputed arrays.
  */
 import { ConfigError } from '../core/errors';
-import type { MarketArrays } from './market';
+import { parseDuration } from '../data/interval';
+import { medianBarMs, type MarketArrays } from './market';
 import type { Signals } from './signals';
 
 /** Price fields a view exposes. */
@@ -21,6 +22,24 @@ export interface MarketView {
   /** One symbol's prices 0..t (length t + 1; NaN where it had no bar). Read-only: do not write into it. */
   series(field: PriceField, s: number): Float64Array;
   /** One price `lag` bars back from t (lag >= 0). */
+  at(field: PriceField, s: number, lag?: number): number;
+  /**
+   * The same market on coarser bars (`'30m'`, `'4h'`, or ms; a multiple of the bar spacing),
+   * bucketed from the UTC epoch: only the coarse bars that have closed by the close of bar t.
+   */
+  timeframe(every: string | number): TimeframeView;
+}
+
+/** Coarser bars as seen at the current bar: those closed by its close, and nothing after. */
+export interface TimeframeView {
+  readonly everyMs: number;
+  /** Coarse bars visible (closed): the last one ended at or before the current bar's close. */
+  readonly count: number;
+  /** Open times of the visible coarse bars (length `count`). */
+  times(): Float64Array;
+  /** One symbol's coarse prices (length `count`; NaN where it had no bar in the bucket). Read-only. */
+  series(field: PriceField, s: number): Float64Array;
+  /** One coarse price `lag` closed bars back (lag 0: the last closed one). */
   at(field: PriceField, s: number, lag?: number): number;
 }
 
@@ -46,9 +65,83 @@ export interface Strategy {
 
 const FIELDS: readonly PriceField[] = ['open', 'high', 'low', 'close'];
 
-class BoundedView implements MarketView {
+/**
+ * The market bucketed into coarser bars from the UTC epoch: open = first open, high = max,
+ * low = min, close = last close of the bars in the bucket; `visible[t]` = buckets whose end
+ * (start + every) is at or before the close of bar t (`ts[t] + bar spacing`).
+ */
+class Timeframe {
+  readonly starts: Float64Array;
+  readonly bySymbol: Record<PriceField, Float64Array[]>;
+  readonly visible: Int32Array;
+
+  constructor(market: MarketArrays, readonly everyMs: number) {
+    const { ts, symbols } = market;
+    const S = symbols.length;
+    const T = ts.length;
+    const barMs = T > 1 ? medianBarMs(ts) : everyMs;
+    if (!(everyMs > barMs) || everyMs % barMs !== 0) {
+      throw new ConfigError(`a timeframe must be a multiple of the bar spacing (${barMs} ms) above it, not ${everyMs} ms`, { key: 'timeframe', value: everyMs });
+    }
+    const bucket = new Int32Array(T);
+    const starts: number[] = [];
+    for (let t = 0; t < T; t++) {
+      const start = Math.floor(ts[t] / everyMs) * everyMs;
+      if (starts.length === 0 || starts[starts.length - 1] !== start) starts.push(start);
+      bucket[t] = starts.length - 1;
+    }
+    const K = starts.length;
+    this.starts = Float64Array.from(starts);
+    this.bySymbol = Object.fromEntries(FIELDS.map((f) => [f, symbols.map(() => new Float64Array(K).fill(NaN))])) as Record<PriceField, Float64Array[]>;
+    for (let s = 0; s < S; s++) {
+      const [o, h, l, c] = FIELDS.map((f) => this.bySymbol[f][s]);
+      for (let t = 0; t < T; t++) {
+        const i = t * S + s;
+        if (!(market.close[i] > 0)) continue;
+        const k = bucket[t];
+        if (o[k] !== o[k]) o[k] = market.open[i];
+        if (!(h[k] >= market.high[i])) h[k] = market.high[i];
+        if (!(l[k] <= market.low[i])) l[k] = market.low[i];
+        c[k] = market.close[i];
+      }
+    }
+    this.visible = new Int32Array(T);
+    let k = 0;
+    for (let t = 0; t < T; t++) {
+      while (k < K && this.starts[k] + everyMs <= ts[t] + barMs) k++;
+      this.visible[t] = k;
+    }
+  }
+}
+
+class BoundedTimeframe implements TimeframeView {
+  count = 0;
+  constructor(private readonly tf: Timeframe) {}
+  /** Moves to base bar t: the coarse bars closed by its close. */
+  sync(t: number): this {
+    this.count = this.tf.visible[t];
+    return this;
+  }
+  get everyMs(): number {
+    return this.tf.everyMs;
+  }
+  times(): Float64Array {
+    return this.tf.starts.subarray(0, this.count);
+  }
+  series(field: PriceField, s: number): Float64Array {
+    return this.tf.bySymbol[field][s].subarray(0, this.count);
+  }
+  at(field: PriceField, s: number, lag = 0): number {
+    if (!(lag >= 0) || lag >= this.count) throw new ConfigError(`${this.count} coarse bars have closed: lags 0..${this.count - 1} can be read, not ${lag}`, { key: 'lag', value: lag });
+    return this.tf.bySymbol[field][s][this.count - 1 - lag];
+  }
+}
+
+/** The market view handed to strategies and rules (exported inside the package, for `ruleSignals`). */
+export class BoundedView implements MarketView {
   t = 0;
   private readonly bySymbol: Record<PriceField, Float64Array[]>;
+  private readonly timeframes = new Map<number, BoundedTimeframe>();
 
   constructor(private readonly market: MarketArrays) {
     const S = market.symbols.length;
@@ -82,6 +175,16 @@ class BoundedView implements MarketView {
   at(field: PriceField, s: number, lag = 0): number {
     if (!(lag >= 0) || lag > this.t) throw new ConfigError(`a strategy at bar ${this.t} can read lags 0..${this.t}, not ${lag}`, { key: 'lag', value: lag });
     return this.bySymbol[field][s][this.t - lag];
+  }
+
+  timeframe(every: string | number): TimeframeView {
+    const ms = typeof every === 'number' ? every : parseDuration(every);
+    let v = this.timeframes.get(ms);
+    if (v === undefined) {
+      v = new BoundedTimeframe(new Timeframe(this.market, ms));
+      this.timeframes.set(ms, v);
+    }
+    return v.sync(this.t);
   }
 }
 

@@ -186,6 +186,11 @@ export function sliceSignals(s: Signals, S: number, r: IndexRange): Signals {
     regime: cut(s.regime),
     entry: cut(s.entry),
     score: cut(s.score),
+    target: cut(s.target),
+    stopLoss: cut(s.stopLoss),
+    takeProfit: cut(s.takeProfit),
+    pWin: cut(s.pWin),
+    payoff: cut(s.payoff),
     firstBar: Math.min(Math.max((s.firstBar ?? 0) - r.start, 0), r.end - r.start),
   };
 }

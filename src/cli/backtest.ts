@@ -14,6 +14,8 @@ import {
   backtestRecord,
   backtestStats,
   classifyMarketRegimes,
+  classRules,
+  directionTargets,
   forecastSignals,
   monteCarloOfRun,
   monteCarloSummary,
@@ -69,6 +71,7 @@ const optionsSchema = z.object({
   device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
   out: z.string().min(1),
   json: z.boolean().default(false),
+  conventions: z.enum(['default', 'backtesting.py']).optional(),
 });
 export type BacktestCliOptions = z.infer<typeof optionsSchema>;
 
@@ -126,6 +129,9 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
           trades: r.trades.map((t) => ({ ...t, entryTime: new Date(t.entryTime).toISOString() })),
           predictions: { n: r.predictions.pUp.length, bar: Array.from(r.predictions.bar), symbol: Array.from(r.predictions.symbol), pUp: Array.from(r.predictions.pUp), up: Array.from(r.predictions.up) },
         };
+      } else if (config.conventions === 'backtesting.py') {
+        // backtesting.py trades orders, not weights: all in along the forecast's direction, on each change.
+        result = runBacktest(m, directionTargets(m, signals, m.symbols.map((s) => classRules(config, symbolClass(config, s)).longOnly)), config, options);
       } else result = runBacktest(m, signals, config, options);
       const stats = backtestStats(result);
       const mc = o.mc > 0 ? monteCarloOfRun(result, { simulations: o.mc, seed: o.seed }) : null;
@@ -171,7 +177,9 @@ function compareList(o: BacktestCliOptions): readonly string[] {
 
 function loadConfig(o: BacktestCliOptions): BacktestConfig {
   const input = o.config ? (readConfigFile(o.config, extname(o.config) === '.json' ? 'json' : 'yaml') as Record<string, unknown>) : {};
-  return resolveConfig({ ...input, ...(o.capital !== undefined ? { capital: o.capital } : {}), ...(o.class ? { defaultClass: o.class } : {}) }, o.config);
+  const config = resolveConfig({ ...input, ...(o.capital !== undefined ? { capital: o.capital } : {}), ...(o.class ? { defaultClass: o.class } : {}), ...(o.conventions ? { conventions: o.conventions } : {}) }, o.config);
+  if (config.conventions === 'backtesting.py' && o.strategy === 'outlook') throw new ConfigError('--conventions backtesting.py applies to --strategy rebalance (all-in orders on each change of the forecast direction)', { key: '--conventions' });
+  return config;
 }
 
 /** Loads and validates bars (file or folder; `loadValidBars`, as every command) into market arrays on one grid, keeping the asked symbols. */
@@ -282,6 +290,7 @@ export function registerBacktestCommands(program: Command): void {
     .option('--device <device>', 'auto, cpu or cuda (models)', 'auto')
     .requiredOption('--out <dir>', 'folder for the results JSON (config, stats, trades, equity curve, limit counts, fallbacks)')
     .option('--json', 'print the results as JSON instead of the table')
+    .option('--conventions <name>', 'default, or backtesting.py: all-in orders on each change of the forecast direction, sized at the next open from the cash after closing, whole lots, open trades closed at the end, geometric-mean daily statistics (see the README table)')
     .addHelpText(
       'after',
       '\nStatistics: Sharpe = mean/std (ddof 1) of per-bar returns x sqrt(bars per year); Sortino with downside deviation over all bars;\n' +

@@ -24,6 +24,9 @@ export const commandAreas: readonly CommandArea[] = [
   { commands: ['backtest'], load: async () => (await import('./backtest')).registerBacktestCommands },
   { commands: ['calibrate'], load: async () => (await import('./calibrate')).registerCalibrateCommands },
   { commands: ['forecast'], load: async () => (await import('./forecast')).registerForecastCommands },
+  { commands: ['gbdt'], load: async () => (await import('./gbdt')).registerGbdtCommands },
+  { commands: ['live'], load: async () => (await import('./live')).registerLiveCommands },
+  { commands: ['serve'], load: async () => (await import('./serve')).registerServeCommands },
 ];
 
 /**

@@ -27,7 +27,9 @@ import {
   type OutlookSummary,
   type PathOutlook,
   type PreparedOutlook,
+  type Forecaster,
   type SessionChoice,
+  type SummaryContext,
 } from '../forecast';
 import { fanChartFigure, figureToHtml, htmlToPng } from '../plot';
 import { AMBIGUOUS_FLAG_HELP } from './data';
@@ -41,7 +43,13 @@ export type ForecastRun =
   | { kind: 'done'; summary: OutlookSummary; files: Record<string, string>; text: string }
   | { kind: 'warmingUp'; required: number; available: number; missing: number; readyAt: string | null; message: string };
 
-function loadSymbol(s: ForecastSettings): { arrays: BarArrays; barMs: number } {
+/**
+ * Loads and validates the settings' data file (`loadValidBars`, as every command) and picks the
+ * symbol's bars as typed arrays.
+ * @throws DataError for bad data; ConfigError when the symbol is absent or the bar length cannot be told.
+ * @example loadSymbol(settings).barMs // 60000
+ */
+export function loadSymbol(s: ForecastSettings): { arrays: BarArrays; barMs: number } {
   const bars = loadValidBars(s.data, s.load).bars;
   let arrays: BarArrays | undefined;
   if (hasSymbol(bars)) {
@@ -56,8 +64,6 @@ function loadSymbol(s: ForecastSettings): { arrays: BarArrays; barMs: number } {
   return { arrays, barMs };
 }
 
-/** Settings whose session is decided. */
-type SessionSettings = ForecastSettings & { sessionFlag: string; session: NonNullable<ForecastSettings['session']> };
 
 /**
  * The session of a run, and why: `--session` (or the config's `session`) when given; else 24x7 when
@@ -66,9 +72,9 @@ type SessionSettings = ForecastSettings & { sessionFlag: string; session: NonNul
  * US regular hours); else US regular hours, the documented default.
  * @example chooseForecastSession(settings, btcBars).choice // { source: 'data', reason: 'bars on weekends ...' }
  */
-export function chooseForecastSession(s: ForecastSettings, arrays: BarArrays): { settings: SessionSettings; choice: SessionChoice } {
-  const pick = (flag: string, choice: SessionChoice) => ({ settings: { ...s, sessionFlag: flag, session: SESSION_ALIASES[flag] }, choice });
-  if (s.sessionFlag !== undefined) return pick(s.sessionFlag, { source: 'given', reason: `given (--session ${s.sessionFlag} or the config's session)` });
+export function chooseForecastSession(s: ForecastSettings, arrays: BarArrays): { settings: ForecastSettings; choice: SessionChoice } {
+  const pick = (flag: string, choice: SessionChoice) => ({ settings: { ...s, sessionFlag: flag, session: SESSION_ALIASES[flag], sessionChoice: choice }, choice });
+  if (s.sessionGiven) return pick(s.sessionFlag, { source: 'given', reason: `given (--session ${s.sessionFlag} or the config's session)` });
   const seen = detectContinuous(arrays.ts);
   if (seen.continuous) {
     return pick('24x7', { source: 'data', reason: `the data trades around the clock: ${seen.weekendBars} bars on Saturdays and Sundays, bars in ${seen.hoursWithBars} of 24 UTC hours (pass --session to choose another)` });
@@ -88,7 +94,7 @@ function recentBars(p: PreparedOutlook, count: number): PreparedOutlook['feature
   return { ...f, ts: cut(f.ts), open: cut(f.open), high: cut(f.high), low: cut(f.low), close: cut(f.close), volume: cut(f.volume), vwap: cut(f.vwap), midband: cut(f.midband), upper: cut(f.upper), lower: cut(f.lower) };
 }
 
-function writeOutputs(s: SessionSettings, prepared: PreparedOutlook, outlook: PathOutlook, modelName: string): Record<string, string> {
+function writeOutputs(s: ForecastSettings, prepared: PreparedOutlook, outlook: PathOutlook, modelName: string): Record<string, string> {
   mkdirSync(s.out, { recursive: true });
   const stem = `${s.symbol.replace(/[^A-Za-z0-9._-]/g, '_')}_${fileStamp(prepared.asOfMs)}`;
   const files = {
@@ -116,6 +122,50 @@ function writeOutputs(s: SessionSettings, prepared: PreparedOutlook, outlook: Pa
   return files;
 }
 
+/** One outlook from bars in memory with an open forecaster, before anything is written. */
+export interface OutlookStep {
+  prepared: PreparedOutlook;
+  outlook: PathOutlook;
+  /** The summary's run facts, less timings and files (see {@link outlookSummary}). */
+  context: Omit<SummaryContext, 'timings' | 'files'>;
+}
+
+/**
+ * The forecast pipeline on one symbol's bars in memory: prepare (session bars, context, VWAP,
+ * bands), sample with the settings' forecaster and sampler (autoregressive models get the
+ * command's temperature / top-p defaults), take the statistics and add the notes. Shared by
+ * `quantbook forecast`, `quantbook live` and `quantbook serve`, so the three agree; the caller
+ * owns (and closes) the forecaster. `lap('prepareMs')` is called after preparing, when given.
+ * @throws DataError (warm-up, no bar in the session), ModelError, ConfigError as the steps do.
+ * @example (await outlookFromArrays(settings, await openModel('historical'), arrays, 60_000)).outlook.stats.pUp // e.g. 0.52
+ */
+export async function outlookFromArrays(s: ForecastSettings, model: Forecaster, arrays: BarArrays, barMs: number, lap?: (stage: string) => void): Promise<OutlookStep> {
+  const contextLength = model.info.contextLength;
+  const prepared = prepareOutlook(arrays, { barMs, session: s.session, lookback: s.lookback, contextLength, bollingerWindow: s.bollingerWindow });
+  lap?.('prepareMs');
+  const ar = model.info.family === 'autoregressive';
+  const sampling = ar
+    ? { temperature: s.sampling.temperature ?? FORECAST_DEFAULTS.temperature, topP: s.sampling.topP ?? FORECAST_DEFAULTS.top_p, topK: s.sampling.topK ?? 0, samplesPerBatch: s.samplesPerBatch }
+    : s.sampling;
+  const outlook = await forecastOutlook(model, prepared, {
+    horizon: s.horizon,
+    samples: s.samples,
+    seed: s.seed,
+    session: s.session,
+    sampling,
+    quantilePaths: { dependence: s.quantilePaths, tails: s.quantileTails },
+    percentiles: s.percentiles,
+    levels: s.levels,
+    quietWindows: s.quietWindows,
+  });
+  if (prepared.counts.outsideSession > 0) {
+    outlook.notes.push(`${prepared.counts.outsideSession} of ${prepared.counts.bars} bars lie outside the ${s.session} session and were left out${s.sessionFlag === 'rth' ? ' (extended hours are off by default; crypto and other 24x7 markets: --session 24x7 or --class crypto)' : ''}`);
+  }
+  if (s.lookback > contextLength) outlook.notes.push(`lookback ${s.lookback} capped at ${model.info.name}'s context of ${contextLength} bars`);
+  const session = `${s.sessionFlag}${SESSION_ALIASES[s.sessionFlag] !== s.sessionFlag ? ` (${s.session})` : ''}`;
+  return { prepared, outlook, context: { symbol: s.symbol, modelRef: s.model, session, ...(s.sessionChoice ? { sessionChoice: s.sessionChoice } : {}), lookback: s.lookback, contextLength, samples: s.samples, horizon: s.horizon, seed: s.seed, dataFile: s.data, version: VERSION } };
+}
+
 /**
  * Runs the whole command on resolved settings: load, warm-up check, prepare, open the model,
  * sample, summarise, write (and PNG). Resolves to the summary, or to the warm-up state when
@@ -136,7 +186,7 @@ export async function runForecast(given: ForecastSettings, opts: { fromProcessSt
     t = now;
   };
   const { arrays, barMs } = loadSymbol(given);
-  const { settings: s, choice: sessionChoice } = chooseForecastSession(given, arrays);
+  const s = chooseForecastSession(given, arrays).settings;
   lap('loadMs');
   const model = await openModel(s.model, { device: s.device, threads: s.threads });
   lap('openModelMs');
@@ -151,37 +201,17 @@ export async function runForecast(given: ForecastSettings, opts: { fromProcessSt
       return { kind: 'warmingUp', ...w, readyAt, message };
     }
   }
-  const prepared = prepareOutlook(arrays, { barMs, session: s.session, lookback: s.lookback, contextLength, bollingerWindow: s.bollingerWindow });
-  lap('prepareMs');
-  const ar = model.info.family === 'autoregressive';
-  const sampling = ar
-    ? { temperature: s.sampling.temperature ?? FORECAST_DEFAULTS.temperature, topP: s.sampling.topP ?? FORECAST_DEFAULTS.top_p, topK: s.sampling.topK ?? 0, samplesPerBatch: s.samplesPerBatch }
-    : s.sampling;
-  let outlook: PathOutlook;
+  let step: OutlookStep;
   try {
-    outlook = await forecastOutlook(model, prepared, {
-      horizon: s.horizon,
-      samples: s.samples,
-      seed: s.seed,
-      session: s.session,
-      sampling,
-      quantilePaths: { dependence: s.quantilePaths, tails: s.quantileTails },
-      percentiles: s.percentiles,
-      levels: s.levels,
-      quietWindows: s.quietWindows,
-    });
+    step = await outlookFromArrays(s, model, arrays, barMs, lap);
   } finally {
     await model.close();
   }
+  const { prepared, outlook, context: ctx } = step;
   marks.sampleMs = outlook.timings.sampleMs;
   marks.summariseMs = outlook.timings.summariseMs;
   t = performance.now();
-  if (prepared.counts.outsideSession > 0) {
-    outlook.notes.push(`${prepared.counts.outsideSession} of ${prepared.counts.bars} bars lie outside the ${s.session} session and were left out${s.sessionFlag === 'rth' ? ' (extended hours are off by default; crypto and other 24x7 markets: --session 24x7 or --class crypto)' : ''}`);
-  }
-  if (s.lookback > contextLength) outlook.notes.push(`lookback ${s.lookback} capped at ${model.info.name}'s context of ${contextLength} bars`);
   let files = writeOutputs(s, prepared, outlook, model.info.name);
-  const ctx = { symbol: s.symbol, modelRef: s.model, session: `${s.sessionFlag}${SESSION_ALIASES[s.sessionFlag] !== s.sessionFlag ? ` (${s.session})` : ''}`, sessionChoice, lookback: s.lookback, contextLength, samples: s.samples, horizon: s.horizon, seed: s.seed, dataFile: s.data, version: VERSION };
   marks.writeMs = performance.now() - t;
   // The latency is the forecast's: it stops before the PNG, whose own time is pngMs.
   const timings: Record<string, number> = { ...marks, totalMs: performance.now() - origin, cpuMs: cpuMs() };

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors';
 import { parseDuration, SESSIONS, type ColumnMap, type LoadOptions, type SessionLike } from '../data';
-import type { Barrier, QuantilePathDependence, QuantileTails, QuietWindow } from '../forecast';
+import type { Barrier, QuantilePathDependence, QuantileTails, QuietWindow, SessionChoice } from '../forecast';
 import { timestampFormat } from './data';
 import { readConfigFile } from './configFile';
 import { int } from './options';
@@ -96,9 +96,13 @@ export interface ForecastSettings {
   /** Paths decoded together per ONNX run (autoregressive models). */
   samplesPerBatch: number;
   lookback: number;
-  /** The switch as given (`rth`) and the calendar it maps to (`us-rth`); both undefined when not given: the run picks one from the data or `instrumentClass` (`chooseForecastSession`). */
-  sessionFlag: string | undefined;
-  session: (keyof typeof SESSIONS & SessionLike) | undefined;
+  /** The switch (`rth`) and the calendar it maps to (`us-rth`): as given, else the default `rth` until `chooseForecastSession` picks one from the data or `instrumentClass`. */
+  sessionFlag: string;
+  session: keyof typeof SESSIONS & SessionLike;
+  /** Whether `--session` or the config's `session` gave the session. */
+  sessionGiven: boolean;
+  /** How the session was chosen and why, once `chooseForecastSession` has looked at the bars. */
+  sessionChoice?: SessionChoice;
   /** `--class`: the session of a market whose data does not show it (crypto, perp: 24x7; stock: us-rth). */
   instrumentClass: (typeof FORECAST_CLASSES)[number] | undefined;
   percentiles: number[];
@@ -174,14 +178,14 @@ function parseLevelFlag(text: string): number | { name: string; price: number } 
 /**
  * Merges config and flags (flags win) and resolves defaults, sessions, levels and quiet windows.
  * @throws ConfigError for missing `data` / `symbol` / `out`, or bad quiet windows.
- * @example resolveForecastSettings({ data: 'x.feather', symbol: 'BTC', out: 'out' }, {}).session // undefined: chosen from the data when the run loads it
+ * @example resolveForecastSettings({ data: 'x.feather', symbol: 'BTC', out: 'out' }, {}).sessionGiven // false: the run picks the session from the data
  */
 export function resolveForecastSettings(fromFile: ForecastConfig, fromFlags: ForecastConfig): ForecastSettings {
   const c: ForecastConfig = { ...fromFile, ...fromFlags };
   for (const key of ['data', 'symbol', 'out'] as const) {
     if (c[key] === undefined) throw new ConfigError(`--${key} is required (flag or config key "${key}")`, { key });
   }
-  const sessionFlag = c.session;
+  const sessionFlag = c.session ?? FORECAST_DEFAULTS.session;
   const levels: Barrier[] = (c.levels ?? []).map((l) => (typeof l === 'number' ? { name: `level ${l}`, price: l } : l));
   const quietWindows: QuietWindow[] = (c.quiet_windows ?? []).map((w, i) => {
     const span = 'at' in w ? { startMs: Date.parse(w.at) - parseDuration(w.before), endMs: Date.parse(w.at) + parseDuration(w.after) } : { startMs: Date.parse(w.start), endMs: Date.parse(w.end) };
@@ -202,7 +206,8 @@ export function resolveForecastSettings(fromFile: ForecastConfig, fromFlags: For
     samplesPerBatch: c.samples_per_batch ?? FORECAST_DEFAULTS.samples_per_batch,
     lookback: c.lookback ?? FORECAST_DEFAULTS.lookback,
     sessionFlag,
-    session: sessionFlag === undefined ? undefined : SESSION_ALIASES[sessionFlag],
+    session: SESSION_ALIASES[sessionFlag],
+    sessionGiven: c.session !== undefined,
     instrumentClass: c.class,
     percentiles: (c.percentiles ?? [10, 50, 90]).map((p) => p / 100).sort((a, b) => a - b),
     levels,

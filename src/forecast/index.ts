@@ -53,3 +53,4 @@ export type { OriginForecastOptions, OriginForecasts } from './origins';
 export { searchSamplerSettings, expandSamplerGrid, bestPerSymbol, inverseErrorEnsemble } from './samplerSearch';
 export type { SamplerGrid, SamplerSetting, SamplerSearchOptions, SamplerSearchResult, SearchSeries, SettingResult, WindowScores, SamplerEnsemble } from './samplerSearch';
 export * from './paths';
+export { BEST_CONFIG_SCHEMA, bestConfigSchema, bestConfigText, isBestConfig, parseBestConfig, readBestConfig, writeBestConfig, type BestConfig, type BestSetting } from './bestConfig';

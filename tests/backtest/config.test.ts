@@ -8,7 +8,7 @@ describe('backtest config', () => {
     expect(c.sizing).toEqual({ kind: 'kelly', fraction: 0.5 });
     expect(c.limits).toEqual({ perSymbolCap: 0.6, minTradeNotional: 0, minTradeFraction: 0.005 });
     expect(c.interest.borrowRateAnnual).toBe(0.065);
-    expect(c.killSwitches.maxDrawdown).toEqual({ threshold: 0.15, action: { kind: 'stop' } });
+    expect(c.killSwitches.maxDrawdown).toEqual({ threshold: 0.15, action: { kind: 'stop' }, peakReset: 'afterOwnPause' });
     expect(c.killSwitches.dailyLoss?.threshold).toBe(0.03);
     expect(c.killSwitches.consecutiveLosses?.count).toBe(5);
     expect(c.killSwitches.fundingSpike?.absRate).toBe(0.01);

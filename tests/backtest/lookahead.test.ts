@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runBacktest } from '../../src/backtest/engine';
 import { runStrategy, type Strategy } from '../../src/backtest/strategy';
+import { ruleSignals, type RuleFn } from '../../src/backtest/targets';
 import { Rng } from '../../src/core/random';
 import { cfg, market } from './fixtures';
 
@@ -83,6 +84,48 @@ describe('the strategy sees data up to bar t only', () => {
       expect(changedFuture).toBeGreaterThanOrEqual(3);
     });
   }
+
+  it('a rule callback with stops and a 4-hour timeframe: changing any bar after t leaves every decision at or before t unchanged', () => {
+    // Regime on closed 4h bars (above their 3-bar mean), entry when the hourly close is above the last closed 4h close; 2% stop.
+    const rule: RuleFn = (view) => {
+      const n = view.symbols.length;
+      const target = new Float64Array(n);
+      const stopLoss = new Float64Array(n).fill(NaN);
+      const h4 = view.timeframe('4h');
+      for (let s = 0; s < n; s++) {
+        if (h4.count < 3) continue;
+        const up = h4.at('close', s) > (h4.at('close', s) + h4.at('close', s, 1) + h4.at('close', s, 2)) / 3;
+        const c = view.at('close', s);
+        target[s] = up && c > h4.at('close', s) ? 0.3 : 0;
+        stopLoss[s] = c * 0.98;
+      }
+      return { target, stopLoss };
+    };
+    const config = cfg({ killSwitches: {} });
+    const base = randomMarket(11, n, S);
+    const ref = runBacktest(base, ruleSignals(base, rule), config, { recordDecisions: true });
+    expect(ref.trades.length).toBeGreaterThan(5);
+    expect(ref.trades.some((t) => t.exitReason === 'stop')).toBe(true);
+    const rng = new Rng(5);
+    let changedFuture = 0;
+    for (const t of [30, 61, 119, 200, n - 2]) {
+      const m = { ...base, open: base.open.slice(), high: base.high.slice(), low: base.low.slice(), close: base.close.slice() };
+      for (let i = (t + 1) * S.length; i < m.close.length; i++) {
+        const k = rng.uniform() < 0.05 ? NaN : Math.exp(0.2 * rng.normal());
+        m.open[i] *= k;
+        m.high[i] *= k * 1.05;
+        m.low[i] *= k * 0.95;
+        m.close[i] *= k;
+      }
+      const r = runBacktest(m, ruleSignals(m, rule), config, { recordDecisions: true });
+      const upto = (t + 1) * S.length;
+      expect(Array.from(r.decisions!.subarray(0, upto))).toEqual(Array.from(ref.decisions!.subarray(0, upto)));
+      expect(Array.from(r.positions!.subarray(0, upto))).toEqual(Array.from(ref.positions!.subarray(0, upto)));
+      expect(Array.from(r.equity.subarray(0, t + 1))).toEqual(Array.from(ref.equity.subarray(0, t + 1)));
+      if (Array.from(r.equity.subarray(t + 1)).join() !== Array.from(ref.equity.subarray(t + 1)).join()) changedFuture++;
+    }
+    expect(changedFuture).toBeGreaterThanOrEqual(3);
+  });
 
   it('refuses to read past the current bar', () => {
     const m = randomMarket(1, 48, ['A']);

@@ -2,6 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { periodsPerYear } from '../../src/backtest/annualize';
+import { runBacktest } from '../../src/backtest/engine';
+import { marketFromBars } from '../../src/backtest/market';
+import { backtestStats } from '../../src/backtest/result';
+import { loadBars, resample } from '../../src/data';
+import { realData } from '../support/paths';
 import type { Trade } from '../../src/backtest/ledger';
 import { computeStats, drawdown } from '../../src/backtest/stats';
 import { DataError } from '../../src/core/errors';
@@ -107,6 +112,26 @@ describe('drawdown and annualisation', () => {
     expect(periodsPerYear(60_000, '24x7')).toBe(525_600);
     expect(periodsPerYear(3_600_000, '24x7')).toBe(8_760);
     expect(periodsPerYear(300_000, { tradingDaysPerYear: 250, sessionMinutes: 240 })).toBe(12_000);
+    // One bar per session: daily bars are trading days, not 252 x 390 / 1440 = 68.25.
+    expect(periodsPerYear(86_400_000, 'usEquity')).toBe(252);
+    expect(periodsPerYear(86_400_000, '24x7')).toBe(365);
+    expect(periodsPerYear(390 * 60_000, 'usEquity')).toBe(252);
+    expect(periodsPerYear(7 * 86_400_000, 'usEquity')).toBeCloseTo(365.25 / 7, 12);
+  });
+
+  it('annualises daily bars of the recorded A-share and crypto pairs with 252 and 365 periods', () => {
+    const cn = resample(loadBars(realData('a-share-5m.csv'), { timeZone: 'Asia/Shanghai', stampedAt: 'end', barMs: 300_000 }), '1d', { session: 'cn-a' }).bars;
+    const stock = marketFromBars(cn, { session: 'cn-a' });
+    expect(stock.ts.length).toBeGreaterThan(40);
+    const signals = { mu: new Float64Array(stock.ts.length).fill(0.01), sigma: new Float64Array(stock.ts.length).fill(0.1), horizonBars: 1 };
+    const r = runBacktest(stock, signals, { defaultClass: 'stock' });
+    expect(r.periodsPerYear).toBe(252);
+    // Sharpe scales with sqrt(252): the same curve at the old 68.25 periods would read sqrt(68.25 / 252) of it.
+    const s = backtestStats(r);
+    expect(s.sharpe).toBeCloseTo(backtestStats(r, { periodsPerYear: 68.25 }).sharpe * Math.sqrt(252 / 68.25), 12);
+    const crypto = marketFromBars(resample(loadBars(realData('crypto-5m', 'ETH_BTC-5m.feather')), '1d').bars);
+    const n = crypto.ts.length;
+    expect(runBacktest(crypto, { mu: new Float64Array(n), sigma: new Float64Array(n).fill(0.1), horizonBars: 1 }, { defaultClass: 'crypto' }).periodsPerYear).toBe(365);
   });
 
   it('rejects curves it cannot measure', () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { backtestingPyStats } from '../../src/backtest/conventions';
 import { runBacktestCli } from '../../src/cli/backtest';
 import { ConfigError, DataError } from '../../src/core/errors';
 import { realData } from '../support/paths';
@@ -33,6 +34,20 @@ describe('quantbook backtest', () => {
     expect(cmp.columns.map((c: { forecaster: string }) => c.forecaster)).toEqual(['historical', 'oracle']);
     // The oracle knows the future: it must beat the causal baseline.
     expect(runs[1].stats.totalReturnPct).toBeGreaterThan(runs[0].stats.totalReturnPct);
+  });
+
+  it('--conventions backtesting.py: all-in orders on each change of direction, closed at the end, its statistics', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qb-bt-'));
+    const { runs } = await runBacktestCli({ data: PERP, class: 'perp', forecaster: 'trend', conventions: 'backtesting.py', days: 2, mc: 0, out });
+    const r = runs[0].result;
+    expect(r.config.conventions).toBe('backtesting.py');
+    expect(r.trades.length).toBeGreaterThan(3);
+    // Each trade opens all in: its notional is the equity at its entry, less under one lot and the costs.
+    for (const t of r.trades) expect(t.maxQuantity * t.entryPrice).toBeGreaterThan(0.99 * r.equity[Math.max(t.entryBar - 1, 0)]);
+    // Nothing is left open (backtesting.py closes open trades at the last close); the default kill switches still apply.
+    expect(new Set(r.trades.map((t) => t.exitReason)).has('end')).toBe(false);
+    expect(runs[0].stats.sharpe).toBe(backtestingPyStats(r)['Sharpe Ratio']);
+    await expect(runBacktestCli({ data: PERP, class: 'perp', conventions: 'backtesting.py', strategy: 'outlook', out })).rejects.toThrow(/--conventions backtesting.py applies to --strategy rebalance/);
   });
 
   it('runs the outlook harness and reports per-trade pUp and outcome', async () => {

@@ -32,6 +32,7 @@ const RUNS: Array<{ notebook: string; name?: string; parameters?: Parameters }> 
   { notebook: '06-regime-risk.ipynb' },
   // 06 defaults to the recorded perpetual (its real funding is the point); the embedded one works too.
   { notebook: '06-regime-risk.ipynb', name: '06-regime-risk-embedded', parameters: { data: '../data/perp-5m.parquet', funding: '../data/perp-8h-funding.parquet' } },
+  { notebook: '09-signal-model.ipynb' },
 ];
 
 const summaries = new Map<string, RunSummary>();
@@ -56,7 +57,7 @@ describe('the research notebooks on the default data', () => {
       expect({ name, status: s.status, error: s.error ?? null }).toEqual({ name, status: 'ok', error: null });
       expect(existsSync(join(out, `${name}.html`))).toBe(true);
     }
-    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('8 runs, 0 failed');
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('9 runs, 0 failed');
   });
 
   it('01: reads the embedded equities and the recorded crypto pairs', () => {
@@ -120,6 +121,36 @@ describe('the research notebooks on the default data', () => {
     expect(num(r, 'killEventsStress')).toBeGreaterThan(0);
     const share = r.regimeSharePct as Record<string, number>;
     expect(Object.values(share).reduce((a, b) => a + b, 0)).toBeCloseTo(100, 1);
+  });
+
+  it('09: trains the signal model walk-forward on the real pairs and perpetual and backtests it against the forecaster', () => {
+    const r = summaries.get('09-signal-model')!.records;
+    const names = ['ETH_BTC', 'LTC_BTC', 'XRP_USDT_USDT'];
+    expect(r.series).toEqual(names);
+    const oos = r.oosLabels as Record<string, number>;
+    const ll = r.logLoss as Record<string, { signal: number; forecaster: number }>;
+    const purged = r.purgedTrainRows as Record<string, number>;
+    const bt = r.backtest as Record<string, Record<string, { sharpe: number; trades: number; fundingPaid: number }>>;
+    for (const s of names) {
+      expect(oos[s]).toBeGreaterThan(500);
+      // Out-of-sample log losses near ln 2: neither side is a miracle, and the calibrated model is not broken.
+      for (const side of ['signal', 'forecaster'] as const) {
+        expect(ll[s]![side]).toBeGreaterThan(0.6);
+        expect(ll[s]![side]).toBeLessThan(0.8);
+      }
+      expect(purged[s]).toBeGreaterThan(0);
+      const runs = bt[s]!;
+      expect(Object.keys(runs)).toEqual(['signal model (binary Kelly)', 'forecaster alone (Kelly)']);
+      for (const run of Object.values(runs)) {
+        expect(Number.isFinite(run.sharpe)).toBe(true);
+        expect(run.trades).toBeGreaterThan(0);
+      }
+    }
+    // Funding is paid or received on the perpetual only.
+    for (const run of Object.values(bt.XRP_USDT_USDT!)) expect(run.fundingPaid).not.toBe(0);
+    for (const run of Object.values(bt.ETH_BTC!)) expect(run.fundingPaid).toBe(0);
+    expect(num(r, 'forecasterGainSharePct')).toBeGreaterThan(0);
+    expect(num(r, 'forecasterGainSharePct')).toBeLessThan(100);
   });
 });
 
