@@ -52,8 +52,8 @@ describe('forecast config', () => {
       timeZone: 'Asia/Shanghai', timestamp: undefined, stampedAt: 'end', barMs: 300_000, columns: { ts: 'timestamps' },
     });
     const d = resolveForecastSettings({ data: 'x', symbol: 'X', out: 'o' }, {});
-    // no session given: the run picks it from the data (or --class), see 'picks the session from the data'
-    expect([d.horizon, d.samples, d.lookback, d.session, d.seed, d.png, d.model.endsWith('qb-ar-s.json')]).toEqual([30, 100, 480, undefined, 0, true, true]);
+    // no session given: rth until the run picks one from the data (or --class), see 'picks the session from the data'
+    expect([d.horizon, d.samples, d.lookback, d.session, d.sessionGiven, d.seed, d.png, d.model.endsWith('qb-ar-s.json')]).toEqual([30, 100, 480, 'us-rth', false, 0, true, true]);
   });
 
   it('unknown keys, bad values and naive times are errors naming the file and key', () => {
