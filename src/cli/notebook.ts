@@ -12,7 +12,8 @@ import { ensureFreshBuild, packageRoot } from '../notebook/runner/build';
 import { collectParameters, type Parameters } from '../notebook/runner/parameters';
 import type { PoolProgress } from '../notebook/runner/pool';
 import type { RunSummary } from '../notebook/runner/reports';
-import type { RunProgress } from '../notebook/runner/run';
+import type { RunProgress, RunResult } from '../notebook/runner/run';
+import { addToCatalogue } from './catalogue';
 
 // The runner loads zeromq, markdown-it and highlight.js: only when a command runs.
 const runner = () => import('../notebook/runner/reports');
@@ -50,6 +51,21 @@ function positiveInt(flag: string) {
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Collects one catalogue row per notebook run (see {@link addToCatalogue}). */
+function catalogueCollector(command: string, outDir: string, sweepId: string | null) {
+  const done: Array<[RunSummary, RunResult | undefined]> = [];
+  const argv = process.argv.slice(2);
+  return {
+    onRunDone: (summary: RunSummary, result: RunResult | undefined) => {
+      done.push([summary, result]);
+    },
+    flush: async () => {
+      const { notebookRunRow } = await import('../catalogue/rows');
+      await addToCatalogue(() => done.map(([summary, result]) => notebookRunRow(command, argv, summary, result, outDir, sweepId)));
+    },
+  };
+}
 
 function addRunOptions(cmd: Command, defaults: { out: string }): Command {
   return cmd
@@ -154,10 +170,12 @@ its report are written either way (a failing cell is marked, papermill style).`)
       await killKernelsOnSignal();
       const { reportName, runToFolder, writeIndex } = await runner();
       const name = flags.name ?? reportName(notebook);
+      const catalogue = catalogueCollector('run', flags.out, null);
       const { summary, error } = await runToFolder(notebook, {
-        ...runOptionsOf(flags), parameters, outDir: flags.out, name, onProgress: cellProgress(flags.quiet, name),
+        ...runOptionsOf(flags), parameters, outDir: flags.out, name, onProgress: cellProgress(flags.quiet, name), onRunDone: catalogue.onRunDone,
       });
       writeIndex(flags.out);
+      await catalogue.flush();
       process.stdout.write(`${statusLine({ ...summary, warnings: [] }, flags.out)}\n`); // warnings were printed before the run
       if (error) {
         process.stderr.write(`quantbook: ${error.name}: ${error.message}\n`);
@@ -180,13 +198,15 @@ Parameters given here apply to every notebook. Exit status 0 when all passed.`)
       buildFirst(flags);
       await killKernelsOnSignal();
       const { runReports } = await runner();
+      const catalogue = catalogueCollector('report', flags.out, null);
       const summaries = await runReports(list, {
-        ...runOptionsOf(flags), parameters, outDir: flags.out, workers: flags.workers,
+        ...runOptionsOf(flags), parameters, outDir: flags.out, workers: flags.workers, onRunDone: catalogue.onRunDone,
         onProgress: (p) => {
           if (p.kind === 'finish' && p.result) process.stdout.write(`${statusLine(p.result, flags.out)}\n`);
           else if (p.kind === 'start' && !flags.quiet) process.stderr.write(`running ${p.task} (${p.index + 1}/${p.total})\n`);
         },
       });
+      await catalogue.flush();
       const failed = summaries.filter((s) => s.status !== 'ok').length;
       process.stdout.write(`index: ${join(flags.out, 'index.html')} (${summaries.length - failed} passed, ${failed} failed)\n`);
       if (failed > 0) process.exitCode = 1;
@@ -230,7 +250,9 @@ fail; the exit status is 1 when any failed.`)
         process.stderr.write(`[sweep] ${p.done}/${p.total} done, ${failed} failed, ${p.running} running | elapsed ${formatDuration(p.elapsedMs / 1000)}${eta} | `
           + `#${p.index + 1} ${combo}: ${p.result?.status === 'ok' ? 'ok' : `FAILED: ${p.result?.error ?? ''}`} ${formatDuration(p.result?.durationS ?? NaN)}\n`);
       };
-      const result = await runSweep(notebook, { ...runOptionsOf(flags), axes, fixed, outDir, workers: flags.workers, onProgress });
+      const catalogue = catalogueCollector('sweep', join(outDir, 'runs'), `sweep-${basename(outDir)}`);
+      const result = await runSweep(notebook, { ...runOptionsOf(flags), axes, fixed, outDir, workers: flags.workers, onProgress, onRunDone: catalogue.onRunDone });
+      await catalogue.flush();
       const nFailed = result.rows.filter((r) => r.summary.status !== 'ok').length;
       process.stdout.write(`sweep of ${basename(notebook)}: ${result.rows.length} combinations, ${nFailed} failed, ${formatDuration(result.durationS)}\n`
         + `comparison: ${join(outDir, 'index.html')}\nresults: ${join(outDir, 'results.csv')}, ${join(outDir, 'results.json')}\n`);

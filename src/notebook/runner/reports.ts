@@ -39,6 +39,8 @@ export type FolderRunOptions = Omit<RunOptions, 'outputNotebook' | 'outputHtml'>
   outDir: string;
   /** Base name of the outputs; default the notebook's file name without `.ipynb`. */
   name?: string;
+  /** Called once per run after its summary is written (the run catalogue's hook). */
+  onRunDone?: (summary: RunSummary, result: RunResult | undefined) => void;
 };
 
 /**
@@ -82,6 +84,7 @@ export async function runToFolder(notebook: string, opts: FolderRunOptions): Pro
     summary = { ...base, status: 'failed', startTime: startTime.toISOString(), durationS: (Date.now() - startTime.getTime()) / 1000, records: {}, error: err.message };
   }
   writeFileAtomic(join(opts.outDir, `${name}.run.json`), `${JSON.stringify(summary, null, 2)}\n`);
+  opts.onRunDone?.(summary, result);
   return { summary, result, error };
 }
 
