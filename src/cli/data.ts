@@ -21,6 +21,7 @@ import {
   type TimestampFormat,
 } from '../data';
 import { parseFlags } from './options';
+import { registerStoreCommands } from './dataStore';
 
 const sessionNames = Object.keys(SESSIONS) as [keyof typeof SESSIONS, ...(keyof typeof SESSIONS)[]];
 
@@ -108,7 +109,8 @@ const repairFlag = z.array(z.enum(['sort', 'dropDuplicates', 'dropInvalid'])).op
  * @example registerDataCommands(program) // adds `data inspect` and `data resample`
  */
 export function registerDataCommands(program: Command): void {
-  const data = program.command('data').description('inspect, validate and resample market bar files (CSV, Parquet, Feather/Arrow, kline or Alpaca JSON)');
+  const data = program.command('data').description('inspect, validate and resample market bar files (CSV, Parquet, Feather/Arrow, kline or Alpaca JSON); fetch bars into a bar store');
+  registerStoreCommands(data);
 
   addLoadFlags(
     data

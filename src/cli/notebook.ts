@@ -100,7 +100,9 @@ function runOptionsOf(flags: RunFlags) {
 }
 
 // Ctrl-C reaches the kernels too (same process group), and tslab only
-// interrupts its cell on SIGINT: kill them, then leave as an interrupted command.
+// interrupts its cell on SIGINT: kill them and remove their connection files
+// (they hold the signing keys), then leave as an interrupted command (130, 143).
+// A runner killed with SIGKILL runs nothing: each kernel's watchdog ends it.
 async function killKernelsOnSignal(): Promise<void> {
   const { killAllKernels } = await import('../notebook/runner/kernel');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

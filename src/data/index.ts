@@ -16,3 +16,5 @@ export * from './splits';
 export * from './dataset';
 export * from './write';
 export * from './inspect';
+export * from './store';
+export * from './fetch';

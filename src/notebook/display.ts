@@ -162,7 +162,10 @@ export function toJsonValue(value: unknown, path = '$', seen: Set<object> = new 
       out = value.map((v, i) => toJsonValue(v, `${path}[${i}]`, seen));
     } else {
       const obj: { [key: string]: JsonValue } = {};
-      for (const [k, v] of Object.entries(value)) obj[k] = toJsonValue(v, `${path}.${k}`, seen);
+      for (const [k, v] of Object.entries(value)) {
+        // A "__proto__" key is data: assigning it would set the prototype and lose it.
+        Object.defineProperty(obj, k, { value: toJsonValue(v, `${path}.${k}`, seen), enumerable: true, writable: true, configurable: true });
+      }
       out = obj;
     }
     seen.delete(value);

@@ -5,10 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { NotebookError } from '../core/errors';
 // The polars-free listing module on purpose: the notebook API must not load polars.
 import { loadableFiles } from '../data/load/listing';
+import { locateStore, storeFiles } from '../data/store/layout';
 import { emitDisplay } from './display';
 import { PROVENANCE_MIME, type ProvenancePayload } from './mime';
 
@@ -66,7 +67,8 @@ export const provenance = {
   /**
    * Declares the bar data a notebook loads: a single file, or every file of a folder that
    * `loadBars` reads from it (the loadable bar files that `loadableFiles` lists: sorted, not
-   * recursive; dotfiles, subfolders and other files are skipped, as the loader skips them).
+   * recursive; dotfiles, subfolders and other files are skipped, as the loader skips them); for
+   * a bar store (or a folder inside one), its manifest and every Parquet partition below the path.
    * Each file is declared as by {@link provenance.addFile} (role 'data'), its path joined to `path`.
    * @throws NotebookError when the path is missing, or is a folder with no loadable file.
    * @example provenance.addData('../../shared/data/real/crypto-5m') // 8 lines, "data file ../../shared/data/real/crypto-5m/ADA_BTC-5m.feather: 173754 bytes, sha256 ..." first
@@ -82,7 +84,7 @@ export const provenance = {
       provenance.addFile(path);
       return;
     }
-    const files = loadableFiles(path);
+    const files = locateStore(path) ? storeFiles(path).map((f) => relative(path, f)) : loadableFiles(path);
     if (files.length === 0) throw new NotebookError('declared data folder holds no loadable bar files', { file: path });
     for (const f of files) provenance.addFile(join(path, f));
   },

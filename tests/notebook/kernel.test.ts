@@ -22,6 +22,12 @@ describe('the tslab kernel over the wire protocol', () => {
     expect(await kernel.heartbeat()).toBe(true);
   });
 
+  it('waits out a cell under a timeout above 2^31-1 ms, which a bare Node timer fires at once (issue 12)', async () => {
+    const r = await kernel.execute('await new Promise((r) => setTimeout(r, 300)); console.log("slept")', { timeoutMs: 3_000_000_000 });
+    expect(r.outcome).toEqual({ kind: 'ok' });
+    expect(r.outputs).toEqual([{ output_type: 'stream', name: 'stdout', text: 'slept\n' }]);
+  });
+
   it('runs TypeScript, keeps state between cells and collects stdout in order', async () => {
     const a = await kernel.execute('const base: number = 40;\nconsole.log("one"); console.log("two")');
     expect(a.outcome).toEqual({ kind: 'ok' });

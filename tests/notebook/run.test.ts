@@ -73,7 +73,7 @@ describe('bad input', () => {
   });
 
   it('refuses a parameter of the wrong form, naming notebook, cell and parameter', async () => {
-    await expect(runNotebook(FAILING, { parameters: { 'bad-name': 1 } })).rejects.toThrow(/parameter name "bad-name" is not a valid identifier/);
+    await expect(runNotebook(FAILING, { parameters: { 'bad-name': 1 } })).rejects.toThrow(/parameter name "bad-name" cannot be declared as a TypeScript const: it is not an identifier/);
     const cli = spawnSync(process.execPath, [BIN, 'run', FAILING, '-p', 'mode'], { encoding: 'utf8' });
     expect(cli.status).toBe(1);
     expect(cli.stderr).toMatch(/^quantbook: NotebookError: -p takes a name and a value each time/);

@@ -2,9 +2,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NotebookError } from '../../src/core/errors';
+import { ConfigError, NotebookError } from '../../src/core/errors';
 import { runPool } from '../../src/notebook/runner/pool';
 import { expandGrid, parseGridAxis, parseSweepConfig, readSweepConfig, runSweep, splitTopLevel, sweepCsv, type SweepResult } from '../../src/notebook/runner/sweep';
+import { renderSweepPage } from '../../src/notebook/report/sweep-page';
 import { REPO_ROOT } from '../support/paths';
 
 describe('grids', () => {
@@ -18,10 +19,19 @@ describe('grids', () => {
   it('refuses malformed grids with a NotebookError', () => {
     expect(() => parseGridAxis('horizon')).toThrow(NotebookError);
     expect(() => parseGridAxis('=1,2')).toThrow(/name=v1,v2/);
-    expect(() => parseGridAxis('bad-name=1')).toThrow(/not a valid identifier/);
+    expect(() => parseGridAxis('bad-name=1')).toThrow(/"bad-name" \(from --grid\) cannot be declared as a TypeScript const: it is not an identifier/);
     expect(() => parseGridAxis('a=1,,2')).toThrow(/empty value/);
     expect(() => parseGridAxis('a=1,1.0')).toThrow(/twice/);
     expect(() => expandGrid([parseGridAxis('a=1'), parseGridAxis('a=2')])).toThrow(/"a" twice/);
+  });
+
+  it('refuses a value that is not a finite number, by the same rule as -p (issue 12)', () => {
+    expect(() => parseGridAxis('n=1,1e400')).toThrow(ConfigError);
+    expect(() => parseGridAxis('n=1,1e400')).toThrow(/^parameter "n" \(from --grid\) is Infinity: parameters must be finite numbers .*value "1e400"\)$/);
+    expect(() => parseGridAxis('w=[1,-1e999]')).toThrow(/^parameter "w" \(from --grid\) holds -Infinity at w\[1\]: parameters must be finite/);
+    expect(() => parseSweepConfig('grid:\n  n: [1, .inf]', 'x.yaml')).toThrow(/^parameter "n" \(from the sweep config grid.n\[1\]\) is Infinity: parameters must be finite/);
+    expect(() => parseSweepConfig('parameters:\n  n: .nan', 'x.yaml')).toThrow(/^parameter "n" \(from the sweep config parameters\) is NaN: /);
+    expect(() => parseSweepConfig('parameters:\n  __proto__: {a: 1}', 'x.yaml')).toThrow(/"__proto__" \(from the sweep config parameters\) cannot be declared as a TypeScript const/);
   });
 
   it('expands every combination with the first axis varying slowest', () => {
@@ -47,7 +57,7 @@ describe('sweep config files', () => {
     expect(() => parseSweepConfig('grid:\n  a: []', 'x.yaml')).toThrow(/non-empty list/);
     expect(() => parseSweepConfig('grid:\n  a: [1, 1]', 'x.yaml')).toThrow(/twice/);
     expect(() => parseSweepConfig('grids:\n  a: [1]', 'x.yaml')).toThrow(/unknown key "grids"/);
-    expect(() => parseSweepConfig('grid:\n  bad-name: [1]', 'x.yaml')).toThrow(/not a valid identifier/);
+    expect(() => parseSweepConfig('grid:\n  bad-name: [1]', 'x.yaml')).toThrow(/"bad-name" \(from the sweep config grid\) cannot be declared as a TypeScript const: it is not an identifier/);
     expect(() => parseSweepConfig('grid: {a: [1', 'x.yaml')).toThrow(NotebookError);
     expect(() => readSweepConfig('/nonexistent/sweep.yaml')).toThrow(/cannot read/);
   });
@@ -92,6 +102,26 @@ describe('results.csv', () => {
       '2,failed,2,30,,,,"cell 3 failed: Error: ""x"", y",2.html',
       '',
     ].join('\n'));
+  });
+});
+
+describe('user-named parameters and records (issue 12)', () => {
+  it('sweeps a parameter named like an Object.prototype member; a record missing from a row stays empty', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qb-sweep-proto-'));
+    // The notebook does not exist: every combination fails before a kernel starts, and the sweep still writes its tables.
+    const r = await runSweep(join(out, 'missing.ipynb'), { axes: [parseGridAxis('constructor=1,2')], outDir: out, ensureBuild: false });
+    expect(r.rows.map((row) => [row.combination, row.summary.status])).toEqual([[{ constructor: 1 }, 'failed'], [{ constructor: 2 }, 'failed']]);
+    expect(readFileSync(join(out, 'results.csv'), 'utf8').split('\n')[0]).toBe('index,status,duration_s,constructor,error,report');
+
+    const rows: SweepResult['rows'] = [
+      { index: 1, combination: { toString: 1 }, summary: { name: '1', notebook: 'n', status: 'ok', startTime: '', durationS: 1, parameters: { toString: 1 }, records: { constructor: 5, valueOf: 0.5 } } },
+      { index: 2, combination: { toString: 2 }, summary: { name: '2', notebook: 'n', status: 'ok', startTime: '', durationS: 1, parameters: { toString: 2 }, records: {} } },
+    ];
+    const result: SweepResult = { notebook: 'n.ipynb', axes: [parseGridAxis('toString=1,2')], fixed: {}, outDir: '.', durationS: 2, rows };
+    expect(sweepCsv(result).split('\n').slice(0, 3)).toEqual(['index,status,duration_s,toString,constructor,valueOf,error,report', '1,ok,1,1,5,0.5,,', '2,ok,1,2,,,,']);
+    const table = /<table class="sortable sweep">[\s\S]*?<\/table>/.exec(renderSweepPage(result, 'n'))?.[0] ?? '';
+    expect(table).toContain('<td class="num" data-sort="5">5</td>');
+    expect(table).not.toMatch(/function|native code/);
   });
 });
 

@@ -5,8 +5,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import pl, { type DataType } from 'nodejs-polars';
-import { DataError } from '../../core/errors';
+import { ConfigError, DataError } from '../../core/errors';
 import type { Bars } from '../bars';
+import { locateStore } from '../store/layout';
+import { loadStoreBars, type StoreQuery } from '../store/load';
 import { jsonTextToBars } from './json';
 import { normalizeBars, TS_ALIASES, type NormalizeOptions } from './normalize';
 import { loadBarsDir, type DirOptions } from './dir';
@@ -14,8 +16,8 @@ import { loadBarsDir, type DirOptions } from './dir';
 /** File formats the loaders understand. */
 export type BarFormat = 'ipc' | 'parquet' | 'csv' | 'json';
 
-/** Options of {@link loadBars}: column mapping, timestamps, and CSV/folder specifics. */
-export interface LoadOptions extends NormalizeOptions, DirOptions {
+/** Options of {@link loadBars}: column mapping, timestamps, CSV/folder specifics, and what to read from a bar store. */
+export interface LoadOptions extends NormalizeOptions, DirOptions, StoreQuery {
   /** Format; default from the extension (.feather/.arrow/.ipc, .parquet/.pq, .csv/.tsv/.txt, .json/.jsonl). */
   format?: BarFormat;
   /** CSV field separator; default `,` (`\t` for .tsv). */
@@ -152,8 +154,11 @@ export function loadJson(path: string, opts: NormalizeOptions = {}): Bars {
  * Loads bars from a file or a folder of per-symbol files, picking the reader from the extension.
  *
  * A folder gives one multi-symbol frame with the symbol taken from each file name
- * (`ETH_BTC-5m.feather` -> `ETH_BTC`); see `loadBarsDir`.
- * @throws DataError for a missing path, an unknown extension, or any loader error.
+ * (`ETH_BTC-5m.feather` -> `ETH_BTC`); see `loadBarsDir`. A bar store (a folder with a
+ * `quantbook-store.json`, written by `quantbook data fetch`) or a folder inside one reads
+ * through `loadStoreBars` with the `symbols`, `interval`, `start`, `end`, `source` options.
+ * @throws DataError for a missing path, an unknown extension, or any loader error;
+ *   ConfigError for store options on a path that is not a store.
  * @example loadBars('../shared/data/real/crypto-5m').getColumn('symbol').nUnique() // 8
  */
 export function loadBars(path: string, opts: LoadOptions = {}): Bars {
@@ -163,6 +168,9 @@ export function loadBars(path: string, opts: LoadOptions = {}): Bars {
   } catch {
     throw new DataError('no such file or folder', { file: path });
   }
+  if (isDir && locateStore(path)) return loadStoreBars(path, opts);
+  const storeOnly = (['symbols', 'interval', 'start', 'end', 'source', 'kind'] as const).filter((k) => opts[k] !== undefined);
+  if (storeOnly.length > 0) throw new ConfigError(`${storeOnly.join(', ')} select bars of a bar store, and this path is not one`, { file: path, key: storeOnly[0] });
   if (isDir) return loadBarsDir(path, opts, loadBars);
   const format = opts.format ?? formatOfPath(path);
   switch (format) {

@@ -5,6 +5,8 @@ import pl from 'nodejs-polars';
 import { DataError } from '../../core/errors';
 import { tsSeries } from '../bars';
 import { readFrame } from './files';
+import { locateStore } from '../store/layout';
+import { loadStoreFunding } from '../store/load';
 import { findColumn } from './normalize';
 import { timestampColumnToMs, type TimestampFormat } from './timestamps';
 
@@ -27,15 +29,20 @@ export interface FundingOptions {
   tsColumn?: string;
   timestamp?: TimestampFormat;
   timeZone?: string;
+  /** Bar store only: the symbol (default from the path `STORE/funding/<source>/<symbol>`) and source. */
+  symbol?: string;
+  source?: string;
 }
 
 /**
  * Loads a funding-rate series: freqtrade's `*-funding_rate.feather` bar layout (the rate is in
- * `open`), or any IPC/Parquet/CSV file with a `rate` or `funding_rate` column.
+ * `open`), any IPC/Parquet/CSV file with a `rate` or `funding_rate` column, or one symbol's
+ * funding in a bar store (`STORE/funding/<source>/<symbol>`, or the store with `symbol`).
  * @throws DataError for an empty file, a missing column, bad timestamps or a non-finite rate.
  * @example loadFundingRates('../shared/data/real/perp/XRP_USDT_USDT-8h-funding_rate.feather').height // 91
  */
 export function loadFundingRates(path: string, opts: FundingOptions = {}): FundingRates {
+  if (locateStore(path)) return loadStoreFunding(path, { symbol: opts.symbol, source: opts.source });
   const raw = readFrame(path);
   if (raw.height === 0) throw new DataError('no rows: the file holds no funding rates', { file: path });
   const tsCol = findColumn(raw.columns, 'ts', { ts: opts.tsColumn }, path);

@@ -6,7 +6,7 @@ import { metricVsParameterFigure, type SweepPoint } from '../../plot/sweep';
 import { escapeHtml } from '../../plot/html';
 import type { SweepResult } from '../runner/sweep';
 import type { JsonValue } from '../mime';
-import { formatDuration, formatJson, recordColumn, recordNames } from './format';
+import { formatDuration, formatJson, ownValue, recordColumn, recordNames } from './format';
 import { figureBlock, htmlPage, statusBadge } from './page';
 
 /**
@@ -28,18 +28,18 @@ export function renderSweepPage(result: SweepResult, title: string): string {
       + (r.summary.error ? `<br><small>${escapeHtml(r.summary.error)}</small>` : '');
     return `<tr><td class="num" data-sort="${r.index}">${link}</td><td>${status}</td>`
       + `<td class="num" data-sort="${Number.isFinite(r.summary.durationS) ? r.summary.durationS : ''}">${escapeHtml(formatDuration(r.summary.durationS))}</td>`
-      + params.map((p) => cell(r.combination[p])).join('') + records.map((k) => cell(r.summary.records[k])).join('') + '</tr>';
+      + params.map((p) => cell(ownValue(r.combination, p))).join('') + records.map((k) => cell(ownValue(r.summary.records, k))).join('') + '</tr>';
   }).join('\n');
   const head = ['#', 'status', 'duration', ...params, ...records.map((k) => recordColumn(k, result.axes))].map((h) => `<th>${escapeHtml(h)}</th>`).join('');
 
   // A record that repeats a swept parameter would chart the parameter against itself.
-  const numericMetrics = records.filter((k) => !params.includes(k) && ok.some((r) => typeof r.summary.records[k] === 'number'));
+  const numericMetrics = records.filter((k) => !params.includes(k) && ok.some((r) => typeof ownValue(r.summary.records, k) === 'number'));
   let n = 0;
   const charts: string[] = [];
   for (const metric of numericMetrics) {
     for (const p of params) {
       const points: SweepPoint[] = ok
-        .filter((r) => typeof r.summary.records[metric] === 'number')
+        .filter((r) => typeof ownValue(r.summary.records, metric) === 'number')
         .map((r) => ({
           x: r.combination[p] as SweepPoint['x'],
           y: r.summary.records[metric] as number,

@@ -10,7 +10,7 @@ export type { RunOptions, RunResult, RunInfo, RunFailure, RunProgress, CellRef }
 export { readNotebook, parseNotebook, writeNotebook, cellSource } from './nbformat';
 export type { Notebook, Cell } from './nbformat';
 export type { Output } from './outputs';
-export { parseParamValue, collectParameters, injectParameters, declaredParameters, checkParamName } from './parameters';
+export { parseParamValue, collectParameters, injectParameters, declaredParameters, checkParamName, checkParameter, paramNameProblem, tsLiteral } from './parameters';
 export type { Parameters, ParameterSources } from './parameters';
 export { runToFolder, runReports, writeIndex, readSummaries, reportName } from './reports';
 export type { RunSummary, ReportsOptions } from './reports';

@@ -11,12 +11,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Dealer, Request, Subscriber } from 'zeromq';
 import { NotebookError } from '../../core/errors';
+import { packageRoot } from './build';
+import { setLongTimeout, sleep, type LongTimer } from './timers';
+import { WATCHDOG_ENV, type WatchdogSpec } from './watchdog';
 import { decodeMessage, encodeMessage, WireError, type JupyterMessage } from './wire';
 import { OutputCollector, type Output } from './outputs';
 
@@ -24,7 +27,11 @@ import { OutputCollector, type Output } from './outputs';
 export interface KernelOptions {
   /** Working directory of the kernel (JupyterLab uses the notebook's folder). */
   cwd: string;
-  /** argv starting the kernel; `{connection_file}` is replaced. Default: this package's tslab. */
+  /**
+   * argv starting the kernel; `{connection_file}` is replaced. Default: this package's tslab.
+   * When argv[0] is a Node binary the kernel watchdog (`watchdog.ts`) is preloaded, so the
+   * kernel ends when this process does, even after SIGKILL; other commands run as given.
+   */
   argv?: string[];
   /** Milliseconds to wait for the first kernel_info_reply. Default 60 000. */
   startTimeoutMs?: number;
@@ -49,7 +56,7 @@ export interface ExecuteResult {
 
 /** Options for one execution. */
 export interface ExecuteOptions {
-  /** Interrupt the cell after this many milliseconds; 0 or absent waits forever. */
+  /** Interrupt the cell after this many milliseconds (any length, see `setLongTimeout`); 0 or absent waits forever. */
   timeoutMs?: number;
   /** After an interrupt, wait this long for the kernel to stop before killing it. Default 5000. */
   interruptGraceMs?: number;
@@ -69,25 +76,79 @@ export function defaultKernelArgv(): string[] {
   return [process.execPath, tslabMain, 'kernel', '--config-path', '{connection_file}'];
 }
 
+// Kernels this process started, with their connection folders; folders also while their kernel starts.
 const liveKernels = new Set<ChildProcess>();
+const connectionDirs = new Set<string>();
 
 /**
- * Kills every kernel this process started (for a CLI's SIGINT/SIGTERM handler).
- * @example process.once('SIGINT', () => { killAllKernels(); process.exit(130); })
+ * Kills every kernel this process started (SIGKILL) and removes their
+ * connection files, synchronously: for a CLI's SIGINT/SIGTERM handler and
+ * the process's `exit` event. A runner killed with SIGKILL cannot run this;
+ * its kernels' watchdogs end them instead (see `watchdog.ts`).
+ * @example process.once('SIGTERM', () => { killAllKernels(); process.exit(143); })
  */
 export function killAllKernels(): void {
   for (const c of liveKernels) c.kill('SIGKILL');
+  for (const dir of connectionDirs) rmSync(dir, { recursive: true, force: true });
+  connectionDirs.clear();
 }
 
 let exitHookInstalled = false;
+function installExitHook(): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // A runner that crashes or calls process.exit must not leave kernels or keys behind.
+    process.once('exit', killAllKernels);
+  }
+}
+
 function trackChild(child: ChildProcess): void {
   liveKernels.add(child);
   child.once('exit', () => liveKernels.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    // A runner that crashes or is killed by Ctrl-C must not leave kernels behind.
-    process.once('exit', killAllKernels);
+}
+
+/**
+ * Writes the connection file into a fresh private folder: the folder is
+ * created 0700 and the file opened with O_EXCL and mode 0600, so the signing
+ * key is never readable by another user, not even for an instant.
+ */
+function writeConnectionFile(content: Record<string, unknown>): { dir: string; file: string } {
+  installExitHook();
+  const dir = mkdtempSync(join(tmpdir(), 'quantbook-kernel-'));
+  connectionDirs.add(dir);
+  const file = join(dir, 'connection.json');
+  const fd = openSync(file, 'wx', 0o600);
+  try {
+    writeSync(fd, JSON.stringify(content));
+  } finally {
+    closeSync(fd);
   }
+  return { dir, file };
+}
+
+/** How often a kernel's watchdog polls its parent pid (the pipe usually tells it first). */
+const WATCHDOG_POLL_MS = 500;
+
+/**
+ * The watchdog preload (compiled `watchdog.js`): beside this file in `dist/`,
+ * else in the package's `dist/` (when this file runs from `src/`, as in tests).
+ * @throws NotebookError when it was never built.
+ */
+function watchdogScript(): string {
+  for (const candidate of [join(__dirname, 'watchdog.js'), join(packageRoot(), 'dist', 'notebook', 'runner', 'watchdog.js')]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new NotebookError('the kernel watchdog is not built (run npm run build in the quantbook folder)', { file: join(__dirname, 'watchdog.js') });
+}
+
+/**
+ * A Node kernel command gets the watchdog preloaded (`--require` right after
+ * the Node binary); any other command is left as given.
+ * @example withWatchdog(['/usr/bin/node', 'tslab', 'kernel']) // ['/usr/bin/node', '--require', '.../watchdog.js', 'tslab', 'kernel']
+ */
+function withWatchdog(argv: string[]): string[] {
+  const isNode = argv[0] === process.execPath || /^node(js)?(\.exe)?$/i.test(basename(argv[0] ?? ''));
+  return isNode ? [argv[0], '--require', watchdogScript(), ...argv.slice(1)] : argv;
 }
 
 async function freePorts(n: number): Promise<number[]> {
@@ -103,9 +164,8 @@ async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
+// Every wait here may come from a user's flag (--start-timeout): never a bare setTimeout.
+const delay = sleep;
 
 interface Pending {
   msgId: string;
@@ -151,18 +211,20 @@ export class KernelClient {
   static async start(opts: KernelOptions): Promise<KernelClient> {
     const t0 = performance.now();
     const [shellPort, iopubPort, stdinPort, controlPort, hbPort] = await freePorts(5);
+    const command = withWatchdog(opts.argv ?? defaultKernelArgv());
     const key = randomBytes(32).toString('hex');
-    const connDir = mkdtempSync(join(tmpdir(), 'quantbook-kernel-'));
-    const connFile = join(connDir, 'connection.json');
-    writeFileSync(connFile, JSON.stringify({
+    const { dir: connDir, file: connFile } = writeConnectionFile({
       transport: 'tcp', ip: '127.0.0.1', shell_port: shellPort, iopub_port: iopubPort,
       stdin_port: stdinPort, control_port: controlPort, hb_port: hbPort,
       signature_scheme: 'hmac-sha256', key, kernel_name: 'tslab',
-    }), { mode: 0o600 });
-    const argv = (opts.argv ?? defaultKernelArgv()).map((a) => a.replace('{connection_file}', connFile));
+    });
+    const argv = command.map((a) => a.replace('{connection_file}', connFile));
+    // fd 3 is the watchdog's pipe: we never write to it; it closes when this process dies.
+    const watchdog: WatchdogSpec = { fd: 3, parent: process.pid, connectionDir: connDir, pollMs: WATCHDOG_POLL_MS };
     const child = spawn(argv[0], argv.slice(1), {
       cwd: opts.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, [WATCHDOG_ENV]: JSON.stringify(watchdog) },
     });
     trackChild(child);
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
@@ -290,7 +352,7 @@ export class KernelClient {
       // A send can wait for the connection; never past the deadline (closing the socket rejects it).
       const sent = this.shell.send(frames);
       sent.catch(() => undefined);
-      await Promise.race([sent, delay(remaining)]);
+      await Promise.race([sent, delay(remaining), this.exited()]);
       await delay(probes.length < 10 ? 50 : 200);
       const answered = probes.find((p) => p.reply && p.idle);
       if (answered) {
@@ -333,12 +395,12 @@ export class KernelClient {
     await this.shell.send(frames);
 
     const timeoutMs = opts.timeoutMs ?? 0;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     const timedOut = timeoutMs > 0
-      ? new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); })
+      ? new Promise<'timeout'>((resolve) => { timer = setLongTimeout(() => resolve('timeout'), timeoutMs); })
       : new Promise<'timeout'>(() => undefined);
     const first = await Promise.race([done.then(() => 'done' as const), timedOut]);
-    clearTimeout(timer);
+    timer?.clear();
 
     if (first === 'timeout') {
       this.interrupt();
@@ -410,7 +472,9 @@ export class KernelClient {
     if (this.closed) return;
     this.closed = true;
     for (const s of [this.shell, this.control, this.iopub, this.heartbeatSocket]) s.close();
+    (this.child.stdio[3] as Socket | null)?.destroy();
     rmSync(this.connDir, { recursive: true, force: true });
+    connectionDirs.delete(this.connDir);
   }
 
   private exited(): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { NotebookError } from '../../core/errors';
+import { ConfigError, NotebookError } from '../../core/errors';
 import { toJsonValue } from '../display';
 import type { JsonValue } from '../mime';
 import { cellSource, cellTags, newCellId, type Cell, type Notebook } from './nbformat';
@@ -43,34 +43,111 @@ export function parseParamValue(raw: string): JsonValue {
 // Words a `const` cannot be named (ES reserved words, strict-mode ones, and TS's own).
 const RESERVED = new Set(('break case catch class const continue debugger default delete do else enum export extends false '
   + 'finally for function if import in instanceof new null return super switch this throw true try typeof var void while with '
-  + 'implements interface let package private protected public static yield await arguments eval undefined NaN Infinity').split(' '));
+  + 'implements interface let package private protected public static yield await').split(' '));
+// Globals strict-mode TypeScript does not let a module redeclare.
+const BUILTIN = new Set(['arguments', 'eval', 'undefined', 'NaN', 'Infinity']);
+
+// Names tslab's cell wrapper `(function(exports, require) { Object.defineProperty(exports, ...) ... })` needs itself.
+const TSLAB_WRAPPER = new Set(['exports', 'require', 'Object']);
 
 /**
- * Checks that `name` can be a TypeScript `const`.
- * @throws NotebookError naming the parameter otherwise.
- * @example checkParamName('nPaths') // ok; checkParamName('n-paths') // throws
+ * Why `name` cannot be declared as a TypeScript `const` in a tslab cell, or
+ * undefined when it can. Refused: the empty name; anything but an ASCII
+ * identifier; reserved words; `arguments`, `eval`, `undefined`, `NaN`,
+ * `Infinity`; names starting with `__` (tslab mangles them to
+ * `___`, so later cells cannot see them: `__proto__`, `__dirname`); and
+ * `exports`, `require` and `Object`, which tslab's cell wrapper uses.
+ * @example paramNameProblem('class') // 'it is a reserved word'
+ * @example paramNameProblem('nPaths') // undefined
  */
-export function checkParamName(name: string, file?: string): void {
-  if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) || RESERVED.has(name)) {
-    throw new NotebookError(`parameter name ${JSON.stringify(name)} is not a valid identifier`, { file, key: name });
+export function paramNameProblem(name: string): string | undefined {
+  if (name === '') return 'it is empty';
+  if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)) return 'it is not an identifier (a letter, _ or $, then letters, digits, _ or $)';
+  if (RESERVED.has(name)) return 'it is a reserved word';
+  if (BUILTIN.has(name)) return 'strict-mode TypeScript does not let a module redeclare this built-in';
+  if (name.startsWith('__')) return 'tslab renames names that start with "__", so later cells would not see it';
+  if (TSLAB_WRAPPER.has(name)) return "tslab's cell wrapper uses this name itself";
+  return undefined;
+}
+
+/**
+ * Checks that `name` can be a TypeScript `const` (see {@link paramNameProblem}).
+ * @param source - where the name came from, for the message (`-p`, `-y`, `-f params.yaml`, `--grid`).
+ * @throws ConfigError naming the parameter, where it came from and why.
+ * @example checkParamName('nPaths') // ok; checkParamName('n-paths', undefined, '-p') // throws
+ */
+export function checkParamName(name: string, file?: string, source?: string): void {
+  const problem = paramNameProblem(name);
+  if (problem) {
+    throw new ConfigError(`parameter name ${JSON.stringify(name)}${source ? ` (from ${source})` : ''} cannot be declared as a TypeScript const: ${problem}`,
+      { file, key: name });
   }
 }
 
-function yamlMapping(text: string, source: string, file?: string): Parameters {
+/**
+ * The path and value of the first number in `value` that is not finite (NaN, ±Infinity), searching
+ * arrays and objects; a cycle (YAML aliases can make one) is not followed, toJsonValue reports it.
+ * @example nonFiniteAt([1, { a: Infinity }], 'w') // { path: 'w[1].a', value: Infinity }
+ */
+function nonFiniteAt(value: unknown, path: string, seen = new Set<object>()): { path: string; value: number } | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, value };
+  if (value === null || typeof value !== 'object' || seen.has(value)) return undefined;
+  seen.add(value);
+  const entries: Array<[string, unknown]> = Array.isArray(value)
+    ? value.map((v, i) => [`${path}[${i}]`, v])
+    : Object.entries(value).map(([k, v]) => [/^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, v]);
+  for (const [p, v] of entries) {
+    const hit = nonFiniteAt(v, p, seen);
+    if (hit) return hit;
+  }
+  seen.delete(value);
+  return undefined;
+}
+
+/**
+ * The one rule every parameter source follows (`-p`, `-y`, `-f`, `--grid`, a
+ * sweep config, the library API): the name can be declared as a TypeScript
+ * `const` ({@link paramNameProblem}) and every number in the value, at any
+ * depth, is finite (JSON has no NaN or Infinity: `1e400` overflows to
+ * Infinity, YAML's `.inf` and `.nan` are not numbers JSON can hold).
+ * @param source - where the parameter came from, for the message (`-p`, `--grid`, ...).
+ * @param raw - the text as typed, shown when given.
+ * @throws ConfigError naming the parameter, its source and the offending value.
+ * @example checkParameter('n', 1e400, '-p') // throws 'parameter "n" (from -p) is Infinity: parameters must be finite numbers ...'
+ */
+export function checkParameter(name: string, value: unknown, source?: string, file?: string, raw?: string): void {
+  checkParamName(name, file, source);
+  const bad = nonFiniteAt(value, name);
+  if (bad) {
+    const where = bad.path === name ? '' : ` holds ${bad.value} at ${bad.path}`;
+    throw new ConfigError(
+      `parameter "${name}"${source ? ` (from ${source})` : ''}${where || ` is ${bad.value}`}: parameters must be finite numbers (JSON has no NaN or Infinity; a literal beyond ±1.8e308 overflows)`,
+      { file, key: name, ...(raw !== undefined ? { value: raw } : {}) },
+    );
+  }
+}
+
+/** An empty parameter dictionary with no prototype, so a user's key never meets Object.prototype. */
+export function emptyParameters(): Parameters {
+  return Object.create(null) as Parameters;
+}
+
+function yamlMapping(text: string, source: string, file?: string): Map<string, JsonValue> {
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw new NotebookError(`parameters in ${source} are not valid YAML: ${(err as Error).message.split('\n')[0]}`, { file });
+    throw new ConfigError(`parameters in ${source} are not valid YAML: ${(err as Error).message.split('\n')[0]}`, { file });
   }
-  if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new NotebookError(`parameters in ${source} must be a YAML mapping of name: value`, { file });
-  const out: Parameters = {};
+  const out = new Map<string, JsonValue>();
+  if (doc === null || doc === undefined) return out;
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`parameters in ${source} must be a YAML mapping of name: value`, { file });
   for (const [name, value] of Object.entries(doc)) {
+    checkParameter(name, value, source, file);
     try {
-      out[name] = toJsonValue(value);
+      out.set(name, toJsonValue(value));
     } catch (err) {
-      throw new NotebookError(`parameter "${name}" in ${source}: ${(err as NotebookError).problem ?? String(err)}`, { file, key: name });
+      throw new ConfigError(`parameter "${name}" (from ${source}): ${(err as NotebookError).problem ?? String(err)}`, { file, key: name });
     }
   }
   return out;
@@ -88,12 +165,14 @@ export interface ParameterSources {
 
 /**
  * Merges parameter sources in papermill's order (files, YAML strings, pairs;
- * later wins) and checks every name.
- * @throws NotebookError for unreadable files, bad YAML or a bad name.
+ * later wins) and checks every name and value with {@link checkParameter}.
+ * @returns a dictionary without prototype (see {@link emptyParameters}).
+ * @throws NotebookError for unreadable files; ConfigError for bad YAML, a name that cannot be a
+ *   `const`, or a number that is not finite, naming the parameter and its flag.
  * @example collectParameters({ pairs: [['horizon', '30']] }) // { horizon: 30 }
  */
 export function collectParameters(src: ParameterSources, notebook?: string): Parameters {
-  const params: Parameters = {};
+  const merged = new Map<string, JsonValue>();
   for (const f of src.files ?? []) {
     let text: string;
     try {
@@ -101,11 +180,16 @@ export function collectParameters(src: ParameterSources, notebook?: string): Par
     } catch {
       throw new NotebookError('cannot read parameters file', { file: f });
     }
-    Object.assign(params, yamlMapping(text, f, notebook));
+    for (const [k, v] of yamlMapping(text, `-f ${f}`, notebook)) merged.set(k, v);
   }
-  for (const y of src.yaml ?? []) Object.assign(params, yamlMapping(y, '-y', notebook));
-  for (const [name, value] of src.pairs ?? []) params[name] = parseParamValue(value);
-  for (const name of Object.keys(params)) checkParamName(name, notebook);
+  for (const y of src.yaml ?? []) for (const [k, v] of yamlMapping(y, '-y', notebook)) merged.set(k, v);
+  for (const [name, raw] of src.pairs ?? []) {
+    const value = parseParamValue(raw);
+    checkParameter(name, value, '-p', notebook, raw);
+    merged.set(name, value);
+  }
+  const params = emptyParameters();
+  for (const [k, v] of merged) params[k] = v;
   return params;
 }
 
@@ -150,13 +234,40 @@ function annotationFor(value: JsonValue, declared?: DeclaredParameter): string {
   return kind === 'number' || kind === 'string' || kind === 'boolean' ? `: ${kind}` : '';
 }
 
+// Characters JSON.stringify leaves raw but TypeScript's scanner ends a string literal at.
+const LINE_SEPARATORS = /[\u2028\u2029]/g;
+
+function tsString(s: string): string {
+  return JSON.stringify(s).replace(LINE_SEPARATORS, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
 /**
- * The injected cell's TypeScript source.
+ * A JSON value as TypeScript source that evaluates to the same value: JSON
+ * (which escapes quotes, backslashes, control characters and lone
+ * surrogates), plus `\u2028`/`\u2029` escaped (TypeScript ends a string
+ * literal at them), `-0` kept, and a `"__proto__"` key written as a computed
+ * key (a plain one would set the object's prototype instead of a property).
+ * @throws ConfigError for a number that is not finite (JSON would write null).
+ * @example tsLiteral({ a: [1, 'x\u2028'] }) // '{"a":[1,"x\\u2028"]}'
+ */
+export function tsLiteral(value: JsonValue): string {
+  if (value === null || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new ConfigError(`cannot write ${value} as a parameter: parameters must be finite numbers`, { value });
+    return Object.is(value, -0) ? '-0' : JSON.stringify(value);
+  }
+  if (typeof value === 'string') return tsString(value);
+  if (Array.isArray(value)) return `[${value.map(tsLiteral).join(',')}]`;
+  return `{${Object.entries(value).map(([k, v]) => `${k === '__proto__' ? `[${tsString(k)}]` : tsString(k)}:${tsLiteral(v)}`).join(',')}}`;
+}
+
+/**
+ * The injected cell's TypeScript source (values written by {@link tsLiteral}).
  * @example parametersSource({ horizon: 60 }) // '// Parameters injected by quantbook\nconst horizon: number = 60;'
  */
 export function parametersSource(params: Parameters, declared: DeclaredParameter[] = []): string {
   const byName = new Map(declared.map((d) => [d.name, d]));
-  const lines = Object.entries(params).map(([name, v]) => `const ${name}${annotationFor(v, byName.get(name))} = ${JSON.stringify(v)};`);
+  const lines = Object.entries(params).map(([name, v]) => `const ${name}${annotationFor(v, byName.get(name))} = ${tsLiteral(v)};`);
   return ['// Parameters injected by quantbook', ...lines].join('\n');
 }
 
@@ -176,11 +287,12 @@ export interface Injection {
  * A name the parameters cell does not declare is a warning; a value whose kind
  * contradicts an unannotated literal default (`horizon = 30` given `"abc"`) is
  * an error, since the cell would not compile.
- * @throws NotebookError naming the notebook, the parameters cell and the parameter.
+ * @throws NotebookError naming the notebook, the parameters cell and the parameter;
+ *   ConfigError for a name or value {@link checkParameter} refuses.
  * @example injectParameters(nb, { horizon: 60 }).injectedIndex // index of the parameters cell + 1
  */
 export function injectParameters(nb: Notebook, params: Parameters, file?: string): Injection {
-  for (const name of Object.keys(params)) checkParamName(name, file);
+  for (const [name, value] of Object.entries(params)) checkParameter(name, value, undefined, file);
   const cells = nb.cells.filter((c) => !cellTags(c).includes('injected-parameters'));
   const parametersIndex = cells.findIndex((c) => c.cell_type === 'code' && cellTags(c).includes('parameters'));
   const warnings: string[] = [];

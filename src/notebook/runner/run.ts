@@ -124,7 +124,7 @@ function failureMessage(outcome: Exclude<CellOutcome, { kind: 'ok' }>, label: st
  * @example collectDeclarations(readNotebook('reports/x.ipynb').cells).records // { pUp: 0.53, ... }
  */
 export function collectDeclarations(cells: Cell[]): { records: Record<string, JsonValue>; provenance: ProvenancePayload[] } {
-  const records: Record<string, JsonValue> = {};
+  const records: Record<string, JsonValue> = Object.create(null); // record names are user text: "__proto__" is a name like any other
   const provenance: ProvenancePayload[] = [];
   for (const cell of cells) {
     for (const out of cell.outputs ?? []) {

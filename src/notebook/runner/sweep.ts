@@ -10,10 +10,10 @@ import { NotebookError } from '../../core/errors';
 import { writeFileAtomic } from '../atomic';
 import { toJsonValue } from '../display';
 import type { JsonValue } from '../mime';
-import { recordColumn, recordNames } from '../report/format';
+import { ownValue, recordColumn, recordNames } from '../report/format';
 import { renderSweepPage } from '../report/sweep-page';
 import { ensureFreshBuild } from './build';
-import { checkParamName, parseParamValue, type Parameters } from './parameters';
+import { checkParamName, checkParameter, emptyParameters, parseParamValue, type Parameters } from './parameters';
 import { runPool, type PoolProgress } from './pool';
 import { reportName, runToFolder, type FolderRunOptions, type RunSummary } from './reports';
 
@@ -53,17 +53,22 @@ export function splitTopLevel(list: string): string[] {
 /**
  * Parses `--grid name=v1,v2,...`; each value is read like `-p` (numbers,
  * booleans, null, JSON, else text).
- * @throws NotebookError for a missing `=`, a bad name, an empty value or duplicate values.
+ * @throws NotebookError for a missing `=`, an empty value or duplicate values; ConfigError for a
+ *   name or value the parameter rule refuses (see `checkParameter`).
  * @example parseGridAxis('horizon=15,30') // { name: 'horizon', values: [15, 30] }
  */
 export function parseGridAxis(spec: string): GridAxis {
   const eq = spec.indexOf('=');
   if (eq <= 0) throw new NotebookError(`--grid takes name=v1,v2,...; got ${JSON.stringify(spec)}`, { key: '--grid' });
   const name = spec.slice(0, eq).trim();
-  checkParamName(name);
+  checkParamName(name, undefined, '--grid');
   const raw = splitTopLevel(spec.slice(eq + 1));
   if (raw.some((v) => v.trim() === '')) throw new NotebookError(`--grid ${name} has an empty value`, { key: name, value: spec });
-  const values = raw.map(parseParamValue);
+  const values = raw.map((text) => {
+    const value = parseParamValue(text);
+    checkParameter(name, value, '--grid', undefined, text);
+    return value;
+  });
   const seen = new Set(values.map((v) => JSON.stringify(v)));
   if (seen.size !== values.length) throw new NotebookError(`--grid ${name} lists a value twice`, { key: name, value: spec });
   return { name, values };
@@ -119,15 +124,18 @@ export function parseSweepConfig(text: string, file: string): SweepConfig {
     }
   };
   const axes = Object.entries(mapping(top.grid, 'grid')).map(([name, values]): GridAxis => {
-    checkParamName(name, file);
+    checkParamName(name, file, 'the sweep config grid');
     if (!Array.isArray(values) || values.length === 0) throw new NotebookError(`grid.${name} must be a non-empty list of values`, { file, key: `grid.${name}` });
-    const list = values.map((v, i) => json(v, `grid.${name}[${i}]`));
+    const list = values.map((v, i) => {
+      checkParameter(name, v, `the sweep config grid.${name}[${i}]`, file);
+      return json(v, `grid.${name}[${i}]`);
+    });
     if (new Set(list.map((v) => JSON.stringify(v))).size !== list.length) throw new NotebookError(`grid.${name} lists a value twice`, { file, key: `grid.${name}` });
     return { name, values: list };
   });
-  const fixed: Parameters = {};
+  const fixed = emptyParameters();
   for (const [name, value] of Object.entries(mapping(top.parameters, 'parameters'))) {
-    checkParamName(name, file);
+    checkParameter(name, value, 'the sweep config parameters', file);
     fixed[name] = json(value, `parameters.${name}`);
   }
   return { axes, fixed };
@@ -197,7 +205,7 @@ export function sweepCsv(result: SweepResult): string {
   const header = ['index', 'status', 'duration_s', ...params, ...records.map((k) => recordColumn(k, result.axes)), 'error', 'report'];
   const lines = result.rows.map((r) => [
     r.index, r.summary.status, Number.isFinite(r.summary.durationS) ? Number(r.summary.durationS.toFixed(3)) : '',
-    ...params.map((p) => r.combination[p]), ...records.map((k) => r.summary.records[k]), r.summary.error ?? '', r.summary.html ?? '',
+    ...params.map((p) => ownValue(r.combination, p)), ...records.map((k) => ownValue(r.summary.records, k)), r.summary.error ?? '', r.summary.html ?? '',
   ].map(csvField).join(','));
   return `${[header.map(csvField).join(','), ...lines].join('\n')}\n`;
 }
@@ -209,9 +217,9 @@ export function sweepCsv(result: SweepResult): string {
  * @example (await runSweep('notebooks/x.ipynb', { axes: [parseGridAxis('horizon=15,30')], outDir: 'out', workers: 2 })).rows.length // 2
  */
 export async function runSweep(notebook: string, opts: SweepOptions): Promise<SweepResult> {
-  const { axes, fixed = {}, outDir, workers = 1, onProgress, ensureBuild = true, ...runOpts } = opts;
+  const { axes, fixed = emptyParameters(), outDir, workers = 1, onProgress, ensureBuild = true, ...runOpts } = opts;
   for (const a of axes) {
-    if (a.name in fixed) throw new NotebookError(`parameter "${a.name}" is both fixed and swept`, { file: notebook, key: a.name });
+    if (Object.hasOwn(fixed, a.name)) throw new NotebookError(`parameter "${a.name}" is both fixed and swept`, { file: notebook, key: a.name });
   }
   const combos = expandGrid(axes);
   // Once, before the workers: concurrent builds would rewrite dist/ under running kernels.

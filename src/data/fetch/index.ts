@@ -1,0 +1,10 @@
+export { fetchToStore, type FetchOptions, type FetchReport, type SeriesReport } from './fetch';
+export { SOURCES, FETCH_INTERVALS, type Source, type FetchInterval, type Connector } from './connector';
+export { binanceConnector, BINANCE_LIMITS, BINANCE_SPOT_URL, BINANCE_FUTURES_URL, type BinanceOptions } from './binance';
+export { alpacaConnector, alpacaCredentials, ALPACA_DATA_URL, ALPACA_LIMITS, ALPACA_TIMEFRAMES, type AlpacaOptions } from './alpaca';
+export { hyperliquidConnector, HYPERLIQUID_LIMITS, HYPERLIQUID_URL, type HyperliquidOptions } from './hyperliquid';
+export { HttpClient, redact, type HttpClientOptions, type RequestRecord, type RetryEvent } from './http';
+export { WeightBudget, realClock, type Clock, type BudgetOptions } from './budget';
+export { backoffMs, parseRetryAfter, retryPolicy, type RetryOptions, type RetryPolicy } from './retry';
+export { streamProgress, silentProgress, type ProgressSink } from './progress';
+export type { Page, PageRows } from './paging';
