@@ -24,6 +24,7 @@ export const commandAreas: readonly CommandArea[] = [
   { commands: ['backtest'], load: async () => (await import('./backtest')).registerBacktestCommands },
   { commands: ['calibrate'], load: async () => (await import('./calibrate')).registerCalibrateCommands },
   { commands: ['forecast'], load: async () => (await import('./forecast')).registerForecastCommands },
+  { commands: ['worker'], load: async () => (await import('./worker')).registerWorkerCommands },
   { commands: ['runs'], load: async () => (await import('./runs')).registerRunsCommands },
 ];
 
