@@ -3,6 +3,7 @@
  * to t only), size with Kelly (or the configured sizing) under the limits, account, and
  * report statistics; `--compare` runs several forecasters on the same data side by side.
  */
+import { addToCatalogue, numbersOf } from './catalogue';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -274,7 +275,13 @@ export function registerBacktestCommands(program: Command): void {
         '    --funding ../shared/data/real/perp/XRP_USDT_USDT-8h-funding_rate.feather --compare historical,trend,oracle --out out/perp',
     )
     .action(async (opts: Record<string, unknown>) => {
+      const started = new Date();
       const { runs, options } = await runBacktestCli(opts, (line) => process.stderr.write(`${line}\n`));
+      const { commandRow } = await import('../catalogue/rows');
+      await addToCatalogue(() => runs.map((r) => commandRow({
+        command: 'backtest', argv: process.argv.slice(2), started, parameters: { ...options, forecaster: r.forecaster }, records: numbersOf(r.stats),
+        dataPath: options.data, extraData: [options.funding], outputs: [r.file],
+      })));
       if (options.json) {
         process.stdout.write(`${JSON.stringify(runs.length === 1 ? runs[0].record : { runs: runs.map((r) => r.record) })}\n`);
         return;

@@ -39,6 +39,8 @@ export type FolderRunOptions = Omit<RunOptions, 'outputNotebook' | 'outputHtml'>
   outDir: string;
   /** Base name of the outputs; default the notebook's file name without `.ipynb`. */
   name?: string;
+  /** Called once per run after its summary is written (the run catalogue's hook). */
+  onRunDone?: (summary: RunSummary, result: RunResult | undefined) => void;
 };
 
 /**
@@ -47,6 +49,32 @@ export type FolderRunOptions = Omit<RunOptions, 'outputNotebook' | 'outputHtml'>
  */
 export function reportName(notebook: string): string {
   return basename(notebook).replace(/\.ipynb$/i, '');
+}
+
+/**
+ * The summary of a run that executed (its outputs are `<name>.html` and `<name>.ipynb`).
+ * @example summaryOfResult({ name: 'a', notebook: 'nb/a.ipynb', parameters: {} }, result).status // 'ok'
+ */
+export function summaryOfResult(base: { name: string; notebook: string; parameters: Parameters }, result: RunResult): RunSummary {
+  return {
+    ...base,
+    status: result.info.status,
+    startTime: result.info.startTime,
+    durationS: result.info.durationS,
+    records: result.info.records,
+    html: `${base.name}.html`,
+    ipynb: `${base.name}.ipynb`,
+    ...(result.error ? { error: result.error.message } : {}),
+    ...(result.info.warnings.length ? { warnings: result.info.warnings } : {}),
+  };
+}
+
+/**
+ * Writes a run's one-line summary `<name>.run.json` into `outDir` (what the index reads).
+ * @example writeSummary('reports', summary) // reports/a.run.json
+ */
+export function writeSummary(outDir: string, summary: RunSummary): void {
+  writeFileAtomic(join(outDir, `${summary.name}.run.json`), `${JSON.stringify(summary, null, 2)}\n`);
 }
 
 /**
@@ -65,23 +93,14 @@ export async function runToFolder(notebook: string, opts: FolderRunOptions): Pro
   try {
     result = await runNotebook(notebook, { ...opts, outputNotebook: join(opts.outDir, `${name}.ipynb`), outputHtml: join(opts.outDir, `${name}.html`) });
     error = result.error;
-    summary = {
-      ...base,
-      status: result.info.status,
-      startTime: result.info.startTime,
-      durationS: result.info.durationS,
-      records: result.info.records,
-      html: `${name}.html`,
-      ipynb: `${name}.ipynb`,
-      ...(error ? { error: error.message } : {}),
-      ...(result.info.warnings.length ? { warnings: result.info.warnings } : {}),
-    };
+    summary = summaryOfResult(base, result);
   } catch (err) {
     if (!(err instanceof NotebookError)) throw err;
     error = err;
     summary = { ...base, status: 'failed', startTime: startTime.toISOString(), durationS: (Date.now() - startTime.getTime()) / 1000, records: {}, error: err.message };
   }
-  writeFileAtomic(join(opts.outDir, `${name}.run.json`), `${JSON.stringify(summary, null, 2)}\n`);
+  writeSummary(opts.outDir, summary);
+  opts.onRunDone?.(summary, result);
   return { summary, result, error };
 }
 
