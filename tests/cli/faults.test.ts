@@ -55,11 +55,11 @@ async function keepsPreviousOutputs(first: string[], second: string[], out: stri
   const before = snapshot(out);
   const failed = injectEnospc(target);
   const r = await cli(...second);
+  expect(snapshot(out)).toEqual(before); // byte-identical; no new file, no temporary file left
   expect(r.code).toBe(1);
   const lines = r.err.trimEnd().split('\n');
   expect(lines.filter((l) => l.startsWith('quantbook:'))).toHaveLength(1);
   expect(lines.at(-1)).toMatch(/^quantbook: OutputError: cannot write: no space left on device \(ENOSPC\); the previous file, if any, is unchanged \(file .+\)$/);
-  expect(snapshot(out)).toEqual(before); // byte-identical; no new file, no temporary file left
   return failed;
 }
 

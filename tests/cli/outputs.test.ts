@@ -130,6 +130,8 @@ afterAll(() => disk.unmount());
 describe.skipIf(!disk.dir)(`a full disk (a 16 MB tmpfs)${disk.dir ? '' : ` (skipped: ${disk.reason})`}`, () => {
   const fullDiskLine = /^quantbook: OutputError: cannot write: no space left on device \(ENOSPC\); the previous file, if any, is unchanged \(file [^\n]+\)$/;
 
+  // The second run writes more than the first: overwriting in place would truncate the old file,
+  // free its space, and then run out of it midway (what the commands did before atomic writes).
   async function failsOnFullDisk(first: string[], second: string[], out: string): Promise<void> {
     const ok = await cli(...first);
     expect(ok.code).toBe(0);
@@ -138,13 +140,13 @@ describe.skipIf(!disk.dir)(`a full disk (a 16 MB tmpfs)${disk.dir ? '' : ` (skip
     fillDisk(disk.dir!);
     try {
       const r = await cli(...second);
+      expect(snapshot(out)).toEqual(before); // byte-identical, and no temporary file left
       expect(r.code).toBe(1);
       // One error line (backtest prints progress lines before it), and no stack trace.
       const lines = r.err.trimEnd().split('\n');
       expect(lines.filter((l) => l.startsWith('quantbook:'))).toHaveLength(1);
       expect(lines.at(-1)).toMatch(fullDiskLine);
       expect(r.err).not.toMatch(/\n\s+at /);
-      expect(snapshot(out)).toEqual(before); // byte-identical, and no temporary file left
     } finally {
       rmSync(join(disk.dir!, 'filler'));
     }
@@ -153,18 +155,18 @@ describe.skipIf(!disk.dir)(`a full disk (a 16 MB tmpfs)${disk.dir ? '' : ` (skip
   it('data resample keeps the previous output intact', async () => {
     const out = join(disk.dir!, 'resample');
     const target = join(out, 'btc.csv');
-    await failsOnFullDisk(['data', 'resample', BTC, target, '--every', '5m'], ['data', 'resample', BTC, target, '--every', '15m'], out);
+    await failsOnFullDisk(['data', 'resample', BTC, target, '--every', '15m'], ['data', 'resample', BTC, target, '--every', '5m'], out);
   });
 
   it('forecast --out keeps the previous summary, paths CSV and chart intact', async () => {
     const out = join(disk.dir!, 'forecast');
-    const args = (seed: string) => ['forecast', '--data', BTC, '--symbol', 'BTC', '--session', '24x7', '--model', 'historical', '--samples', '50', '--seed', seed, '--no-png', '--out', out];
-    await failsOnFullDisk(args('1'), args('2'), out);
+    const args = (samples: string) => ['forecast', '--data', BTC, '--symbol', 'BTC', '--session', '24x7', '--model', 'historical', '--samples', samples, '--no-png', '--out', out];
+    await failsOnFullDisk(args('20'), args('50'), out);
   });
 
   it('backtest --out keeps the previous results intact', async () => {
     const out = join(disk.dir!, 'backtest');
-    const args = (capital: string) => ['backtest', '--data', PERP, '--class', 'perp', '--days', '1', '--mc', '0', '--capital', capital, '--out', out];
-    await failsOnFullDisk(args('100000'), args('50000'), out);
+    const args = (days: string) => ['backtest', '--data', PERP, '--class', 'perp', '--days', days, '--mc', '0', '--out', out];
+    await failsOnFullDisk(args('1'), args('2'), out);
   });
 });
