@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { NotebookError } from '../../core/errors';
-import { OutputBatch, safeOutputName, safeOutputPath, writeFileAtomic } from '../../core/output';
+import { OutputBatch, safeOutputPath, writeFileAtomic } from '../../core/output';
 import type { JsonValue } from '../mime';
 import { renderIndexPage } from '../report/index-page';
 import { ensureFreshBuild } from './build';
@@ -102,7 +102,6 @@ export async function runToFolder(notebook: string, opts: FolderRunOptions): Pro
  * @example outputFiles('reports', '01-data', '--name').html // 'reports/01-data.html'
  */
 export function outputFiles(outDir: string, name: string, flag: string): { ipynb: string; html: string; summary: string } {
-  safeOutputName(name, flag);
   return {
     ipynb: safeOutputPath(outDir, name, flag, { suffix: '.ipynb' }),
     html: safeOutputPath(outDir, name, flag, { suffix: '.html' }),
