@@ -30,7 +30,6 @@ function nameProblem(name: string): string | undefined {
   if (isAbsolute(name)) return 'it is an absolute path';
   if (/[/\\]/.test(name)) return 'it contains a path separator ("/" or "\\")';
   if (name === '.' || name === '..') return `it is "${name}"`;
-  // eslint-disable-next-line no-control-regex
   if (/[\x01-\x1f\x7f]/.test(name)) return 'it contains a control character';
   if (Buffer.byteLength(name) > NAME_MAX) return `it is longer than ${NAME_MAX} bytes`;
   return undefined;
