@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors';
 import { VERSION } from '../core/version';
-import { writeFileAtomic } from '../notebook/atomic';
+import { writeFileAtomic } from '../core/output';
 
 /** A JSON value as stored in the catalogue's JSON columns. */
 export type CatalogueJson = null | boolean | number | string | CatalogueJson[] | { [key: string]: CatalogueJson };

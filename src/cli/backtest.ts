@@ -4,7 +4,6 @@
  * report statistics; `--compare` runs several forecasters on the same data side by side.
  */
 import { addToCatalogue, numbersOf } from './catalogue';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -33,6 +32,7 @@ import {
   type Stats,
 } from '../backtest';
 import { ConfigError } from '../core/errors';
+import { checkOutputDir, OutputBatch, safeOutputPath } from '../core/output';
 import { fundingToArrays, loadBars, loadFundingRates, symbolFromFileName, type SessionLike } from '../data';
 import { DAY_MS } from '../data/interval';
 import { BASELINE_NAMES, openModel } from '../forecast';
@@ -86,12 +86,27 @@ export interface BacktestRun {
 
 /**
  * Runs `quantbook backtest` as its options say; writes one results JSON per forecaster
- * (and `compare.json` with `--compare`) into `--out`.
- * @throws ConfigError for bad or contradictory options; DataError for bad data; ModelError from models.
+ * (and `compare.json` with `--compare`) into `--out`. All of them are written to temporary files
+ * first and renamed into place at the end: a failure leaves the previous results as they were.
+ * @throws ConfigError for bad or contradictory options or an unwritable `--out` (before any work);
+ *   DataError for bad data; ModelError from models; OutputError when a results file cannot be written.
  * @example (await runBacktestCli({ data: 'bars.feather', class: 'crypto', out: 'out' })).runs[0].stats.sharpe
  */
 export async function runBacktestCli(raw: Record<string, unknown>, log: (line: string) => void = () => {}): Promise<{ runs: BacktestRun[]; options: BacktestCliOptions }> {
+  const outputs = new OutputBatch();
+  try {
+    const done = await stageBacktest(outputs, raw, log);
+    outputs.commit();
+    return done;
+  } finally {
+    outputs.abort();
+  }
+}
+
+/** {@link runBacktestCli}'s work: the results files are staged in `outputs`, not yet in place. */
+async function stageBacktest(outputs: OutputBatch, raw: Record<string, unknown>, log: (line: string) => void): Promise<{ runs: BacktestRun[]; options: BacktestCliOptions }> {
   const o = parseOptions(raw);
+  checkOutputDir(o.out, '--out', ['compare.json']); // before any work: an unwritable --out fails now, in one line
   const config = loadConfig(o);
   const session = o.session ?? (config.defaultClass === 'stock' ? 'us-rth' : '24x7');
   const { market, missingBars } = loadMarket(o.data, o.symbols, session);
@@ -99,7 +114,6 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
   const range = barRange(market.ts, o);
   const funding = o.funding ? loadFunding(o.funding, market.symbols, config) : undefined;
   const names = compareList(o);
-  mkdirSync(o.out, { recursive: true });
   // The same for every forecaster: computed once, not once per --compare column.
   const m = sliceMarket(market, range);
   const S = market.symbols.length;
@@ -139,15 +153,15 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
         monteCarlo: mc ? { trades: monteCarloSummary(mc.trades), bars: monteCarloSummary(mc.bars) } : null,
         ...(outlook ? { outlook } : {}),
       });
-      const file = join(o.out, `backtest-${label.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
-      writeFileSync(file, JSON.stringify(record));
+      const file = safeOutputPath(o.out, label.replace(/[^A-Za-z0-9_.-]/g, '_'), name === 'model' ? '--model' : '--forecaster', { prefix: 'backtest-', suffix: '.json' });
+      outputs.write(file, JSON.stringify(record));
       runs.push({ forecaster: label, result, stats, file, record });
     } finally {
       await forecaster.close();
     }
   }
   if (names.length > 1) {
-    writeFileSync(join(o.out, 'compare.json'), JSON.stringify({ columns: runs.map((r) => ({ forecaster: r.forecaster, file: r.file, stats: r.record.stats, lookAhead: r.result.lookAhead })) }));
+    outputs.write(join(o.out, 'compare.json'), JSON.stringify({ columns: runs.map((r) => ({ forecaster: r.forecaster, file: r.file, stats: r.record.stats, lookAhead: r.result.lookAhead })) }));
   }
   return { runs, options: o };
 }

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, NotebookError } from '../core/errors';
+import { checkOutputDir } from '../core/output';
 import { formatDuration } from '../notebook/report/format';
 import { ensureFreshBuild, packageRoot } from '../notebook/runner/build';
 import { collectParameters, type Parameters } from '../notebook/runner/parameters';
@@ -141,6 +142,16 @@ async function checkFirst(notebook: string, parameterSets: Parameters[]): Promis
   for (const w of checkRuns(notebook, parameterSets)) process.stderr.write(`quantbook: warning: ${w}\n`);
 }
 
+/**
+ * Output names and the output folder are checked before any kernel starts: a name that would
+ * leave `--out` (`--name ../x`) or an unwritable or conflicting `--out` is one ConfigError line.
+ */
+async function checkOutputsFirst(outDir: string, runs: Array<{ notebook: string; name?: string }>): Promise<void> {
+  const { outputFiles, reportName } = await runner();
+  const files = runs.flatMap((r) => Object.values(outputFiles(outDir, r.name ?? reportName(r.notebook), r.name === undefined ? `the file name of ${r.notebook}` : '--name')));
+  checkOutputDir(outDir, '--out', [...files.map((f) => basename(f)), 'index.html']);
+}
+
 /** Every top-level .ipynb of the notebooks folder (cwd's, else the package's). */
 function defaultNotebooks(): string[] {
   const dir = existsSync('notebooks') ? 'notebooks' : join(packageRoot(), 'notebooks');
@@ -209,11 +220,12 @@ Exit status 0 when every cell passed, 1 otherwise; the executed notebook and
 its report are written either way (a failing cell is marked, papermill style).`)
     .action(async (notebook: string, flags: RunFlags & { name?: string }) => {
       const parameters = parametersOf(flags, notebook);
+      const { reportName, runToFolder, writeIndex } = await runner();
+      const name = flags.name ?? reportName(notebook);
+      await checkOutputsFirst(flags.out, [{ notebook, name: flags.name }]);
       await checkFirst(notebook, [parameters]);
       buildFirst(flags);
       await killKernelsOnSignal();
-      const { reportName, runToFolder, writeIndex } = await runner();
-      const name = flags.name ?? reportName(notebook);
       const catalogue = catalogueCollector('run', flags.out, null);
       const { summary, error } = await runToFolder(notebook, {
         ...runOptionsOf(flags), parameters, outDir: flags.out, name, onProgress: cellProgress(flags.quiet, name), onRunDone: catalogue.onRunDone,
@@ -239,6 +251,7 @@ Parameters given here apply to every notebook. Exit status 0 when all passed.`)
       const list = notebooks.length ? notebooks : defaultNotebooks();
       if (list.length === 0) throw new NotebookError('no notebooks to run', { file: 'notebooks' });
       const parameters = parametersOf(flags);
+      await checkOutputsFirst(flags.out, list.map((notebook) => ({ notebook })));
       buildFirst(flags);
       await killKernelsOnSignal();
       const { runReports } = await runner();
@@ -291,6 +304,8 @@ fail; the exit status is 1 when any failed.`)
       await checkFirst(notebook, expandGrid(axes).map((combo) => ({ ...fixed, ...combo })));
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
       const outDir = flags.out || join('reports', 'sweeps', `${reportName(notebook)}-${stamp}`);
+      checkOutputDir(outDir, '--out', ['results.csv', 'results.json', 'index.html']);
+      checkOutputDir(join(outDir, 'runs'), '--out');
       if (flags.queue) {
         await followQueued(flags.queue, flags, { notebook, axes, fixed, outDir });
         return;

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError } from '../core/errors';
-import { writeFileAtomic } from '../notebook/atomic';
+import { writeFileAtomic } from '../core/output';
 import type { CatalogueJson, QueryResult } from '../catalogue/store';
 
 interface CatalogueFlag {

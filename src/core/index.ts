@@ -4,8 +4,18 @@ export {
   ModelError,
   ConfigError,
   NotebookError,
+  OutputError,
   formatLocation,
 } from './errors';
 export type { ErrorLocation } from './errors';
+export {
+  safeOutputName,
+  safeOutputPath,
+  checkOutputDir,
+  checkOutputFile,
+  writeFileAtomic,
+  OutputBatch,
+  describeFsError,
+} from './output';
 export { Rng } from './random';
 export { VERSION } from './version';

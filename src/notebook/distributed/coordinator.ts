@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, relative, resolve } from 'node:path';
 import { ConfigError, NotebookError } from '../../core/errors';
-import { writeFileAtomic } from '../atomic';
+import { writeFileAtomic } from '../../core/output';
 import { sha256File } from '../provenance';
 import { renderReport } from '../report/html';
 import { packageRoot } from '../runner/build';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { NotebookError } from '../../core/errors';
-import { writeFileAtomic } from '../atomic';
+import { OutputBatch } from '../../core/output';
 import { toJsonValue } from '../display';
 import type { JsonValue } from '../mime';
 import { ownValue, recordColumn, recordNames } from '../report/format';
@@ -260,13 +260,20 @@ export async function runSweep(notebook: string, opts: SweepOptions): Promise<Sw
  */
 export function writeSweepOutputs(result: SweepResult): void {
   const { notebook, axes, fixed, outDir } = result;
-  writeFileAtomic(join(outDir, 'results.csv'), sweepCsv(result));
-  writeFileAtomic(join(outDir, 'results.json'), `${JSON.stringify({
-    notebook, axes, fixed, durationS: result.durationS,
-    rows: result.rows.map((r) => ({
-      index: r.index, status: r.summary.status, durationS: r.summary.durationS, parameters: r.combination,
-      records: r.summary.records, error: r.summary.error ?? null, report: r.summary.html ? `runs/${r.summary.html}` : null,
-    })),
-  }, null, 2)}\n`);
-  writeFileAtomic(join(outDir, 'index.html'), renderSweepPage(result, reportName(notebook)));
+  // Written together: the three files of one sweep are renamed into place only once all three were written.
+  const outputs = new OutputBatch();
+  try {
+    outputs.write(join(outDir, 'results.csv'), sweepCsv(result));
+    outputs.write(join(outDir, 'results.json'), `${JSON.stringify({
+      notebook, axes, fixed, durationS: result.durationS,
+      rows: result.rows.map((r) => ({
+        index: r.index, status: r.summary.status, durationS: r.summary.durationS, parameters: r.combination,
+        records: r.summary.records, error: r.summary.error ?? null, report: r.summary.html ? `runs/${r.summary.html}` : null,
+      })),
+    }, null, 2)}\n`);
+    outputs.write(join(outDir, 'index.html'), renderSweepPage(result, reportName(notebook)));
+    outputs.commit();
+  } finally {
+    outputs.abort();
+  }
 }
