@@ -7,6 +7,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    env: { TZ: 'UTC' },
+    // Commands under test record nothing in the run catalogue unless a test points QUANTBOOK_CATALOGUE at one.
+    env: { TZ: 'UTC', QUANTBOOK_CATALOGUE: 'off' },
   },
 });

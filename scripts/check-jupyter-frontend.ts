@@ -8,10 +8,11 @@
  * (JupyterLab is not packaged by Debian; its HTML output rendering is the same.)
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { writeFileAtomic } from '../src/core/output';
 import { packageRoot } from '../src/notebook/runner/build';
 import { installKernelSpec, prefixJupyterPath } from '../src/notebook/runner/kernelspec';
 import { withChromium } from '../src/plot/png';
@@ -57,10 +58,9 @@ async function main(): Promise<void> {
         && document.querySelectorAll('.output_area table.quantbook-frame').length >= 1, null, { timeout: 120_000 });
       const perFigure = await page.$$eval('.output_area .quantbook-figure', (els) => els.map((e) => e.querySelectorAll('.main-svg').length));
       const shotDir = join(root, '.cache');
-      mkdirSync(shotDir, { recursive: true });
       const figures = await page.$$('.output_area .quantbook-figure');
       await figures[0].scrollIntoViewIfNeeded();
-      await page.screenshot({ path: join(shotDir, 'jupyter-frontend.png') });
+      writeFileAtomic(join(shotDir, 'jupyter-frontend.png'), await page.screenshot({ type: 'png' }));
       console.log(`figures drawn (main-svg per figure): ${perFigure.join(', ')}`);
       console.log(`requests leaving the machine: ${external.length ? external.join(', ') : 'none'}`);
       console.log(`screenshot: ${join(shotDir, 'jupyter-frontend.png')}`);

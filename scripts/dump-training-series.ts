@@ -9,8 +9,7 @@
  *
  * Usage: tsx scripts/dump-training-series.ts OUT.npy [--series 600] [--bars 4096] [--seed 20240601]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { OutputBatch } from '../src/core/output';
 import { Rng } from '../src/core/random';
 import { DEFAULT_REGIMES, syntheticSeries } from '../src/data/synthetic';
 
@@ -61,8 +60,9 @@ function main(): void {
     closes.set(series.close, s * bars);
     settings.push({ ...opts, regimes: undefined, regimeDurationScale: durationScale });
   }
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, Buffer.concat([npyHeader([nSeries, bars]), Buffer.from(closes.buffer)]));
+  // The .npy and its .json are renamed into place together, after both were written.
+  const outputs = new OutputBatch();
+  outputs.write(out, Buffer.concat([npyHeader([nSeries, bars]), Buffer.from(closes.buffer)]));
   const meta = {
     source: 'quantbook synthetic market (src/data/synthetic, syntheticSeries), 24x7, DEFAULT_REGIMES with scaled durations',
     dumpSeed: seed,
@@ -71,7 +71,12 @@ function main(): void {
     ranges: { annualVol: [0.15, 1.5], garchAlpha: [0.02, 0.12], garchPersistence: [0.9, 0.99], jumpSize: [2, 10], barMs: [60_000, 300_000], price: [0.002, 1000], regimeDurationScale: [0.02, 0.52] },
     perSeries: settings,
   };
-  writeFileSync(out.replace(/\.npy$/, '.json'), JSON.stringify(meta));
+  try {
+    outputs.write(out.replace(/\.npy$/, '.json'), JSON.stringify(meta));
+    outputs.commit();
+  } finally {
+    outputs.abort();
+  }
   process.stdout.write(`wrote ${out}: ${nSeries} series x ${bars} bars\n`);
 }
 

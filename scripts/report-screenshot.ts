@@ -6,9 +6,10 @@
  * leaves the machine (a report must work offline), and captures the
  * chosen figure.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { writeFileAtomic } from '../src/core/output';
 import { packageRoot } from '../src/notebook/runner/build';
 import { withChromium } from '../src/plot/png';
 
@@ -35,9 +36,9 @@ async function main(): Promise<void> {
     const top = Math.max(0, box.y - 24);
     const height = Math.min(box.y + box.height + 16 - top, 1600);
     await page.setViewportSize({ width: 1100, height: Math.ceil(top + height) });
-    mkdirSync(dirname(out), { recursive: true });
-    await page.screenshot({ path: out, clip: { x: 0, y: top, width: 1100, height } });
+    const png = await page.screenshot({ type: 'png', clip: { x: 0, y: top, width: 1100, height } });
     if (problems.length) throw new Error(problems.join('\n'));
+    writeFileAtomic(out, png); // only a clean capture replaces the README's image
     console.log(`${out}: ${report}, figure ${figureIndex + 1} of ${figures.length}, 1100 x ${Math.round(height)} px`);
   });
 }

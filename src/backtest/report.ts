@@ -68,7 +68,7 @@ export function monteCarloSummary(mc: MonteCarloResult | null): Omit<MonteCarloR
 /**
  * The JSON record of a run: config, stats, limit counts, kill events, fallbacks, costs,
  * trades and the equity curve (times as ISO strings). NaN and infinities become null.
- * @example writeFileSync('run.json', JSON.stringify(backtestRecord(result, stats)));
+ * @example writeFileAtomic('run.json', JSON.stringify(backtestRecord(result, stats)));
  */
 export function backtestRecord(result: BacktestResult, stats: Stats, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const iso = (ms: number): string => new Date(ms).toISOString();

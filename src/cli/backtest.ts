@@ -3,7 +3,7 @@
  * to t only), size with Kelly (or the configured sizing) under the limits, account, and
  * report statistics; `--compare` runs several forecasters on the same data side by side.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { addToCatalogue, numbersOf } from './catalogue';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -33,6 +33,7 @@ import {
   type Stats,
 } from '../backtest';
 import { ConfigError } from '../core/errors';
+import { checkOutputDir, OutputBatch, safeOutputPath } from '../core/output';
 import { fundingCoverage, fundingToArrays, loadFundingRates, loadValidBars, symbolFromFileName, type FundingCoverage, type SessionLike } from '../data';
 import { DAY_MS } from '../data/interval';
 import { BASELINE_NAMES, openModel } from '../forecast';
@@ -86,12 +87,27 @@ export interface BacktestRun {
 
 /**
  * Runs `quantbook backtest` as its options say; writes one results JSON per forecaster
- * (and `compare.json` with `--compare`) into `--out`.
- * @throws ConfigError for bad or contradictory options; DataError for bad data; ModelError from models.
+ * (and `compare.json` with `--compare`) into `--out`. All of them are written to temporary files
+ * first and renamed into place at the end: a failure leaves the previous results as they were.
+ * @throws ConfigError for bad or contradictory options or an unwritable `--out` (before any work);
+ *   DataError for bad data; ModelError from models; OutputError when a results file cannot be written.
  * @example (await runBacktestCli({ data: 'bars.feather', class: 'crypto', out: 'out' })).runs[0].stats.sharpe
  */
 export async function runBacktestCli(raw: Record<string, unknown>, log: (line: string) => void = () => {}): Promise<{ runs: BacktestRun[]; options: BacktestCliOptions }> {
+  const outputs = new OutputBatch();
+  try {
+    const done = await stageBacktest(outputs, raw, log);
+    outputs.commit();
+    return done;
+  } finally {
+    outputs.abort();
+  }
+}
+
+/** {@link runBacktestCli}'s work: the results files are staged in `outputs`, not yet in place. */
+async function stageBacktest(outputs: OutputBatch, raw: Record<string, unknown>, log: (line: string) => void): Promise<{ runs: BacktestRun[]; options: BacktestCliOptions }> {
   const o = parseOptions(raw);
+  checkOutputDir(o.out, '--out', ['compare.json']); // before any work: an unwritable --out fails now, in one line
   const config = loadConfig(o);
   const session = o.session ?? (config.defaultClass === 'stock' ? 'us-rth' : '24x7');
   const { market, missingBars } = loadMarket(o.data, o.symbols, session);
@@ -99,7 +115,6 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
   const range = barRange(market.ts, o);
   const funding = o.funding ? loadFunding(o.funding, market.symbols, config) : undefined;
   const names = compareList(o);
-  mkdirSync(o.out, { recursive: true });
   // The same for every forecaster: computed once, not once per --compare column.
   const m = sliceMarket(market, range);
   const S = market.symbols.length;
@@ -145,15 +160,15 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
         ...(fundingInfo ? { funding: fundingInfo } : {}),
         ...(outlook ? { outlook } : {}),
       });
-      const file = join(o.out, `backtest-${label.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
-      writeFileSync(file, JSON.stringify(record));
+      const file = safeOutputPath(o.out, label.replace(/[^A-Za-z0-9_.-]/g, '_'), name === 'model' ? '--model' : '--forecaster', { prefix: 'backtest-', suffix: '.json' });
+      outputs.write(file, JSON.stringify(record));
       runs.push({ forecaster: label, result, stats, file, record });
     } finally {
       await forecaster.close();
     }
   }
   if (names.length > 1) {
-    writeFileSync(join(o.out, 'compare.json'), JSON.stringify({ columns: runs.map((r) => ({ forecaster: r.forecaster, file: r.file, stats: r.record.stats, lookAhead: r.result.lookAhead })) }));
+    outputs.write(join(o.out, 'compare.json'), JSON.stringify({ columns: runs.map((r) => ({ forecaster: r.forecaster, file: r.file, stats: r.record.stats, lookAhead: r.result.lookAhead })) }));
   }
   return { runs, options: o };
 }
@@ -301,7 +316,13 @@ export function registerBacktestCommands(program: Command): void {
         '    --funding ../shared/data/real/perp/XRP_USDT_USDT-8h-funding_rate.feather --compare historical,trend,oracle --out out/perp',
     )
     .action(async (opts: Record<string, unknown>) => {
+      const started = new Date();
       const { runs, options } = await runBacktestCli(opts, (line) => process.stderr.write(`${line}\n`));
+      const { commandRow } = await import('../catalogue/rows');
+      await addToCatalogue(() => runs.map((r) => commandRow({
+        command: 'backtest', argv: process.argv.slice(2), started, parameters: { ...options, forecaster: r.forecaster }, records: numbersOf(r.stats),
+        dataPath: options.data, extraData: [options.funding], outputs: [r.file],
+      })));
       if (options.json) {
         process.stdout.write(`${JSON.stringify(runs.length === 1 ? runs[0].record : { runs: runs.map((r) => r.record) })}\n`);
         return;

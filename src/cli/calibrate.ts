@@ -3,12 +3,13 @@
  * pairs from a CSV or Parquet file, optional recalibration with honest
  * out-of-sample after-scores, and the reliability diagram as HTML.
  */
-import { mkdirSync, writeFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { ConfigError, DataError } from '../core/errors';
 import { fsProblem } from '../core/fs';
+import { checkOutputDir, writeFileAtomic } from '../core/output';
 import {
   applyCalibrator,
   calibrationSummary,
@@ -185,6 +186,7 @@ export async function runCalibrate(o: CalibrateOptions): Promise<string> {
     const stray = (['minTrain', 'block', 'rolling'] as const).find((k) => o[k] !== undefined) ?? (o.gap !== 0 ? 'gap' : o.evaluate !== 'both' ? 'evaluate' : undefined);
     if (stray !== undefined) throw new ConfigError(`${flagOf(stray)} needs --method isotonic|platt`, { key: flagOf(stray) });
   }
+  if (o.out !== undefined) checkOutputDir(o.out, '--out', ['calibration.html']); // before any work
   const { p, y } = await readForecastColumns(file, o.probCol, o.outcomeCol);
   const n = p.length;
   const scoreOptions = { bins: o.bins, strategy: o.strategy, names };
@@ -260,13 +262,12 @@ export async function runCalibrate(o: CalibrateOptions): Promise<string> {
 
   if (o.out !== undefined) {
     const dir = resolve(o.out);
-    mkdirSync(dir, { recursive: true });
     const band = consistencyBands(p, summary.table, { resamples: o.resamples === 'auto' ? autoResamples(n) : o.resamples, seed: o.seed });
     const title = `Calibration of ${o.probCol} against ${o.outcomeCol}: ${basename(file)}`;
     const figures = [reliabilityFigure({ table: summary.table, name: o.probCol, band }, { title: `${title} (${n} forecasts)` })];
     if (series.length > 0) figures.push(reliabilityFigure(series, { title: `Walk-forward ${o.method} recalibration, out-of-sample rows only` }));
     const html = join(dir, 'calibration.html');
-    writeFileSync(
+    writeFileAtomic(
       html,
       figureToHtml(figures, title, {
         description: `${o.bins} ${o.strategy} bins; error bars: Wilson 95% intervals; shaded: ${Math.round(band.level * 100)}% consistency band (${band.resamples} resamples, seed ${band.seed}).`,

@@ -27,6 +27,8 @@ export const commandAreas: readonly CommandArea[] = [
   { commands: ['gbdt'], load: async () => (await import('./gbdt')).registerGbdtCommands },
   { commands: ['live'], load: async () => (await import('./live')).registerLiveCommands },
   { commands: ['serve'], load: async () => (await import('./serve')).registerServeCommands },
+  { commands: ['worker'], load: async () => (await import('./worker')).registerWorkerCommands },
+  { commands: ['runs'], load: async () => (await import('./runs')).registerRunsCommands },
 ];
 
 /**

@@ -7,11 +7,13 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { dict } from '../core/dict';
 import { ConfigError } from '../core/errors';
+import { checkOutputFile } from '../core/output';
 import {
   fillGaps,
   MAX_FILL_FACTOR,
   MAX_FILLED_BARS,
   inspectBars,
+  isWritableBarsPath,
   loadBars,
   loadValidBars,
   parseDuration,
@@ -199,6 +201,9 @@ export function registerDataCommands(program: Command): void {
       .option('--fill', `forward-fill missing bars inside session windows before resampling (24x7 unless --session; refused when it would insert more than ${MAX_FILL_FACTOR} x the input rows or ${MAX_FILLED_BARS.toLocaleString('en-US')} bars in all)`)
       .option('--repair <rule...>', 'repairs before validating: sort, dropDuplicates, dropInvalid (counted and printed)'),
   ).action((input: string, output: string, opts: Record<string, unknown>) => {
+    // Before any work: an output that cannot be written fails now, in one line.
+    if (!isWritableBarsPath(output)) throw new ConfigError('cannot write this file type (use .parquet, .feather, .arrow or .csv)', { key: '<out>', value: output });
+    checkOutputFile(output, '<out>');
     const every = parseDuration(String(opts.every));
     const session = opts.session === undefined ? undefined : parseFlags(sessionFlag, opts.session, { single: 'session' });
     const repair = parseFlags(repairFlag, opts.repair, { single: 'repair' }) as RepairRule[] | undefined;

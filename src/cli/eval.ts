@@ -9,6 +9,7 @@ import { ConfigError } from '../core/errors';
 import { basename } from 'node:path';
 import { barsToArraysBySymbol, fillGapsArrays, inferIntervalMs, loadValidBars, symbolFromFileName } from '../data';
 import { BASELINE_NAMES, EvalAccumulator, evaluateWalkForward, openModel, parseAggregate, type EvalMetrics } from '../forecast';
+import { addToCatalogue, numbersOf } from './catalogue';
 import { int, parseFlags } from './options';
 
 const evalOptionsSchema = z.object({
@@ -169,10 +170,16 @@ export function registerEvalCommands(program: Command): void {
         'Example: quantbook eval --data ../shared/data/real/crypto-5m --model models/qb-ar-s.json --horizon 30 --every 48 --json',
     )
     .action(async (opts: Record<string, unknown>) => {
+      const started = new Date();
       const result = await runEval(opts);
       if (result.options.json) {
         const { options, pooled, series } = result;
         process.stdout.write(`${JSON.stringify({ model: options.model, horizon: options.horizon, every: options.every, ...pooled, series })}\n`);
       } else process.stdout.write(`${formatEvalTable(result)}\n`);
+      const { commandRow } = await import('../catalogue/rows');
+      await addToCatalogue(() => [commandRow({
+        command: 'eval', argv: process.argv.slice(2), started, parameters: result.options, records: numbersOf(result.pooled),
+        dataPath: typeof opts.data === 'string' ? opts.data : undefined, outputs: [],
+      })]);
     });
 }

@@ -7,10 +7,9 @@
  * Exit codes: 0 done; 1 error (one line); 75 (EX_TEMPFAIL, "try again later") when
  * `--wait` is given and the data does not have enough bars yet (warm-up).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../core/errors';
+import { checkOutputDir, OutputBatch, safeOutputPath } from '../core/output';
 import { VERSION } from '../core/version';
 import { barsToArraysBySymbol, detectContinuous, hasSymbol, inferIntervalMs, loadValidBars, type BarArrays } from '../data';
 import {
@@ -31,7 +30,7 @@ import {
   type SessionChoice,
   type SummaryContext,
 } from '../forecast';
-import { fanChartFigure, figureToHtml, htmlToPng } from '../plot';
+import { fanChartFigure, figureToHtml, renderPng } from '../plot';
 import { AMBIGUOUS_FLAG_HELP } from './data';
 import { FORECAST_CLASSES, FORECAST_DEFAULTS, flagsToConfig, readForecastConfig, resolveForecastSettings, SESSION_ALIASES, type ForecastSettings } from './forecastConfig';
 
@@ -94,15 +93,15 @@ function recentBars(p: PreparedOutlook, count: number): PreparedOutlook['feature
   return { ...f, ts: cut(f.ts), open: cut(f.open), high: cut(f.high), low: cut(f.low), close: cut(f.close), volume: cut(f.volume), vwap: cut(f.vwap), midband: cut(f.midband), upper: cut(f.upper), lower: cut(f.lower) };
 }
 
-function writeOutputs(s: ForecastSettings, prepared: PreparedOutlook, outlook: PathOutlook, modelName: string): Record<string, string> {
-  mkdirSync(s.out, { recursive: true });
+/** Stages the paths CSV and the fan chart in `outputs` (renamed into place with the summary, at the end). */
+function stageOutputs(outputs: OutputBatch, s: ForecastSettings, prepared: PreparedOutlook, outlook: PathOutlook, modelName: string): Record<string, string> {
   const stem = `${s.symbol.replace(/[^A-Za-z0-9._-]/g, '_')}_${fileStamp(prepared.asOfMs)}`;
   const files = {
-    summary: join(s.out, `pred_summary_${stem}.json`),
-    paths: join(s.out, `paths_${stem}.csv`),
-    chart: join(s.out, `fan_${stem}.html`),
+    summary: safeOutputPath(s.out, stem, '--symbol', { prefix: 'pred_summary_', suffix: '.json' }),
+    paths: safeOutputPath(s.out, stem, '--symbol', { prefix: 'paths_', suffix: '.csv' }),
+    chart: safeOutputPath(s.out, stem, '--symbol', { prefix: 'fan_', suffix: '.html' }),
   };
-  writeFileSync(files.paths, pathsCsv(outlook.paths));
+  outputs.write(files.paths, pathsCsv(outlook.paths));
   const recent = recentBars(prepared, s.chartBars);
   const st = outlook.stats;
   const title = `${s.symbol} ${s.horizon}-bar outlook from ${new Date(prepared.asOfMs).toISOString().slice(0, 16)}Z, ${modelName}: P(up) ${st.pUp.toFixed(2)} ± ${st.pUpStdError.toFixed(2)}`;
@@ -118,7 +117,7 @@ function writeOutputs(s: ForecastSettings, prepared: PreparedOutlook, outlook: P
     breaks: sessionBreaks(Float64Array.from([...recent.ts, ...outlook.stepTimes]), prepared.barMs, s.session),
   });
   const description = `${outlook.pathMethod}. Touches from ${st.extremesFrom === 'highLow' ? 'sampled highs and lows' : 'closes only'}. Times in UTC.`;
-  writeFileSync(files.chart, figureToHtml(figure, title, { description }));
+  outputs.write(files.chart, figureToHtml(figure, title, { description }));
   return files;
 }
 
@@ -171,10 +170,26 @@ export async function outlookFromArrays(s: ForecastSettings, model: Forecaster, 
  * sample, summarise, write (and PNG). Resolves to the summary, or to the warm-up state when
  * `wait` is set and bars are missing. Timings count from the call, or from process start with
  * `fromProcessStart` (the command); `cpuMs` is the process's CPU time either way.
- * @throws DataError / ModelError / ConfigError as the steps do (warm-up without `wait` is a DataError).
+ * The files (paths CSV, chart HTML, PNG, summary JSON) are all written to temporary files first and
+ * renamed into place at the end: a failure leaves the previous run's files as they were.
+ * @throws DataError / ModelError / ConfigError as the steps do (warm-up without `wait` is a DataError);
+ *   ConfigError for an unwritable `--out`, before any work; OutputError when a file cannot be written.
  * @example (await runForecast(resolveForecastSettings({ data: 'btc.feather', symbol: 'BTC', out: 'out', session: '24x7' }, {}))).kind // 'done'
  */
-export async function runForecast(given: ForecastSettings, opts: { fromProcessStart?: boolean } = {}): Promise<ForecastRun> {
+export async function runForecast(s: ForecastSettings, opts: { fromProcessStart?: boolean } = {}): Promise<ForecastRun> {
+  checkOutputDir(s.out, '--out'); // before any work: an unwritable --out fails now, in one line
+  const outputs = new OutputBatch();
+  try {
+    const run = await stageForecast(outputs, s, opts);
+    outputs.commit();
+    return run;
+  } finally {
+    outputs.abort();
+  }
+}
+
+/** {@link runForecast}'s work: the files are staged in `outputs`, not yet in place. */
+async function stageForecast(outputs: OutputBatch, given: ForecastSettings, opts: { fromProcessStart?: boolean }): Promise<ForecastRun> {
   // The command counts from process start (node and module loading are part of its latency);
   // a call from a notebook counts from the call.
   const origin = opts.fromProcessStart ? 0 : performance.now();
@@ -211,20 +226,21 @@ export async function runForecast(given: ForecastSettings, opts: { fromProcessSt
   marks.sampleMs = outlook.timings.sampleMs;
   marks.summariseMs = outlook.timings.summariseMs;
   t = performance.now();
-  let files = writeOutputs(s, prepared, outlook, model.info.name);
+  let files = stageOutputs(outputs, s, prepared, outlook, model.info.name);
   marks.writeMs = performance.now() - t;
   // The latency is the forecast's: it stops before the PNG, whose own time is pngMs.
   const timings: Record<string, number> = { ...marks, totalMs: performance.now() - origin, cpuMs: cpuMs() };
   if (s.png) {
-    // htmlToPng never throws: a missing Chromium or a failed render comes back as a reason.
-    const png = await htmlToPng(files.chart, files.chart.replace(/\.html$/, '.png'));
+    // renderPng never throws: a missing Chromium or a failed render comes back as a reason.
+    const png = await renderPng(outputs.tempOf(files.chart)!);
     if (png.ok) {
-      files = { ...files, png: png.path };
+      files = { ...files, png: files.chart.replace(/\.html$/, '.png') };
+      outputs.write(files.png, png.png);
       timings.pngMs = png.ms;
     } else outlook.notes.push(`no PNG: ${png.reason}`);
   }
   const summary = outlookSummary(prepared, outlook, { ...ctx, timings, files });
-  writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+  outputs.write(files.summary, `${JSON.stringify(summary, null, 2)}\n`); // last: it lists the others
   return { kind: 'done', summary, files: summary.files, text: formatOutlookSummary(summary) };
 }
 

@@ -2,7 +2,8 @@
  * The `quantbook` command line: one program, one sub-command per area.
  *
  * Errors from the library (`DataError`, `ModelError`, `ConfigError`,
- * `NotebookError`) print one readable line and exit 1; usage errors exit 2; a
+ * `NotebookError`, `OutputError`) print one readable line and exit 1, as do commander's usage
+ * errors; 2 is the launcher's "library not built" (bin/quantbook.js); a
  * stack trace is printed only with `--debug`.
  */
 import { Command, CommanderError } from 'commander';

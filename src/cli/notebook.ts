@@ -7,12 +7,15 @@ import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, NotebookError } from '../core/errors';
+import { checkOutputDir } from '../core/output';
 import { formatDuration } from '../notebook/report/format';
 import { ensureFreshBuild, packageRoot } from '../notebook/runner/build';
 import { collectParameters, type Parameters } from '../notebook/runner/parameters';
 import type { PoolProgress } from '../notebook/runner/pool';
+import type { GridAxis } from '../notebook/runner/sweep';
 import type { RunSummary } from '../notebook/runner/reports';
-import type { RunProgress } from '../notebook/runner/run';
+import type { RunProgress, RunResult } from '../notebook/runner/run';
+import { addToCatalogue } from './catalogue';
 
 // The runner loads zeromq, markdown-it and highlight.js: only when a command runs.
 const runner = () => import('../notebook/runner/reports');
@@ -50,6 +53,21 @@ function positiveInt(flag: string) {
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Collects one catalogue row per notebook run (see {@link addToCatalogue}). */
+function catalogueCollector(command: string, outDir: string, sweepId: string | null) {
+  const done: Array<[RunSummary, RunResult | undefined]> = [];
+  const argv = process.argv.slice(2);
+  return {
+    onRunDone: (summary: RunSummary, result: RunResult | undefined) => {
+      done.push([summary, result]);
+    },
+    flush: async () => {
+      const { notebookRunRow } = await import('../catalogue/rows');
+      await addToCatalogue(() => done.map(([summary, result]) => notebookRunRow(command, argv, summary, result, outDir, sweepId)));
+    },
+  };
+}
 
 function addRunOptions(cmd: Command, defaults: { out: string }): Command {
   return cmd
@@ -124,11 +142,62 @@ async function checkFirst(notebook: string, parameterSets: Parameters[]): Promis
   for (const w of checkRuns(notebook, parameterSets)) process.stderr.write(`quantbook: warning: ${w}\n`);
 }
 
+/**
+ * Output names and the output folder are checked before any kernel starts: a name that would
+ * leave `--out` (`--name ../x`) or an unwritable or conflicting `--out` is one ConfigError line.
+ */
+async function checkOutputsFirst(outDir: string, runs: Array<{ notebook: string; name?: string }>): Promise<void> {
+  const { outputFiles, reportName } = await runner();
+  const files = runs.flatMap((r) => Object.values(outputFiles(outDir, r.name ?? reportName(r.notebook), r.name === undefined ? `the file name of ${r.notebook}` : '--name')));
+  checkOutputDir(outDir, '--out', [...files.map((f) => basename(f)), 'index.html']);
+}
+
 /** Every top-level .ipynb of the notebooks folder (cwd's, else the package's). */
 function defaultNotebooks(): string[] {
   const dir = existsSync('notebooks') ? 'notebooks' : join(packageRoot(), 'notebooks');
   if (!existsSync(dir)) throw new NotebookError('no notebooks folder here or in the package; name the notebooks to run', { file: dir });
   return readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort().map((f) => join(dir, f));
+}
+
+type QueuedFlags = RunFlags & { retries: number; queue?: string };
+/** A new queued sweep, or the id of one to resume. */
+type QueuedWork = { notebook: string; axes: GridAxis[]; fixed: Parameters; outDir: string } | { resume: string };
+
+/** Runs a queued sweep (new or resumed) with progress lines, catalogue rows and the closing lines of a local sweep. */
+async function followQueued(url: string, flags: QueuedFlags, work: QueuedWork): Promise<void> {
+  const q = await import('../notebook/distributed/coordinator');
+  let sweepId = '';
+  const done: Array<[RunSummary, RunResult | undefined]> = [];
+  const opts: import('../notebook/distributed/coordinator').QueuedSweepOptions = {
+    attempts: flags.retries + 1,
+    cellTimeoutMs: flags.cellTimeout * 1000,
+    startTimeoutMs: flags.startTimeout * 1000,
+    collapseCode: Boolean(flags.collapseCode),
+    onQueued: (id) => {
+      sweepId = id;
+      process.stderr.write(`[sweep] ${id} on ${url.replace(/\/\/[^@/]*@/, '//***@')}; after a stop: quantbook sweep --resume ${id} --queue URL\n`);
+    },
+    onRunDone: (s, r) => {
+      done.push([s, r]);
+    },
+    onProgress: (p) => {
+      if (flags.quiet) return;
+      const eta = p.done > 0 && p.done < p.total ? `, ETA ${formatDuration(((p.elapsedMs / p.done) * (p.total - p.done)) / 1000)}` : '';
+      const what = p.recorded ? ` | #${p.recorded.index + 1} ${p.recorded.summary.name}: ${p.recorded.summary.status === 'ok' ? 'ok' : `FAILED: ${p.recorded.summary.error ?? ''}`}`
+        : p.requeued !== undefined ? ` | #${p.requeued + 1} had left the queue: queued again` : '';
+      process.stderr.write(`[sweep] ${p.done}/${p.total} done, ${p.failed} failed, ${p.running} running | elapsed ${formatDuration(p.elapsedMs / 1000)}${eta}${what}\n`);
+    },
+  };
+  const result = 'resume' in work
+    ? await q.resumeQueuedSweep(url, work.resume, opts)
+    : await q.queueSweep(url, work.notebook, work.axes, work.fixed, work.outDir, opts);
+  const { notebookRunRow } = await import('../catalogue/rows');
+  const argv = process.argv.slice(2);
+  await addToCatalogue(() => done.map(([s, r]) => notebookRunRow('sweep', argv, s, r, join(result.outDir, 'runs'), sweepId)));
+  const nFailed = result.rows.filter((r) => r.summary.status !== 'ok').length;
+  process.stdout.write(`sweep ${result.sweepId} of ${basename(result.notebook)}: ${result.rows.length} combinations, ${nFailed} failed, ${formatDuration(result.durationS)}\n`
+    + `comparison: ${join(result.outDir, 'index.html')}\nresults: ${join(result.outDir, 'results.csv')}, ${join(result.outDir, 'results.json')}\n`);
+  if (nFailed > 0) process.exitCode = 1;
 }
 
 /**
@@ -151,15 +220,18 @@ Exit status 0 when every cell passed, 1 otherwise; the executed notebook and
 its report are written either way (a failing cell is marked, papermill style).`)
     .action(async (notebook: string, flags: RunFlags & { name?: string }) => {
       const parameters = parametersOf(flags, notebook);
+      const { reportName, runToFolder, writeIndex } = await runner();
+      const name = flags.name ?? reportName(notebook);
+      await checkOutputsFirst(flags.out, [{ notebook, name: flags.name }]);
       await checkFirst(notebook, [parameters]);
       buildFirst(flags);
       await killKernelsOnSignal();
-      const { reportName, runToFolder, writeIndex } = await runner();
-      const name = flags.name ?? reportName(notebook);
+      const catalogue = catalogueCollector('run', flags.out, null);
       const { summary, error } = await runToFolder(notebook, {
-        ...runOptionsOf(flags), parameters, outDir: flags.out, name, onProgress: cellProgress(flags.quiet, name),
+        ...runOptionsOf(flags), parameters, outDir: flags.out, name, onProgress: cellProgress(flags.quiet, name), onRunDone: catalogue.onRunDone,
       });
       writeIndex(flags.out);
+      await catalogue.flush();
       process.stdout.write(`${statusLine({ ...summary, warnings: [] }, flags.out)}\n`); // warnings were printed before the run
       if (error) {
         process.stderr.write(`quantbook: ${error.name}: ${error.message}\n`);
@@ -179,27 +251,33 @@ Parameters given here apply to every notebook. Exit status 0 when all passed.`)
       const list = notebooks.length ? notebooks : defaultNotebooks();
       if (list.length === 0) throw new NotebookError('no notebooks to run', { file: 'notebooks' });
       const parameters = parametersOf(flags);
+      await checkOutputsFirst(flags.out, list.map((notebook) => ({ notebook })));
       buildFirst(flags);
       await killKernelsOnSignal();
       const { runReports } = await runner();
+      const catalogue = catalogueCollector('report', flags.out, null);
       const summaries = await runReports(list, {
-        ...runOptionsOf(flags), parameters, outDir: flags.out, workers: flags.workers,
+        ...runOptionsOf(flags), parameters, outDir: flags.out, workers: flags.workers, onRunDone: catalogue.onRunDone,
         onProgress: (p) => {
           if (p.kind === 'finish' && p.result) process.stdout.write(`${statusLine(p.result, flags.out)}\n`);
           else if (p.kind === 'start' && !flags.quiet) process.stderr.write(`running ${p.task} (${p.index + 1}/${p.total})\n`);
         },
       });
+      await catalogue.flush();
       const failed = summaries.filter((s) => s.status !== 'ok').length;
       process.stdout.write(`index: ${join(flags.out, 'index.html')} (${summaries.length - failed} passed, ${failed} failed)\n`);
       if (failed > 0) process.exitCode = 1;
     });
 
   addRunOptions(
-    program.command('sweep <notebook>')
+    program.command('sweep [notebook]')
       .description('run a notebook over every combination of a parameter grid; write a comparison page, results.csv and results.json')
       .option('-g, --grid <name=v1,v2,...>', 'a swept parameter and its values (repeatable; values read like -p, JSON allowed)', collect)
       .option('-c, --config <sweep.yaml>', 'a sweep config: `grid` (name: [values]) and `parameters` (fixed); --grid adds axes, -f/-y/-p override its parameters')
       .addOption(new Option('-w, --workers <n>', 'combinations run at once').argParser(positiveInt('--workers')).default(availableParallelism(), 'the number of cores'))
+      .option('--queue <redis://host:port/db>', 'run the combinations on `quantbook worker`s of this Redis queue (BullMQ) instead of here')
+      .addOption(new Option('--retries <n>', 'with --queue: runs of a failing combination after the first').argParser((v) => positiveInt('--retries')(String(Number(v) + 1)) - 1).default(1))
+      .option('--resume <sweep-id>', 'with --queue: follow a queued sweep whose coordinator stopped (no notebook or grid needed)')
       .option('-q, --quiet', 'no progress lines'),
     { out: '' },
   ).addHelpText('after', `
@@ -210,7 +288,13 @@ Examples:
 -p/-f/-y fix parameters for every combination. The default output folder is
 reports/sweeps/<notebook>-<UTC time>. Every combination runs even when some
 fail; the exit status is 1 when any failed.`)
-    .action(async (notebook: string, flags: RunFlags & { grid?: string[]; config?: string; workers: number }) => {
+    .action(async (notebook: string | undefined, flags: RunFlags & { grid?: string[]; config?: string; workers: number; queue?: string; retries: number; resume?: string }) => {
+      if (flags.resume) {
+        if (!flags.queue) throw new ConfigError('--resume follows a queued sweep: give its --queue too', { key: '--resume' });
+        await followQueued(flags.queue, flags, { resume: flags.resume });
+        return;
+      }
+      if (!notebook) throw new NotebookError('sweep takes a notebook (or --resume SWEEP_ID --queue URL)', { key: 'notebook' });
       const { expandGrid, parseGridAxis, readSweepConfig, runSweep } = await sweeper();
       const { reportName } = await runner();
       const config = flags.config ? readSweepConfig(flags.config) : { axes: [], fixed: {} };
@@ -220,6 +304,12 @@ fail; the exit status is 1 when any failed.`)
       await checkFirst(notebook, expandGrid(axes).map((combo) => ({ ...fixed, ...combo })));
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
       const outDir = flags.out || join('reports', 'sweeps', `${reportName(notebook)}-${stamp}`);
+      checkOutputDir(outDir, '--out', ['results.csv', 'results.json', 'index.html']);
+      checkOutputDir(join(outDir, 'runs'), '--out');
+      if (flags.queue) {
+        await followQueued(flags.queue, flags, { notebook, axes, fixed, outDir });
+        return;
+      }
       buildFirst(flags);
       await killKernelsOnSignal();
       let failed = 0;
@@ -232,7 +322,9 @@ fail; the exit status is 1 when any failed.`)
         process.stderr.write(`[sweep] ${p.done}/${p.total} done, ${failed} failed, ${p.running} running | elapsed ${formatDuration(p.elapsedMs / 1000)}${eta} | `
           + `#${p.index + 1} ${combo}: ${p.result?.status === 'ok' ? 'ok' : `FAILED: ${p.result?.error ?? ''}`} ${formatDuration(p.result?.durationS ?? NaN)}\n`);
       };
-      const result = await runSweep(notebook, { ...runOptionsOf(flags), axes, fixed, outDir, workers: flags.workers, onProgress });
+      const catalogue = catalogueCollector('sweep', join(outDir, 'runs'), `sweep-${basename(outDir)}`);
+      const result = await runSweep(notebook, { ...runOptionsOf(flags), axes, fixed, outDir, workers: flags.workers, onProgress, onRunDone: catalogue.onRunDone });
+      await catalogue.flush();
       const nFailed = result.rows.filter((r) => r.summary.status !== 'ok').length;
       process.stdout.write(`sweep of ${basename(notebook)}: ${result.rows.length} combinations, ${nFailed} failed, ${formatDuration(result.durationS)}\n`
         + `comparison: ${join(outDir, 'index.html')}\nresults: ${join(outDir, 'results.csv')}, ${join(outDir, 'results.json')}\n`);

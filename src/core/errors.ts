@@ -92,3 +92,6 @@ export class ConfigError extends QuantbookError {}
 
 /** A notebook that cannot be read, run or rendered. */
 export class NotebookError extends QuantbookError {}
+
+/** An output file that cannot be written (full disk, read-only file system, a folder in the way); the previous file is kept. */
+export class OutputError extends QuantbookError {}

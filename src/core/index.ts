@@ -4,10 +4,20 @@ export {
   ModelError,
   ConfigError,
   NotebookError,
+  OutputError,
   formatLocation,
 } from './errors';
 export type { ErrorLocation } from './errors';
 export { dict, ownValue } from './dict';
 export { fsProblem } from './fs';
+export {
+  safeOutputName,
+  safeOutputPath,
+  checkOutputDir,
+  checkOutputFile,
+  writeFileAtomic,
+  OutputBatch,
+  describeFsError,
+} from './output';
 export { Rng } from './random';
 export { VERSION } from './version';

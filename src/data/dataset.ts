@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pl from 'nodejs-polars';
+import { writeFileAtomic } from '../core/output';
 import type { Bars } from './bars';
 import { loadBars, loadFundingRates, type FundingRates } from './load';
 import { tsSeries } from './bars';
@@ -90,7 +91,7 @@ export function writeDefaultDataset(dir: string = DEFAULT_DATA_DIR): string[] {
   const ds = buildDefaultDataset();
   return (Object.keys(DEFAULT_DATASET_FILES) as (keyof DefaultDataset)[]).map((k) => {
     const path = join(dir, DEFAULT_DATASET_FILES[k]);
-    ds[k].writeParquet(path, { compression: 'zstd' });
+    writeFileAtomic(path, ds[k].writeParquet({ compression: 'zstd' }));
     return path;
   });
 }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors';
 import { fileStamp } from '../forecast/paths/summary';
-import { writeFileAtomic } from '../notebook/atomic';
+import { writeFileAtomic } from '../core/output';
 import type { ForecastSink } from './loop';
 import type { LiveOutlook } from './types';
 

@@ -49,7 +49,7 @@ export interface FigureHtmlOptions {
  * @param title - page title and heading (plain text, escaped).
  * @param options - optional description paragraph.
  * @example
- * writeFileSync('out/calibration.html', figureToHtml([reliabilityFigure(table)], 'Calibration of pUp'));
+ * writeFileAtomic('out/calibration.html', figureToHtml([reliabilityFigure(table)], 'Calibration of pUp'));
  */
 export function figureToHtml(figures: Figure | Figure[], title: string, options: FigureHtmlOptions = {}): string {
   const figs = Array.isArray(figures) ? figures : [figures];

@@ -9,4 +9,4 @@ export type { SweepPoint } from './sweep';
 export { candlestickFigure, type CandlestickOptions } from './data';
 export { equityFigure, exposureFigure, limitBindingFigure, monteCarloFigure, regimeFigure, type EquitySeries } from './backtest';
 export { fanChartFigure, type FanChartInput } from './paths';
-export { htmlToPng, chromiumPath, CHROMIUM_ARGS, type PngResult, type PngOptions } from './png';
+export { htmlToPng, renderPng, chromiumPath, CHROMIUM_ARGS, type PngResult, type PngBytesResult, type PngOptions } from './png';

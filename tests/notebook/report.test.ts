@@ -1,8 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/notebook/atomic';
 import { PLOTLY_MIME, RECORD_MIME, TABLE_MIME, type JsonValue } from '../../src/notebook/mime';
 import { plotlyJs } from '../../src/plot/html';
 import { cellLabel, formatTime, isScalar, recordTable } from '../../src/notebook/report/format';
@@ -177,29 +173,5 @@ describe('the reports index', () => {
     expect(html).toContain('+2 more in the report'); // 6 scalars shown; the array and the 7th left out
     expect(html).not.toContain('<img src=x');
     expect(count(html, '<script')).toBe(1);
-  });
-});
-
-describe('atomic writes', () => {
-  it('replace the whole file and leave no temporary file behind', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'qb-atomic-'));
-    const target = join(dir, 'sub', 'r.html');
-    writeFileAtomic(target, 'old');
-    writeFileAtomic(target, 'new report');
-    expect(readFileSync(target, 'utf8')).toBe('new report');
-    expect(readdirSync(join(dir, 'sub'))).toEqual(['r.html']);
-  });
-
-  it('keep the previous file when the write fails', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'qb-atomic-'));
-    const target = join(dir, 'r.html');
-    writeFileSync(target, 'good report');
-    // A non-empty directory in the way makes the final rename fail.
-    const blocked = join(dir, 'blocked.html');
-    mkdirSync(join(blocked, 'x'), { recursive: true });
-    expect(() => writeFileAtomic(blocked, 'half')).toThrow();
-    expect(readdirSync(dir).sort()).toEqual(['blocked.html', 'r.html']);
-    expect(readFileSync(target, 'utf8')).toBe('good report');
-    expect(existsSync(join(blocked, 'x'))).toBe(true);
   });
 });

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic';
+import { writeFileAtomic } from '../../core/output';
 import { defaultKernelArgv } from './kernel';
 import { packageRoot } from './build';
 

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { NotebookError } from '../../core/errors';
-import { writeFileAtomic } from '../atomic';
+import { writeFileAtomic } from '../../core/output';
 import type { Output } from './outputs';
 
 const multiline = z.union([z.string(), z.array(z.string())]);
@@ -133,9 +133,18 @@ function sortedKeys(_key: string, value: unknown): unknown {
 }
 
 /**
- * Writes a notebook as Jupyter does (sorted keys, 1-space indent, trailing newline), atomically.
+ * A notebook's file text as Jupyter writes it: sorted keys, 1-space indent, trailing newline.
+ * @example notebookText(readNotebook('notebooks/x.ipynb')).endsWith('}\n') // true
+ */
+export function notebookText(nb: Notebook): string {
+  return `${JSON.stringify(nb, sortedKeys, 1)}\n`;
+}
+
+/**
+ * Writes a notebook as Jupyter does ({@link notebookText}), atomically.
+ * @throws OutputError when the file cannot be written (the previous one is kept).
  * @example writeNotebook('reports/x.ipynb', readNotebook('notebooks/x.ipynb'))
  */
 export function writeNotebook(path: string, nb: Notebook): void {
-  writeFileAtomic(path, `${JSON.stringify(nb, sortedKeys, 1)}\n`);
+  writeFileAtomic(path, notebookText(nb));
 }

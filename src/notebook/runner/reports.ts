@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { NotebookError } from '../../core/errors';
-import { writeFileAtomic } from '../atomic';
+import { OutputBatch, safeOutputPath, writeFileAtomic } from '../../core/output';
 import type { JsonValue } from '../mime';
 import { renderIndexPage } from '../report/index-page';
 import { ensureFreshBuild } from './build';
@@ -39,6 +39,8 @@ export type FolderRunOptions = Omit<RunOptions, 'outputNotebook' | 'outputHtml'>
   outDir: string;
   /** Base name of the outputs; default the notebook's file name without `.ipynb`. */
   name?: string;
+  /** Called once per run after its summary is written (the run catalogue's hook). */
+  onRunDone?: (summary: RunSummary, result: RunResult | undefined) => void;
 };
 
 /**
@@ -50,6 +52,32 @@ export function reportName(notebook: string): string {
 }
 
 /**
+ * The summary of a run that executed (its outputs are `<name>.html` and `<name>.ipynb`).
+ * @example summaryOfResult({ name: 'a', notebook: 'nb/a.ipynb', parameters: {} }, result).status // 'ok'
+ */
+export function summaryOfResult(base: { name: string; notebook: string; parameters: Parameters }, result: RunResult): RunSummary {
+  return {
+    ...base,
+    status: result.info.status,
+    startTime: result.info.startTime,
+    durationS: result.info.durationS,
+    records: result.info.records,
+    html: `${base.name}.html`,
+    ipynb: `${base.name}.ipynb`,
+    ...(result.error ? { error: result.error.message } : {}),
+    ...(result.info.warnings.length ? { warnings: result.info.warnings } : {}),
+  };
+}
+
+/**
+ * Writes a run's one-line summary `<name>.run.json` into `outDir` (what the index reads).
+ * @example writeSummary('reports', summary) // reports/a.run.json
+ */
+export function writeSummary(outDir: string, summary: RunSummary): void {
+  writeFileAtomic(join(outDir, `${summary.name}.run.json`), `${JSON.stringify(summary, null, 2)}\n`);
+}
+
+/**
  * Runs one notebook into `outDir`. A notebook that cannot even start (invalid
  * file, missing kernel) is summarised as failed instead of throwing, so a
  * batch goes on.
@@ -57,32 +85,47 @@ export function reportName(notebook: string): string {
  */
 export async function runToFolder(notebook: string, opts: FolderRunOptions): Promise<{ summary: RunSummary; result?: RunResult; error?: NotebookError }> {
   const name = opts.name ?? reportName(notebook);
+  const files = outputFiles(opts.outDir, name, opts.name === undefined ? `the file name of ${notebook}` : '--name');
   const startTime = new Date();
   const base = { name, notebook, parameters: opts.parameters ?? {} };
   let summary: RunSummary;
   let result: RunResult | undefined;
   let error: NotebookError | undefined;
+  // The notebook, its report and its summary are renamed into place together, after all three
+  // were written: a failed write leaves the previous run's files as they were.
+  const outputs = new OutputBatch();
   try {
-    result = await runNotebook(notebook, { ...opts, outputNotebook: join(opts.outDir, `${name}.ipynb`), outputHtml: join(opts.outDir, `${name}.html`) });
-    error = result.error;
-    summary = {
-      ...base,
-      status: result.info.status,
-      startTime: result.info.startTime,
-      durationS: result.info.durationS,
-      records: result.info.records,
-      html: `${name}.html`,
-      ipynb: `${name}.ipynb`,
-      ...(error ? { error: error.message } : {}),
-      ...(result.info.warnings.length ? { warnings: result.info.warnings } : {}),
-    };
-  } catch (err) {
-    if (!(err instanceof NotebookError)) throw err;
-    error = err;
-    summary = { ...base, status: 'failed', startTime: startTime.toISOString(), durationS: (Date.now() - startTime.getTime()) / 1000, records: {}, error: err.message };
+    try {
+      result = await runNotebook(notebook, { ...opts, outputs, outputNotebook: files.ipynb, outputHtml: files.html });
+      error = result.error;
+      summary = summaryOfResult(base, result);
+    } catch (err) {
+      if (!(err instanceof NotebookError)) throw err;
+      outputs.abort(); // a summary without html/ipynb must not sit beside a new notebook
+      error = err;
+      summary = { ...base, status: 'failed', startTime: startTime.toISOString(), durationS: (Date.now() - startTime.getTime()) / 1000, records: {}, error: err.message };
+    }
+    outputs.write(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    outputs.commit();
+  } finally {
+    outputs.abort();
   }
-  writeFileAtomic(join(opts.outDir, `${name}.run.json`), `${JSON.stringify(summary, null, 2)}\n`);
+  opts.onRunDone?.(summary, result);
   return { summary, result, error };
+}
+
+/**
+ * The three files of run `name` in `outDir`: `<name>.ipynb`, `<name>.html`, `<name>.run.json`.
+ * @param flag - Where the name came from, named in the error (`--name`).
+ * @throws ConfigError when `name` would put a file outside `outDir` (`../x`, `/abs`, `a/b`, NUL).
+ * @example outputFiles('reports', '01-data', '--name').html // 'reports/01-data.html'
+ */
+export function outputFiles(outDir: string, name: string, flag: string): { ipynb: string; html: string; summary: string } {
+  return {
+    ipynb: safeOutputPath(outDir, name, flag, { suffix: '.ipynb' }),
+    html: safeOutputPath(outDir, name, flag, { suffix: '.html' }),
+    summary: safeOutputPath(outDir, name, flag, { suffix: '.run.json' }),
+  };
 }
 
 /**

@@ -7,14 +7,14 @@
 import { dirname, resolve } from 'node:path';
 import { NotebookError } from '../../core/errors';
 import { VERSION } from '../../core/version';
-import { writeFileAtomic } from '../atomic';
+import { OutputBatch } from '../../core/output';
 import { PROVENANCE_MIME, RECORD_MIME, type JsonValue, type ProvenancePayload, type RecordPayload } from '../mime';
 import { cellLabel } from '../report/format';
 import type { ReportOptions } from '../report/html';
 import { ensureFreshBuild } from './build';
 import { gitState, hostDescription, type GitState } from './environment';
 import { KernelClient, type CellOutcome } from './kernel';
-import { cellSource, newCellId, readNotebook, writeNotebook, type Cell, type Notebook } from './nbformat';
+import { cellSource, newCellId, notebookText, readNotebook, type Cell, type Notebook } from './nbformat';
 import { injectParameters, type Parameters } from './parameters';
 
 /** A cell of the input notebook by index, or the injected-parameters cell (which it does not have). */
@@ -64,6 +64,11 @@ export interface RunOptions {
   outputNotebook?: string;
   /** Where to write the HTML report; nothing is written when absent. */
   outputHtml?: string;
+  /**
+   * Stage the notebook and the report in this batch (the caller commits it with its own files);
+   * default: written here, both renamed into place only once both were written.
+   */
+  outputs?: OutputBatch;
   /** Per-cell limit in milliseconds: the cell is interrupted, then the kernel killed. 0 = none (default). */
   cellTimeoutMs?: number;
   /** Kernel start-up limit in milliseconds. Default 60 000. */
@@ -277,10 +282,13 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
     exception: Boolean(failure),
   };
   nb.metadata.quantbook = info;
+  const outputs = opts.outputs ?? new OutputBatch();
   try {
-    if (opts.outputNotebook) writeNotebook(opts.outputNotebook, nb);
-    if (opts.outputHtml && renderer) writeFileAtomic(opts.outputHtml, (await renderer).renderReport(nb, opts.report));
+    if (opts.outputNotebook) outputs.write(opts.outputNotebook, notebookText(nb));
+    if (opts.outputHtml && renderer) outputs.write(opts.outputHtml, (await renderer).renderReport(nb, opts.report));
+    if (!opts.outputs) outputs.commit();
   } finally {
+    if (!opts.outputs) outputs.abort();
     await shutdown;
   }
   return { info, notebook: nb, ...(failure ? { error: new NotebookError(failure.message, { file: path, cell: failure.cell }) } : {}) };

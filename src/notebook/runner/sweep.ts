@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { NotebookError } from '../../core/errors';
-import { writeFileAtomic } from '../atomic';
+import { OutputBatch } from '../../core/output';
 import { toJsonValue } from '../display';
 import type { JsonValue } from '../mime';
 import { ownValue, recordColumn, recordNames } from '../report/format';
@@ -185,6 +185,15 @@ export type SweepOptions = Omit<FolderRunOptions, 'name' | 'parameters' | 'onPro
   onProgress?: (p: PoolProgress<Parameters, RunSummary>) => void;
 };
 
+/**
+ * The output name of combination `index` (0-based) of `total`: its 1-based number, zero-padded,
+ * and a slug of its values.
+ * @example comboName(0, 12, { horizon: 15 }) // '01-horizon-15'
+ */
+export function comboName(index: number, total: number, combo: Parameters): string {
+  return `${String(index + 1).padStart(String(total).length, '0')}-${slug(combo)}`;
+}
+
 function slug(combo: Parameters): string {
   return Object.entries(combo).map(([k, v]) => `${k}-${typeof v === 'string' ? v : JSON.stringify(v)}`).join('_')
     .replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 80);
@@ -225,12 +234,11 @@ export async function runSweep(notebook: string, opts: SweepOptions): Promise<Sw
   // Once, before the workers: concurrent builds would rewrite dist/ under running kernels.
   if (ensureBuild) ensureFreshBuild();
   const t0 = performance.now();
-  const width = String(combos.length).length;
   const summaries = await runPool(combos, workers, async (combo, i) => (await runToFolder(notebook, {
     ...runOpts,
     ensureBuild: false,
     outDir: join(outDir, 'runs'),
-    name: `${String(i + 1).padStart(width, '0')}-${slug(combo)}`,
+    name: comboName(i, combos.length, combo),
     parameters: { ...fixed, ...combo },
   })).summary, onProgress);
   const result: SweepResult = {
@@ -241,14 +249,31 @@ export async function runSweep(notebook: string, opts: SweepOptions): Promise<Sw
     outDir,
     durationS: (performance.now() - t0) / 1000,
   };
-  writeFileAtomic(join(outDir, 'results.csv'), sweepCsv(result));
-  writeFileAtomic(join(outDir, 'results.json'), `${JSON.stringify({
-    notebook, axes, fixed, durationS: result.durationS,
-    rows: result.rows.map((r) => ({
-      index: r.index, status: r.summary.status, durationS: r.summary.durationS, parameters: r.combination,
-      records: r.summary.records, error: r.summary.error ?? null, report: r.summary.html ? `runs/${r.summary.html}` : null,
-    })),
-  }, null, 2)}\n`);
-  writeFileAtomic(join(outDir, 'index.html'), renderSweepPage(result, reportName(notebook)));
+  writeSweepOutputs(result);
   return result;
+}
+
+/**
+ * Writes a finished sweep's `results.csv`, `results.json` and comparison page `index.html`
+ * into its folder (the same files whether the sweep ran here or on queue workers).
+ * @example writeSweepOutputs(result) // out/results.csv, out/results.json, out/index.html
+ */
+export function writeSweepOutputs(result: SweepResult): void {
+  const { notebook, axes, fixed, outDir } = result;
+  // Written together: the three files of one sweep are renamed into place only once all three were written.
+  const outputs = new OutputBatch();
+  try {
+    outputs.write(join(outDir, 'results.csv'), sweepCsv(result));
+    outputs.write(join(outDir, 'results.json'), `${JSON.stringify({
+      notebook, axes, fixed, durationS: result.durationS,
+      rows: result.rows.map((r) => ({
+        index: r.index, status: r.summary.status, durationS: r.summary.durationS, parameters: r.combination,
+        records: r.summary.records, error: r.summary.error ?? null, report: r.summary.html ? `runs/${r.summary.html}` : null,
+      })),
+    }, null, 2)}\n`);
+    outputs.write(join(outDir, 'index.html'), renderSweepPage(result, reportName(notebook)));
+    outputs.commit();
+  } finally {
+    outputs.abort();
+  }
 }
