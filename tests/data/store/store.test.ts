@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DataError } from '../../../src/core/errors';
+import { ConfigError, DataError, OutputError } from '../../../src/core/errors';
 import { BarStore, barsToArraysBySymbol, gapSummary, loadBars, loadFundingRates, mergeRanges, readManifest, storeFiles, subtractRanges, type SeriesRows } from '../../../src/data';
 import { thrownBy } from '../../support/errors';
 
@@ -59,7 +59,7 @@ describe('BarStore', () => {
     // A file where the series folder should go: the partition cannot be written.
     mkdirSync(join(root, 'bars', 'binance'), { recursive: true });
     writeFileSync(join(root, 'bars', 'binance', 'BTCUSDT'), 'in the way');
-    const err = thrownBy(() => store.commit(BTC, bars([JAN31]), [[JAN31, JAN31 + MIN]], 1), DataError);
+    const err = thrownBy(() => store.commit(BTC, bars([JAN31]), [[JAN31, JAN31 + MIN]], 1), OutputError);
     expect(err.message).toMatch(/cannot write/);
     expect(readFileSync(join(root, 'quantbook-store.json'), 'utf8')).toBe(manifest);
     expect(readdirSync(root).sort()).toEqual(['bars', 'quantbook-store.json']);
