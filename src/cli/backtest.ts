@@ -32,13 +32,13 @@ import {
 import { ConfigError } from '../core/errors';
 import { fundingToArrays, loadBars, loadFundingRates, symbolFromFileName, type SessionLike } from '../data';
 import { DAY_MS } from '../data/interval';
-import { BASELINE_NAMES, openModel } from '../forecast';
+import { BASELINE_NAMES, FORECASTER_NAMES, openModel } from '../forecast';
 import { readConfigFile } from './configFile';
 import { int, parseFlags } from './options';
 
 /** The shipped quantile model, used by `--forecaster model` unless `--model` names another card. */
 export const DEFAULT_MODEL_CARD = resolve(__dirname, '..', '..', 'models', 'qb-quantile-s.json');
-const FORECASTERS = ['model', ...BASELINE_NAMES] as const;
+const FORECASTERS = ['model', ...FORECASTER_NAMES] as const;
 /** What a bare `--compare` runs: the baselines, then the model. */
 const COMPARE_DEFAULT: readonly string[] = [...BASELINE_NAMES, 'model'];
 

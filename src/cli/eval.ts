@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors';
 import { basename } from 'node:path';
 import { barsToArraysBySymbol, fillGapsArrays, inferIntervalMs, loadBars, symbolFromFileName } from '../data';
-import { BASELINE_NAMES, EvalAccumulator, evaluateWalkForward, openModel, parseAggregate, type EvalMetrics } from '../forecast';
+import { EvalAccumulator, FORECASTER_NAMES, evaluateWalkForward, openModel, parseAggregate, type EvalMetrics } from '../forecast';
 import { int, parseFlags } from './options';
 
 const evalOptionsSchema = z.object({
@@ -25,7 +25,7 @@ const evalOptionsSchema = z.object({
   threads: int(1).optional(),
   kvCache: z.enum(['auto', 'cache', 'recompute']).default('auto'),
   samplesPerBatch: int(1).optional(),
-  fallback: z.enum(BASELINE_NAMES).optional(),
+  fallback: z.enum(FORECASTER_NAMES).optional(),
   seed: z.coerce.number().int().default(0),
   json: z.boolean().default(false),
 });
@@ -142,7 +142,7 @@ export function registerEvalCommands(program: Command): void {
     .command('eval')
     .description('walk-forward evaluation of a model or baseline: forecast h bars ahead from data up to t only, then score')
     .requiredOption('--data <path>', 'bars file or folder of per-symbol files (Feather/IPC, Parquet, CSV, kline JSON)')
-    .requiredOption('--model <card|baseline>', `model card (.json) or baseline: ${BASELINE_NAMES.join(', ')}`)
+    .requiredOption('--model <card|baseline>', `model card (.json), baseline or volatility model: ${FORECASTER_NAMES.join(', ')}`)
     .requiredOption('--horizon <bars>', 'bars ahead (h)')
     .option('--samples <n>', 'sampled paths per forecast (CRPS, aggregates)', '100')
     .option('--temperature <t>', 'sampling temperature of autoregressive models (0 = greedy)')

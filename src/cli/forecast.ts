@@ -194,7 +194,7 @@ export function registerForecastCommands(program: Command): void {
     .option('--samples-per-batch <n>', `paths decoded together per ONNX run, autoregressive models (default ${FORECAST_DEFAULTS.samples_per_batch})`)
     .option('--lookback <bars>', `context bars L given to the model, at most its context length (default ${FORECAST_DEFAULTS.lookback})`)
     .option('--session <name>', 'rth (US regular hours, default: extended hours off), extended (04:00-20:00 New York), 24x7, or a calendar: us-rth, us-ext, cn-a')
-    .option('--model <card|baseline>', 'model card (.json) or baseline: historical, naive, trend (default models/qb-ar-s.json)')
+    .option('--model <card|baseline>', 'model card (.json), baseline (historical, naive, trend) or volatility model (ewma, garch, gjr-garch); default models/qb-ar-s.json')
     .option('--seed <n>', 'seed of every random draw (default 0)')
     .option('--device <auto|cpu|cuda>', 'where the model runs (default auto)')
     .option('--threads <n>', 'onnxruntime threads (default 1)')

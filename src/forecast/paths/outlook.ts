@@ -98,6 +98,10 @@ async function samplePaths(forecaster: Forecaster, prepared: PreparedOutlook, op
   });
   const paths = pricePathsOf(forecast);
   const from = forecast.meta.samplesFrom;
+  if (from === 'model' && !forecast.meta.sampling && forecast.meta.samplesMethod) {
+    // A model that simulates its own paths without a token sampler (the volatility models).
+    return { forecast, paths, method: `${forecast.meta.samplesMethod}; closes only`, source: 'model' };
+  }
   if (from === 'model') {
     const s = forecast.meta.sampling;
     const how = s ? `temperature ${s.temperature}, top-k ${s.topK || 'off'}, top-p ${s.topP}` : 'its own sampler settings';
