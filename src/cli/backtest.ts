@@ -32,7 +32,7 @@ import {
 import { ConfigError } from '../core/errors';
 import { fundingToArrays, loadBars, loadFundingRates, symbolFromFileName, type SessionLike } from '../data';
 import { DAY_MS } from '../data/interval';
-import { BASELINE_NAMES, FORECASTER_NAMES, openModel } from '../forecast';
+import { BASELINE_NAMES, CALIBRATIONS, FORECASTER_NAMES, openModel, withCalibration } from '../forecast';
 import { readConfigFile } from './configFile';
 import { int, parseFlags } from './options';
 
@@ -66,6 +66,7 @@ const optionsSchema = z.object({
   mc: int(0).default(1000),
   seed: z.coerce.number().int().default(1),
   device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  calibrate: z.enum(CALIBRATIONS).default('none'),
   out: z.string().min(1),
   json: z.boolean().default(false),
 });
@@ -103,7 +104,8 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
   const regime = config.sizing.kind === 'regime' ? classifyMarketRegimes(market).labels : undefined;
   const runs: BacktestRun[] = [];
   for (const name of names) {
-    const forecaster = await openModel(name === 'model' ? o.model : name, { device: o.device, log });
+    // --calibrate conformal: one ACI state per symbol, updated only from bars already seen.
+    const forecaster = withCalibration(await openModel(name === 'model' ? o.model : name, { device: o.device, log }), o.calibrate);
     try {
       log(`forecasting ${S} symbols x ${range.end - range.start} bars with ${forecaster.info.name} ...`);
       const fc = await forecastSignals(market, forecaster, { horizonBars: o.horizon, samples: o.samples, seed: o.seed, range, sigmaFloor: config.sigmaFloor });
@@ -253,6 +255,7 @@ export function registerBacktestCommands(program: Command): void {
     .option('--mc <n>', 'Monte Carlo paths (trade and stationary block bootstrap; 0: skip)', '1000')
     .option('--seed <n>', 'seed of sampling and Monte Carlo', '1')
     .option('--device <device>', 'auto, cpu or cuda (models)', 'auto')
+    .option('--calibrate <how>', 'none, or conformal: each forecaster wrapped in adaptive conformal inference, one state per symbol (no look-ahead)', 'none')
     .requiredOption('--out <dir>', 'folder for the results JSON (config, stats, trades, equity curve, limit counts, fallbacks)')
     .option('--json', 'print the results as JSON instead of the table')
     .addHelpText(

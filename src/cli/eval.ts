@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors';
 import { basename } from 'node:path';
 import { barsToArraysBySymbol, fillGapsArrays, inferIntervalMs, loadBars, symbolFromFileName } from '../data';
-import { EvalAccumulator, FORECASTER_NAMES, evaluateWalkForward, openModel, parseAggregate, type EvalMetrics } from '../forecast';
+import { CALIBRATIONS, EvalAccumulator, FORECASTER_NAMES, evaluateWalkForward, openModel, parseAggregate, withCalibration, type EvalMetrics } from '../forecast';
 import { int, parseFlags } from './options';
 
 const evalOptionsSchema = z.object({
@@ -27,6 +27,7 @@ const evalOptionsSchema = z.object({
   samplesPerBatch: int(1).optional(),
   fallback: z.enum(FORECASTER_NAMES).optional(),
   seed: z.coerce.number().int().default(0),
+  calibrate: z.enum(CALIBRATIONS).default('none'),
   json: z.boolean().default(false),
 });
 
@@ -64,7 +65,7 @@ export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: E
   const o = parseFlags(evalOptionsSchema, raw, { prefix: 'invalid option: ', showValue: false });
   // Parsed before the model opens, so a bad --aggregate fails fast.
   const aggregate = parseAggregate(o.aggregate);
-  const forecaster = await openModel(o.model, {
+  const opened = await openModel(o.model, {
     device: o.device,
     threads: o.threads,
     fallback: o.fallback,
@@ -76,6 +77,8 @@ export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: E
       kvCache: o.kvCache,
     },
   });
+  // The conformal layer keeps one state per series (stream = symbol), learning only from outcomes already seen.
+  const forecaster = withCalibration(opened, o.calibrate);
   const pooled = new EvalAccumulator(aggregate);
   const series: Record<string, EvalMetrics & { missingBars: number }> = {};
   try {
@@ -87,6 +90,7 @@ export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: E
         samples: o.samples,
         seed: o.seed,
         aggregate: o.aggregate,
+        stream: s.symbol,
       });
       series[s.symbol] = { ...acc.result(), missingBars: s.missingBars };
       pooled.merge(acc);
@@ -128,7 +132,7 @@ export function formatEvalTable(result: Awaited<ReturnType<typeof runEval>>): st
   const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
   const lines = rows.map((r) => r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join('  '));
   const o = result.options;
-  const head = `model ${o.model}, horizon ${o.horizon}, every ${o.every}, samples ${o.samples}, aggregate ${o.aggregate}, device ${result.pooled.device}`;
+  const head = `model ${o.model}, horizon ${o.horizon}, every ${o.every}, samples ${o.samples}, aggregate ${o.aggregate}, device ${result.pooled.device}${o.calibrate !== 'none' ? `, calibrate ${o.calibrate}` : ''}`;
   const notes = `mae and crps in price units; wql and wcrps relative to sum |y|; skipped origins with a missing future bar: ${result.pooled.skippedMissingFuture}`;
   return [head, ...lines, notes].join('\n');
 }
@@ -157,6 +161,7 @@ export function registerEvalCommands(program: Command): void {
     .option('--samples-per-batch <n>', 'paths decoded together per ONNX run')
     .option('--fallback <baseline>', 'baseline used (and counted) when the model is missing, fails or a window is too short')
     .option('--seed <n>', 'random seed (forecast at bar t uses seed + t)', '0')
+    .option('--calibrate <how>', 'none, or conformal: adaptive conformal inference per quantile level, online per series (no look-ahead)', 'none')
     .option('--json', 'print one JSON object instead of the table')
     .addHelpText(
       'after',
@@ -168,7 +173,7 @@ export function registerEvalCommands(program: Command): void {
       const result = await runEval(opts);
       if (result.options.json) {
         const { options, pooled, series } = result;
-        process.stdout.write(`${JSON.stringify({ model: options.model, horizon: options.horizon, every: options.every, ...pooled, series })}\n`);
+        process.stdout.write(`${JSON.stringify({ model: options.model, horizon: options.horizon, every: options.every, calibrate: options.calibrate, ...pooled, series })}\n`);
       } else process.stdout.write(`${formatEvalTable(result)}\n`);
     });
 }

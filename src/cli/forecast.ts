@@ -20,6 +20,7 @@ import {
   formatOutlookSummary,
   openModel,
   outlookSummary,
+  withCalibration,
   pathsCsv,
   prepareOutlook,
   sessionBreaks,
@@ -110,7 +111,7 @@ export async function runForecast(s: ForecastSettings, opts: { fromProcessStart?
   };
   const { arrays, barMs } = loadSymbol(s);
   lap('loadMs');
-  const model = await openModel(s.model, { device: s.device, threads: s.threads });
+  const model = withCalibration(await openModel(s.model, { device: s.device, threads: s.threads }), s.calibrate);
   lap('openModelMs');
   const contextLength = model.info.contextLength;
   if (s.wait) {
@@ -195,6 +196,7 @@ export function registerForecastCommands(program: Command): void {
     .option('--lookback <bars>', `context bars L given to the model, at most its context length (default ${FORECAST_DEFAULTS.lookback})`)
     .option('--session <name>', 'rth (US regular hours, default: extended hours off), extended (04:00-20:00 New York), 24x7, or a calendar: us-rth, us-ext, cn-a')
     .option('--model <card|baseline>', 'model card (.json), baseline (historical, naive, trend) or volatility model (ewma, garch, gjr-garch); default models/qb-ar-s.json')
+    .option('--calibrate <how>', 'none (default) or conformal: quantiles and paths adjusted by adaptive conformal inference, warmed up on earlier origins of the context window')
     .option('--seed <n>', 'seed of every random draw (default 0)')
     .option('--device <auto|cpu|cuda>', 'where the model runs (default auto)')
     .option('--threads <n>', 'onnxruntime threads (default 1)')

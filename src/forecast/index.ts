@@ -25,6 +25,8 @@ export type { VolatilitySpec, VolatilityName, VolatilityWindowFit } from './vola
 export { fitGarch, garchLogLikelihood, garchVariances, garchVarianceForecast, ewmaNextVariance, backcastVariance, GARCH_NU_MAX } from './volatility';
 export type { GarchParams, GarchFit, GarchFitOptions } from './volatility';
 export { nelderMead } from './nelderMead';
+export { ConformalForecaster, withCalibration, midRankQuantile, CALIBRATIONS } from './conformal';
+export type { ConformalOptions, ConformalMeta } from './conformal';
 export type { NelderMeadOptions, NelderMeadResult } from './nelderMead';
 export { studentTCdf, studentTQuantile, studentTPdf, logGamma, regularizedBeta } from './studentT';
 export { TokenSampler, DEFAULT_SAMPLING, checkSampling } from './sampling';
