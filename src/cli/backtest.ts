@@ -32,13 +32,17 @@ import {
 import { ConfigError } from '../core/errors';
 import { fundingToArrays, loadBars, loadFundingRates, symbolFromFileName, type SessionLike } from '../data';
 import { DAY_MS } from '../data/interval';
-import { BASELINE_NAMES, CALIBRATIONS, FORECASTER_NAMES, openModel, withCalibration } from '../forecast';
+import { BASELINE_NAMES, CALIBRATIONS, FORECASTER_NAMES, openModel, parseEnsembleSpec, withCalibration } from '../forecast';
 import { readConfigFile } from './configFile';
 import { int, parseFlags } from './options';
 
 /** The shipped quantile model, used by `--forecaster model` unless `--model` names another card. */
 export const DEFAULT_MODEL_CARD = resolve(__dirname, '..', '..', 'models', 'qb-quantile-s.json');
 const FORECASTERS = ['model', ...FORECASTER_NAMES] as const;
+/** A name `--forecaster` / `--compare` take: one of FORECASTERS, or an ensemble spec of forecasters. */
+function isForecasterName(n: string): boolean {
+  return (FORECASTERS as readonly string[]).includes(n) || parseEnsembleSpec(n) !== null;
+}
 /** What a bare `--compare` runs: the baselines, then the model. */
 const COMPARE_DEFAULT: readonly string[] = [...BASELINE_NAMES, 'model'];
 
@@ -49,7 +53,10 @@ const optionsSchema = z.object({
   end: z.string().optional(),
   days: z.coerce.number().positive().optional(),
   capital: z.coerce.number().positive().optional(),
-  forecaster: z.enum(FORECASTERS).default('historical'),
+  forecaster: z
+    .string()
+    .refine(isForecasterName, { message: `use ${FORECASTERS.join(', ')}, or an ensemble (ensemble:a+b, mixture:a+b)` })
+    .default('historical'),
   model: z.string().default(DEFAULT_MODEL_CARD),
   compare: z.union([z.boolean(), z.string()]).optional(),
   config: z.string().optional(),
@@ -159,7 +166,7 @@ function compareList(o: BacktestCliOptions): readonly string[] {
   if (o.compare === undefined || o.compare === false) return [o.forecaster];
   const names = o.compare === true ? COMPARE_DEFAULT : o.compare.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
-    if (!(FORECASTERS as readonly string[]).includes(n)) throw new ConfigError(`unknown forecaster "${n}" (use ${FORECASTERS.join(', ')})`, { key: '--compare', value: n });
+    if (!isForecasterName(n)) throw new ConfigError(`unknown forecaster "${n}" (use ${FORECASTERS.join(', ')}, or ensemble:a+b / mixture:a+b)`, { key: '--compare', value: n });
   }
   return names;
 }
@@ -238,7 +245,7 @@ export function registerBacktestCommands(program: Command): void {
     .option('--end <date>', 'end (exclusive)')
     .option('--days <n>', 'the last n days of the data (instead of --start/--end)')
     .option('--capital <amount>', 'starting cash (default 100000, or the config\'s)')
-    .option('--forecaster <name>', `${FORECASTERS.join(', ')} (oracle sees the future: an upper bound, flagged)`, 'historical')
+    .option('--forecaster <name>', `${FORECASTERS.join(', ')}, or an ensemble: ensemble:a+b*2 (quantile averaging), mixture:a+b (oracle sees the future: an upper bound, flagged)`, 'historical')
     .option('--model <card>', 'model card for --forecaster model', DEFAULT_MODEL_CARD)
     .option('--compare [names]', `comma list of forecasters to run side by side (default: ${COMPARE_DEFAULT.join(',')})`)
     .option('--config <file>', 'backtest config, YAML or JSON (sizing, limits, classes, costs, interest, kill switches)')

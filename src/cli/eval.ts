@@ -7,12 +7,29 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors';
 import { basename } from 'node:path';
 import { barsToArraysBySymbol, fillGapsArrays, inferIntervalMs, loadBars, symbolFromFileName } from '../data';
-import { CALIBRATIONS, EvalAccumulator, FORECASTER_NAMES, evaluateWalkForward, openModel, parseAggregate, withCalibration, type EvalMetrics } from '../forecast';
+import {
+  CALIBRATIONS,
+  EvalAccumulator,
+  FORECASTER_NAMES,
+  compareForecasters,
+  evaluateWalkForward,
+  formatLeaderboard,
+  openModel,
+  parseAggregate,
+  withCalibration,
+  type EvalMetrics,
+  type Forecaster,
+  type Leaderboard,
+} from '../forecast';
+import { writeFileAtomic } from '../notebook/atomic';
+import { crpsByHorizonFigure, figureToHtml, leaderboardTableFigure } from '../plot';
 import { int, parseFlags } from './options';
 
 const evalOptionsSchema = z.object({
   data: z.string().min(1),
-  model: z.string().min(1),
+  model: z.string().min(1).optional(),
+  compare: z.string().min(1).optional(),
+  out: z.string().min(1).optional(),
   horizon: int(1),
   samples: int(1).default(100),
   temperature: z.coerce.number().min(0).optional(),
@@ -63,6 +80,7 @@ export function loadGridSeries(path: string): GridSeries[] {
  */
 export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: EvalMetrics; series: Record<string, EvalMetrics & { missingBars: number }>; options: EvalCliOptions }> {
   const o = parseFlags(evalOptionsSchema, raw, { prefix: 'invalid option: ', showValue: false });
+  if (o.model === undefined) throw new ConfigError('give --model (one forecaster) or --compare (a leaderboard)', { key: '--model' });
   // Parsed before the model opens, so a bad --aggregate fails fast.
   const aggregate = parseAggregate(o.aggregate);
   const opened = await openModel(o.model, {
@@ -101,6 +119,40 @@ export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: E
   return { pooled: pooled.result(), series, options: o };
 }
 
+/**
+ * `quantbook eval --compare a,b,...`: every forecaster on the same origins in one pass, ranked by
+ * CRPS with HAC standard errors and Diebold-Mariano tests against the best; with `out`, an HTML
+ * page (leaderboard table, CRPS per step) written atomically.
+ * @throws ConfigError on fewer than two names or an unknown one; ModelError from the forecasters.
+ * @example (await runEvalCompare({ data: 'crypto-5m', compare: 'naive,garch', horizon: 6, every: 48 })).board.rows[0].name
+ */
+export async function runEvalCompare(raw: Record<string, unknown>): Promise<{ board: Leaderboard; options: EvalCliOptions; html: string | null }> {
+  const o = parseFlags(evalOptionsSchema, raw, { prefix: 'invalid option: ', showValue: false });
+  const names = (o.compare ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  if (names.length < 2) throw new ConfigError('--compare needs at least two forecasters, comma-separated', { key: '--compare', value: o.compare });
+  parseAggregate(o.aggregate);
+  const series = loadGridSeries(o.data);
+  const entries: { name: string; forecaster: Forecaster }[] = [];
+  try {
+    for (const name of names) {
+      const f = await openModel(name, { device: o.device, threads: o.threads, fallback: o.fallback, sampling: { kvCache: o.kvCache } });
+      entries.push({ name: o.calibrate === 'conformal' ? `${name}+conformal` : name, forecaster: withCalibration(f, o.calibrate) });
+    }
+    const board = await compareForecasters(entries, series, { horizon: o.horizon, lookback: o.lookback, every: o.every, samples: o.samples, seed: o.seed, aggregate: o.aggregate });
+    let html: string | null = null;
+    if (o.out) {
+      const title = `quantbook eval --compare: ${basename(o.data)}, horizon ${o.horizon}, every ${o.every}`;
+      html = figureToHtml([leaderboardTableFigure(board), crpsByHorizonFigure(board)], title, {
+        description: `${board.origins} origins per forecaster on ${series.map((s) => s.symbol).join(', ')}; ${o.samples} paths each. ${formatLeaderboard(board).split('\n').slice(-2).join(' ')}`,
+      });
+      writeFileAtomic(o.out, html);
+    }
+    return { board, options: o, html };
+  } finally {
+    for (const e of entries) await e.forecaster.close();
+  }
+}
+
 /** Table columns: header, field, decimals (null: 4 significant digits, for price units). */
 const COLUMNS: [string, keyof EvalMetrics, number | null][] = [
   ['n', 'n', 0],
@@ -132,7 +184,7 @@ export function formatEvalTable(result: Awaited<ReturnType<typeof runEval>>): st
   const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
   const lines = rows.map((r) => r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join('  '));
   const o = result.options;
-  const head = `model ${o.model}, horizon ${o.horizon}, every ${o.every}, samples ${o.samples}, aggregate ${o.aggregate}, device ${result.pooled.device}${o.calibrate !== 'none' ? `, calibrate ${o.calibrate}` : ''}`;
+  const head = `model ${o.model ?? ''}, horizon ${o.horizon}, every ${o.every}, samples ${o.samples}, aggregate ${o.aggregate}, device ${result.pooled.device}${o.calibrate !== 'none' ? `, calibrate ${o.calibrate}` : ''}`;
   const notes = `mae and crps in price units; wql and wcrps relative to sum |y|; skipped origins with a missing future bar: ${result.pooled.skippedMissingFuture}`;
   return [head, ...lines, notes].join('\n');
 }
@@ -146,7 +198,9 @@ export function registerEvalCommands(program: Command): void {
     .command('eval')
     .description('walk-forward evaluation of a model or baseline: forecast h bars ahead from data up to t only, then score')
     .requiredOption('--data <path>', 'bars file or folder of per-symbol files (Feather/IPC, Parquet, CSV, kline JSON)')
-    .requiredOption('--model <card|baseline>', `model card (.json), baseline or volatility model: ${FORECASTER_NAMES.join(', ')}`)
+    .option('--model <card|baseline>', `model card (.json), baseline or volatility model: ${FORECASTER_NAMES.join(', ')}; or an ensemble: ensemble:a+b*2, mixture:a+b`)
+    .option('--compare <names>', 'comma list of forecasters (as --model takes them) scored on the same origins: prints a leaderboard')
+    .option('--out <file.html>', 'with --compare: also write the leaderboard and CRPS per step as an HTML page')
     .requiredOption('--horizon <bars>', 'bars ahead (h)')
     .option('--samples <n>', 'sampled paths per forecast (CRPS, aggregates)', '100')
     .option('--temperature <t>', 'sampling temperature of autoregressive models (0 = greedy)')
@@ -170,6 +224,12 @@ export function registerEvalCommands(program: Command): void {
         'Example: quantbook eval --data ../shared/data/real/crypto-5m --model models/qb-ar-s.json --horizon 30 --every 48 --json',
     )
     .action(async (opts: Record<string, unknown>) => {
+      if (opts.compare !== undefined) {
+        const { board, options } = await runEvalCompare(opts);
+        if (options.json) process.stdout.write(`${JSON.stringify({ horizon: board.horizon, every: board.every, origins: board.origins, hacLag: board.hacLag, calibrate: options.calibrate, rows: board.rows })}\n`);
+        else process.stdout.write(`${formatLeaderboard(board)}\n${options.out ? `wrote ${options.out}\n` : ''}`);
+        return;
+      }
       const result = await runEval(opts);
       if (result.options.json) {
         const { options, pooled, series } = result;

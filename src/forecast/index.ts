@@ -25,6 +25,10 @@ export type { VolatilitySpec, VolatilityName, VolatilityWindowFit } from './vola
 export { fitGarch, garchLogLikelihood, garchVariances, garchVarianceForecast, ewmaNextVariance, backcastVariance, GARCH_NU_MAX } from './volatility';
 export type { GarchParams, GarchFit, GarchFitOptions } from './volatility';
 export { nelderMead } from './nelderMead';
+export { compareForecasters, formatLeaderboard, hacMeanSe } from './compare';
+export type { Leaderboard, LeaderboardRow, MeanSe, CompareSeries } from './compare';
+export { EnsembleForecaster, inverseScoreWeights, validationWeights, pathCounts, parseEnsembleSpec } from './ensemble';
+export type { EnsembleMode } from './ensemble';
 export { ConformalForecaster, withCalibration, midRankQuantile, CALIBRATIONS } from './conformal';
 export type { ConformalOptions, ConformalMeta } from './conformal';
 export type { NelderMeadOptions, NelderMeadResult } from './nelderMead';

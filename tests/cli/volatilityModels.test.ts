@@ -58,6 +58,8 @@ describe('volatility models by name, and --calibrate conformal, in the CLI', () 
     expect(runs[1].record.forecast).toMatchObject({ forecaster: 'garch' });
     const cal = await runBacktestCli({ data: realData('perp', 'XRP_USDT_USDT-5m-futures.feather'), class: 'perp', forecaster: 'ewma', calibrate: 'conformal', days: 1, mc: 0, out });
     expect(cal.runs[0].record.forecast).toMatchObject({ forecaster: 'ewma+conformal', fallbackWindows: 0 });
+    const ens = await runBacktestCli({ data: realData('perp', 'XRP_USDT_USDT-5m-futures.feather'), class: 'perp', forecaster: 'mixture:ewma+historical', days: 1, mc: 0, out });
+    expect(ens.runs[0].record.forecast).toMatchObject({ forecaster: 'mixture:ewma*0.5+historical*0.5' });
   });
 
   it('eval --calibrate conformal says so in the table and the JSON', async () => {
