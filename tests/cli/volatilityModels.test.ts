@@ -41,7 +41,7 @@ describe('volatility models by name, and --calibrate conformal, in the CLI', () 
     expect(r.code, r.err).toBe(0);
     const s = JSON.parse(r.out);
     expect(s.model).toMatchObject({ name: 'gjr-garch', pathSource: 'model', fallback: { count: 0, forecaster: 'ewma' } });
-    expect(s.model.pathMethod).toMatch(/^gjr-garch recursion simulated forward with standardized t draws \(volatility clustering\); closes only$/);
+    expect(s.model.pathMethod).toMatch(/^gjr-garch recursion simulated forward with standardized t draws \(volatility clustering\); highs and lows by a Brownian bridge per step/);
     expect(s.model.calibration).toBeUndefined();
     const c = await run(['forecast', '--data', realData('crypto-1m', 'XRP_ETH-1m.feather'), '--symbol', 'XRP_ETH', '--session', '24x7', '--model', 'ewma', '--calibrate', 'conformal', '--samples', '50', '--no-png', '--json', '--out', out]);
     expect(c.code, c.err).toBe(0);
