@@ -46,6 +46,8 @@ export interface LeaderboardRow {
   coverage80: MeanSe;
   /** Mean CRPS at steps 1..h. */
   crpsByStep: number[];
+  /** PIT of the last step's outcome per origin, in origin order: share of paths at or below it. */
+  pitLastStep: Float64Array;
   /** Diebold-Mariano test of this row's CRPS against the best row's (null for the best). */
   dm: { meanDiff: number; stat: number; pValue: number } | null;
 }
@@ -105,6 +107,7 @@ export async function compareForecasters(entries: readonly { name: string; forec
   const pct = entries.map(() => [] as Float64Array[]);
   const cov = entries.map(() => [] as Float64Array[]);
   const byStep = entries.map(() => new Float64Array(H));
+  const pit = entries.map(() => [] as number[]);
   let origins = 0;
   for (const s of series) {
     const closes = s.closes;
@@ -135,6 +138,9 @@ export async function compareForecasters(entries: readonly { name: string; forec
           byStep[e][h] += score;
           sum += score;
         }
+        let below = 0;
+        for (let j = 0; j < N; j++) below += col[j] <= future[H - 1] ? 1 : 0; // col holds the last step
+        pit[e].push(below / N);
         c[e].push(sum / H);
         const point = aggregateSamples(f.samples, aggregate);
         p[e].push(Math.abs(point[H - 1] / last - future[H - 1] / last));
@@ -163,6 +169,7 @@ export async function compareForecasters(entries: readonly { name: string; forec
     pctReturnMae: hacMeanSe(pct[e], hacLag),
     coverage80: hacMeanSe(cov[e], hacLag),
     crpsByStep: Array.from(byStep[e], (x) => x / origins),
+    pitLastStep: Float64Array.from(pit[e]),
     dm: null,
   }));
   const order = rows.map((_, i) => i).sort((a, b) => rows[a].crps.mean - rows[b].crps.mean);
