@@ -81,6 +81,7 @@ export function loadGridSeries(path: string): GridSeries[] {
 export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: EvalMetrics; series: Record<string, EvalMetrics & { missingBars: number }>; options: EvalCliOptions }> {
   const o = parseFlags(evalOptionsSchema, raw, { prefix: 'invalid option: ', showValue: false });
   if (o.model === undefined) throw new ConfigError('give --model (one forecaster) or --compare (a leaderboard)', { key: '--model' });
+  if (o.out !== undefined) throw new ConfigError('--out writes the leaderboard page: use it with --compare', { key: '--out', value: o.out });
   // Parsed before the model opens, so a bad --aggregate fails fast.
   const aggregate = parseAggregate(o.aggregate);
   const opened = await openModel(o.model, {
@@ -130,6 +131,7 @@ export async function runEvalCompare(raw: Record<string, unknown>): Promise<{ bo
   const o = parseFlags(evalOptionsSchema, raw, { prefix: 'invalid option: ', showValue: false });
   const names = (o.compare ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   if (names.length < 2) throw new ConfigError('--compare needs at least two forecasters, comma-separated', { key: '--compare', value: o.compare });
+  if (o.model !== undefined) throw new ConfigError('give either --model or --compare, not both', { key: '--model', value: o.model });
   parseAggregate(o.aggregate);
   const series = loadGridSeries(o.data);
   const entries: { name: string; forecaster: Forecaster }[] = [];

@@ -24,7 +24,8 @@
  * Q_in is the piecewise-linear quantile function through the wrapped quantiles, extended
  * linearly (forecasters that take any levels are also asked for 0.01, 0.025, 0.05, 0.95,
  * 0.975, 0.99). The map need not be exact: ACI is a feedback loop and corrects any monotone
- * error of it.
+ * error of it. Sampled highs and lows of the wrapped forecaster are not passed on (its closes
+ * are remapped); the outlook then draws highs and lows by its Brownian bridge.
  *
  * No look-ahead: an outcome is used only by forecasts whose origin is at or after the bar of
  * that outcome. The state is per stream (`request.origins[i].stream`, e.g. a symbol) and the

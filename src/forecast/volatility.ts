@@ -249,7 +249,7 @@ export function fitGarch(returns: Float64Array, opts: GarchFitOptions = {}): Gar
   const params: GarchParams = { ...scaled, omega: scaled.omega * b };
   const logLik = -end.f - n * Math.log(s);
   const base = { params, evaluations, n, backcast: b };
-  if (!Number.isFinite(end.f)) return { ...fail('the likelihood is not finite at the optimum', evaluations) };
+  if (!Number.isFinite(end.f)) return fail('the likelihood is not finite at the optimum', evaluations);
   if (!second.converged) {
     return { ...base, logLik, converged: false, reason: `the optimiser did not converge in ${maxEval} likelihood evaluations`, nextVariance: NaN };
   }

@@ -97,5 +97,7 @@ describe('leaderboard', () => {
     const b2 = await compareForecasters([{ name: 'a', forecaster: createNamedForecaster('naive') }, { name: 'b', forecaster: createNamedForecaster('historical') }], series, { horizon: 6, every: 2, samples: 10 });
     expect(b2.hacLag).toBe(2);
     await expect(runEvalCompare({ data: ETH, compare: 'naive', horizon: 3 })).rejects.toThrow(/at least two forecasters/);
+    await expect(runEvalCompare({ data: ETH, compare: 'naive,ewma', model: 'naive', horizon: 3 })).rejects.toThrow(/either --model or --compare/);
+    await expect(runEval({ data: ETH, model: 'naive', out, horizon: 3 })).rejects.toThrow(/use it with --compare/);
   });
 });
