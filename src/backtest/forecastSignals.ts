@@ -112,6 +112,7 @@ export async function forecastSignals(market: MarketArrays, forecaster: Forecast
       samples,
       seed: (opts.seed ?? 0) + b,
       quantileLevels: LEVELS,
+      origins: batch.map(({ s, t }) => ({ stream: market.symbols[s], t })),
       ...(oracle ? { future: batch.map(({ s, t }) => closes[s].subarray(t + 1, t + 1 + H)) } : {}),
     });
     meta.calls++;

@@ -36,13 +36,17 @@ import { ConfigError } from '../core/errors';
 import { checkOutputDir, OutputBatch, safeOutputPath } from '../core/output';
 import { fundingCoverage, fundingToArrays, loadFundingRates, loadValidBars, symbolFromFileName, type FundingCoverage, type SessionLike } from '../data';
 import { DAY_MS } from '../data/interval';
-import { BASELINE_NAMES, openModel } from '../forecast';
+import { BASELINE_NAMES, CALIBRATIONS, FORECASTER_NAMES, openModel, parseEnsembleSpec, withCalibration } from '../forecast';
 import { readConfigFile } from './configFile';
 import { int, parseFlags } from './options';
 
 /** The shipped quantile model, used by `--forecaster model` unless `--model` names another card. */
 export const DEFAULT_MODEL_CARD = resolve(__dirname, '..', '..', 'models', 'qb-quantile-s.json');
-const FORECASTERS = ['model', ...BASELINE_NAMES] as const;
+const FORECASTERS = ['model', ...FORECASTER_NAMES] as const;
+/** A name `--forecaster` / `--compare` take: one of FORECASTERS, or an ensemble spec of forecasters. */
+function isForecasterName(n: string): boolean {
+  return (FORECASTERS as readonly string[]).includes(n) || parseEnsembleSpec(n) !== null;
+}
 /** What a bare `--compare` runs: the baselines, then the model. */
 const COMPARE_DEFAULT: readonly string[] = [...BASELINE_NAMES, 'model'];
 
@@ -53,7 +57,10 @@ const optionsSchema = z.object({
   end: z.string().optional(),
   days: z.coerce.number().positive().optional(),
   capital: z.coerce.number().positive('capital must be positive').max(MAX_CAPITAL, `capital must be at most ${MAX_CAPITAL} (account currency)`).optional(),
-  forecaster: z.enum(FORECASTERS).default('historical'),
+  forecaster: z
+    .string()
+    .refine(isForecasterName, { message: `use ${FORECASTERS.join(', ')}, or an ensemble (ensemble:a+b, mixture:a+b)` })
+    .default('historical'),
   model: z.string().default(DEFAULT_MODEL_CARD),
   compare: z.union([z.boolean(), z.string()]).optional(),
   config: z.string().optional(),
@@ -70,6 +77,7 @@ const optionsSchema = z.object({
   mc: int(0).default(1000),
   seed: z.coerce.number().int().default(1),
   device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  calibrate: z.enum(CALIBRATIONS).default('none'),
   out: z.string().min(1),
   json: z.boolean().default(false),
   conventions: z.enum(['default', 'backtesting.py']).optional(),
@@ -127,7 +135,8 @@ async function stageBacktest(outputs: OutputBatch, raw: Record<string, unknown>,
   const regime = config.sizing.kind === 'regime' ? classifyMarketRegimes(market).labels : undefined;
   const runs: BacktestRun[] = [];
   for (const name of names) {
-    const forecaster = await openModel(name === 'model' ? o.model : name, { device: o.device, log });
+    // --calibrate conformal: one ACI state per symbol, updated only from bars already seen.
+    const forecaster = withCalibration(await openModel(name === 'model' ? o.model : name, { device: o.device, log }), o.calibrate);
     try {
       log(`forecasting ${S} symbols x ${range.end - range.start} bars with ${forecaster.info.name} ...`);
       const fc = await forecastSignals(market, forecaster, { horizonBars: o.horizon, samples: o.samples, seed: o.seed, range, sigmaFloor: config.sigmaFloor });
@@ -185,7 +194,7 @@ function compareList(o: BacktestCliOptions): readonly string[] {
   if (o.compare === undefined || o.compare === false) return [o.forecaster];
   const names = o.compare === true ? COMPARE_DEFAULT : o.compare.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
-    if (!(FORECASTERS as readonly string[]).includes(n)) throw new ConfigError(`unknown forecaster "${n}" (use ${FORECASTERS.join(', ')})`, { key: '--compare', value: n });
+    if (!isForecasterName(n)) throw new ConfigError(`unknown forecaster "${n}" (use ${FORECASTERS.join(', ')}, or ensemble:a+b / mixture:a+b)`, { key: '--compare', value: n });
   }
   return names;
 }
@@ -286,7 +295,7 @@ export function registerBacktestCommands(program: Command): void {
     .option('--end <date>', 'end (exclusive)')
     .option('--days <n>', 'the last n days of the data (instead of --start/--end)')
     .option('--capital <amount>', `starting cash, above 0 and at most ${MAX_CAPITAL} (default 100000, or the config's)`)
-    .option('--forecaster <name>', `${FORECASTERS.join(', ')} (oracle sees the future: an upper bound, flagged)`, 'historical')
+    .option('--forecaster <name>', `${FORECASTERS.join(', ')}, or an ensemble: ensemble:a+b*2 (quantile averaging), mixture:a+b (oracle sees the future: an upper bound, flagged)`, 'historical')
     .option('--model <card>', 'model card for --forecaster model', DEFAULT_MODEL_CARD)
     .option('--compare [names]', `comma list of forecasters to run side by side (default: ${COMPARE_DEFAULT.join(',')})`)
     .option('--config <file>', 'backtest config, YAML or JSON (sizing, limits, classes, costs, interest, kill switches)')
@@ -303,6 +312,7 @@ export function registerBacktestCommands(program: Command): void {
     .option('--mc <n>', 'Monte Carlo paths (trade and stationary block bootstrap; 0: skip)', '1000')
     .option('--seed <n>', 'seed of sampling and Monte Carlo', '1')
     .option('--device <device>', 'auto, cpu or cuda (models)', 'auto')
+    .option('--calibrate <how>', 'none, or conformal: each forecaster wrapped in adaptive conformal inference, one state per symbol (no look-ahead)', 'none')
     .requiredOption('--out <dir>', 'folder for the results JSON (config, stats, trades, equity curve, limit counts, fallbacks)')
     .option('--json', 'print the results as JSON instead of the table')
     .option('--conventions <name>', 'default, or backtesting.py: all-in orders on each change of the forecast direction, sized at the next open from the cash after closing, whole lots, open trades closed at the end, geometric-mean daily statistics (see the README table)')

@@ -8,13 +8,30 @@ import { dict } from '../core/dict';
 import { ConfigError } from '../core/errors';
 import { basename } from 'node:path';
 import { barsToArraysBySymbol, fillGapsArrays, inferIntervalMs, loadValidBars, symbolFromFileName } from '../data';
-import { BASELINE_NAMES, EvalAccumulator, evaluateWalkForward, openModel, parseAggregate, type EvalMetrics } from '../forecast';
+import {
+  CALIBRATIONS,
+  EvalAccumulator,
+  FORECASTER_NAMES,
+  compareForecasters,
+  evaluateWalkForward,
+  formatLeaderboard,
+  openModel,
+  parseAggregate,
+  withCalibration,
+  type EvalMetrics,
+  type Forecaster,
+  type Leaderboard,
+} from '../forecast';
+import { writeFileAtomic } from '../core/output';
+import { crpsByHorizonFigure, figureToHtml, leaderboardTableFigure } from '../plot';
 import { addToCatalogue, numbersOf } from './catalogue';
 import { int, parseFlags } from './options';
 
 const evalOptionsSchema = z.object({
   data: z.string().min(1),
-  model: z.string().min(1),
+  model: z.string().min(1).optional(),
+  compare: z.string().min(1).optional(),
+  out: z.string().min(1).optional(),
   horizon: int(1),
   samples: int(1).default(100),
   temperature: z.coerce.number().min(0).optional(),
@@ -27,8 +44,9 @@ const evalOptionsSchema = z.object({
   threads: int(1).optional(),
   kvCache: z.enum(['auto', 'cache', 'recompute']).default('auto'),
   samplesPerBatch: int(1).optional(),
-  fallback: z.enum(BASELINE_NAMES).optional(),
+  fallback: z.enum(FORECASTER_NAMES).optional(),
   seed: z.coerce.number().int().default(0),
+  calibrate: z.enum(CALIBRATIONS).default('none'),
   json: z.boolean().default(false),
 });
 
@@ -66,9 +84,11 @@ export function loadGridSeries(path: string): GridSeries[] {
  */
 export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: EvalMetrics; series: Record<string, EvalMetrics & { missingBars: number }>; options: EvalCliOptions }> {
   const o = parseFlags(evalOptionsSchema, raw, { prefix: 'invalid option: ', showValue: false });
+  if (o.model === undefined) throw new ConfigError('give --model (one forecaster) or --compare (a leaderboard)', { key: '--model' });
+  if (o.out !== undefined) throw new ConfigError('--out writes the leaderboard page: use it with --compare', { key: '--out', value: o.out });
   // Parsed before the model opens, so a bad --aggregate fails fast.
   const aggregate = parseAggregate(o.aggregate);
-  const forecaster = await openModel(o.model, {
+  const opened = await openModel(o.model, {
     device: o.device,
     threads: o.threads,
     fallback: o.fallback,
@@ -80,6 +100,8 @@ export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: E
       kvCache: o.kvCache,
     },
   });
+  // The conformal layer keeps one state per series (stream = symbol), learning only from outcomes already seen.
+  const forecaster = withCalibration(opened, o.calibrate);
   const pooled = new EvalAccumulator(aggregate);
   // Keyed by symbol (user text): no prototype, so `constructor` or `__proto__` are plain keys.
   const series = dict<EvalMetrics & { missingBars: number }>();
@@ -92,6 +114,7 @@ export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: E
         samples: o.samples,
         seed: o.seed,
         aggregate: o.aggregate,
+        stream: s.symbol,
       });
       series[s.symbol] = { ...acc.result(), missingBars: s.missingBars };
       pooled.merge(acc);
@@ -100,6 +123,41 @@ export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: E
     await forecaster.close();
   }
   return { pooled: pooled.result(), series, options: o };
+}
+
+/**
+ * `quantbook eval --compare a,b,...`: every forecaster on the same origins in one pass, ranked by
+ * CRPS with HAC standard errors and Diebold-Mariano tests against the best; with `out`, an HTML
+ * page (leaderboard table, CRPS per step) written atomically.
+ * @throws ConfigError on fewer than two names or an unknown one; ModelError from the forecasters.
+ * @example (await runEvalCompare({ data: 'crypto-5m', compare: 'naive,garch', horizon: 6, every: 48 })).board.rows[0].name
+ */
+export async function runEvalCompare(raw: Record<string, unknown>): Promise<{ board: Leaderboard; options: EvalCliOptions; html: string | null }> {
+  const o = parseFlags(evalOptionsSchema, raw, { prefix: 'invalid option: ', showValue: false });
+  const names = (o.compare ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  if (names.length < 2) throw new ConfigError('--compare needs at least two forecasters, comma-separated', { key: '--compare', value: o.compare });
+  if (o.model !== undefined) throw new ConfigError('give either --model or --compare, not both', { key: '--model', value: o.model });
+  parseAggregate(o.aggregate);
+  const series = loadGridSeries(o.data);
+  const entries: { name: string; forecaster: Forecaster }[] = [];
+  try {
+    for (const name of names) {
+      const f = await openModel(name, { device: o.device, threads: o.threads, fallback: o.fallback, sampling: { kvCache: o.kvCache } });
+      entries.push({ name: o.calibrate === 'conformal' ? `${name}+conformal` : name, forecaster: withCalibration(f, o.calibrate) });
+    }
+    const board = await compareForecasters(entries, series, { horizon: o.horizon, lookback: o.lookback, every: o.every, samples: o.samples, seed: o.seed, aggregate: o.aggregate });
+    let html: string | null = null;
+    if (o.out) {
+      const title = `quantbook eval --compare: ${basename(o.data)}, horizon ${o.horizon}, every ${o.every}`;
+      html = figureToHtml([leaderboardTableFigure(board), crpsByHorizonFigure(board)], title, {
+        description: `${board.origins} origins per forecaster on ${series.map((s) => s.symbol).join(', ')}; ${o.samples} paths each. ${formatLeaderboard(board).split('\n').slice(-2).join(' ')}`,
+      });
+      writeFileAtomic(o.out, html);
+    }
+    return { board, options: o, html };
+  } finally {
+    for (const e of entries) await e.forecaster.close();
+  }
 }
 
 /** Table columns: header, field, decimals (null: 4 significant digits, for price units). */
@@ -133,7 +191,7 @@ export function formatEvalTable(result: Awaited<ReturnType<typeof runEval>>): st
   const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
   const lines = rows.map((r) => r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join('  '));
   const o = result.options;
-  const head = `model ${o.model}, horizon ${o.horizon}, every ${o.every}, samples ${o.samples}, aggregate ${o.aggregate}, device ${result.pooled.device}`;
+  const head = `model ${o.model ?? ''}, horizon ${o.horizon}, every ${o.every}, samples ${o.samples}, aggregate ${o.aggregate}, device ${result.pooled.device}${o.calibrate !== 'none' ? `, calibrate ${o.calibrate}` : ''}`;
   const notes = `mae and crps in price units; wql and wcrps relative to sum |y|; skipped origins with a missing future bar: ${result.pooled.skippedMissingFuture}`;
   return [head, ...lines, notes].join('\n');
 }
@@ -147,7 +205,9 @@ export function registerEvalCommands(program: Command): void {
     .command('eval')
     .description('walk-forward evaluation of a model or baseline: forecast h bars ahead from data up to t only, then score')
     .requiredOption('--data <path>', 'bars file or folder of per-symbol files (Feather/IPC, Parquet, CSV, kline JSON)')
-    .requiredOption('--model <card|baseline>', `model card (.json) or baseline: ${BASELINE_NAMES.join(', ')}`)
+    .option('--model <card|baseline>', `model card (.json), baseline or volatility model: ${FORECASTER_NAMES.join(', ')}; or an ensemble: ensemble:a+b*2, mixture:a+b`)
+    .option('--compare <names>', 'comma list of forecasters (as --model takes them) scored on the same origins: prints a leaderboard')
+    .option('--out <file.html>', 'with --compare: also write the leaderboard and CRPS per step as an HTML page')
     .requiredOption('--horizon <bars>', 'bars ahead (h)')
     .option('--samples <n>', 'sampled paths per forecast (CRPS, aggregates)', '100')
     .option('--temperature <t>', 'sampling temperature of autoregressive models (0 = greedy)')
@@ -162,6 +222,7 @@ export function registerEvalCommands(program: Command): void {
     .option('--samples-per-batch <n>', 'paths decoded together per ONNX run')
     .option('--fallback <baseline>', 'baseline used (and counted) when the model is missing, fails or a window is too short')
     .option('--seed <n>', 'random seed (forecast at bar t uses seed + t)', '0')
+    .option('--calibrate <how>', 'none, or conformal: adaptive conformal inference per quantile level, online per series (no look-ahead)', 'none')
     .option('--json', 'print one JSON object instead of the table')
     .addHelpText(
       'after',
@@ -171,10 +232,23 @@ export function registerEvalCommands(program: Command): void {
     )
     .action(async (opts: Record<string, unknown>) => {
       const started = new Date();
+      if (opts.compare !== undefined) {
+        const { board, options } = await runEvalCompare(opts);
+        if (options.json) process.stdout.write(`${JSON.stringify({ horizon: board.horizon, every: board.every, origins: board.origins, hacLag: board.hacLag, calibrate: options.calibrate, rows: board.rows })}\n`);
+        else process.stdout.write(`${formatLeaderboard(board)}\n${options.out ? `wrote ${options.out}\n` : ''}`);
+        const { commandRow } = await import('../catalogue/rows');
+        // One row per compared forecaster, so `runs list --sort record.crps` ranks them across runs.
+        await addToCatalogue(() => board.rows.map((r, rank) => commandRow({
+          command: 'eval', argv: process.argv.slice(2), started, parameters: { ...options, model: r.name },
+          records: { ...numbersOf(r.pooled), rank: rank + 1, crpsSe: r.crps.se, ...(r.dm ? { dmStat: r.dm.stat, dmPValue: r.dm.pValue } : {}) },
+          dataPath: typeof opts.data === 'string' ? opts.data : undefined, outputs: options.out ? [options.out] : [],
+        })));
+        return;
+      }
       const result = await runEval(opts);
       if (result.options.json) {
         const { options, pooled, series } = result;
-        process.stdout.write(`${JSON.stringify({ model: options.model, horizon: options.horizon, every: options.every, ...pooled, series })}\n`);
+        process.stdout.write(`${JSON.stringify({ model: options.model, horizon: options.horizon, every: options.every, calibrate: options.calibrate, ...pooled, series })}\n`);
       } else process.stdout.write(`${formatEvalTable(result)}\n`);
       const { commandRow } = await import('../catalogue/rows');
       await addToCatalogue(() => [commandRow({

@@ -19,6 +19,7 @@ import {
   formatOutlookSummary,
   openModel,
   outlookSummary,
+  withCalibration,
   pathsCsv,
   prepareOutlook,
   sessionBreaks,
@@ -203,7 +204,7 @@ async function stageForecast(outputs: OutputBatch, given: ForecastSettings, opts
   const { arrays, barMs } = loadSymbol(given);
   const s = chooseForecastSession(given, arrays).settings;
   lap('loadMs');
-  const model = await openModel(s.model, { device: s.device, threads: s.threads });
+  const model = withCalibration(await openModel(s.model, { device: s.device, threads: s.threads }), s.calibrate);
   lap('openModelMs');
   const contextLength = model.info.contextLength;
   if (s.wait) {
@@ -269,7 +270,8 @@ export function registerForecastCommands(program: Command): void {
     .option('--lookback <bars>', `context bars L given to the model, at most its context length (default ${FORECAST_DEFAULTS.lookback})`)
     .option('--session <name>', 'rth (US regular hours; extended hours off), extended (04:00-20:00 New York), 24x7, or a calendar: us-rth, us-ext, cn-a (default: 24x7 when the bars trade at weekends and nights, else from --class, else rth)')
     .option('--class <name>', `instrument class when --session is not given and the data does not show a 24x7 market: ${FORECAST_CLASSES.join(', ')} (crypto, perp: 24x7; stock: rth)`)
-    .option('--model <card|baseline>', 'model card (.json) or baseline: historical, naive, trend (default models/qb-ar-s.json)')
+    .option('--model <card|baseline>', 'model card (.json), baseline (historical, naive, trend) or volatility model (ewma, garch, gjr-garch); default models/qb-ar-s.json')
+    .option('--calibrate <how>', 'none (default) or conformal: quantiles and paths adjusted by adaptive conformal inference, warmed up on earlier origins of the context window')
     .option('--seed <n>', 'seed of every random draw (default 0)')
     .option('--device <auto|cpu|cuda>', 'where the model runs (default auto)')
     .option('--threads <n>', 'onnxruntime threads (default 1)')

@@ -45,6 +45,7 @@ export const forecastConfigSchema = z.strictObject({
   symbol: z.string().min(1).optional(),
   out: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
+  calibrate: z.enum(['none', 'conformal']).optional(),
   device: z.enum(['auto', 'cpu', 'cuda']).optional(),
   threads: int(1).optional(),
   seed: z.coerce.number().int().optional(),
@@ -86,6 +87,8 @@ export interface ForecastSettings {
   symbol: string;
   out: string;
   model: string;
+  /** `conformal`: the model wrapped in the conformal layer (warmed up on the context window). */
+  calibrate: 'none' | 'conformal';
   device: 'auto' | 'cpu' | 'cuda';
   threads: number;
   seed: number;
@@ -197,6 +200,7 @@ export function resolveForecastSettings(fromFile: ForecastConfig, fromFlags: For
     symbol: c.symbol!,
     out: c.out!,
     model: c.model ?? DEFAULT_FORECAST_MODEL,
+    calibrate: c.calibrate ?? 'none',
     device: c.device ?? 'auto',
     threads: c.threads ?? 1,
     seed: c.seed ?? FORECAST_DEFAULTS.seed,

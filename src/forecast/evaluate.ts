@@ -32,6 +32,11 @@ export interface EvalOptions {
   sampling?: Partial<SamplingOptions>;
   /** Use the fair CRPS (pair term over 2 M (M - 1)). Default false. */
   crpsFair?: boolean;
+  /**
+   * Stream name sent with each window as `origins` (with the bar index t), so stateful
+   * wrappers (the conformal layer) learn from outcomes once known. Default `series`.
+   */
+  stream?: string;
 }
 
 /** Scores of a walk-forward run (one series, or several pooled). */
@@ -226,8 +231,11 @@ export async function evaluateWalkForward(forecaster: Forecaster, closes: Float6
       seed: (opts.seed ?? 0) + t,
       sampling: opts.sampling,
       future: [future],
+      origins: [{ stream: opts.stream ?? 'series', t }],
     });
     acc.add(window, future, forecast, performance.now() - t0);
+    // Let timers and I/O run now and then: a long CPU-bound run must not starve the event loop.
+    if ((t - lookback + 1) % (64 * every) === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   return acc;
 }

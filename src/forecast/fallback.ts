@@ -66,6 +66,7 @@ export class FallbackForecaster implements Forecaster {
       ...request,
       context: idx.map((i) => windows[i]),
       future: request.future ? idx.map((i) => request.future![i]) : undefined,
+      origins: request.origins ? idx.map((i) => request.origins![i]) : undefined,
       contextHighLow: hl ? { high: idx.map((i) => hl.high[i]), low: idx.map((i) => hl.low[i]) } : undefined,
       samples,
       quantileLevels: levels,

@@ -18,6 +18,21 @@ export {
   BASELINE_NAMES,
 } from './baselines';
 export type { BaselineSpec, ReturnStats, BarRanges } from './baselines';
+export { FORECASTER_NAMES, createNamedForecaster } from './named';
+export type { ForecasterName } from './named';
+export { VolatilityForecaster, VOLATILITY_NAMES, createVolatilityForecaster, standardizedTQuantile, aggregateNu } from './volatilityForecaster';
+export type { VolatilitySpec, VolatilityName, VolatilityWindowFit } from './volatilityForecaster';
+export { fitGarch, garchLogLikelihood, garchVariances, garchVarianceForecast, ewmaNextVariance, backcastVariance, GARCH_NU_MAX } from './volatility';
+export type { GarchParams, GarchFit, GarchFitOptions } from './volatility';
+export { nelderMead } from './nelderMead';
+export { compareForecasters, formatLeaderboard, hacMeanSe } from './compare';
+export type { Leaderboard, LeaderboardRow, MeanSe, CompareSeries } from './compare';
+export { EnsembleForecaster, inverseScoreWeights, validationWeights, pathCounts, parseEnsembleSpec } from './ensemble';
+export type { EnsembleMode } from './ensemble';
+export { ConformalForecaster, withCalibration, midRankQuantile, CALIBRATIONS } from './conformal';
+export type { ConformalOptions, ConformalMeta } from './conformal';
+export type { NelderMeadOptions, NelderMeadResult } from './nelderMead';
+export { studentTCdf, studentTQuantile, studentTPdf, logGamma, regularizedBeta } from './studentT';
 export { TokenSampler, DEFAULT_SAMPLING, checkSampling } from './sampling';
 export { tokenizeCloses, binOf, binCentres, decodePath } from './tokenizer';
 export type { TokenizedContext } from './tokenizer';

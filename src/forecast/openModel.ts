@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, ModelError } from '../core/errors';
 import { AutoregressiveForecaster } from './autoregressive';
-import { createBaseline } from './baselines';
+import { EnsembleForecaster, parseEnsembleSpec } from './ensemble';
+import { createNamedForecaster } from './named';
 import { loadCard, type AutoregressiveCard, type LoadedCard, type QuantileCard } from './card';
 import { FallbackForecaster } from './fallback';
 import { QuantileModelForecaster } from './quantileModel';
@@ -22,7 +23,7 @@ export interface OpenModelOptions {
   sampling?: Partial<SamplingOptions>;
   /**
    * Forecaster used when the model is missing or fails, or a window is too short:
-   * a baseline name or any Forecaster. Every use is counted in `meta.fallback`.
+   * a baseline or volatility model name, or any Forecaster. Every use is counted in `meta.fallback`.
    */
   fallback?: string | Forecaster;
   /** Where the device line of `auto` goes (default stderr). */
@@ -34,7 +35,8 @@ export interface OpenModelOptions {
  * file's sha256 and the graph against the card, picks the device, warms the session
  * up once (sessions are cached per model, device and threads).
  *
- * @param cardPath - path of a `models/*.json` card, or `naive`, `trend`, `historical`, `oracle`.
+ * @param cardPath - path of a `models/*.json` card, or `naive`, `trend`, `historical`, `oracle`, `ewma`, `garch`, `gjr-garch`,
+ *   or an ensemble of those: `ensemble:garch+historical` (quantile averaging), `mixture:a*0.7+b*0.3` (mixed paths).
  * @throws ModelError when the card or file is missing, corrupt or does not match its graph,
  *   or `device: 'cuda'` cannot load (never a silent CPU run), unless a fallback is configured
  *   (a CUDA failure is always thrown).
@@ -44,10 +46,19 @@ export interface OpenModelOptions {
  * f.samples!.dims // [1, 100, 30]
  */
 export async function openModel(cardPath: string, opts: OpenModelOptions = {}): Promise<Forecaster> {
-  const fallback = typeof opts.fallback === 'string' ? createBaseline(opts.fallback) : opts.fallback;
+  const ensemble = parseEnsembleSpec(cardPath);
+  if (ensemble) {
+    // `ensemble:a+b*2` / `mixture:...`: members opened like any model, without the fallback (it wraps the whole).
+    const members: Forecaster[] = [];
+    for (const name of ensemble.members) members.push(await openModel(name, { ...opts, fallback: undefined }));
+    const e = new EnsembleForecaster(members, { weights: ensemble.weights, mode: ensemble.mode });
+    const fb = typeof opts.fallback === 'string' ? createNamedForecaster(opts.fallback) : opts.fallback;
+    return fb ? new FallbackForecaster(e, fb) : e;
+  }
+  const fallback = typeof opts.fallback === 'string' ? createNamedForecaster(opts.fallback) : opts.fallback;
   if (!existsSync(cardPath) && !cardPath.endsWith('.json')) {
-    // Not a file and not a card path: a baseline name (createBaseline rejects others).
-    const baseline = createBaseline(cardPath);
+    // Not a file and not a card path: a baseline or volatility model by name (others are rejected).
+    const baseline = createNamedForecaster(cardPath);
     return fallback ? new FallbackForecaster(baseline, fallback) : baseline;
   }
   let model: Forecaster;

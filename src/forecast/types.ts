@@ -57,6 +57,12 @@ export interface ForecastRequest {
    * return `samplesHighLow`; the others ignore them.
    */
   contextHighLow?: { high: Float64Array | readonly Float64Array[]; low: Float64Array | readonly Float64Array[] };
+  /**
+   * Where each window ends: a stream (e.g. the symbol) and the bar index of the window's last
+   * close on that stream, one per window. Read only by stateful wrappers that learn from
+   * outcomes once they are known (the conformal layer); others ignore it.
+   */
+  origins?: readonly { stream: string; t: number }[];
 }
 
 /** How a fallback was used in one forecast call. */
@@ -99,6 +105,17 @@ export interface ForecastMeta {
   /** The sampler settings and cache mode actually used (autoregressive only). */
   sampling?: SamplingOptions & { kvCache: 'cache' | 'recompute'; seed: number };
   fallback: FallbackUse;
+  /** Set by a calibration wrapper (the conformal layer): what it adjusted; see `ConformalMeta`. */
+  calibration?: {
+    method: string;
+    gamma: number;
+    warmUp: number;
+    levels: number[];
+    /** Effective level used per nominal level and step, first window of the call. */
+    effective: number[][];
+    updates: number;
+    skippedMissing: number;
+  };
 }
 
 /**

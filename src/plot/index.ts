@@ -10,3 +10,4 @@ export { candlestickFigure, type CandlestickOptions } from './data';
 export { equityFigure, exposureFigure, limitBindingFigure, monteCarloFigure, regimeFigure, type EquitySeries } from './backtest';
 export { fanChartFigure, type FanChartInput } from './paths';
 export { htmlToPng, renderPng, chromiumPath, CHROMIUM_ARGS, type PngResult, type PngBytesResult, type PngOptions } from './png';
+export { crpsByHorizonFigure, leaderboardTableFigure } from './forecast';

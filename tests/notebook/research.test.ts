@@ -2,7 +2,8 @@
  * Every research notebook runs headless on the default data, as `npm run report` runs it,
  * so a notebook that breaks fails CI; the records each one states are checked for sense.
  * The two slow notebooks (02 paths, 05 sampler search) run with smaller grids here; 01 also
- * runs once on the recorded crypto data, 06 once on the embedded perpetual. Two kernels at a time.
+ * runs once on the recorded crypto data, 06 once on the embedded perpetual; 08 reads the recorded
+ * crypto data by default. Two kernels at a time.
  * Then the shipped sweep config drives `quantbook sweep` over 05 (cut-down fixed parameters).
  */
 import { execFile } from 'node:child_process';
@@ -32,6 +33,7 @@ const RUNS: Array<{ notebook: string; name?: string; parameters?: Parameters }> 
   { notebook: '06-regime-risk.ipynb' },
   // 06 defaults to the recorded perpetual (its real funding is the point); the embedded one works too.
   { notebook: '06-regime-risk.ipynb', name: '06-regime-risk-embedded', parameters: { data: '../data/perp-5m.parquet', funding: '../data/perp-8h-funding.parquet' } },
+  { notebook: '08-forecast-skill.ipynb' },
   { notebook: '09-signal-model.ipynb' },
 ];
 
@@ -57,7 +59,7 @@ describe('the research notebooks on the default data', () => {
       expect({ name, status: s.status, error: s.error ?? null }).toEqual({ name, status: 'ok', error: null });
       expect(existsSync(join(out, `${name}.html`))).toBe(true);
     }
-    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('9 runs, 0 failed');
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('10 runs, 0 failed');
   });
 
   it('01: reads the embedded equities and the recorded crypto pairs', () => {
@@ -79,6 +81,27 @@ describe('the research notebooks on the default data', () => {
     const bands = r.bandBySampler as Array<{ temperature: number; band90WidthBp: number }>;
     // a hotter sampler spreads the paths wider
     expect(bands.find((b) => b.temperature === 1.3)!.band90WidthBp).toBeGreaterThan(bands.find((b) => b.temperature === 0.7)!.band90WidthBp);
+  });
+
+  it('08: a leaderboard with DM tests, conformal coverage near 80% without worse CRPS, touch probabilities that come true', () => {
+    const r = summaries.get('08-forecast-skill')!.records;
+    const board = r.leaderboard as Array<{ name: string; crps: number; coverage80: number; dmStat: number | null; dmP: number | null }>;
+    expect(board.map((b) => b.name).sort()).toEqual(['ewma', 'garch', 'historical', 'mixture:ewma+historical', 'naive']);
+    expect(board[0].dmStat).toBeNull();
+    for (const b of board.slice(1)) expect(b.crps).toBeGreaterThanOrEqual(board[0].crps);
+    // naive (no volatility model, no drift) is distinguishably worse than the best
+    expect(board.find((b) => b.name === 'naive')!.dmP!).toBeLessThan(0.05);
+    const coverage = r.coverage as Array<{ forecaster: string; coverageRaw: number; coverageConformal: number; crpsRaw: number; crpsConformal: number }>;
+    for (const c of coverage) expect(c.crpsConformal).toBeLessThanOrEqual(c.crpsRaw);
+    for (const c of coverage.filter((x) => x.forecaster !== 'historical')) {
+      expect(c.coverageConformal).toBeGreaterThanOrEqual(0.77);
+      expect(c.coverageConformal).toBeLessThanOrEqual(0.83);
+      expect(Math.abs(c.coverageConformal - 0.8)).toBeLessThan(Math.abs(c.coverageRaw - 0.8));
+    }
+    expect(r.pit as unknown[]).toHaveLength(8);
+    expect(Math.abs(num(r, 'touchMeanPredicted') - num(r, 'touchObserved'))).toBeLessThan(0.05);
+    expect(num(r, 'touchMeanPredicted')).toBeGreaterThanOrEqual(num(r, 'touchMeanPredictedClosesOnly'));
+    expect(num(r, 'touchOrigins')).toBeGreaterThan(100);
   });
 
   it('03: the oracle bounds the model, and every limit count is there', () => {

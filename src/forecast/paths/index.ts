@@ -19,3 +19,7 @@ export { forecastOutlook, quietWindowsHit } from './outlook';
 export type { OutlookOptions, PathOutlook, QuietWindow } from './outlook';
 export { outlookSummary, formatOutlookSummary, pathsCsv, fileStamp } from './summary';
 export type { OutlookSummary, SessionChoice, SummaryContext } from './summary';
+export { calibrateBridge, bridgeExtremes } from './extremes';
+export type { BridgeCalibration } from './extremes';
+export { vwapTouchReliability } from './touchReliability';
+export type { TouchReliability, TouchReliabilityOptions } from './touchReliability';

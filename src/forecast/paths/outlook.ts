@@ -6,7 +6,9 @@
 import { ConfigError, ModelError } from '../../core/errors';
 import type { SessionLike, CompiledSession } from '../../data/sessions';
 import type { Forecast, ForecastMeta, Forecaster, SamplingOptions } from '../types';
+import { Rng } from '../../core/random';
 import { pathsFromQuantiles, type QuantilePathOptions } from './copula';
+import { bridgeExtremes, calibrateBridge } from './extremes';
 import type { PreparedOutlook } from './prepare';
 import { pricePathsOf, validatePricePaths, type PricePaths } from './pricePaths';
 import { pathStatistics, type Barrier, type PathStats } from './stats';
@@ -43,6 +45,12 @@ export interface OutlookOptions {
   levels?: readonly Barrier[];
   /** Windows in which a forecast is flagged quiet (still computed). */
   quietWindows?: readonly QuietWindow[];
+  /**
+   * Highs and lows for paths sampled as closes only: `bridge` (default) draws them by a
+   * Brownian bridge per step calibrated on the context bars (`extremes.ts`); `none` leaves the
+   * statistics on closes only (touches are then lower bounds).
+   */
+  intrabar?: 'bridge' | 'none';
 }
 
 /** What {@link forecastOutlook} returns. */
@@ -98,6 +106,10 @@ async function samplePaths(forecaster: Forecaster, prepared: PreparedOutlook, op
   });
   const paths = pricePathsOf(forecast);
   const from = forecast.meta.samplesFrom;
+  if (from === 'model' && !forecast.meta.sampling && forecast.meta.samplesMethod) {
+    // A model that simulates its own paths without a token sampler (the volatility models).
+    return { forecast, paths, method: `${forecast.meta.samplesMethod}; closes only`, source: 'model' };
+  }
   if (from === 'model') {
     const s = forecast.meta.sampling;
     const how = s ? `temperature ${s.temperature}, top-k ${s.topK || 'off'}, top-p ${s.topP}` : 'its own sampler settings';
@@ -128,7 +140,16 @@ async function samplePaths(forecaster: Forecaster, prepared: PreparedOutlook, op
 export async function forecastOutlook(forecaster: Forecaster, prepared: PreparedOutlook, opts: OutlookOptions): Promise<PathOutlook> {
   const notes: string[] = [];
   const t0 = performance.now();
-  const { forecast, paths, method, source } = await samplePaths(forecaster, prepared, opts, notes);
+  const sampled = await samplePaths(forecaster, prepared, opts, notes);
+  const { forecast, source } = sampled;
+  let { paths, method } = sampled;
+  if (!paths.high && (opts.intrabar ?? 'bridge') === 'bridge') {
+    const ctx = prepared.context;
+    const cal = calibrateBridge(ctx.close, ctx.high, ctx.low, opts.seed ?? 0);
+    const ext = bridgeExtremes(paths, prepared.current.close, cal.kappa, new Rng(opts.seed ?? 0).fork('intrabar'));
+    paths = { ...paths, high: ext.high, low: ext.low };
+    method = `${method.replace(/; closes only$/, '')}; highs and lows by a Brownian bridge per step (kappa ${cal.kappa.toFixed(3)}, calibrated on ${cal.bars} context bars)`;
+  }
   const t1 = performance.now();
   if (forecast.meta.fallback.count > 0) notes.push(`fallback ${forecast.meta.fallback.forecaster} used: ${forecast.meta.fallback.reasons.join('; ')}`);
   if (paths.n !== opts.samples || paths.horizon !== opts.horizon) {

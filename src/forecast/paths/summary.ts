@@ -6,6 +6,7 @@ import { formatDuration } from '../../data/interval';
 import type { PathOutlook } from './outlook';
 import type { PreparedOutlook } from './prepare';
 import type { PathDistribution, PathStats } from './stats';
+import type { ForecastMeta } from '../types';
 
 /** Run facts the outlook itself does not know. */
 export interface SummaryContext {
@@ -59,6 +60,8 @@ export interface OutlookSummary extends SummaryStats {
     pathSource: PathOutlook['pathSource'];
     pathMethod: string;
     fallback: { count: number; forecaster: string | null; reasons: string[] };
+    /** What a calibration wrapper did (`--calibrate conformal`), absent otherwise. */
+    calibration?: ForecastMeta['calibration'];
   };
   samples: number;
   horizon: number;
@@ -119,7 +122,7 @@ export function outlookSummary(prepared: PreparedOutlook, outlook: PathOutlook, 
     barInterval: formatDuration(prepared.barMs),
     session: ctx.session,
     sessionChoice: ctx.sessionChoice ?? null,
-    model: { ref: ctx.modelRef, name: meta.model, family: meta.family, device: meta.device, pathSource: outlook.pathSource, pathMethod: outlook.pathMethod, fallback: meta.fallback },
+    model: { ref: ctx.modelRef, name: meta.model, family: meta.family, device: meta.device, pathSource: outlook.pathSource, pathMethod: outlook.pathMethod, fallback: meta.fallback, ...(meta.calibration ? { calibration: meta.calibration } : {}) },
     samples: ctx.samples,
     horizon: ctx.horizon,
     temperature: sampling?.temperature ?? null,
@@ -210,6 +213,7 @@ export function formatOutlookSummary(s: OutlookSummary): string {
     ...(s.sessionChoice ? [`session ${s.session}: ${s.sessionChoice.reason}`] : []),
     `model ${s.model.name} (${s.model.family}, device ${s.model.device}): ${s.samples} paths x ${s.horizon} bars, ${sampler}, seed ${s.seed}`,
     `  paths: ${s.model.pathMethod}`,
+    ...(s.model.calibration ? [`  calibrated: ${s.model.calibration.method}, gamma ${s.model.calibration.gamma}, ${s.model.calibration.updates} updates from ${s.model.calibration.warmUp} warm-up origins`] : []),
     `  P(up) ${prob(s.pUp)} +- ${prob(s.pUpStdError)} (MC s.e.)   P(down) ${prob(s.pDown)}   P(flat) ${prob(s.pFlat)}`,
     `  E[return] ${signedPct(s.expReturn)} +- ${pct(s.expReturnStdError, 3)}`,
   ];

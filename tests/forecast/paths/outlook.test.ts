@@ -68,7 +68,7 @@ describe('forecastOutlook on real data', () => {
     expect(o.pathSource).toBe('quantileCopula');
     expect(o.pathMethod).toMatch(/Brownian copula/);
     expect(o.notes.join(' ')).toMatch(/ignores them/);
-    expect(o.stats.extremesFrom).toBe('close');
+    expect(o.stats.extremesFrom).toBe('highLow'); // closes from the copula, highs and lows from the Brownian bridge
     // The same forecast's quantiles give P(up) at step 30 exactly (same interpolation and tails).
     const f = await model.forecast({ context: prepared.context.close, horizon: 30 });
     const q = f.quantiles!;
@@ -91,7 +91,9 @@ describe('forecastOutlook on real data', () => {
     }
     expect(base.pathSource).toBe('model');
     expect(base.meta.sampling).toMatchObject({ temperature: 1, topP: 1, seed: 9 });
-    expect(base.notes.join(' ')).toMatch(/closes only/);
+    // the model samples closes; highs and lows come from the Brownian bridge, so touches are no longer closes-only lower bounds
+    expect(base.pathMethod).toMatch(/; highs and lows by a Brownian bridge per step/);
+    expect(base.stats.extremesFrom).toBe('highLow');
   });
 
   it('quiet windows flag the forecast (still computed); the oracle is refused', async () => {

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, ModelError } from '../../src/core/errors';
+import { Rng } from '../../src/core/random';
+import { runEval } from '../../src/cli/eval';
+import { ConformalForecaster, midRankQuantile, withCalibration } from '../../src/forecast/conformal';
+import { evaluateWalkForward } from '../../src/forecast/evaluate';
+import { createNamedForecaster } from '../../src/forecast/named';
+import { thrownBy } from '../support/errors';
+import { realData } from '../support/paths';
+
+/** A random walk whose volatility doubles halfway: a fixed-spread forecaster is miscalibrated on both halves. */
+function shiftingWalk(n: number, seed: number): Float64Array {
+  const rng = new Rng(seed);
+  const out = new Float64Array(n);
+  out[0] = 100;
+  for (let i = 1; i < n; i++) out[i] = out[i - 1] * Math.exp((i < n / 2 ? 0.002 : 0.004) * rng.normal());
+  return out;
+}
+
+describe('conformal layer (ACI)', () => {
+  it('mid-rank quantiles return the sorted values at (k + 1/2) / N', () => {
+    const v = Float64Array.of(1, 3, 7);
+    expect(midRankQuantile(v, 0.5)).toBe(3);
+    expect(midRankQuantile(v, 1 / 6)).toBe(1);
+    expect(midRankQuantile(v, 2 / 3)).toBeCloseTo(5, 12); // halfway between the mid-ranks of 3 (1/2) and 7 (5/6)
+    expect(midRankQuantile(v, 0)).toBe(1);
+  });
+
+  it('with a negligible step the paths pass through unchanged', async () => {
+    const closes = shiftingWalk(700, 1);
+    const inner = createNamedForecaster('ewma');
+    const c = new ConformalForecaster(createNamedForecaster('ewma'), { gamma: 1e-12, warmUp: 20 });
+    const req = { context: [closes.subarray(0, 600)], horizon: 5, samples: 50, seed: 4 };
+    const a = await inner.forecast(req);
+    const b = await c.forecast({ ...req, origins: [{ stream: 's', t: 599 }] });
+    for (let i = 0; i < a.samples!.data.length; i++) expect(b.samples!.data[i]).toBeCloseTo(a.samples!.data[i], 9);
+    expect(b.meta.model).toBe('ewma+conformal');
+    expect(b.meta.calibration).toMatchObject({ method: 'conformal (ACI)', warmUp: 20 });
+    expect(b.meta.calibration!.updates).toBeGreaterThan(0);
+  });
+
+  it('restores 80% coverage when the volatility shifts, and uses no outcome before it is known', async () => {
+    const closes = shiftingWalk(6000, 2);
+    const raw = await evaluateWalkForward(createNamedForecaster('historical', { lookback: 3000 }), closes, { horizon: 3, every: 3, samples: 0, lookback: 3000 });
+    const conf = await evaluateWalkForward(new ConformalForecaster(createNamedForecaster('historical', { lookback: 3000 }), { warmUp: 0 }), closes, { horizon: 3, every: 3, samples: 0, lookback: 3000 });
+    // the long window mixes calm and wild halves: after the shift the raw intervals are too narrow
+    expect(raw.result().coverage80).toBeLessThan(0.77);
+    expect(conf.result().coverage80).toBeGreaterThan(0.77);
+    expect(conf.result().coverage80).toBeLessThan(0.83);
+    // no look-ahead: changing bars after t leaves every forecast up to t unchanged
+    const altered = closes.slice();
+    for (let i = 4500; i < altered.length; i++) altered[i] *= 1.5;
+    const f = async (series: Float64Array, t: number) => {
+      const c = new ConformalForecaster(createNamedForecaster('naive'), { warmUp: 10 });
+      let last = null;
+      for (let o = 200; o <= t; o += 5) last = await c.forecast({ context: [series.subarray(o - 199, o + 1)], horizon: 4, origins: [{ stream: 'x', t: o }] });
+      return Array.from(last!.quantiles!.values.data);
+    };
+    expect(await f(altered, 4495)).toEqual(await f(closes, 4495));
+  });
+
+  it('rejects origins out of time order and unknown calibrations', async () => {
+    const closes = shiftingWalk(300, 3);
+    const c = new ConformalForecaster(createNamedForecaster('naive'), { warmUp: 0 });
+    await c.forecast({ context: [closes.subarray(0, 200)], horizon: 2, origins: [{ stream: 'a', t: 199 }] });
+    const err = await c.forecast({ context: [closes.subarray(0, 100)], horizon: 2, origins: [{ stream: 'a', t: 99 }] }).catch((e) => e);
+    expect(err).toBeInstanceOf(ModelError);
+    expect(err.message).toMatch(/origin 99 of stream "a" is before 199/);
+    expect(thrownBy(() => withCalibration(createNamedForecaster('naive'), 'isotonic'), ConfigError).message).toMatch(/unknown calibration "isotonic"/);
+  });
+});
+
+describe('conformal layer on the recorded crypto-5m pairs', () => {
+  // Walk-forward, h = 6 bars, 100 paths, all 8 pairs, the same origins with and without the layer: an origin
+  // every 24 bars (1,749 forecasts), every 48 for garch (879; its fits dominate the test time).
+  for (const [model, every] of [['naive', 24], ['historical', 24], ['ewma', 24], ['garch', 48]] as const) {
+    it(`${model}: 80% coverage lands in [0.77, 0.83] and CRPS does not get worse`, async () => {
+      const opts = { data: realData('crypto-5m'), model, horizon: 6, every, samples: 100 };
+      const raw = await runEval(opts);
+      const conf = await runEval({ ...opts, calibrate: 'conformal' });
+      expect(conf.pooled.n).toBe(raw.pooled.n);
+      expect(conf.pooled.coverage80).toBeGreaterThanOrEqual(0.77);
+      expect(conf.pooled.coverage80).toBeLessThanOrEqual(0.83);
+      expect(conf.pooled.crps).toBeLessThanOrEqual(raw.pooled.crps);
+    }, 120_000);
+  }
+});
