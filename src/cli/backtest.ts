@@ -34,7 +34,8 @@ import {
 import { ConfigError } from '../core/errors';
 import { fundingToArrays, loadBars, loadFundingRates, symbolFromFileName, type SessionLike } from '../data';
 import { DAY_MS } from '../data/interval';
-import { BASELINE_NAMES, openModel } from '../forecast';
+import { BASELINE_NAMES, openModel, parseAggregate } from '../forecast';
+import { bestConfigFrom, bestConfigNotes, type BestConfigUse } from './bestConfigArg';
 import { readConfigFile } from './configFile';
 import { int, parseFlags } from './options';
 
@@ -60,6 +61,11 @@ const optionsSchema = z.object({
   funding: z.string().optional(),
   horizon: int(1).default(30),
   samples: int(0).default(0),
+  temperature: z.coerce.number().min(0).optional(),
+  topP: z.coerce.number().gt(0).max(1).optional(),
+  topK: int(0).optional(),
+  lookback: int(2).optional(),
+  aggregate: z.string().optional(),
   strategy: z.enum(['rebalance', 'outlook']).default('rebalance'),
   pUpMin: z.coerce.number().min(0).max(1).default(0.6),
   zMax: z.coerce.number().default(-1),
@@ -89,9 +95,21 @@ export interface BacktestRun {
  * @throws ConfigError for bad or contradictory options; DataError for bad data; ModelError from models.
  * @example (await runBacktestCli({ data: 'bars.feather', class: 'crypto', out: 'out' })).runs[0].stats.sharpe
  */
-export async function runBacktestCli(raw: Record<string, unknown>, log: (line: string) => void = () => {}): Promise<{ runs: BacktestRun[]; options: BacktestCliOptions }> {
-  const o = parseOptions(raw);
-  const config = loadConfig(o);
+export async function runBacktestCli(raw: Record<string, unknown>, log: (line: string) => void = () => {}): Promise<{ runs: BacktestRun[]; options: BacktestCliOptions; notes: string[] }> {
+  // --config is a backtest config or a best sampler config, told apart by content (its schema tag).
+  const fromFile = typeof raw.config === 'string' ? readConfigFile(raw.config, extname(raw.config) === '.json' ? 'json' : 'yaml') : {};
+  const best = typeof raw.config === 'string' ? bestConfigFrom(fromFile, raw.config) : null;
+  const o = parseOptions(best ? withBestConfig(raw, best) : raw);
+  if (o.aggregate !== undefined) parseAggregate(o.aggregate); // fail before any forecasting
+  const config = loadConfig(o, best ? {} : fromFile);
+  const notes = best ? bestConfigNotes(best, 'quantbook backtest', o.horizon) : [];
+  if (o.aggregate !== undefined && o.samples === 0) notes.push(`aggregate ${o.aggregate} not used: without --samples mu is the forecast's median quantile`);
+  for (const n of notes) log(`note: ${n}`);
+  const sampling = {
+    ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+    ...(o.topP !== undefined ? { topP: o.topP } : {}),
+    ...(o.topK !== undefined ? { topK: o.topK } : {}),
+  };
   const session = o.session ?? (config.defaultClass === 'stock' ? 'us-rth' : '24x7');
   const { market, missingBars } = loadMarket(o.data, o.symbols, session);
   for (const s of market.symbols) symbolClass(config, s); // before any forecasting: fail fast
@@ -106,10 +124,10 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
   const regime = config.sizing.kind === 'regime' ? classifyMarketRegimes(market).labels : undefined;
   const runs: BacktestRun[] = [];
   for (const name of names) {
-    const forecaster = await openModel(name === 'model' ? o.model : name, { device: o.device, log });
+    const forecaster = await openModel(name === 'model' ? o.model : name, { device: o.device, log, sampling });
     try {
       log(`forecasting ${S} symbols x ${range.end - range.start} bars with ${forecaster.info.name} ...`);
-      const fc = await forecastSignals(market, forecaster, { horizonBars: o.horizon, samples: o.samples, seed: o.seed, range, sigmaFloor: config.sigmaFloor });
+      const fc = await forecastSignals(market, forecaster, { horizonBars: o.horizon, samples: o.samples, seed: o.seed, range, sigmaFloor: config.sigmaFloor, contextBars: o.lookback, aggregate: o.aggregate });
       const signals = sliceSignals({ ...fc.signals, regime }, S, range);
       const pUp = fc.pUp.subarray(range.start * S, range.end * S);
       const options = { funding };
@@ -133,6 +151,8 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
       const record = backtestRecord(result, stats, {
         forecaster: label,
         forecast: fc.meta,
+        sampler: { samples: o.samples, lookback: o.lookback ?? null, temperature: o.temperature ?? null, topP: o.topP ?? null, topK: o.topK ?? null, aggregate: o.aggregate ?? null, bestConfig: best?.file ?? null },
+        ...(notes.length ? { notes } : {}),
         strategy: o.strategy,
         data: { path: o.data, session, start: new Date(m.ts[0]).toISOString(), end: new Date(m.ts[m.ts.length - 1]).toISOString(), bars: m.ts.length, missingBars },
         monteCarlo: mc ? { trades: monteCarloSummary(mc.trades), bars: monteCarloSummary(mc.bars) } : null,
@@ -148,7 +168,18 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
   if (names.length > 1) {
     writeFileSync(join(o.out, 'compare.json'), JSON.stringify({ columns: runs.map((r) => ({ forecaster: r.forecaster, file: r.file, stats: r.record.stats, lookAhead: r.result.lookAhead })) }));
   }
-  return { runs, options: o };
+  return { runs, options: o, notes };
+}
+
+/**
+ * The options with a best sampler config's setting filling what the flags leave unset (flags win):
+ * samples, lookback, temperature, top-p, aggregate, and its model card, which `--forecaster`
+ * left unset then runs.
+ */
+function withBestConfig(raw: Record<string, unknown>, best: BestConfigUse): Record<string, unknown> {
+  const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+  const s = best.setting;
+  return { forecaster: 'model', model: best.model, samples: s.samples, lookback: s.lookback, temperature: s.temperature, topP: s.topP, aggregate: s.aggregation, ...given };
 }
 
 function parseOptions(raw: Record<string, unknown>): BacktestCliOptions {
@@ -168,8 +199,8 @@ function compareList(o: BacktestCliOptions): readonly string[] {
   return names;
 }
 
-function loadConfig(o: BacktestCliOptions): BacktestConfig {
-  const input = o.config ? (readConfigFile(o.config, extname(o.config) === '.json' ? 'json' : 'yaml') as Record<string, unknown>) : {};
+function loadConfig(o: BacktestCliOptions, fromFile: unknown): BacktestConfig {
+  const input = fromFile as Record<string, unknown>;
   const config = resolveConfig({ ...input, ...(o.capital !== undefined ? { capital: o.capital } : {}), ...(o.class ? { defaultClass: o.class } : {}), ...(o.conventions ? { conventions: o.conventions } : {}) }, o.config);
   if (config.conventions === 'backtesting.py' && o.strategy === 'outlook') throw new ConfigError('--conventions backtesting.py applies to --strategy rebalance (all-in orders on each change of the forecast direction)', { key: '--conventions' });
   return config;
@@ -244,15 +275,20 @@ export function registerBacktestCommands(program: Command): void {
     .option('--end <date>', 'end (exclusive)')
     .option('--days <n>', 'the last n days of the data (instead of --start/--end)')
     .option('--capital <amount>', 'starting cash (default 100000, or the config\'s)')
-    .option('--forecaster <name>', `${FORECASTERS.join(', ')} (oracle sees the future: an upper bound, flagged)`, 'historical')
-    .option('--model <card>', 'model card for --forecaster model', DEFAULT_MODEL_CARD)
+    .option('--forecaster <name>', `${FORECASTERS.join(', ')} (oracle sees the future: an upper bound, flagged); default historical, or model with a best sampler --config`)
+    .option('--model <card>', 'model card for --forecaster model (default models/qb-quantile-s.json, or the best sampler config\'s)')
     .option('--compare [names]', `comma list of forecasters to run side by side (default: ${COMPARE_DEFAULT.join(',')})`)
-    .option('--config <file>', 'backtest config, YAML or JSON (sizing, limits, classes, costs, interest, kill switches)')
+    .option('--config <file>', 'backtest config, YAML or JSON (sizing, limits, classes, costs, interest, kill switches); or a best sampler config (configs/best/SYM.json, told apart by its schema tag): its model, samples, lookback, temperature, top-p and aggregate, which flags override (its ensemble is not used: a note says so)')
     .option('--class <name>', `instrument class of every symbol: ${INSTRUMENT_CLASSES.join(', ')} (else the config's instruments/defaultClass)`)
     .option('--session <name>', 'calendar for session ends and daily loss: 24x7, us-rth, us-ext, cn-a (default from the class)')
     .option('--funding <file>', 'funding-rate series of the perpetual (rate in `rate`, `funding_rate` or `open`)')
     .option('--horizon <bars>', 'forecast horizon in bars', '30')
-    .option('--samples <n>', 'sampled paths per forecast (0: use quantiles)', '0')
+    .option('--samples <n>', 'sampled paths per forecast (0: use quantiles; default 0)')
+    .option('--temperature <t>', 'sampling temperature, autoregressive models (default the card\'s)')
+    .option('--top-p <p>', 'nucleus sampling mass in (0, 1], autoregressive models (default the card\'s)')
+    .option('--top-k <k>', 'keep the k most likely tokens, autoregressive models (default off)')
+    .option('--lookback <bars>', 'closes per forecast window (default and most: the model\'s context length)')
+    .option('--aggregate <name>', 'with --samples: point aggregate of the paths that gives mu: mean (default), median, trimmed_mean_P, winsorized_mean_P, quantile_Q')
     .option('--strategy <name>', 'rebalance (Kelly every bar) or outlook (enter on pUp and a mean-reversion z-score, exit after the horizon or at the stop)', 'rebalance')
     .option('--p-up-min <p>', 'outlook: enter when pUp >= p', '0.6')
     .option('--z-max <z>', 'outlook: enter when the z-score of the close is <= z', '-1')
