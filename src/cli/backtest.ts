@@ -191,6 +191,10 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
     }
   }
   if (o.walkForward) {
+    if (config.sizing.kind !== 'kelly') {
+      notes.push(`the config sizes by ${config.sizing.kind}: the walk-forward candidates are the forecasters alone (--fractions are Kelly fractions, unused)`);
+      log(`note: ${notes[notes.length - 1]}`);
+    }
     const wf = runWalkForward(o, m, config, wfInputs, { funding });
     writeFileSync(wf.file, JSON.stringify(wf.record));
     return { runs, options: o, notes, walkForward: wf };
@@ -390,8 +394,8 @@ export function registerBacktestCommands(program: Command): void {
     .option('--funding <file>', 'funding-rate series of the perpetual (rate in `rate`, `funding_rate` or `open`)')
     .option('--horizon <bars>', 'forecast horizon in bars', '30')
     .option('--samples <n>', 'sampled paths per forecast (0: use quantiles; default 0)')
-    .option('--temperature <t>', 'sampling temperature, autoregressive models (default the card\'s)')
-    .option('--top-p <p>', 'nucleus sampling mass in (0, 1], autoregressive models (default the card\'s)')
+    .option('--temperature <t>', 'sampling temperature, autoregressive models (default the card\'s, else 1)')
+    .option('--top-p <p>', 'nucleus sampling mass in (0, 1], autoregressive models (default the card\'s, else 1)')
     .option('--top-k <k>', 'keep the k most likely tokens, autoregressive models (default off)')
     .option('--lookback <bars>', 'closes per forecast window (default and most: the model\'s context length)')
     .option('--aggregate <name>', 'with --samples: point aggregate of the paths that gives mu: mean (default), median, trimmed_mean_P, winsorized_mean_P, quantile_Q')
@@ -406,7 +410,7 @@ export function registerBacktestCommands(program: Command): void {
     .requiredOption('--out <dir>', 'folder for the results JSON (config, stats, trades, equity curve, limit counts, fallbacks)')
     .option('--json', 'print the results as JSON instead of the table')
     .option('--conventions <name>', 'default, or backtesting.py: all-in orders on each change of the forecast direction, sized at the next open from the cash after closing, whole lots, open trades closed at the end, geometric-mean daily statistics (see the README table)')
-    .option('--walk-forward', 'walk-forward optimisation: on each fold choose among the forecasters (--forecaster or --compare) x --fractions by --objective on the training window, trade the next test block; prints each fold\'s out-of-sample stats and the stitched ones; writes walkforward.json')
+    .option('--walk-forward', 'walk-forward optimisation: on each fold choose among the forecasters (--forecaster or --compare) x --fractions by --objective on the training window, trade the next test block; prints each fold\'s out-of-sample stats and the stitched ones; writes walkforward.json (no Monte Carlo: --mc is not used)')
     .option('--folds <n>', 'walk-forward: test blocks (default 6, or as many as fit --test-bars)')
     .option('--train-bars <n>', 'walk-forward: training window in bars (default a quarter of the bars); its last --horizon bars are purged')
     .option('--test-bars <n>', 'walk-forward: bars per test block (default the bars after the first training window / --folds)')

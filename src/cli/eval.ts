@@ -8,7 +8,7 @@ import { ConfigError } from '../core/errors';
 import { basename } from 'node:path';
 import { barsToArraysBySymbol, fillGapsArrays, inferIntervalMs, loadBars, symbolFromFileName } from '../data';
 import { BASELINE_NAMES, EvalAccumulator, evaluateWalkForward, openModel, parseAggregate, type EvalMetrics } from '../forecast';
-import { bestConfigFrom, bestConfigNotes } from './bestConfigArg';
+import { bestConfigFrom, bestConfigNotes, type BestConfigUse } from './bestConfigArg';
 import { readConfigFile } from './configFile';
 import { int, parseFlags } from './options';
 
@@ -108,7 +108,7 @@ export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: E
 }
 
 /** `eval --config`: only a best sampler config (eval has no config of its own). */
-function readBestConfigArg(file: string) {
+function readBestConfigArg(file: string): BestConfigUse {
   const best = bestConfigFrom(readConfigFile(file, file.endsWith('.json') ? 'json' : 'yaml'), file);
   if (!best) throw new ConfigError('eval --config takes a best sampler config (schema quantbook.sampler-config/1, e.g. configs/best/SYM.json)', { file, key: 'schema' });
   return best;
