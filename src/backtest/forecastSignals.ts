@@ -5,6 +5,7 @@
  * becomes mu, sigma and pUp. Windows are batched across bars and symbols.
  */
 import { ConfigError, ModelError } from '../core/errors';
+import { aggregateSorted, parseAggregate, type Aggregate } from '../forecast/aggregate';
 import { probAboveAtStep } from '../forecast/paths/stats';
 import type { Forecast, Forecaster } from '../forecast/types';
 import type { MarketArrays } from './market';
@@ -21,6 +22,12 @@ export interface ForecastSignalOptions {
   batchSize?: number;
   /** Sampled paths per window; 0 (default) uses the quantiles. With paths, mu and sigma are their mean and sd. */
   samples?: number;
+  /**
+   * With sampled paths: the point aggregate of the paths' closes at the horizon that gives mu
+   * (`mean`, `median`, `trimmed_mean_P`, `winsorized_mean_P`, `quantile_Q`; see `parseAggregate`);
+   * default the mean. Sigma stays the paths' sd. Ignored without paths (mu is the median quantile).
+   */
+  aggregate?: string;
   seed?: number;
   /** Floor of sigma, fraction of price (default 0.005). */
   sigmaFloor?: number;
@@ -55,7 +62,7 @@ const LEVELS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 /**
  * Forecasts every bar of every symbol and returns the engine's arrays.
  *
- * mu = median (or path mean) / close[t] - 1 and sigma = (q90 - q10) / (2 close[t]) (or
+ * mu = median (or the paths' mean, or their `aggregate`) / close[t] - 1 and sigma = (q90 - q10) / (2 close[t]) (or
  * the path sd), floored; pUp = share of paths above close[t], or 1 - F(close[t]) with F
  * interpolated between quantiles. The `oracle` baseline reads the realised future; its
  * signals are flagged `lookAhead`.
@@ -76,6 +83,7 @@ export async function forecastSignals(market: MarketArrays, forecaster: Forecast
   const samples = opts.samples ?? 0;
   const floor = opts.sigmaFloor ?? 0.005;
   const spread = opts.spread ?? 'halfRange';
+  const aggregate = opts.aggregate !== undefined && samples > 0 ? parseAggregate(opts.aggregate) : null;
   const oracle = info.name === 'oracle';
   const S = market.symbols.length;
   const T = market.ts.length;
@@ -122,7 +130,7 @@ export async function forecastSignals(market: MarketArrays, forecaster: Forecast
     batch.forEach(({ s, t }, i) => {
       const idx = t * S + s;
       const price = closes[s][t];
-      const r = fromForecast(f, i, H, price, samples, spread, floor);
+      const r = fromForecast(f, i, H, price, samples, spread, floor, aggregate);
       mu[idx] = r.mu;
       sigma[idx] = r.sigma;
       pUp[idx] = r.pUp;
@@ -135,12 +143,17 @@ export async function forecastSignals(market: MarketArrays, forecaster: Forecast
   return { signals: { mu, sigma, valid, horizonBars: H, lookAhead: oracle }, pUp, meta };
 }
 
-function fromForecast(f: Forecast, i: number, H: number, price: number, samples: number, spread: SpreadToSigma, sigmaFloor: number): { mu: number; sigma: number; pUp: number } {
+function fromForecast(f: Forecast, i: number, H: number, price: number, samples: number, spread: SpreadToSigma, sigmaFloor: number, aggregate: Aggregate | null): { mu: number; sigma: number; pUp: number } {
   if (samples > 0) {
     if (!f.samples) throw new ModelError(`${f.meta.model} returned no sampled paths`, { key: 'samples' });
     const [, N] = f.samples.dims;
     const offset = i * N * H;
-    return { ...muSigmaFromSamples(f.samples.data, N, H, price, { offset, sigmaFloor }), pUp: probAboveAtStep(f.samples.data, N, H, price, H - 1, offset) };
+    const ms = muSigmaFromSamples(f.samples.data, N, H, price, { offset, sigmaFloor });
+    if (aggregate) {
+      const last = Float64Array.from({ length: N }, (_, n) => f.samples!.data[offset + n * H + H - 1]).sort();
+      ms.mu = aggregateSorted(last, aggregate) / price - 1;
+    }
+    return { ...ms, pUp: probAboveAtStep(f.samples.data, N, H, price, H - 1, offset) };
   }
   const q = f.quantiles;
   if (!q) throw new ModelError(`${f.meta.model} returned no quantiles`, { key: 'quantiles' });

@@ -26,17 +26,22 @@ import {
   sliceSignals,
   statsTable,
   symbolClass,
+  walkForwardBacktest,
   type BacktestConfig,
+  type Candidate,
+  type WalkForwardResult,
   type BacktestResult,
   type FundingSeries,
   type MarketArrays,
+  type Signals,
   type Stats,
 } from '../backtest';
 import { ConfigError } from '../core/errors';
 import { checkOutputDir, OutputBatch, safeOutputPath } from '../core/output';
-import { fundingCoverage, fundingToArrays, loadFundingRates, loadValidBars, symbolFromFileName, type FundingCoverage, type SessionLike } from '../data';
+import { fundingCoverage, fundingToArrays, loadFundingRates, loadValidBars, symbolFromFileName, walkForward, type FundingCoverage, type SessionLike } from '../data';
 import { DAY_MS } from '../data/interval';
-import { BASELINE_NAMES, CALIBRATIONS, FORECASTER_NAMES, openModel, parseEnsembleSpec, withCalibration } from '../forecast';
+import { BASELINE_NAMES, CALIBRATIONS, FORECASTER_NAMES, openModel, parseAggregate, parseEnsembleSpec, withCalibration } from '../forecast';
+import { bestConfigFrom, bestConfigNotes, type BestConfigUse } from './bestConfigArg';
 import { readConfigFile } from './configFile';
 import { int, parseFlags } from './options';
 
@@ -49,6 +54,9 @@ function isForecasterName(n: string): boolean {
 }
 /** What a bare `--compare` runs: the baselines, then the model. */
 const COMPARE_DEFAULT: readonly string[] = [...BASELINE_NAMES, 'model'];
+
+/** Statistics a walk-forward can choose candidates by (higher is better). */
+const WF_OBJECTIVES = ['sharpe', 'sortino', 'calmar', 'totalReturnPct'] as const;
 
 const optionsSchema = z.object({
   data: z.string().min(1),
@@ -69,6 +77,11 @@ const optionsSchema = z.object({
   funding: z.string().optional(),
   horizon: int(1).default(30),
   samples: int(0).default(0),
+  temperature: z.coerce.number().min(0).optional(),
+  topP: z.coerce.number().gt(0).max(1).optional(),
+  topK: int(0).optional(),
+  lookback: int(2).optional(),
+  aggregate: z.string().optional(),
   strategy: z.enum(['rebalance', 'outlook']).default('rebalance'),
   pUpMin: z.coerce.number().min(0).max(1).default(0.6),
   zMax: z.coerce.number().default(-1),
@@ -81,6 +94,13 @@ const optionsSchema = z.object({
   out: z.string().min(1),
   json: z.boolean().default(false),
   conventions: z.enum(['default', 'backtesting.py']).optional(),
+  walkForward: z.boolean().default(false),
+  folds: int(1).optional(),
+  trainBars: int(2).optional(),
+  testBars: int(2).optional(),
+  window: z.enum(['rolling', 'expanding']).default('rolling'),
+  fractions: z.string().default('0.25,0.5,1'),
+  objective: z.enum(WF_OBJECTIVES).default('sharpe'),
 });
 export type BacktestCliOptions = z.infer<typeof optionsSchema>;
 
@@ -101,7 +121,7 @@ export interface BacktestRun {
  *   DataError for bad data; ModelError from models; OutputError when a results file cannot be written.
  * @example (await runBacktestCli({ data: 'bars.feather', class: 'crypto', out: 'out' })).runs[0].stats.sharpe
  */
-export async function runBacktestCli(raw: Record<string, unknown>, log: (line: string) => void = () => {}): Promise<{ runs: BacktestRun[]; options: BacktestCliOptions }> {
+export async function runBacktestCli(raw: Record<string, unknown>, log: (line: string) => void = () => {}): Promise<{ runs: BacktestRun[]; options: BacktestCliOptions; notes: string[]; walkForward?: WalkForwardRun }> {
   const outputs = new OutputBatch();
   try {
     const done = await stageBacktest(outputs, raw, log);
@@ -113,10 +133,22 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
 }
 
 /** {@link runBacktestCli}'s work: the results files are staged in `outputs`, not yet in place. */
-async function stageBacktest(outputs: OutputBatch, raw: Record<string, unknown>, log: (line: string) => void): Promise<{ runs: BacktestRun[]; options: BacktestCliOptions }> {
-  const o = parseOptions(raw);
-  checkOutputDir(o.out, '--out', ['compare.json']); // before any work: an unwritable --out fails now, in one line
-  const config = loadConfig(o);
+async function stageBacktest(outputs: OutputBatch, raw: Record<string, unknown>, log: (line: string) => void): Promise<{ runs: BacktestRun[]; options: BacktestCliOptions; notes: string[]; walkForward?: WalkForwardRun }> {
+  // --config is a backtest config or a best sampler config, told apart by content (its schema tag).
+  const fromFile = typeof raw.config === 'string' ? readConfigFile(raw.config, extname(raw.config) === '.json' ? 'json' : 'yaml') : {};
+  const best = typeof raw.config === 'string' ? bestConfigFrom(fromFile, raw.config) : null;
+  const o = parseOptions(best ? withBestConfig(raw, best) : raw);
+  checkOutputDir(o.out, '--out', ['compare.json', 'walkforward.json']); // before any work: an unwritable --out fails now, in one line
+  if (o.aggregate !== undefined) parseAggregate(o.aggregate); // fail before any forecasting
+  const config = loadConfig(o, best ? {} : fromFile);
+  const notes = best ? bestConfigNotes(best, 'quantbook backtest', o.horizon) : [];
+  if (o.aggregate !== undefined && o.samples === 0) notes.push(`aggregate ${o.aggregate} not used: without --samples mu is the forecast's median quantile`);
+  for (const n of notes) log(`note: ${n}`);
+  const sampling = {
+    ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+    ...(o.topP !== undefined ? { topP: o.topP } : {}),
+    ...(o.topK !== undefined ? { topK: o.topK } : {}),
+  };
   const session = o.session ?? (config.defaultClass === 'stock' ? 'us-rth' : '24x7');
   const { market, missingBars } = loadMarket(o.data, o.symbols, session);
   for (const s of market.symbols) symbolClass(config, s); // before any forecasting: fail fast
@@ -134,15 +166,26 @@ async function stageBacktest(outputs: OutputBatch, raw: Record<string, unknown>,
   // Regime sizing needs a label per bar: the documented classifier, on each symbol's own closes.
   const regime = config.sizing.kind === 'regime' ? classifyMarketRegimes(market).labels : undefined;
   const runs: BacktestRun[] = [];
+  const wfInputs: Array<{ label: string; signals: Signals }> = [];
+  if (o.walkForward) checkWalkForward(o, config);
   for (const name of names) {
     // --calibrate conformal: one ACI state per symbol, updated only from bars already seen.
-    const forecaster = withCalibration(await openModel(name === 'model' ? o.model : name, { device: o.device, log }), o.calibrate);
+    const forecaster = withCalibration(await openModel(name === 'model' ? o.model : name, { device: o.device, log, sampling }), o.calibrate);
     try {
       log(`forecasting ${S} symbols x ${range.end - range.start} bars with ${forecaster.info.name} ...`);
-      const fc = await forecastSignals(market, forecaster, { horizonBars: o.horizon, samples: o.samples, seed: o.seed, range, sigmaFloor: config.sigmaFloor });
+      const fc = await forecastSignals(market, forecaster, { horizonBars: o.horizon, samples: o.samples, seed: o.seed, range, sigmaFloor: config.sigmaFloor, contextBars: o.lookback, aggregate: o.aggregate });
       const signals = sliceSignals({ ...fc.signals, regime }, S, range);
       const pUp = fc.pUp.subarray(range.start * S, range.end * S);
       const options = { funding };
+      if (o.walkForward) {
+        // Candidates are forecasters x fractions, chosen per fold below; the oracle cannot be one.
+        const label = name === 'model' ? basename(o.model, '.json') : name;
+        if (fc.signals.lookAhead) {
+          notes.push(`${label} sees the future: left out of the walk-forward candidates`);
+          log(`note: ${notes[notes.length - 1]}`);
+        } else wfInputs.push({ label, signals });
+        continue;
+      }
       let result: BacktestResult;
       let outlook: Record<string, unknown> | undefined;
       if (o.strategy === 'outlook') {
@@ -163,6 +206,8 @@ async function stageBacktest(outputs: OutputBatch, raw: Record<string, unknown>,
       const record = backtestRecord(result, stats, {
         forecaster: label,
         forecast: fc.meta,
+        sampler: { samples: o.samples, lookback: o.lookback ?? null, temperature: o.temperature ?? null, topP: o.topP ?? null, topK: o.topK ?? null, aggregate: o.aggregate ?? null, bestConfig: best?.file ?? null },
+        ...(notes.length ? { notes } : {}),
         strategy: o.strategy,
         data: { path: o.data, session, start: new Date(m.ts[0]).toISOString(), end: new Date(m.ts[m.ts.length - 1]).toISOString(), bars: m.ts.length, missingBars },
         monteCarlo: mc ? { trades: monteCarloSummary(mc.trades), bars: monteCarloSummary(mc.bars) } : null,
@@ -176,10 +221,106 @@ async function stageBacktest(outputs: OutputBatch, raw: Record<string, unknown>,
       await forecaster.close();
     }
   }
+  if (o.walkForward) {
+    if (config.sizing.kind !== 'kelly') {
+      notes.push(`the config sizes by ${config.sizing.kind}: the walk-forward candidates are the forecasters alone (--fractions are Kelly fractions, unused)`);
+      log(`note: ${notes[notes.length - 1]}`);
+    }
+    const wf = runWalkForward(o, m, config, wfInputs, { funding });
+    outputs.write(wf.file, JSON.stringify(wf.record));
+    return { runs, options: o, notes, walkForward: wf };
+  }
   if (names.length > 1) {
     outputs.write(join(o.out, 'compare.json'), JSON.stringify({ columns: runs.map((r) => ({ forecaster: r.forecaster, file: r.file, stats: r.record.stats, lookAhead: r.result.lookAhead })) }));
   }
-  return { runs, options: o };
+  return { runs, options: o, notes };
+}
+
+/** A walk-forward run of `quantbook backtest --walk-forward`. */
+export interface WalkForwardRun {
+  result: WalkForwardResult;
+  candidates: string[];
+  /** Per fold: bar ranges as times, the candidate chosen on the training window, its out-of-sample stats. */
+  record: Record<string, unknown>;
+  file: string;
+}
+
+function checkWalkForward(o: BacktestCliOptions, config: BacktestConfig): void {
+  if (o.strategy !== 'rebalance') throw new ConfigError('--walk-forward runs --strategy rebalance (Kelly every bar)', { key: '--strategy' });
+  if (config.conventions === 'backtesting.py') throw new ConfigError('--walk-forward runs the default conventions', { key: '--conventions' });
+}
+
+/**
+ * Walk-forward optimisation over the forecasters' signals: candidates are each forecaster at each
+ * Kelly fraction (or with the config's sizing when it is not Kelly); on each fold the candidate
+ * with the best objective on the training window (its last `horizon` bars purged) trades the
+ * next test block, and the blocks are stitched into one out-of-sample curve (`walkForwardBacktest`).
+ */
+function runWalkForward(o: BacktestCliOptions, m: MarketArrays, config: BacktestConfig, inputs: Array<{ label: string; signals: Signals }>, options: { funding?: Record<string, FundingSeries> }): WalkForwardRun {
+  if (inputs.length === 0) throw new ConfigError('--walk-forward needs a forecaster that does not see the future (not only the oracle)', { key: '--compare' });
+  const T = m.ts.length;
+  const trainSize = o.trainBars ?? Math.floor(T / 4);
+  const folds0 = o.folds ?? (o.testBars === undefined ? 6 : undefined);
+  const testSize = o.testBars ?? Math.floor((T - trainSize) / (folds0 ?? 6));
+  if (trainSize + o.horizon >= T || testSize < 2) throw new ConfigError(`the ${T} bars do not hold a training window of ${trainSize} bars (${o.horizon} purged) and test blocks of ${testSize}`, { key: '--train-bars' });
+  const all = walkForward(T, { trainSize, testSize, labelHorizon: o.horizon, window: o.window });
+  if (folds0 !== undefined && all.length < folds0) throw new ConfigError(`${folds0} folds of ${testSize} test bars after ${trainSize} training bars need ${trainSize + folds0 * testSize} bars; the data has ${T}`, { key: '--folds' });
+  const folds = folds0 === undefined ? all : all.slice(0, folds0);
+  const fractions = o.fractions.split(',').map((f) => Number(f.trim()));
+  if (fractions.some((f) => !(f > 0))) throw new ConfigError('--fractions is a comma list of positive Kelly fractions', { key: '--fractions', value: o.fractions });
+  const kelly = config.sizing.kind === 'kelly';
+  const candidates: Candidate[] = inputs.flatMap((c) => (kelly
+    ? fractions.map((f) => ({ label: `${c.label} x ${f} Kelly`, signals: c.signals, config: { sizing: { ...config.sizing, fraction: f } } }))
+    : [{ label: c.label, signals: c.signals }]));
+  const objective = o.objective;
+  const result = walkForwardBacktest({ market: m, signals: inputs[0].signals, baseConfig: config as unknown as Record<string, unknown>, candidates, folds, objective: (s) => s[objective], options });
+  const iso = (i: number): string => new Date(m.ts[i]).toISOString();
+  const record = {
+    walkForward: { trainBars: trainSize, testBars: testSize, window: o.window, purgedBars: o.horizon, objective, candidates: candidates.map((c) => c.label) },
+    folds: result.folds.map((f, i) => ({
+      fold: i + 1,
+      train: f.train.map((r) => ({ from: iso(r.start), to: iso(r.end - 1), bars: r.end - r.start })),
+      test: { from: iso(f.test.start), to: iso(f.test.end - 1), bars: f.test.end - f.test.start },
+      chosen: f.chosen,
+      trainScores: Object.fromEntries(candidates.map((c, k) => [c.label, Number.isFinite(f.trainScores[k]) ? f.trainScores[k] : null])),
+      testStats: f.testStats,
+    })),
+    stats: result.stats,
+    equity: { ts: Array.from(result.ts, (t) => new Date(t).toISOString()), equity: Array.from(result.equity) },
+  };
+  return { result, candidates: candidates.map((c) => c.label), record, file: join(o.out, 'walkforward.json') };
+}
+
+/**
+ * The text `quantbook backtest --walk-forward` prints: one line per fold (test block, the
+ * candidate chosen on its training window, its out-of-sample return, Sharpe and drawdown),
+ * then the stitched out-of-sample statistics.
+ * @example formatWalkForward(run).split('\n')[0] // 'walk-forward: 6 folds, rolling training window of 1440 bars ...'
+ */
+export function formatWalkForward(run: WalkForwardRun): string {
+  const w = run.record.walkForward as { trainBars: number; testBars: number; window: string; purgedBars: number; objective: string };
+  const r = run.result;
+  const head = `walk-forward: ${r.folds.length} folds, ${w.window} training window of ${w.trainBars} bars (last ${w.purgedBars} purged), test blocks of ${w.testBars} bars, chosen by ${w.objective} among ${run.candidates.length} candidates (${run.candidates.join(', ')})`;
+  const rows: string[][] = [['fold', 'test from', 'test to', 'chosen', `train ${w.objective}`, 'return %', 'Sharpe', 'max DD %', 'trades']];
+  const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : String(x));
+  const tests = (run.record.folds as Array<{ test: { from: string; to: string } }>).map((f) => f.test);
+  r.folds.forEach((f, i) => {
+    rows.push([String(i + 1), tests[i].from.slice(0, 16), tests[i].to.slice(0, 16), f.chosen, f2(Math.max(...f.trainScores)), f2(f.testStats.totalReturnPct), f2(f.testStats.sharpe), f2(f.testStats.maxDrawdownPct), String(f.testStats.trades)]);
+  });
+  const widths = rows[0].map((_, j) => Math.max(...rows.map((x) => x[j].length)));
+  const lines = rows.map((x) => x.map((c, j) => (j === 3 || j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  '));
+  return [head, ...lines, '', statsTable([{ label: 'out of sample, stitched', stats: r.stats }])].join('\n');
+}
+
+/**
+ * The options with a best sampler config's setting filling what the flags leave unset (flags win):
+ * samples, lookback, temperature, top-p, aggregate, and its model card, which `--forecaster`
+ * left unset then runs.
+ */
+function withBestConfig(raw: Record<string, unknown>, best: BestConfigUse): Record<string, unknown> {
+  const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+  const s = best.setting;
+  return { forecaster: 'model', model: best.model, samples: s.samples, lookback: s.lookback, temperature: s.temperature, topP: s.topP, aggregate: s.aggregation, ...given };
 }
 
 function parseOptions(raw: Record<string, unknown>): BacktestCliOptions {
@@ -199,8 +340,8 @@ function compareList(o: BacktestCliOptions): readonly string[] {
   return names;
 }
 
-function loadConfig(o: BacktestCliOptions): BacktestConfig {
-  const input = o.config ? (readConfigFile(o.config, extname(o.config) === '.json' ? 'json' : 'yaml') as Record<string, unknown>) : {};
+function loadConfig(o: BacktestCliOptions, fromFile: unknown): BacktestConfig {
+  const input = fromFile as Record<string, unknown>;
   const config = resolveConfig({ ...input, ...(o.capital !== undefined ? { capital: o.capital } : {}), ...(o.class ? { defaultClass: o.class } : {}), ...(o.conventions ? { conventions: o.conventions } : {}) }, o.config);
   if (config.conventions === 'backtesting.py' && o.strategy === 'outlook') throw new ConfigError('--conventions backtesting.py applies to --strategy rebalance (all-in orders on each change of the forecast direction)', { key: '--conventions' });
   return config;
@@ -295,15 +436,20 @@ export function registerBacktestCommands(program: Command): void {
     .option('--end <date>', 'end (exclusive)')
     .option('--days <n>', 'the last n days of the data (instead of --start/--end)')
     .option('--capital <amount>', `starting cash, above 0 and at most ${MAX_CAPITAL} (default 100000, or the config's)`)
-    .option('--forecaster <name>', `${FORECASTERS.join(', ')}, or an ensemble: ensemble:a+b*2 (quantile averaging), mixture:a+b (oracle sees the future: an upper bound, flagged)`, 'historical')
-    .option('--model <card>', 'model card for --forecaster model', DEFAULT_MODEL_CARD)
+    .option('--forecaster <name>', `${FORECASTERS.join(', ')}, or an ensemble: ensemble:a+b*2 (quantile averaging), mixture:a+b (oracle sees the future: an upper bound, flagged); default historical, or model with a best sampler --config`)
+    .option('--model <card>', 'model card for --forecaster model (default models/qb-quantile-s.json, or the best sampler config\'s)')
     .option('--compare [names]', `comma list of forecasters to run side by side (default: ${COMPARE_DEFAULT.join(',')})`)
-    .option('--config <file>', 'backtest config, YAML or JSON (sizing, limits, classes, costs, interest, kill switches)')
+    .option('--config <file>', 'backtest config, YAML or JSON (sizing, limits, classes, costs, interest, kill switches); or a best sampler config (configs/best/SYM.json, told apart by its schema tag): its model, samples, lookback, temperature, top-p and aggregate, which flags override (its ensemble is not used: a note says so)')
     .option('--class <name>', `instrument class of every symbol: ${INSTRUMENT_CLASSES.join(', ')} (else the config's instruments/defaultClass)`)
     .option('--session <name>', 'calendar for session ends and daily loss: 24x7, us-rth, us-ext, cn-a (default from the class)')
     .option('--funding <file>', 'funding-rate series of the perpetual (rate in `rate`, `funding_rate` or `open`)')
     .option('--horizon <bars>', 'forecast horizon in bars', '30')
-    .option('--samples <n>', 'sampled paths per forecast (0: use quantiles)', '0')
+    .option('--samples <n>', 'sampled paths per forecast (0: use quantiles; default 0)')
+    .option('--temperature <t>', 'sampling temperature, autoregressive models (default the card\'s, else 1)')
+    .option('--top-p <p>', 'nucleus sampling mass in (0, 1], autoregressive models (default the card\'s, else 1)')
+    .option('--top-k <k>', 'keep the k most likely tokens, autoregressive models (default off)')
+    .option('--lookback <bars>', 'closes per forecast window (default and most: the model\'s context length)')
+    .option('--aggregate <name>', 'with --samples: point aggregate of the paths that gives mu: mean (default), median, trimmed_mean_P, winsorized_mean_P, quantile_Q')
     .option('--strategy <name>', 'rebalance (Kelly every bar) or outlook (enter on pUp and a mean-reversion z-score, exit after the horizon or at the stop)', 'rebalance')
     .option('--p-up-min <p>', 'outlook: enter when pUp >= p', '0.6')
     .option('--z-max <z>', 'outlook: enter when the z-score of the close is <= z', '-1')
@@ -316,6 +462,13 @@ export function registerBacktestCommands(program: Command): void {
     .requiredOption('--out <dir>', 'folder for the results JSON (config, stats, trades, equity curve, limit counts, fallbacks)')
     .option('--json', 'print the results as JSON instead of the table')
     .option('--conventions <name>', 'default, or backtesting.py: all-in orders on each change of the forecast direction, sized at the next open from the cash after closing, whole lots, open trades closed at the end, geometric-mean daily statistics (see the README table)')
+    .option('--walk-forward', 'walk-forward optimisation: on each fold choose among the forecasters (--forecaster or --compare) x --fractions by --objective on the training window, trade the next test block; prints each fold\'s out-of-sample stats and the stitched ones; writes walkforward.json (no Monte Carlo: --mc is not used)')
+    .option('--folds <n>', 'walk-forward: test blocks (default 6, or as many as fit --test-bars)')
+    .option('--train-bars <n>', 'walk-forward: training window in bars (default a quarter of the bars); its last --horizon bars are purged')
+    .option('--test-bars <n>', 'walk-forward: bars per test block (default the bars after the first training window / --folds)')
+    .option('--window <kind>', 'walk-forward: rolling (default) or expanding training window')
+    .option('--fractions <list>', 'walk-forward: Kelly fractions tried per forecaster (default 0.25,0.5,1)')
+    .option('--objective <stat>', `walk-forward: what the training window maximises: ${WF_OBJECTIVES.join(', ')} (default sharpe)`)
     .addHelpText(
       'after',
       '\nStatistics: Sharpe = mean/std (ddof 1) of per-bar returns x sqrt(bars per year); Sortino with downside deviation over all bars;\n' +
@@ -323,16 +476,26 @@ export function registerBacktestCommands(program: Command): void {
         'Examples:\n' +
         '  quantbook backtest --data ../shared/data/real/crypto-5m --class crypto --compare --out out/crypto\n' +
         '  quantbook backtest --data ../shared/data/real/perp/XRP_USDT_USDT-5m-futures.feather --class perp \\\n' +
-        '    --funding ../shared/data/real/perp/XRP_USDT_USDT-8h-funding_rate.feather --compare historical,trend,oracle --out out/perp',
+        '    --funding ../shared/data/real/perp/XRP_USDT_USDT-8h-funding_rate.feather --compare historical,trend,oracle --out out/perp\n' +
+        '  quantbook backtest --data ../shared/data/real/crypto-5m --class crypto --compare historical,trend --walk-forward --folds 6 --out out/wf',
     )
     .action(async (opts: Record<string, unknown>) => {
       const started = new Date();
-      const { runs, options } = await runBacktestCli(opts, (line) => process.stderr.write(`${line}\n`));
+      const { runs, options, walkForward: wf } = await runBacktestCli(opts, (line) => process.stderr.write(`${line}\n`));
       const { commandRow } = await import('../catalogue/rows');
-      await addToCatalogue(() => runs.map((r) => commandRow({
-        command: 'backtest', argv: process.argv.slice(2), started, parameters: { ...options, forecaster: r.forecaster }, records: numbersOf(r.stats),
-        dataPath: options.data, extraData: [options.funding], outputs: [r.file],
-      })));
+      await addToCatalogue(() => (wf
+        ? [commandRow({
+          command: 'backtest', argv: process.argv.slice(2), started, parameters: { ...options, walkForward: true }, records: numbersOf(wf.result.stats),
+          dataPath: options.data, extraData: [options.funding], outputs: [wf.file],
+        })]
+        : runs.map((r) => commandRow({
+          command: 'backtest', argv: process.argv.slice(2), started, parameters: { ...options, forecaster: r.forecaster }, records: numbersOf(r.stats),
+          dataPath: options.data, extraData: [options.funding], outputs: [r.file],
+        }))));
+      if (wf) {
+        process.stdout.write(options.json ? `${JSON.stringify(wf.record)}\n` : `${formatWalkForward(wf)}\nresults: ${wf.file}\n`);
+        return;
+      }
       if (options.json) {
         process.stdout.write(`${JSON.stringify(runs.length === 1 ? runs[0].record : { runs: runs.map((r) => r.record) })}\n`);
         return;

@@ -25,6 +25,8 @@ import {
 import { writeFileAtomic } from '../core/output';
 import { crpsByHorizonFigure, figureToHtml, leaderboardTableFigure } from '../plot';
 import { addToCatalogue, numbersOf } from './catalogue';
+import { bestConfigFrom, bestConfigNotes, type BestConfigUse } from './bestConfigArg';
+import { readConfigFile } from './configFile';
 import { int, parseFlags } from './options';
 
 const evalOptionsSchema = z.object({
@@ -48,6 +50,7 @@ const evalOptionsSchema = z.object({
   seed: z.coerce.number().int().default(0),
   calibrate: z.enum(CALIBRATIONS).default('none'),
   json: z.boolean().default(false),
+  config: z.string().min(1).optional(),
 });
 
 export type EvalCliOptions = z.infer<typeof evalOptionsSchema>;
@@ -82,10 +85,17 @@ export function loadGridSeries(path: string): GridSeries[] {
  * Runs the evaluation the options describe; resolves to the pooled metrics and each series'.
  * @example (await runEval({ data: 'bars.feather', model: 'naive', horizon: 30, every: 48 })).pooled.n
  */
-export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: EvalMetrics; series: Record<string, EvalMetrics & { missingBars: number }>; options: EvalCliOptions }> {
-  const o = parseFlags(evalOptionsSchema, raw, { prefix: 'invalid option: ', showValue: false });
-  if (o.model === undefined) throw new ConfigError('give --model (one forecaster) or --compare (a leaderboard)', { key: '--model' });
+export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: EvalMetrics; series: Record<string, EvalMetrics & { missingBars: number }>; options: EvalCliOptions; notes: string[] }> {
+  const best = typeof raw.config === 'string' ? readBestConfigArg(raw.config) : null;
+  // A best config fills what the flags leave unset: flags win.
+  const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+  const merged = best
+    ? { model: best.model, samples: best.setting.samples, aggregate: best.setting.aggregation, lookback: best.setting.lookback, temperature: best.setting.temperature, topP: best.setting.topP, ...given }
+    : raw;
+  const o = parseFlags(evalOptionsSchema, merged, { prefix: 'invalid option: ', showValue: false });
+  if (o.model === undefined) throw new ConfigError('give --model (one forecaster), --config (a best config naming one) or --compare (a leaderboard)', { key: '--model' });
   if (o.out !== undefined) throw new ConfigError('--out writes the leaderboard page: use it with --compare', { key: '--out', value: o.out });
+  const notes = best ? bestConfigNotes(best, 'quantbook eval', o.horizon) : [];
   // Parsed before the model opens, so a bad --aggregate fails fast.
   const aggregate = parseAggregate(o.aggregate);
   const opened = await openModel(o.model, {
@@ -122,7 +132,14 @@ export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: E
   } finally {
     await forecaster.close();
   }
-  return { pooled: pooled.result(), series, options: o };
+  return { pooled: pooled.result(), series, options: o, notes };
+}
+
+/** `eval --config`: only a best sampler config (eval has no config of its own). */
+function readBestConfigArg(file: string): BestConfigUse {
+  const best = bestConfigFrom(readConfigFile(file, file.endsWith('.json') ? 'json' : 'yaml'), file);
+  if (!best) throw new ConfigError('eval --config takes a best sampler config (schema quantbook.sampler-config/1, e.g. configs/best/SYM.json)', { file, key: 'schema' });
+  return best;
 }
 
 /**
@@ -205,16 +222,17 @@ export function registerEvalCommands(program: Command): void {
     .command('eval')
     .description('walk-forward evaluation of a model or baseline: forecast h bars ahead from data up to t only, then score')
     .requiredOption('--data <path>', 'bars file or folder of per-symbol files (Feather/IPC, Parquet, CSV, kline JSON)')
-    .option('--model <card|baseline>', `model card (.json), baseline or volatility model: ${FORECASTER_NAMES.join(', ')}; or an ensemble: ensemble:a+b*2, mixture:a+b`)
+    .option('--model <card|baseline>', `model card (.json), baseline or volatility model: ${FORECASTER_NAMES.join(', ')}; or an ensemble: ensemble:a+b*2, mixture:a+b (required unless --config names one or --compare is given)`)
     .option('--compare <names>', 'comma list of forecasters (as --model takes them) scored on the same origins: prints a leaderboard')
     .option('--out <file.html>', 'with --compare: also write the leaderboard and CRPS per step as an HTML page')
     .requiredOption('--horizon <bars>', 'bars ahead (h)')
-    .option('--samples <n>', 'sampled paths per forecast (CRPS, aggregates)', '100')
+    .option('--samples <n>', 'sampled paths per forecast (CRPS, aggregates) (default 100)')
     .option('--temperature <t>', 'sampling temperature of autoregressive models (0 = greedy)')
     .option('--top-p <p>', 'nucleus sampling mass in (0, 1]')
     .option('--top-k <k>', 'keep the k most likely tokens (0 = off)')
     .option('--lookback <bars>', 'closes per window (default: the model card context, 512 for baselines)')
-    .option('--aggregate <name>', 'point forecast from samples: mean, median, trimmed_mean_P, winsorized_mean_P, quantile_Q', 'median')
+    .option('--aggregate <name>', 'point forecast from samples: mean, median, trimmed_mean_P, winsorized_mean_P, quantile_Q (default median)')
+    .option('--config <file.json>', 'a best sampler config (configs/best/SYM.json from notebooks/05-sweep): its model, samples, aggregate, lookback, temperature and top-p; flags override them; its ensemble is not used (a note says so)')
     .option('--every <k>', 'forecast at every k-th bar', '1')
     .option('--device <device>', 'auto, cpu or cuda', 'auto')
     .option('--threads <n>', 'onnxruntime intra-op threads')
@@ -246,9 +264,11 @@ export function registerEvalCommands(program: Command): void {
         return;
       }
       const result = await runEval(opts);
+      for (const n of result.notes) process.stderr.write(`note: ${n}\n`);
       if (result.options.json) {
         const { options, pooled, series } = result;
-        process.stdout.write(`${JSON.stringify({ model: options.model, horizon: options.horizon, every: options.every, calibrate: options.calibrate, ...pooled, series })}\n`);
+        const sampler = { samples: options.samples, aggregate: options.aggregate, lookback: options.lookback ?? null, temperature: options.temperature ?? null, topP: options.topP ?? null, topK: options.topK ?? null };
+        process.stdout.write(`${JSON.stringify({ model: options.model, horizon: options.horizon, every: options.every, calibrate: options.calibrate, sampler, ...(result.notes.length ? { notes: result.notes } : {}), ...pooled, series })}\n`);
       } else process.stdout.write(`${formatEvalTable(result)}\n`);
       const { commandRow } = await import('../catalogue/rows');
       await addToCatalogue(() => [commandRow({

@@ -32,6 +32,8 @@ import {
   type SummaryContext,
 } from '../forecast';
 import { fanChartFigure, figureToHtml, renderPng } from '../plot';
+import { bestConfigFrom, bestConfigNotes, forecastConfigFromBest } from './bestConfigArg';
+import { readConfigFile } from './configFile';
 import { AMBIGUOUS_FLAG_HELP } from './data';
 import { FORECAST_CLASSES, FORECAST_DEFAULTS, flagsToConfig, readForecastConfig, resolveForecastSettings, SESSION_ALIASES, type ForecastSettings } from './forecastConfig';
 
@@ -227,6 +229,7 @@ async function stageForecast(outputs: OutputBatch, given: ForecastSettings, opts
   marks.sampleMs = outlook.timings.sampleMs;
   marks.summariseMs = outlook.timings.summariseMs;
   t = performance.now();
+  outlook.notes.push(...(s.notes ?? []));
   let files = stageOutputs(outputs, s, prepared, outlook, model.info.name);
   marks.writeMs = performance.now() - t;
   // The latency is the forecast's: it stops before the PNG, whose own time is pngMs.
@@ -260,7 +263,7 @@ export function registerForecastCommands(program: Command): void {
     .description('sample N price paths for the next H bars and report P(up), expected return, bands, P(touch VWAP / middle band / levels), drawdown; writes summary JSON, paths CSV and a fan chart')
     .option('--data <path>', 'bars file or folder (Feather/IPC, Parquet, CSV, kline JSON)')
     .option('--symbol <name>', 'symbol to forecast (selects it in multi-symbol data; names a single-symbol file)')
-    .option('--config <file.yaml>', 'YAML config with the same keys in snake_case (top_p, quiet_windows, ...); flags override it; unknown keys are errors')
+    .option('--config <file>', 'YAML config with the same keys in snake_case (top_p, quiet_windows, ...), or a best sampler config (configs/best/SYM.json, told apart by its schema tag): its model, samples, lookback, temperature and top-p; flags override either; unknown keys are errors')
     .option('--horizon <bars>', `bars ahead (default ${FORECAST_DEFAULTS.horizon})`)
     .option('--samples <n>', `paths N (default ${FORECAST_DEFAULTS.samples})`)
     .option('--temperature <t>', `sampling temperature, autoregressive models (default ${FORECAST_DEFAULTS.temperature})`)
@@ -305,10 +308,15 @@ lows too when sampled), fan_<SYMBOL>_<asof>.html and .png (<asof> = the last bar
 Exit status: 0 done, 1 error, ${EXIT_WARMING_UP} warm-up with --wait.`,
     )
     .action(async (flags: Record<string, unknown>) => {
-      const fromFile = typeof flags.config === 'string' ? readForecastConfig(flags.config) : {};
+      // A best sampler config is told from a forecast config by its content (its schema tag).
+      const best = typeof flags.config === 'string' ? bestConfigFrom(readConfigFile(flags.config), flags.config) : null;
+      const fromFile = best ? forecastConfigFromBest(best) : typeof flags.config === 'string' ? readForecastConfig(flags.config) : {};
       // commander sets png: true unless --no-png; only an explicit --no-png should override the config.
       const { png, ...rest } = flags;
-      const settings = resolveForecastSettings(fromFile, flagsToConfig(png === false ? { ...rest, png } : rest));
+      const resolved = resolveForecastSettings(fromFile, flagsToConfig(png === false ? { ...rest, png } : rest));
+      const settings = best
+        ? { ...resolved, notes: [...bestConfigNotes(best, 'quantbook forecast', resolved.horizon), `${best.file}: aggregate ${best.setting.aggregation} not used: the outlook reports the paths' mean return, percentile bands and P(up), not one point aggregate`] }
+        : resolved;
       const run = await runForecast(settings, { fromProcessStart: true });
       if (run.kind === 'warmingUp') {
         process.stderr.write(`quantbook: ${run.message}\n`);

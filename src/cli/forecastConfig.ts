@@ -118,6 +118,8 @@ export interface ForecastSettings {
   png: boolean;
   wait: boolean;
   load: LoadOptions;
+  /** Notes to carry into the summary (e.g. what a best sampler config could not set). */
+  notes?: string[];
 }
 
 /**

@@ -4,6 +4,7 @@ import { runBacktest } from '../../src/backtest/engine';
 import { pUpFromQuantiles } from '../../src/backtest/outlook';
 import { createBaseline } from '../../src/forecast/baselines';
 import { Rng } from '../../src/core/random';
+import type { Forecaster } from '../../src/forecast/types';
 import { cfg, market } from './fixtures';
 
 function walk(seed: number, n: number): number[] {
@@ -35,6 +36,37 @@ describe('forecaster -> per-bar signals', () => {
     expect(fs.meta.noForecast).toBe(4);
     expect(fs.meta.calls).toBe(Math.ceil(fs.meta.windows / 37));
     expect(fs.signals.lookAhead).toBe(false);
+  });
+
+  it('with sampled paths, mu is their mean by default or the asked point aggregate of the closes at the horizon', async () => {
+    const hist = createBaseline('historical', { lookback: 40 });
+    const opts = { horizonBars: 5, samples: 64, seed: 3, batchSize: 1 };
+    const plain = await forecastSignals(m, hist, opts);
+    const mean = await forecastSignals(m, hist, { ...opts, aggregate: 'mean' });
+    // The paths the median run was given, window by window.
+    const seen: Array<{ last: number; paths: ArrayLike<number> }> = [];
+    const spy: Forecaster = {
+      info: hist.info,
+      forecast: async (req) => {
+        const f = await hist.forecast(req);
+        const c = (req.context as Float64Array[])[0];
+        seen.push({ last: c[c.length - 1], paths: f.samples!.data });
+        return f;
+      },
+      close: () => hist.close(),
+    };
+    const median = await forecastSignals(m, spy, { ...opts, aggregate: 'median' });
+    const t = 80;
+    const paths = seen.find((v) => v.last === a[t])!.paths;
+    const last = Array.from({ length: 64 }, (_, n) => paths[n * 5 + 4]).sort((x, y) => x - y);
+    const i = t * 2;
+    expect(mean.signals.mu[i]).toBeCloseTo(plain.signals.mu[i], 12);
+    expect(median.signals.mu[i]).toBeCloseTo(((last[31] + last[32]) / 2) / a[t] - 1, 12);
+    expect(median.signals.mu[i]).not.toBeCloseTo(mean.signals.mu[i], 8);
+    // sigma and pUp stay the paths'.
+    expect(Array.from(median.signals.sigma)).toEqual(Array.from(plain.signals.sigma));
+    expect(Array.from(median.pUp)).toEqual(Array.from(plain.pUp));
+    await expect(forecastSignals(m, hist, { ...opts, aggregate: 'mode' })).rejects.toThrow(/aggregate/);
   });
 
   it('lets the oracle see the future only where it exists, and flags it', async () => {

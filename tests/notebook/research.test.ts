@@ -2,8 +2,8 @@
  * Every research notebook runs headless on the default data, as `npm run report` runs it,
  * so a notebook that breaks fails CI; the records each one states are checked for sense.
  * The two slow notebooks (02 paths, 05 sampler search) run with smaller grids here; 01 also
- * runs once on the recorded crypto data, 06 once on the embedded perpetual; 08 reads the recorded
- * crypto data by default. Two kernels at a time.
+ * runs once on the recorded crypto data, 06 once on the embedded perpetual; 07 runs on the recorded
+ * crypto pairs, 08 reads the recorded crypto data by default. Two kernels at a time.
  * Then the shipped sweep config drives `quantbook sweep` over 05 (cut-down fixed parameters).
  */
 import { execFile } from 'node:child_process';
@@ -33,6 +33,7 @@ const RUNS: Array<{ notebook: string; name?: string; parameters?: Parameters }> 
   { notebook: '06-regime-risk.ipynb' },
   // 06 defaults to the recorded perpetual (its real funding is the point); the embedded one works too.
   { notebook: '06-regime-risk.ipynb', name: '06-regime-risk-embedded', parameters: { data: '../data/perp-5m.parquet', funding: '../data/perp-8h-funding.parquet' } },
+  { notebook: '07-strategies.ipynb' },
   { notebook: '08-forecast-skill.ipynb' },
   { notebook: '09-signal-model.ipynb' },
 ];
@@ -59,7 +60,7 @@ describe('the research notebooks on the default data', () => {
       expect({ name, status: s.status, error: s.error ?? null }).toEqual({ name, status: 'ok', error: null });
       expect(existsSync(join(out, `${name}.html`))).toBe(true);
     }
-    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('10 runs, 0 failed');
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('11 runs, 0 failed');
   });
 
   it('01: reads the embedded equities and the recorded crypto pairs', () => {
@@ -144,6 +145,38 @@ describe('the research notebooks on the default data', () => {
     expect(num(r, 'killEventsStress')).toBeGreaterThan(0);
     const share = r.regimeSharePct as Record<string, number>;
     expect(Object.values(share).reduce((a, b) => a + b, 0)).toBeCloseTo(100, 1);
+  });
+
+  it('07: runs a rule, two target portfolios and a multi-timeframe rule beside half-Kelly on the recorded pairs', () => {
+    const r = summaries.get('07-strategies')!.records;
+    const labels = r.labels as string[];
+    expect(labels).toEqual(['half-Kelly (historical)', 'SMA cross + brackets', 'equal weight', 'inverse vol', '4h regime / 30m signal / 5m entry']);
+    const stats = r.stats as Record<string, Record<string, number>>;
+    const trades = r.trades as Record<string, number>;
+    for (const l of labels) {
+      expect(Number.isFinite(stats[l].sharpe)).toBe(true);
+      expect(stats[l].trades).toBeGreaterThan(0);
+      // The 15% maximum-drawdown stop bounds every run; the crypto gross cap is 1x.
+      expect(stats[l].maxDrawdownPct).toBeGreaterThan(0);
+      expect(stats[l].maxDrawdownPct).toBeLessThan(15);
+      expect((r.maxGrossLeverage as Record<string, number>)[l]).toBeLessThanOrEqual(1 + 1e-9);
+    }
+    // The brackets fire: stop-loss and take-profit exits beside the crossover's own.
+    const exits = r.smaExits as Record<string, number>;
+    expect(exits.stop).toBeGreaterThan(0);
+    expect(exits.takeProfit).toBeGreaterThan(0);
+    expect(exits.signal).toBeGreaterThan(0);
+    expect(Object.values(exits).reduce((a, b) => a + b, 0)).toBe(trades['SMA cross + brackets']);
+    // 20 days of 5m bars, the first 2 days warm-up: one rebalance per UTC day after it; the
+    // portfolios trade at the rebalances only, the rules far more often.
+    expect(r.rebalances).toBe(18);
+    expect(trades['equal weight']).toBeLessThan(trades['SMA cross + brackets']);
+    expect(trades['inverse vol']).toBeLessThan(trades['4h regime / 30m signal / 5m entry']);
+    // Every multi-timeframe entry decision became a trade or was skipped by a limit or a pause; no coarse bar seen early.
+    expect(num(r, 'mtfEntries')).toBeGreaterThanOrEqual(trades['4h regime / 30m signal / 5m entry']);
+    expect(r.coarseSeenEarly).toBe(0);
+    // Inverse volatility earns more per unit of risk than equal weight on these pairs (0.91 against -1.09 here).
+    expect(stats['inverse vol'].sharpe).toBeGreaterThan(stats['equal weight'].sharpe);
   });
 
   it('09: trains the signal model walk-forward on the real pairs and perpetual and backtests it against the forecaster', () => {
