@@ -44,11 +44,12 @@ const num = (r: Record<string, JsonValue>, k: string): number => r[k] as number;
 describe('the research notebooks on the default data', () => {
   beforeAll(async () => {
     const results = await runPool(RUNS, 2, (r) => runToFolder(join(NOTEBOOKS, r.notebook), {
-      outDir: out, name: r.name, parameters: r.parameters ?? {}, ensureBuild: false, cellTimeoutMs: 240_000,
+      // Other test files start kernels at the same time on CI's 2 cores: give tslab's start-up room.
+      outDir: out, name: r.name, parameters: r.parameters ?? {}, ensureBuild: false, cellTimeoutMs: 240_000, startTimeoutMs: 180_000,
     }));
     for (const r of results) summaries.set(r.summary.name, r.summary);
     writeIndex(out);
-  }, 600_000);
+  }, 900_000);
 
   it('covers every notebook in notebooks/', () => {
     const shipped = readdirSync(NOTEBOOKS).filter((f) => /^0[1-9]-.*\.ipynb$/.test(f)).sort();
