@@ -11,7 +11,7 @@ import { ConfigError } from '../core/errors';
 import { parseDuration, sessionIndex, type BarArrays } from '../data';
 import { openModel, outlookSummary, warmUpStatus, type Forecaster, type PreparedOutlook, type PricePaths } from '../forecast';
 import { LiveLoop, ReplaySource, primeCount, RedisPublishSink, redisChannel, SummaryFileSink, SKIP_REASONS, type BarSource, type ForecastAttempt, type ForecastSink, type LiveCandles, type LiveOutlook } from '../live';
-import { loadSymbol, outlookFromArrays } from './forecast';
+import { chooseForecastSession, loadSymbol, outlookFromArrays } from './forecast';
 import { flagsToConfig, readForecastConfig, resolveForecastSettings, type ForecastSettings } from './forecastConfig';
 import { int, parseFlags } from './options';
 import { createStreamSource } from './liveSources';
@@ -160,10 +160,13 @@ export interface LiveSession {
  * @throws ConfigError / DataError / ModelError from loading, the model or the Redis connection.
  * @example const session = await startLive(settings, live, { log: (l) => process.stderr.write(`${l}\n`) }); await session.done;
  */
-export async function startLive(s: ForecastSettings, flags: Record<string, unknown>, opts: { log?: (line: string) => void; extraSinks?: ForecastSink<LiveOutlook>[]; prepare?: (session: Omit<LiveSession, 'done' | 'stop'>) => void } = {}): Promise<LiveSession> {
+export async function startLive(given: ForecastSettings, flags: Record<string, unknown>, opts: { log?: (line: string) => void; extraSinks?: ForecastSink<LiveOutlook>[]; prepare?: (session: Omit<LiveSession, 'done' | 'stop'>) => void } = {}): Promise<LiveSession> {
   const log = opts.log ?? (() => undefined);
   const source0 = String(flags.source ?? '');
-  const { arrays, barMs } = loadSymbol(source0 === 'replay' && typeof flags.replay === 'string' ? { ...s, data: flags.replay } : s);
+  const { arrays, barMs } = loadSymbol(source0 === 'replay' && typeof flags.replay === 'string' ? { ...given, data: flags.replay } : given);
+  // As `quantbook forecast`: the session given, else 24x7 when the bars trade around the clock, else --class, else rth.
+  const { settings: s, choice } = chooseForecastSession(given, arrays);
+  log(`session ${s.sessionFlag} (${choice.source}): ${choice.reason}`);
   const live = resolveLiveSettings(flags, barMs);
   const model = await openModel(s.model, { device: s.device, threads: s.threads });
   try {
@@ -250,7 +253,8 @@ export function addForecastFlags(cmd: Command): Command {
     .option('--temperature <t>', 'sampling temperature (autoregressive models)')
     .option('--top-p <p>', 'nucleus sampling mass (autoregressive models)')
     .option('--lookback <bars>', 'context bars')
-    .option('--session <name>', 'rth, extended, 24x7, us-rth, us-ext, cn-a')
+    .option('--session <name>', 'rth, extended, 24x7, us-rth, us-ext, cn-a (default: 24x7 when the data trades at weekends and nights, else from --class, else rth)')
+    .option('--class <name>', 'instrument class when --session is not given and the data does not show a 24x7 market: crypto, perp (24x7), stock (rth)')
     .option('--seed <n>', 'seed of every random draw')
     .option('--device <auto|cpu|cuda>', 'where the model runs')
     .option('--threads <n>', 'onnxruntime threads')

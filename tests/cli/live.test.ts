@@ -131,3 +131,17 @@ describe('quantbook live --source binance (fake exchange on loopback)', () => {
     expect(latest.data.file).toBe('binance:btcusdt');
   });
 });
+
+describe('live picks its session as forecast does', () => {
+  it('24x7 for around-the-clock bars when no --session is given, and says why', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qb-live-session-'));
+    const { settings, live } = splitFlags({ data: BTC, symbol: 'BTC', model: 'historical', samples: '20', lookback: '120', out, source: 'replay', replay: BTC, prime: '8400', speed: 'max', maxBars: '2' });
+    expect(settings.sessionGiven).toBe(false);
+    const lines: string[] = [];
+    const session = await startLive(settings, live, { log: (l) => lines.push(l) });
+    await session.done;
+    expect(lines[0]).toMatch(/^session 24x7 \(data\): the data trades around the clock/);
+    expect(session.loop.stats.skipped.outsideSession ?? 0).toBe(0);
+    expect(session.loop.stats.forecasts).toBeGreaterThan(0);
+  });
+});
