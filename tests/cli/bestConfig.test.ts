@@ -8,21 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runBacktestCli } from '../../src/cli/backtest';
-import { main } from '../../src/cli/main';
 import { readBestConfig } from '../../src/forecast/bestConfig';
 import { REPO_ROOT, realData } from '../support/paths';
+import { runCli } from '../support/cli';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  process.exitCode = undefined;
-  const code = await main(['node', 'quantbook', ...args]);
-  process.exitCode = undefined;
-  vi.restoreAllMocks();
-  return { code, out, err };
-}
+const run = runCli;
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -2,21 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main';
 import { barsToArraysBySymbol, loadBars } from '../../src/data';
 import { alpacaFake, asServed, binanceFake, RECORDED, type FakeServer } from '../data/fetch/fakeServers';
+import { runCli } from '../support/cli';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  process.exitCode = undefined;
-  const code = await main(['node', 'quantbook', ...args]);
-  process.exitCode = undefined;
-  vi.restoreAllMocks();
-  return { code, out, err };
-}
+const run = runCli;
 
 const servers: FakeServer[] = [];
 afterEach(async () => {

@@ -4,23 +4,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EXIT_WARMING_UP } from '../../src/cli/forecast';
 import { flagsToConfig, readForecastConfig, resolveForecastSettings } from '../../src/cli/forecastConfig';
-import { main } from '../../src/cli/main';
 import { ConfigError } from '../../src/core/errors';
 import { chromiumPath } from '../../src/plot/png';
 import { realData } from '../support/paths';
+import { runCli } from '../support/cli';
 import { PROTOTYPE_SYMBOLS, walkRows, writeCsv } from '../support/csv';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  process.exitCode = undefined;
-  const code = await main(['node', 'quantbook', ...args]);
-  process.exitCode = undefined;
-  vi.restoreAllMocks();
-  return { code, out, err };
-}
+const run = runCli;
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -6,23 +6,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { loadSymbol, outlookFromArrays } from '../../src/cli/forecast';
 import { resolveLiveSettings, splitFlags, startLive } from '../../src/cli/live';
-import { main } from '../../src/cli/main';
 import { ConfigError } from '../../src/core/errors';
 import { openModel } from '../../src/forecast';
 import { realData } from '../support/paths';
+import { runCli } from '../support/cli';
 import { redisMissing, startRedis } from '../support/redis';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  process.exitCode = undefined;
-  const code = await main(['node', 'quantbook', ...args]);
-  process.exitCode = undefined;
-  vi.restoreAllMocks();
-  return { code, out, err };
-}
+const run = runCli;
 
 afterEach(() => vi.restoreAllMocks());
 
