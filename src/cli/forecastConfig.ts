@@ -23,15 +23,22 @@ export const SESSION_ALIASES: Record<string, keyof typeof SESSIONS> = { rth: 'us
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const instant = z.string().regex(ISO_WITH_ZONE, 'use an ISO 8601 time with its zone, e.g. 2024-06-12T12:30:00Z (UTC throughout)');
-/** What `parseDuration` accepts (a positive whole number and a unit), checked at validation so the error names the key. */
-const duration = z.string().refine((s) => {
-  try {
-    parseDuration(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'use a duration like 15m');
+/**
+ * A zod string that `parseDuration` accepts (a positive whole number and a unit), checked at
+ * validation so the error names the key.
+ * @example durationString('use a duration like 5s').parse('1m') // '1m'
+ */
+export function durationString(message = 'use a duration like 15m'): z.ZodType<string> {
+  return z.string().refine((s) => {
+    try {
+      parseDuration(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }, message);
+}
+const duration = durationString();
 const quietWindow = z.union([
   z.strictObject({ label: z.string().min(1), start: instant, end: instant }),
   z.strictObject({ label: z.string().min(1), at: instant, before: duration.default('15m'), after: duration.default('30m') }),

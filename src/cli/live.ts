@@ -12,18 +12,11 @@ import { parseDuration, sessionIndex, type BarArrays } from '../data';
 import { openModel, outlookSummary, warmUpStatus, type Forecaster, type PreparedOutlook, type PricePaths } from '../forecast';
 import { LiveLoop, ReplaySource, primeCount, RedisPublishSink, redisChannel, SummaryFileSink, SKIP_REASONS, type BarSource, type ForecastAttempt, type ForecastSink, type LiveCandles, type LiveOutlook } from '../live';
 import { chooseForecastSession, loadSymbol, outlookFromArrays } from './forecast';
-import { flagsToConfig, readForecastConfig, resolveForecastSettings, type ForecastSettings } from './forecastConfig';
+import { durationString, flagsToConfig, readForecastConfig, resolveForecastSettings, type ForecastSettings } from './forecastConfig';
 import { int, parseFlags } from './options';
 import { createStreamSource } from './liveSources';
 
-const duration = z.string().refine((s) => {
-  try {
-    parseDuration(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'use a duration like 5s or 1m');
+const duration = durationString('use a duration like 5s or 1m');
 
 /** The live flags (the forecast settings come from `--config` and the forecast flags). */
 export const liveFlagsSchema = z.object({

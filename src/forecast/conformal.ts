@@ -48,19 +48,8 @@ export interface ConformalOptions {
   warmUp?: number;
 }
 
-/** What the layer did in one call, in `meta.calibration`. */
-export interface ConformalMeta {
-  method: 'conformal (ACI)';
-  gamma: number;
-  warmUp: number;
-  /** Nominal levels and, per level, the effective levels used at steps 1..H of the first window. */
-  levels: number[];
-  effective: number[][];
-  /** ACI updates applied in this call (outcomes that became known), warm-up included. */
-  updates: number;
-  /** Outcomes that could not be scored (a missing bar), skipped. */
-  skippedMissing: number;
-}
+/** What the layer did in one call, in `meta.calibration` (the shape `ForecastMeta` declares for a calibration wrapper). */
+export type ConformalMeta = NonNullable<ForecastMeta['calibration']> & { method: 'conformal (ACI)' };
 
 /** A forecast waiting for its outcomes. */
 interface Pending {
