@@ -32,3 +32,13 @@ describe('quantbook command line', () => {
     expect(r.stderr).not.toMatch(/    at /);
   });
 });
+
+describe('a reader that closes the pipe early', () => {
+  it('quantbook --help | head -1 ends quietly with exit 0, not an EPIPE stack trace', () => {
+    const bin = join(__dirname, '..', '..', 'bin', 'quantbook.js');
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${bin}" data fetch --help | head -1`], { encoding: 'utf8' });
+    expect(r.stdout).toBe('Usage: quantbook data fetch [options]\n');
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(r.status).toBe(0);
+  });
+});
