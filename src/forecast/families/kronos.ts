@@ -51,9 +51,10 @@ export interface KronosWindow {
  */
 export async function openKronos(loaded: LoadedCard & { card: KronosCard }, opts: RuntimeOptions, defaults: Partial<SamplingOptions> = {}): Promise<KronosForecaster> {
   const sessions = {} as KronosSessions;
-  for (const role of ['encoder', 'decoder', 's1', 's2'] as const) {
-    sessions[role] = await openSession(graphCard(loaded, role), opts);
-  }
+  // The first graph decides the device (and logs the one line of 'auto'); the others follow it.
+  sessions.s1 = await openSession(graphCard(loaded, 's1'), opts);
+  const rest = { ...opts, device: opts.device === 'auto' ? sessions.s1.device : opts.device };
+  for (const role of ['encoder', 'decoder', 's2'] as const) sessions[role] = await openSession(graphCard(loaded, role), rest);
   return new KronosForecaster(loaded, sessions, defaults);
 }
 
@@ -196,7 +197,7 @@ export class KronosForecaster implements Forecaster {
     const n = checkSamples(request.samples, DEFAULT_KRONOS_SAMPLES);
     if (n < 1) throw new ModelError('Kronos forecasts by sampling: ask for samples >= 1', { key: 'samples', value: n });
     checkWindows(windows, this.info);
-    const sampling = checkSampling({ ...DEFAULT_SAMPLING, ...this.card.sampling, ...this.defaults, ...request.sampling });
+    const sampling = checkSampling({ ...DEFAULT_SAMPLING, ...defined(this.card.sampling), ...defined(this.defaults), ...defined(request.sampling) });
     const seed = request.seed ?? 0;
     const H = request.horizon;
     const bars = request.contextBars ? alignBars(request.contextBars, windows) : null;
@@ -419,4 +420,9 @@ function tileRows(t: ort.Tensor, rows: number): ort.Tensor {
   const dst = new Float32Array(src.length * rows);
   for (let r = 0; r < rows; r++) dst.set(src, r * src.length);
   return new ort.Tensor('float32', dst, [rows, ...t.dims.slice(1)]);
+}
+
+/** The entries of a partial settings object that are set (an explicit `undefined` does not override a default). */
+function defined<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
