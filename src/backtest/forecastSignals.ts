@@ -7,7 +7,8 @@
 import { ConfigError, ModelError } from '../core/errors';
 import { aggregateSorted, parseAggregate, type Aggregate } from '../forecast/aggregate';
 import { probAboveAtStep } from '../forecast/paths/stats';
-import type { Forecast, Forecaster } from '../forecast/types';
+import { barsOfWindows } from '../forecast/request';
+import type { ContextBars, Forecast, Forecaster } from '../forecast/types';
 import type { MarketArrays } from './market';
 import { pUpFromQuantiles } from './outlook';
 import { muSigmaFromQuantilePoint, muSigmaFromSamples, type Signals, type SpreadToSigma } from './signals';
@@ -95,6 +96,9 @@ export async function forecastSignals(market: MarketArrays, forecaster: Forecast
 
   // Symbol-major closes, so that a window is a zero-copy view ending at t.
   const closes = market.symbols.map((_, s) => Float64Array.from({ length: T }, (_, t) => market.close[t * S + s]));
+  // Models that read whole bars (Kronos) get opens, highs, lows and bar times too (the market has no volume).
+  const symbolMajor = (a: Float64Array, s: number) => Float64Array.from({ length: T }, (_, t) => a[t * S + s]);
+  const bars = info.family === 'kronos' ? market.symbols.map((_, s) => ({ ts: market.ts, open: symbolMajor(market.open, s), high: symbolMajor(market.high, s), low: symbolMajor(market.low, s) })) : null;
   const jobs: Array<{ s: number; t: number }> = [];
   const from = opts.range?.start ?? 0;
   const to = opts.range?.end ?? T;
@@ -121,6 +125,7 @@ export async function forecastSignals(market: MarketArrays, forecaster: Forecast
       seed: (opts.seed ?? 0) + b,
       quantileLevels: LEVELS,
       origins: batch.map(({ s, t }) => ({ stream: market.symbols[s], t })),
+      ...(bars ? { contextBars: mergeBars(batch.map(({ s, t }) => barsOfWindows(bars[s], [[Math.max(0, t + 1 - L), t + 1]])!)) } : {}),
       ...(oracle ? { future: batch.map(({ s, t }) => closes[s].subarray(t + 1, t + 1 + H)) } : {}),
     });
     meta.calls++;
@@ -165,4 +170,10 @@ function fromForecast(f: Forecast, i: number, H: number, price: number, samples:
     return atH[j];
   };
   return { ...muSigmaFromQuantilePoint(at(0.5), at(0.1), at(0.9), price, { sigmaFloor, spread }, i), pUp: pUpFromQuantiles(q.levels, atH, price) };
+}
+
+/** One `contextBars` for a batch from the one-window bars of each job. */
+function mergeBars(parts: ContextBars[]): ContextBars {
+  const all = (key: 'timeMs' | 'open' | 'high' | 'low') => parts.flatMap((p) => p[key] as readonly Float64Array[]);
+  return { timeMs: all('timeMs'), open: all('open'), high: all('high'), low: all('low') };
 }

@@ -21,6 +21,7 @@ import {
   type EvalMetrics,
   type Forecaster,
   type Leaderboard,
+  type SeriesBars,
 } from '../forecast';
 import { writeFileAtomic } from '../core/output';
 import { crpsByHorizonFigure, figureToHtml, leaderboardTableFigure } from '../plot';
@@ -59,6 +60,8 @@ export type EvalCliOptions = z.infer<typeof evalOptionsSchema>;
 export interface GridSeries {
   symbol: string;
   closes: Float64Array;
+  /** Bars on the same grid (NaN where filled), for models that read them (Kronos). */
+  bars: SeriesBars;
   missingBars: number;
 }
 
@@ -75,8 +78,10 @@ export function loadGridSeries(path: string): GridSeries[] {
     const barMs = inferIntervalMs(arrays.ts);
     if (barMs === undefined) throw new ConfigError('series has fewer than two bars', { file: path, symbol });
     const filled = fillGapsArrays(arrays, barMs, '24x7', { file: path });
-    const closes = Float64Array.from(filled.close, (c, i) => (filled.filled[i] ? NaN : c));
-    out.push({ symbol: symbol || arrays.symbol || symbolFromFileName(basename(path)), closes, missingBars: filled.counts.filled });
+    const observed = (x: Float64Array) => Float64Array.from(x, (v, i) => (filled.filled[i] ? NaN : v));
+    const closes = observed(filled.close);
+    const bars = { ts: filled.ts, open: observed(filled.open), high: observed(filled.high), low: observed(filled.low), volume: observed(filled.volume) };
+    out.push({ symbol: symbol || arrays.symbol || symbolFromFileName(basename(path)), closes, bars, missingBars: filled.counts.filled });
   }
   return out;
 }
@@ -125,6 +130,7 @@ export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: E
         seed: o.seed,
         aggregate: o.aggregate,
         stream: s.symbol,
+        bars: s.bars,
       });
       series[s.symbol] = { ...acc.result(), missingBars: s.missingBars };
       pooled.merge(acc);

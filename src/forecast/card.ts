@@ -68,12 +68,42 @@ const autoregressiveCard = base.extend({
   sampling: z.object({ temperature: z.number(), topK: z.number().int(), topP: z.number() }).partial().optional(),
 });
 
-export const modelCardSchema = z.discriminatedUnion('family', [quantileCard, autoregressiveCard]);
+/** One ONNX graph of a multi-graph family, relative to the card, with its own sha256 and tensors. */
+const graphSpec = z.object({
+  file: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits'),
+  inputs: z.array(tensorSpec).min(1),
+  outputs: z.array(tensorSpec).min(1),
+});
+
+/**
+ * Kronos (shiyu-coder/Kronos): an OHLCV tokenizer (encoder and decoder graphs) and a predictor
+ * over two-level tokens (`s1`: coarse-token logits and the context states; `s2`: fine-token logits
+ * given a sampled coarse token). `file`/`sha256`/`inputs`/`outputs` of the card repeat `graphs.s1`.
+ */
+const kronosCard = base.extend({
+  family: z.literal('kronos'),
+  graphs: z.object({ encoder: graphSpec, decoder: graphSpec, s1: graphSpec, s2: graphSpec }),
+  tokens: z.object({ s1Bits: z.number().int().positive(), s2Bits: z.number().int().positive() }),
+  features: z.object({
+    columns: z.tuple([z.literal('open'), z.literal('high'), z.literal('low'), z.literal('close'), z.literal('volume'), z.literal('amount')]),
+    time: z.tuple([z.literal('minute'), z.literal('hour'), z.literal('weekday'), z.literal('day'), z.literal('month')]),
+    timezone: z.literal('UTC'),
+  }),
+  /** KronosPredictor's per-context z-score of each column, clipped: (x - mean) / (std + eps), in [-clip, clip]. */
+  normalisation: z.object({ kind: z.literal('contextZScore'), eps: z.number().positive(), clip: z.number().positive(), description: z.string() }),
+  sampling: z.object({ temperature: z.number(), topK: z.number().int(), topP: z.number() }).partial().optional(),
+  source: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const modelCardSchema = z.discriminatedUnion('family', [quantileCard, autoregressiveCard, kronosCard]);
 
 export type ModelCard = z.infer<typeof modelCardSchema>;
 export type QuantileCard = z.infer<typeof quantileCard>;
 export type AutoregressiveCard = z.infer<typeof autoregressiveCard>;
+export type KronosCard = z.infer<typeof kronosCard>;
 export type TensorSpec = z.infer<typeof tensorSpec>;
+export type GraphSpec = z.infer<typeof graphSpec>;
 
 /** A parsed card with the absolute path of its ONNX file. */
 export interface LoadedCard {
@@ -116,7 +146,7 @@ export function loadCard(cardPath: string): LoadedCard {
   if (card.minContext > card.contextLength) bad('minContext exceeds contextLength', 'minContext');
   if (card.family === 'quantile') {
     if (!isIncreasing(card.quantileLevels)) bad('quantileLevels must increase', 'quantileLevels');
-  } else {
+  } else if (card.family === 'autoregressive') {
     const t = card.tokenizer;
     if (!isIncreasing(t.binEdges)) bad('binEdges must increase', 'tokenizer.binEdges');
     const bins = t.binEdges.length - 1;
@@ -152,6 +182,7 @@ function checkFamilyContract(card: ModelCard, bad: (problem: string, key: string
     expect(card.outputs[0], 'outputs.0', 'float32', [null, card.quantileLevels.length, card.horizon]);
     return;
   }
+  if (card.family === 'kronos') return checkKronosContract(card, expect, bad);
   const input = (name: string) => card.inputs.find((t) => t.name === name);
   const output = (name: string) => card.outputs.find((t) => t.name === name);
   expect(input('input_ids'), 'inputs.input_ids', 'int64', [null, null]);
@@ -168,6 +199,33 @@ function checkFamilyContract(card: ModelCard, bad: (problem: string, key: string
       expect(output(`present.${i}.${part}`), `outputs.present.${i}.${part}`, 'float32', [null, kv.kvHeads, null, kv.headDim]);
     }
   }
+}
+
+type Expect = (spec: TensorSpec | undefined, key: string, dtype: TensorSpec['dtype'], dims: (number | null)[]) => void;
+
+/**
+ * Kronos: encoder `bars` float32 [b, s, 6] -> `s1_ids`, `s2_ids` int64 [b, s]; decoder the reverse;
+ * s1: `s1_ids`, `s2_ids` int64 [b, s], `stamp` float32 [b, s, 5] -> `s1_logits` float32 [b, 2^s1Bits],
+ * `context` float32 [b, s, d]; s2: `context`, `s1_id` int64 [b, 1] -> `s2_logits` float32 [b, 2^s2Bits].
+ */
+function checkKronosContract(card: KronosCard, expect: Expect, bad: (problem: string, key: string) => never): void {
+  const g = card.graphs;
+  if (g.s1.file !== card.file || g.s1.sha256 !== card.sha256) bad('file and sha256 must repeat graphs.s1', 'file');
+  if (card.tokens.s1Bits !== card.tokens.s2Bits) bad('Kronos decodes half tokens: s1Bits must equal s2Bits', 'tokens');
+  const v1 = 2 ** card.tokens.s1Bits;
+  const v2 = 2 ** card.tokens.s2Bits;
+  const check = (role: keyof KronosCard['graphs'], ins: [string, TensorSpec['dtype'], (number | null)[]][], outs: [string, TensorSpec['dtype'], (number | null)[]][]): void => {
+    const spec = g[role];
+    if (spec.inputs.length !== ins.length || spec.outputs.length !== outs.length) {
+      bad(`graph ${role} has ${ins.length} inputs and ${outs.length} outputs`, `graphs.${role}`);
+    }
+    for (const [name, dtype, dims] of ins) expect(spec.inputs.find((t) => t.name === name), `graphs.${role}.inputs.${name}`, dtype, dims);
+    for (const [name, dtype, dims] of outs) expect(spec.outputs.find((t) => t.name === name), `graphs.${role}.outputs.${name}`, dtype, dims);
+  };
+  check('encoder', [['bars', 'float32', [null, null, 6]]], [['s1_ids', 'int64', [null, null]], ['s2_ids', 'int64', [null, null]]]);
+  check('decoder', [['s1_ids', 'int64', [null, null]], ['s2_ids', 'int64', [null, null]]], [['bars', 'float32', [null, null, 6]]]);
+  check('s1', [['s1_ids', 'int64', [null, null]], ['s2_ids', 'int64', [null, null]], ['stamp', 'float32', [null, null, 5]]], [['s1_logits', 'float32', [null, v1]], ['context', 'float32', [null, null, null]]]);
+  check('s2', [['context', 'float32', [null, null, null]], ['s1_id', 'int64', [null, 1]]], [['s2_logits', 'float32', [null, v2]]]);
 }
 
 function isIncreasing(xs: readonly number[]): boolean {

@@ -18,13 +18,15 @@ import { EvalAccumulator, type EvalMetrics, type EvalOptions } from './evaluate'
 import { aggregateSamples, parseAggregate } from './aggregate';
 import { crpsSamples } from './metrics';
 import { normalCdf } from './paths/normal';
-import { lastObservedIndex } from './request';
+import { barsOfWindows, lastObservedIndex, type SeriesBars } from './request';
 import type { Forecaster } from './types';
 
 /** One series on its bar grid (NaN = missing bar). */
 export interface CompareSeries {
   symbol: string;
   closes: Float64Array;
+  /** Bars aligned with the closes, for models that read them (Kronos). */
+  bars?: SeriesBars;
 }
 
 /** A mean and its HAC standard error. */
@@ -126,7 +128,7 @@ export async function compareForecasters(entries: readonly { name: string; forec
       const last = window[lastObservedIndex(window)];
       for (let e = 0; e < entries.length; e++) {
         const t0 = performance.now();
-        const f = await entries[e].forecaster.forecast({ context: [window], horizon: H, samples, seed: (opts.seed ?? 0) + t, sampling: opts.sampling, future: [future], origins: [{ stream: s.symbol, t }] });
+        const f = await entries[e].forecaster.forecast({ context: [window], horizon: H, samples, seed: (opts.seed ?? 0) + t, sampling: opts.sampling, future: [future], origins: [{ stream: s.symbol, t }], contextBars: barsOfWindows(s.bars, [[t + 1 - lookback, t + 1]]) });
         acc[e].add(window, future, f, performance.now() - t0);
         if (!f.samples) throw new ModelError(`${entries[e].name} gave no paths: the leaderboard scores CRPS from paths (samples > 0)`, { key: 'samples' });
         const [, N] = f.samples.dims;

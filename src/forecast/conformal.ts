@@ -38,7 +38,7 @@
 import { ConfigError, ModelError } from '../core/errors';
 import { quantileFunction } from './distribution';
 import { checkHorizon, checkSamples, lastObservedIndex, toWindows } from './request';
-import { DEFAULT_QUANTILE_LEVELS, tensor3, type Forecast, type ForecastMeta, type ForecastRequest, type Forecaster, type ForecasterInfo } from './types';
+import { DEFAULT_QUANTILE_LEVELS, isSamplingFamily, tensor3, type Forecast, type ForecastMeta, type ForecastRequest, type Forecaster, type ForecasterInfo } from './types';
 
 /** Options of {@link ConformalForecaster}. */
 export interface ConformalOptions {
@@ -185,11 +185,14 @@ export class ConformalForecaster implements Forecaster {
     for (let k = 0; k < count; k++) positions.push(last - Math.round(((count - 1 - k) * (last - first)) / Math.max(1, count - 1)));
     const subs = positions.map((p) => window.subarray(0, p + 1)).filter((w) => lastObservedIndex(w) >= 0);
     if (subs.length !== positions.length) return;
-    const { future: _f, contextHighLow: _hl, ...base } = request;
+    // Highs, lows and bars belong to the request's windows, not to these shorter ones: a model that
+    // reads bars (Kronos) says in its meta that it ran on closes for the warm-up.
+    const { future: _f, contextHighLow: _hl, contextBars: _cb, ...base } = request;
     void _f;
     void _hl;
+    void _cb;
     // Quantiles only, except for autoregressive models, whose quantiles come from their paths.
-    const samples = this.inner.info.family === 'autoregressive' ? undefined : 0;
+    const samples = isSamplingFamily(this.inner.info.family) ? undefined : 0;
     const inner = await this.inner.forecast(this.innerRequest({ ...base, context: subs, samples }, levels));
     recordCloses(st, window, t);
     const offset = t - (L - 1);

@@ -11,13 +11,15 @@
 import { ModelError } from '../core/errors';
 import { aggregateSamples, parseAggregate, type Aggregate } from './aggregate';
 import { crpsSamples, maseScale, percentile, quantileLoss } from './metrics';
-import { lastObservedIndex } from './request';
+import { barsOfWindows, lastObservedIndex, type SeriesBars } from './request';
 import type { Forecast, Forecaster, ResolvedDevice, SamplingOptions } from './types';
 
 /** Options of `evaluateWalkForward`. */
 export interface EvalOptions {
   /** Bars ahead (h). */
   horizon: number;
+  /** Opens, highs, lows, times (and volumes) aligned with the closes, for models that read bars (Kronos). */
+  bars?: SeriesBars;
   /** Closes in each window (default: the forecaster's contextLength). */
   lookback?: number;
   /** Forecast at every k-th bar (default 1). */
@@ -232,6 +234,7 @@ export async function evaluateWalkForward(forecaster: Forecaster, closes: Float6
       sampling: opts.sampling,
       future: [future],
       origins: [{ stream: opts.stream ?? 'series', t }],
+      contextBars: barsOfWindows(opts.bars, [[t + 1 - lookback, t + 1]]),
     });
     acc.add(window, future, forecast, performance.now() - t0);
     // Let timers and I/O run now and then: a long CPU-bound run must not starve the event loop.

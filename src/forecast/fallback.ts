@@ -6,7 +6,7 @@
 import { ModelError } from '../core/errors';
 import { DEFAULT_AR_SAMPLES } from './autoregressive';
 import { checkHorizon, toWindows, windowProblem } from './request';
-import { DEFAULT_QUANTILE_LEVELS, tensor3, type Forecast, type ForecastRequest, type Forecaster, type ForecasterInfo, type Tensor3 } from './types';
+import { DEFAULT_QUANTILE_LEVELS, isSamplingFamily, tensor3, type Forecast, type ForecastRequest, type Forecaster, type ForecasterInfo, type Tensor3, type WindowArrays } from './types';
 
 export class FallbackForecaster implements Forecaster {
   readonly info: ForecasterInfo;
@@ -46,7 +46,7 @@ export class FallbackForecaster implements Forecaster {
     const windows = toWindows(request.context);
     checkHorizon(request.horizon, this.info);
     const levels = [...(this.info.quantileLevels ?? request.quantileLevels ?? DEFAULT_QUANTILE_LEVELS)];
-    const samples = request.samples ?? (this.info.family === 'autoregressive' ? DEFAULT_AR_SAMPLES : 0);
+    const samples = request.samples ?? (isSamplingFamily(this.info.family) ? DEFAULT_AR_SAMPLES : 0);
     const reasons: string[] = [];
     const toModel: number[] = [];
     const toFallback: number[] = [];
@@ -62,12 +62,20 @@ export class FallbackForecaster implements Forecaster {
       } else toModel.push(i);
     });
     const hl = request.contextHighLow ? { high: toWindows(request.contextHighLow.high), low: toWindows(request.contextHighLow.low) } : undefined;
+    const cb = request.contextBars;
+    const pick = (a: WindowArrays, idx: number[]): Float64Array[] => {
+      const list = toWindows(a);
+      return idx.map((i) => list[i]);
+    };
     const sub = (idx: number[]): ForecastRequest => ({
       ...request,
       context: idx.map((i) => windows[i]),
       future: request.future ? idx.map((i) => request.future![i]) : undefined,
       origins: request.origins ? idx.map((i) => request.origins![i]) : undefined,
       contextHighLow: hl ? { high: idx.map((i) => hl.high[i]), low: idx.map((i) => hl.low[i]) } : undefined,
+      contextBars: cb
+        ? { timeMs: pick(cb.timeMs, idx), open: pick(cb.open, idx), high: pick(cb.high, idx), low: pick(cb.low, idx), ...(cb.volume ? { volume: pick(cb.volume, idx) } : {}) }
+        : undefined,
       samples,
       quantileLevels: levels,
     });

@@ -5,7 +5,10 @@
 export { openModel } from './openModel';
 export type { OpenModelOptions } from './openModel';
 export { loadCard, modelCardSchema } from './card';
-export type { ModelCard, QuantileCard, AutoregressiveCard, LoadedCard, TensorSpec } from './card';
+export type { ModelCard, QuantileCard, AutoregressiveCard, KronosCard, LoadedCard, TensorSpec } from './card';
+export { KronosForecaster, openKronos, prepareKronosWindow, timeFeatures, DEFAULT_KRONOS_SAMPLES } from './families/kronos';
+export { barsOfWindows } from './request';
+export type { SeriesBars } from './request';
 export { clearSessionCache, checkGraph, CUDA_REQUIREMENTS } from './runtime';
 export { QuantileModelForecaster } from './quantileModel';
 export { AutoregressiveForecaster, DEFAULT_AR_SAMPLES } from './autoregressive';
@@ -49,7 +52,7 @@ export { quantilesFromSamples, samplesFromQuantiles, quantileFunction } from './
 export { quantileLoss, crpsSamples, percentile, maseScale } from './metrics';
 export { evaluateWalkForward, EvalAccumulator } from './evaluate';
 export type { EvalOptions, EvalMetrics } from './evaluate';
-export { DEFAULT_QUANTILE_LEVELS, tensor3 } from './types';
+export { DEFAULT_QUANTILE_LEVELS, isSamplingFamily, tensor3 } from './types';
 export type {
   Forecast,
   ForecastMeta,
@@ -62,6 +65,8 @@ export type {
   Device,
   ResolvedDevice,
   Tensor3,
+  ContextBars,
+  WindowArrays,
 } from './types';
 export { forecastAtOrigins, spacedOrigins } from './origins';
 export type { OriginForecastOptions, OriginForecasts } from './origins';

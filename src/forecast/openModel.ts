@@ -7,7 +7,8 @@ import { ConfigError, ModelError } from '../core/errors';
 import { AutoregressiveForecaster } from './autoregressive';
 import { EnsembleForecaster, parseEnsembleSpec } from './ensemble';
 import { createNamedForecaster } from './named';
-import { loadCard, type AutoregressiveCard, type LoadedCard, type QuantileCard } from './card';
+import { loadCard, type AutoregressiveCard, type KronosCard, type LoadedCard, type QuantileCard } from './card';
+import { openKronos } from './families/kronos';
 import { FallbackForecaster } from './fallback';
 import { QuantileModelForecaster } from './quantileModel';
 import { openSession } from './runtime';
@@ -77,7 +78,13 @@ async function openCardModel(loaded: LoadedCard, opts: OpenModelOptions): Promis
   if (!['auto', 'cpu', 'cuda'].includes(device)) {
     throw new ConfigError("device must be 'auto', 'cpu' or 'cuda'", { key: 'device', value: device });
   }
-  const session = await openSession(loaded, { device, threads: opts.threads ?? 1, log: opts.log });
+  const runtime = { device, threads: opts.threads ?? 1, log: opts.log };
+  if (loaded.card.family === 'kronos') {
+    const kronos = await openKronos(loaded as LoadedCard & { card: KronosCard }, runtime, opts.sampling);
+    await kronos.warmUp();
+    return kronos;
+  }
+  const session = await openSession(loaded, runtime);
   const forecaster =
     loaded.card.family === 'quantile'
       ? new QuantileModelForecaster(loaded as LoadedCard & { card: QuantileCard }, session)

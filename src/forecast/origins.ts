@@ -5,7 +5,7 @@
  * scores are not enough.
  */
 import { ModelError } from '../core/errors';
-import { lastObservedIndex, observedCount } from './request';
+import { barsOfWindows, lastObservedIndex, observedCount, type SeriesBars } from './request';
 import type { Forecast, ForecastMeta, Forecaster, SamplingOptions, Tensor3 } from './types';
 
 /** Options of {@link forecastAtOrigins}. */
@@ -16,6 +16,8 @@ export interface OriginForecastOptions {
   origins: ArrayLike<number>;
   /** Closes per window (default: the forecaster's context length). */
   lookback?: number;
+  /** Opens, highs, lows, times (and volumes) aligned with the closes, for models that read bars (Kronos). */
+  bars?: SeriesBars;
   /** Sampled paths per window (default 0: quantiles only, where the forecaster allows). */
   samples?: number;
   /** Seed of the call holding origin k is `seed + k` for its first origin k (default 0). */
@@ -107,6 +109,7 @@ export async function forecastAtOrigins(forecaster: Forecaster, closes: Float64A
       ...(opts.sampling ? { sampling: opts.sampling } : {}),
       ...(opts.quantileLevels ? { quantileLevels: opts.quantileLevels } : {}),
       future: batch.map((t) => closes.subarray(t + 1, t + 1 + H)),
+      contextBars: barsOfWindows(opts.bars, batch.map((t) => [Math.max(0, t + 1 - lookback), t + 1] as const)),
     });
     calls.push({ windows: batch.length, totalMs: performance.now() - t0 });
     fallbackWindows += f.meta.fallback.count;

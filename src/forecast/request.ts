@@ -3,7 +3,7 @@
  * sample count, and what a window holds (observed count, last observed close).
  */
 import { ModelError } from '../core/errors';
-import type { ForecastRequest, ForecasterInfo } from './types';
+import type { ContextBars, ForecastRequest, ForecasterInfo } from './types';
 
 /**
  * The request's windows as an array (one window becomes a batch of one).
@@ -101,4 +101,24 @@ export function checkWindows(windows: Float64Array[], info: ForecasterInfo): voi
  */
 export function tail(window: Float64Array, length: number): Float64Array {
   return window.length <= length ? window : window.subarray(window.length - length);
+}
+
+/** A series' bars on its grid beyond the closes, full length, aligned with its closes (NaN where missing). */
+export interface SeriesBars {
+  /** Bar open times, ms UTC (grid times also where a bar is missing). */
+  ts: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  volume?: Float64Array;
+}
+
+/**
+ * The `contextBars` of windows [from, to) of a series (views, nothing copied), or undefined without bars.
+ * @example barsOfWindows(bars, [[0, 512]])!.open // [bars.open.subarray(0, 512)]
+ */
+export function barsOfWindows(bars: SeriesBars | undefined, spans: readonly (readonly [number, number])[]): ContextBars | undefined {
+  if (!bars) return undefined;
+  const cut = (a: Float64Array) => spans.map(([from, to]) => a.subarray(from, to));
+  return { timeMs: cut(bars.ts), open: cut(bars.open), high: cut(bars.high), low: cut(bars.low), ...(bars.volume ? { volume: cut(bars.volume) } : {}) };
 }

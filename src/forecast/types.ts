@@ -63,6 +63,25 @@ export interface ForecastRequest {
    * outcomes once they are known (the conformal layer); others ignore it.
    */
   origins?: readonly { stream: string; t: number }[];
+  /**
+   * Whole bars of the context, aligned with `context` (same windows, same lengths, NaN where a bar
+   * is missing): bar open times in ms UTC, opens, highs, lows and, where known, volumes. Read by
+   * forecasters whose model takes bars (Kronos: OHLCV and time features); others ignore them.
+   */
+  contextBars?: ContextBars;
+}
+
+/** One array per window (or one array for one window), each aligned with the window's closes. */
+export type WindowArrays = Float64Array | readonly Float64Array[];
+
+/** Bars of the context windows beyond the closes; see `ForecastRequest.contextBars`. */
+export interface ContextBars {
+  timeMs: WindowArrays;
+  open: WindowArrays;
+  high: WindowArrays;
+  low: WindowArrays;
+  /** Absent when the data has no volume (Kronos then feeds volume and amount 0, as its predictor does). */
+  volume?: WindowArrays;
 }
 
 /** How a fallback was used in one forecast call. */
@@ -79,7 +98,7 @@ export interface FallbackUse {
 export interface ForecastMeta {
   /** Card name of the model, or the baseline's name. */
   model: string;
-  family: 'quantile' | 'autoregressive' | 'baseline';
+  family: 'quantile' | 'autoregressive' | 'kronos' | 'toto' | 'baseline';
   device: ResolvedDevice;
   /** Windows in the call (B). */
   batch: number;
@@ -130,6 +149,8 @@ export interface Forecast {
   samples?: Tensor3;
   /** Highs and lows of the sampled bars, [B, N, H] each, aligned with `samples`; low <= close <= high. */
   samplesHighLow?: { high: Tensor3; low: Tensor3 };
+  /** Opens of the sampled bars, [B, N, H], from models that sample whole bars (Kronos). */
+  samplesOpen?: Tensor3;
   meta: ForecastMeta;
 }
 
@@ -158,6 +179,15 @@ export interface Forecaster {
 
 /** The nine levels 0.1..0.9 used by Chronos-Bolt and the GluonTS WQL convention. */
 export const DEFAULT_QUANTILE_LEVELS: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+/**
+ * Whether a family forecasts by sampling paths (its quantiles come from the paths), so that a
+ * request for 0 samples cannot be served: the autoregressive family, Kronos and Toto.
+ * @example isSamplingFamily('kronos') // true
+ */
+export function isSamplingFamily(family: ForecastMeta['family']): boolean {
+  return family === 'autoregressive' || family === 'kronos' || family === 'toto';
+}
 
 /**
  * A zero-filled Tensor3.

@@ -89,7 +89,8 @@ async function samplePaths(forecaster: Forecaster, prepared: PreparedOutlook, op
   const seed = opts.seed ?? 0;
   const base = { context: prepared.context.close, horizon: opts.horizon, seed };
   const { temperature, topK, topP } = opts.sampling ?? {};
-  if (family !== 'autoregressive' && [temperature, topK, topP].some((v) => v !== undefined)) {
+  const sampler = family === 'autoregressive' || family === 'kronos';
+  if (!sampler && [temperature, topK, topP].some((v) => v !== undefined)) {
     notes.push(`temperature, top-k and top-p apply to autoregressive models; ${name} (${family}) ignores them`);
   }
   if (name === 'oracle') throw new ConfigError('the oracle baseline reads the realised future: it can only be evaluated, not asked for an outlook', { key: 'model', value: name });
@@ -102,7 +103,8 @@ async function samplePaths(forecaster: Forecaster, prepared: PreparedOutlook, op
   const forecast = await forecaster.forecast({
     ...base,
     samples: opts.samples,
-    ...(family === 'autoregressive' ? { sampling: opts.sampling ?? {} } : { contextHighLow: { high: prepared.context.high, low: prepared.context.low } }),
+    ...(sampler ? { sampling: opts.sampling ?? {} } : { contextHighLow: { high: prepared.context.high, low: prepared.context.low } }),
+    ...(family === 'kronos' ? { contextBars: { timeMs: prepared.context.ts, open: prepared.context.open, high: prepared.context.high, low: prepared.context.low, volume: prepared.context.volume } } : {}),
   });
   const paths = pricePathsOf(forecast);
   const from = forecast.meta.samplesFrom;
@@ -113,6 +115,7 @@ async function samplePaths(forecaster: Forecaster, prepared: PreparedOutlook, op
   if (from === 'model') {
     const s = forecast.meta.sampling;
     const how = s ? `temperature ${s.temperature}, top-k ${s.topK || 'off'}, top-p ${s.topP}` : 'its own sampler settings';
+    if (forecast.samplesHighLow) return { forecast, paths, method: `sampled by the model bar by bar (${how}); ${forecast.meta.samplesMethod ?? 'whole bars'}`, source: 'model' };
     return { forecast, paths, method: `sampled by the model token by token (${how}); closes only`, source: 'model' };
   }
   if (from === 'bootstrap') {

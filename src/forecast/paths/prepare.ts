@@ -45,7 +45,7 @@ export interface PreparedOutlook {
   asOfMs: number;
   current: { open: number; high: number; low: number; close: number; volume: number };
   /** Model input: the last `lookbackUsed` positions of the session grid, NaN where a bar is missing. */
-  context: { ts: Float64Array; close: Float64Array; high: Float64Array; low: Float64Array; missing: number };
+  context: { ts: Float64Array; open: Float64Array; close: Float64Array; high: Float64Array; low: Float64Array; volume: Float64Array; missing: number };
   lookbackUsed: number;
   /** Bars of the last `featureSessions` trading days with their session VWAP and Bollinger bands. */
   features: BarArrays & { vwap: Float64Array; midband: Float64Array; upper: Float64Array; lower: Float64Array; sessions: number };
@@ -116,7 +116,7 @@ export function prepareOutlook(bars: BarArrays, opts: PrepareOptions): PreparedO
   }
   const from = grid.ts.length - lookbackUsed;
   const nanWhereFilled = (x: Float64Array) => Float64Array.from(x.subarray(from), (v, i) => (grid.filled[from + i] ? NaN : v));
-  const context = { ts: grid.ts.slice(from), close: nanWhereFilled(grid.close), high: nanWhereFilled(grid.high), low: nanWhereFilled(grid.low), missing: 0 };
+  const context = { ts: grid.ts.slice(from), open: nanWhereFilled(grid.open), close: nanWhereFilled(grid.close), high: nanWhereFilled(grid.high), low: nanWhereFilled(grid.low), volume: nanWhereFilled(grid.volume), missing: 0 };
   for (let i = 0; i < lookbackUsed; i++) if (grid.filled[from + i]) context.missing++;
 
   // The last `featureSessions` trading days (distinct session ids, counted back from the current bar).
