@@ -7,7 +7,9 @@ import { ConfigError, ModelError } from '../core/errors';
 import { AutoregressiveForecaster } from './autoregressive';
 import { EnsembleForecaster, parseEnsembleSpec } from './ensemble';
 import { createNamedForecaster } from './named';
-import { loadCard, type AutoregressiveCard, type LoadedCard, type QuantileCard } from './card';
+import { graphCard, loadCard, type LoadedCard } from './card';
+import { ChronosForecaster } from './families/chronos';
+import { ChronosBoltForecaster } from './families/chronosBolt';
 import { FallbackForecaster } from './fallback';
 import { QuantileModelForecaster } from './quantileModel';
 import { openSession } from './runtime';
@@ -77,11 +79,26 @@ async function openCardModel(loaded: LoadedCard, opts: OpenModelOptions): Promis
   if (!['auto', 'cpu', 'cuda'].includes(device)) {
     throw new ConfigError("device must be 'auto', 'cpu' or 'cuda'", { key: 'device', value: device });
   }
-  const session = await openSession(loaded, { device, threads: opts.threads ?? 1, log: opts.log });
-  const forecaster =
-    loaded.card.family === 'quantile'
-      ? new QuantileModelForecaster(loaded as LoadedCard & { card: QuantileCard }, session)
-      : new AutoregressiveForecaster(loaded as LoadedCard & { card: AutoregressiveCard }, session, opts.sampling);
+  const runtime = { device, threads: opts.threads ?? 1, log: opts.log };
+  const session = await openSession(loaded, runtime);
+  const card = loaded.card;
+  let forecaster: Forecaster & { warmUp(): Promise<void> };
+  switch (card.family) {
+    case 'quantile':
+      forecaster = new QuantileModelForecaster({ ...loaded, card }, session);
+      break;
+    case 'autoregressive':
+      forecaster = new AutoregressiveForecaster({ ...loaded, card }, session, opts.sampling);
+      break;
+    case 'chronos-bolt':
+      forecaster = new ChronosBoltForecaster({ ...loaded, card }, session);
+      break;
+    case 'chronos': {
+      const decoder = await openSession(graphCard({ ...loaded, card }, card.decoder), runtime);
+      forecaster = new ChronosForecaster({ ...loaded, card }, session, decoder, opts.sampling);
+      break;
+    }
+  }
   // One warm-up per cached session, shared by every forecaster opened on it.
   session.warmedUp ??= forecaster.warmUp();
   await session.warmedUp;
