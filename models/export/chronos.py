@@ -185,7 +185,7 @@ def main(argv=None):
         'schema': common.CARD_SCHEMA,
         'name': name,
         'description': f'Chronos (T5 encoder-decoder over {cc["n_tokens"]} mean-scaled value tokens); paths are sampled '
-                       f'in TypeScript; exported from {os.path.abspath(args.checkpoint)}',
+                       f'in TypeScript; exported from checkpoint folder {os.path.basename(os.path.normpath(args.checkpoint))}',
         'family': FAMILY,
         'file': os.path.basename(enc_path),
         'sha256': common.sha256(enc_path),

@@ -153,7 +153,7 @@ def main(argv=None):
         'schema': common.CARD_SCHEMA,
         'name': name,
         'description': f'Chronos-Bolt (T5 encoder-decoder over patches of {ps}), {q} quantiles of the next '
-                       f'{cc["prediction_length"]} values in one pass; exported from {os.path.abspath(args.checkpoint)}',
+                       f'{cc["prediction_length"]} values in one pass; exported from checkpoint folder {os.path.basename(os.path.normpath(args.checkpoint))}',
         'family': FAMILY,
         'file': os.path.basename(onnx_path),
         'sha256': common.sha256(onnx_path),
