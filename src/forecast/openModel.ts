@@ -37,6 +37,9 @@ export interface OpenModelOptions {
  * file's sha256 and the graph against the card, picks the device, warms the session
  * up once (sessions are cached per model, device and threads).
  *
+ * Card families: `quantile`, `autoregressive`, `chronos-bolt` and `chronos` (two graphs: the
+ * encoder in `file`, the decoder in `decoder`, each checked and cached like any graph).
+ *
  * @param cardPath - path of a `models/*.json` card, or `naive`, `trend`, `historical`, `oracle`, `ewma`, `garch`, `gjr-garch`,
  *   or an ensemble of those: `ensemble:garch+historical` (quantile averaging), `mixture:a*0.7+b*0.3` (mixed paths).
  * @throws ModelError when the card or file is missing, corrupt or does not match its graph,
