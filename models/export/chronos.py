@@ -21,9 +21,12 @@ decoder_start_token_id, with EOS suppressed until prediction_length tokens exist
 Graphs:
   PREFIX.encoder.onnx: input_ids int64 [batch, sequence], attention_mask int64 [batch, sequence]
       -> encoder_hidden_states float32 [batch, sequence, d_model]
-  PREFIX.decoder.onnx: decoder_input_ids int64 [batch, steps], encoder_hidden_states float32
-      [batch, sequence, d_model], attention_mask int64 [batch, sequence] -> logits float32
-      [batch, vocab] (next-token logits after the last decoder position)
+  PREFIX.decoder.onnx: decoder_input_ids int64 [batch, steps] (new tokens), encoder_hidden_states
+      float32 [encoder_batch, sequence, d_model] and attention_mask int64 [encoder_batch, sequence]
+      (encoder_batch 1 broadcasts over the rows: every path of a window shares one encoding),
+      past_key_values.{i}.key/value float32 [batch, heads, past_steps, d_kv] (self-attention cache,
+      0 past steps to run a whole prefix) -> logits float32 [batch, vocab] (after the last new
+      token) and present.{i}.key/value [batch, heads, past_steps + steps, d_kv]
 """
 import os
 import sys
@@ -42,7 +45,7 @@ CHRONOS_KEYS = ('tokenizer_class', 'tokenizer_kwargs', 'context_length', 'predic
 def build(config):
     import torch
     import torch.nn as nn
-    from t5 import T5Cfg, T5Stack
+    from t5 import T5Cfg, T5Stack, decoder_with_cache
 
     cc = common.need_key(config, 'chronos_config')
     for k in CHRONOS_KEYS:
@@ -84,15 +87,28 @@ def build(config):
             return self.m.encode(input_ids, attention_mask)
 
     class Decoder(nn.Module):
+        """The decoder graph: new tokens after a cached prefix (an empty cache re-runs the whole prefix)."""
+
         def __init__(self, m):
             super().__init__()
             self.m = m
 
-        def forward(self, decoder_input_ids, encoder_hidden_states, attention_mask):
-            return self.m.next_logits(decoder_input_ids, encoder_hidden_states, attention_mask)
+        def forward(self, decoder_input_ids, encoder_hidden_states, attention_mask, *past):
+            pasts = [(past[2 * i], past[2 * i + 1]) for i in range(len(past) // 2)]
+            h, presents = decoder_with_cache(self.m.decoder, self.m.shared(decoder_input_ids), encoder_hidden_states,
+                                             attention_mask > 0, pasts)
+            h = h[:, -1, :]
+            if self.m.tied:
+                h = h * (self.m.d_model ** -0.5)
+            return (self.m.lm_head(h), *[t for kv in presents for t in kv])
 
     net = T5ForConditionalGeneration()
     return net, Encoder(net), Decoder(net), cc, cfg
+
+
+def past_names_of(layers):
+    past = [f'past_key_values.{i}.{p}' for i in range(layers) for p in ('key', 'value')]
+    return past, [n.replace('past_key_values', 'present') for n in past]
 
 
 def tokenize(context, cc):
@@ -145,12 +161,17 @@ def main(argv=None):
                           do_constant_folding=True)
         h = enc(ids, mask)
         dids = torch.randint(3, cc['n_tokens'], (2, 4))
-        torch.onnx.export(dec, (dids, h, mask), dec_path, opset_version=common.OPSET,
-                          input_names=['decoder_input_ids', 'encoder_hidden_states', 'attention_mask'], output_names=['logits'],
-                          dynamic_axes={'decoder_input_ids': {0: 'batch', 1: 'steps'},
-                                        'encoder_hidden_states': {0: 'batch', 1: 'sequence'},
-                                        'attention_mask': {0: 'batch', 1: 'sequence'}, 'logits': {0: 'batch'}},
-                          do_constant_folding=True)
+        layers, heads, dk = cfg.num_decoder_layers, cfg.num_heads, cfg.d_kv
+        past_names, present_names = past_names_of(layers)
+        dyn = {'decoder_input_ids': {0: 'batch', 1: 'steps'}, 'encoder_hidden_states': {0: 'encoder_batch', 1: 'sequence'},
+               'attention_mask': {0: 'encoder_batch', 1: 'sequence'}, 'logits': {0: 'batch'}}
+        for a, b in zip(past_names, present_names):
+            dyn[a] = {0: 'batch', 2: 'past_steps'}
+            dyn[b] = {0: 'batch', 2: 'total_steps'}
+        past = [torch.randn(2, heads, 3, dk) for _ in past_names]
+        torch.onnx.export(dec, (dids, h[:1], mask[:1], *past), dec_path, opset_version=common.OPSET,
+                          input_names=['decoder_input_ids', 'encoder_hidden_states', 'attention_mask', *past_names],
+                          output_names=['logits', *present_names], dynamic_axes=dyn, do_constant_folding=True)
     common.check_onnx(enc_path)
     common.check_onnx(dec_path)
 
@@ -164,10 +185,14 @@ def main(argv=None):
     tok, tmask, scale, _ = tokenize(ctx, cc)
     start = config.get('decoder_start_token_id', cc['pad_token_id'])
     steps = torch.cat((torch.full((2, 1), start), torch.randint(cc['n_special_tokens'] + 1, cc['n_tokens'], (2, 4), generator=g)), dim=1)
+    layers, heads, dk = cfg.num_decoder_layers, cfg.num_heads, cfg.d_kv
+    empty = [torch.zeros(2, heads, 0, dk) for _ in range(2 * layers)]
     with torch.no_grad():
         hidden = enc(tok, tmask)
-        logits = dec(steps, hidden, tmask)
-        first = dec(steps[:, :1], hidden, tmask)
+        logits = dec(steps, hidden, tmask, *empty)[0]
+        first = dec(steps[:, :1], hidden, tmask, *empty)[0]
+        prefix = dec(steps[:, :4], hidden, tmask, *empty)
+        cached = dec(steps[:, 4:], hidden, tmask, *prefix[1:])[0]
     parity_name = base + '.parity.json'
     common.write_json(os.path.join(folder, parity_name), {
         'family': FAMILY, 'torch': torch.__version__,
@@ -175,7 +200,8 @@ def main(argv=None):
         'tokenizer': {'input_ids': common.recorded(tok), 'attention_mask': common.recorded(tmask), 'scale': common.floats(scale)},
         'encoder': {'encoder_hidden_states': common.recorded(hidden)},
         'decoder': {'decoder_input_ids': common.recorded(steps), 'logits': common.recorded(logits),
-                    'first_logits': common.recorded(first)},
+                    'first_logits': common.recorded(first), 'cached_logits': common.recorded(cached),
+                    'prefix_steps': 4},
     })
 
     kw = cc['tokenizer_kwargs']
@@ -200,10 +226,13 @@ def main(argv=None):
             'file': os.path.basename(dec_path),
             'sha256': common.sha256(dec_path),
             'inputs': [common.tensor_spec('decoder_input_ids', 'int64', ['batch', 'steps']),
-                       common.tensor_spec('encoder_hidden_states', 'float32', ['batch', 'sequence', d]),
-                       common.tensor_spec('attention_mask', 'int64', ['batch', 'sequence'])],
-            'outputs': [common.tensor_spec('logits', 'float32', ['batch', cfg.vocab_size])],
+                       common.tensor_spec('encoder_hidden_states', 'float32', ['encoder_batch', 'sequence', d]),
+                       common.tensor_spec('attention_mask', 'int64', ['encoder_batch', 'sequence'])] +
+                      [common.tensor_spec(n, 'float32', ['batch', heads, 'past_steps', dk]) for n in past_names_of(layers)[0]],
+            'outputs': [common.tensor_spec('logits', 'float32', ['batch', cfg.vocab_size])] +
+                       [common.tensor_spec(n, 'float32', ['batch', heads, 'total_steps', dk]) for n in past_names_of(layers)[1]],
         },
+        'decoderCache': {'layers': layers, 'heads': heads, 'headDim': dk},
         'tokenizer': {
             'kind': 'meanScaleUniformBins',
             'lowLimit': float(kw['low_limit']), 'highLimit': float(kw['high_limit']),

@@ -111,21 +111,28 @@ class T5Attention(nn.Module):
         if has_bias:
             self.relative_attention_bias = nn.Embedding(cfg.num_buckets, cfg.num_heads)
 
-    def compute_bias(self, q_len, k_len, device):
+    def compute_bias(self, q_len, k_len, device, offset=None):
         ctx = torch.arange(q_len, dtype=torch.long, device=device)[:, None]
+        if offset is not None:
+            ctx = ctx + offset  # queries after a cached prefix: positions offset .. offset + q_len - 1
         mem = torch.arange(k_len, dtype=torch.long, device=device)[None, :]
         b = relative_position_bucket(mem - ctx, not self.is_decoder, self.num_buckets, self.max_distance)
         return self.relative_attention_bias(b).permute(2, 0, 1).unsqueeze(0)  # [1, heads, q, k]
 
-    def forward(self, x, kv, bias):
+    def forward(self, x, kv, bias, past=None):
+        """x [b, lq, d]; kv [b or 1, lk, d] (a batch of 1 broadcasts over b); past: cached (key, value)
+        [b, h, lp, dk] of earlier positions (self-attention), then (out, (key, value)) is returned."""
         b, lq = x.shape[0], x.shape[1]
         q = self.q(x).view(b, lq, self.h, self.dk).transpose(1, 2)
-        k = self.k(kv).view(b, -1, self.h, self.dk).transpose(1, 2)
-        v = self.v(kv).view(b, -1, self.h, self.dk).transpose(1, 2)
+        k = self.k(kv).view(kv.shape[0], -1, self.h, self.dk).transpose(1, 2)
+        v = self.v(kv).view(kv.shape[0], -1, self.h, self.dk).transpose(1, 2)
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
         scores = torch.matmul(q, k.transpose(2, 3)) + bias  # T5: no 1/sqrt(d) scaling
         w = torch.softmax(scores.float(), dim=-1)
-        out = torch.matmul(w, v).transpose(1, 2).reshape(b, lq, self.h * self.dk)
-        return self.o(out)
+        out = self.o(torch.matmul(w, v).transpose(1, 2).reshape(b, lq, self.h * self.dk))
+        return out if past is None else (out, (k, v))
 
 
 class SelfAttnLayer(nn.Module):
@@ -207,3 +214,33 @@ class T5Stack(nn.Module):
         for blk in self.block:
             x = blk(x, bias, enc, cross)
         return self.final_layer_norm(x)
+
+
+def decoder_with_cache(stack, embeds, enc, enc_mask, pasts):
+    """A decoder T5Stack run on new tokens after a cached prefix.
+
+    embeds [b, l, d] new positions; enc [b or 1, s, d] encoder states and enc_mask [b or 1, s] (bool)
+    (a batch of 1 broadcasts over the b rows); pasts: per block (key, value) [b, h, p, dk] of the p
+    earlier positions (p may be 0). Returns (hidden [b, l, d] after final_layer_norm, presents).
+    Same numbers as running the whole prefix (T5's relative bias depends on key minus query only).
+    """
+    l = embeds.shape[1]
+    p = pasts[0][0].shape[2]
+    total = p + l
+    attn0 = stack.block[0].layer[0].SelfAttention
+    bias = attn0.compute_bias(l, total, embeds.device, offset=p)
+    qpos = torch.arange(l, device=embeds.device)[:, None] + p
+    kpos = torch.arange(total, device=embeds.device)[None, :]
+    bias = bias + (1.0 - (kpos <= qpos).to(torch.float32))[None, None, :, :] * NEG
+    cross = additive_mask(enc_mask)
+    x = embeds
+    presents = []
+    for blk, past in zip(stack.block, pasts):
+        sa = blk.layer[0]
+        y = sa.layer_norm(x)
+        out, kv = sa.SelfAttention(y, y, bias, past)
+        x = x + out
+        presents.append(kv)
+        x = blk.layer[1](x, enc, cross)
+        x = blk.layer[-1](x)
+    return stack.final_layer_norm(x), presents

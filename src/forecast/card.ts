@@ -109,6 +109,8 @@ const chronosTokenizer = z.object({
 const chronosCard = base.extend({
   family: z.literal('chronos'),
   decoder: extraGraph,
+  /** The decoder's self-attention cache: `past_key_values.{i}.key/value` in, `present.{i}.key/value` out, i < layers. */
+  decoderCache: z.object({ layers: z.number().int().positive(), heads: z.number().int().positive(), headDim: z.number().int().positive() }),
   tokenizer: chronosTokenizer,
   sampling: z.object({ temperature: z.number(), topK: z.number().int(), topP: z.number() }).partial().optional(),
 });
@@ -203,7 +205,8 @@ export function loadCard(cardPath: string): LoadedCard {
  * chronos-bolt: `context` float32 [batch, time] and `quantiles` float32 [batch, Q, horizon];
  * chronos: encoder `input_ids`, `attention_mask` int64 [batch, sequence] -> `encoder_hidden_states`
  * float32 [batch, sequence, d]; decoder `decoder_input_ids` int64 [batch, steps], `encoder_hidden_states`,
- * `attention_mask` -> `logits` float32 [batch, vocab];
+ * `attention_mask`, `past_key_values.{i}.key/value` float32 [batch, heads, past, headDim] -> `logits`
+ * float32 [batch, vocab] and `present.{i}.key/value`, for i < decoderCache.layers;
  * quantile: one input float32 [batch, contextLength] and one output float32 [batch, Q, horizon];
  * autoregressive: `input_ids` int64 [batch, sequence] and `logits` float32 [batch, vocab], plus, with
  * `kvCache`, `past_key_values.{i}.key/value` inputs and `present.{i}.key/value` outputs, float32
@@ -234,8 +237,15 @@ function checkFamilyContract(card: ModelCard, bad: (problem: string, key: string
   if (card.family === 'chronos') {
     const named = (specs: TensorSpec[], name: string) => specs.find((t) => t.name === name);
     if (card.inputs.length !== 2 || card.outputs.length !== 1) bad('a chronos encoder has inputs input_ids, attention_mask and one output', 'inputs');
-    if (card.decoder.inputs.length !== 3 || card.decoder.outputs.length !== 1) {
-      bad('a chronos decoder has inputs decoder_input_ids, encoder_hidden_states, attention_mask and one output', 'decoder.inputs');
+    const kv = card.decoderCache;
+    if (card.decoder.inputs.length !== 3 + 2 * kv.layers || card.decoder.outputs.length !== 1 + 2 * kv.layers) {
+      bad(`a chronos decoder with a ${kv.layers}-layer cache has ${3 + 2 * kv.layers} inputs and ${1 + 2 * kv.layers} outputs`, 'decoder.inputs');
+    }
+    for (let i = 0; i < kv.layers; i++) {
+      for (const part of ['key', 'value']) {
+        expect(named(card.decoder.inputs, `past_key_values.${i}.${part}`), `decoder.inputs.past_key_values.${i}.${part}`, 'float32', [null, kv.heads, null, kv.headDim]);
+        expect(named(card.decoder.outputs, `present.${i}.${part}`), `decoder.outputs.present.${i}.${part}`, 'float32', [null, kv.heads, null, kv.headDim]);
+      }
     }
     expect(named(card.inputs, 'input_ids'), 'inputs.input_ids', 'int64', [null, null]);
     expect(named(card.inputs, 'attention_mask'), 'inputs.attention_mask', 'int64', [null, null]);

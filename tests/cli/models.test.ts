@@ -32,7 +32,7 @@ describe('models list', () => {
     const r = await runCli(['models', 'list', '--dir', FM]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/chronos-bolt-rand\s+chronos-bolt\s+0\.27 MB\s+2048\s+64\s+42\.0k/);
-    expect(r.out).toMatch(/chronos-t5-rand\s+chronos\s+0\.92 MB\s+512\s+64\s+76\.1k/);
+    expect(r.out).toMatch(/chronos-t5-rand\s+chronos\s+0\.91 MB\s+512\s+64\s+76\.1k/);
     expect(r.out).toMatch(/2 card\(s\); 2 other JSON file\(s\) \(not model cards\) not listed/);
     const shipped = await runCli(['models', 'list', '--dir', join(__dirname, '..', '..', 'models'), '--json']);
     const rows = JSON.parse(shipped.out) as { name: string; evaluation: Record<string, unknown> | null }[];

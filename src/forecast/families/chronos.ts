@@ -1,8 +1,10 @@
 /**
  * Forecaster of the `chronos` family (amazon/chronos-t5-* exported by models/export/chronos.py):
  * the MeanScaleUniformBins tokenizer of Chronos runs here, the T5 encoder runs once per
- * window, the decoder graph gives next-token logits for every sampled prefix (re-run over
- * the prefix at each step: it is at most horizon + 1 tokens), and tokens are drawn here by
+ * window (its states broadcast over the paths), the decoder graph gives next-token logits one
+ * token per path and step with a self-attention cache (`kvCache: 'cache'`, the default on the
+ * CPU) or re-run over the sampled prefix (`recompute`, the default on CUDA; at most
+ * horizon + 1 tokens), and tokens are drawn here by
  * the shared `TokenSampler` (temperature, then top-k, then top-p, as Hugging Face's
  * generate does for Chronos), with EOS banned as `min_new_tokens` does. Every path has its
  * own random stream (seed, window, path), so numbers do not depend on batching.
@@ -125,6 +127,8 @@ export class ChronosForecaster implements Forecaster {
   private readonly card: ChronosCard;
   private readonly centres: Float32Array;
   private readonly boundaries: Float32Array;
+  private readonly pastNames: string[] = [];
+  private readonly presentNames: string[] = [];
   private modelMs = 0;
   private runs = 0;
 
@@ -138,6 +142,12 @@ export class ChronosForecaster implements Forecaster {
     const bins = chronosBins(this.card.tokenizer);
     this.centres = bins.centres;
     this.boundaries = bins.boundaries;
+    for (let i = 0; i < this.card.decoderCache.layers; i++) {
+      for (const part of ['key', 'value']) {
+        this.pastNames.push(`past_key_values.${i}.${part}`);
+        this.presentNames.push(`present.${i}.${part}`);
+      }
+    }
     this.info = {
       name: this.card.name,
       family: 'autoregressive',
@@ -152,14 +162,19 @@ export class ChronosForecaster implements Forecaster {
   async warmUp(): Promise<void> {
     const tok = chronosTokenize(new Float64Array(8).fill(1), this.card.tokenizer, this.boundaries);
     const hidden = await this.encode([tok], tok.ids.length);
-    await this.decode(new Int32Array([this.card.tokenizer.decoderStartTokenId]), 1, 1, hidden.data, hidden.dims, tok.mask);
+    const enc: EncoderFeed = {
+      states: new ort.Tensor('float32', hidden.data, hidden.dims),
+      mask: new ort.Tensor('int64', BigInt64Array.from(tok.mask, (m) => BigInt(m)), [1, tok.mask.length]),
+    };
+    const first = await this.decode(new Int32Array([this.card.tokenizer.decoderStartTokenId]), 1, 1, enc, null);
+    await this.decode(new Int32Array([this.card.tokenizer.decoderStartTokenId]), 1, 1, enc, first.presents);
   }
 
   /**
    * Samples N paths per window: samples [B, N, H], plus their empirical quantiles at
    * `request.quantileLevels` (default 0.1..0.9).
-   * @throws ModelError on bad windows, a horizon beyond the card's, samples < 1, kvCache 'cache'
-   *   (the decoder graph has no cache), or non-finite outputs. ConfigError on bad sampler settings.
+   * @throws ModelError on bad windows, a horizon beyond the card's, samples < 1, or non-finite
+   *   outputs. ConfigError on bad sampler settings.
    */
   async forecast(request: ForecastRequest): Promise<Forecast> {
     const t0 = performance.now();
@@ -171,12 +186,9 @@ export class ChronosForecaster implements Forecaster {
     if (n < 1) throw new ModelError('a Chronos model forecasts by sampling: ask for samples >= 1', { key: 'samples', value: n });
     checkWindows(windows, this.info);
     const sampling = checkSampling({ ...DEFAULT_SAMPLING, ...this.card.sampling, ...this.defaults, ...request.sampling });
-    if (sampling.kvCache === 'cache') {
-      throw new ModelError(`${this.card.name} has no key/value cache graph (its decoder re-runs the sampled prefix): use kvCache 'recompute' or 'auto'`, {
-        file: this.loaded.cardPath,
-        key: 'kvCache',
-      });
-    }
+    // As for autoregressive cards: the cache on the CPU; on CUDA onnxruntime-node would copy every
+    // present tensor to the host each step, while re-running a prefix of at most H + 1 tokens is cheap there.
+    const mode = sampling.kvCache === 'auto' ? (this.decoder.device === 'cpu' ? 'cache' : 'recompute') : sampling.kvCache;
     const seed = request.seed ?? 0;
     const H = request.horizon;
     const spec = this.card.tokenizer;
@@ -194,6 +206,7 @@ export class ChronosForecaster implements Forecaster {
     const base = new Rng(seed);
     const longest = Math.max(...tokens.map((t) => t.ids.length));
     const perRun = rowsPerEncoderRun(longest);
+    const V = spec.vocabSize;
     for (let w0 = 0; w0 < windows.length; w0 += perRun) {
       const group = tokens.slice(w0, w0 + perRun);
       const len = Math.max(...group.map((t) => t.ids.length));
@@ -201,28 +214,34 @@ export class ChronosForecaster implements Forecaster {
       const [, S, D] = hidden.dims;
       for (let g = 0; g < group.length; g++) {
         const w = w0 + g;
-        const mask = padLeft(group[g].mask, len, 0);
-        const rowHidden = hidden.data.subarray(g * S * D, (g + 1) * S * D);
+        // One encoding per window, batch 1: the decoder broadcasts it over the rows (paths).
+        const enc: EncoderFeed = {
+          states: new ort.Tensor('float32', hidden.data.slice(g * S * D, (g + 1) * S * D), [1, S, D]),
+          mask: new ort.Tensor('int64', BigInt64Array.from(padLeft(group[g].mask, len, 0), (m) => BigInt(m)), [1, S]),
+        };
         for (let start = 0; start < n; start += sampling.samplesPerBatch) {
           const rows = Math.min(sampling.samplesPerBatch, n - start);
           const rngs: Rng[] = [];
           for (let r = 0; r < rows; r++) rngs.push(base.fork(`${w}/${start + r}`));
-          const tiledHidden = new Float32Array(rows * S * D);
-          const tiledMask = new Int32Array(rows * S);
-          for (let r = 0; r < rows; r++) {
-            tiledHidden.set(rowHidden, r * S * D);
-            tiledMask.set(mask, r * S);
-          }
-          // Decoder inputs: the start token, then the tokens drawn so far, one row per path.
+          // The start token, then the tokens drawn so far, one row per path.
           const seq = new Int32Array(rows * (H + 1));
           for (let r = 0; r < rows; r++) seq[r * (H + 1)] = spec.decoderStartTokenId;
+          let past: ort.Tensor[] | null = null;
           for (let h = 0; h < H; h++) {
             const steps = h + 1;
-            const ids = new Int32Array(rows * steps);
-            for (let r = 0; r < rows; r++) ids.set(seq.subarray(r * (H + 1), r * (H + 1) + steps), r * steps);
-            const logits = await this.decode(ids, rows, steps, tiledHidden, [rows, S, D], tiledMask);
+            let step: DecoderStep;
+            if (mode === 'cache') {
+              const ids = new Int32Array(rows);
+              for (let r = 0; r < rows; r++) ids[r] = seq[r * (H + 1) + h];
+              step = await this.decode(ids, rows, 1, enc, past);
+            } else {
+              const ids = new Int32Array(rows * steps);
+              for (let r = 0; r < rows; r++) ids.set(seq.subarray(r * (H + 1), r * (H + 1) + steps), r * steps);
+              step = await this.decode(ids, rows, steps, enc, null);
+            }
+            past = step.presents;
             for (let r = 0; r < rows; r++) {
-              const tok = sampler.sample(logits, r * spec.vocabSize, rngs[r]);
+              const tok = sampler.sample(step.logits, r * V, rngs[r]);
               seq[r * (H + 1) + steps] = tok;
               samples.data[(w * n + start + r) * H + h] = chronosDecode(tok, spec, this.centres, group[g].scale);
             }
@@ -243,7 +262,7 @@ export class ChronosForecaster implements Forecaster {
         samples: n,
         samplesFrom: 'model',
         timings: { totalMs: performance.now() - t0, modelMs: this.modelMs, runs: this.runs },
-        sampling: { ...sampling, kvCache: 'recompute', seed },
+        sampling: { ...sampling, kvCache: mode, seed },
         fallback: { count: 0, forecaster: null, reasons: [] },
       },
     };
@@ -278,17 +297,23 @@ export class ChronosForecaster implements Forecaster {
     return { data, dims: [...h.dims] };
   }
 
-  /** Next-token logits [rows, vocab] after `steps` decoder tokens per row. */
-  private async decode(ids: Int32Array, rows: number, steps: number, hidden: Float32Array, hiddenDims: number[], mask: Int32Array): Promise<Float32Array> {
+  /**
+   * Next-token logits [rows, vocab] after `steps` new decoder tokens per row, given the cache of the
+   * earlier ones (`past`, or none: the tokens are the whole prefix), and the new cache.
+   */
+  private async decode(ids: Int32Array, rows: number, steps: number, enc: EncoderFeed, past: ort.Tensor[] | null): Promise<DecoderStep> {
     const big = new BigInt64Array(ids.length);
     for (let i = 0; i < ids.length; i++) big[i] = BigInt(ids[i]);
-    const bigMask = new BigInt64Array(mask.length);
-    for (let i = 0; i < mask.length; i++) bigMask[i] = BigInt(mask[i]);
-    const out = await this.run(this.decoder, 'decoder', {
+    const feeds: Record<string, ort.Tensor> = {
       decoder_input_ids: new ort.Tensor('int64', big, [rows, steps]),
-      encoder_hidden_states: new ort.Tensor('float32', hidden, hiddenDims),
-      attention_mask: new ort.Tensor('int64', bigMask, [rows, hiddenDims[1]]),
+      encoder_hidden_states: enc.states,
+      attention_mask: enc.mask,
+    };
+    const kv = this.card.decoderCache;
+    this.pastNames.forEach((name, i) => {
+      feeds[name] = past ? past[i] : new ort.Tensor('float32', new Float32Array(0), [rows, kv.heads, 0, kv.headDim]);
     });
+    const out = await this.run(this.decoder, 'decoder', feeds);
     const logits = out.logits.data as Float32Array;
     const V = this.card.tokenizer.vocabSize;
     if (logits.length !== rows * V) {
@@ -297,7 +322,7 @@ export class ChronosForecaster implements Forecaster {
       });
     }
     checkFinite(logits, `${this.card.name} decoder`, this.loaded.onnxPath);
-    return logits;
+    return { logits, presents: this.presentNames.map((name) => out[name]) };
   }
 
   private async run(model: ModelSession, part: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
@@ -311,6 +336,17 @@ export class ChronosForecaster implements Forecaster {
       this.runs++;
     }
   }
+}
+
+/** One window's encoding as the decoder takes it: states [1, S, d] and mask [1, S]. */
+interface EncoderFeed {
+  states: ort.Tensor;
+  mask: ort.Tensor;
+}
+
+interface DecoderStep {
+  logits: Float32Array;
+  presents: ort.Tensor[];
 }
 
 function padLeft(xs: Int32Array, len: number, fill: number): Int32Array {

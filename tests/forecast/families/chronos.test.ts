@@ -22,7 +22,7 @@ const fx = JSON.parse(readFileSync(join(FM, 'chronos-t5-rand.parity.json'), 'utf
   context: Recorded;
   tokenizer: { input_ids: Recorded; attention_mask: Recorded; scale: number[] };
   encoder: { encoder_hidden_states: Recorded };
-  decoder: { decoder_input_ids: Recorded; logits: Recorded; first_logits: Recorded };
+  decoder: { decoder_input_ids: Recorded; logits: Recorded; first_logits: Recorded; cached_logits: Recorded };
 };
 const loaded = loadCard(CARD) as LoadedCard & { card: ChronosCard };
 const spec = loaded.card.tokenizer;
@@ -69,9 +69,29 @@ describe('chronos family', () => {
     const mask = i64(fx.tokenizer.attention_mask);
     const h = await enc.session.run({ input_ids: i64(fx.tokenizer.input_ids), attention_mask: mask });
     expect(maxRelativeError(h.encoder_hidden_states.data as Float32Array, fx.encoder.encoder_hidden_states)).toBeLessThan(1e-4);
-    const out = await dec.session.run({ decoder_input_ids: i64(fx.decoder.decoder_input_ids), encoder_hidden_states: h.encoder_hidden_states, attention_mask: mask });
+    const kv = loaded.card.decoderCache;
+    const names = Array.from({ length: kv.layers }, (_, i) => [`${i}.key`, `${i}.value`]).flat();
+    const empty = (rows: number) => Object.fromEntries(names.map((n) => [`past_key_values.${n}`, new ort.Tensor('float32', new Float32Array(0), [rows, kv.heads, 0, kv.headDim])]));
+    const ids = fx.decoder.decoder_input_ids;
+    const steps = ids.dims[1];
+    const out = await dec.session.run({ decoder_input_ids: i64(ids), encoder_hidden_states: h.encoder_hidden_states, attention_mask: mask, ...empty(B) });
     expect(out.logits.dims).toEqual([B, spec.vocabSize]);
     expect(maxRelativeError(out.logits.data as Float32Array, fx.decoder.logits)).toBeLessThan(1e-4);
+    // The same logits from a cached prefix of 4 tokens and then the 5th alone (PyTorch recorded both).
+    const cut = (from: number, to: number): Recorded => ({ dims: [B, to - from], data: Array.from({ length: B }, (_, r) => ids.data.slice(r * steps + from, r * steps + to)).flat() });
+    const prefix = await dec.session.run({ decoder_input_ids: i64(cut(0, 4)), encoder_hidden_states: h.encoder_hidden_states, attention_mask: mask, ...empty(B) });
+    const past = Object.fromEntries(names.map((n) => [`past_key_values.${n}`, prefix[`present.${n}`]]));
+    const step = await dec.session.run({ decoder_input_ids: i64(cut(4, 5)), encoder_hidden_states: h.encoder_hidden_states, attention_mask: mask, ...past });
+    expect(maxRelativeError(step.logits.data as Float32Array, fx.decoder.cached_logits)).toBeLessThan(1e-4);
+    expect(maxRelativeError(step.logits.data as Float32Array, fx.decoder.logits)).toBeLessThan(1e-4);
+    // One window's encoding with batch 1 broadcasts over several rows of decoder tokens.
+    const [, S, D] = h.encoder_hidden_states.dims;
+    const states0 = new ort.Tensor('float32', (h.encoder_hidden_states.data as Float32Array).slice(0, S * D), [1, S, D]);
+    const mask0 = new ort.Tensor('int64', (mask.data as BigInt64Array).slice(0, S), [1, S]);
+    const row0: Recorded = { dims: [3, steps], data: [0, 0, 0].flatMap(() => ids.data.slice(0, steps)) };
+    const broadcast = await dec.session.run({ decoder_input_ids: i64(row0), encoder_hidden_states: states0, attention_mask: mask0, ...empty(3) });
+    const expected0: Recorded = { dims: [3, spec.vocabSize], data: [0, 0, 0].flatMap(() => fx.decoder.logits.data.slice(0, spec.vocabSize)) };
+    expect(maxRelativeError(broadcast.logits.data as Float32Array, expected0)).toBeLessThan(1e-4);
   });
 
   it('greedy decoding (temperature 0) draws the argmax of the recorded first-step logits, EOS banned', async () => {
@@ -97,7 +117,7 @@ describe('chronos family', () => {
     const c = await model.forecast({ ...req, seed: 6 });
     expect(Array.from(b.samples!.data)).toEqual(Array.from(a.samples!.data));
     expect(Array.from(c.samples!.data)).not.toEqual(Array.from(a.samples!.data));
-    expect(a.meta).toMatchObject({ family: 'autoregressive', samplesFrom: 'model', samples: 6, sampling: { kvCache: 'recompute', topK: 50, seed: 5 } });
+    expect(a.meta).toMatchObject({ family: 'autoregressive', samplesFrom: 'model', samples: 6, sampling: { kvCache: 'cache', topK: 50, seed: 5 } });
     for (let i = 0; i < B; i++) {
       const s = fx.tokenizer.scale[i];
       for (const v of a.samples!.data.subarray(i * 6 * 12, (i + 1) * 6 * 12)) {
@@ -111,9 +131,16 @@ describe('chronos family', () => {
     expect(Array.from(k1.samples!.data)).toEqual(Array.from(greedy.samples!.data));
   });
 
-  it("asks for kvCache 'recompute' when 'cache' is requested, and refuses device 'cuda' without CUDA, naming the device", async () => {
+  it("cache and recompute give the same paths; device 'cuda' without CUDA is refused, naming the device", async () => {
     const model = await openModel(CARD, { device: 'cpu' });
-    await expect(model.forecast({ context: windows[0], horizon: 2, sampling: { kvCache: 'cache' } })).rejects.toThrow(/no key\/value cache graph/);
+    const req = { context: windows, horizon: 8, samples: 5, seed: 9 };
+    const cached = await model.forecast({ ...req, sampling: { kvCache: 'cache' } });
+    const recomputed = await model.forecast({ ...req, sampling: { kvCache: 'recompute' } });
+    expect(cached.meta.sampling!.kvCache).toBe('cache');
+    expect(recomputed.meta.sampling!.kvCache).toBe('recompute');
+    expect((await model.forecast(req)).meta.sampling!.kvCache).toBe('cache'); // auto on the CPU
+    // Equal logits up to float rounding give the same tokens unless a draw falls on a bin edge.
+    expect(Array.from(recomputed.samples!.data)).toEqual(Array.from(cached.samples!.data));
     await clearSessionCache();
     const opened = openModel(CARD, { device: 'cuda' });
     await opened.then(
