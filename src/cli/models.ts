@@ -10,7 +10,7 @@ import { ConfigError, ModelError } from '../core/errors';
 import { loadCard, type ModelCard } from '../forecast/card';
 
 /** models/export of this installation (src/cli and dist/cli are both two levels below the root). */
-export const EXPORT_DIR = resolve(__dirname, '..', '..', 'models', 'export');
+const EXPORT_DIR = resolve(__dirname, '..', '..', 'models', 'export');
 
 /** Python files of models/export that are helpers, not a family's script. */
 const HELPERS = new Set(['common', 't5']);
@@ -92,7 +92,7 @@ function runPlan(plan: ExportPlan): Promise<{ code: number; lastError: string }>
 }
 
 /** One card found by `models list`, or the reason a card-like file is not usable. */
-export interface ListedCard {
+interface ListedCard {
   file: string;
   card: ModelCard | null;
   /** Bytes of the ONNX graphs the card names (null when one is missing). */
@@ -105,7 +105,7 @@ export interface ListedCard {
  * other JSON files (parity fixtures) are counted, not listed.
  * @example listCards('models').cards.map((c) => c.card?.name) // ['qb-ar-s', 'qb-quantile-s']
  */
-export function listCards(dir: string): { cards: ListedCard[]; otherJson: number } {
+function listCards(dir: string): { cards: ListedCard[]; otherJson: number } {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError('models folder not found', { key: '--dir', file: resolve(dir) });
   const cards: ListedCard[] = [];
   let otherJson = 0;
@@ -156,7 +156,7 @@ function skillTable(evaluation: Record<string, unknown>): string | null {
  * file), problems after, then each card's skill table where its `evaluation` has one.
  * @example modelsListText(listCards('models')) // 'name  family  size ...'
  */
-export function modelsListText(listed: { cards: ListedCard[]; otherJson: number }): string {
+function modelsListText(listed: { cards: ListedCard[]; otherJson: number }): string {
   const ok = listed.cards.filter((c) => c.card);
   const out: string[] = [];
   if (ok.length > 0) {

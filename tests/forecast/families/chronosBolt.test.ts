@@ -4,8 +4,9 @@
  * models/export/testdata/make_chronos_checkpoints.py) exported by models/export/chronos_bolt.py;
  * ONNX through onnxruntime-node against the PyTorch outputs recorded at export, and the forecaster.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCard } from '../../../src/forecast/card';
@@ -88,5 +89,32 @@ describe('chronos-bolt family', () => {
     const f = await model.forecast({ context: new Float64Array([1, 2, 3, 4]), horizon: 3 });
     if (f.meta.device === 'cpu') expect(lines.join('\n')).toMatch(/chronos-bolt-rand: CUDA unavailable .*running on CPU/);
     else expect(f.meta.device).toBe('cuda');
+  });
+});
+
+describe('chronos-bolt and chronos card contracts', () => {
+  const edited = (file: string, edit: (c: Record<string, any>) => void): string => {
+    const card = JSON.parse(readFileSync(join(FM, file), 'utf8')) as Record<string, any>;
+    edit(card);
+    const dir = mkdtempSync(join(tmpdir(), 'qb-fmcard-'));
+    const path = join(dir, file);
+    writeFileSync(path, JSON.stringify(card));
+    return path;
+  };
+
+  it('names the field of a card that breaks its family contract', () => {
+    expect(() => loadCard(edited('chronos-bolt-rand.json', (c) => (c.contextLength = 2040)))).toThrow(/contextLength 2040 must be a multiple of patchSize 16.*key "contextLength"/);
+    expect(() => loadCard(edited('chronos-bolt-rand.json', (c) => (c.outputs[0].shape = ['batch', 9, 32])))).toThrow(/dimension 2 must be 64/);
+    expect(() => loadCard(edited('chronos-bolt-rand.json', (c) => delete c.patchSize))).toThrow(ModelError);
+    expect(() => loadCard(edited('chronos-t5-rand.json', (c) => (c.tokenizer.eosTokenId = 5)))).toThrow(/pad and EOS ids must be special tokens/);
+    expect(() => loadCard(edited('chronos-t5-rand.json', (c) => (c.tokenizer.vocabSize = 100)))).toThrow(/vocabSize 100 must hold the 4096 tokens/);
+    expect(() => loadCard(edited('chronos-t5-rand.json', (c) => c.decoder.inputs.pop()))).toThrow(/2-layer cache has 7 inputs and 5 outputs/);
+    expect(() => loadCard(edited('chronos-t5-rand.json', (c) => (c.decoderCache.heads = 4)))).toThrow(/past_key_values\.0\.key dimension 1 must be 4/);
+  });
+
+  it('a decoder whose sha256 differs from the card is refused when the model opens', async () => {
+    const path = edited('chronos-t5-rand.json', (c) => (c.decoder.sha256 = '0'.repeat(64)));
+    for (const f of ['chronos-t5-rand.encoder.onnx', 'chronos-t5-rand.decoder.onnx']) copyFileSync(join(FM, f), join(dirname(path), f));
+    await expect(openModel(path, { device: 'cpu' })).rejects.toThrow(/sha256 of the ONNX file is [0-9a-f]{64}, the card says 0{64}/);
   });
 });
