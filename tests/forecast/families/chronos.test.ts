@@ -14,6 +14,7 @@ import { graphCard, loadCard, type ChronosCard, type LoadedCard } from '../../..
 import { chronosBins, chronosDecode, chronosTokenize } from '../../../src/forecast/families/chronos';
 import { openModel } from '../../../src/forecast/openModel';
 import { clearSessionCache, openSession } from '../../../src/forecast/runtime';
+import { searchSamplerSettings } from '../../../src/forecast/samplerSearch';
 
 const FM = join(__dirname, '..', 'fixtures', 'fm');
 const CARD = join(FM, 'chronos-t5-rand.json');
@@ -147,5 +148,19 @@ describe('chronos family', () => {
       async (m) => expect((await m.forecast({ context: windows[0], horizon: 1, samples: 1 })).meta.device).toBe('cuda'),
       (err: Error) => expect(err.message).toMatch(/device 'cuda' cannot load/),
     );
+  });
+});
+
+describe('chronos in a sampler sweep', () => {
+  it('searchSamplerSettings scores a grid of temperatures and top-p on the Chronos card', async () => {
+    const model = await openModel(CARD, { device: 'cpu' });
+    const closes = windows[0].slice();
+    const series = [{ symbol: 'RW', closes, validation: [24, 26], test: [30, 32] }];
+    const grid = { samples: [4], aggregations: ['median'], lookbacks: [20], temperatures: [0.5, 1.5], topPs: [1, 0.5] };
+    const r = await searchSamplerSettings(model, series, { grid, horizon: 3, seed: 1 });
+    expect(r.results).toHaveLength(4);
+    for (const row of r.results) expect(row.validation.n === 2 && Number.isFinite(row.validation.crps) && row.validation.crps > 0).toBe(true);
+    // Different sampler settings give different paths, hence different scores.
+    expect(new Set(r.results.map((x) => x.validation.crps)).size).toBeGreaterThan(1);
   });
 });
