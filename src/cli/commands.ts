@@ -29,6 +29,7 @@ export const commandAreas: readonly CommandArea[] = [
   { commands: ['serve'], load: async () => (await import('./serve')).registerServeCommands },
   { commands: ['worker'], load: async () => (await import('./worker')).registerWorkerCommands },
   { commands: ['runs'], load: async () => (await import('./runs')).registerRunsCommands },
+  { commands: ['models'], load: async () => (await import('./models')).registerModelsCommands },
 ];
 
 /**

@@ -96,7 +96,46 @@ const kronosCard = base.extend({
   source: z.record(z.string(), z.unknown()).optional(),
 });
 
-export const modelCardSchema = z.discriminatedUnion('family', [quantileCard, autoregressiveCard, kronosCard]);
+/**
+ * Chronos-Bolt (amazon/chronos-bolt-*): raw values in (NaN = missing, left-padded with NaN to a
+ * multiple of `patchSize`), quantiles at `quantileLevels` out, instance normalisation in the graph.
+ */
+const chronosBoltCard = base.extend({
+  family: z.literal('chronos-bolt'),
+  quantileLevels: z.array(z.number().gt(0).lt(1)).min(1),
+  patchSize: z.number().int().positive(),
+  scaling: z.object({ kind: z.literal('instanceNorm'), description: z.string() }),
+});
+
+/** The MeanScaleUniformBins tokenizer of Chronos, applied in TypeScript (see src/forecast/families/chronos.ts). */
+const chronosTokenizer = z.object({
+  kind: z.literal('meanScaleUniformBins'),
+  lowLimit: z.number(),
+  highLimit: z.number(),
+  nTokens: z.number().int().positive(),
+  nSpecialTokens: z.number().int().nonnegative(),
+  padTokenId: z.number().int().nonnegative(),
+  eosTokenId: z.number().int().nonnegative(),
+  useEosToken: z.boolean(),
+  decoderStartTokenId: z.number().int().nonnegative(),
+  vocabSize: z.number().int().positive(),
+  description: z.string().optional(),
+});
+
+/**
+ * Chronos (amazon/chronos-t5-*): `file` is the T5 encoder, `decoder` the graph giving next-token
+ * logits; tokenizer and sampling run in TypeScript.
+ */
+const chronosCard = base.extend({
+  family: z.literal('chronos'),
+  decoder: graphSpec,
+  /** The decoder's self-attention cache: `past_key_values.{i}.key/value` in, `present.{i}.key/value` out, i < layers. */
+  decoderCache: z.object({ layers: z.number().int().positive(), heads: z.number().int().positive(), headDim: z.number().int().positive() }),
+  tokenizer: chronosTokenizer,
+  sampling: z.object({ temperature: z.number(), topK: z.number().int(), topP: z.number() }).partial().optional(),
+});
+
+export const modelCardSchema = z.discriminatedUnion('family', [quantileCard, autoregressiveCard, chronosBoltCard, chronosCard, kronosCard]);
 
 export type ModelCard = z.infer<typeof modelCardSchema>;
 export type QuantileCard = z.infer<typeof quantileCard>;
@@ -104,6 +143,10 @@ export type AutoregressiveCard = z.infer<typeof autoregressiveCard>;
 export type KronosCard = z.infer<typeof kronosCard>;
 export type TensorSpec = z.infer<typeof tensorSpec>;
 export type GraphSpec = z.infer<typeof graphSpec>;
+export type ChronosBoltCard = z.infer<typeof chronosBoltCard>;
+export type ChronosCard = z.infer<typeof chronosCard>;
+/** A second graph of a multi-graph card (the Chronos decoder). */
+export type ExtraGraph = GraphSpec;
 
 /** A parsed card with the absolute path of its ONNX file. */
 export interface LoadedCard {
@@ -113,10 +156,21 @@ export interface LoadedCard {
 }
 
 /**
+ * The card of a multi-graph model seen as the card of one of its other graphs: same name and
+ * family, that graph's file, sha256 and tensors, so `openSession` checks and caches it like any graph.
+ * @example openSession(graphCard(loaded, loaded.card.decoder), { device: 'cpu' })
+ */
+export function graphCard<C extends ModelCard>(loaded: LoadedCard & { card: C }, graph: ExtraGraph): LoadedCard & { card: C } {
+  const card: C = { ...loaded.card, file: graph.file, sha256: graph.sha256, inputs: graph.inputs, outputs: graph.outputs };
+  return { card, cardPath: loaded.cardPath, onnxPath: resolve(dirname(loaded.cardPath), graph.file) };
+}
+
+/**
  * Reads and validates a model card.
  *
  * Beyond the schema: bin edges increase, the vocabulary holds every bin and the
- * missing token, quantile levels increase.
+ * missing token, quantile levels increase; a Chronos-Bolt context is a whole number of
+ * patches; a Chronos tokenizer has value bins, special pad/EOS ids and room for its tokens.
  * @throws ModelError naming the card file and the field when it is missing, not JSON, or invalid.
  * @example loadCard('models/qb-quantile-s.json').card.family // 'quantile'
  */
@@ -144,8 +198,17 @@ export function loadCard(cardPath: string): LoadedCard {
     throw new ModelError(`model card is invalid: ${problem}`, { file: abs, key });
   };
   if (card.minContext > card.contextLength) bad('minContext exceeds contextLength', 'minContext');
-  if (card.family === 'quantile') {
+  if (card.family === 'quantile' || card.family === 'chronos-bolt') {
     if (!isIncreasing(card.quantileLevels)) bad('quantileLevels must increase', 'quantileLevels');
+    if (card.family === 'chronos-bolt' && card.contextLength % card.patchSize !== 0) {
+      bad(`contextLength ${card.contextLength} must be a multiple of patchSize ${card.patchSize}`, 'contextLength');
+    }
+  } else if (card.family === 'chronos') {
+    const t = card.tokenizer;
+    if (!(t.highLimit > t.lowLimit)) bad('highLimit must exceed lowLimit', 'tokenizer.highLimit');
+    if (t.nTokens - t.nSpecialTokens - 1 < 2) bad('nTokens must leave at least 2 value bins after the special tokens', 'tokenizer.nTokens');
+    if (t.padTokenId >= t.nSpecialTokens || t.eosTokenId >= t.nSpecialTokens) bad('pad and EOS ids must be special tokens (< nSpecialTokens)', 'tokenizer.padTokenId');
+    if (t.vocabSize < t.nTokens) bad(`vocabSize ${t.vocabSize} must hold the ${t.nTokens} tokens`, 'tokenizer.vocabSize');
   } else if (card.family === 'autoregressive') {
     const t = card.tokenizer;
     if (!isIncreasing(t.binEdges)) bad('binEdges must increase', 'tokenizer.binEdges');
@@ -161,6 +224,11 @@ export function loadCard(cardPath: string): LoadedCard {
 
 /**
  * The tensors each family must declare:
+ * chronos-bolt: `context` float32 [batch, time] and `quantiles` float32 [batch, Q, horizon];
+ * chronos: encoder `input_ids`, `attention_mask` int64 [batch, sequence] -> `encoder_hidden_states`
+ * float32 [batch, sequence, d]; decoder `decoder_input_ids` int64 [batch, steps], `encoder_hidden_states`,
+ * `attention_mask`, `past_key_values.{i}.key/value` float32 [batch, heads, past, headDim] -> `logits`
+ * float32 [batch, vocab] and `present.{i}.key/value`, for i < decoderCache.layers;
  * quantile: one input float32 [batch, contextLength] and one output float32 [batch, Q, horizon];
  * autoregressive: `input_ids` int64 [batch, sequence] and `logits` float32 [batch, vocab], plus, with
  * `kvCache`, `past_key_values.{i}.key/value` inputs and `present.{i}.key/value` outputs, float32
@@ -183,6 +251,34 @@ function checkFamilyContract(card: ModelCard, bad: (problem: string, key: string
     return;
   }
   if (card.family === 'kronos') return checkKronosContract(card, expect, bad);
+  if (card.family === 'chronos-bolt') {
+    if (card.inputs.length !== 1 || card.outputs.length !== 1) bad('a chronos-bolt model has exactly one input and one output', 'inputs');
+    expect(card.inputs[0], 'inputs.0', 'float32', [null, null]);
+    expect(card.outputs[0], 'outputs.0', 'float32', [null, card.quantileLevels.length, card.horizon]);
+    return;
+  }
+  if (card.family === 'chronos') {
+    const named = (specs: TensorSpec[], name: string) => specs.find((t) => t.name === name);
+    if (card.inputs.length !== 2 || card.outputs.length !== 1) bad('a chronos encoder has inputs input_ids, attention_mask and one output', 'inputs');
+    const kv = card.decoderCache;
+    if (card.decoder.inputs.length !== 3 + 2 * kv.layers || card.decoder.outputs.length !== 1 + 2 * kv.layers) {
+      bad(`a chronos decoder with a ${kv.layers}-layer cache has ${3 + 2 * kv.layers} inputs and ${1 + 2 * kv.layers} outputs`, 'decoder.inputs');
+    }
+    for (let i = 0; i < kv.layers; i++) {
+      for (const part of ['key', 'value']) {
+        expect(named(card.decoder.inputs, `past_key_values.${i}.${part}`), `decoder.inputs.past_key_values.${i}.${part}`, 'float32', [null, kv.heads, null, kv.headDim]);
+        expect(named(card.decoder.outputs, `present.${i}.${part}`), `decoder.outputs.present.${i}.${part}`, 'float32', [null, kv.heads, null, kv.headDim]);
+      }
+    }
+    expect(named(card.inputs, 'input_ids'), 'inputs.input_ids', 'int64', [null, null]);
+    expect(named(card.inputs, 'attention_mask'), 'inputs.attention_mask', 'int64', [null, null]);
+    expect(named(card.outputs, 'encoder_hidden_states'), 'outputs.encoder_hidden_states', 'float32', [null, null, null]);
+    expect(named(card.decoder.inputs, 'decoder_input_ids'), 'decoder.inputs.decoder_input_ids', 'int64', [null, null]);
+    expect(named(card.decoder.inputs, 'encoder_hidden_states'), 'decoder.inputs.encoder_hidden_states', 'float32', [null, null, null]);
+    expect(named(card.decoder.inputs, 'attention_mask'), 'decoder.inputs.attention_mask', 'int64', [null, null]);
+    expect(named(card.decoder.outputs, 'logits'), 'decoder.outputs.logits', 'float32', [null, card.tokenizer.vocabSize]);
+    return;
+  }
   const input = (name: string) => card.inputs.find((t) => t.name === name);
   const output = (name: string) => card.outputs.find((t) => t.name === name);
   expect(input('input_ids'), 'inputs.input_ids', 'int64', [null, null]);

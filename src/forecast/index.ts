@@ -1,14 +1,18 @@
 /**
- * Forecasting: ONNX models of two families (quantile, autoregressive), baselines,
+ * Forecasting: ONNX models of four families (quantile, autoregressive, and the exported
+ * foundation models chronos-bolt and chronos), baselines,
  * the fallback wrapper, sample aggregation and walk-forward evaluation.
  */
 export { openModel } from './openModel';
 export type { OpenModelOptions } from './openModel';
-export { loadCard, modelCardSchema } from './card';
-export type { ModelCard, QuantileCard, AutoregressiveCard, KronosCard, LoadedCard, TensorSpec } from './card';
 export { KronosForecaster, openKronos, prepareKronosWindow, timeFeatures, DEFAULT_KRONOS_SAMPLES } from './families/kronos';
 export { barsOfWindows } from './request';
 export type { SeriesBars } from './request';
+export { loadCard, modelCardSchema, graphCard } from './card';
+export type { ModelCard, QuantileCard, AutoregressiveCard, ChronosBoltCard, ChronosCard, KronosCard, ExtraGraph, GraphSpec, LoadedCard, TensorSpec } from './card';
+export { ChronosBoltForecaster, boltContextWidth } from './families/chronosBolt';
+export { ChronosForecaster, chronosBins, chronosTokenize, chronosDecode } from './families/chronos';
+export type { ChronosTokens } from './families/chronos';
 export { clearSessionCache, checkGraph, CUDA_REQUIREMENTS } from './runtime';
 export { QuantileModelForecaster } from './quantileModel';
 export { AutoregressiveForecaster, DEFAULT_AR_SAMPLES } from './autoregressive';

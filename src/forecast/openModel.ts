@@ -7,8 +7,10 @@ import { ConfigError, ModelError } from '../core/errors';
 import { AutoregressiveForecaster } from './autoregressive';
 import { EnsembleForecaster, parseEnsembleSpec } from './ensemble';
 import { createNamedForecaster } from './named';
-import { loadCard, type AutoregressiveCard, type KronosCard, type LoadedCard, type QuantileCard } from './card';
+import { graphCard, loadCard, type KronosCard, type LoadedCard } from './card';
 import { openKronos } from './families/kronos';
+import { ChronosForecaster } from './families/chronos';
+import { ChronosBoltForecaster } from './families/chronosBolt';
 import { FallbackForecaster } from './fallback';
 import { QuantileModelForecaster } from './quantileModel';
 import { openSession } from './runtime';
@@ -35,6 +37,9 @@ export interface OpenModelOptions {
  * Opens a model card (or a baseline by name) as a Forecaster: checks the card, the
  * file's sha256 and the graph against the card, picks the device, warms the session
  * up once (sessions are cached per model, device and threads).
+ *
+ * Card families: `quantile`, `autoregressive`, `chronos-bolt` and `chronos` (two graphs: the
+ * encoder in `file`, the decoder in `decoder`, each checked and cached like any graph).
  *
  * @param cardPath - path of a `models/*.json` card, or `naive`, `trend`, `historical`, `oracle`, `ewma`, `garch`, `gjr-garch`,
  *   or an ensemble of those: `ensemble:garch+historical` (quantile averaging), `mixture:a*0.7+b*0.3` (mixed paths).
@@ -85,10 +90,24 @@ async function openCardModel(loaded: LoadedCard, opts: OpenModelOptions): Promis
     return kronos;
   }
   const session = await openSession(loaded, runtime);
-  const forecaster =
-    loaded.card.family === 'quantile'
-      ? new QuantileModelForecaster(loaded as LoadedCard & { card: QuantileCard }, session)
-      : new AutoregressiveForecaster(loaded as LoadedCard & { card: AutoregressiveCard }, session, opts.sampling);
+  const card = loaded.card;
+  let forecaster: Forecaster & { warmUp(): Promise<void> };
+  switch (card.family) {
+    case 'quantile':
+      forecaster = new QuantileModelForecaster({ ...loaded, card }, session);
+      break;
+    case 'autoregressive':
+      forecaster = new AutoregressiveForecaster({ ...loaded, card }, session, opts.sampling);
+      break;
+    case 'chronos-bolt':
+      forecaster = new ChronosBoltForecaster({ ...loaded, card }, session);
+      break;
+    case 'chronos': {
+      const decoder = await openSession(graphCard({ ...loaded, card }, card.decoder), runtime);
+      forecaster = new ChronosForecaster({ ...loaded, card }, session, decoder, opts.sampling);
+      break;
+    }
+  }
   // One warm-up per cached session, shared by every forecaster opened on it.
   session.warmedUp ??= forecaster.warmUp();
   await session.warmedUp;

@@ -85,10 +85,20 @@ export class TokenSampler {
 
   private sampleFiltered(total: number, topK: number, topP: number, rng: Rng): number {
     const { probs, order, vocab } = this;
-    for (let i = 0; i < vocab; i++) order[i] = i;
-    // Sorting 256..4096 entries per draw is cheap next to the model step; ties keep id order.
-    order.sort((a, b) => probs[b] - probs[a] || a - b);
-    let keep = topK > 0 ? Math.min(topK, vocab) : vocab;
+    const byProb = (a: number, b: number) => probs[b] - probs[a] || a - b;
+    let keep: number;
+    if (topK > 0 && topK < vocab) {
+      // The k best by a bounded heap, then only those sorted: O(V log k) instead of a sort of the
+      // whole vocabulary per draw (Chronos: 4096 tokens, top-k 50). Same order as the full sort.
+      selectTopK(probs, vocab, topK, order);
+      order.subarray(0, topK).sort(byProb);
+      keep = topK;
+    } else {
+      for (let i = 0; i < vocab; i++) order[i] = i;
+      // Ties keep id order.
+      order.sort(byProb);
+      keep = vocab;
+    }
     let kept = 0;
     for (let r = 0; r < keep; r++) kept += probs[order[r]];
     if (topP < 1) {
@@ -109,6 +119,36 @@ export class TokenSampler {
       if (u < 0) return order[r];
     }
     return order[keep - 1];
+  }
+}
+
+/**
+ * Writes into order[0..k) the k indices with the largest weights (ties: the smaller index first), in
+ * heap order: a min-heap on (weight, then larger index is worse) over the first k, then each further
+ * index replaces the root when better.
+ */
+function selectTopK(w: Float64Array, n: number, k: number, order: Int32Array): void {
+  const worse = (a: number, b: number) => w[a] < w[b] || (w[a] === w[b] && a > b);
+  const siftDown = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= k) return;
+      const r = l + 1;
+      const c = r < k && worse(order[r], order[l]) ? r : l;
+      if (!worse(order[c], order[i])) return;
+      const t = order[c];
+      order[c] = order[i];
+      order[i] = t;
+      i = c;
+    }
+  };
+  for (let i = 0; i < k; i++) order[i] = i;
+  for (let i = (k >> 1) - 1; i >= 0; i--) siftDown(i);
+  for (let i = k; i < n; i++) {
+    if (worse(order[0], i)) {
+      order[0] = i;
+      siftDown(0);
+    }
   }
 }
 

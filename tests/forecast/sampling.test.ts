@@ -61,3 +61,50 @@ describe('token sampler', () => {
     expect(() => checkSampling({ ...DEFAULT_SAMPLING, samplesPerBatch: 0 })).toThrow(/samplesPerBatch/);
   });
 });
+
+describe('top-k selection on a large vocabulary', () => {
+  /** The sampler's rule with a full sort of the vocabulary (its implementation before the bounded heap). */
+  function reference(l: Float32Array, k: number, p: number, t: number, u: number): number {
+    const v = l.length;
+    let max = -Infinity;
+    for (const x of l) max = Math.max(max, x);
+    const probs = Array.from(l, (x) => Math.exp((x - max) / t));
+    const order = Array.from({ length: v }, (_, i) => i).sort((a, b) => probs[b] - probs[a] || a - b);
+    let keep = k > 0 ? Math.min(k, v) : v;
+    let kept = 0;
+    for (let r = 0; r < keep; r++) kept += probs[order[r]];
+    if (p < 1) {
+      let mass = 0;
+      for (let r = 0; r < keep; r++) {
+        mass += probs[order[r]];
+        if (mass >= p * kept) {
+          keep = r + 1;
+          break;
+        }
+      }
+      kept = 0;
+      for (let r = 0; r < keep; r++) kept += probs[order[r]];
+    }
+    let x = u * kept;
+    for (let r = 0; r < keep; r++) {
+      x -= probs[order[r]];
+      if (x < 0) return order[r];
+    }
+    return order[keep - 1];
+  }
+
+  it('draws exactly what a full sort would, ties included (4096 tokens, logits on a coarse grid)', () => {
+    const gen = new Rng(7);
+    const v = 4096;
+    for (const [k, p, t] of [[50, 1, 1], [50, 0.8, 0.7], [1, 1, 1], [4095, 0.9, 1.3], [300, 1, 2]] as const) {
+      const sampler = new TokenSampler(v, { temperature: t, topK: k, topP: p });
+      for (let trial = 0; trial < 40; trial++) {
+        // Rounded logits make many ties among the best tokens.
+        const l = Float32Array.from({ length: v }, () => Math.round(gen.normal() * 4) / 2);
+        const a = new Rng(trial);
+        const b = new Rng(trial);
+        expect(sampler.sample(l, 0, a)).toBe(reference(l, k, p, t, b.uniform()));
+      }
+    }
+  });
+});
