@@ -1,42 +1,59 @@
 /**
- * Backtest engine speed: 10 symbols x 1 million bars with precomputed forecasts
- * through the full sizing and accounting path (half-Kelly, per-symbol cap, gross
- * cap, long-only where it applies, minimum trade, cash, fees, slippage, lots,
- * interest, kill switches), single-threaded; and, in the same run, the floor: one
- * plain pass over the same arrays (open, close, mu, sigma), summing a Kelly
- * position times the bar's move.
+ * Backtest engine speed: 10 symbols x 1 million bars with precomputed forecasts through the full
+ * sizing and accounting path (half-Kelly, per-symbol cap, gross cap, long-only where it applies,
+ * minimum trade, cash, fees, slippage, lots, interest, kill switches checked at every bar),
+ * single-threaded; the targets path (`targetSignals`: per-bar target weights, here the same
+ * half-Kelly fractions the forecast path sizes, so both hold the same positions) through the same
+ * engine; and the floor of each path.
  *
- * The targets path (`targetSignals`: per-bar target weights, here the same half-Kelly fractions
- * the forecast path sizes) runs through the same engine and is timed beside it.
+ * The floor is one plain pass with the engine's memory traffic: it reads every input array of the
+ * path once (forecast path: open, high, low, close, mu, sigma; targets path: open, high, low,
+ * close, target), combines each step's values (a Kelly-style fraction times the bar's move, plus
+ * its range, so no read can be dropped), and writes one equity value per bar into a fresh array
+ * of T values. Engine / floor is then the cost of the engine's logic over streaming its inputs.
+ * (Before issue 20 the floor read only open, close, mu and sigma and wrote nothing: a lower floor
+ * and a higher ratio.)
  *
- * Run: npm run bench:backtest [-- --bars 1000000 --symbols 10 --repeats 3]
- * Goals: >= 10M bar-symbol steps per second on one core; engine within 10x of the floor; both paths.
+ * Protocol: `--runs` fresh child processes (default 3); each builds the market, warms the JIT on a
+ * slice, then times every scenario `--repeats` times, alternating scenario after scenario, by its
+ * own CPU time (user + system: on a shared machine wall time also counts the time other processes
+ * held the core; wall time is kept beside it). Per child, each scenario's median; across children,
+ * the median and range of those. Writes `bench/results/backtest.md`.
+ *
+ * Run: npm run bench:backtest [-- --bars 1000000 --symbols 10 --repeats 5 --runs 3]
+ * Goals (issue 20): >= 30M bar-symbol steps per second on one core, engine / floor <= 5x; both paths.
+ * The last line says whether each goal was met; the bench exits 0 either way.
  */
+import { cpus, loadavg } from 'node:os';
 import { runBacktest } from '../src/backtest/engine';
+import type { MarketArrays } from '../src/backtest/market';
 import type { Signals } from '../src/backtest/signals';
 import { targetSignals } from '../src/backtest/targets';
-import type { MarketArrays } from '../src/backtest/market';
-import { cpus, loadavg } from 'node:os';
 import { Rng } from '../src/core/random';
+import { benchArgs } from './lib/args';
+import { formatSpread, machineInfo, reportChild, runFresh, spread, verdictLine, writeBenchResults, type Spread } from './lib/results';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const T = arg('bars', 1_000_000);
-const S = arg('symbols', 10);
-const repeats = arg('repeats', 3);
+const args = benchArgs('npm run bench:backtest -- [options]', {
+  bars: { default: 1_000_000, help: 'bars per symbol' },
+  symbols: { default: 10, help: 'symbols' },
+  repeats: { default: 5, help: 'timed runs of each scenario in each child process' },
+  runs: { default: 3, help: 'fresh child processes' },
+  child: { default: false, help: 'internal: run as a measuring child and print one @@bench line' },
+});
+const T = args.bars;
+const S = args.symbols;
+const STEPS = T * S;
+const GOAL_STEPS = 30e6;
+const GOAL_RATIO = 5;
 
 function buildMarket(): { market: MarketArrays; mu: Float64Array; sigma: Float64Array } {
   const rng = new Rng(20240101);
-  const n = T * S;
-  const open = new Float64Array(n);
-  const high = new Float64Array(n);
-  const low = new Float64Array(n);
-  const close = new Float64Array(n);
-  const mu = new Float64Array(n);
-  const sigma = new Float64Array(n);
+  const open = new Float64Array(STEPS);
+  const high = new Float64Array(STEPS);
+  const low = new Float64Array(STEPS);
+  const close = new Float64Array(STEPS);
+  const mu = new Float64Array(STEPS);
+  const sigma = new Float64Array(STEPS);
   const price = new Float64Array(S).fill(100);
   const view = new Float64Array(S);
   for (let t = 0; t < T; t++) {
@@ -65,39 +82,40 @@ function buildMarket(): { market: MarketArrays; mu: Float64Array; sigma: Float64
   return { market: { symbols: Array.from({ length: S }, (_, s) => `S${s}`), ts, open, high, low, close, sessionEnd }, mu, sigma };
 }
 
-/** The floor: one plain pass over the arrays the engine's step reads. */
-function onePass(m: MarketArrays, mu: Float64Array, sigma: Float64Array): number {
+/** The forecast path's floor: reads open, high, low, close, mu, sigma once; writes equity once per bar. */
+function floorForecast(m: MarketArrays, mu: Float64Array, sigma: Float64Array): Float64Array {
+  const { open, high, low, close } = m;
+  const n = m.symbols.length;
+  const equity = new Float64Array(m.ts.length);
   let acc = 0;
-  const { open, close } = m;
-  for (let i = 0; i < mu.length; i++) acc += (mu[i] / (sigma[i] * sigma[i])) * (close[i] - open[i]);
-  return acc;
+  for (let t = 0; t < equity.length; t++) {
+    const base = t * n;
+    for (let s = 0; s < n; s++) {
+      const i = base + s;
+      acc += (mu[i] / (sigma[i] * sigma[i])) * (close[i] - open[i]) + (high[i] - low[i]);
+    }
+    equity[t] = acc;
+  }
+  return equity;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+/** The targets path's floor: reads open, high, low, close, target once; writes equity once per bar. */
+function floorTargets(m: MarketArrays, target: Float64Array): Float64Array {
+  const { open, high, low, close } = m;
+  const n = m.symbols.length;
+  const equity = new Float64Array(m.ts.length);
+  let acc = 0;
+  for (let t = 0; t < equity.length; t++) {
+    const base = t * n;
+    for (let s = 0; s < n; s++) {
+      const i = base + s;
+      acc += target[i] * (close[i] - open[i]) + (high[i] - low[i]);
+    }
+    equity[t] = acc;
+  }
+  return equity;
 }
 
-const t0 = performance.now();
-const { market, mu, sigma } = buildMarket();
-const buildMs = performance.now() - t0;
-const signals: Signals = { mu, sigma, horizonBars: 30 };
-// The targets path: the weights the forecast path computes before its limits (half-Kelly times the
-// stock class's leverage multiplier 4; sigma is above the floor), so both runs hold the same positions.
-const weights = new Float64Array(mu.length);
-for (let i = 0; i < mu.length; i++) weights[i] = (4 * 0.5 * mu[i]) / (sigma[i] * sigma[i]);
-const targets = targetSignals(market, { target: weights });
-// Kill switches are checked every bar, with thresholds this market never reaches, so every run does the same work.
-const config = {
-  defaultClass: 'stock',
-  capital: 1_000_000,
-  classes: { stock: { feeBps: 0.1, slippageBps: 0.1 } },
-  killSwitches: { maxDrawdown: { threshold: 0.99 }, dailyLoss: { threshold: 0.5 }, consecutiveLosses: { count: 1_000_000 } },
-};
-const options = { recordPositions: false };
-
-// Timed by this process's CPU time (user + system): on a shared machine wall time also
-// counts the time other processes held the core. Wall time is printed beside it.
 interface Timing {
   cpuMs: number;
   wallMs: number;
@@ -110,54 +128,133 @@ function timed(f: () => void): Timing {
   return { cpuMs: (c.user + c.system) / 1000, wallMs: performance.now() - w0 };
 }
 
-// Warm the JIT on a slice before timing.
-const W = 20_000;
-runBacktest(
-  { ...market, ts: market.ts.subarray(0, W), open: market.open.subarray(0, W * S), high: market.high.subarray(0, W * S), low: market.low.subarray(0, W * S), close: market.close.subarray(0, W * S), sessionEnd: market.sessionEnd.subarray(0, W) },
-  { ...signals, mu: mu.subarray(0, W * S), sigma: sigma.subarray(0, W * S) },
-  config,
-  options,
-);
-onePass(market, mu, sigma);
+const SCENARIOS = ['engine', 'lowTurnover', 'targets', 'floorForecast', 'floorTargets'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+const LABELS: Record<Scenario, string> = {
+  engine: 'forecast path (full sizing + accounting)',
+  lowTurnover: 'forecast path, 2% minimum trade (low turnover)',
+  targets: 'targets path (same positions as weights)',
+  floorForecast: 'floor, forecast path (open, high, low, close, mu, sigma; equity)',
+  floorTargets: 'floor, targets path (open, high, low, close, target; equity)',
+};
 
-// The main run, and a low-turnover one (a 2% minimum trade instead of 0.5%) for comparison.
-const scenarios = [
-  { label: 'engine (full sizing + accounting)', config, signals },
-  { label: 'engine, 2% minimum trade (low turnover)', config: { ...config, limits: { minTradeFraction: 0.02 } }, signals },
-  { label: 'targets path (same positions as weights)', config, signals: targets },
-];
-const runs = scenarios.map(() => [] as Timing[]);
-const results = scenarios.map((sc) => runBacktest(market, sc.signals, sc.config, options));
-const floorRuns: Timing[] = [];
-let sink = 0;
-for (let k = 0; k < repeats; k++) {
-  scenarios.forEach((sc, i) => runs[i].push(timed(() => (results[i] = runBacktest(market, sc.signals, sc.config, options)))));
-  floorRuns.push(timed(() => (sink += onePass(market, mu, sigma))));
+/** One measuring child: builds the market, times every scenario `repeats` times (alternating), reports. */
+function child(): void {
+  const b0 = performance.now();
+  const { market, mu, sigma } = buildMarket();
+  const buildMs = performance.now() - b0;
+  const signals: Signals = { mu, sigma, horizonBars: 30 };
+  // The weights the forecast path computes before its limits (half-Kelly times the stock class's
+  // leverage multiplier 4; sigma is above the floor), so both runs hold the same positions.
+  const weights = new Float64Array(STEPS);
+  for (let i = 0; i < STEPS; i++) weights[i] = (4 * 0.5 * mu[i]) / (sigma[i] * sigma[i]);
+  const targets = targetSignals(market, { target: weights });
+  // Kill switches are checked every bar, with thresholds this market never reaches, so every run does the same work.
+  const config = {
+    defaultClass: 'stock',
+    capital: 1_000_000,
+    classes: { stock: { feeBps: 0.1, slippageBps: 0.1 } },
+    killSwitches: { maxDrawdown: { threshold: 0.99 }, dailyLoss: { threshold: 0.5 }, consecutiveLosses: { count: 1_000_000 } },
+  };
+  const options = { recordPositions: false };
+  const summaries: Partial<Record<Scenario, string>> = {};
+  let sink = 0;
+  const run: Record<Scenario, () => void> = {
+    engine: () => (summaries.engine = summary(runBacktest(market, signals, config, options))),
+    lowTurnover: () => (summaries.lowTurnover = summary(runBacktest(market, signals, { ...config, limits: { minTradeFraction: 0.02 } }, options))),
+    targets: () => (summaries.targets = summary(runBacktest(market, targets, config, options))),
+    floorForecast: () => (sink += floorForecast(market, mu, sigma)[T - 1]),
+    floorTargets: () => (sink += floorTargets(market, weights)[T - 1]),
+  };
+  // Warm the JIT on a slice before timing.
+  const W = Math.min(T, 20_000);
+  const slice = (a: Float64Array): Float64Array => a.subarray(0, W * S);
+  const warmMarket = { ...market, ts: market.ts.subarray(0, W), open: slice(market.open), high: slice(market.high), low: slice(market.low), close: slice(market.close), sessionEnd: market.sessionEnd.subarray(0, W) };
+  runBacktest(warmMarket, { ...signals, mu: slice(mu), sigma: slice(sigma) }, config, options);
+  runBacktest(warmMarket, targetSignals(warmMarket, { target: slice(weights) }), config, options);
+  floorForecast(warmMarket, slice(mu), slice(sigma));
+  floorTargets(warmMarket, slice(weights));
+
+  const times = Object.fromEntries(SCENARIOS.map((k) => [k, [] as Timing[]])) as Record<Scenario, Timing[]>;
+  for (let r = 0; r < args.repeats; r++) for (const k of SCENARIOS) times[k].push(timed(run[k]));
+  reportChild({ buildMs, times, summaries, checksum: sink, load: loadavg()[0] });
 }
-const steps = T * S;
-const medianCpu = (xs: Timing[]): number => median(xs.map((x) => x.cpuMs));
-const fmt = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(1)}M` : `${(x / 1e3).toFixed(1)}k`);
-const row = (label: string, xs: Timing[]): string =>
-  `| ${label} | ${xs.map((x) => x.cpuMs.toFixed(0)).join(', ')} | ${xs.map((x) => x.wallMs.toFixed(0)).join(', ')} | ${medianCpu(xs).toFixed(0)} | ${fmt(steps / (medianCpu(xs) / 1000))} |`;
 
-console.log(`backtest engine benchmark: ${S} symbols x ${T.toLocaleString('en-US')} bars = ${steps.toLocaleString('en-US')} bar-symbol steps (data built in ${(buildMs / 1000).toFixed(1)} s)`);
-console.log(`node ${process.version}, one thread, median CPU time of ${repeats} runs after a warm-up; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`);
-console.log('');
-console.log('| run | CPU ms (each) | wall ms (each) | median CPU ms | steps/s |');
-console.log('| --- | --- | --- | --- | --- |');
-scenarios.forEach((sc, i) => console.log(row(sc.label, runs[i])));
-console.log(row('floor (one plain pass)', floorRuns));
-console.log('');
-scenarios.forEach((sc, i) => {
-  const r = results[i];
-  console.log(
-    `${sc.label}: final equity ${r.equity[T - 1].toExponential(3)}, fills ${r.fills.toLocaleString('en-US')} (${((100 * r.fills) / steps).toFixed(1)}% of steps), trades ${r.trades.length.toLocaleString('en-US')}, ` +
-      `limit binds: ${Object.entries(r.limits.counts).map(([k, v]) => `${k} ${v}`).join(', ')}; kill events ${r.killEvents.length}`,
+function summary(r: ReturnType<typeof runBacktest>): string {
+  return (
+    `final equity ${r.equity[r.equity.length - 1].toExponential(6)}, fills ${r.fills.toLocaleString('en-US')} (${((100 * r.fills) / STEPS).toFixed(1)}% of steps), ` +
+    `trades ${r.trades.length.toLocaleString('en-US')}, limit binds: ${Object.entries(r.limits.counts).map(([k, v]) => `${k} ${v}`).join(', ')}; kill events ${r.killEvents.length}`
   );
-});
-console.log(`(checksum ${sink.toExponential(3)})`);
-console.log('');
-console.log(`steps per second: ${fmt(steps / (medianCpu(runs[0]) / 1000))}`);
-console.log(`engine / one-pass time: ${(medianCpu(runs[0]) / medianCpu(floorRuns)).toFixed(1)}x`);
-console.log(`targets path steps per second: ${fmt(steps / (medianCpu(runs[2]) / 1000))}`);
-console.log(`targets path engine / one-pass time: ${(medianCpu(runs[2]) / medianCpu(floorRuns)).toFixed(1)}x`);
+}
+
+interface ChildRecord {
+  buildMs: number;
+  times: Record<Scenario, Timing[]>;
+  summaries: Record<'engine' | 'lowTurnover' | 'targets', string>;
+  load: number;
+}
+
+function parent(): void {
+  const load0 = loadavg();
+  console.log(`backtest engine benchmark: ${S} symbols x ${T.toLocaleString('en-US')} bars = ${STEPS.toLocaleString('en-US')} bar-symbol steps per run`);
+  console.log(`${args.runs} fresh processes x ${args.repeats} timed runs of each scenario (alternating), by CPU time; node ${process.version}, one thread; ${cpus().length} cores, load average ${load0.map((x) => x.toFixed(1)).join(' ')} at the start`);
+  const recs = runFresh([{ name: 'child', command: process.execPath, args: ['--import', 'tsx', __filename, '--child', '--bars', String(T), '--symbols', String(S), '--repeats', String(args.repeats)] }], args.runs, (_v, run, rec) => {
+    const r = rec as unknown as ChildRecord;
+    console.log(`  run ${run}: data built in ${(r.buildMs / 1000).toFixed(1)} s; median CPU ms ${SCENARIOS.map((k) => `${k} ${med(r.times[k]).toFixed(0)}`).join(', ')}; load ${r.load.toFixed(1)}`);
+  }).child as unknown as ChildRecord[];
+
+  // Per child: the median CPU time of each scenario; the ratios within the child (both sides measured alike).
+  const perChild = (k: Scenario): number[] => recs.map((r) => med(r.times[k]));
+  const rate = (k: Scenario): Spread => spread(perChild(k).map((ms) => STEPS / (ms / 1000) / 1e6));
+  const ratio = (k: Scenario, floor: Scenario): Spread => spread(recs.map((r) => med(r.times[k]) / med(r.times[floor])));
+  const cpu = (k: Scenario): Spread => spread(perChild(k));
+  const wall = (k: Scenario): Spread => spread(recs.map((r) => spread(r.times[k].map((x) => x.wallMs)).median));
+
+  const body: string[] = [
+    `${S} symbols x ${T.toLocaleString('en-US')} bars = ${STEPS.toLocaleString('en-US')} bar-symbol steps; ${args.runs} fresh processes x ${args.repeats} timed runs of each scenario, alternating; CPU time (user + system) of the process, wall time beside it. Each cell: median over the processes of each process's median (range, n). Load average at the start: ${load0.map((x) => x.toFixed(2)).join(' ')}.`,
+    '',
+    '| scenario | CPU ms | wall ms | M steps/s (CPU) | / floor |',
+    '| --- | --- | --- | --- | --- |',
+    ...SCENARIOS.map((k) => {
+      const floor: Scenario = k === 'targets' || k === 'floorTargets' ? 'floorTargets' : 'floorForecast';
+      const r = k.startsWith('floor') ? '1' : formatSpread(ratio(k, floor), 1, 'x');
+      return `| ${LABELS[k]} | ${formatSpread(cpu(k), 0)} | ${formatSpread(wall(k), 0)} | ${formatSpread(rate(k), 1)} | ${r} |`;
+    }),
+    '',
+    'The floor reads every input array of its path once and writes equity once per bar (see the header of `bench/backtest.ts`).',
+    '',
+    ...(['engine', 'lowTurnover', 'targets'] as const).map((k) => `- ${LABELS[k]}: ${recs[0].summaries[k]}`),
+  ];
+  const fRate = rate('engine');
+  const fRatio = ratio('engine', 'floorForecast');
+  const tRate = rate('targets');
+  const tRatio = ratio('targets', 'floorTargets');
+  const verdict = [
+    verdictLine('forecast path >= 30M steps/s', fRate.median >= GOAL_STEPS / 1e6, `${formatSpread(fRate, 1, 'M')}`),
+    verdictLine('forecast path engine / floor <= 5x', fRatio.median <= GOAL_RATIO, formatSpread(fRatio, 1, 'x')),
+    verdictLine('targets path >= 30M steps/s', tRate.median >= GOAL_STEPS / 1e6, `${formatSpread(tRate, 1, 'M')}`),
+    verdictLine('targets path engine / floor <= 5x', tRatio.median <= GOAL_RATIO, formatSpread(tRatio, 1, 'x')),
+  ];
+  const path = writeBenchResults('backtest', 'Backtest engine speed', body, verdict);
+  console.log('');
+  for (const line of body) console.log(line);
+  console.log('');
+  console.log(`steps per second: ${formatSpread(fRate, 1, 'M')}; engine / one-pass time: ${formatSpread(fRatio, 1, 'x')}`);
+  console.log(`targets path steps per second: ${formatSpread(tRate, 1, 'M')}; targets path engine / one-pass time: ${formatSpread(tRatio, 1, 'x')}`);
+  console.log(`written to ${path}`);
+  for (const line of verdict) console.log(line);
+  const goals: Array<[string, boolean]> = [
+    ['forecast >= 30M steps/s', fRate.median >= GOAL_STEPS / 1e6],
+    ['forecast <= 5x floor', fRatio.median <= GOAL_RATIO],
+    ['targets >= 30M steps/s', tRate.median >= GOAL_STEPS / 1e6],
+    ['targets <= 5x floor', tRatio.median <= GOAL_RATIO],
+  ];
+  console.log(`goals: ${goals.map(([g, met]) => `${g} ${met ? 'met' : 'NOT met'}`).join('; ')} (medians; load average now ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+}
+
+function med(xs: readonly Timing[]): number {
+  return spread(xs.map((x) => x.cpuMs)).median;
+}
+
+if (args.child) child();
+else parent();

@@ -19,10 +19,10 @@
 import { ConfigError, DataError } from '../core/errors';
 import { medianBarMs, type MarketArrays } from './market';
 import { periodsPerYear as periodsPerYearOf } from './annualize';
-import { INSTRUMENT_CLASSES, classRules, resolveConfig, symbolClass } from './config';
-import { prepareFunding } from './funding';
+import { INSTRUMENT_CLASSES, classRules, resolveConfig, symbolClass, type BacktestConfig, type InstrumentClassName } from './config';
+import { prepareFunding, type FundingCursor } from './funding';
 import { KillState } from './kill';
-import { Ledger, REASON } from './ledger';
+import { Ledger, REASON, type FillCosts } from './ledger';
 import { LIMIT_NAMES, type BacktestOptions, type BacktestResult, type LimitName } from './result';
 import { checkSignals, type Signals } from './signals';
 import { PendingOrders, Sizer, cashLimitedBuy, sizingCode, trueCash } from './sizing';
@@ -68,7 +68,94 @@ const YEAR_MS = 365 * 86_400_000;
  * r.equity[r.equity.length - 1]; // final equity
  */
 export function runBacktest(market: MarketArrays, signals: Signals, config: unknown = {}, options: BacktestOptions = {}): BacktestResult {
-  const cfg = resolveConfig(config);
+  const run = prepareRun(market, signals, resolveConfig(config), options);
+  const bars = runBars(run);
+  if (run.preset) closeAtEnd(run, bars);
+  run.ledger.markOpenTrades(run.T - 1, run.lastPx);
+  const { cfg, ledger, sizer, kill, perps, funding } = run;
+  return {
+    config: cfg,
+    symbols: run.symbols,
+    classes: run.classes,
+    ts: run.ts,
+    equity: bars.equity,
+    cash: bars.cash,
+    grossExposure: bars.gross,
+    positions: bars.positions,
+    decisions: run.decisions,
+    trades: ledger.trades,
+    limits: limitCounts(sizer, run.S),
+    costs: { fees: ledger.feesPaid, slippage: ledger.slippagePaid, interest: ledger.interestPaid, funding: ledger.fundingPaid, tradedNotional: ledger.tradedNotional },
+    fills: ledger.fills,
+    killEvents: kill.events,
+    stoppedAt: kill.stoppedAt,
+    fallbacks: {
+      missingQuotes: Array.from(bars.missingQuotes),
+      noForecast: Array.from(sizer.noForecast),
+      cancelledOrders: bars.cancelledOrders,
+      cashCutAtFill: bars.cashCutAtFill,
+      perpsWithoutFunding: perpsWithoutFunding(perps, ledger.filled, funding, run.symbols),
+    },
+    periodsPerYear: run.ppy,
+    lookAhead: signals.lookAhead === true,
+  };
+}
+
+/**
+ * Everything the bar loop reads, prepared once per run: the market, per-symbol rules as typed
+ * arrays indexed by symbol, the switches of the optional steps (stops, brackets, the preset,
+ * funding, interest) as plain numbers and flags, and the account's state objects.
+ */
+interface RunSetup {
+  cfg: BacktestConfig;
+  symbols: readonly string[];
+  classes: InstrumentClassName[];
+  S: number;
+  T: number;
+  ts: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  sessionEnd: Uint8Array;
+  /** Per symbol: 1 where buys are limited by cash; lot size; costs. */
+  cashOnly: Uint8Array;
+  lot: Float64Array;
+  costs: FillCosts;
+  perps: number[];
+  funding: FundingCursor[];
+  ppy: number;
+  firstBar: number;
+  borrowRate: number;
+  cashRate: number;
+  fillAtClose: boolean;
+  /** Stop distance of the entryExit rule (0: none). */
+  stopLoss: number;
+  /** backtesting.py conventions: the targets, and per symbol the order waiting for the next open and the last target seen. */
+  preset: boolean;
+  goal: Float64Array;
+  presetWeight: Float64Array;
+  presetLast: Float64Array;
+  /** Bracket levels given per bar (or null), and those in force per symbol (NaN: none). */
+  brackets: boolean;
+  slIn: Float64Array | null;
+  tpIn: Float64Array | null;
+  slLevel: Float64Array;
+  tpLevel: Float64Array;
+  recordPositions: boolean;
+  decisions: Float64Array | null;
+  lastPx: Float64Array;
+  ledger: Ledger;
+  pend: PendingOrders;
+  sizer: Sizer;
+  kill: KillState;
+}
+
+/**
+ * The setup step: checks the inputs against the config (in the order the errors are documented
+ * on `runBacktest`) and turns the config into per-symbol arrays and constants for the bar loop.
+ */
+function prepareRun(market: MarketArrays, signals: Signals, cfg: BacktestConfig, options: BacktestOptions): RunSetup {
   checkSignals(market, signals);
   const { symbols, ts, open, high, low, close, sessionEnd } = market;
   const S = symbols.length;
@@ -107,21 +194,14 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
   // backtesting.py conventions: orders on a change of target, sized at the fill (see the TSDoc).
   const preset = cfg.conventions === 'backtesting.py';
   if (preset && !goalMode) throw new ConfigError('the backtesting.py conventions take targets (targetSignals / ruleSignals): orders are fractions of equity sized at the fill', { key: 'conventions', value: cfg.conventions });
-  const presetWeight = new Float64Array(preset ? S : 0).fill(NaN);
-  const presetLast = new Float64Array(preset ? S : 0).fill(NaN);
   const rule = cfg.rule;
   const entryExit = rule.kind === 'entryExit';
   if (entryExit && !signals.entry) throw new ConfigError('rule entryExit needs signals.entry flags', { key: 'rule.kind', value: 'entryExit' });
   if (entryExit && goalMode) throw new ConfigError('rule entryExit does not apply to targets: the targets say when to enter and leave', { key: 'rule.kind', value: 'entryExit' });
   const horizon = rule.kind === 'entryExit' ? rule.horizonBars : 0;
-  const stopLoss = rule.kind === 'entryExit' && rule.stopLoss !== null ? rule.stopLoss : 0;
   const fillAtClose = cfg.fill === 'close';
-  const firstBar = signals.firstBar ?? 0;
-  const borrowRate = cfg.interest.borrowRateAnnual;
-  const cashRate = cfg.interest.cashRateAnnual;
 
   const ledger = new Ledger(cfg.capital, symbols, costs, ts, signals.score ?? null);
-  const q = ledger.qty;
   const lastPx = new Float64Array(S).fill(NaN);
   const pend = new PendingOrders(S);
   const decisions = options.recordDecisions ? new Float64Array(T * S).fill(NaN) : null;
@@ -151,91 +231,74 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
     closeCap: Uint8Array.from(rules, (r) => (r.grossAtClose < r.grossIntraday ? 1 : 0)),
     lastPx, ledger, pending: pend, decisions,
   });
-  // Stop-loss / take-profit levels in force per symbol (NaN: none), from signals.stopLoss / takeProfit.
   const slIn = signals.stopLoss ?? null;
   const tpIn = signals.takeProfit ?? null;
-  const brackets = slIn !== null || tpIn !== null;
-  const slLevel = new Float64Array(S).fill(NaN);
-  const tpLevel = new Float64Array(S).fill(NaN);
+  return {
+    cfg, symbols, classes, S, T, ts, open, high, low, close, sessionEnd,
+    cashOnly, lot, costs, perps, funding, ppy,
+    firstBar: signals.firstBar ?? 0,
+    borrowRate: cfg.interest.borrowRateAnnual,
+    cashRate: cfg.interest.cashRateAnnual,
+    fillAtClose,
+    stopLoss: rule.kind === 'entryExit' && rule.stopLoss !== null ? rule.stopLoss : 0,
+    preset,
+    goal: signals.target ?? new Float64Array(0),
+    presetWeight: new Float64Array(preset ? S : 0).fill(NaN),
+    presetLast: new Float64Array(preset ? S : 0).fill(NaN),
+    brackets: slIn !== null || tpIn !== null,
+    slIn, tpIn,
+    slLevel: new Float64Array(S).fill(NaN),
+    tpLevel: new Float64Array(S).fill(NaN),
+    recordPositions: options.recordPositions !== false,
+    decisions, lastPx, ledger, pend, sizer,
+    kill: new KillState(cfg.capital, ts, cfg.killSwitches),
+  };
+}
+
+/** What the bar loop writes: per bar equity, cash and gross exposure, positions (or null), and the fallbacks it counted. */
+interface BarOutputs {
+  equity: Float64Array;
+  cash: Float64Array;
+  gross: Float64Array;
+  positions: Float64Array | null;
+  missingQuotes: Float64Array;
+  cancelledOrders: number;
+  cashCutAtFill: number;
+}
+
+/**
+ * The bar loop: steps 1-5 of the timeline (see the top of this file) for every bar. The steps
+ * most runs skip (funding, stops, brackets, the backtesting.py preset) are functions of their own,
+ * called only when the run has them, so the loop that every bar runs stays small.
+ */
+function runBars(run: RunSetup): BarOutputs {
+  const { S, T, symbols, ts, open, close, sessionEnd, cashOnly, lot, costs, perps, ledger, pend, sizer, kill, lastPx } = run;
+  const { borrowRate, cashRate, firstBar, preset, brackets } = run;
+  const hasFunding = run.funding.length > 0;
+  const hasInterest = borrowRate > 0 || cashRate > 0;
+  const hasPerps = perps.length > 0;
+  const hasStops = run.stopLoss > 0;
+  const q = ledger.qty;
   const missingQuotes = new Float64Array(S);
   const equityOut = new Float64Array(T);
   const cashOut = new Float64Array(T);
   const grossOut = new Float64Array(T);
-  const positions = options.recordPositions === false ? null : new Float64Array(T * S);
-  const kill = new KillState(cfg.capital, ts, cfg.killSwitches);
+  const positions = run.recordPositions ? new Float64Array(T * S) : null;
   let cancelledOrders = 0;
   let cashCutAtFill = 0;
-  // The backtesting.py conventions' two steps: `presetOrders` turns a changed target at bar t into
-  // an order for the next open (an unchanged target holds); `presetFills` fills them at bar t's open,
-  // first closing every position whose target changed, then opening each new one with
-  // floor(available * |w| / (open * (1 + slippage) * (1 + fee))) lots, where available is the equity
-  // at the open less the notional of the positions still held (backtesting.py's margin_available at margin 1).
-  const goal = signals.target ?? new Float64Array(0);
-  const presetOrders = (t: number): void => {
-    const base = t * S;
-    for (let s = 0; s < S; s++) {
-      const v = goal[base + s];
-      if (v !== v || v === presetLast[s] || !(close[base + s] > 0)) continue;
-      if (!(v > -Infinity && v < Infinity)) throw new DataError('target is infinite', { symbol: symbols[s], row: t, column: 'target', value: v });
-      presetLast[s] = v;
-      presetWeight[s] = v;
-    }
-  };
-  const presetFills = (t: number): void => {
-    const base = t * S;
-    for (let s = 0; s < S; s++) {
-      if (presetWeight[s] !== presetWeight[s] || q[s] === 0) continue;
-      const o = open[base + s];
-      if (o > 0) ledger.fill(s, -q[s], o, t, REASON.signal, t - 1);
-    }
-    for (let s = 0; s < S; s++) {
-      const w = presetWeight[s];
-      if (w !== w) continue;
-      presetWeight[s] = NaN;
-      const o = open[base + s];
-      if (!(o > 0)) {
-        cancelledOrders++;
-        continue;
-      }
-      if (w === 0 || q[s] !== 0) continue;
-      let eq = ledger.cash;
-      let used = 0;
-      for (let k = 0; k < S; k++) {
-        if (q[k] === 0) continue;
-        const px = open[base + k] > 0 ? open[base + k] : lastPx[k];
-        eq += q[k] * px;
-        used += Math.abs(q[k] * px);
-      }
-      const available = Math.max(0, eq - used);
-      const units = Math.floor((available * Math.abs(w) - costs.fixedFee[s]) / (o * (1 + costs.slippage[s]) * (1 + costs.fee[s])) / lot[s]);
-      if (units > 0) ledger.fill(s, Math.sign(w) * units * lot[s], o, t, REASON.signal, t - 1);
-    }
-  };
-  let equity = cfg.capital;
 
   for (let t = 0; t < T; t++) {
     const base = t * S;
     const time = ts[t];
     // 1. Time passes: interest and funding on what was held over (ts[t-1], ts[t]].
     if (t > 0) {
-      const dt = time - ts[t - 1];
-      if (borrowRate > 0 || cashRate > 0) {
-        const c = perps.length > 0 ? trueCash(ledger.cash, perps, q, lastPx) : ledger.cash;
+      if (hasInterest) {
+        const dt = time - ts[t - 1];
+        const c = hasPerps ? trueCash(ledger.cash, perps, q, lastPx) : ledger.cash;
         const interest = c < 0 ? (-c * borrowRate * dt) / YEAR_MS : (-c * cashRate * dt) / YEAR_MS;
         if (interest !== 0) ledger.payInterest(interest);
       }
-      for (const f of funding) {
-        while (f.next < f.ts.length && f.ts[f.next] <= time) {
-          const k = f.next++;
-          if (f.ts[k] <= ts[t - 1]) continue;
-          const s = f.symbol;
-          if (q[s] !== 0) {
-            const o = open[base + s];
-            ledger.payFunding(s, q[s] * (o > 0 ? o : lastPx[s]) * f.rate[k]);
-          }
-          kill.onFunding(t, f.rate[k], symbols[s]);
-        }
-      }
+      if (hasFunding) payFunding(run, t);
     }
     // 2. Orders decided at t-1 fill at this bar's open, sells first (their cash pays the buys).
     for (let k = 0; k < pend.nSells; k++) {
@@ -261,52 +324,10 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
       ledger.fill(s, d, o, t, pend.reason[s], t - 1);
     }
     pend.clear();
-    if (preset) presetFills(t);
-    // 3. Stops, on this bar's range.
-    if (stopLoss > 0) {
-      for (let s = 0; s < S; s++) {
-        const qs = q[s];
-        if (qs === 0) continue;
-        const entryBar = ledger.openEntryBar(s);
-        if (entryBar > t || (entryBar === t && fillAtClose)) continue;
-        const entryPx = ledger.openEntryPrice(s);
-        const o = open[base + s];
-        if (qs > 0) {
-          const stop = entryPx * (1 - stopLoss);
-          if (low[base + s] <= stop) ledger.fill(s, -qs, o <= stop ? o : stop, t, REASON.stop, t);
-        } else {
-          const stop = entryPx * (1 + stopLoss);
-          if (high[base + s] >= stop) ledger.fill(s, -qs, o >= stop ? o : stop, t, REASON.stop, t);
-        }
-      }
-    }
-    // 3b. Brackets: stop-loss first, take-profit second, each at its level or at a worse (stop) /
-    // better (take-profit) open when the bar gaps through it; a level touched by the open wins.
-    if (brackets) {
-      for (let s = 0; s < S; s++) {
-        const qs = q[s];
-        if (qs === 0) {
-          slLevel[s] = NaN;
-          tpLevel[s] = NaN;
-          continue;
-        }
-        const sl = slLevel[s];
-        const tp = tpLevel[s];
-        if (sl !== sl && tp !== tp) continue;
-        const entryBar = ledger.openEntryBar(s);
-        if (entryBar > t || (entryBar === t && fillAtClose)) continue;
-        const i = base + s;
-        const o = open[i];
-        if (!(o > 0)) continue;
-        const px = bracketFill(qs > 0, o, high[i], low[i], sl, tp);
-        if (px !== px) continue;
-        const hitStop = sl === sl && (qs > 0 ? px <= sl : px >= sl);
-        ledger.fill(s, -qs, px, t, hitStop ? REASON.stop : REASON.takeProfit, t);
-        sizer.bracketExited(s);
-        slLevel[s] = NaN;
-        tpLevel[s] = NaN;
-      }
-    }
+    if (preset) cancelledOrders += presetFills(run, t);
+    // 3. Stops of the entryExit rule, then the brackets, on this bar's range.
+    if (hasStops) stopExits(run, t);
+    if (brackets) bracketExits(run, t);
     // 4. Mark at the close; kill switches.
     let value = 0;
     let gross = 0;
@@ -329,28 +350,23 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
         gross += Math.abs(v);
       }
     }
-    equity = ledger.cash + value;
-    ledger.equity = equity;
-    kill.atClose(t, equity, ledger, t > 0 && sessionEnd[t - 1] === 1);
+    // Equity reaches the kill switches and the sizer through ledger.equity: a double passed to a
+    // call that is not inlined is boxed, an allocation per bar.
+    ledger.equity = ledger.cash + value;
+    kill.atClose(t, ledger, t > 0 && sessionEnd[t - 1] === 1);
     // 5. Decide; orders fill at this close or at the next open.
     const closeBar = sessionEnd[t] === 1;
     let filledNow = false;
     if (kill.flatten === true || !kill.isTrading(time)) {
-      filledNow = sizer.flatten(t, equity, closeBar);
+      filledNow = sizer.flatten(t, closeBar);
       kill.flatten = false;
-      if (preset) presetWeight.fill(NaN);
+      if (preset) run.presetWeight.fill(NaN);
     } else if (preset) {
-      if (t >= firstBar && t + 1 < T) presetOrders(t);
+      if (t >= firstBar && t + 1 < T) presetOrders(run, t);
     } else if (t >= firstBar) {
-      filledNow = sizer.decide(t, equity, closeBar, unquoted === 0);
+      filledNow = sizer.decide(t, closeBar, unquoted === 0);
     }
-    if (brackets && t >= firstBar) {
-      for (let s = 0; s < S; s++) {
-        const i = base + s;
-        if (slIn !== null && slIn[i] === slIn[i]) slLevel[s] = slIn[i];
-        if (tpIn !== null && tpIn[i] === tpIn[i]) tpLevel[s] = tpIn[i];
-      }
-    }
+    if (brackets && t >= firstBar) bracketLevels(run, t);
     if (filledNow === true) {
       value = 0;
       gross = 0;
@@ -360,61 +376,176 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: unkn
         value += v;
         gross += Math.abs(v);
       }
-      equity = ledger.cash + value;
-      ledger.equity = equity;
+      ledger.equity = ledger.cash + value;
     }
     if (positions !== null) for (let s = 0; s < S; s++) positions[base + s] = q[s];
+    const equity = ledger.equity;
     equityOut[t] = equity;
     cashOut[t] = ledger.cash;
     grossOut[t] = gross;
     if (closeBar) kill.sessionEnded(equity);
   }
-  if (preset && T > 0) {
-    // Open trades are closed at the last close (backtesting.py's finalize_trades), with their costs.
-    let value = 0;
-    let filled = false;
-    for (let s = 0; s < S; s++) {
-      if (q[s] === 0) continue;
-      ledger.fill(s, -q[s], lastPx[s], T - 1, REASON.finalClose, T - 1);
-      filled = true;
-    }
-    if (filled) {
-      for (let s = 0; s < S; s++) if (q[s] !== 0) value += q[s] * lastPx[s];
-      equityOut[T - 1] = ledger.cash + value;
-      cashOut[T - 1] = ledger.cash;
-      grossOut[T - 1] = 0;
-      if (positions !== null) for (let s = 0; s < S; s++) positions[(T - 1) * S + s] = q[s];
+  return { equity: equityOut, cash: cashOut, gross: grossOut, positions, missingQuotes, cancelledOrders, cashCutAtFill };
+}
+
+/** Funding of perpetuals whose funding time falls in (ts[t-1], ts[t]], priced at open[t] (the last close without one). */
+function payFunding(run: RunSetup, t: number): void {
+  const { ts, open, S, ledger, lastPx, kill, symbols } = run;
+  const q = ledger.qty;
+  const time = ts[t];
+  const base = t * S;
+  for (const f of run.funding) {
+    while (f.next < f.ts.length && f.ts[f.next] <= time) {
+      const k = f.next++;
+      if (f.ts[k] <= ts[t - 1]) continue;
+      const s = f.symbol;
+      if (q[s] !== 0) {
+        const o = open[base + s];
+        ledger.payFunding(s, q[s] * (o > 0 ? o : lastPx[s]) * f.rate[k]);
+      }
+      kill.onFunding(t, f.rate[k], symbols[s]);
     }
   }
-  ledger.markOpenTrades(T - 1, lastPx);
+}
 
-  const limits = limitCounts(sizer, S);
-  return {
-    config: cfg,
-    symbols,
-    classes,
-    ts,
-    equity: equityOut,
-    cash: cashOut,
-    grossExposure: grossOut,
-    positions,
-    decisions,
-    trades: ledger.trades,
-    limits,
-    costs: { fees: ledger.feesPaid, slippage: ledger.slippagePaid, interest: ledger.interestPaid, funding: ledger.fundingPaid, tradedNotional: ledger.tradedNotional },
-    fills: ledger.fills,
-    killEvents: kill.events,
-    stoppedAt: kill.stoppedAt,
-    fallbacks: {
-      missingQuotes: Array.from(missingQuotes),
-      noForecast: Array.from(sizer.noForecast),
-      cancelledOrders,
-      cashCutAtFill,
-      perpsWithoutFunding: perpsWithoutFunding(perps, ledger.filled, funding, symbols),
-    },
-    periodsPerYear: ppy,
-    lookAhead: signals.lookAhead === true,
-  };
+/** The entryExit rule's stop: a position whose bar range reaches the stop distance from its entry price closes at the stop, or at a worse open. */
+function stopExits(run: RunSetup, t: number): void {
+  const { S, open, high, low, ledger, fillAtClose, stopLoss } = run;
+  const q = ledger.qty;
+  const base = t * S;
+  for (let s = 0; s < S; s++) {
+    const qs = q[s];
+    if (qs === 0) continue;
+    const entryBar = ledger.openEntryBar(s);
+    if (entryBar > t || (entryBar === t && fillAtClose)) continue;
+    const entryPx = ledger.openEntryPrice(s);
+    const o = open[base + s];
+    if (qs > 0) {
+      const stop = entryPx * (1 - stopLoss);
+      if (low[base + s] <= stop) ledger.fill(s, -qs, o <= stop ? o : stop, t, REASON.stop, t);
+    } else {
+      const stop = entryPx * (1 + stopLoss);
+      if (high[base + s] >= stop) ledger.fill(s, -qs, o >= stop ? o : stop, t, REASON.stop, t);
+    }
+  }
+}
+
+/**
+ * Brackets: stop-loss first, take-profit second, each at its level or at a worse (stop) /
+ * better (take-profit) open when the bar gaps through it; a level touched by the open wins.
+ */
+function bracketExits(run: RunSetup, t: number): void {
+  const { S, open, high, low, ledger, fillAtClose, sizer, slLevel, tpLevel } = run;
+  const q = ledger.qty;
+  const base = t * S;
+  for (let s = 0; s < S; s++) {
+    const qs = q[s];
+    if (qs === 0) {
+      slLevel[s] = NaN;
+      tpLevel[s] = NaN;
+      continue;
+    }
+    const sl = slLevel[s];
+    const tp = tpLevel[s];
+    if (sl !== sl && tp !== tp) continue;
+    const entryBar = ledger.openEntryBar(s);
+    if (entryBar > t || (entryBar === t && fillAtClose)) continue;
+    const i = base + s;
+    const o = open[i];
+    if (!(o > 0)) continue;
+    const px = bracketFill(qs > 0, o, high[i], low[i], sl, tp);
+    if (px !== px) continue;
+    const hitStop = sl === sl && (qs > 0 ? px <= sl : px >= sl);
+    ledger.fill(s, -qs, px, t, hitStop ? REASON.stop : REASON.takeProfit, t);
+    sizer.bracketExited(s);
+    slLevel[s] = NaN;
+    tpLevel[s] = NaN;
+  }
+}
+
+/** The bracket levels given at bar t (NaN keeps the level in force). */
+function bracketLevels(run: RunSetup, t: number): void {
+  const { S, slIn, tpIn, slLevel, tpLevel } = run;
+  const base = t * S;
+  for (let s = 0; s < S; s++) {
+    const i = base + s;
+    if (slIn !== null && slIn[i] === slIn[i]) slLevel[s] = slIn[i];
+    if (tpIn !== null && tpIn[i] === tpIn[i]) tpLevel[s] = tpIn[i];
+  }
+}
+
+// The backtesting.py conventions' two steps: `presetOrders` turns a changed target at bar t into
+// an order for the next open (an unchanged target holds); `presetFills` fills them at bar t's open,
+// first closing every position whose target changed, then opening each new one with
+// floor(available * |w| / (open * (1 + slippage) * (1 + fee))) lots, where available is the equity
+// at the open less the notional of the positions still held (backtesting.py's margin_available at margin 1).
+function presetOrders(run: RunSetup, t: number): void {
+  const { S, goal, close, symbols, presetLast, presetWeight } = run;
+  const base = t * S;
+  for (let s = 0; s < S; s++) {
+    const v = goal[base + s];
+    if (v !== v || v === presetLast[s] || !(close[base + s] > 0)) continue;
+    if (!(v > -Infinity && v < Infinity)) throw new DataError('target is infinite', { symbol: symbols[s], row: t, column: 'target', value: v });
+    presetLast[s] = v;
+    presetWeight[s] = v;
+  }
+}
+
+/** Fills the preset's orders at bar t's open; returns the number cancelled (no bar at t). */
+function presetFills(run: RunSetup, t: number): number {
+  const { S, open, ledger, presetWeight, lastPx, costs, lot } = run;
+  const q = ledger.qty;
+  const base = t * S;
+  let cancelled = 0;
+  for (let s = 0; s < S; s++) {
+    if (presetWeight[s] !== presetWeight[s] || q[s] === 0) continue;
+    const o = open[base + s];
+    if (o > 0) ledger.fill(s, -q[s], o, t, REASON.signal, t - 1);
+  }
+  for (let s = 0; s < S; s++) {
+    const w = presetWeight[s];
+    if (w !== w) continue;
+    presetWeight[s] = NaN;
+    const o = open[base + s];
+    if (!(o > 0)) {
+      cancelled++;
+      continue;
+    }
+    if (w === 0 || q[s] !== 0) continue;
+    let eq = ledger.cash;
+    let used = 0;
+    for (let k = 0; k < S; k++) {
+      if (q[k] === 0) continue;
+      const px = open[base + k] > 0 ? open[base + k] : lastPx[k];
+      eq += q[k] * px;
+      used += Math.abs(q[k] * px);
+    }
+    const available = Math.max(0, eq - used);
+    const units = Math.floor((available * Math.abs(w) - costs.fixedFee[s]) / (o * (1 + costs.slippage[s]) * (1 + costs.fee[s])) / lot[s]);
+    if (units > 0) ledger.fill(s, Math.sign(w) * units * lot[s], o, t, REASON.signal, t - 1);
+  }
+  return cancelled;
+}
+
+/** The preset closes open trades at the last close (backtesting.py's finalize_trades), with their costs. */
+function closeAtEnd(run: RunSetup, out: BarOutputs): void {
+  const { S, T, ledger, lastPx } = run;
+  const q = ledger.qty;
+  if (T === 0) return;
+  let value = 0;
+  let filled = false;
+  for (let s = 0; s < S; s++) {
+    if (q[s] === 0) continue;
+    ledger.fill(s, -q[s], lastPx[s], T - 1, REASON.finalClose, T - 1);
+    filled = true;
+  }
+  if (filled) {
+    for (let s = 0; s < S; s++) if (q[s] !== 0) value += q[s] * lastPx[s];
+    out.equity[T - 1] = ledger.cash + value;
+    out.cash[T - 1] = ledger.cash;
+    out.gross[T - 1] = 0;
+    if (out.positions !== null) for (let s = 0; s < S; s++) out.positions[(T - 1) * S + s] = q[s];
+  }
 }
 
 /**

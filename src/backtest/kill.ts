@@ -82,11 +82,14 @@ export class KillState {
   }
 
   /**
-   * The checks on equity marked at bar t's close: resume a finished pause, then ruin,
+   * The checks on equity marked at bar t's close (`ledger.equity`): resume a finished pause, then ruin,
    * maximum drawdown (also while paused), daily loss and consecutive losers (first that fires wins).
+   * Equity comes in the ledger, not as an argument: a double passed to a call that is not inlined
+   * is boxed, an allocation at every bar.
    */
-  atClose(t: number, equity: number, ledger: Ledger, previousBarEndedSession: boolean): void {
+  atClose(t: number, ledger: Ledger, previousBarEndedSession: boolean): void {
     if (this.active === false) return;
+    const equity = ledger.equity;
     const time = this.ts[t];
     if (this.open.length > 0) this.resume(time, equity, ledger, previousBarEndedSession);
     if (equity <= 0) {

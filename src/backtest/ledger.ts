@@ -79,6 +79,9 @@ export class Ledger {
   equity = 0;
   /** Losing trades in a row, for the kill switch. */
   losingStreak = 0;
+  /** The quantity and reference price of the fill being made (see `fill`). */
+  private fillDelta = 0;
+  private fillRef = 0;
   private readonly side: Int8Array;
   private readonly decisionBar: Int32Array;
   private readonly entryBar: Int32Array;
@@ -128,10 +131,19 @@ export class Ledger {
   /**
    * Fills `delta` units of symbol `s` at reference price `ref` (slippage moves the
    * price against the order). A trade it opens records the account's `equity` and the
-   * signal's score at `decisionBar`. (Few arguments and no return value: each double
-   * passed to a call that is not inlined costs an allocation.)
+   * signal's score at `decisionBar`. (No return value, and the two doubles travel in fields: this
+   * small wrapper is inlined where it is called, and each double passed to a call that is not
+   * inlined would cost an allocation, two per fill.)
    */
   fill(s: number, delta: number, ref: number, t: number, reason: number, decisionBar: number): void {
+    this.fillDelta = delta;
+    this.fillRef = ref;
+    this.applyFill(s, t, reason, decisionBar);
+  }
+
+  private applyFill(s: number, t: number, reason: number, decisionBar: number): void {
+    const delta = this.fillDelta;
+    const ref = this.fillRef;
     const slipFrac = this.costs.slippage[s];
     const dir = delta > 0 ? 1 : -1;
     const price = ref * (1 + dir * slipFrac);

@@ -320,13 +320,15 @@ export class Sizer {
   }
 
   /**
-   * Decides bar t at `equity` (marked at its close); `allQuoted` says every symbol has a bar
+   * Decides bar t at the equity marked at its close (`ledger.equity`: a double argument to a call
+   * that is not inlined would be boxed at every bar); `allQuoted` says every symbol has a bar
    * at t. Returns true when an order filled at this bar's close (equity must then be re-marked).
    * @throws DataError for a NaN, infinite or negative-sigma forecast at a bar it uses.
    */
-  decide(t: number, equity: number, closeBar: boolean, allQuoted: boolean): boolean {
+  decide(t: number, closeBar: boolean, allQuoted: boolean): boolean {
     const p = this.p;
     const { close, cls, lot, longOnly, cashOnly, isPerp, ledger, pending, decisions } = p;
+    const equity = ledger.equity;
     const { target, reason, hold, grossSum, scale, binds, order } = this;
     const q = ledger.qty;
     const S = q.length;
@@ -445,7 +447,7 @@ export class Sizer {
   }
 
   /** Kill switch or pause: close every position with a quote. Returns true when something filled now. */
-  flatten(t: number, equity: number, closeBar: boolean): boolean {
+  flatten(t: number, closeBar: boolean): boolean {
     const p = this.p;
     const q = p.ledger.qty;
     const S = q.length;
