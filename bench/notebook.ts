@@ -9,7 +9,8 @@
  * - every notebook in `notebooks/` (or `--notebooks a,b`): `quantbook report` (kernels
  *   started one notebook ahead) against one `jupyter nbconvert --execute` of the same files,
  *   which runs them one after another; line `quantbook report / nbconvert time: Rx` (goal <= 0.5x).
- * The ratio of each run pair is taken, then the median and range over the pairs.
+ * The ratio of each run pair is taken, then the median and range over the pairs. Both sides get
+ * 600 s to start a kernel (a loaded machine can take over a minute).
  * Writes bench/results/notebook.md; a missed goal is said on the last line, never by the exit code.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -46,12 +47,12 @@ function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env
 function child(kind: string, work: string, files: string[]): void {
   const out = mkdtempSync(join(work, `${kind}-`));
   const jupyterEnv = { ...process.env, JUPYTER_PATH: prefixJupyterPath(join(work, 'jupyter')), PYDEVD_DISABLE_FILE_VALIDATION: '1' };
-  const nbconvert = (): number => timed('jupyter', ['nbconvert', '--execute', '--to', 'html', '--ExecutePreprocessor.kernel_name=tslab', '--ExecutePreprocessor.timeout=-1', ...files, '--output-dir', out], jupyterEnv);
+  const nbconvert = (): number => timed('jupyter', ['nbconvert', '--execute', '--to', 'html', '--ExecutePreprocessor.kernel_name=tslab', '--ExecutePreprocessor.timeout=-1', '--ExecutePreprocessor.startup_timeout=600', ...files, '--output-dir', out], jupyterEnv);
   if (kind === 'run') {
-    const seconds = timed(process.execPath, [bin, 'run', files[0], '-o', out, '-q', '--no-build']);
+    const seconds = timed(process.execPath, [bin, 'run', files[0], '-o', out, '-q', '--no-build', '--start-timeout', '600']);
     const executed = JSON.parse(readFileSync(join(out, `${reportName(files[0])}.ipynb`), 'utf8')) as { metadata: { quantbook: { kernel: { startupS: number } } } };
     reportChild({ seconds, startupS: executed.metadata.quantbook.kernel.startupS });
-  } else if (kind === 'report') reportChild({ seconds: timed(process.execPath, [bin, 'report', ...files, '-o', out, '-q', '--no-build']) });
+  } else if (kind === 'report') reportChild({ seconds: timed(process.execPath, [bin, 'report', ...files, '-o', out, '-q', '--no-build', '--start-timeout', '600']) });
   else reportChild({ seconds: nbconvert() });
   rmSync(out, { recursive: true, force: true });
 }
