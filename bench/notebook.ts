@@ -1,41 +1,60 @@
 /**
- * `npm run bench:notebook [-- --rounds N] [-- --notebook path]`: wall time of
- * running the same notebook with `quantbook run` (executed .ipynb + HTML
- * report) and with `jupyter nbconvert --execute --to html` (Debian's
- * jupyter-nbconvert, tslab kernel spec registered in a temporary prefix),
- * alternating, in the same run. Prints a table, the kernel start-up time and
- * the line `quantbook / nbconvert time: 0.45x`. Goal: at most 0.7x.
+ * `npm run bench:notebook [-- --rounds N] [-- --notebook path] [-- --no-all]`: wall time of
+ * running notebooks with quantbook against `jupyter nbconvert --execute --to html`
+ * (Debian's jupyter-nbconvert, tslab kernel spec registered in a temporary prefix).
+ *
+ * Two comparisons, each side in a fresh process, alternating run after run (bench/lib):
+ * - one notebook (default the sample): `quantbook run` (executed .ipynb + HTML report)
+ *   against nbconvert of the same file; line `quantbook / nbconvert time: Rx` (goal <= 0.7x);
+ * - every notebook in `notebooks/` (or `--notebooks a,b`): `quantbook report` (kernels
+ *   started one notebook ahead) against one `jupyter nbconvert --execute` of the same files,
+ *   which runs them one after another; line `quantbook report / nbconvert time: Rx` (goal <= 0.5x).
+ * The ratio of each run pair is taken, then the median and range over the pairs. Both sides get
+ * 600 s to start a kernel (a loaded machine can take over a minute).
+ * Writes bench/results/notebook.md; a missed goal is said on the last line, never by the exit code.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { benchArgs } from './lib/args';
+import { formatSpread, machineInfo, reportChild, runFresh, spread, verdictLine, writeBenchResults, type Spread, type Variant } from './lib/results';
 import { ensureFreshBuild, packageRoot } from '../src/notebook/runner/build';
 import { installKernelSpec, prefixJupyterPath } from '../src/notebook/runner/kernelspec';
 import { reportName } from '../src/notebook/runner/reports';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+const args = benchArgs('npm run bench:notebook -- [options]', {
+  rounds: { default: 3, help: 'fresh-process runs per side (alternating)' },
+  notebook: { default: 'notebooks/00-pipeline-sample.ipynb', help: 'the single-notebook comparison' },
+  all: { default: true, help: 'also compare quantbook report with nbconvert on every notebook' },
+  notebooks: { default: '', help: 'comma-separated notebooks for the report comparison (default: every notebooks/*.ipynb)' },
+  child: { default: '', help: 'internal: run one side and print its time' },
+  work: { default: '', help: 'internal: scratch folder of a child' },
+});
 
 const root = packageRoot();
-const notebook = arg('notebook', join(root, 'notebooks', '00-pipeline-sample.ipynb'));
-const rounds = Math.max(1, Number(arg('rounds', '3')));
-const work = mkdtempSync(join(tmpdir(), 'qb-bench-'));
+const bin = join(root, 'bin', 'quantbook.js');
 
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): number {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8' });
+  const r = spawnSync(cmd, argv, { cwd: root, env, encoding: 'utf8', maxBuffer: 64 << 20 });
   const seconds = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (exit ${r.status}):\n${r.stderr}`);
   return seconds;
 }
 
-function stats(xs: number[]): { median: number; min: number; max: number } {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1] };
+/** Child: one side of one comparison, timed around the command only. */
+function child(kind: string, work: string, files: string[]): void {
+  const out = mkdtempSync(join(work, `${kind}-`));
+  const jupyterEnv = { ...process.env, JUPYTER_PATH: prefixJupyterPath(join(work, 'jupyter')), PYDEVD_DISABLE_FILE_VALIDATION: '1' };
+  const nbconvert = (): number => timed('jupyter', ['nbconvert', '--execute', '--to', 'html', '--ExecutePreprocessor.kernel_name=tslab', '--ExecutePreprocessor.timeout=-1', '--ExecutePreprocessor.startup_timeout=600', ...files, '--output-dir', out], jupyterEnv);
+  if (kind === 'run') {
+    const seconds = timed(process.execPath, [bin, 'run', files[0], '-o', out, '-q', '--no-build', '--start-timeout', '600']);
+    const executed = JSON.parse(readFileSync(join(out, `${reportName(files[0])}.ipynb`), 'utf8')) as { metadata: { quantbook: { kernel: { startupS: number } } } };
+    reportChild({ seconds, startupS: executed.metadata.quantbook.kernel.startupS });
+  } else if (kind === 'report') reportChild({ seconds: timed(process.execPath, [bin, 'report', ...files, '-o', out, '-q', '--no-build', '--start-timeout', '600']) });
+  else reportChild({ seconds: nbconvert() });
+  rmSync(out, { recursive: true, force: true });
 }
 
 function hasNbconvert(): boolean {
@@ -47,41 +66,57 @@ function hasNbconvert(): boolean {
   }
 }
 
-ensureFreshBuild(root);
-const prefix = join(work, 'jupyter');
-installKernelSpec({ kind: 'prefix', prefix });
-const jupyterEnv = { ...process.env, JUPYTER_PATH: prefixJupyterPath(prefix), PYDEVD_DISABLE_FILE_VALIDATION: '1' };
-const nbconvert = hasNbconvert();
+const single = resolve(root, args.notebook);
+const all = args.notebooks
+  ? args.notebooks.split(',').map((f) => resolve(root, f))
+  : readdirSync(join(root, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort().map((f) => join(root, 'notebooks', f));
 
-const runnerTimes: number[] = [];
-const startupTimes: number[] = [];
-const nbconvertTimes: number[] = [];
-const bin = join(root, 'bin', 'quantbook.js');
-// Alternate the two so drifting machine load hits both alike.
-for (let r = 0; r < rounds; r++) {
-  const out = join(work, `quantbook-${r}`);
-  runnerTimes.push(timed(process.execPath, [bin, 'run', notebook, '-o', out, '-q', '--no-build']));
-  const executed = JSON.parse(readFileSync(join(out, `${reportName(notebook)}.ipynb`), 'utf8'));
-  startupTimes.push(executed.metadata.quantbook.kernel.startupS);
-  if (nbconvert) {
-    nbconvertTimes.push(timed('jupyter', ['nbconvert', '--execute', '--to', 'html', '--ExecutePreprocessor.kernel_name=tslab', notebook, '--output-dir', join(work, `nbconvert-${r}`)], jupyterEnv));
-  }
-}
-rmSync(work, { recursive: true, force: true });
-
-const row = (name: string, xs: number[]) => {
-  const s = stats(xs);
-  return `${name.padEnd(44)} ${s.median.toFixed(2).padStart(8)} ${s.min.toFixed(2).padStart(8)} ${s.max.toFixed(2).padStart(8)}`;
-};
-console.log(`notebook: ${notebook}`);
-console.log(`${rounds} rounds, alternating; ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);
-console.log(`${'wall time (s)'.padEnd(44)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)}`);
-console.log(row('quantbook run (.ipynb + HTML report)', runnerTimes));
-if (nbconvert) console.log(row('jupyter nbconvert --execute --to html', nbconvertTimes));
-console.log(row('kernel start-up (tslab, spawn to kernel_info)', startupTimes));
-if (nbconvert) {
-  console.log(`quantbook / nbconvert time: ${(stats(runnerTimes).median / stats(nbconvertTimes).median).toFixed(2)}x`);
-  console.log('goal: at most 0.70x');
+if (args.child) {
+  child(args.child, args.work, args.child === 'run' || args.child === 'nbconvert-one' ? [single] : all);
 } else {
-  console.log('jupyter nbconvert is not installed here: no comparison (apt-get install jupyter-nbconvert)');
+  ensureFreshBuild(root);
+  const work = mkdtempSync(join(tmpdir(), 'qb-bench-'));
+  installKernelSpec({ kind: 'prefix', prefix: join(work, 'jupyter') });
+  const nbconvert = hasNbconvert();
+  const side = (name: string, kind: string, extra: string[] = []): Variant => ({
+    name,
+    command: process.execPath,
+    args: [...process.execArgv, __filename, '--child', kind, '--work', work, '--notebook', single, ...extra],
+  });
+  const log = (v: string, r: number, rec: Record<string, unknown>): void => void process.stderr.write(`  ${v} run ${r}: ${Number(rec.seconds).toFixed(2)} s\n`);
+  const body: string[] = [];
+  const verdicts: string[] = [];
+  const seconds = (recs: Record<string, unknown>[]): number[] => recs.map((r) => Number(r.seconds));
+  const ratioOf = (a: number[], b: number[]): Spread => spread(a.map((x, i) => x / b[i]));
+  try {
+    const one = runFresh([side('quantbook run', 'run'), ...(nbconvert ? [side('nbconvert', 'nbconvert-one')] : [])], args.rounds, log);
+    body.push(`## One notebook: ${args.notebook}`, '', `${args.rounds} fresh-process runs per side, alternating.`, '', '| wall time (s) | median (min-max, n) |', '| --- | ---: |');
+    body.push(`| quantbook run (.ipynb + HTML report) | ${formatSpread(spread(seconds(one['quantbook run'])))} |`);
+    if (nbconvert) body.push(`| jupyter nbconvert --execute --to html | ${formatSpread(spread(seconds(one.nbconvert)))} |`);
+    body.push(`| kernel start-up (tslab, spawn to kernel_info) | ${formatSpread(spread(one['quantbook run'].map((r) => Number(r.startupS))))} |`, '');
+    if (nbconvert) {
+      const r = ratioOf(seconds(one['quantbook run']), seconds(one.nbconvert));
+      body.push(`quantbook / nbconvert time: ${r.median.toFixed(2)}x (per run pair: ${formatSpread(r, 2, 'x')})`, '');
+      verdicts.push(verdictLine('quantbook run / nbconvert <= 0.70x on one notebook', r.median <= 0.7, `${r.median.toFixed(2)}x`));
+    }
+    if (args.all) {
+      const many = runFresh([side('quantbook report', 'report', ['--notebooks', all.join(',')]), ...(nbconvert ? [side('nbconvert', 'nbconvert-all', ['--notebooks', all.join(',')])] : [])], args.rounds, log);
+      body.push(`## Every notebook (${all.length}): ${all.map((f) => f.slice(root.length + 1)).join(', ')}`, '', '| wall time (s) | median (min-max, n) |', '| --- | ---: |');
+      body.push(`| quantbook report (kernels started one ahead) | ${formatSpread(spread(seconds(many['quantbook report'])))} |`);
+      if (nbconvert) {
+        body.push(`| jupyter nbconvert --execute --to html, the same files one after another | ${formatSpread(spread(seconds(many.nbconvert)))} |`, '');
+        const r = ratioOf(seconds(many['quantbook report']), seconds(many.nbconvert));
+        body.push(`quantbook report / nbconvert time: ${r.median.toFixed(2)}x (per run pair: ${formatSpread(r, 2, 'x')})`, '');
+        verdicts.push(verdictLine('quantbook report / nbconvert <= 0.50x on every notebook', r.median <= 0.5, `${r.median.toFixed(2)}x`));
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  if (!nbconvert) verdicts.push(verdictLine('quantbook / nbconvert', false, 'jupyter nbconvert is not installed here: no comparison (apt-get install jupyter-nbconvert)'));
+  const machine = machineInfo();
+  const path = writeBenchResults('notebook', 'Notebooks: quantbook against jupyter nbconvert', body, verdicts, machine);
+  for (const l of body) console.log(l);
+  console.log(`load average at the end: ${machine.loadAverage.map((x) => x.toFixed(2)).join(' ')}; written to ${path}`);
+  for (const v of verdicts) console.log(v);
 }

@@ -81,9 +81,29 @@ export function edgesFor(p: Numbers, nBins: number, strategy: BinStrategy): Floa
  */
 export function assignBins(p: Numbers, edges: Float64Array): Int32Array {
   const x = toFloat64(p);
-  const binOf = binner(edges);
   const out = new Int32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = binOf(x[i]);
+  const nBins = edges.length - 1;
+  const lo = edges[0];
+  const span = edges[nBins] - lo;
+  if (!(span > 0) || nBins === 1) {
+    const binOf = binner(edges);
+    for (let i = 0; i < x.length; i++) out[i] = binOf(x[i]);
+    return out;
+  }
+  // binner's grid lookup, inlined: one monomorphic loop, no call per value.
+  const last = nBins - 1;
+  const scale = GRID_CELLS / span;
+  const guess = gridGuesses(edges, scale);
+  const topCell = GRID_CELLS - 1;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    let c = Math.floor((v - lo) * scale);
+    c = c < 0 ? 0 : c > topCell ? topCell : c;
+    let k = guess[c];
+    while (k < last && v > edges[k + 1]) k++;
+    while (k > 0 && v <= edges[k]) k--;
+    out[i] = k;
+  }
   return out;
 }
 
@@ -112,12 +132,7 @@ export function binner(edges: Float64Array): (v: number) => number {
     };
   }
   const scale = GRID_CELLS / span;
-  const guess = new Int32Array(GRID_CELLS);
-  for (let c = 0, k = 0; c < GRID_CELLS; c++) {
-    const cellStart = lo + c / scale;
-    while (k < last && cellStart > edges[k + 1]) k++;
-    guess[c] = k;
-  }
+  const guess = gridGuesses(edges, scale);
   return (v) => {
     let c = Math.floor((v - lo) * scale);
     c = c < 0 ? 0 : c >= GRID_CELLS ? GRID_CELLS - 1 : c;
@@ -126,4 +141,17 @@ export function binner(edges: Float64Array): (v: number) => number {
     while (k > 0 && v <= edges[k]) k--;
     return k;
   };
+}
+
+/** Per grid cell, the bin of the cell's left end (a first guess that the caller corrects against the edges). */
+function gridGuesses(edges: Float64Array, scale: number): Int32Array {
+  const last = edges.length - 2;
+  const lo = edges[0];
+  const guess = new Int32Array(GRID_CELLS);
+  for (let c = 0, k = 0; c < GRID_CELLS; c++) {
+    const cellStart = lo + c / scale;
+    while (k < last && cellStart > edges[k + 1]) k++;
+    guess[c] = k;
+  }
+  return guess;
 }

@@ -183,27 +183,81 @@ function isBinary(y: Float64Array): boolean {
   return true;
 }
 
+/** Below this many points the classes are sorted whole and merged. */
+const SMALL_POOL = 4096;
+
 /**
- * Pooling for unweighted 0/1 outcomes, the recalibration case: the x of the
- * events and of the non-events are sorted separately with the native
- * typed-array sort (no index needed), then merged while counting per x.
+ * Pooling for unweighted 0/1 outcomes, the recalibration case. One pass finds
+ * the range of x; one counts points per (bucket, class) on an equal-width grid
+ * of a few thousand buckets over that range (the bucket index is monotone in
+ * x, so equal x share a bucket and bucket order is value order); one scatters x
+ * so that each bucket holds its non-events then its events. Each class of each
+ * bucket (a few hundred values, in cache) is sorted with the native
+ * typed-array sort in place, and the two are merged while counting per x.
+ * Clustered data just makes some buckets larger. No comparator callback and
+ * no argsort.
  * @returns the number of points used.
  */
 function poolBinary(x: Float64Array, y: Float64Array, stack: PavStack): number {
   const n = x.length;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const nb = Math.min(4096, n >>> 8);
+  if (n < SMALL_POOL || !(max > min) || !Number.isFinite(max - min)) {
+    splitAndMerge(x, y, stack);
+    return n;
+  }
+  const scale = nb / (max - min);
+  const top = nb - 1;
+  const key = new Uint16Array(n);
+  const start = new Int32Array(2 * nb + 1);
+  for (let i = 0; i < n; i++) {
+    // (v - min) * scale is monotone in v, so bucket order is value order; -0 and +0 share a bucket.
+    let b = Math.floor((x[i] - min) * scale);
+    if (b > top) b = top;
+    const k = 2 * b + y[i];
+    key[i] = k;
+    start[k + 1]++;
+  }
+  for (let k = 0; k < 2 * nb; k++) start[k + 1] += start[k];
+  const vals = new Float64Array(n);
+  const fill = start.slice(0, 2 * nb);
+  for (let i = 0; i < n; i++) vals[fill[key[i]]++] = x[i];
+  for (let b = 0; b < nb; b++) {
+    const neg = vals.subarray(start[2 * b], start[2 * b + 1]).sort();
+    const pos = vals.subarray(start[2 * b + 1], start[2 * b + 2]).sort();
+    mergeClasses(neg, pos, stack);
+  }
+  return n;
+}
+
+/** {@link mergeClasses} of all of x, split by outcome. */
+function splitAndMerge(x: Float64Array, y: Float64Array, stack: PavStack): void {
   let nPos = 0;
-  for (let i = 0; i < n; i++) nPos += y[i];
+  for (let i = 0; i < x.length; i++) nPos += y[i];
   const pos = new Float64Array(nPos);
-  const neg = new Float64Array(n - nPos);
+  const neg = new Float64Array(x.length - nPos);
   let a = 0;
   let b = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < x.length; i++) {
     if (y[i] === 1) pos[a++] = x[i];
     else neg[b++] = x[i];
   }
-  pos.sort();
-  neg.sort();
+  mergeClasses(neg.sort(), pos.sort(), stack);
+}
+
+/**
+ * Merges the sorted x of the non-events and of the events while counting per
+ * distinct x, pushing each onto the stack with its event frequency.
+ */
+function mergeClasses(neg: Float64Array, pos: Float64Array, stack: PavStack): void {
   const nNeg = neg.length;
+  const nPos = pos.length;
   let i0 = 0;
   let i1 = 0;
   while (i0 < nNeg || i1 < nPos) {
@@ -221,7 +275,6 @@ function poolBinary(x: Float64Array, y: Float64Array, stack: PavStack): number {
     }
     stack.push(v, k1 / (k0 + k1), k0 + k1);
   }
-  return n;
 }
 
 /**

@@ -143,9 +143,17 @@ export function orderStatistics(x: Float64Array, ranks: ArrayLike<number>): Floa
   if (min === max) return out.fill(min);
   // (v - min) * scale is monotone in v, so bucket order is value order.
   const scale = BUCKETS / (max - min);
-  const bucketOf = (v: number): number => Math.min(BUCKETS - 1, Math.floor((v - min) * scale));
+  const top = BUCKETS - 1;
+  const n = x.length;
+  // Each value's bucket, kept so the collecting pass need not recompute it.
+  const key = new Uint16Array(n);
   const start = new Float64Array(BUCKETS + 1);
-  for (let i = 0; i < x.length; i++) start[bucketOf(x[i]) + 1]++;
+  for (let i = 0; i < n; i++) {
+    let b = Math.floor((x[i] - min) * scale);
+    if (b > top) b = top;
+    key[i] = b;
+    start[b + 1]++;
+  }
   for (let b = 0; b < BUCKETS; b++) start[b + 1] += start[b];
   // Bucket of each wanted rank: the last bucket starting at or before it.
   const bucketOfRank = new Int32Array(ranks.length);
@@ -171,8 +179,8 @@ export function orderStatistics(x: Float64Array, ranks: ArrayLike<number>): Floa
   }
   const collected = new Float64Array(total);
   const fill = Float64Array.from(offset);
-  for (let i = 0; i < x.length; i++) {
-    const b = bucketOf(x[i]);
+  for (let i = 0; i < n; i++) {
+    const b = key[i];
     if (wanted[b]) collected[fill[b]++] = x[i];
   }
   for (let b = 0; b < BUCKETS; b++) {

@@ -14,6 +14,7 @@ import { collectParameters, type Parameters } from '../notebook/runner/parameter
 import type { PoolProgress } from '../notebook/runner/pool';
 import type { GridAxis } from '../notebook/runner/sweep';
 import type { RunSummary } from '../notebook/runner/reports';
+import type { KernelClient } from '../notebook/runner/kernel';
 import type { RunProgress, RunResult } from '../notebook/runner/run';
 import { addToCatalogue } from './catalogue';
 
@@ -136,7 +137,25 @@ function statusLine(s: RunSummary, outDir: string): string {
   return `${s.status === 'ok' ? 'passed' : 'FAILED'}  ${s.name}  ${formatDuration(s.durationS)}${where}${notes.map((n) => `\n        ${n}`).join('')}`;
 }
 
-/** Bad notebooks and parameters fail here, before any kernel starts or any file is written. */
+/**
+ * Starts the kernel of a `quantbook run` (issue 20) before the notebook is checked; `stop` kills
+ * it at once (a check failed) instead of waiting for its start-up.
+ */
+async function startKernelFor(notebook: string, opts: { startTimeoutMs: number }): Promise<{ starting: Promise<KernelClient>; stop: () => Promise<void> }> {
+  const { KernelPool } = await import('../notebook/runner/kernelPool');
+  const pool = new KernelPool([notebook], { startTimeoutMs: opts.startTimeoutMs, ahead: 0 });
+  const starting = pool.take(0);
+  return {
+    starting,
+    stop: async () => {
+      const { killAllKernels } = await import('../notebook/runner/kernel');
+      killAllKernels();
+      await starting.then((k) => k.kill(), () => undefined);
+    },
+  };
+}
+
+/** Bad notebooks and parameters fail here, before any file is written (and, for `report`, before any kernel starts). */
 async function checkFirst(notebook: string, parameterSets: Parameters[]): Promise<void> {
   const { checkRuns } = await import('../notebook/runner/run');
   for (const w of checkRuns(notebook, parameterSets)) process.stderr.write(`quantbook: warning: ${w}\n`);
@@ -223,12 +242,20 @@ its report are written either way (a failing cell is marked, papermill style).`)
       const { reportName, runToFolder, writeIndex } = await runner();
       const name = flags.name ?? reportName(notebook);
       await checkOutputsFirst(flags.out, [{ notebook, name: flags.name }]);
-      await checkFirst(notebook, [parameters]);
       buildFirst(flags);
       await killKernelsOnSignal();
+      // Issue 20: the kernel starts first and builds while the notebook is parsed and checked
+      // and the run prepared; a check that fails kills it before any cell runs.
+      const kernel = await startKernelFor(notebook, runOptionsOf(flags));
+      try {
+        await checkFirst(notebook, [parameters]);
+      } catch (err) {
+        await kernel.stop();
+        throw err;
+      }
       const catalogue = catalogueCollector('run', flags.out, null);
       const { summary, error } = await runToFolder(notebook, {
-        ...runOptionsOf(flags), parameters, outDir: flags.out, name, onProgress: cellProgress(flags.quiet, name), onRunDone: catalogue.onRunDone,
+        ...runOptionsOf(flags), parameters, outDir: flags.out, name, onProgress: cellProgress(flags.quiet, name), onRunDone: catalogue.onRunDone, kernel: kernel.starting,
       });
       writeIndex(flags.out);
       await catalogue.flush();

@@ -38,6 +38,9 @@ export class TokenSampler {
   private readonly probs: Float64Array;
   private readonly order: Int32Array;
   private readonly allowed: Uint8Array;
+  private readonly heap: Int32Array;
+  /** Top-p draws whose cut had to be decided by sorting the whole vocabulary (see sampleFiltered). */
+  fullSorts = 0;
 
   constructor(
     readonly vocab: number,
@@ -46,6 +49,7 @@ export class TokenSampler {
   ) {
     this.probs = new Float64Array(vocab);
     this.order = new Int32Array(vocab);
+    this.heap = new Int32Array(vocab);
     this.allowed = new Uint8Array(vocab).fill(1);
     for (const t of banned) if (t >= 0 && t < vocab) this.allowed[t] = 0;
   }
@@ -83,22 +87,80 @@ export class TokenSampler {
     return this.sampleFiltered(total, topK, topP, rng);
   }
 
+  /**
+   * Draws from the top-k / top-p filtered distribution without sorting the vocabulary:
+   * a binary max-heap over the token ids, ordered by (probability descending, id ascending),
+   * the order the full sort used, yields tokens one by one, so only the kept prefix is
+   * ever ordered (top-k: k pops; top-p: pops until the nucleus mass is reached).
+   *
+   * Exactly the draw of {@link sampleFilteredBySort} for every input and seed: the kept
+   * prefix, its sums and the draw run over the same tokens in the same order. The one sum
+   * that needs the whole order, top-p's total mass in decreasing order, is bounded by the
+   * total summed in id order (recursive summation of V non-negative terms errs by at most
+   * (V - 1) 2^-53 of the sum, for either order), so the cut is decided without it unless a
+   * prefix mass falls inside that error band (ties at the cut, or mass exactly on the
+   * threshold); then the full sort decides. `fullSorts` counts those draws.
+   */
   private sampleFiltered(total: number, topK: number, topP: number, rng: Rng): number {
     const { probs, order, vocab } = this;
-    const byProb = (a: number, b: number) => probs[b] - probs[a] || a - b;
-    let keep: number;
+    const heap = this.heap;
+    for (let i = 0; i < vocab; i++) heap[i] = i;
+    let size = vocab;
+    for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(heap, probs, i, size);
+    const pop = (): number => {
+      const top = heap[0];
+      heap[0] = heap[--size];
+      siftDown(heap, probs, 0, size);
+      return top;
+    };
     if (topK > 0 && topK < vocab) {
-      // The k best by a bounded heap, then only those sorted: O(V log k) instead of a sort of the
-      // whole vocabulary per draw (Chronos: 4096 tokens, top-k 50). Same order as the full sort.
-      selectTopK(probs, vocab, topK, order);
-      order.subarray(0, topK).sort(byProb);
-      keep = topK;
-    } else {
-      for (let i = 0; i < vocab; i++) order[i] = i;
-      // Ties keep id order.
-      order.sort(byProb);
-      keep = vocab;
+      // The top k in order, then top-p within them: everything the old path summed is here.
+      let kept = 0;
+      for (let r = 0; r < topK; r++) kept += probs[(order[r] = pop())];
+      let keep = topK;
+      if (topP < 1) {
+        let mass = 0;
+        for (let r = 0; r < topK; r++) {
+          mass += probs[order[r]];
+          if (mass >= topP * kept) {
+            keep = r + 1;
+            break;
+          }
+        }
+        kept = 0;
+        for (let r = 0; r < keep; r++) kept += probs[order[r]];
+      }
+      return drawPrefix(probs, order, keep, kept > 0 ? kept : total, rng.uniform());
     }
+    // Top-p over the whole vocabulary: the threshold topP * S, S the sum in decreasing order,
+    // lies between topP * (total - err) and topP * (total + err).
+    const err = 4 * vocab * 2 ** -53 * total;
+    const low = topP * (total - err);
+    const high = topP * (total + err);
+    let mass = 0;
+    let keep = 0;
+    while (keep < vocab) {
+      const t = pop();
+      order[keep++] = t;
+      mass += probs[t];
+      if (mass >= low) break;
+    }
+    if (mass < high) {
+      // The cut is at this token or later, depending on S itself: decide with the full order.
+      this.fullSorts++;
+      return this.sampleFilteredBySort(total, topK, topP, rng);
+    }
+    let kept = 0;
+    for (let r = 0; r < keep; r++) kept += probs[order[r]];
+    return drawPrefix(probs, order, keep, kept > 0 ? kept : total, rng.uniform());
+  }
+
+  /** The reference path: sorts every token id by (probability descending, id ascending). */
+  private sampleFilteredBySort(total: number, topK: number, topP: number, rng: Rng): number {
+    const { probs, order, vocab } = this;
+    for (let i = 0; i < vocab; i++) order[i] = i;
+    order.sort((a, b) => probs[b] - probs[a] || a - b);
+    let keep = topK > 0 ? Math.min(topK, vocab) : vocab;
     let kept = 0;
     for (let r = 0; r < keep; r++) kept += probs[order[r]];
     if (topP < 1) {
@@ -113,43 +175,41 @@ export class TokenSampler {
       kept = 0;
       for (let r = 0; r < keep; r++) kept += probs[order[r]];
     }
-    let u = rng.uniform() * (kept > 0 ? kept : total);
-    for (let r = 0; r < keep; r++) {
-      u -= probs[order[r]];
-      if (u < 0) return order[r];
-    }
-    return order[keep - 1];
+    return drawPrefix(probs, order, keep, kept > 0 ? kept : total, rng.uniform());
   }
 }
 
-/**
- * Writes into order[0..k) the k indices with the largest weights (ties: the smaller index first), in
- * heap order: a min-heap on (weight, then larger index is worse) over the first k, then each further
- * index replaces the root when better.
- */
-function selectTopK(w: Float64Array, n: number, k: number, order: Int32Array): void {
-  const worse = (a: number, b: number) => w[a] < w[b] || (w[a] === w[b] && a > b);
-  const siftDown = (i: number): void => {
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= k) return;
-      const r = l + 1;
-      const c = r < k && worse(order[r], order[l]) ? r : l;
-      if (!worse(order[c], order[i])) return;
-      const t = order[c];
-      order[c] = order[i];
-      order[i] = t;
+/** Heap order: higher probability first, then lower id. */
+function siftDown(heap: Int32Array, probs: Float64Array, i: number, size: number): void {
+  const x = heap[i];
+  const px = probs[x];
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= size) break;
+    let pc = probs[heap[c]];
+    if (c + 1 < size) {
+      const p2 = probs[heap[c + 1]];
+      if (p2 > pc || (p2 === pc && heap[c + 1] < heap[c])) {
+        c++;
+        pc = p2;
+      }
+    }
+    if (pc > px || (pc === px && heap[c] < x)) {
+      heap[i] = heap[c];
       i = c;
-    }
-  };
-  for (let i = 0; i < k; i++) order[i] = i;
-  for (let i = (k >> 1) - 1; i >= 0; i--) siftDown(i);
-  for (let i = k; i < n; i++) {
-    if (worse(order[0], i)) {
-      order[0] = i;
-      siftDown(0);
-    }
+    } else break;
   }
+  heap[i] = x;
+}
+
+/** Token drawn from the first `keep` of `order` with probability proportional to probs, by inverse CDF at u * mass. */
+function drawPrefix(probs: Float64Array, order: Int32Array, keep: number, mass: number, u: number): number {
+  let x = u * mass;
+  for (let r = 0; r < keep; r++) {
+    x -= probs[order[r]];
+    if (x < 0) return order[r];
+  }
+  return order[keep - 1];
 }
 
 /** Index drawn with probability weights[i] / total, by inverse CDF at u in [0, 1). */

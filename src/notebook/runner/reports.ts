@@ -11,6 +11,7 @@ import { OutputBatch, safeOutputPath, writeFileAtomic } from '../../core/output'
 import type { JsonValue } from '../mime';
 import { renderIndexPage } from '../report/index-page';
 import { ensureFreshBuild } from './build';
+import { KernelPool } from './kernelPool';
 import { runPool, type PoolProgress } from './pool';
 import { runNotebook, type RunOptions, type RunResult } from './run';
 import type { Parameters } from './parameters';
@@ -165,6 +166,8 @@ export function writeIndex(outDir: string): string {
 export type ReportsOptions = Omit<FolderRunOptions, 'name' | 'onProgress'> & {
   /** Notebooks run at once (each is a kernel process). Default 1. */
   workers?: number;
+  /** Kernels started ahead of the running notebooks (each run still gets a fresh one). Default 1; 0 starts each when its run begins. */
+  prestart?: number;
   onProgress?: (p: PoolProgress<string, RunSummary>) => void;
 };
 
@@ -175,10 +178,17 @@ export type ReportsOptions = Omit<FolderRunOptions, 'name' | 'onProgress'> & {
  * @example (await runReports(['notebooks/a.ipynb'], { outDir: 'reports' }))[0].html // 'a.html'
  */
 export async function runReports(notebooks: string[], opts: ReportsOptions): Promise<RunSummary[]> {
-  const { workers = 1, onProgress, ensureBuild = true, ...runOpts } = opts;
+  const { workers = 1, prestart = 1, onProgress, ensureBuild = true, ...runOpts } = opts;
   // Once, before the workers: concurrent builds would rewrite dist/ under running kernels.
   if (ensureBuild) ensureFreshBuild();
-  const summaries = await runPool(notebooks, workers, async (nb) => (await runToFolder(nb, { ...runOpts, ensureBuild: false })).summary, onProgress);
+  // Kernels start one notebook ahead (kernelPool.ts): each run still gets a fresh kernel.
+  const pool = new KernelPool(notebooks, { kernelArgv: runOpts.kernelArgv, startTimeoutMs: runOpts.startTimeoutMs, ahead: prestart });
+  let summaries: RunSummary[];
+  try {
+    summaries = await runPool(notebooks, workers, async (nb, i) => (await runToFolder(nb, { ...runOpts, ensureBuild: false, kernel: pool.take(i) })).summary, onProgress);
+  } finally {
+    await pool.close();
+  }
   writeIndex(opts.outDir);
   return summaries;
 }

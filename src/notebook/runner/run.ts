@@ -80,6 +80,11 @@ export interface RunOptions {
   onProgress?: (event: RunProgress) => void;
   /** How the HTML report is rendered. */
   report?: ReportOptions;
+  /**
+   * A kernel already starting for this notebook (in its folder), e.g. from a `KernelPool`;
+   * the run owns it and shuts it down, also when it fails before any cell. Default: started here.
+   */
+  kernel?: Promise<KernelClient>;
 }
 
 /** The outcome of {@link runNotebook}: `status` and `failure` say whether it passed. */
@@ -199,16 +204,23 @@ export function checkRuns(path: string, parameterSets: Parameters[] = [{}]): str
  * @example (await runNotebook('notebooks/00-pipeline-sample.ipynb', { parameters: { nPaths: 50 } })).info.records.nPaths // 50
  */
 export async function runNotebook(path: string, opts: RunOptions = {}): Promise<RunResult> {
-  const input = readNotebook(path);
   const params = opts.parameters ?? {};
-  const injection = injectParameters(input, params, path);
-  const nb = injection.notebook;
-  if (opts.ensureBuild ?? true) ensureFreshBuild();
-
   const cwd = dirname(resolve(path));
   const startTime = new Date();
   const t0 = performance.now();
-  const starting = KernelClient.start({ cwd, argv: opts.kernelArgv, startTimeoutMs: opts.startTimeoutMs, notebook: path });
+  // --- issue 20: a kernel may arrive already starting (KernelPool, `quantbook run`); a notebook
+  // that fails to read or take its parameters shuts it down again. Otherwise started here, as before.
+  let injection: ReturnType<typeof injectParameters>;
+  try {
+    injection = injectParameters(readNotebook(path), params, path);
+    if (opts.ensureBuild ?? true) ensureFreshBuild();
+  } catch (err) {
+    await opts.kernel?.then((k) => k.shutdown(), () => undefined);
+    throw err;
+  }
+  const starting = opts.kernel ?? KernelClient.start({ cwd, argv: opts.kernelArgv, startTimeoutMs: opts.startTimeoutMs, notebook: path });
+  // --- end of the issue-20 change
+  const nb = injection.notebook;
   // The kernel takes seconds to start (tslab builds a TypeScript program):
   // meanwhile, on our side, load the report renderer and ask git.
   const renderer = opts.outputHtml ? import('../report/html') : undefined;
