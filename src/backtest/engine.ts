@@ -19,7 +19,7 @@
 import { ConfigError, DataError } from '../core/errors';
 import { medianBarMs, type MarketArrays } from './market';
 import { periodsPerYear as periodsPerYearOf } from './annualize';
-import { INSTRUMENT_CLASSES, classRules, resolveConfig, symbolClass } from './config';
+import { INSTRUMENT_CLASSES, classRules, resolveConfig, symbolClass, type BacktestConfigInput } from './config';
 import { prepareFunding } from './funding';
 import { KillState } from './kill';
 import { Ledger, REASON } from './ledger';
@@ -67,7 +67,7 @@ const YEAR_MS = 365 * 86_400_000;
  * const r = runBacktest(market, { mu, sigma, horizonBars: 30 }, { defaultClass: 'crypto' });
  * r.equity[r.equity.length - 1]; // final equity
  */
-export function runBacktest(market: MarketArrays, signals: Signals, config: unknown = {}, options: BacktestOptions = {}): BacktestResult {
+export function runBacktest(market: MarketArrays, signals: Signals, config: BacktestConfigInput = {}, options: BacktestOptions = {}): BacktestResult {
   const cfg = resolveConfig(config);
   checkSignals(market, signals);
   const { symbols, ts, open, high, low, close, sessionEnd } = market;

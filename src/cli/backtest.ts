@@ -273,7 +273,7 @@ function runWalkForward(o: BacktestCliOptions, m: MarketArrays, config: Backtest
     ? fractions.map((f) => ({ label: `${c.label} x ${f} Kelly`, signals: c.signals, config: { sizing: { ...config.sizing, fraction: f } } }))
     : [{ label: c.label, signals: c.signals }]));
   const objective = o.objective;
-  const result = walkForwardBacktest({ market: m, signals: inputs[0].signals, baseConfig: config as unknown as Record<string, unknown>, candidates, folds, objective: (s) => s[objective], options });
+  const result = walkForwardBacktest({ market: m, signals: inputs[0].signals, baseConfig: config, candidates, folds, objective: (s) => s[objective], options });
   const iso = (i: number): string => new Date(m.ts[i]).toISOString();
   const record = {
     walkForward: { trainBars: trainSize, testBars: testSize, window: o.window, purgedBars: o.horizon, objective, candidates: candidates.map((c) => c.label) },
