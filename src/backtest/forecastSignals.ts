@@ -8,7 +8,7 @@ import { ConfigError, ModelError } from '../core/errors';
 import { aggregateSorted, parseAggregate, type Aggregate } from '../forecast/aggregate';
 import { probAboveAtStep } from '../forecast/paths/stats';
 import type { Forecast, Forecaster } from '../forecast/types';
-import type { MarketArrays } from './market';
+import { symbolCloses, type MarketArrays } from './market';
 import { pUpFromQuantiles } from './outlook';
 import { muSigmaFromQuantilePoint, muSigmaFromSamples, type Signals, type SpreadToSigma } from './signals';
 
@@ -94,7 +94,7 @@ export async function forecastSignals(market: MarketArrays, forecaster: Forecast
   const meta: ForecastSignals['meta'] = { forecaster: info.name, device: 'none', windows: 0, calls: 0, totalMs: 0, fallbackWindows: 0, fallbackReasons: [], noForecast: 0 };
 
   // Symbol-major closes, so that a window is a zero-copy view ending at t.
-  const closes = market.symbols.map((_, s) => Float64Array.from({ length: T }, (_, t) => market.close[t * S + s]));
+  const closes = market.symbols.map((_, s) => symbolCloses(market, s));
   const jobs: Array<{ s: number; t: number }> = [];
   const from = opts.range?.start ?? 0;
   const to = opts.range?.end ?? T;

@@ -21,7 +21,7 @@ export {
   type Rule,
   type Sizing,
 } from './config';
-export { alignSeries, marketFromBars, medianBarMs, type MarketArrays, type SymbolSeries } from './market';
+export { alignSeries, marketFromBars, medianBarMs, symbolCloses, type MarketArrays, type SymbolSeries } from './market';
 export { checkSignals, muSigmaFromQuantiles, muSigmaFromQuantilePoint, muSigmaFromSamples, Z90, type Signals, type SpreadToSigma } from './signals';
 export { runBacktest } from './engine';
 export { roundToLot } from './sizing';
