@@ -65,4 +65,5 @@ export {
   type OutlookTrade,
 } from './outlook';
 export { forecastSignals, type ForecastSignalOptions, type ForecastSignals } from './forecastSignals';
+export { forecastBacktest, type ForecastBacktest, type ForecastBacktestOptions } from './pipeline';
 export { backtestRecord, monteCarloSummary, statsTable, formatNumber, STAT_LABELS } from './report';
