@@ -19,7 +19,7 @@
 import { ConfigError, DataError } from '../core/errors';
 import { medianBarMs, type MarketArrays } from './market';
 import { periodsPerYear as periodsPerYearOf } from './annualize';
-import { INSTRUMENT_CLASSES, classRules, resolveConfig, symbolClass, type BacktestConfig, type InstrumentClassName } from './config';
+import { INSTRUMENT_CLASSES, classRules, resolveConfig, symbolClass, type BacktestConfig, type BacktestConfigInput, type InstrumentClassName } from './config';
 import { prepareFunding, type FundingCursor } from './funding';
 import { KillState } from './kill';
 import { Ledger, REASON, type FillCosts } from './ledger';
@@ -67,7 +67,7 @@ const YEAR_MS = 365 * 86_400_000;
  * const r = runBacktest(market, { mu, sigma, horizonBars: 30 }, { defaultClass: 'crypto' });
  * r.equity[r.equity.length - 1]; // final equity
  */
-export function runBacktest(market: MarketArrays, signals: Signals, config: unknown = {}, options: BacktestOptions = {}): BacktestResult {
+export function runBacktest(market: MarketArrays, signals: Signals, config: BacktestConfigInput = {}, options: BacktestOptions = {}): BacktestResult {
   const run = prepareRun(market, signals, resolveConfig(config), options);
   const bars = runBars(run);
   if (run.preset) closeAtEnd(run, bars);

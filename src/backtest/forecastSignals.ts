@@ -9,7 +9,7 @@ import { aggregateSorted, parseAggregate, type Aggregate } from '../forecast/agg
 import { probAboveAtStep } from '../forecast/paths/stats';
 import { barsOfWindows } from '../forecast/request';
 import type { ContextBars, Forecast, Forecaster } from '../forecast/types';
-import type { MarketArrays } from './market';
+import { symbolCloses, type MarketArrays } from './market';
 import { pUpFromQuantiles } from './outlook';
 import { muSigmaFromQuantilePoint, muSigmaFromSamples, type Signals, type SpreadToSigma } from './signals';
 
@@ -95,7 +95,7 @@ export async function forecastSignals(market: MarketArrays, forecaster: Forecast
   const meta: ForecastSignals['meta'] = { forecaster: info.name, device: 'none', windows: 0, calls: 0, totalMs: 0, fallbackWindows: 0, fallbackReasons: [], noForecast: 0 };
 
   // Symbol-major closes, so that a window is a zero-copy view ending at t.
-  const closes = market.symbols.map((_, s) => Float64Array.from({ length: T }, (_, t) => market.close[t * S + s]));
+  const closes = market.symbols.map((_, s) => symbolCloses(market, s));
   // Models that read whole bars (Kronos) get opens, highs, lows and bar times too (the market has no volume).
   const symbolMajor = (a: Float64Array, s: number) => Float64Array.from({ length: T }, (_, t) => a[t * S + s]);
   const bars = info.family === 'kronos' ? market.symbols.map((_, s) => ({ ts: market.ts, open: symbolMajor(market.open, s), high: symbolMajor(market.high, s), low: symbolMajor(market.low, s) })) : null;

@@ -21,7 +21,7 @@ export {
   type Rule,
   type Sizing,
 } from './config';
-export { alignSeries, marketFromBars, medianBarMs, type MarketArrays, type SymbolSeries } from './market';
+export { alignSeries, marketFromBars, medianBarMs, symbolCloses, type MarketArrays, type SymbolSeries } from './market';
 export { checkSignals, muSigmaFromQuantiles, muSigmaFromQuantilePoint, muSigmaFromSamples, Z90, type Signals, type SpreadToSigma } from './signals';
 export { runBacktest } from './engine';
 export { roundToLot } from './sizing';
@@ -65,4 +65,5 @@ export {
   type OutlookTrade,
 } from './outlook';
 export { forecastSignals, type ForecastSignalOptions, type ForecastSignals } from './forecastSignals';
+export { forecastBacktest, type ForecastBacktest, type ForecastBacktestOptions } from './pipeline';
 export { backtestRecord, monteCarloSummary, statsTable, formatNumber, STAT_LABELS } from './report';

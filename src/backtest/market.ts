@@ -63,6 +63,27 @@ export function marketFromBars(
 }
 
 /**
+ * One symbol's closes out of the bar-major market arrays, as its own time series: element t is
+ * `market.close[t * S + s]` (NaN where the symbol has no bar at `market.ts[t]`).
+ *
+ * @param symbol - the symbol's name, or its position in `market.symbols`.
+ * @returns a new array of length T (not a view: the market arrays are bar-major).
+ * @throws DataError for a name not in the market (listing those it has) or a position out of range.
+ * @example symbolCloses(alignSeries([{ symbol: 'A', ts: [0, 60_000], open: [1, 2], high: [1, 2], low: [1, 2], close: [1, 2] }]), 'A'); // Float64Array [1, 2]
+ */
+export function symbolCloses(market: MarketArrays, symbol: string | number): Float64Array {
+  const S = market.symbols.length;
+  const s = typeof symbol === 'number' ? symbol : market.symbols.indexOf(symbol);
+  if (!Number.isInteger(s) || s < 0 || s >= S) {
+    throw new DataError(`symbol ${symbol} is not in the market (symbols: ${market.symbols.join(', ')})`, { symbol: String(symbol) });
+  }
+  const T = market.ts.length;
+  const out = new Float64Array(T);
+  for (let t = 0; t < T; t++) out[t] = market.close[t * S + s];
+  return out;
+}
+
+/**
  * Aligns several symbols on the union of their bar times (bar-major arrays).
  *
  * A time at which a symbol has no bar becomes NaN for that symbol (a real gap, not

@@ -8,6 +8,7 @@
  */
 import { DataError } from '../core/errors';
 import { probAboveFromQuantiles } from '../forecast/paths';
+import type { BacktestConfigInput } from './config';
 import { runBacktest } from './engine';
 import type { MarketArrays } from './market';
 import type { BacktestOptions, BacktestResult } from './result';
@@ -141,7 +142,7 @@ export function outlookSignals(market: MarketArrays, forecasts: OutlookForecasts
  * const o = runOutlook(market, forecasts, { defaultClass: 'crypto' }, { pUpMin: 0.6 });
  * o.trades.map((t) => [t.pUp, t.up]); // for a reliability diagram
  */
-export function runOutlook(market: MarketArrays, forecasts: OutlookForecasts, config: Record<string, unknown> = {}, rule: OutlookRule = {}, options: BacktestOptions = {}): OutlookResult {
+export function runOutlook(market: MarketArrays, forecasts: OutlookForecasts, config: BacktestConfigInput = {}, rule: OutlookRule = {}, options: BacktestOptions = {}): OutlookResult {
   const r = { ...DEFAULT_RULE, ...rule };
   const signals = outlookSignals(market, forecasts, r);
   const backtest = runBacktest(market, signals, { ...config, rule: { kind: 'entryExit', horizonBars: r.horizonBars, stopLoss: r.stopLoss } }, options);

@@ -7,6 +7,7 @@
  * the forecast path.
  */
 import { ConfigError, DataError } from '../core/errors';
+import type { BacktestConfigInput } from './config';
 import { runBacktest } from './engine';
 import type { MarketArrays } from './market';
 import type { BacktestOptions, BacktestResult } from './result';
@@ -68,7 +69,7 @@ export function targetSignals(market: MarketArrays, targets: Targets): Signals {
  * @example
  * const r = runTargets(market, { target: Float64Array.from({ length: T * S }, () => 1 / S) }, { defaultClass: 'crypto' });
  */
-export function runTargets(market: MarketArrays, targets: Targets, config: unknown = {}, options: BacktestOptions = {}): BacktestResult {
+export function runTargets(market: MarketArrays, targets: Targets, config: BacktestConfigInput = {}, options: BacktestOptions = {}): BacktestResult {
   return runBacktest(market, targetSignals(market, targets), config, options);
 }
 

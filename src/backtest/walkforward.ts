@@ -12,6 +12,7 @@
  * with the equity the previous one ended with.
  */
 import { ConfigError } from '../core/errors';
+import type { BacktestConfigInput } from './config';
 import type { Fold, IndexRange } from '../data/splits';
 import { runBacktest } from './engine';
 import type { Trade } from './ledger';
@@ -24,7 +25,7 @@ import { computeStats, type Stats } from './stats';
 export interface Candidate {
   label: string;
   /** Merged over the base config (objects merge key by key; arrays and values replace). */
-  config?: Record<string, unknown>;
+  config?: BacktestConfigInput;
   /** Signals of this candidate; default the run's signals. */
   signals?: Signals;
 }
@@ -33,7 +34,7 @@ export interface Candidate {
 export interface WalkForwardSpec {
   market: MarketArrays;
   signals: Signals;
-  baseConfig?: Record<string, unknown>;
+  baseConfig?: BacktestConfigInput;
   candidates: Candidate[];
   folds: Fold[];
   /** Larger is better; NaN scores rank last. E.g. `(s) => s.sharpe`. */
@@ -91,7 +92,8 @@ export function walkForwardBacktest(spec: WalkForwardSpec): WalkForwardResult {
     lastEnd = f.test.end;
   }
   const base = spec.baseConfig ?? {};
-  const configs = candidates.map((c) => mergeConfig(base, c.config ?? {}));
+  // The merge of two configs as written is one as written; runBacktest checks it (resolveConfig).
+  const configs = candidates.map((c) => mergeConfig(base, c.config ?? {}) as BacktestConfigInput);
   const run = (k: number, r: IndexRange, capital: number): BacktestResult =>
     runBacktest(sliceMarket(market, r), sliceSignals(candidates[k].signals ?? spec.signals, market.symbols.length, r), { ...configs[k], capital }, spec.options);
 

@@ -33,3 +33,5 @@ export { fitQuantileRecalibration, recalibratePit, recalibratedLevel } from './q
 export type { QuantileRecalibration } from './quantileRecalibration';
 export { pathsToCalibration } from './paths';
 export type { PathsCalibration, PathsInput } from './paths';
+export { calibrationPairs } from './pairs';
+export type { CalibrationPairOptions, CalibrationPairs } from './pairs';

@@ -16,8 +16,8 @@ import {
   classifyMarketRegimes,
   classRules,
   directionTargets,
+  forecastBacktest,
   forecastSignals,
-  monteCarloOfRun,
   monteCarloSummary,
   resolveConfig,
   runBacktest,
@@ -29,6 +29,7 @@ import {
   walkForwardBacktest,
   type BacktestConfig,
   type Candidate,
+  type ForecastBacktestOptions,
   type WalkForwardResult,
   type BacktestResult,
   type FundingSeries,
@@ -173,35 +174,36 @@ async function stageBacktest(outputs: OutputBatch, raw: Record<string, unknown>,
     const forecaster = withCalibration(await openModel(name === 'model' ? o.model : name, { device: o.device, log, sampling }), o.calibrate);
     try {
       log(`forecasting ${S} symbols x ${range.end - range.start} bars with ${forecaster.info.name} ...`);
-      const fc = await forecastSignals(market, forecaster, { horizonBars: o.horizon, samples: o.samples, seed: o.seed, range, sigmaFloor: config.sigmaFloor, contextBars: o.lookback, aggregate: o.aggregate });
-      const signals = sliceSignals({ ...fc.signals, regime }, S, range);
-      const pUp = fc.pUp.subarray(range.start * S, range.end * S);
+      const forecastOptions = { horizonBars: o.horizon, samples: o.samples, seed: o.seed, range, sigmaFloor: config.sigmaFloor, contextBars: o.lookback, aggregate: o.aggregate };
       const options = { funding };
       if (o.walkForward) {
         // Candidates are forecasters x fractions, chosen per fold below; the oracle cannot be one.
+        const fc = await forecastSignals(market, forecaster, forecastOptions);
         const label = name === 'model' ? basename(o.model, '.json') : name;
         if (fc.signals.lookAhead) {
           notes.push(`${label} sees the future: left out of the walk-forward candidates`);
           log(`note: ${notes[notes.length - 1]}`);
-        } else wfInputs.push({ label, signals });
+        } else wfInputs.push({ label, signals: sliceSignals({ ...fc.signals, regime }, S, range) });
         continue;
       }
-      let result: BacktestResult;
       let outlook: Record<string, unknown> | undefined;
+      let trade: ForecastBacktestOptions['trade'];
       if (o.strategy === 'outlook') {
-        const r = runOutlook(m, { ...signals, pUp }, config, { horizonBars: o.horizon, pUpMin: o.pUpMin, zMax: o.zMax, zWindow: o.zWindow, stopLoss: o.stop > 0 ? o.stop : null }, options);
-        result = r.backtest;
-        outlook = {
-          rule: r.rule,
-          trades: r.trades.map((t) => ({ ...t, entryTime: new Date(t.entryTime).toISOString() })),
-          predictions: { n: r.predictions.pUp.length, bar: Array.from(r.predictions.bar), symbol: Array.from(r.predictions.symbol), pUp: Array.from(r.predictions.pUp), up: Array.from(r.predictions.up) },
+        trade = (rm, signals, pUp) => {
+          const r = runOutlook(rm, { ...signals, pUp }, config, { horizonBars: o.horizon, pUpMin: o.pUpMin, zMax: o.zMax, zWindow: o.zWindow, stopLoss: o.stop > 0 ? o.stop : null }, options);
+          outlook = {
+            rule: r.rule,
+            trades: r.trades.map((t) => ({ ...t, entryTime: new Date(t.entryTime).toISOString() })),
+            predictions: { n: r.predictions.pUp.length, bar: Array.from(r.predictions.bar), symbol: Array.from(r.predictions.symbol), pUp: Array.from(r.predictions.pUp), up: Array.from(r.predictions.up) },
+          };
+          return r.backtest;
         };
       } else if (config.conventions === 'backtesting.py') {
         // backtesting.py trades orders, not weights: all in along the forecast's direction, on each change.
-        result = runBacktest(m, directionTargets(m, signals, m.symbols.map((s) => classRules(config, symbolClass(config, s)).longOnly)), config, options);
-      } else result = runBacktest(m, signals, config, options);
-      const stats = backtestStats(result);
-      const mc = o.mc > 0 ? monteCarloOfRun(result, { simulations: o.mc, seed: o.seed }) : null;
+        trade = (rm, signals) => runBacktest(rm, directionTargets(rm, signals, rm.symbols.map((s) => classRules(config, symbolClass(config, s)).longOnly)), config, options);
+      }
+      const run = await forecastBacktest(market, forecaster, { ...forecastOptions, config, options, regime, monteCarlo: { simulations: o.mc, seed: o.seed }, trade });
+      const { result, stats, monteCarlo: mc, forecast: fc } = run;
       const label = name === 'model' ? basename(o.model, '.json') : name;
       const record = backtestRecord(result, stats, {
         forecaster: label,
@@ -273,7 +275,7 @@ function runWalkForward(o: BacktestCliOptions, m: MarketArrays, config: Backtest
     ? fractions.map((f) => ({ label: `${c.label} x ${f} Kelly`, signals: c.signals, config: { sizing: { ...config.sizing, fraction: f } } }))
     : [{ label: c.label, signals: c.signals }]));
   const objective = o.objective;
-  const result = walkForwardBacktest({ market: m, signals: inputs[0].signals, baseConfig: config as unknown as Record<string, unknown>, candidates, folds, objective: (s) => s[objective], options });
+  const result = walkForwardBacktest({ market: m, signals: inputs[0].signals, baseConfig: config, candidates, folds, objective: (s) => s[objective], options });
   const iso = (i: number): string => new Date(m.ts[i]).toISOString();
   const record = {
     walkForward: { trainBars: trainSize, testBars: testSize, window: o.window, purgedBars: o.horizon, objective, candidates: candidates.map((c) => c.label) },

@@ -21,3 +21,4 @@ export {
 } from './output';
 export { Rng } from './random';
 export { VERSION } from './version';
+export { basisPoints, percentText, roundSignificant, roundTo } from './format';

@@ -25,10 +25,12 @@ export interface EquitySeries {
 /**
  * Equity on top and drawdown (percent below the running peak) below, sharing the time
  * axis; several curves overlay (e.g. one per forecaster). Kill-switch events of a run
- * are marked with their switch's name.
+ * are marked with their switch's name. `logY` puts the equity panel on a log scale (curves that
+ * differ by orders of magnitude, e.g. beside the oracle); the drawdown panel stays linear.
  * @example equityFigure([{ label: 'historical', ts: r.ts, equity: r.equity }], { killEvents: r.killEvents }).data.length // 2
+ * @example equityFigure(series, { logY: true }).layout.yaxis // { domain: [0.35, 1], title: { text: 'equity' }, type: 'log' }
  */
-export function equityFigure(series: readonly EquitySeries[], opts: { title?: string; killEvents?: BacktestResult['killEvents'] } = {}): Figure {
+export function equityFigure(series: readonly EquitySeries[], opts: { title?: string; killEvents?: BacktestResult['killEvents']; logY?: boolean } = {}): Figure {
   const data: Figure['data'] = [];
   series.forEach((s, i) => {
     const x = iso(s.ts);
@@ -58,7 +60,7 @@ export function equityFigure(series: readonly EquitySeries[], opts: { title?: st
     layout: {
       title: { text: opts.title ?? 'equity and drawdown' },
       xaxis: { type: 'date', anchor: 'y2', title: { text: 'time (UTC)' } },
-      yaxis: { domain: [0.35, 1], title: { text: 'equity' } },
+      yaxis: { domain: [0.35, 1], title: { text: 'equity' }, ...(opts.logY ? { type: 'log' } : {}) },
       yaxis2: { domain: [0, 0.28], title: { text: 'drawdown %' } },
       margin: { t: 40, r: 20, b: 40, l: 70 },
     },
@@ -123,12 +125,16 @@ export function limitBindingFigure(result: BacktestResult, opts: { title?: strin
 
 /**
  * Histograms of a Monte Carlo result: final equity and maximum drawdown across paths,
- * with the 5th, 50th and 95th percentiles marked.
+ * with the 5th, 50th and 95th percentiles marked (dotted); `realised` marks what the run itself
+ * had (a solid red line on that histogram), to read it against the paths.
  * @example monteCarloFigure(bootstrapTrades(returns)).data.length // 2
+ * @example monteCarloFigure(mc.bars, { realised: { maxDrawdownPct: stats.maxDrawdownPct } }).layout.shapes.length // 7
  */
-export function monteCarloFigure(mc: MonteCarloResult, opts: { title?: string } = {}): Figure {
+export function monteCarloFigure(mc: MonteCarloResult, opts: { title?: string; realised?: { finalEquity?: number; maxDrawdownPct?: number } } = {}): Figure {
   const marks = (d: MonteCarloResult['finalEquity'], axis: string): Array<Record<string, unknown>> =>
     (['p05', 'p50', 'p95'] as const).map((k) => ({ type: 'line', xref: axis, yref: 'paper', x0: d[k], x1: d[k], y0: 0, y1: 1, line: { dash: 'dot', width: 1 } }));
+  const realised = (v: number | undefined, axis: string): Array<Record<string, unknown>> =>
+    (v === undefined ? [] : [{ type: 'line', xref: axis, yref: 'paper', x0: v, x1: v, y0: 0, y1: 1, line: { color: '#d62728', width: 2 } }]);
   return {
     data: [
       { type: 'histogram', name: 'final equity', x: Array.from(mc.samples.finalEquity), xaxis: 'x', yaxis: 'y', nbinsx: 50 },
@@ -140,7 +146,7 @@ export function monteCarloFigure(mc: MonteCarloResult, opts: { title?: string } 
       xaxis: { title: { text: 'final equity' } },
       xaxis2: { title: { text: 'max drawdown %' } },
       yaxis: { title: { text: 'paths' } },
-      shapes: [...marks(mc.finalEquity, 'x'), ...marks(mc.maxDrawdownPct, 'x2')],
+      shapes: [...marks(mc.finalEquity, 'x'), ...marks(mc.maxDrawdownPct, 'x2'), ...realised(opts.realised?.finalEquity, 'x'), ...realised(opts.realised?.maxDrawdownPct, 'x2')],
       showlegend: false,
       margin: { t: 40, r: 20, b: 40, l: 60 },
     },

@@ -11,3 +11,4 @@ export { equityFigure, exposureFigure, limitBindingFigure, monteCarloFigure, reg
 export { fanChartFigure, type FanChartInput } from './paths';
 export { htmlToPng, renderPng, chromiumPath, CHROMIUM_ARGS, type PngResult, type PngBytesResult, type PngOptions } from './png';
 export { crpsByHorizonFigure, leaderboardTableFigure } from './forecast';
+export { histogramFigure, linesFigure, pathBandsFigure, type AxisTitles, type LineSeries, type PathBands } from './series';

@@ -24,6 +24,8 @@ export interface FanChartInput {
   maxPaths?: number;
   /** Session breaks to hide on the time axis, [start, end) ms UTC. */
   breaks?: [number, number][];
+  /** The closes that really followed the forecast origin (open times ms UTC), drawn as a red dotted line: a check of the fan. */
+  followed?: { ts: ArrayLike<number>; close: ArrayLike<number> };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -77,6 +79,9 @@ export function fanChartFigure(input: FanChartInput): Figure {
     shapes.push({ type: 'line', xref: 'x', yref: 'y', x0: stepX[0], x1, y0: l.price, y1: l.price, line: { color: colour, width: 1.5, dash: 'dot' } });
     annotations.push({ x: x1, y: l.price, xref: 'x', yref: 'y', text: l.name, showarrow: false, xanchor: 'right', yanchor: 'bottom', font: { size: 11, color: colour } });
   });
+  if (input.followed) {
+    data.push({ type: 'scatter', mode: 'lines', name: 'what followed', x: Array.from(input.followed.ts, iso), y: Array.from(input.followed.close), line: { color: '#cf222e', width: 2, dash: 'dot' } });
+  }
   return {
     data,
     layout: {

@@ -5,6 +5,7 @@
  * losing streaks and daily losses before it reaches the drawdown limit.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { BacktestConfigInput } from '../../src/backtest/config';
 import { runBacktest } from '../../src/backtest/engine';
 import { forecastSignals } from '../../src/backtest/forecastSignals';
 import { marketFromBars, type MarketArrays } from '../../src/backtest/market';
@@ -16,7 +17,7 @@ import { createBaseline } from '../../src/forecast/baselines';
 import { realData } from '../support/paths';
 import { HOUR, T0, cfg, constSignals, market } from './fixtures';
 
-const NOTEBOOK_03 = { defaultClass: 'crypto', sizing: { kind: 'kelly', fraction: 0.5 }, limits: { perSymbolCap: 0.6 } };
+const NOTEBOOK_03: BacktestConfigInput = { defaultClass: 'crypto', sizing: { kind: 'kelly', fraction: 0.5 }, limits: { perSymbolCap: 0.6 } };
 
 describe('the maximum-drawdown stop on the recorded crypto pairs', () => {
   let m: MarketArrays;

@@ -4,6 +4,7 @@
  * give exactly what the forecast path gives for the same positions.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { BacktestConfigInput } from '../../src/backtest/config';
 import { runBacktest } from '../../src/backtest/engine';
 import { marketFromBars, type MarketArrays } from '../../src/backtest/market';
 import { monteCarloOfRun } from '../../src/backtest/montecarlo';
@@ -125,7 +126,7 @@ describe('targets on the recorded crypto pairs', () => {
 
   it('gives exactly the forecast path\'s run when the targets are the Kelly fractions it would size', () => {
     const sig = forecast();
-    const config = { defaultClass: 'crypto', sizing: { kind: 'kelly', fraction: 0.5 } };
+    const config: BacktestConfigInput = { defaultClass: 'crypto', sizing: { kind: 'kelly', fraction: 0.5 } };
     const ref = runBacktest(m, sig, config);
     const w = new Float64Array(T * S).fill(NaN);
     for (let i = 13 * S; i < T * S; i++) {
@@ -161,7 +162,7 @@ describe('targets on the recorded crypto pairs', () => {
         if (m.close[i] > 0) w[i] = (p[i] - (1 - p[i]) / 1.5) / 3;
       }
     }
-    const config = { defaultClass: 'crypto', sizing: { kind: 'probability', fraction: 1 / 3, payoff: 1.5 } };
+    const config: BacktestConfigInput = { defaultClass: 'crypto', sizing: { kind: 'probability', fraction: 1 / 3, payoff: 1.5 } };
     const a = runBacktest(m, probabilitySignals(m, p, { firstBar: 13 }), config);
     const b = runTargets(m, { target: w, firstBar: 13 }, config);
     expect(a.trades.length).toBeGreaterThan(50);

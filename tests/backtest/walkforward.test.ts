@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeConfig, walkForwardBacktest } from '../../src/backtest/walkforward';
+import { mergeConfig, walkForwardBacktest, type Candidate } from '../../src/backtest/walkforward';
 import { ConfigError } from '../../src/core/errors';
 import { walkForward } from '../../src/data/splits';
 import { cfg, market } from './fixtures';
@@ -14,7 +14,7 @@ function zigzag(n: number) {
 
 describe('walk-forward', () => {
   const { m, signals } = zigzag(300);
-  const candidates = [0.05, 1].map((f) => ({ label: `kelly ${f}`, config: { sizing: { kind: 'kelly', fraction: f } } }));
+  const candidates: Candidate[] = [0.05, 1].map((f) => ({ label: `kelly ${f}`, config: { sizing: { kind: 'kelly', fraction: f } } }));
   const folds = walkForward(300, { trainSize: 100, testSize: 50, labelHorizon: 1 });
 
   it('chooses by the objective on each training window and stitches the tests', () => {
