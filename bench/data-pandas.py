@@ -1,4 +1,4 @@
-"""The quantbook data pipeline in pandas, for bench/data.ts (run by it; prints one JSON line).
+"""The quantbook data pipeline in pandas, for bench/data.ts (run by it; prints one `@@bench {json}` line).
 
 Input: raw little-endian .npy columns (ts int64 ms UTC, sym int8 codes, OHLCV float64) written
 by bench/data.ts: pandas here has no pyarrow, so it cannot read the Parquet file quantbook reads;
@@ -129,9 +129,11 @@ del df
 res = step("resample 30m", lambda: resample(filled))
 vw = step("session VWAP", lambda: vwap(filled))
 total = time.perf_counter() - t0
-print(json.dumps({
+print("@@bench " + json.dumps({
     "steps": steps,
     "total": total,
+    # each step's high-water mark starts from the memory held when it began: the largest is the run's peak
+    "peakMb": max(s["peakMb"] for s in steps),
     "check": {
         "filled": int(filled.filled.sum()),
         "rows": int(len(filled)),

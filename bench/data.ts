@@ -1,34 +1,48 @@
 /**
  * Benchmark of the data layer (`npm run bench:data`): 10 million 1-minute bars of 20 symbols
  * (US regular hours, about 1% of bars missing): load from Parquet, validate, fill gaps inside
- * sessions, resample to 30 minutes, session VWAP. Prints wall time and peak resident memory
- * per step and, when Debian's python3-pandas is installed, the same pipeline in pandas with the
- * ratio `pandas / quantbook time: N.Nx`.
+ * sessions, resample to 30 minutes, session VWAP; and, when Debian's python3-pandas is installed,
+ * the same pipeline in pandas (bench/data-pandas.py).
+ *
+ * Protocol (bench/lib/results.ts): each pipeline runs in a fresh process, quantbook and pandas
+ * alternating, `--runs` times each (default 3); the tables give per-step medians with their range,
+ * the peak resident memory of each side (the process high-water mark, VmHWM, over the run), and
+ * `pandas / quantbook time` as the ratio of the median totals, with the range of the per-run
+ * ratios (run r of one side against run r of the other). Results go to bench/results/data.md.
+ * Goal (issue 20): pandas / quantbook >= 5x end to end, quantbook under 4 GB peak. A missed goal
+ * is said on the last line; the exit status stays 0.
+ *
+ * Shared machines: polars runs its own thread pool (one thread per core unless
+ * `POLARS_MAX_THREADS` says otherwise); the bench reports the setting and the polars threads it
+ * counted in the child process (`--threads N` sets it for the quantbook runs). `--beside N` starts N busy processes (one core each) for the
+ * whole measurement, to see the pipeline beside another job.
  *
  * Input fairness: quantbook reads the Parquet file (zstd); pandas has no Parquet reader here (no
  * pyarrow), so it reads the same columns from raw .npy files, its fastest input.
- *
- * Options: `--bars N` (default 10_000_000), `--symbols N` (default 20), `--no-pandas`, `--repeat N`
- * (default 1: run both pipelines N times, alternating, each in a fresh process, and print per-step
- * medians and the ratio of the median totals; for machines shared with other work).
  * Generated input is cached under the OS temp folder, keyed by size.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pl from 'nodejs-polars';
 import { fillGaps, loadBars, NYSE_HOLIDAYS, resample, simulateMarket, validateBars, withSessionVwap, type Bars, type SyntheticSymbol } from '../src/data';
+import { benchArgs } from './lib/args';
+import { formatSpread, machineInfo, reportChild, runFresh, spread, verdictLine, writeBenchResults, type Spread, type Variant } from './lib/results';
 
-const arg = (name: string, def: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const BARS = arg('bars', 10_000_000);
-const SYMBOLS = arg('symbols', 20);
-const REPEAT = arg('repeat', 1);
-const DAYS = Math.ceil(BARS / SYMBOLS / 390 / 0.99);
+const args = benchArgs('npm run bench:data -- [options]', {
+  bars: { default: 10_000_000, help: 'one-minute bars in all' },
+  symbols: { default: 20, help: 'symbols' },
+  runs: { default: 3, help: 'fresh-process runs of each pipeline, alternating' },
+  pandas: { default: true, help: 'run the pandas pipeline too (--no-pandas skips it)' },
+  beside: { default: 0, help: 'busy processes (one core each) running beside the measurement' },
+  threads: { default: '', help: 'POLARS_MAX_THREADS for the quantbook runs (default: as set in the environment, else one per core)' },
+  child: { default: '', help: 'internal: run one quantbook pipeline on this Parquet file and report' },
+});
+const DAYS = Math.ceil(args.bars / args.symbols / 390 / 0.99);
+const GOAL_RATIO = 5;
+const GOAL_PEAK_MB = 4096;
 
 function peakReset(): void {
   writeFileSync('/proc/self/clear_refs', '5');
@@ -36,6 +50,19 @@ function peakReset(): void {
 function peakMb(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** Threads of this process named as polars names its pool's workers (`polars-0`, `polars-1`, ...). */
+function polarsThreads(): number {
+  let n = 0;
+  for (const task of readdirSync('/proc/self/task')) {
+    try {
+      if (/^polars-\d+$/.test(readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim())) n++;
+    } catch {
+      // the thread ended while listed
+    }
+  }
+  return n;
 }
 
 function writeNpy(path: string, arr: Float64Array | BigInt64Array | Int8Array): void {
@@ -52,16 +79,16 @@ function writeNpy(path: string, arr: Float64Array | BigInt64Array | Int8Array): 
 
 /** Generates the input once: a Parquet file for quantbook, .npy columns for pandas. */
 function prepareInput(): { parquet: string; npyDir: string; rows: number } {
-  const dir = join(tmpdir(), `quantbook-bench-data-${BARS}-${SYMBOLS}`);
+  const dir = join(tmpdir(), `quantbook-bench-data-${args.bars}-${args.symbols}`);
   const parquet = join(dir, 'bars.parquet');
   if (existsSync(join(dir, 'done'))) return { parquet, npyDir: dir, rows: Number(readFileSync(join(dir, 'done'), 'utf8')) };
   mkdirSync(dir, { recursive: true });
-  console.log(`generating ${SYMBOLS} symbols x ${DAYS} sessions of 1-minute bars into ${dir} (once) ...`);
-  const symbols: SyntheticSymbol[] = Array.from({ length: SYMBOLS }, (_, i) => ({ symbol: `S${String(i).padStart(2, '0')}`, price: 20 + 10 * i, annualVol: 0.2 + 0.02 * i, volume: 5000 }));
+  console.log(`generating ${args.symbols} symbols x ${DAYS} sessions of 1-minute bars into ${dir} (once) ...`);
+  const symbols: SyntheticSymbol[] = Array.from({ length: args.symbols }, (_, i) => ({ symbol: `S${String(i).padStart(2, '0')}`, price: 20 + 10 * i, annualVol: 0.2 + 0.02 * i, volume: 5000 }));
   const start = Date.UTC(2019, 0, 2);
   // Weekdays only: DAYS trading days need about DAYS * 7/5 calendar days (+ holidays).
   const m = simulateMarket({ seed: 1, session: 'us-rth', barMs: 60_000, start, end: start + Math.ceil(DAYS * 1.45) * 86_400_000, symbols, missingBarProbability: 0.01 });
-  const perSymbol = Math.floor(BARS / SYMBOLS);
+  const perSymbol = Math.floor(args.bars / args.symbols);
   const series = m.series.map((s) => ({ ...s, ts: s.ts.subarray(0, perSymbol), open: s.open.subarray(0, perSymbol), high: s.high.subarray(0, perSymbol), low: s.low.subarray(0, perSymbol), close: s.close.subarray(0, perSymbol), volume: s.volume.subarray(0, perSymbol) }));
   const n = series.reduce((a, s) => a + s.ts.length, 0);
   const cat = (k: 'open' | 'high' | 'low' | 'close' | 'volume' | 'ts'): Float64Array => {
@@ -100,11 +127,13 @@ interface Step {
   peakMb: number;
 }
 
-/** One pipeline run: per-step timings, the total, and the results both libraries must agree on. */
+/** One pipeline run, as a child reports it: per-step timings, the total, the peak, and the results both libraries must agree on. */
 interface Run {
   steps: Step[];
   total: number;
+  peakMb: number;
   check: Record<string, number>;
+  threads?: string;
 }
 
 function runQuantbook(parquet: string): Run {
@@ -124,9 +153,12 @@ function runQuantbook(parquet: string): Run {
   const res = time('resample 30m', () => resample(filled.bars, '30m', { session: 'us-rth' }));
   const vwap = time('session VWAP', () => withSessionVwap(filled.bars, 'us-rth'));
   const total = (performance.now() - t0) / 1000;
+  const setting = process.env.POLARS_MAX_THREADS;
   return {
     steps,
     total,
+    // Each step's high-water mark starts from the memory held when it began, so the largest is the run's peak.
+    peakMb: Math.max(...steps.map((s) => s.peakMb)),
     check: {
       filled: filled.filled,
       rows: filled.bars.height,
@@ -134,66 +166,96 @@ function runQuantbook(parquet: string): Run {
       volume: res.bars.getColumn('volume').sum(),
       lastVwap: vwap.getColumn('vwap').get(vwap.height - 1) as number,
     },
+    threads: `POLARS_MAX_THREADS=${setting ?? 'unset'}, ${polarsThreads()} polars threads counted (${cpus().length} cores)`,
   };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-/** Per-step medians over runs (wall time and peak RSS), the median total, and the runs' common results. */
-function summarize(runs: Run[]): Run {
-  const check = runs[0].check;
-  if (runs.some((r) => JSON.stringify(r.check) !== JSON.stringify(check))) throw new Error(`results differ between runs: ${runs.map((r) => JSON.stringify(r.check)).join(' ')}`);
-  const steps = runs[0].steps.map((s, i) => ({ step: s.step, seconds: median(runs.map((r) => r.steps[i].seconds)), peakMb: median(runs.map((r) => r.steps[i].peakMb)) }));
-  return { steps, total: median(runs.map((r) => r.total)), check };
-}
-
-function table(title: string, r: { steps: Step[]; total: number }): void {
-  console.log(`\n${title}`);
-  console.log(`  ${'step'.padEnd(14)}${'wall s'.padStart(9)}${'peak RSS MB'.padStart(13)}`);
-  for (const s of r.steps) console.log(`  ${s.step.padEnd(14)}${s.seconds.toFixed(2).padStart(9)}${s.peakMb.toFixed(0).padStart(13)}`);
-  console.log(`  ${'total'.padEnd(14)}${r.total.toFixed(2).padStart(9)}${Math.max(...r.steps.map((s) => s.peakMb)).toFixed(0).padStart(13)}`);
-}
-
 function hasPandas(): boolean {
-  if (process.argv.includes('--no-pandas') || !existsSync('/usr/bin/python3')) return false;
+  if (!args.pandas || !existsSync('/usr/bin/python3')) return false;
   return spawnSync('/usr/bin/python3', ['-c', 'import pandas, numpy'], { stdio: 'ignore' }).status === 0;
 }
 
-const pipelineAt = process.argv.indexOf('--pipeline');
-if (pipelineAt > 0) {
+/** Per-step spreads, the total's and the peak's, and the runs' common results (they must agree run to run). */
+interface Summary {
+  steps: { step: string; seconds: Spread; peakMb: Spread }[];
+  total: Spread;
+  peakMb: Spread;
+  check: Record<string, number>;
+}
+
+function summarize(name: string, runs: Run[]): Summary {
+  const check = runs[0].check;
+  if (runs.some((r) => JSON.stringify(r.check) !== JSON.stringify(check))) throw new Error(`${name}: results differ between runs: ${runs.map((r) => JSON.stringify(r.check)).join(' ')}`);
+  return {
+    steps: runs[0].steps.map((s, i) => ({ step: s.step, seconds: spread(runs.map((r) => r.steps[i].seconds)), peakMb: spread(runs.map((r) => r.steps[i].peakMb)) })),
+    total: spread(runs.map((r) => r.total)),
+    peakMb: spread(runs.map((r) => r.peakMb)),
+    check,
+  };
+}
+
+/** A markdown table of both sides' steps: median seconds (range) and median peak MB. */
+function stepTable(sides: { name: string; s: Summary }[]): string[] {
+  const head = `| step | ${sides.map((x) => `${x.name} s, median (range) | ${x.name} peak MB`).join(' | ')} |`;
+  const rule = `| --- | ${sides.map(() => '---: | ---:').join(' | ')} |`;
+  const rows = sides[0].s.steps.map((st, i) => `| ${st.step} | ${sides.map((x) => `${formatSpread(x.s.steps[i].seconds)} | ${x.s.steps[i].peakMb.median.toFixed(0)}`).join(' | ')} |`);
+  const total = `| **total** | ${sides.map((x) => `**${formatSpread(x.s.total)}** | **${x.s.peakMb.median.toFixed(0)}** (max ${x.s.peakMb.max.toFixed(0)})`).join(' | ')} |`;
+  return [head, rule, ...rows, total];
+}
+
+/** Starts `n` busy processes, one core each, until stopped. */
+function startBeside(n: number): ChildProcess[] {
+  return Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+}
+
+if (args.child) {
   // Child mode: a fresh process, so peak memory is the pipeline's alone, not the generator's.
-  process.stdout.write(`${JSON.stringify(runQuantbook(process.argv[pipelineAt + 1]))}\n`);
+  reportChild(runQuantbook(args.child) as unknown as Record<string, unknown>);
 } else {
   const input = prepareInput();
-  console.log(`bench:data  ${input.rows.toLocaleString('en-US')} one-minute bars, ${SYMBOLS} symbols, US RTH sessions; ${(readFileSync(input.parquet).length / 2 ** 20).toFixed(0)} MiB Parquet`);
-  console.log('input: quantbook reads the Parquet file; pandas (no pyarrow here) reads the same columns from raw .npy files, its fastest input');
-  console.log('peak RSS: the process high-water mark during each step (reset before each step), in a fresh process per library');
+  const la0 = loadavg();
+  const header = [
+    `${input.rows.toLocaleString('en-US')} one-minute bars, ${args.symbols} symbols, US RTH sessions; ${(readFileSync(input.parquet).length / 2 ** 20).toFixed(0)} MiB Parquet`,
+    'input: quantbook reads the Parquet file; pandas (no pyarrow here) reads the same columns from raw .npy files, its fastest input',
+    `protocol: ${args.runs} fresh-process runs per side, alternating; medians with (min-max, n); peak RSS = the process high-water mark (VmHWM) over the run`,
+    `load average at the start: ${la0.map((x) => x.toFixed(2)).join(' ')}${args.beside > 0 ? `; ${args.beside} busy process(es) started beside the bench` : ''}`,
+  ];
+  console.log(`bench:data  ${header.join('\n')}`);
   const pandas = hasPandas();
-  // Runs alternate between the libraries, so load from other processes falls on both alike.
-  const qbRuns: Run[] = [];
-  const pdRuns: Run[] = [];
-  for (let i = 0; i < REPEAT; i++) {
-    const child = execFileSync(process.execPath, [...process.execArgv, __filename, '--pipeline', input.parquet], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    qbRuns.push(JSON.parse(child.trim().split('\n').pop()!) as Run);
-    if (!pandas) continue;
-    const out = execFileSync('/usr/bin/python3', [resolve(__dirname, 'data-pandas.py'), input.npyDir, JSON.stringify(NYSE_HOLIDAYS)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    pdRuns.push(JSON.parse(out.trim().split('\n').pop()!) as Run);
+  const variants: Variant[] = [{ name: 'quantbook', command: process.execPath, args: [...process.execArgv, __filename, '--child', input.parquet], ...(args.threads ? { env: { POLARS_MAX_THREADS: args.threads } } : {}) }];
+  if (pandas) variants.push({ name: 'pandas', command: '/usr/bin/python3', args: [resolve(__dirname, 'data-pandas.py'), input.npyDir, JSON.stringify(NYSE_HOLIDAYS)] });
+  const beside = startBeside(args.beside);
+  let runs: Record<string, Record<string, unknown>[]>;
+  try {
+    runs = runFresh(variants, args.runs, (variant, run, rec) => console.log(`  ${variant} run ${run}: ${(rec.total as number).toFixed(2)} s, peak ${(rec.peakMb as number).toFixed(0)} MB`));
+  } finally {
+    for (const p of beside) p.kill();
   }
-  const runsNote = REPEAT > 1 ? `, median of ${REPEAT} runs` : '';
-  const qb = summarize(qbRuns);
-  table(`quantbook (nodejs-polars + typed-array kernels${runsNote})`, qb);
+  const qbRuns = runs.quantbook as unknown as Run[];
+  const qb = summarize('quantbook', qbRuns);
+  const sides = [{ name: 'quantbook', s: qb }];
+  const body = [...header.map((h) => `- ${h}`), `- polars (quantbook side): ${qbRuns[0].threads ?? 'unknown'}`, ''];
+  let ratio: Spread | undefined;
+  let ratioOfMedians = Number.NaN;
   if (pandas) {
-    const version = execFileSync('/usr/bin/python3', ['-c', 'import pandas; print(pandas.__version__)'], { encoding: 'utf8' }).trim();
-    const pd = summarize(pdRuns);
-    table(`pandas ${version} (same pipeline${runsNote})`, pd);
-    console.log('\nresults, quantbook vs pandas:');
-    for (const k of Object.keys(qb.check)) console.log(`  ${k.padEnd(10)} ${String(qb.check[k]).padStart(22)} ${String(pd.check[k]).padStart(22)}`);
-    if (REPEAT > 1) console.log(`\ntotals per run, s: quantbook ${qbRuns.map((r) => r.total.toFixed(2)).join(' ')}; pandas ${pdRuns.map((r) => r.total.toFixed(2)).join(' ')}`);
-    console.log(`\npandas / quantbook time: ${(pd.total / qb.total).toFixed(1)}x`);
+    const pdRuns = runs.pandas as unknown as Run[];
+    const pd = summarize('pandas', pdRuns);
+    const version = spawnSync('/usr/bin/python3', ['-c', 'import pandas; print(pandas.__version__)'], { encoding: 'utf8' }).stdout.trim();
+    sides.push({ name: `pandas ${version}`, s: pd });
+    ratioOfMedians = pd.total.median / qb.total.median;
+    ratio = spread(qbRuns.map((r, i) => pdRuns[i].total / r.total));
+    body.push(...stepTable(sides), '', '| result | quantbook | pandas |', '| --- | ---: | ---: |', ...Object.keys(qb.check).map((k) => `| ${k} | ${qb.check[k]} | ${pd.check[k]} |`), '');
+    body.push(`totals per run, s: quantbook ${qbRuns.map((r) => r.total.toFixed(2)).join(' ')}; pandas ${pdRuns.map((r) => r.total.toFixed(2)).join(' ')}`, '');
+    body.push(`**pandas / quantbook time: ${ratioOfMedians.toFixed(1)}x** (ratio of the median totals; per-run ratios ${ratio.min.toFixed(1)}-${ratio.max.toFixed(1)}x)`);
   } else {
-    console.log('\npandas not available (/usr/bin/python3 with pandas): no comparison');
+    body.push(...stepTable(sides), '', 'pandas not run (--no-pandas, or no /usr/bin/python3 with pandas): no comparison');
   }
+  const peakOk = qb.peakMb.max < GOAL_PEAK_MB;
+  const verdict = [
+    ratio
+      ? verdictLine('pandas / quantbook >= 5x end to end, under 4 GB peak', ratioOfMedians >= GOAL_RATIO && peakOk, `${ratioOfMedians.toFixed(1)}x (per run ${ratio.min.toFixed(1)}-${ratio.max.toFixed(1)}x), quantbook peak ${qb.peakMb.max.toFixed(0)} MB`)
+      : verdictLine('pandas / quantbook >= 5x end to end, under 4 GB peak', false, `no pandas comparison; quantbook ${formatSpread(qb.total, 2, ' s')}, peak ${qb.peakMb.max.toFixed(0)} MB`),
+  ];
+  const path = writeBenchResults('data', 'bench:data: the data pipeline on 10M bars, quantbook vs pandas', body, verdict, machineInfo());
+  console.log(['', ...body, '', `written: ${path}`, '', ...verdict].join('\n'));
 }

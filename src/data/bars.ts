@@ -56,9 +56,28 @@ function f64(bars: Bars, name: string): Float64Array {
   let s = bars.getColumn(name);
   // Nulls (e.g. a mark-price file without volume) become NaN, which validation reports.
   if (s.nullCount() > 0) s = bars.select(pl.col(name).cast(pl.Float64).fillNull(pl.lit(Number.NaN))).getColumn(name);
+  // Datetime(ms) is an int64 underneath: its ints come across as they are and become doubles in
+  // the same buffer, where a cast to f64 in polars would fill a second column first.
+  if (s.dtype.equals(pl.Datetime('ms', 'UTC'))) return int64ToF64InPlace(s.cast(pl.Int64).toTypedArray() as BigInt64Array);
   const arr = s.dtype.equals(pl.Float64) ? s.toTypedArray() : s.cast(pl.Float64).toTypedArray();
   // Other numeric types come back as their own typed array; widen those to f64.
   return arr instanceof Float64Array ? arr : Float64Array.from(arr as ArrayLike<number>);
+}
+
+/**
+ * Rewrites int64 values as doubles in their own buffer (the array is consumed) and returns the
+ * doubles. `hi * 2^32 + lo` is one rounding of the exact value, as an int64 -> f64 cast is, so
+ * values beyond 2^53 round the same way; whole ms timestamps are exact.
+ */
+function int64ToF64InPlace(ints: BigInt64Array): Float64Array {
+  const halves = new Int32Array(ints.buffer, ints.byteOffset, ints.length * 2);
+  const out = new Float64Array(ints.buffer, ints.byteOffset, ints.length);
+  for (let i = 0; i < out.length; i++) {
+    // little-endian: the low half first; both halves are read before the slot is overwritten
+    const lo = halves[2 * i] >>> 0;
+    out[i] = halves[2 * i + 1] * 4294967296 + lo;
+  }
+  return out;
 }
 
 /**
@@ -135,11 +154,15 @@ export function symbolRuns(bars: Bars): SymbolRun[] | undefined {
 const runCache = new WeakMap<Bars, { height: number; runs: SymbolRun[] | undefined }>();
 
 function findRuns(bars: Bars): SymbolRun[] | undefined {
-  const starts = bars
-    .select(pl.col('symbol').neq(pl.col('symbol').shift(1)).fillNull(true).alias('b'))
+  // Each row against the one before it, as two zero-copy slices of the column: a shifted copy of
+  // a string column would cost 16 bytes a row. Rows where the symbol changes (or either is null) start a run.
+  const n = bars.height;
+  const changes = bars
+    .select(pl.col('symbol').slice(1, n - 1).neq(pl.col('symbol').slice(0, n - 1)).fillNull(true).alias('b'))
     .getColumn('b')
     .argTrue()
     .toArray() as number[];
+  const starts = [0, ...changes.map((i) => i + 1)];
   const symbols = bars.getColumn('symbol').gather(starts).toArray() as string[];
   if (new Set(symbols).size !== symbols.length) return undefined;
   return starts.map((start, i) => ({ symbol: symbols[i], start, length: (starts[i + 1] ?? bars.height) - start }));
@@ -321,14 +344,18 @@ function barViews(all: BarArrays, start: number, length: number, symbol: string 
  * column, where a frame per symbol costs one per symbol and column. The frame keeps the arrays;
  * never change them afterwards.
  * @param extra - further whole-frame columns (e.g. `filled`).
+ * @param symbol - the `symbol` column when the caller has it already (see {@link symbolColumnFromRuns}):
+ *   a String series of the frame's height, each block's rows holding its symbol; else it is built here.
  * @example adoptSymbolBlocks(allocSymbolBlocks([3, 2], ['A', 'B'])).getColumn('symbol').toArray() // ['A', 'A', 'A', 'B', 'B']
  */
-export function adoptSymbolBlocks(blocks: SymbolBlocks, extra: Record<string, pl.Series> = {}): Bars {
+export function adoptSymbolBlocks(blocks: SymbolBlocks, extra: Record<string, pl.Series> = {}, symbol?: pl.Series): Bars {
   const { all, bySymbol } = blocks;
   const cols: pl.Series[] = [tsSeries(all.ts)];
   for (const c of OHLCV) cols.push(pl.Series(c, all[c], pl.Float64));
   let out: Bars = pl.DataFrame(cols);
-  if (bySymbol.some((a) => a.symbol !== undefined)) {
+  if (symbol !== undefined && symbol.length === all.ts.length) {
+    out = out.withColumn(symbol.rename('symbol')).select('ts', 'symbol', ...OHLCV) as Bars;
+  } else if (bySymbol.some((a) => a.symbol !== undefined)) {
     if (bySymbol.length === 1) {
       out = out.withColumn(pl.lit(bySymbol[0].symbol).cast(pl.String).alias('symbol'));
     } else {
@@ -347,6 +374,31 @@ export function adoptSymbolBlocks(blocks: SymbolBlocks, extra: Record<string, pl
   for (const [name, s] of Object.entries(extra)) out = out.withColumn(s.rename(name));
   remember(out, bySymbol);
   return out;
+}
+
+/**
+ * A `symbol` column for a frame whose symbols come block after block, as in `bars` but with
+ * `lengths[i]` rows for run i: each run's rows of `bars`' own column (zero-copy slices) plus, when
+ * the block is longer, a short chunk of the same symbol. Building the column anew would write
+ * 16 bytes a row (a string view per row); this writes only the extra rows.
+ * @returns undefined when `bars` has no String `symbol` column, its symbols are not contiguous,
+ *   a run's symbol is null, or a block is shorter than its run.
+ * @example symbolColumnFromRuns(bars, [5000, 5010])?.length // 10010 (bars: 2 symbols of 5000 rows)
+ */
+export function symbolColumnFromRuns(bars: Bars, lengths: readonly number[]): pl.Series | undefined {
+  if (!hasSymbol(bars)) return undefined;
+  const col = bars.getColumn('symbol');
+  const runs = symbolRuns(bars);
+  if (!col.dtype.equals(pl.String) || !runs || runs.length !== lengths.length || runs.length === 0) return undefined;
+  const parts: pl.Series[] = [];
+  for (let i = 0; i < runs.length; i++) {
+    const { symbol, start, length } = runs[i];
+    const extra = lengths[i] - length;
+    if (typeof symbol !== 'string' || extra < 0) return undefined;
+    parts.push(col.slice(start, length));
+    if (extra > 0) parts.push(pl.Series('symbol', [symbol], pl.String).extendConstant(symbol, extra - 1));
+  }
+  return parts.length === 1 ? parts[0] : pl.concat(parts, { rechunk: false, parallel: false });
 }
 
 /**

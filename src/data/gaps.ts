@@ -8,7 +8,7 @@
 import pl from 'nodejs-polars';
 import { dict } from '../core/dict';
 import { DataError } from '../core/errors';
-import { type BarArrays, type Bars, adoptSymbolBlocks, allocBarArrays, allocSymbolBlocks, eachSymbol, selectBarColumns } from './bars';
+import { type BarArrays, type Bars, adoptSymbolBlocks, allocBarArrays, allocSymbolBlocks, eachSymbol, selectBarColumns, symbolColumnFromRuns } from './bars';
 import { DAY_MS, firstUnorderedRow, inferIntervalMs } from './interval';
 import { asCompiled, windowRuns, type CompiledSession, type SessionLike, type WindowRuns } from './sessions';
 
@@ -272,5 +272,7 @@ export function fillGaps(bars: Bars, session: SessionLike, opts: { barMs?: numbe
     writeFilled(p.a, p.barMs, p.gaps, out, flags.subarray(start, start + out.ts.length));
     start += out.ts.length;
   });
-  return { bars: adoptSymbolBlocks(blocks, { filled: pl.Series('filled', flags).cast(pl.Bool) }), filled, bySymbol };
+  // The input's symbol column, sliced per symbol, plus a short chunk per symbol for its filled rows.
+  const symbol = plans.length > 1 ? symbolColumnFromRuns(bars, plans.map((p) => p.a.ts.length + p.gaps.filled)) : undefined;
+  return { bars: adoptSymbolBlocks(blocks, { filled: pl.Series('filled', flags).cast(pl.Bool) }, symbol), filled, bySymbol };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import pl from 'nodejs-polars';
-import { adoptBarArrays, adoptSymbolBlocks, allocSymbolBlocks, arraysToBars, barsToArrays, concatBars, eachSymbol, symbolRuns, tsSeries, type BarArrays, type SymbolBlocks } from '../../src/data/bars';
+import { adoptBarArrays, adoptSymbolBlocks, allocSymbolBlocks, arraysToBars, barsToArrays, concatBars, eachSymbol, symbolColumnFromRuns, symbolRuns, tsSeries, type BarArrays, type SymbolBlocks } from '../../src/data/bars';
 
 const one = (symbol: string, n: number, px: number): BarArrays => ({
   symbol,
@@ -112,3 +112,38 @@ describe('symbol blocks', () => {
   });
 });
 
+
+describe('columns out of polars and symbol columns reused', () => {
+  it('timestamps come out as polars casts them to f64: before 1970, and beyond 2^53 ms (rounded alike)', () => {
+    const ints = BigInt64Array.from([-86_400_000n, 0n, 1_700_000_000_123n, 9_007_199_254_740_993n, -9_007_199_254_740_995n]);
+    const ts = pl.Series('ts', ints as never).cast(pl.Datetime('ms', 'UTC'));
+    const frame = pl.DataFrame([ts, ...['open', 'high', 'low', 'close', 'volume'].map((c) => pl.Series(c, [1, 1, 1, 1, 1], pl.Float64))]);
+    const fromPolars = Array.from(ts.cast(pl.Int64).cast(pl.Float64).toTypedArray() as Float64Array);
+    expect(Array.from(barsToArrays(frame).ts)).toEqual(fromPolars);
+    expect(fromPolars.slice(0, 3)).toEqual([-86_400_000, 0, 1_700_000_000_123]);
+    expect(fromPolars[3]).toBe(9_007_199_254_740_992); // 2^53 + 1 rounds to even
+    // the frame still holds its own values (the ints were copied out, then rewritten)
+    expect(frame.getColumn('ts').cast(pl.Int64).toArray()).toEqual(Array.from(ints, Number));
+  });
+
+  it('symbol runs treat nulls as run breaks, as a shifted comparison did', () => {
+    const frame = pl.DataFrame({ symbol: ['A', null, null, 'B'], x: [1, 2, 3, 4] });
+    expect(symbolRuns(frame)).toBeUndefined(); // A, null, null, B: the null symbol appears twice
+    const single = pl.DataFrame({ symbol: ['A'], x: [1] });
+    expect(symbolRuns(single)).toEqual([{ symbol: 'A', start: 0, length: 1 }]);
+  });
+
+  it('symbolColumnFromRuns slices the input column and adds the extra rows of each symbol', () => {
+    const bars = arraysToBars([one('A', 3, 10), one('B', 2, 20)]);
+    const col = symbolColumnFromRuns(bars, [5, 2]);
+    expect(col?.toArray()).toEqual(['A', 'A', 'A', 'A', 'A', 'B', 'B']);
+    expect(col?.dtype.equals(pl.String)).toBe(true);
+    expect(symbolColumnFromRuns(bars, [2, 2])).toBeUndefined(); // a block shorter than its run
+    expect(symbolColumnFromRuns(bars, [3])).toBeUndefined(); // not one length per run
+    const interleaved = pl.DataFrame({ symbol: ['A', 'B', 'A'], x: [1, 2, 3] });
+    expect(symbolColumnFromRuns(interleaved, [2, 1])).toBeUndefined();
+    const frame = adoptSymbolBlocks(allocSymbolBlocks([5, 2], ['A', 'B']), {}, col);
+    expect(frame.columns).toEqual(['ts', 'symbol', 'open', 'high', 'low', 'close', 'volume']);
+    expect(frame.getColumn('symbol').toArray()).toEqual(['A', 'A', 'A', 'A', 'A', 'B', 'B']);
+  });
+});
