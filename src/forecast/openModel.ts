@@ -7,8 +7,9 @@ import { ConfigError, ModelError } from '../core/errors';
 import { AutoregressiveForecaster } from './autoregressive';
 import { EnsembleForecaster, parseEnsembleSpec } from './ensemble';
 import { createNamedForecaster } from './named';
-import { loadCard, type AutoregressiveCard, type KronosCard, type LoadedCard, type QuantileCard } from './card';
+import { loadCard, type AutoregressiveCard, type KronosCard, type LoadedCard, type QuantileCard, type TotoCard } from './card';
 import { openKronos } from './families/kronos';
+import { TotoForecaster } from './families/toto';
 import { FallbackForecaster } from './fallback';
 import { QuantileModelForecaster } from './quantileModel';
 import { openSession } from './runtime';
@@ -85,6 +86,12 @@ async function openCardModel(loaded: LoadedCard, opts: OpenModelOptions): Promis
     return kronos;
   }
   const session = await openSession(loaded, runtime);
+  if (loaded.card.family === 'toto') {
+    const toto = new TotoForecaster(loaded as LoadedCard & { card: TotoCard }, session);
+    session.warmedUp ??= toto.warmUp();
+    await session.warmedUp;
+    return toto;
+  }
   const forecaster =
     loaded.card.family === 'quantile'
       ? new QuantileModelForecaster(loaded as LoadedCard & { card: QuantileCard }, session)

@@ -49,4 +49,21 @@ describe(`Python export, end to end${why}`, () => {
     const expected = Array.from({ length: fx.greedy.horizon }, (_, h) => fx.greedy.bars.data[h * 6 + 3]);
     Array.from(f.samples!.data).forEach((v, h) => expect(Math.abs(v - expected[h])).toBeLessThan(1e-4 * Math.max(1, Math.abs(expected[h]))));
   }, 120_000);
+
+  it.skipIf(!hasTorch)('toto.py: random checkpoint -> ONNX graph and card -> mixture-mean forecast equal to the recorded path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qb-toto-export-'));
+    const script = join(ROOT, 'models', 'export', 'toto.py');
+    await python([script, '--random-checkpoint', join(dir, 'ckpt')]);
+    // A folder without config.json is said plainly.
+    const missing = await python([script, '--checkpoint', dir, '--out', join(dir, 'x')]).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/Toto checkpoint: .*config.json not found; expected the folder as published/);
+    await python([script, '--checkpoint', join(dir, 'ckpt'), '--out', join(dir, 'out', 't'), '--name', 't-e2e', '--max-context', '32', '--min-context', '8', '--horizon', '16']);
+    const fx = JSON.parse(readFileSync(join(dir, 'out', 't.parity.json'), 'utf8'));
+    const model = await openModel(join(dir, 'out', 't.json'), { device: 'cpu' });
+    expect(model.info).toMatchObject({ name: 't-e2e', family: 'toto', contextLength: 32, maxHorizon: 16 });
+    const f = await model.forecast({ context: Float64Array.from(fx.close), horizon: fx.meanPath.horizon, samples: 1, sampling: { temperature: 0 } });
+    const expected: number[] = fx.meanPath.close;
+    Array.from(f.samples!.data).forEach((v, h) => expect(Math.abs(v - expected[h])).toBeLessThan(1e-4 * Math.max(1, Math.abs(expected[h]))));
+  }, 120_000);
 });
