@@ -60,6 +60,7 @@ CONFIG_KEYS = ['embed_dim', 'num_heads', 'num_layers', 'mlp_hidden_dim', 'patch_
                'spacewise_every_n_layers', 'output_distribution_kwargs']
 NORM_EPS = 1e-8
 MIN_SCALE = 0.1
+PRICE_LEVEL = 100.0
 XPOS_SCALE_BASE = 512
 F32_EPS = float(torch.finfo(torch.float32).eps)
 SOURCE_COMMIT = 'e8522f2d83b2512ee37b169bc42aeeec3cedd2d5'
@@ -301,8 +302,13 @@ def scale_series(x, observed, patch, prefix_length):
 
 
 def mean_path(model, series, patch, horizon, max_context):
-    """The autoregression with each patch set to its mixture mean (sum_k w_k loc_k, df > 2) in place of draws."""
-    x = list(series[-max_context:])
+    """The autoregression with each patch set to its mixture mean (sum_k w_k loc_k, df > 2) in place of draws.
+
+    As quantbook runs it: the window is first divided by its last close and multiplied by PRICE_LEVEL
+    (and the path mapped back), so that the scaler's variance floor means the same in any price unit.
+    """
+    unit = series[-1] / PRICE_LEVEL
+    x = list(series[-max_context:] / unit)
     pad = (-len(x)) % patch
     vals = [0.0] * pad + x
     obs = np.array([False] * pad + [True] * len(x))
@@ -316,7 +322,7 @@ def mean_path(model, series, patch, horizon, max_context):
         vals += list(m)
         obs = np.concatenate([obs, np.ones(patch, dtype=bool)])
         out += list(m)
-    return np.array(out[:horizon])
+    return np.array(out[:horizon]) * unit
 
 
 def export(args):
@@ -361,6 +367,11 @@ def export(args):
                                    'original context times 10^(+-exponent); every step of a patch is scaled with the '
                                    'statistics at its last step. Applied in TypeScript; a draw is mapped back with the '
                                    'last patch\'s loc and scale.'},
+        'priceLevel': {'kind': 'lastClose', 'level': PRICE_LEVEL,
+                       'description': 'quantbook only (Toto feeds raw values): each window is divided by its last '
+                                      'observed close and multiplied by 100 before the scaler, and paths are mapped '
+                                      'back, so that the variance floor 0.1 of the scaler means the same in any price '
+                                      'unit (a close of 0.0027 would otherwise get a scale of 0.32, 100 times itself).'},
         'architecture': {**{k: cfg[k] for k in CONFIG_KEYS}, 'spacewise_first': cfg.get('spacewise_first', True),
                          'parameters': sum(p.numel() for p in model.parameters())},
         'source': {'repository': 'DataDog/toto', 'commit': SOURCE_COMMIT,
@@ -415,6 +426,13 @@ def random_checkpoint(folder):
                 p.copy_(torch.randn_like(p) * 0.7 / math.sqrt(p.shape[-1]))
             else:
                 p.copy_(0.05 * torch.randn_like(p))
+        # Tame the heads so that sampled paths stay near the context's level over many patches (df ~ 6,
+        # scale ~ 0.2 of the context's scale): random heads give df near 2 and paths that explode.
+        head = net.model.output_distribution
+        head.df.bias.fill_(4.0)
+        head.scale_proj.bias.fill_(-1.5)
+        for lin in (head.df, head.scale_proj, head.loc_proj):
+            lin.weight.mul_(0.2)
     os.makedirs(folder, exist_ok=True)
     write_json(os.path.join(folder, 'config.json'), cfg)
     save_safetensors(os.path.join(folder, 'model.safetensors'), net.state_dict(), {'format': 'pt'})

@@ -114,6 +114,12 @@ const totoCard = base.extend({
     scaleFactorExponent: z.number().positive(),
     description: z.string(),
   }),
+  /**
+   * quantbook's own step before the scaler (Toto feeds raw values): each window is divided by its last
+   * observed close and multiplied by `level`, and paths are mapped back, so that the scaler's variance
+   * floor (`minimumScale`) means the same in any price unit.
+   */
+  priceLevel: z.object({ kind: z.literal('lastClose'), level: z.number().positive(), description: z.string() }).optional(),
   source: z.record(z.string(), z.unknown()).optional(),
 });
 

@@ -5,8 +5,9 @@
 export { openModel } from './openModel';
 export type { OpenModelOptions } from './openModel';
 export { loadCard, modelCardSchema } from './card';
-export type { ModelCard, QuantileCard, AutoregressiveCard, KronosCard, LoadedCard, TensorSpec } from './card';
+export type { ModelCard, QuantileCard, AutoregressiveCard, KronosCard, TotoCard, LoadedCard, TensorSpec } from './card';
 export { KronosForecaster, openKronos, prepareKronosWindow, timeFeatures, DEFAULT_KRONOS_SAMPLES } from './families/kronos';
+export { TotoForecaster, totoScale, drawMixture, DEFAULT_TOTO_SAMPLES, type TotoMixture, type TotoScaled } from './families/toto';
 export { barsOfWindows } from './request';
 export type { SeriesBars } from './request';
 export { clearSessionCache, checkGraph, CUDA_REQUIREMENTS } from './runtime';

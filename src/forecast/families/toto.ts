@@ -4,7 +4,9 @@
  *
  * Per window, as TotoForecaster does for one variate: the last `contextLength` closes are
  * left-padded with unobserved zeros to a multiple of `patchSize` (missing closes are unobserved
- * too); Toto's CausalPatchStdMeanScaler scales the series (`totoScale`); the graph gives the
+ * too); with the card's `priceLevel` the window is first divided by its last close and multiplied
+ * by the level (quantbook's step, so the scaler's variance floor does not swamp small prices, undone
+ * on the paths); Toto's CausalPatchStdMeanScaler scales the series (`totoScale`); the graph gives the
  * Student-T mixture (weights, df, loc, scale) of each step of the next patch; each step is drawn
  * from its mixture and mapped back with the last patch's loc and scale; the patch is appended
  * and the series scaled again (global statistics from the original context only), until the
@@ -223,10 +225,24 @@ export class TotoForecaster implements Forecaster {
     // The session stays in the shared cache.
   }
 
+  /** The divisor of a window's prices: last observed close / priceLevel.level (1 without `priceLevel`). */
+  private priceUnit(window: Float64Array): number {
+    const level = this.card.priceLevel?.level;
+    if (level === undefined) return 1;
+    for (let i = window.length - 1; i >= 0; i--) {
+      if (Number.isFinite(window[i])) {
+        if (!(window[i] > 0)) throw new ModelError(`${this.card.name}: the last observed close ${window[i]} is not a positive price (priceLevel divides by it)`, { key: 'context', value: window[i] });
+        return window[i] / level;
+      }
+    }
+    return 1;
+  }
+
   /** Samples n paths of one window, writing closes at (w, path, step); returns the missing context closes. */
   private async sampleWindow(window: Float64Array, w: number, n: number, H: number, seed: number, meanPath: boolean, out: Float64Array): Promise<number> {
     const P = this.card.patchSize;
     const K = this.card.mixtureComponents;
+    const unit = this.priceUnit(window);
     const pad = (P - (window.length % P)) % P;
     const T0 = pad + window.length;
     const steps = Math.ceil(H / P);
@@ -236,7 +252,7 @@ export class TotoForecaster implements Forecaster {
     const baseObs = new Uint8Array(Tmax);
     window.forEach((x, i) => {
       if (Number.isFinite(x)) {
-        baseVals[pad + i] = x;
+        baseVals[pad + i] = x / unit;
         baseObs[pad + i] = 1;
       } else missing++;
     });
@@ -265,7 +281,7 @@ export class TotoForecaster implements Forecaster {
             const x = loc + scale * drawMixture(m, (row * P + j) * K, K, rngs[r], meanPath);
             vals[r][T + j] = x;
             const h = s * P + j;
-            if (h < H) out[(w * n + start + r) * H + h] = x;
+            if (h < H) out[(w * n + start + r) * H + h] = x * unit;
           }
         }
       }

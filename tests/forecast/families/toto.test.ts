@@ -130,6 +130,15 @@ describe('Toto sampling', () => {
     expect(drawMixture(m, 0, 3, rng, true)).toBeCloseTo(0.2 * -10 + 0.3 * 10, 6);
   });
 
+  it('does not depend on the price unit (priceLevel): closes x 1e-5 give paths x 1e-5 for the same seed', async () => {
+    expect(loaded.card.priceLevel).toMatchObject({ kind: 'lastClose', level: 100 });
+    const model = await openModel(CARD, { device: 'cpu' });
+    const a = await model.forecast({ context: close, horizon: 9, samples: 5, seed: 2 });
+    const b = await model.forecast({ context: close.map((x) => x * 1e-5), horizon: 9, samples: 5, seed: 2 });
+    expect(maxRelativeError(b.samples!.data.map((x) => x * 1e5), Array.from(a.samples!.data))).toBeLessThan(1e-9);
+    expect(b.samples!.data.every((x) => x > 0)).toBe(true);
+  });
+
   it('feeds missing closes as unobserved and says so', async () => {
     const model = await openModel(CARD, { device: 'cpu' });
     const gappy = close.slice();
