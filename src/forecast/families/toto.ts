@@ -258,22 +258,27 @@ export class TotoForecaster implements Forecaster {
     });
     baseObs.fill(1, T0);
     const base = new Rng(seed);
+    // The first patch is the same for every path: one row is run once and shared by all batches.
+    const first0 = totoScale(baseVals.subarray(0, T0), baseObs.subarray(0, T0), P, T0, this.card.scaling);
+    const firstMixture = await this.mixture(first0.scaled, 1, T0);
     for (let start = 0; start < n; start += ROWS_PER_RUN) {
       const rows = Math.min(ROWS_PER_RUN, n - start);
       const rngs = Array.from({ length: rows }, (_, r) => base.fork(`${w}/${start + r}`));
       const vals = Array.from({ length: rows }, () => baseVals.slice());
       for (let s = 0; s < steps; s++) {
         const T = T0 + s * P;
-        // At the first step every row has the same series: one row is run and shared.
         const k = s === 0 ? 1 : rows;
-        const input = new Float32Array(k * T);
-        const stats: TotoScaled[] = [];
-        for (let r = 0; r < k; r++) {
-          const sc = totoScale(vals[r].subarray(0, T), baseObs.subarray(0, T), P, T0, this.card.scaling);
-          input.set(sc.scaled, r * T);
-          stats.push(sc);
+        const stats: TotoScaled[] = s === 0 ? [first0] : [];
+        let m = firstMixture;
+        if (s > 0) {
+          const input = new Float32Array(k * T);
+          for (let r = 0; r < k; r++) {
+            const sc = totoScale(vals[r].subarray(0, T), baseObs.subarray(0, T), P, T0, this.card.scaling);
+            input.set(sc.scaled, r * T);
+            stats.push(sc);
+          }
+          m = await this.mixture(input, k, T);
         }
-        const m = await this.mixture(input, k, T);
         for (let r = 0; r < rows; r++) {
           const row = k === 1 ? 0 : r;
           const { loc, scale } = stats[row];
