@@ -99,6 +99,13 @@ describe('Toto through the CLI', () => {
     expect(m.fallbacks).toBe(0);
   });
 
+  it('eval --compare: Toto against Kronos and the naive baseline on the same origins', async () => {
+    const r = await runCli(['eval', '--data', ETH5, '--compare', `${TOTO},${KRONOS},naive`, '--horizon', '6', '--lookback', '48', '--every', '4000', '--samples', '10', '--json']);
+    expect(r.code).toBe(0);
+    const board = JSON.parse(r.out);
+    expect(board.rows.map((x: { name: string }) => x.name).sort()).toEqual([TOTO, KRONOS, 'naive'].sort());
+  });
+
   it('backtest: Toto signals drive the strategy on a real perpetual', async () => {
     const out = tmp();
     const { runs } = await runBacktestCli({ data: PERP, class: 'perp', forecaster: 'model', model: TOTO, days: 1, horizon: 2, samples: 4, mc: 0, out });
