@@ -135,12 +135,41 @@ const chronosCard = base.extend({
   sampling: z.object({ temperature: z.number(), topK: z.number().int(), topP: z.number() }).partial().optional(),
 });
 
-export const modelCardSchema = z.discriminatedUnion('family', [quantileCard, autoregressiveCard, chronosBoltCard, chronosCard, kronosCard]);
+/**
+ * Toto (DataDog/toto, checkpoint Datadog/Toto-Open-Base-1.0): one graph from the scaled context
+ * `context` float32 [batch, time] (time a multiple of `patchSize`) to the Student-T mixture of each
+ * step of the next patch: `weights`, `df`, `loc`, `scale`, float32 [batch, patchSize, K].
+ */
+const totoCard = base.extend({
+  family: z.literal('toto'),
+  patchSize: z.number().int().positive(),
+  mixtureComponents: z.number().int().positive(),
+  /** Toto's CausalPatchStdMeanScaler, applied in TypeScript (see families/toto.ts). */
+  scaling: z.object({
+    kind: z.literal('causalPatchStdMean'),
+    minimumScale: z.number().positive(),
+    besselCorrection: z.boolean(),
+    stabilizeWithGlobal: z.boolean(),
+    scaleFactorExponent: z.number().positive(),
+    description: z.string(),
+  }),
+  /**
+   * quantbook's own step before the scaler (Toto feeds raw values): each window is divided by its last
+   * observed close and multiplied by `level`, and paths are mapped back, so that the scaler's variance
+   * floor (`minimumScale`) means the same in any price unit.
+   */
+  priceLevel: z.object({ kind: z.literal('lastClose'), level: z.number().positive(), description: z.string() }).optional(),
+  source: z.record(z.string(), z.unknown()).optional(),
+});
+
+
+export const modelCardSchema = z.discriminatedUnion('family', [quantileCard, autoregressiveCard, chronosBoltCard, chronosCard, kronosCard, totoCard]);
 
 export type ModelCard = z.infer<typeof modelCardSchema>;
 export type QuantileCard = z.infer<typeof quantileCard>;
 export type AutoregressiveCard = z.infer<typeof autoregressiveCard>;
 export type KronosCard = z.infer<typeof kronosCard>;
+export type TotoCard = z.infer<typeof totoCard>;
 export type TensorSpec = z.infer<typeof tensorSpec>;
 export type GraphSpec = z.infer<typeof graphSpec>;
 export type ChronosBoltCard = z.infer<typeof chronosBoltCard>;
@@ -279,6 +308,7 @@ function checkFamilyContract(card: ModelCard, bad: (problem: string, key: string
     expect(named(card.decoder.outputs, 'logits'), 'decoder.outputs.logits', 'float32', [null, card.tokenizer.vocabSize]);
     return;
   }
+  if (card.family === 'toto') return checkTotoContract(card, expect, bad);
   const input = (name: string) => card.inputs.find((t) => t.name === name);
   const output = (name: string) => card.outputs.find((t) => t.name === name);
   expect(input('input_ids'), 'inputs.input_ids', 'int64', [null, null]);
@@ -322,6 +352,16 @@ function checkKronosContract(card: KronosCard, expect: Expect, bad: (problem: st
   check('decoder', [['s1_ids', 'int64', [null, null]], ['s2_ids', 'int64', [null, null]]], [['bars', 'float32', [null, null, 6]]]);
   check('s1', [['s1_ids', 'int64', [null, null]], ['s2_ids', 'int64', [null, null]], ['stamp', 'float32', [null, null, 5]]], [['s1_logits', 'float32', [null, v1]], ['context', 'float32', [null, null, null]]]);
   check('s2', [['context', 'float32', [null, null, null]], ['s1_id', 'int64', [null, 1]]], [['s2_logits', 'float32', [null, v2]]]);
+}
+
+/** Toto: `context` float32 [b, t] -> `weights`, `df`, `loc`, `scale` float32 [b, patchSize, K]; contexts in whole patches. */
+function checkTotoContract(card: TotoCard, expect: Expect, bad: (problem: string, key: string) => never): void {
+  if (card.inputs.length !== 1 || card.outputs.length !== 4) bad('a toto model has one input and four outputs', 'inputs');
+  if (card.contextLength % card.patchSize !== 0) bad(`contextLength must be a multiple of patchSize ${card.patchSize}`, 'contextLength');
+  expect(card.inputs.find((t) => t.name === 'context'), 'inputs.context', 'float32', [null, null]);
+  for (const name of ['weights', 'df', 'loc', 'scale']) {
+    expect(card.outputs.find((t) => t.name === name), `outputs.${name}`, 'float32', [null, card.patchSize, card.mixtureComponents]);
+  }
 }
 
 function isIncreasing(xs: readonly number[]): boolean {

@@ -6,10 +6,11 @@
 export { openModel } from './openModel';
 export type { OpenModelOptions } from './openModel';
 export { KronosForecaster, openKronos, prepareKronosWindow, timeFeatures, DEFAULT_KRONOS_SAMPLES } from './families/kronos';
+export { TotoForecaster, totoScale, drawMixture, DEFAULT_TOTO_SAMPLES, type TotoMixture, type TotoScaled } from './families/toto';
 export { barsOfWindows } from './request';
 export type { SeriesBars } from './request';
 export { loadCard, modelCardSchema, graphCard } from './card';
-export type { ModelCard, QuantileCard, AutoregressiveCard, ChronosBoltCard, ChronosCard, KronosCard, ExtraGraph, GraphSpec, LoadedCard, TensorSpec } from './card';
+export type { ModelCard, QuantileCard, AutoregressiveCard, ChronosBoltCard, ChronosCard, KronosCard, TotoCard, ExtraGraph, GraphSpec, LoadedCard, TensorSpec } from './card';
 export { ChronosBoltForecaster, boltContextWidth } from './families/chronosBolt';
 export { ChronosForecaster, chronosBins, chronosTokenize, chronosDecode } from './families/chronos';
 export type { ChronosTokens } from './families/chronos';

@@ -8,6 +8,7 @@ import { AutoregressiveForecaster } from './autoregressive';
 import { EnsembleForecaster, parseEnsembleSpec } from './ensemble';
 import { createNamedForecaster } from './named';
 import { graphCard, loadCard, type KronosCard, type LoadedCard } from './card';
+import { TotoForecaster } from './families/toto';
 import { openKronos } from './families/kronos';
 import { ChronosForecaster } from './families/chronos';
 import { ChronosBoltForecaster } from './families/chronosBolt';
@@ -101,6 +102,9 @@ async function openCardModel(loaded: LoadedCard, opts: OpenModelOptions): Promis
       break;
     case 'chronos-bolt':
       forecaster = new ChronosBoltForecaster({ ...loaded, card }, session);
+      break;
+    case 'toto':
+      forecaster = new TotoForecaster({ ...loaded, card }, session);
       break;
     case 'chronos': {
       const decoder = await openSession(graphCard({ ...loaded, card }, card.decoder), runtime);

@@ -49,4 +49,40 @@ describe(`Python export, end to end${why}`, () => {
     const expected = Array.from({ length: fx.greedy.horizon }, (_, h) => fx.greedy.bars.data[h * 6 + 3]);
     Array.from(f.samples!.data).forEach((v, h) => expect(Math.abs(v - expected[h])).toBeLessThan(1e-4 * Math.max(1, Math.abs(expected[h]))));
   }, 120_000);
+
+  it.skipIf(!hasTorch)('toto.py: random checkpoint -> ONNX graph and card -> mixture-mean forecast equal to the recorded path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qb-toto-export-'));
+    const script = join(ROOT, 'models', 'export', 'toto.py');
+    await python([script, '--random-checkpoint', join(dir, 'ckpt')]);
+    // A folder without config.json is said plainly.
+    const missing = await python([script, '--checkpoint', dir, '--out', join(dir, 'x')]).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/Toto checkpoint: .*config.json not found; expected the folder as published/);
+    // The plain layout (Toto without xFormers: mlp.0 / mlp.2, no `model.` prefix, freqs saved) loads to the same model.
+    const check = [
+      'import sys, os, shutil, torch',
+      `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'models', 'export'))})`,
+      'import toto, _kronos_toto_common as c',
+      `src, dst = ${JSON.stringify(join(dir, 'ckpt'))}, ${JSON.stringify(join(dir, 'plain'))}`,
+      "st = c.load_safetensors(os.path.join(src, 'model.safetensors'))",
+      "plain = {k[6:].replace('mlp.0.w12.', 'mlp.0.').replace('mlp.0.w3.', 'mlp.2.'): v for k, v in st.items()}",
+      "plain['transformer.rotary_emb.freqs'] = torch.zeros(4)",
+      'os.makedirs(dst)',
+      "shutil.copy(os.path.join(src, 'config.json'), dst)",
+      "c.save_safetensors(os.path.join(dst, 'model.safetensors'), plain)",
+      'a, _ = toto.load_checkpoint(src)',
+      'b, _ = toto.load_checkpoint(dst)',
+      'x = torch.randn(2, 12)',
+      "print(sorted(plain)[0], all(torch.equal(u, v) for u, v in zip(a(x), b(x))))",
+    ].join('\n');
+    const layouts = await python(['-c', check]);
+    expect(layouts.stdout.trim()).toBe('output_distribution.df.bias True');
+    await python([script, '--checkpoint', join(dir, 'ckpt'), '--out', join(dir, 'out', 't'), '--name', 't-e2e', '--max-context', '32', '--min-context', '8', '--horizon', '16']);
+    const fx = JSON.parse(readFileSync(join(dir, 'out', 't.parity.json'), 'utf8'));
+    const model = await openModel(join(dir, 'out', 't.json'), { device: 'cpu' });
+    expect(model.info).toMatchObject({ name: 't-e2e', family: 'toto', contextLength: 32, maxHorizon: 16 });
+    const f = await model.forecast({ context: Float64Array.from(fx.close), horizon: fx.meanPath.horizon, samples: 1, sampling: { temperature: 0 } });
+    const expected: number[] = fx.meanPath.close;
+    Array.from(f.samples!.data).forEach((v, h) => expect(Math.abs(v - expected[h])).toBeLessThan(1e-4 * Math.max(1, Math.abs(expected[h]))));
+  }, 120_000);
 });
