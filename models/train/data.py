@@ -1,4 +1,5 @@
-"""Training data: series dumped by dump-series.ts from the project's own generator,
+"""Training data: series dumped by scripts/dump-training-series.ts (the project's own
+generator, and the recorded real bars of ../shared/data/real without the held-out symbols),
 and the return tokenizer (the same arithmetic as src/forecast/tokenizer.ts)."""
 import json
 import os
@@ -25,6 +26,16 @@ def load_series(path):
     meta_path = os.path.splitext(path)[0] + '.json'
     meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {'source': path}
     return closes, meta
+
+
+def load_real(path, meta):
+    """The real series written beside the synthetic .npy: a list of (name, closes, train_bars).
+    Training windows lie inside closes[:train_bars]; the rest is validation."""
+    real_path = os.path.splitext(path)[0] + '_real.npy'
+    if 'real' not in meta or not os.path.exists(real_path):
+        return []
+    flat = np.load(real_path)
+    return [(p['symbol'], flat[p['offset']:p['offset'] + p['length']], p['trainBars']) for p in meta['real']['series']]
 
 
 def split_series(closes, val_share=0.1):
@@ -61,20 +72,20 @@ class Batches:
         self.closes = closes
         self.rng = np.random.default_rng(seed)
 
-    def windows(self, batch, length):
+    def windows(self, batch, length, tail=None):
         s = self.rng.integers(0, self.closes.shape[0], batch)
         t = self.rng.integers(0, self.closes.shape[1] - length + 1, batch)
         return np.stack([self.closes[i, j:j + length] for i, j in zip(s, t)])
 
     def ar_batch(self, batch, tokens, scale_tokens, missing_rate=0.005):
-        w = self.windows(batch, tokens + 1)
+        w = self.windows(batch, tokens + 1, tokens + 1 - scale_tokens)
         r = log_returns(w)
         r[self.rng.random(r.shape) < missing_rate] = np.nan
         ids = tokenize(r, rms_scale(r[:, :scale_tokens]))
         return torch.from_numpy(ids)
 
     def quantile_batch(self, batch, context, horizon, min_context):
-        w = self.windows(batch, context + horizon)
+        w = self.windows(batch, context + horizon, horizon)
         ctx, fut = w[:, :context].copy(), w[:, context:]
         for b in range(batch):
             if self.rng.random() < 0.3:  # shorter histories arrive left-padded with NaN
@@ -82,3 +93,35 @@ class Batches:
             if self.rng.random() < 0.2:  # holes
                 ctx[b, self.rng.random(context) < 0.01] = np.nan
         return torch.from_numpy(ctx.astype(np.float32)), torch.from_numpy(fut.astype(np.float32))
+
+
+class MixedBatches(Batches):
+    """Windows drawn from the synthetic series or, with probability real_share, from the
+    training part of a real series (chosen in proportion to its training bars). With
+    validation=True, real windows end inside the validation part (their context may reach
+    back into the training part, as a forecast origin's history does)."""
+
+    def __init__(self, closes, real, seed, real_share, validation=False):
+        super().__init__(closes, seed)
+        self.real, self.real_share, self.validation = real, real_share if real else 0.0, validation
+
+    def _real_window(self, length, tail):
+        lens = np.array([len(c) - t if self.validation else t for _, c, t in self.real], dtype=np.float64)
+        ok = lens >= (tail if self.validation else length)
+        p = np.where(ok, lens, 0.0)
+        i = self.rng.choice(len(self.real), p=p / p.sum())
+        _, c, t = self.real[i]
+        if self.validation:
+            # the last `tail` values (what is scored) start inside the validation part
+            end = self.rng.integers(max(t + tail, length), len(c) + 1)
+        else:
+            end = self.rng.integers(length, t + 1)
+        return c[end - length:end]
+
+    def windows(self, batch, length, tail=None):
+        out = np.empty((batch, length)) if self.real_share >= 1 else super().windows(batch, length)
+        if self.real_share > 0:
+            for b in range(batch):
+                if self.rng.random() < self.real_share:
+                    out[b] = self._real_window(length, tail or length)
+        return out

@@ -59,6 +59,25 @@ describe('conformal layer (ACI)', () => {
     expect(await f(altered, 4495)).toEqual(await f(closes, 4495));
   });
 
+  it('warms up on the paths when paths are asked for, so later levels fit the paths', async () => {
+    // historical's normal-fit 80% interval is much wider than its bootstrap paths' on heavy-tailed returns:
+    // levels learnt on the first would over-narrow the second. With paths asked, the warm-up scores the
+    // paths' own quantiles, so its effective levels differ from a quantiles-only warm-up on the same window.
+    const rng = new Rng(9);
+    const closes = new Float64Array(800);
+    closes[0] = 100;
+    for (let i = 1; i < closes.length; i++) closes[i] = closes[i - 1] * Math.exp(0.002 * (rng.uniform() < 0.7 ? 0 : rng.normal() * 1.8));
+    const levelsAfterWarmUp = async (samples: number) => {
+      const c = new ConformalForecaster(createNamedForecaster('historical'), { warmUp: 100 });
+      await c.forecast({ context: [closes.subarray(0, 512)], horizon: 6, samples, seed: 1, origins: [{ stream: 's', t: 511 }] });
+      return c.state('s')!.get(0.1)!;
+    };
+    const withPaths = await levelsAfterWarmUp(200);
+    const quantilesOnly = await levelsAfterWarmUp(0);
+    // the normal-fit interval holds more of these outcomes, so its levels move further inward
+    expect(quantilesOnly[5]).toBeGreaterThan(withPaths[5]);
+  });
+
   it('rejects origins out of time order and unknown calibrations', async () => {
     const closes = shiftingWalk(300, 3);
     const c = new ConformalForecaster(createNamedForecaster('naive'), { warmUp: 0 });
@@ -72,8 +91,10 @@ describe('conformal layer (ACI)', () => {
 
 describe('conformal layer on the recorded crypto-5m pairs', () => {
   // Walk-forward, h = 6 bars, 100 paths, all 8 pairs, the same origins with and without the layer: an origin
-  // every 24 bars (1,749 forecasts), every 48 for garch (879; its fits dominate the test time).
-  for (const [model, every] of [['naive', 24], ['historical', 24], ['ewma', 24], ['garch', 48]] as const) {
+  // every 24 bars (1,749 forecasts), every 48 for garch (879; its fits dominate the test time). historical
+  // every 48 fell to 0.752 while the warm-up learnt its levels on the normal-fit quantiles and then applied
+  // them to the (narrower) bootstrap paths; it is here so that gap stays closed.
+  for (const [model, every] of [['naive', 24], ['historical', 24], ['historical', 48], ['ewma', 24], ['garch', 48]] as const) {
     it(`${model}: 80% coverage lands in [0.77, 0.83] and CRPS does not get worse`, async () => {
       const opts = { data: realData('crypto-5m'), model, horizon: 6, every, samples: 100 };
       const raw = await runEval(opts);
@@ -82,6 +103,6 @@ describe('conformal layer on the recorded crypto-5m pairs', () => {
       expect(conf.pooled.coverage80).toBeGreaterThanOrEqual(0.77);
       expect(conf.pooled.coverage80).toBeLessThanOrEqual(0.83);
       expect(conf.pooled.crps).toBeLessThanOrEqual(raw.pooled.crps);
-    }, 120_000);
+    }, 240_000); // garch under load: its warm-up now simulates paths too
   }
 });
