@@ -14,6 +14,9 @@ export const SLOW_TESTS = [
   'tests/catalogue/**',
   'tests/data/load/pandas.test.ts',
   'tests/gbdt/xgboostJson.test.ts',
+  // Soak and real-data studies: a memory soak of the live loop, conformal coverage on every recorded pair.
+  'tests/live/memory.test.ts',
+  'tests/forecast/conformal.test.ts',
 ];
 
 export default mergeConfig(base, defineConfig({ test: { exclude: SLOW_TESTS } }));
