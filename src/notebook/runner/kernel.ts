@@ -245,9 +245,9 @@ export class KernelClient {
 
     const client = new KernelClient(child, key, connDir, shell, control, iopub, hb, opts.notebook);
     client.watchProcess();
-    client.readLoop(shell);
-    client.readLoop(control);
-    client.readLoop(iopub);
+    void client.readLoop(shell);
+    void client.readLoop(control);
+    void client.readLoop(iopub);
 
     const timeoutMs = opts.startTimeoutMs ?? 60_000;
     const ready = client.waitReady(timeoutMs);
