@@ -17,7 +17,7 @@ import { ModelError } from '../core/errors';
 import { EvalAccumulator, type EvalMetrics, type EvalOptions } from './evaluate';
 import { aggregateSamples, parseAggregate } from './aggregate';
 import { crpsSamples } from './metrics';
-import { normalCdf } from './paths/normal';
+import { normalCdf } from '../stats/normal';
 import { lastObservedIndex } from './request';
 import type { Forecaster } from './types';
 

@@ -3,7 +3,6 @@
  * bands, barrier touches, drawdown and excursion), paths from quantiles through a
  * copula, forecast step times, and the 30-minute outlook pipeline.
  */
-export { normalCdf, normalPdf, normalQuantile } from './normal';
 export { QuantileCurve, probAboveFromQuantiles, rearrangeQuantiles, DEFAULT_QUANTILE_CURVE } from './quantileCurve';
 export type { QuantileCurveOptions, QuantileInterpolation, QuantileTails } from './quantileCurve';
 export { pathsFromQuantiles } from './copula';
@@ -22,4 +21,6 @@ export type { OutlookSummary, SessionChoice, SummaryContext } from './summary';
 export { calibrateBridge, bridgeExtremes } from './extremes';
 export type { BridgeCalibration } from './extremes';
 export { vwapTouchReliability } from './touchReliability';
+export { pathsToCalibration } from './calibration';
+export type { PathsCalibration, PathsInput } from './calibration';
 export type { TouchReliability, TouchReliabilityOptions } from './touchReliability';
