@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../src/backtest/engine';
 import { marketFromBars, type MarketArrays } from '../../src/backtest/market';
 import { monteCarloOfRun } from '../../src/backtest/montecarlo';
-import { backtestStats } from '../../src/backtest/result';
+import { backtestStats } from '../../src/backtest/stats';
 import type { Signals } from '../../src/backtest/signals';
 import { probabilitySignals, ruleSignals, runTargets, targetSignals } from '../../src/backtest/targets';
 import { sliceMarket, walkForwardBacktest } from '../../src/backtest/walkforward';
