@@ -9,7 +9,7 @@ import { aggregateSorted, parseAggregate, type Aggregate } from '../forecast/agg
 import { probAboveAtStep } from '../forecast/paths/stats';
 import type { Forecast, Forecaster } from '../forecast/types';
 import type { MarketArrays } from './market';
-import { pUpFromQuantiles } from './outlook';
+import { pUpFromQuantiles } from './outlookStrategy';
 import { muSigmaFromQuantilePoint, muSigmaFromSamples, type Signals, type SpreadToSigma } from './signals';
 
 /** Options of `forecastSignals`. */

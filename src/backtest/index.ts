@@ -63,6 +63,6 @@ export {
   type OutlookResult,
   type OutlookRule,
   type OutlookTrade,
-} from './outlook';
+} from './outlookStrategy';
 export { forecastSignals, type ForecastSignalOptions, type ForecastSignals } from './forecastSignals';
 export { backtestRecord, monteCarloSummary, statsTable, formatNumber, STAT_LABELS } from './report';

@@ -14,8 +14,8 @@ export type { Barrier, BarrierStats, PathDistribution, PathStats, PathStatsOptio
 export { forecastStepTimes, validateStepTimes, sessionBreaks } from './stepTimes';
 export { prepareOutlook, warmUpStatus } from './prepare';
 export type { PrepareOptions, PreparedOutlook, WarmUp } from './prepare';
-export { forecastOutlook, quietWindowsHit } from './outlook';
-export type { OutlookOptions, PathOutlook, QuietWindow } from './outlook';
+export { forecastOutlook, quietWindowsHit } from './pathOutlook';
+export type { OutlookOptions, PathOutlook, QuietWindow } from './pathOutlook';
 export { outlookSummary, formatOutlookSummary, pathsCsv, fileStamp } from './summary';
 export type { OutlookSummary, SessionChoice, SummaryContext } from './summary';
 export { calibrateBridge, bridgeExtremes } from './extremes';
