@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../src/core/random';
-import { normalQuantile } from '../src/forecast/baselines';
+import { normalQuantile } from '../src/stats/normal';
 import { pathsFromQuantiles, pathStatistics } from '../src/forecast/paths';
 import { packageRoot } from '../src/notebook/runner/build';
 

@@ -3,6 +3,7 @@
  * from its own index.
  */
 export * from './core';
+export * from './stats';
 export * from './calibration';
 export { show, record, provenance } from './notebook';
 export * from './data';

@@ -10,7 +10,7 @@ import { probAboveAtStep } from '../forecast/paths/stats';
 import { barsOfWindows } from '../forecast/request';
 import type { ContextBars, Forecast, Forecaster } from '../forecast/types';
 import { symbolCloses, type MarketArrays } from './market';
-import { pUpFromQuantiles } from './outlook';
+import { pUpFromQuantiles } from './outlookStrategy';
 import { muSigmaFromQuantilePoint, muSigmaFromSamples, type Signals, type SpreadToSigma } from './signals';
 
 /** Options of `forecastSignals`. */

@@ -25,10 +25,10 @@ export { alignSeries, marketFromBars, medianBarMs, symbolCloses, type MarketArra
 export { checkSignals, muSigmaFromQuantiles, muSigmaFromQuantilePoint, muSigmaFromSamples, Z90, type Signals, type SpreadToSigma } from './signals';
 export { runBacktest } from './engine';
 export { roundToLot } from './sizing';
-export { LIMIT_NAMES, backtestStats, type BacktestOptions, type BacktestResult, type FundingSeries, type KillEvent, type KillSwitchName, type LimitName } from './result';
+export { LIMIT_NAMES, type BacktestOptions, type BacktestResult, type FundingSeries, type KillEvent, type KillSwitchName, type LimitName } from './result';
 export type { Trade, ExitReason } from './ledger';
 export { backtestingPyStats, directionTargets, type BacktestingPyStats } from './conventions';
-export { computeStats, drawdown, type EquityCurve, type Stats, type StatsOptions } from './stats';
+export { backtestStats, computeStats, drawdown, type EquityCurve, type Stats, type StatsOptions } from './stats';
 export { periodsPerYear, type Calendar } from './annualize';
 export { classifyRegimes, classifyMarketRegimes, REGIME, REGIME_NAMES, type RegimeName, type RegimeOptions } from './regime';
 export { runStrategy, type MarketView, type PriceField, type SignalRow, type Strategy, type TimeframeView } from './strategy';
@@ -63,7 +63,7 @@ export {
   type OutlookResult,
   type OutlookRule,
   type OutlookTrade,
-} from './outlook';
+} from './outlookStrategy';
 export { forecastSignals, type ForecastSignalOptions, type ForecastSignals } from './forecastSignals';
 export { forecastBacktest, type ForecastBacktest, type ForecastBacktestOptions } from './pipeline';
 export { backtestRecord, monteCarloSummary, statsTable, formatNumber, STAT_LABELS } from './report';

@@ -15,7 +15,7 @@
  */
 import { ConfigError, DataError } from '../core/errors';
 import { Rng, stationaryBootstrapIndices } from '../core/random';
-import { quantileSorted } from '../forecast/aggregate';
+import { quantileSorted } from '../stats/order';
 import type { BacktestResult } from './result';
 
 // The index rule lives with the generator (the historical baseline draws the same way);

@@ -5,9 +5,6 @@
 import type { FundingArrays } from '../data/load/funding';
 import type { BacktestConfig, InstrumentClassName, KillAction } from './config';
 import type { Trade } from './ledger';
-import { medianBarMs } from './market';
-import { backtestingPyStats } from './conventions';
-import { computeStats, type Stats, type StatsOptions } from './stats';
 
 /** The limits applied to a target, in the order they are applied. */
 export const LIMIT_NAMES = ['perSymbolCap', 'grossIntraday', 'grossAtClose', 'longOnly', 'minTrade', 'cash'] as const;
@@ -88,40 +85,4 @@ export interface BacktestResult {
   };
   periodsPerYear: number;
   lookAhead: boolean;
-}
-
-/**
- * The statistics of a run: `computeStats` on the equity curve with the starting
- * capital prepended one bar before the first bar (so the first bar's return counts),
- * annualised with the run's periods per year unless `opts` says otherwise. Under
- * `conventions: 'backtesting.py'` the annual return (in `cagrPct`), volatility, Sharpe,
- * Sortino, Calmar, exposure, profit factor and expectancy follow `backtestingPyStats`.
- * @example backtestStats(runBacktest(market, signals, cfg)).sharpe
- */
-export function backtestStats(result: BacktestResult, opts: Partial<StatsOptions> = {}): Stats {
-  const T = result.ts.length;
-  const barMs = T > 1 ? medianBarMs(result.ts) : 60_000;
-  const ts = new Float64Array(T + 1);
-  const equity = new Float64Array(T + 1);
-  const gross = new Float64Array(T + 1);
-  ts[0] = result.ts[0] - barMs;
-  equity[0] = result.config.capital;
-  ts.set(result.ts, 1);
-  equity.set(result.equity, 1);
-  gross.set(result.grossExposure, 1);
-  const stats = computeStats({ ts, equity, grossExposure: gross, costs: result.costs }, result.trades, { periodsPerYear: result.periodsPerYear, ...opts });
-  if (result.config.conventions !== 'backtesting.py') return stats;
-  // The backtesting.py preset reads the run with its definitions where they differ (see conventions.ts).
-  const b = backtestingPyStats(result);
-  return {
-    ...stats,
-    cagrPct: b['Return (Ann.) [%]'],
-    annualVolPct: b['Volatility (Ann.) [%]'],
-    sharpe: b['Sharpe Ratio'],
-    sortino: b['Sortino Ratio'],
-    calmar: b['Calmar Ratio'],
-    exposureTimePct: b['Exposure Time [%]'],
-    profitFactor: b['Profit Factor'],
-    expectancyPct: b['Expectancy [%]'],
-  };
 }

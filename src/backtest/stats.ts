@@ -1,6 +1,6 @@
 /**
- * Performance statistics of an equity curve and its trades: one pure function,
- * typed fields with their units in the name (`...Pct` are percent numbers: 12.5
+ * Performance statistics of an equity curve and its trades (`computeStats`, one pure
+ * function) and of a backtest run under its conventions (`backtestStats`): typed fields with their units in the name (`...Pct` are percent numbers: 12.5
  * means 12.5%). Labels belong to the report layer.
  *
  * Conventions (see docs/REFERENCES.md):
@@ -12,7 +12,10 @@
  * - x / 0 follows IEEE rules: 0 / 0 is NaN, a positive number over 0 is Infinity (JSON writes both as null).
  */
 import { DataError } from '../core/errors';
+import { backtestingPyStats } from './conventions';
 import type { Trade } from './ledger';
+import { medianBarMs } from './market';
+import type { BacktestResult } from './result';
 
 /** An equity curve with what the stats need beside it. */
 export interface EquityCurve {
@@ -229,4 +232,40 @@ export function drawdown(ts: Float64Array, equity: Float64Array): { series: Floa
   }
   if (inDrawdown) span(peakAt, equity.length - 1);
   return { series, max, longestBars, longestMs };
+}
+
+/**
+ * The statistics of a run: `computeStats` on the equity curve with the starting
+ * capital prepended one bar before the first bar (so the first bar's return counts),
+ * annualised with the run's periods per year unless `opts` says otherwise. Under
+ * `conventions: 'backtesting.py'` the annual return (in `cagrPct`), volatility, Sharpe,
+ * Sortino, Calmar, exposure, profit factor and expectancy follow `backtestingPyStats`.
+ * @example backtestStats(runBacktest(market, signals, cfg)).sharpe
+ */
+export function backtestStats(result: BacktestResult, opts: Partial<StatsOptions> = {}): Stats {
+  const T = result.ts.length;
+  const barMs = T > 1 ? medianBarMs(result.ts) : 60_000;
+  const ts = new Float64Array(T + 1);
+  const equity = new Float64Array(T + 1);
+  const gross = new Float64Array(T + 1);
+  ts[0] = result.ts[0] - barMs;
+  equity[0] = result.config.capital;
+  ts.set(result.ts, 1);
+  equity.set(result.equity, 1);
+  gross.set(result.grossExposure, 1);
+  const stats = computeStats({ ts, equity, grossExposure: gross, costs: result.costs }, result.trades, { periodsPerYear: result.periodsPerYear, ...opts });
+  if (result.config.conventions !== 'backtesting.py') return stats;
+  // The backtesting.py preset reads the run with its definitions where they differ (see conventions.ts).
+  const b = backtestingPyStats(result);
+  return {
+    ...stats,
+    cagrPct: b['Return (Ann.) [%]'],
+    annualVolPct: b['Volatility (Ann.) [%]'],
+    sharpe: b['Sharpe Ratio'],
+    sortino: b['Sortino Ratio'],
+    calmar: b['Calmar Ratio'],
+    exposureTimePct: b['Exposure Time [%]'],
+    profitFactor: b['Profit Factor'],
+    expectancyPct: b['Expectancy [%]'],
+  };
 }

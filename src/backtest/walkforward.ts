@@ -17,9 +17,9 @@ import type { Fold, IndexRange } from '../data/splits';
 import { runBacktest } from './engine';
 import type { Trade } from './ledger';
 import type { MarketArrays } from './market';
-import { backtestStats, type BacktestOptions, type BacktestResult } from './result';
+import type { BacktestOptions, BacktestResult } from './result';
 import type { Signals } from './signals';
-import { computeStats, type Stats } from './stats';
+import { backtestStats, computeStats, type Stats } from './stats';
 
 /** One choice the fit can make. */
 export interface Candidate {

@@ -4,7 +4,7 @@
  */
 import { ConfigError } from '../core/errors';
 import { checkBins, checkProbabilities, toFloat64, type Numbers } from './validate';
-import { quantilesOf } from './sort';
+import { quantilesOf } from '../stats/order';
 
 /** How bin edges are placed. */
 export type BinStrategy = 'uniform' | 'quantile';

@@ -6,7 +6,7 @@ import { DataError } from '../core/errors';
 import { Rng } from '../core/random';
 import { assignBins } from './bins';
 import { type ReliabilityTable } from './reliability';
-import { quantileSorted } from './sort';
+import { quantileSorted } from '../stats/order';
 import { checkInteger, checkOpenUnit, checkProbabilities, toFloat64, type Numbers } from './validate';
 
 /** Options of {@link consistencyBands}. */

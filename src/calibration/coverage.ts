@@ -3,7 +3,7 @@
  */
 import { ConfigError, DataError } from '../core/errors';
 import { checkForecastRows, checkQuantileLevels } from './pit';
-import { quantileSorted } from './sort';
+import { quantileSorted } from '../stats/order';
 import { checkInteger, checkOpenUnit, type Numbers } from './validate';
 import { wilsonInterval, Z95 } from './wilson';
 

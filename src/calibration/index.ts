@@ -31,7 +31,3 @@ export { DEFAULT_COVERAGE_LEVELS, coverageFromQuantiles, coverageFromSamples } f
 export type { CoverageRow } from './coverage';
 export { fitQuantileRecalibration, recalibratePit, recalibratedLevel } from './quantileRecalibration';
 export type { QuantileRecalibration } from './quantileRecalibration';
-export { pathsToCalibration } from './paths';
-export type { PathsCalibration, PathsInput } from './paths';
-export { calibrationPairs } from './pairs';
-export type { CalibrationPairOptions, CalibrationPairs } from './pairs';

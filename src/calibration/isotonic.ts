@@ -3,7 +3,7 @@
  * pooled ties, optional bounds, and a piecewise-linear predict.
  */
 import { ConfigError, DataError } from '../core/errors';
-import { radixSortFloat64, upperBound } from './sort';
+import { radixSortFloat64, upperBound } from '../stats/order';
 import { checkFinite, checkSameLength, toFloat64, type Numbers } from './validate';
 
 /** What predict returns outside the fitted x range. */

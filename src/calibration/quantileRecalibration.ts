@@ -5,7 +5,7 @@
  */
 import { DataError } from '../core/errors';
 import { fitIsotonic, predictIsotonic, type IsotonicModel } from './isotonic';
-import { lowerBound } from './sort';
+import { lowerBound } from '../stats/order';
 import { type Numbers } from './validate';
 
 /** A fitted quantile recalibration: R(tau) = observed share of PIT <= tau. */

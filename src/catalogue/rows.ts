@@ -5,8 +5,8 @@
 import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadableFiles } from '../data/load/listing';
-import { sha256File } from '../notebook/provenance';
-import type { RunSummary } from '../notebook/runner/reports';
+import { sha256File } from '../notebook/api/provenance';
+import type { RunSummary } from '../notebook/records/run';
 import type { RunResult } from '../notebook/runner/run';
 import { gitState } from '../notebook/runner/environment';
 import { catalogueRow, type CatalogueFile, type CatalogueJson, type CatalogueRow } from './store';

@@ -134,6 +134,16 @@ export interface ForecastSettings {
  * hours. Paths are decoded 10 per ONNX run: on the 2-core CPU, 100 rows per run spent 0.4-0.6 s
  * of system time in a fresh process (large key/value buffers allocated and faulted in every step),
  * 10 rows about 0.05 s, for about 30% less CPU in all (bench/paths.ts).
+ *
+ * Why these differ from the library's `DEFAULT_SAMPLING` (forecast/sampling.ts: top-p 1,
+ * 256 paths per batch), on purpose, in this one place: the library's defaults are the sampler
+ * switched off (plain softmax sampling, the model's own distribution) with a batch sized for
+ * throughput, and `quantbook eval`, the sampler search and the notebooks use them, so a score
+ * measures the model as trained unless a setting is asked for. `quantbook forecast` (and
+ * `live` and `serve`, which make the same outlook) is the outlook command of the issue that
+ * specified it (top-p 0.9 trims the tail tokens that make implausible paths; 10 paths per run
+ * for single-window calls on 2 cores); a best
+ * sampler config (`--config configs/best/SYM.json`) overrides both with searched values.
  */
 export const FORECAST_DEFAULTS = { horizon: 30, samples: 100, temperature: 1.0, top_p: 0.9, lookback: 480, session: 'rth', seed: 0, samples_per_batch: 10 } as const;
 

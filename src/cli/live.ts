@@ -14,7 +14,7 @@ import { LiveLoop, ReplaySource, primeCount, RedisPublishSink, redisChannel, Sum
 import { chooseForecastSession, loadSymbol, outlookFromArrays } from './forecast';
 import { durationString, flagsToConfig, readForecastConfig, resolveForecastSettings, type ForecastSettings } from './forecastConfig';
 import { int, parseFlags } from './options';
-import { createStreamSource } from './liveSources';
+import { createStreamSource, type StreamSettings } from './liveSources';
 
 const duration = durationString('use a duration like 5s or 1m');
 
@@ -39,8 +39,7 @@ export const liveFlagsSchema = z.object({
 });
 
 /** Resolved live settings. */
-export interface LiveSettings {
-  source: 'replay' | 'binance' | 'alpaca';
+export interface LiveSettings extends StreamSettings {
   replay?: string;
   /** Replay speed (market ms per wall ms); Infinity for lock-step (`--speed max`). */
   speed: number;
@@ -55,8 +54,6 @@ export interface LiveSettings {
   keepBars?: number;
   pathsKept: number;
   candles: number;
-  streamSymbol?: string;
-  streamUrl?: string;
 }
 
 /**

@@ -1,7 +1,13 @@
 /** The exchange stream sources of `quantbook live` and `quantbook serve`, from the live flags. */
 import { ConfigError } from '../core/errors';
 import { AlpacaBarSource, BinanceKlineSource, type BarSource } from '../live';
-import type { LiveSettings } from './live';
+
+/** The live settings that choose a stream (the rest of `LiveSettings` in live.ts). */
+export interface StreamSettings {
+  source: 'replay' | 'binance' | 'alpaca';
+  streamSymbol?: string;
+  streamUrl?: string;
+}
 
 /**
  * The stream source named by `--source` (`binance` or `alpaca`), for `--stream-symbol` (default:
@@ -10,7 +16,7 @@ import type { LiveSettings } from './live';
  *   or Alpaca without its credentials in the environment.
  * @example createStreamSource(live, 'BTCUSDT', 60_000, log).name // 'binance'
  */
-export function createStreamSource(live: LiveSettings, symbol: string, barMs: number, log: (line: string) => void): BarSource {
+export function createStreamSource(live: StreamSettings, symbol: string, barMs: number, log: (line: string) => void): BarSource {
   const streamSymbol = live.streamSymbol ?? symbol;
   if (live.source === 'binance') return new BinanceKlineSource({ symbol: streamSymbol, barMs, baseUrl: live.streamUrl, log });
   if (live.source === 'alpaca') {

@@ -10,17 +10,17 @@ import { ConfigError, NotebookError } from '../core/errors';
 import { checkOutputDir } from '../core/output';
 import { formatDuration } from '../notebook/report/format';
 import { ensureFreshBuild, packageRoot } from '../notebook/runner/build';
-import { collectParameters, type Parameters } from '../notebook/runner/parameters';
+import type { Parameters, RunSummary } from '../notebook/records/run';
+import type { GridAxis } from '../notebook/records/sweep';
+import { collectParameters } from '../notebook/runner/parameters';
 import type { PoolProgress } from '../notebook/runner/pool';
-import type { GridAxis } from '../notebook/runner/sweep';
-import type { RunSummary } from '../notebook/runner/reports';
 import type { KernelClient } from '../notebook/runner/kernel';
 import type { RunProgress, RunResult } from '../notebook/runner/run';
 import { addToCatalogue } from './catalogue';
 
 // The runner loads zeromq, markdown-it and highlight.js: only when a command runs.
 const runner = () => import('../notebook/runner/reports');
-const sweeper = () => import('../notebook/runner/sweep');
+const sweeper = () => import('../notebook/sweep/sweep');
 
 interface ParameterFlags {
   parameter?: string[];
@@ -184,10 +184,10 @@ type QueuedWork = { notebook: string; axes: GridAxis[]; fixed: Parameters; outDi
 
 /** Runs a queued sweep (new or resumed) with progress lines, catalogue rows and the closing lines of a local sweep. */
 async function followQueued(url: string, flags: QueuedFlags, work: QueuedWork): Promise<void> {
-  const q = await import('../notebook/distributed/coordinator');
+  const q = await import('../notebook/sweep/coordinator');
   let sweepId = '';
   const done: Array<[RunSummary, RunResult | undefined]> = [];
-  const opts: import('../notebook/distributed/coordinator').QueuedSweepOptions = {
+  const opts: import('../notebook/sweep/coordinator').QueuedSweepOptions = {
     attempts: flags.retries + 1,
     cellTimeoutMs: flags.cellTimeout * 1000,
     startTimeoutMs: flags.startTimeout * 1000,

@@ -37,7 +37,7 @@ queue) and exits.`)
     .action(async (flags: { queue: string; concurrency: number; lockDuration: number; build: boolean; quiet?: boolean }) => {
       const { ensureFreshBuild } = await import('../notebook/runner/build');
       if (flags.build && ensureFreshBuild() && !flags.quiet) process.stderr.write('rebuilt dist/ (sources were newer)\n');
-      const { startWorker } = await import('../notebook/distributed/worker');
+      const { startWorker } = await import('../notebook/sweep/worker');
       const log = flags.quiet ? undefined : (line: string) => process.stderr.write(`[worker] ${new Date().toISOString()} ${line}\n`);
       const worker = await startWorker(flags.queue, { concurrency: flags.concurrency, lockDurationMs: flags.lockDuration * 1000, log });
       await new Promise<void>((resolveStop) => {

@@ -4,12 +4,8 @@
  * (`mean`, `median`, `trimmed_mean_5`, `winsorized_mean_10`, `quantile_0.50`).
  */
 import { ConfigError } from '../core/errors';
-import { quantileSorted } from '../calibration/sort';
+import { quantileSorted } from '../stats/order';
 import type { Tensor3 } from './types';
-
-// One type-7 quantile for the whole library (numpy's interpolation, to the last bit); the
-// forecast area's callers and the public index keep importing it from here.
-export { quantileSorted };
 
 /** A parsed aggregate; `p` is the share cut (trimmed) or clamped (winsorized) in each tail, in [0, 0.5). */
 export type Aggregate =

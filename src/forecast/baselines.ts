@@ -11,8 +11,8 @@
  */
 import { ConfigError, ModelError } from '../core/errors';
 import { Rng, stationaryBootstrapIndices } from '../core/random';
-import { quantileSorted } from './aggregate';
-import { normalQuantile } from './paths/normal';
+import { quantileSorted } from '../stats/order';
+import { normalQuantile } from '../stats/normal';
 import { checkHorizon, checkSamples, checkWindows, lastObservedIndex, tail, toWindows } from './request';
 import { DEFAULT_QUANTILE_LEVELS, tensor3, type Forecast, type ForecastRequest, type Forecaster, type ForecasterInfo, type Tensor3 } from './types';
 
@@ -28,9 +28,6 @@ export type BaselineSpec =
       bootstrap?: { kind: 'iid' } | { kind: 'stationary'; meanBlock: number };
     }
   | { kind: 'oracle' };
-
-// normalQuantile lived here first; kept importable from here for existing callers (bench/paths.ts).
-export { normalQuantile };
 
 /** Mean block length of the historical baseline's stationary bootstrap when the spec names none. */
 const DEFAULT_MEAN_BLOCK = 10;

@@ -14,10 +14,9 @@
  * Autocovariances are taken within each series only.
  */
 import { ModelError } from '../core/errors';
+import { normalCdf } from '../stats/normal';
+import { parseAggregate } from './aggregate';
 import { EvalAccumulator, type EvalMetrics, type EvalOptions } from './evaluate';
-import { aggregateSamples, parseAggregate } from './aggregate';
-import { crpsSamples } from './metrics';
-import { normalCdf } from './paths/normal';
 import { barsOfWindows, lastObservedIndex, type SeriesBars } from './request';
 import type { Forecaster } from './types';
 
@@ -125,35 +124,24 @@ export async function compareForecasters(entries: readonly { name: string; forec
         continue;
       }
       origins++;
-      const last = window[lastObservedIndex(window)];
       for (let e = 0; e < entries.length; e++) {
         const t0 = performance.now();
         const f = await entries[e].forecaster.forecast({ context: [window], horizon: H, samples, seed: (opts.seed ?? 0) + t, sampling: opts.sampling, future: [future], origins: [{ stream: s.symbol, t }], contextBars: barsOfWindows(s.bars, [[t + 1 - lookback, t + 1]]) });
-        acc[e].add(window, future, f, performance.now() - t0);
-        if (!f.samples) throw new ModelError(`${entries[e].name} gave no paths: the leaderboard scores CRPS from paths (samples > 0)`, { key: 'samples' });
-        const [, N] = f.samples.dims;
-        const col = new Float64Array(N);
+        // The per-origin scores are the pooled ones' terms, scored once (scores.ts).
+        const scored = acc[e].add(window, future, f, performance.now() - t0);
+        if (!f.samples || !scored.crpsByStep) throw new ModelError(`${entries[e].name} gave no paths: the leaderboard scores CRPS from paths (samples > 0)`, { key: 'samples' });
+        const N = f.samples.dims[1];
         let sum = 0;
         for (let h = 0; h < H; h++) {
-          for (let j = 0; j < N; j++) col[j] = f.samples.data[j * H + h];
-          const score = crpsSamples(col, future[h], opts.crpsFair);
-          byStep[e][h] += score;
-          sum += score;
+          byStep[e][h] += scored.crpsByStep[h];
+          sum += scored.crpsByStep[h];
         }
         let below = 0;
-        for (let j = 0; j < N; j++) below += col[j] <= future[H - 1] ? 1 : 0; // col holds the last step
+        for (let j = 0; j < N; j++) below += f.samples.data[j * H + H - 1] <= future[H - 1] ? 1 : 0;
         pit[e].push(below / N);
         c[e].push(sum / H);
-        const point = aggregateSamples(f.samples, aggregate);
-        p[e].push(Math.abs(point[H - 1] / last - future[H - 1] / last));
-        const q = f.quantiles;
-        const lo = q ? q.levels.indexOf(0.1) : -1;
-        const hi = q ? q.levels.indexOf(0.9) : -1;
-        if (q && lo >= 0 && hi >= 0) {
-          let inside = 0;
-          for (let h = 0; h < H; h++) inside += future[h] >= q.values.data[lo * H + h] && future[h] <= q.values.data[hi * H + h] ? 1 : 0;
-          v[e].push(inside / H);
-        }
+        p[e].push(scored.pctReturnError);
+        if (scored.inside80 !== null) v[e].push(scored.inside80 / H);
       }
       if (origins % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
     }

@@ -3,7 +3,7 @@
  * from samples (empirical, type 7) and samples from quantiles (inverse of the
  * piecewise-linear quantile function).
  */
-import { quantileSorted } from './aggregate';
+import { quantileSorted } from '../stats/order';
 import { tensor3, type Tensor3 } from './types';
 
 /**

@@ -2,16 +2,18 @@
  * Walk-forward evaluation: at every k-th bar t, forecast h bars ahead from closes
  * up to and including t only, then score against the realised closes t+1..t+h.
  *
- * Scores (REFERENCES.md): `pctReturnMae` is mean |predicted h-step return - realised
- * h-step return|, returns relative to the last close, at step h only; MAE, MASE, WQL,
- * CRPS and coverage pool every step 1..h of every forecast. The point forecast is
+ * Scores (REFERENCES.md; pct_return_mae and CRPS as defined once in `scores.ts`):
+ * `pctReturnMae` is mean |predicted h-step return - realised h-step return|, returns
+ * relative to the last close, at step h only; MAE, MASE, WQL, CRPS and coverage pool
+ * every step 1..h of every forecast. The point forecast is
  * the `aggregate` of the samples (default median) or the 0.5 quantile when a
  * forecaster gives no samples.
  */
 import { ModelError } from '../core/errors';
 import { aggregateSamples, parseAggregate, type Aggregate } from './aggregate';
-import { crpsSamples, maseScale, percentile, quantileLoss } from './metrics';
+import { maseScale, percentile, quantileLoss } from './metrics';
 import { barsOfWindows, lastObservedIndex, type SeriesBars } from './request';
+import { meanCrps, pctReturnError, stepCrps, weightedCrps } from './scores';
 import type { Forecast, Forecaster, ResolvedDevice, SamplingOptions } from './types';
 
 /** Options of `evaluateWalkForward`. */
@@ -72,6 +74,16 @@ export interface EvalMetrics {
   maseUndefined: number;
 }
 
+/** What {@link EvalAccumulator.add} scored for one forecast, for callers that also keep per-forecast scores. */
+export interface ForecastScores {
+  /** |predicted - realised| h-step return (`pctReturnError`). */
+  pctReturnError: number;
+  /** CRPS at each step 1..h; null when the forecast has no paths. */
+  crpsByStep: Float64Array | null;
+  /** Steps whose outcome lies inside [q0.1, q0.9]; null when the forecast lacks those quantiles. */
+  inside80: number | null;
+}
+
 /** Running sums of the scores; add forecasts one by one, merge series, read `result()`. */
 export class EvalAccumulator {
   private n = 0;
@@ -99,9 +111,10 @@ export class EvalAccumulator {
 
   /**
    * Scores one forecast (batch of one) of `future` made from `window`.
+   * @returns the forecast's own scores (also pooled into the sums).
    * @throws ModelError when the forecast has neither samples nor a 0.5 quantile.
    */
-  add(window: Float64Array, future: Float64Array, forecast: Forecast, latencyMs: number): void {
+  add(window: Float64Array, future: Float64Array, forecast: Forecast, latencyMs: number): ForecastScores {
     const H = future.length;
     const last = window[lastObservedIndex(window)];
     const point = pointForecast(forecast, this.aggregate);
@@ -110,7 +123,10 @@ export class EvalAccumulator {
     const hi = q ? q.levels.indexOf(0.9) : -1;
     const scale = maseScale(window);
     let errSum = 0;
-    const column = forecast.samples ? new Float64Array(forecast.samples.dims[1]) : null;
+    let inside80: number | null = null;
+    const samples = forecast.samples;
+    const column = samples ? new Float64Array(samples.dims[1]) : null;
+    const crpsByStep = samples ? new Float64Array(H) : null;
     for (let h = 0; h < H; h++) {
       const y = future[h];
       const err = Math.abs(y - point[h]);
@@ -126,12 +142,13 @@ export class EvalAccumulator {
           const inside = y >= q.values.data[lo * hq + h] && y <= q.values.data[hi * hq + h];
           this.covered += inside ? 1 : 0;
           this.coverageN++;
+          inside80 = (inside80 ?? 0) + (inside ? 1 : 0);
         }
       }
-      if (column && forecast.samples) {
-        const [, ns, hs] = forecast.samples.dims;
-        for (let j = 0; j < ns; j++) column[j] = forecast.samples.data[j * hs + h];
-        this.crpsSum += crpsSamples(column, y, this.crpsFair);
+      if (samples && column && crpsByStep) {
+        const score = stepCrps(samples, 0, h, y, column, samples.dims[1], this.crpsFair);
+        crpsByStep[h] = score;
+        this.crpsSum += score;
         this.crpsN++;
       }
     }
@@ -140,12 +157,14 @@ export class EvalAccumulator {
       this.maseSum += errSum / H / scale;
       this.maseN++;
     } else this.maseUndefined++;
-    this.pctAbs += Math.abs(point[H - 1] / last - future[H - 1] / last);
+    const pct = pctReturnError(point[H - 1], future[H - 1], last);
+    this.pctAbs += pct;
     this.points += H;
     this.n++;
     this.latencies.push(latencyMs);
     this.devices.add(forecast.meta.device);
     this.fallbacks += forecast.meta.fallback.count;
+    return { pctReturnError: pct, crpsByStep, inside80 };
   }
 
   /** Adds another accumulator's sums (pooling series). */
@@ -179,8 +198,8 @@ export class EvalAccumulator {
       mae: this.absErr / this.points,
       mase: this.maseSum / this.maseN,
       wql: levels.length > 0 ? levels.reduce((a, b) => a + b, 0) / levels.length / this.absY : NaN,
-      crps: this.crpsN > 0 ? this.crpsSum / this.crpsN : NaN,
-      wcrps: this.crpsN > 0 ? this.crpsSum / this.absY : NaN,
+      crps: meanCrps(this.crpsSum, this.crpsN),
+      wcrps: weightedCrps(this.crpsSum, this.crpsN, this.absY),
       coverage80: this.coverageN > 0 ? this.covered / this.coverageN : NaN,
       latencyMsP50: percentile(this.latencies, 50),
       latencyMsP95: percentile(this.latencies, 95),

@@ -40,7 +40,6 @@ export type { EnsembleMode } from './ensemble';
 export { ConformalForecaster, withCalibration, midRankQuantile, CALIBRATIONS } from './conformal';
 export type { ConformalOptions, ConformalMeta } from './conformal';
 export type { NelderMeadOptions, NelderMeadResult } from './nelderMead';
-export { studentTCdf, studentTQuantile, studentTPdf, logGamma, regularizedBeta } from './studentT';
 export { TokenSampler, DEFAULT_SAMPLING, checkSampling } from './sampling';
 export { tokenizeCloses, binOf, binCentres, decodePath } from './tokenizer';
 export type { TokenizedContext } from './tokenizer';
@@ -48,7 +47,6 @@ export {
   parseAggregate,
   aggregateSamples,
   aggregateSorted,
-  quantileSorted,
   trimmedMeanSorted,
   winsorizedMeanSorted,
 } from './aggregate';

@@ -2,7 +2,7 @@
  * Forecast scores (definitions in docs REFERENCES.md): quantile loss, CRPS from
  * samples in the exact sorted form, percentiles of latencies. Kernels on typed arrays.
  */
-import { quantileSorted } from './aggregate';
+import { quantileSorted } from '../stats/order';
 
 /**
  * Quantile loss at level q: QL_q = 2 |(y - yhat) (1{yhat >= y} - q)| (GluonTS / Chronos convention).

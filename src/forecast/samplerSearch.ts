@@ -13,8 +13,9 @@
 import { dict, ownValue } from '../core/dict';
 import { ConfigError } from '../core/errors';
 import { aggregateSorted, parseAggregate, type Aggregate } from './aggregate';
-import { crpsSamples, percentile } from './metrics';
+import { percentile } from './metrics';
 import { forecastAtOrigins } from './origins';
+import { meanCrps, pctReturnError, simpleReturn, stepCrps, weightedCrps } from './scores';
 import type { Forecaster } from './types';
 
 /** The values searched, every combination. */
@@ -219,31 +220,35 @@ async function scoreOrigins(
   const n = f.origins.length;
   const N = f.samples.dims[1];
   const realized = new Float64Array(n);
-  for (let i = 0; i < n; i++) realized[i] = f.realized[i * H + H - 1] / f.lastPrice[i] - 1;
+  for (let i = 0; i < n; i++) realized[i] = simpleReturn(f.realized[i * H + H - 1], f.lastPrice[i]);
   const scores = new Map<string, WindowScores>();
   const predicted = new Map<string, Float64Array>();
   const column = new Float64Array(N);
   for (const count of sampleCounts) {
-    // CRPS depends on the paths only: once per sample count, pooled over steps like evaluateWalkForward.
+    // CRPS depends on the paths only: once per sample count, pooled over steps as evaluateWalkForward
+    // pools it; the scores themselves are scores.ts's, as there.
     let crpsSum = 0;
     let absY = 0;
     const lastStep = new Map<string, Float64Array>([...aggregates.keys()].map((a) => [a, new Float64Array(n)]));
+    const errors = new Map<string, Float64Array>([...aggregates.keys()].map((a) => [a, new Float64Array(n)]));
     for (let i = 0; i < n; i++) {
       for (let h = 0; h < H; h++) {
-        const sorted = column.subarray(0, count);
-        for (let j = 0; j < count; j++) sorted[j] = f.samples.data[(i * N + j) * H + h];
         const y = f.realized[i * H + h];
-        crpsSum += crpsSamples(sorted, y); // sorts in place
+        crpsSum += stepCrps(f.samples, i, h, y, column, count); // leaves the step's paths sorted in column
         absY += Math.abs(y);
-        if (h === H - 1) for (const [name, agg] of aggregates) lastStep.get(name)![i] = aggregateSorted(sorted, agg) / f.lastPrice[i] - 1;
+        if (h !== H - 1) continue;
+        const sorted = column.subarray(0, count);
+        for (const [name, agg] of aggregates) {
+          const point = aggregateSorted(sorted, agg);
+          lastStep.get(name)![i] = simpleReturn(point, f.lastPrice[i]);
+          errors.get(name)![i] = pctReturnError(point, y, f.lastPrice[i]);
+        }
       }
     }
     for (const name of aggregates.keys()) {
-      const pred = lastStep.get(name)!;
-      const errors = Float64Array.from(pred, (p, i) => Math.abs(p - realized[i]));
       const key = `${count}|${name}`;
-      predicted.set(key, pred);
-      scores.set(key, { n, ...maeWithSe(errors), crps: crpsSum / (n * H), wcrps: crpsSum / absY });
+      predicted.set(key, lastStep.get(name)!);
+      scores.set(key, { n, ...maeWithSe(errors.get(name)!), crps: meanCrps(crpsSum, n * H), wcrps: weightedCrps(crpsSum, n * H, absY) });
     }
   }
   return { scores, predicted, realized, origins: f.origins, skipped: f.skipped.missingFuture.length + f.skipped.shortContext.length };

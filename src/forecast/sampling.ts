@@ -6,7 +6,10 @@ import { ConfigError } from '../core/errors';
 import type { Rng } from '../core/random';
 import type { SamplingOptions } from './types';
 
-/** Sampler defaults: plain softmax sampling (T = 1, no top-k, no top-p). */
+/**
+ * Sampler defaults: plain softmax sampling (T = 1, no top-k, no top-p). `quantbook forecast`
+ * uses top-p 0.9 and 10 paths per batch instead: why is said at `FORECAST_DEFAULTS` (cli/forecastConfig.ts).
+ */
 export const DEFAULT_SAMPLING: SamplingOptions = { temperature: 1, topK: 0, topP: 1, samplesPerBatch: 256, kvCache: 'auto' };
 
 /**

@@ -16,7 +16,7 @@
  * `scripts/crosscheck-garch.py` maximises the same likelihood with scipy (fixture in
  * tests/forecast/fixtures/garch-scipy.json).
  */
-import { logGamma } from './studentT';
+import { logGamma } from '../stats/studentT';
 import { nelderMead } from './nelderMead';
 
 /** GARCH(1,1)-t parameters in the units of the returns (omega in squared log return per bar). */

@@ -18,9 +18,9 @@
 import { ConfigError, ModelError } from '../core/errors';
 import { Rng } from '../core/random';
 import { returnStats } from './baselines';
-import { normalQuantile } from './paths/normal';
+import { normalQuantile } from '../stats/normal';
 import { checkHorizon, checkSamples, checkWindows, tail, toWindows } from './request';
-import { studentTQuantile } from './studentT';
+import { studentTQuantile } from '../stats/studentT';
 import { DEFAULT_QUANTILE_LEVELS, tensor3, type Forecast, type ForecastRequest, type Forecaster, type ForecasterInfo } from './types';
 import { ewmaNextVariance, fitGarch, garchVarianceForecast, type GarchFit, type GarchParams } from './volatility';
 

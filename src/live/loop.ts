@@ -8,7 +8,7 @@
  */
 import { asCompiled, sessionIndex, sessionTimestamps, type CompiledSession, type SessionLike } from '../data/sessions';
 import type { BarArrays } from '../data/bars';
-import { quietWindowsHit, type QuietWindow } from '../forecast/paths/outlook';
+import { quietWindowsHit, type QuietWindow } from '../forecast/paths/pathOutlook';
 import { BarBuffer } from './buffer';
 import { Histogram } from './histogram';
 import type { GapReport, LiveBar, LiveClock } from './types';

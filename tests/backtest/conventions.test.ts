@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { backtestingPyStats } from '../../src/backtest/conventions';
 import { runBacktest } from '../../src/backtest/engine';
 import { alignSeries } from '../../src/backtest/market';
-import { backtestStats } from '../../src/backtest/result';
+import { backtestStats } from '../../src/backtest/stats';
 import { ruleSignals } from '../../src/backtest/targets';
 
 function goog() {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { forecastSignals } from '../../src/backtest/forecastSignals';
 import { runBacktest } from '../../src/backtest/engine';
-import { pUpFromQuantiles } from '../../src/backtest/outlook';
+import { pUpFromQuantiles } from '../../src/backtest/outlookStrategy';
 import { createBaseline } from '../../src/forecast/baselines';
 import { Rng } from '../../src/core/random';
 import type { Forecaster } from '../../src/forecast/types';

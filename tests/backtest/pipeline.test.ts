@@ -5,7 +5,7 @@ import { forecastSignals } from '../../src/backtest/forecastSignals';
 import { marketFromBars, type MarketArrays } from '../../src/backtest/market';
 import { monteCarloOfRun } from '../../src/backtest/montecarlo';
 import { forecastBacktest } from '../../src/backtest/pipeline';
-import { backtestStats } from '../../src/backtest/result';
+import { backtestStats } from '../../src/backtest/stats';
 import { sliceMarket, sliceSignals } from '../../src/backtest/walkforward';
 import { loadBars } from '../../src/data';
 import { createBaseline } from '../../src/forecast/baselines';

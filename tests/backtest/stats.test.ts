@@ -4,11 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { periodsPerYear } from '../../src/backtest/annualize';
 import { runBacktest } from '../../src/backtest/engine';
 import { marketFromBars } from '../../src/backtest/market';
-import { backtestStats } from '../../src/backtest/result';
 import { loadBars, resample } from '../../src/data';
 import { realData } from '../support/paths';
 import type { Trade } from '../../src/backtest/ledger';
-import { computeStats, drawdown } from '../../src/backtest/stats';
+import { backtestStats, computeStats, drawdown } from '../../src/backtest/stats';
 import { DataError } from '../../src/core/errors';
 
 const DAY = 86_400_000;

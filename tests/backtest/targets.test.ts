@@ -8,7 +8,7 @@ import type { BacktestConfigInput } from '../../src/backtest/config';
 import { runBacktest } from '../../src/backtest/engine';
 import { marketFromBars, type MarketArrays } from '../../src/backtest/market';
 import { monteCarloOfRun } from '../../src/backtest/montecarlo';
-import { backtestStats } from '../../src/backtest/result';
+import { backtestStats } from '../../src/backtest/stats';
 import type { Signals } from '../../src/backtest/signals';
 import { probabilitySignals, ruleSignals, runTargets, targetSignals } from '../../src/backtest/targets';
 import { sliceMarket, walkForwardBacktest } from '../../src/backtest/walkforward';

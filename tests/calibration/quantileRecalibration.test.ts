@@ -4,7 +4,7 @@ import { Rng } from '../../src/core/random';
 import { coverageFromSamples } from '../../src/calibration/coverage';
 import { pitFromSamples, pitHistogram } from '../../src/calibration/pit';
 import { fitQuantileRecalibration, recalibratedLevel, recalibratePit } from '../../src/calibration/quantileRecalibration';
-import { quantileSorted } from '../../src/calibration/sort';
+import { quantileSorted } from '../../src/stats/order';
 
 describe('quantile recalibration', () => {
   it('is the empirical CDF of the PIT values, by hand', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors';
-import { aggregateSamples, parseAggregate, quantileSorted } from '../../src/forecast/aggregate';
+import { aggregateSamples, parseAggregate } from '../../src/forecast/aggregate';
+import { quantileSorted } from '../../src/stats/order';
 import { quantileFunction, quantilesFromSamples, samplesFromQuantiles } from '../../src/forecast/distribution';
 
 describe('sample aggregation by name', () => {

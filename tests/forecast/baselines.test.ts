@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ModelError } from '../../src/core/errors';
 import { Rng } from '../../src/core/random';
-import { BaselineForecaster, baselinePaths, createBaseline, normalQuantile, returnStats } from '../../src/forecast/baselines';
+import { BaselineForecaster, baselinePaths, createBaseline, returnStats } from '../../src/forecast/baselines';
+import { normalQuantile } from '../../src/stats/normal';
 import { FallbackForecaster } from '../../src/forecast/fallback';
 import { pathStatistics } from '../../src/forecast/paths/stats';
 import { barsToArrays, loadBars } from '../../src/data';

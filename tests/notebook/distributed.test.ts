@@ -4,8 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobIdOf, QUEUE_NAME, type SweepJobData } from '../../src/notebook/distributed/queue';
-import { startWorker } from '../../src/notebook/distributed/worker';
+import { jobIdOf, QUEUE_NAME, type SweepJobData } from '../../src/notebook/sweep/queue';
+import { startWorker } from '../../src/notebook/sweep/worker';
 import { REPO_ROOT } from '../support/paths';
 
 // Sweeps on a BullMQ queue: workers and coordinators are separate `quantbook` processes, Redis

@@ -1,6 +1,6 @@
 import pl from 'nodejs-polars';
 import { describe, expect, it } from 'vitest';
-import { formatCell, shortDtype, tableHtml, tablePayload } from '../../src/notebook/frame-table';
+import { formatCell, shortDtype, tableHtml, tablePayload } from '../../src/notebook/api/frame-table';
 
 describe('frame tables', () => {
   it('names dtypes the way polars prints them', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NotebookError } from '../../src/core/errors';
-import { cellSource, parseNotebook, readNotebook, writeNotebook } from '../../src/notebook/runner/nbformat';
+import { cellSource, parseNotebook, readNotebook, writeNotebook } from '../../src/notebook/records/nbformat';
 
 const dir = mkdtempSync(join(tmpdir(), 'qb-nbformat-'));
 

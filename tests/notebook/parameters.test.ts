@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, NotebookError } from '../../src/core/errors';
-import type { JsonValue } from '../../src/notebook/mime';
-import type { Notebook } from '../../src/notebook/runner/nbformat';
+import type { JsonValue } from '../../src/notebook/records/mime';
+import type { Notebook } from '../../src/notebook/records/nbformat';
 import {
   checkParamName, collectParameters, declaredParameters, injectParameters, parametersSource, parseParamValue, tsLiteral,
 } from '../../src/notebook/runner/parameters';

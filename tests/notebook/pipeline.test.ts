@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random';
-import { PLOTLY_MIME, TABLE_MIME } from '../../src/notebook/mime';
+import { PLOTLY_MIME, TABLE_MIME } from '../../src/notebook/records/mime';
 import { chromiumPath, withChromium } from '../../src/plot/png';
-import { figureHtml, plotlyLoaderHtml } from '../../src/notebook/plotly-html';
+import { figureHtml, plotlyLoaderHtml } from '../../src/notebook/api/plotly-html';
 import { installKernelSpec, prefixJupyterPath } from '../../src/notebook/runner/kernelspec';
-import { readNotebook, type Notebook } from '../../src/notebook/runner/nbformat';
+import { readNotebook, type Notebook } from '../../src/notebook/records/nbformat';
 import { collectDeclarations } from '../../src/notebook/runner/run';
 import { REPO_ROOT } from '../support/paths';
 

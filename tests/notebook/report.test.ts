@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { PLOTLY_MIME, RECORD_MIME, TABLE_MIME, type JsonValue } from '../../src/notebook/mime';
+import { PLOTLY_MIME, RECORD_MIME, TABLE_MIME, type JsonValue } from '../../src/notebook/records/mime';
 import { plotlyJs } from '../../src/plot/html';
 import { cellLabel, formatTime, isScalar, recordTable } from '../../src/notebook/report/format';
 import { renderReport, trimKernelFrames } from '../../src/notebook/report/html';
 import { renderIndexPage } from '../../src/notebook/report/index-page';
 import { statusBadge } from '../../src/notebook/report/page';
-import type { Notebook } from '../../src/notebook/runner/nbformat';
-import type { RunInfo } from '../../src/notebook/runner/run';
+import type { Notebook } from '../../src/notebook/records/nbformat';
+import type { RunInfo } from '../../src/notebook/records/run';
 
 const EVIL = '</script><script>alert(1)</script><img src=x onerror=alert(2)>';
 

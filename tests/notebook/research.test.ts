@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { JsonValue } from '../../src/notebook/mime';
+import type { JsonValue } from '../../src/notebook/records/mime';
 import { runPool } from '../../src/notebook/runner/pool';
-import { runToFolder, writeIndex, type RunSummary } from '../../src/notebook/runner/reports';
-import type { Parameters } from '../../src/notebook/runner/parameters';
+import type { Parameters, RunSummary } from '../../src/notebook/records/run';
+import { runToFolder, writeIndex } from '../../src/notebook/runner/reports';
 import { REAL_DATA, REPO_ROOT } from '../support/paths';
 
 const NOTEBOOKS = join(REPO_ROOT, 'notebooks');

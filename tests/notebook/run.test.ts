@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NotebookError } from '../../src/core/errors';
-import { readNotebook, type Notebook } from '../../src/notebook/runner/nbformat';
+import { readNotebook, type Notebook } from '../../src/notebook/records/nbformat';
 import { errorSummary, runNotebook } from '../../src/notebook/runner/run';
 import { REPO_ROOT } from '../support/paths';
 

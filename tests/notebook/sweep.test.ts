@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, NotebookError } from '../../src/core/errors';
 import { runPool } from '../../src/notebook/runner/pool';
-import { expandGrid, parseGridAxis, parseSweepConfig, readSweepConfig, runSweep, splitTopLevel, sweepCsv, type SweepResult } from '../../src/notebook/runner/sweep';
+import { expandGrid, parseGridAxis, parseSweepConfig, readSweepConfig, runSweep, splitTopLevel, sweepCsv } from '../../src/notebook/sweep/sweep';
+import type { SweepResult } from '../../src/notebook/records/sweep';
 import { renderSweepPage } from '../../src/notebook/report/sweep-page';
 import { REPO_ROOT } from '../support/paths';
 

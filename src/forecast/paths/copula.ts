@@ -17,7 +17,7 @@
 import { ConfigError } from '../../core/errors';
 import { Rng } from '../../core/random';
 import { tensor3, type Tensor3 } from '../types';
-import { normalQuantile } from './normal';
+import { normalQuantile } from '../../stats/normal';
 import { DEFAULT_QUANTILE_CURVE, QuantileCurve, rearrangeQuantiles, type QuantileCurveOptions } from './quantileCurve';
 
 /** How the steps of one path are joined. */

@@ -22,7 +22,7 @@
  *   distribution beyond the knots; kept for the backtest's historical convention.
  */
 import { ModelError } from '../../core/errors';
-import { normalCdf, normalPdf, normalQuantile } from './normal';
+import { normalCdf, normalPdf, normalQuantile } from '../../stats/normal';
 
 /** How values are interpolated between quantile knots. */
 export type QuantileInterpolation = 'normalScore' | 'level';

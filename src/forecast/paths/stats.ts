@@ -17,7 +17,7 @@
  *   Closes alone miss touches inside a bar, so their barrier probabilities are lower bounds.
  */
 import { ConfigError, DataError } from '../../core/errors';
-import { quantileSorted } from '../aggregate';
+import { quantileSorted } from '../../stats/order';
 import { quantilesFromSamples } from '../distribution';
 import type { PricePaths } from './pricePaths';
 

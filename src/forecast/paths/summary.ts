@@ -3,7 +3,7 @@
  * and the printed summary.
  */
 import { formatDuration } from '../../data/interval';
-import type { PathOutlook } from './outlook';
+import type { PathOutlook } from './pathOutlook';
 import type { PreparedOutlook } from './prepare';
 import type { PathDistribution, PathStats } from './stats';
 import type { ForecastMeta } from '../types';

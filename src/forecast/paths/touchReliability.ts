@@ -8,7 +8,7 @@ import { reliabilityTable, type ReliabilityTable } from '../../calibration/relia
 import type { BarArrays } from '../../data/bars';
 import type { SessionLike } from '../../data/sessions';
 import type { Forecaster } from '../types';
-import { forecastOutlook } from './outlook';
+import { forecastOutlook } from './pathOutlook';
 import { prepareOutlook } from './prepare';
 
 /** Options of {@link vwapTouchReliability}. */

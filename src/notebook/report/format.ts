@@ -1,10 +1,10 @@
 /**
  * Number, size and duration formats shared by the report pages and the CLI.
  */
-import { formatCell } from '../frame-table';
-import type { JsonValue } from '../mime';
-import type { CellRef } from '../runner/run';
-import type { GridAxis, SweepRow } from '../runner/sweep';
+import { formatCell } from '../api/frame-table';
+import type { JsonValue } from '../records/mime';
+import type { CellRef } from '../records/run';
+import type { GridAxis, SweepRow } from '../records/sweep';
 
 /**
  * A JSON value in one short line (for tables).

@@ -6,15 +6,14 @@
  */
 import { basename } from 'node:path';
 import { escapeHtml } from '../../plot/html';
-import { tableHtml } from '../frame-table';
+import { tableHtml } from '../api/frame-table';
 import { cellLabel, formatBytes, formatDuration, formatJson, formatTime, recordTable } from './format';
 import {
   PLOTLY_LOADER_FLAG, PLOTLY_MIME, PROVENANCE_MIME, RECORD_MIME, TABLE_MIME,
   type JsonValue, type ProvenancePayload, type RecordPayload, type TablePayload,
-} from '../mime';
-import { cellSource, cellTags, type Cell, type Notebook } from '../runner/nbformat';
-import type { Output } from '../runner/outputs';
-import type { RunInfo } from '../runner/run';
+} from '../records/mime';
+import { cellSource, cellTags, type Cell, type Notebook, type Output } from '../records/nbformat';
+import type { RunInfo } from '../records/run';
 import { highlightCode, renderMarkdown } from './markdown';
 import { figureBlock, htmlPage, statusBadge } from './page';
 

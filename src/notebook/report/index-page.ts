@@ -3,8 +3,8 @@
  * parameters and key recorded values, linking to each report.
  */
 import { escapeHtml } from '../../plot/html';
-import type { JsonValue } from '../mime';
-import type { RunSummary } from '../runner/reports';
+import type { JsonValue } from '../records/mime';
+import type { RunSummary } from '../records/run';
 import { formatDuration, formatJson, formatTime, isScalar } from './format';
 import { htmlPage, statusBadge } from './page';
 

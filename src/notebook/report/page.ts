@@ -4,7 +4,7 @@
  * and at most one inlined copy of plotly.js.
  */
 import { DEFAULT_PLOTLY_CONFIG, escapeHtml, plotlyJs, scriptJson } from '../../plot/html';
-import { plotlyJsVersion } from '../plotly-html';
+import { plotlyJsVersion } from '../api/plotly-html';
 
 // No network at all: every resource is inline or a data: URI. 'unsafe-eval'
 // is for plotly.js's WebGL traces, which compile shaders via Function().

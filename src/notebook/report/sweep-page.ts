@@ -4,8 +4,8 @@
  */
 import { metricVsParameterFigure, type SweepPoint } from '../../plot/sweep';
 import { escapeHtml } from '../../plot/html';
-import type { SweepResult } from '../runner/sweep';
-import type { JsonValue } from '../mime';
+import type { SweepResult } from '../records/sweep';
+import type { JsonValue } from '../records/mime';
 import { formatDuration, formatJson, ownValue, recordColumn, recordNames } from './format';
 import { figureBlock, htmlPage, statusBadge } from './page';
 

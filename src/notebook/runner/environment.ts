@@ -3,12 +3,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, hostname } from 'node:os';
-
-/** The git commit of the checkout holding `dir`, and whether it has uncommitted changes. */
-export interface GitState {
-  commit: string;
-  dirty: boolean;
-}
+import type { GitState } from '../records/run';
 
 const gitCache = new Map<string, GitState | null>();
 

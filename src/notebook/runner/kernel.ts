@@ -21,7 +21,8 @@ import { packageRoot } from './build';
 import { setLongTimeout, sleep, type LongTimer } from './timers';
 import { WATCHDOG_ENV, type WatchdogSpec } from './watchdog';
 import { decodeMessage, encodeMessage, WireError, type JupyterMessage } from './wire';
-import { OutputCollector, type Output } from './outputs';
+import type { Output } from '../records/nbformat';
+import { OutputCollector } from './outputs';
 
 /** How to start the kernel and how long to wait for it. */
 export interface KernelOptions {

@@ -4,17 +4,8 @@
  * rewrites earlier outputs with the same display id (in any cell), and
  * `clear_output` honours `wait`.
  */
+import type { MimeBundle, Output } from '../records/nbformat';
 import type { JupyterMessage } from './wire';
-
-/** MIME bundle: MIME type -> data (string for text and base64 images, JSON for +json types). */
-export type MimeBundle = Record<string, unknown>;
-
-/** An nbformat 4 output. */
-export type Output =
-  | { output_type: 'stream'; name: 'stdout' | 'stderr'; text: string }
-  | { output_type: 'display_data'; data: MimeBundle; metadata: Record<string, unknown> }
-  | { output_type: 'execute_result'; data: MimeBundle; metadata: Record<string, unknown>; execution_count: number | null }
-  | { output_type: 'error'; ename: string; evalue: string; traceback: string[] };
 
 /** Collects the outputs of one execute_request. */
 export class OutputCollector {

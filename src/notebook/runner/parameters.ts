@@ -7,12 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, NotebookError } from '../../core/errors';
-import { toJsonValue } from '../display';
-import type { JsonValue } from '../mime';
-import { cellSource, cellTags, newCellId, type Cell, type Notebook } from './nbformat';
-
-/** Parameter values by name. */
-export type Parameters = Record<string, JsonValue>;
+import { toJsonValue } from '../api/display';
+import type { JsonValue } from '../records/mime';
+import { cellSource, cellTags, newCellId, type Cell, type Notebook } from '../records/nbformat';
+import type { Parameters } from '../records/run';
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 

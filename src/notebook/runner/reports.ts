@@ -8,32 +8,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { NotebookError } from '../../core/errors';
 import { OutputBatch, safeOutputPath, writeFileAtomic } from '../../core/output';
-import type { JsonValue } from '../mime';
+import type { Parameters, RunSummary } from '../records/run';
 import { renderIndexPage } from '../report/index-page';
 import { ensureFreshBuild } from './build';
 import { KernelPool } from './kernelPool';
 import { runPool, type PoolProgress } from './pool';
 import { runNotebook, type RunOptions, type RunResult } from './run';
-import type { Parameters } from './parameters';
-
-/** What `<name>.run.json` holds: one line of the index. */
-export interface RunSummary {
-  /** Base name of the outputs (`<name>.html`). */
-  name: string;
-  notebook: string;
-  status: 'ok' | 'failed';
-  startTime: string;
-  durationS: number;
-  parameters: Parameters;
-  records: Record<string, JsonValue>;
-  /** Output file names relative to the folder; absent when the run failed before executing. */
-  html?: string;
-  ipynb?: string;
-  /** One line, when failed. */
-  error?: string;
-  /** Parameter warnings (unknown names, no parameters cell). */
-  warnings?: string[];
-}
 
 /** Options of {@link runToFolder}. */
 export type FolderRunOptions = Omit<RunOptions, 'outputNotebook' | 'outputHtml'> & {

@@ -8,48 +8,15 @@ import { dirname, resolve } from 'node:path';
 import { NotebookError } from '../../core/errors';
 import { VERSION } from '../../core/version';
 import { OutputBatch } from '../../core/output';
-import { PROVENANCE_MIME, RECORD_MIME, type JsonValue, type ProvenancePayload, type RecordPayload } from '../mime';
+import { PROVENANCE_MIME, RECORD_MIME, type JsonValue, type ProvenancePayload, type RecordPayload } from '../records/mime';
 import { cellLabel } from '../report/format';
 import type { ReportOptions } from '../report/html';
 import { ensureFreshBuild } from './build';
-import { gitState, hostDescription, type GitState } from './environment';
+import type { CellRef, Parameters, RunFailure, RunInfo } from '../records/run';
+import { gitState, hostDescription } from './environment';
 import { KernelClient, type CellOutcome } from './kernel';
-import { cellSource, newCellId, notebookText, readNotebook, type Cell, type Notebook } from './nbformat';
-import { injectParameters, type Parameters } from './parameters';
-
-/** A cell of the input notebook by index, or the injected-parameters cell (which it does not have). */
-export type CellRef = number | 'injected-parameters';
-
-/** Why a run stopped early. */
-export interface RunFailure {
-  /** Cell index in the input notebook, or 'injected-parameters'. */
-  cell: CellRef;
-  /** Index of that cell in the executed notebook (after injected and banner cells). */
-  executedIndex: number;
-  kind: Exclude<CellOutcome['kind'], 'ok'>;
-  /** One line: what failed. */
-  message: string;
-  /** The kernel's full error text (stderr). */
-  errorText: string;
-}
-
-/** What a run wrote into `metadata.quantbook` of the executed notebook. */
-export interface RunInfo {
-  status: 'ok' | 'failed';
-  notebook: string;
-  parameters: Parameters;
-  startTime: string;
-  endTime: string;
-  durationS: number;
-  kernel: { startupS: number; cwd: string; implementation: string };
-  libraryVersion: string;
-  git: GitState | null;
-  host: string;
-  records: Record<string, JsonValue>;
-  provenance: ProvenancePayload[];
-  warnings: string[];
-  failure?: RunFailure;
-}
+import { cellSource, newCellId, notebookText, readNotebook, type Cell, type Notebook } from '../records/nbformat';
+import { injectParameters } from './parameters';
 
 /** A cell starting or ending, for progress lines. */
 export type RunProgress =

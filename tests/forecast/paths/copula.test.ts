@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/core/errors';
 import { pathsFromQuantiles } from '../../../src/forecast/paths/copula';
-import { normalQuantile } from '../../../src/forecast/paths/normal';
+import { normalQuantile } from '../../../src/stats/normal';
 import { QuantileCurve } from '../../../src/forecast/paths/quantileCurve';
 import { barrierStats } from '../../../src/forecast/paths/stats';
 import type { Tensor3 } from '../../../src/forecast/types';

@@ -3,7 +3,7 @@ import { Rng } from '../../../src/core/random';
 import { barsToArraysBySymbol, loadBars } from '../../../src/data';
 import { createNamedForecaster } from '../../../src/forecast/named';
 import { bridgeExtremes, calibrateBridge } from '../../../src/forecast/paths/extremes';
-import { forecastOutlook } from '../../../src/forecast/paths/outlook';
+import { forecastOutlook } from '../../../src/forecast/paths/pathOutlook';
 import { prepareOutlook } from '../../../src/forecast/paths/prepare';
 import { vwapTouchReliability } from '../../../src/forecast/paths/touchReliability';
 import { realData } from '../../support/paths';

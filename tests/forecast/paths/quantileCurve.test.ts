@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/core/errors';
-import { normalPdf, normalQuantile } from '../../../src/forecast/paths/normal';
+import { normalPdf, normalQuantile } from '../../../src/stats/normal';
 import { probAboveFromQuantiles, QuantileCurve, rearrangeQuantiles } from '../../../src/forecast/paths/quantileCurve';
 
 const LEVELS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];

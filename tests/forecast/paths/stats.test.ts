@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DataError, ModelError } from '../../../src/core/errors';
-import { pathsToCalibration } from '../../../src/calibration/paths';
+import { pathsToCalibration } from '../../../src/forecast/paths/calibration';
 import { pricePathsOf, validatePricePaths, type PricePaths } from '../../../src/forecast/paths/pricePaths';
 import { barrierStats, FLAT_TOLERANCE, pathStatistics, probAboveAtStep, sideOf, stepPercentiles } from '../../../src/forecast/paths/stats';
 import type { Forecast } from '../../../src/forecast/types';

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Figure } from '../plot/figure';
-import { DEFAULT_PLOTLY_CONFIG, plotlyJs, scriptJson } from '../plot/html';
+import type { Figure } from '../../plot/figure';
+import { DEFAULT_PLOTLY_CONFIG, plotlyJs, scriptJson } from '../../plot/html';
 
 let plotlyVersion: string | undefined;
 

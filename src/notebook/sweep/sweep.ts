@@ -8,20 +8,16 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { NotebookError } from '../../core/errors';
 import { OutputBatch } from '../../core/output';
-import { toJsonValue } from '../display';
-import type { JsonValue } from '../mime';
+import { toJsonValue } from '../api/display';
+import type { JsonValue } from '../records/mime';
 import { ownValue, recordColumn, recordNames } from '../report/format';
 import { renderSweepPage } from '../report/sweep-page';
-import { ensureFreshBuild } from './build';
-import { checkParamName, checkParameter, emptyParameters, parseParamValue, type Parameters } from './parameters';
-import { runPool, type PoolProgress } from './pool';
-import { reportName, runToFolder, type FolderRunOptions, type RunSummary } from './reports';
-
-/** One swept parameter and its values, in the order given. */
-export interface GridAxis {
-  name: string;
-  values: JsonValue[];
-}
+import { ensureFreshBuild } from '../runner/build';
+import type { Parameters, RunSummary } from '../records/run';
+import type { GridAxis, SweepResult, SweepRow } from '../records/sweep';
+import { checkParamName, checkParameter, emptyParameters, parseParamValue } from '../runner/parameters';
+import { runPool, type PoolProgress } from '../runner/pool';
+import { reportName, runToFolder, type FolderRunOptions } from '../runner/reports';
 
 /**
  * Splits on commas that are not inside brackets, braces or quotes, so JSON
@@ -154,24 +150,6 @@ export function readSweepConfig(file: string): SweepConfig {
     throw new NotebookError('cannot read the sweep config', { file });
   }
   return parseSweepConfig(text, file);
-}
-
-/** One combination's outcome. */
-export interface SweepRow {
-  index: number;
-  /** The swept values only (fixed parameters are in {@link SweepResult.fixed}). */
-  combination: Parameters;
-  summary: RunSummary;
-}
-
-/** A finished sweep. */
-export interface SweepResult {
-  notebook: string;
-  axes: GridAxis[];
-  fixed: Parameters;
-  rows: SweepRow[];
-  outDir: string;
-  durationS: number;
 }
 
 /** Options of {@link runSweep}. */

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { sha256File } from '../provenance';
+import { sha256File } from '../api/provenance';
 import { packageRoot } from '../runner/build';
 import { runNotebook } from '../runner/run';
 import { connect, packNotebook, parseQueueUrl, projectVersion, QUEUE_NAME, type SweepJobData, type SweepJobResult } from './queue';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { meanReversionZ, outlookSignals, pUpFromQuantiles, runOutlook } from '../../src/backtest/outlook';
+import { meanReversionZ, outlookSignals, pUpFromQuantiles, runOutlook } from '../../src/backtest/outlookStrategy';
 import { probAboveAtStep } from '../../src/forecast/paths/stats';
 import { cfg, market } from './fixtures';
 

@@ -3,10 +3,10 @@
  * calibration diagrams: (pUp, outcome) pairs for the reliability diagram and
  * PIT values for the PIT histogram.
  */
-import { DataError } from '../core/errors';
-import { probAboveAtStep, probStdError, sideOf } from '../forecast/paths/stats';
-import { pitFromSamples, type PitMethod } from './pit';
-import { checkFinite, checkInteger, type Numbers } from './validate';
+import { DataError } from '../../core/errors';
+import { pitFromSamples, type PitMethod } from '../../calibration/pit';
+import { checkFinite, checkInteger, type Numbers } from '../../calibration/validate';
+import { probAboveAtStep, probStdError, sideOf } from './stats';
 
 /** Input of {@link pathsToCalibration}. */
 export interface PathsInput {

@@ -10,14 +10,15 @@ import { randomBytes } from 'node:crypto';
 import { join, relative, resolve } from 'node:path';
 import { ConfigError, NotebookError } from '../../core/errors';
 import { writeFileAtomic } from '../../core/output';
-import { sha256File } from '../provenance';
+import { sha256File } from '../api/provenance';
 import { renderReport } from '../report/html';
 import { packageRoot } from '../runner/build';
-import { writeNotebook } from '../runner/nbformat';
-import type { Parameters } from '../runner/parameters';
-import { summaryOfResult, writeSummary, type RunSummary } from '../runner/reports';
-import type { RunInfo, RunResult } from '../runner/run';
-import { comboName, expandGrid, writeSweepOutputs, type GridAxis, type SweepResult } from '../runner/sweep';
+import { writeNotebook } from '../records/nbformat';
+import type { Parameters, RunInfo, RunSummary } from '../records/run';
+import type { GridAxis, SweepResult } from '../records/sweep';
+import { summaryOfResult, writeSummary } from '../runner/reports';
+import type { RunResult } from '../runner/run';
+import { comboName, expandGrid, writeSweepOutputs } from './sweep';
 import {
   connect, doneKey, jobIdOf, metaKey, parseQueueUrl, projectVersion, QUEUE_NAME, unpackNotebook,
   type SweepJobData, type SweepJobResult, type SweepMeta,

@@ -1,5 +1,6 @@
 /**
- * Sorting helpers on typed arrays, with no comparator callbacks.
+ * Order statistics and sorting helpers on typed arrays, with no comparator callbacks:
+ * the type-7 quantile, selected order statistics, an argsort and binary searches.
  *
  * A comparator passed to `Array.prototype.sort` costs a JavaScript call per
  * comparison (about 20 million calls for a million points); these helpers use
@@ -234,7 +235,7 @@ export function quantilesOf(x: ArrayLike<number>, levels: ArrayLike<number>): Fl
  * (Hyndman-Fan type 7, numpy's default `linear` method):
  * `h = (n - 1) q`, `Q = x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h])`.
  * The interpolation is written as numpy writes it, so results agree to the last bit.
- * The one type-7 quantile of quantbook: `forecast/aggregate` re-exports it.
+ * The one type-7 quantile of quantbook: every folder imports it from here (`src/stats`).
  *
  * @param sorted - ascending values; NaN when there are none.
  * @param q - level in [0, 1] (levels outside are clamped to the ends).

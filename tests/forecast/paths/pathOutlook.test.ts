@@ -4,7 +4,7 @@ import { barsToArrays, loadBars, type BarArrays } from '../../../src/data';
 import { BaselineForecaster, createBaseline } from '../../../src/forecast/baselines';
 import { FallbackForecaster } from '../../../src/forecast/fallback';
 import { openModel } from '../../../src/forecast/openModel';
-import { forecastOutlook, quietWindowsHit } from '../../../src/forecast/paths/outlook';
+import { forecastOutlook, quietWindowsHit } from '../../../src/forecast/paths/pathOutlook';
 import { prepareOutlook } from '../../../src/forecast/paths/prepare';
 import { probAboveFromQuantiles } from '../../../src/forecast/paths/quantileCurve';
 import { barrierStats } from '../../../src/forecast/paths/stats';

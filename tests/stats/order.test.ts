@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random';
-import { lowerBound, orderStatistics, quantileSorted, quantilesOf, radixSortFloat64, upperBound } from '../../src/calibration/sort';
+import { lowerBound, orderStatistics, quantileSorted, quantilesOf, radixSortFloat64, upperBound } from '../../src/stats/order';
 
 describe('radixSortFloat64', () => {
   it('orders mixed-sign values of every magnitude like a numeric sort, stably', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalCdf, normalPdf, normalQuantile } from '../../../src/forecast/paths/normal';
+import { normalCdf, normalPdf, normalQuantile } from '../../src/stats/normal';
 
 // Reference values: Python 3 `0.5 * math.erfc(-x / math.sqrt(2))` (libm erfc, double precision).
 const REFERENCE: [number, number][] = [

@@ -6,12 +6,12 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { NotebookError } from '../core/errors';
+import { NotebookError } from '../../core/errors';
 // The polars-free listing module on purpose: the notebook API must not load polars.
-import { loadableFiles } from '../data/load/listing';
-import { locateStore, storeFiles } from '../data/store/layout';
+import { loadableFiles } from '../../data/load/listing';
+import { locateStore, storeFiles } from '../../data/store/layout';
 import { emitDisplay } from './display';
-import { PROVENANCE_MIME, type ProvenancePayload } from './mime';
+import { PROVENANCE_MIME, type ProvenancePayload } from '../records/mime';
 
 /** A declared file, as hashed. */
 export type ProvenanceFile = Extract<ProvenancePayload, { kind: 'file' }>;

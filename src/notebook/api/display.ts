@@ -6,10 +6,10 @@
  * This module must import fast and load nothing heavy (no polars, zeromq,
  * onnxruntime): notebooks import it in their first cell.
  */
-import { NotebookError } from '../core/errors';
-import { isFigure, type Figure } from '../plot/figure';
+import { NotebookError } from '../../core/errors';
+import { isFigure, type Figure } from '../../plot/figure';
 import { isFrameLike, isSeriesLike, tableHtml, tablePayload, type FrameLike } from './frame-table';
-import { PLOTLY_LOADER_FLAG, PLOTLY_MIME, RECORD_MIME, TABLE_MIME, type JsonValue, type RecordPayload } from './mime';
+import { PLOTLY_LOADER_FLAG, PLOTLY_MIME, RECORD_MIME, TABLE_MIME, type JsonValue, type RecordPayload } from '../records/mime';
 import { figureHtml, plotlyLoaderHtml } from './plotly-html';
 
 /** A MIME bundle plus output metadata: one Jupyter `display_data` message. */

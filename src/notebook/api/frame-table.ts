@@ -2,8 +2,8 @@
  * A polars DataFrame as a table payload (head and tail rows as JSON) and as
  * escaped HTML. Works by duck typing so importing it does not load polars.
  */
-import { escapeHtml } from '../plot/html';
-import type { TableCell, TablePayload } from './mime';
+import { escapeHtml } from '../../plot/html';
+import type { TableCell, TablePayload } from '../records/mime';
 
 /** The slice of the nodejs-polars DataFrame API used here. */
 export interface FrameLike {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { pUpFromQuantiles } from '../../src/backtest/outlook';
-import { calibrationPairs } from '../../src/calibration/pairs';
-import { pitFromQuantiles } from '../../src/calibration/pit';
-import { ModelError } from '../../src/core/errors';
-import type { Forecast, ForecastMeta, ForecastRequest, Forecaster } from '../../src/forecast/types';
+import { pUpFromQuantiles } from '../../../src/backtest/outlookStrategy';
+import { calibrationPairs } from '../../../src/forecast/paths/calibrationPairs';
+import { pitFromQuantiles } from '../../../src/calibration/pit';
+import { ModelError } from '../../../src/core/errors';
+import type { Forecast, ForecastMeta, ForecastRequest, Forecaster } from '../../../src/forecast/types';
 
 const LEVELS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 

@@ -1,5 +1,6 @@
 /**
- * The outlook: from prepared bars and a forecaster to N checked price paths over
+ * The path outlook (the trading rule on top is backtest/outlookStrategy.ts): from
+ * prepared bars and a forecaster to N checked price paths over
  * the next H bars, their step times, and every path statistic, saying how the
  * paths were made. What `quantbook forecast` and the paths notebook call.
  */

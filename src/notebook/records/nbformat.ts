@@ -8,7 +8,16 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { NotebookError } from '../../core/errors';
 import { writeFileAtomic } from '../../core/output';
-import type { Output } from './outputs';
+
+/** MIME bundle: MIME type -> data (string for text and base64 images, JSON for +json types). */
+export type MimeBundle = Record<string, unknown>;
+
+/** An nbformat 4 output. */
+export type Output =
+  | { output_type: 'stream'; name: 'stdout' | 'stderr'; text: string }
+  | { output_type: 'display_data'; data: MimeBundle; metadata: Record<string, unknown> }
+  | { output_type: 'execute_result'; data: MimeBundle; metadata: Record<string, unknown>; execution_count: number | null }
+  | { output_type: 'error'; ename: string; evalue: string; traceback: string[] };
 
 const multiline = z.union([z.string(), z.array(z.string())]);
 const cellSchema = z.looseObject({

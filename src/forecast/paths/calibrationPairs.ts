@@ -3,10 +3,10 @@
  * series the forecaster sees closes up to the origin only; the pairs of all series are pooled in
  * time order (origin bar, then series), the order walk-forward recalibration reads them in.
  */
-import { ModelError } from '../core/errors';
-import { forecastAtOrigins, spacedOrigins, type OriginForecasts } from '../forecast/origins';
-import { probAboveFromQuantiles } from '../forecast/paths/quantileCurve';
-import type { Forecaster } from '../forecast/types';
+import { ModelError } from '../../core/errors';
+import { forecastAtOrigins, spacedOrigins, type OriginForecasts } from '../origins';
+import { probAboveFromQuantiles } from './quantileCurve';
+import type { Forecaster } from '../types';
 
 /** Pooled pairs, one row per (origin, series), in time order. */
 export interface CalibrationPairs {

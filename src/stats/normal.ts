@@ -1,6 +1,7 @@
 /**
  * The standard normal distribution: its function, density and inverse, for the copula,
- * the quantile curves' tails and the baselines' normal spreads.
+ * the quantile curves' tails, the baselines' normal spreads, the volatility forecasters and
+ * the leaderboard's tests.
  */
 
 /**

@@ -1,5 +1,7 @@
 /**
- * The 30-minute-outlook harness: at each bar a forecaster gives P(up) over the next
+ * The outlook trading rule (`quantbook backtest --strategy outlook`; the price paths are
+ * forecast/paths/pathOutlook.ts). The 30-minute-outlook harness: at each bar a
+ * forecaster gives P(up) over the next
  * `horizonBars` bars; enter long when `pUp >= pUpMin` and the price is stretched
  * below its recent mean (mean-reversion z-score `<= zMax`); leave after the horizon or
  * at the stop; P&L net of fees and slippage through the full engine (limits, costs,

@@ -13,11 +13,10 @@ import { execFileSync } from 'node:child_process';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConfigError } from '../../core/errors';
 import { VERSION } from '../../core/version';
-import type { JsonValue } from '../mime';
-import type { Notebook } from '../runner/nbformat';
-import type { GridAxis } from '../runner/sweep';
-import type { Parameters } from '../runner/parameters';
-import type { RunSummary } from '../runner/reports';
+import type { JsonValue } from '../records/mime';
+import type { Notebook } from '../records/nbformat';
+import type { Parameters, RunSummary } from '../records/run';
+import type { GridAxis } from '../records/sweep';
 
 /** The one BullMQ queue every sweep's jobs go through (a job names its sweep). */
 export const QUEUE_NAME = 'quantbook-sweeps';

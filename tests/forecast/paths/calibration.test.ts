@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DataError } from '../../src/core/errors';
-import { Rng } from '../../src/core/random';
-import { ece } from '../../src/calibration/ece';
-import { pathsToCalibration } from '../../src/calibration/paths';
-import { pitHistogram } from '../../src/calibration/pit';
-import { reliabilityTable } from '../../src/calibration/reliability';
+import { ConfigError, DataError } from '../../../src/core/errors';
+import { Rng } from '../../../src/core/random';
+import { ece } from '../../../src/calibration/ece';
+import { pathsToCalibration } from '../../../src/forecast/paths/calibration';
+import { pitHistogram } from '../../../src/calibration/pit';
+import { reliabilityTable } from '../../../src/calibration/reliability';
 
 describe('pathsToCalibration', () => {
   it('gives pUp, outcome and PIT at the evaluated step, by hand', () => {

@@ -1,0 +1,70 @@
+/**
+ * The records a notebook run leaves behind: what `runNotebook` writes into the
+ * executed notebook's metadata (RunInfo), the one-line summary of a run in a
+ * reports folder (RunSummary), and how cells are referred to. Plain types, shared by
+ * the runner (writer), the report renderer and the sweeps (readers).
+ */
+import type { JsonValue, ProvenancePayload } from './mime';
+
+/** Parameter values by name. */
+export type Parameters = Record<string, JsonValue>;
+
+/** The git commit of the checkout holding `dir`, and whether it has uncommitted changes. */
+export interface GitState {
+  commit: string;
+  dirty: boolean;
+}
+
+/** A cell of the input notebook by index, or the injected-parameters cell (which it does not have). */
+export type CellRef = number | 'injected-parameters';
+
+/** Why a run stopped early. */
+export interface RunFailure {
+  /** Cell index in the input notebook, or 'injected-parameters'. */
+  cell: CellRef;
+  /** Index of that cell in the executed notebook (after injected and banner cells). */
+  executedIndex: number;
+  /** How the cell failed (the kernel client's non-ok outcomes). */
+  kind: 'error' | 'timeout' | 'kernel-died';
+  /** One line: what failed. */
+  message: string;
+  /** The kernel's full error text (stderr). */
+  errorText: string;
+}
+
+/** What a run wrote into `metadata.quantbook` of the executed notebook. */
+export interface RunInfo {
+  status: 'ok' | 'failed';
+  notebook: string;
+  parameters: Parameters;
+  startTime: string;
+  endTime: string;
+  durationS: number;
+  kernel: { startupS: number; cwd: string; implementation: string };
+  libraryVersion: string;
+  git: GitState | null;
+  host: string;
+  records: Record<string, JsonValue>;
+  provenance: ProvenancePayload[];
+  warnings: string[];
+  failure?: RunFailure;
+}
+
+/** What `<name>.run.json` holds: one line of the index. */
+export interface RunSummary {
+  /** Base name of the outputs (`<name>.html`). */
+  name: string;
+  notebook: string;
+  status: 'ok' | 'failed';
+  startTime: string;
+  durationS: number;
+  parameters: Parameters;
+  records: Record<string, JsonValue>;
+  /** Output file names relative to the folder; absent when the run failed before executing. */
+  html?: string;
+  ipynb?: string;
+  /** One line, when failed. */
+  error?: string;
+  /** Parameter warnings (unknown names, no parameters cell). */
+  warnings?: string[];
+}
