@@ -28,4 +28,10 @@ export default tseslint.config(
       'max-len': ['error', { code: 160, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreUrls: true, ignoreRegExpLiterals: true, ignoreComments: false }],
     },
   },
+  {
+    // Tests read JSON fixtures and CLI output (JSON.parse gives any): the unsafe-any rules guard the
+    // library's boundaries, not a test's reading of its own fixtures. Explicit any stays an error.
+    files: ['tests/**/*.ts'],
+    rules: { '@typescript-eslint/no-unsafe-return': 'off', '@typescript-eslint/no-unsafe-argument': 'off' },
+  },
 );
