@@ -62,6 +62,11 @@ function withoutPlotly(page: string): string {
 }
 
 describe('the HTML report', () => {
+  it('renders a seeded notebook to the same page as the committed snapshot (an unintended change shows as a diff)', async () => {
+    // Everything on the page comes from the notebook and its run record: no clock, no machine.
+    await expect(withoutPlotly(renderReport(executed(runInfo())))).toMatchFileSnapshot('__snapshots__/report.html');
+  });
+
   const full = renderReport(executed(runInfo()));
   const html = withoutPlotly(full);
 
