@@ -11,15 +11,20 @@
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { clearSessionCache, openModel } from '../src/forecast';
+import { benchArgs } from './lib/args';
 
 const ROOT = resolve(__dirname, '..');
-const argv = process.argv.slice(2);
-const opt = (name: string, def: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : def);
-const cards = argv.flatMap((a, i) => (a === '--card' ? [resolve(argv[i + 1])] : []));
+const args = benchArgs('npx tsx bench/chronos.ts [options]', {
+  card: { default: [] as string[], help: 'model card (repeatable; default: the two random-weight fixtures)' },
+  runs: { default: 5, help: 'timed runs after one warm-up' },
+  context: { default: 100, help: 'context length, values' },
+  threads: { default: 1, help: 'onnxruntime intra-op threads' },
+});
+const cards = args.card.map((c) => resolve(c));
 const CARDS = cards.length > 0 ? cards : ['chronos-bolt-rand.json', 'chronos-t5-rand.json'].map((f) => join(ROOT, 'tests', 'forecast', 'fixtures', 'fm', f));
-const RUNS = Number(opt('--runs', '5'));
-const CONTEXT = Number(opt('--context', '100'));
-const THREADS = Number(opt('--threads', '1'));
+const RUNS = args.runs;
+const CONTEXT = args.context;
+const THREADS = args.threads;
 const N = 100;
 const H = 30;
 

@@ -11,10 +11,13 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { barsToArraysBySymbol, loadValidBars } from '../src/data';
 import { clearSessionCache, openModel } from '../src/forecast';
+import { benchArgs } from './lib/args';
 
 const ROOT = resolve(__dirname, '..');
-const argv = process.argv.slice(2);
-const given = argv.flatMap((a, i) => (a === '--card' ? [resolve(argv[i + 1])] : []));
+const args = benchArgs('npm run bench:families -- [options]', {
+  card: { default: [] as string[], help: 'model card (repeatable; default: the Kronos and Toto fixtures)' },
+});
+const given = args.card.map((c) => resolve(c));
 const cards = given.length > 0 ? given : ['kronos-tiny', 'toto-tiny'].map((n) => join(ROOT, 'models', 'fixtures', `${n}.json`)).filter(existsSync);
 const N = 100;
 const H = 30;

@@ -24,22 +24,19 @@ import { join } from 'node:path';
 import { Rng } from '../src/core/random';
 import { trainGbdt } from '../src/gbdt/train';
 import { predictGbdt } from '../src/gbdt/model';
+import { benchArgs } from './lib/args';
 
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 const F = 32;
 
-function flag(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
-  return v;
-}
-
-const rows = flag('rows', 1_000_000);
-const rounds = flag('rounds', 100);
-const depth = flag('depth', 6);
-const eta = flag('eta', 0.1);
+const args = benchArgs('npm run bench:gbdt -- [options]', {
+  rows: { default: 1_000_000, help: 'training rows' },
+  rounds: { default: 100, help: 'boosting rounds' },
+  depth: { default: 6, help: 'tree depth' },
+  eta: { default: 0.1, help: 'learning rate' },
+});
+for (const [name, v] of Object.entries(args) as [string, number][]) if (!(v > 0)) throw new Error(`--${name} needs a positive number`);
+const { rows, rounds, depth, eta } = args;
 
 /** Seeded synthetic binary-classification data, row-major float32 with NaN for missing. */
 function synthetic(n: number, rng: Rng): { x: Float32Array; y: Float32Array } {

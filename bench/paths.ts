@@ -20,11 +20,15 @@ import { Rng } from '../src/core/random';
 import { normalQuantile } from '../src/stats/normal';
 import { pathsFromQuantiles, pathStatistics } from '../src/forecast/paths';
 import { packageRoot } from '../src/notebook/runner/build';
+import { benchArgs } from './lib/args';
 
 const ROOT = packageRoot();
-const argv = process.argv.slice(2);
-const RUNS = argv.includes('--runs') ? Number(argv[argv.indexOf('--runs') + 1]) : 5;
-const MODEL = argv.includes('--model') ? argv[argv.indexOf('--model') + 1] : 'models/qb-ar-s.json';
+const args = benchArgs('npm run bench:paths -- [options]', {
+  runs: { default: 5, help: 'fresh-process runs of each stage' },
+  model: { default: 'models/qb-ar-s.json', help: 'model card or baseline name' },
+});
+const RUNS = args.runs;
+const MODEL = args.model;
 const DATA = join(ROOT, '..', 'shared', 'data', 'real', 'crypto-1m', 'UNITTEST_BTC-1m.feather');
 const STAGES = ['startupMs', 'loadMs', 'openModelMs', 'prepareMs', 'sampleMs', 'summariseMs', 'writeMs', 'totalMs', 'cpuMs'];
 

@@ -17,17 +17,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { benchArgs } from './lib/args';
 
-const arg = (name: string, def: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
-const BARS = Number(arg('bars', '40'));
-const READERS = Number(arg('readers', '200'));
-const STREAMS = Number(arg('streams', '50'));
-const THINK_MS = Number(arg('think-ms', '100'));
-const MODEL = arg('model', 'historical');
-const SAMPLES = arg('samples', '100');
+const args = benchArgs('npm run bench:serve -- [options]', {
+  bars: { default: 40, help: 'bars replayed' },
+  readers: { default: 200, help: 'concurrent HTTP readers' },
+  streams: { default: 50, help: 'WebSocket streams' },
+  'think-ms': { default: 100, help: 'pause between a reader\'s requests, ms' },
+  model: { default: 'historical', help: 'forecaster' },
+  samples: { default: '100', help: 'paths per forecast' },
+});
+const BARS = args.bars;
+const READERS = args.readers;
+const STREAMS = args.streams;
+const THINK_MS = args['think-ms'];
+const MODEL = args.model;
+const SAMPLES = args.samples;
 const ROOT = resolve(__dirname, '..');
 const DATA = resolve(ROOT, '..', 'shared', 'data', 'real', 'crypto-1m', 'UNITTEST_BTC-1m.feather');
 

@@ -13,16 +13,18 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ensureFreshBuild, packageRoot } from '../src/notebook/runner/build';
+import { benchArgs } from './lib/args';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 
 const root = packageRoot();
-const nWorkers = Math.max(2, Number(arg('workers', '2')));
-const combos = Math.max(2, Number(arg('combos', '6')));
-const sleepMs = Math.max(0, Number(arg('sleep-ms', '2000')));
+const args = benchArgs('npm run bench:sweep -- [options]', {
+  workers: { default: 2, help: 'queue workers (at least 2)' },
+  combos: { default: 6, help: 'grid combinations (at least 2)' },
+  'sleep-ms': { default: 2000, help: 'sleep per notebook run, ms' },
+});
+const nWorkers = Math.max(2, args.workers);
+const combos = Math.max(2, args.combos);
+const sleepMs = Math.max(0, args['sleep-ms']);
 const redisBin = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
 if (!redisBin) {
   process.stdout.write('bench:sweep needs redis-server (Debian package redis-server); not run\n');

@@ -11,29 +11,32 @@
  */
 import { parseArgs } from 'node:util';
 
-type Value = number | string | boolean;
+type Value = number | string | boolean | string[];
 export interface FlagSpec<V extends Value = Value> {
   default: V;
   help: string;
 }
-type Parsed<S extends Record<string, FlagSpec>> = { [K in keyof S]: S[K]['default'] extends number ? number : S[K]['default'] extends boolean ? boolean : string };
+type Parsed<S extends Record<string, FlagSpec>> = {
+  [K in keyof S]: S[K]['default'] extends number ? number : S[K]['default'] extends boolean ? boolean : S[K]['default'] extends string[] ? string[] : string;
+};
 
 /**
  * Parses `argv` (default `process.argv.slice(2)`) against `spec`. Numbers accept `1e6` and `1_000_000`;
- * booleans are `--flag` / `--no-flag`; strings are taken as given.
+ * booleans are `--flag` / `--no-flag`; strings are taken as given; a flag whose default is a string array
+ * may be repeated (`--card a.json --card b.json`) and replaces the default when given.
  * Prints the usage and exits 0 on `--help`; prints the problem and the usage and exits 2 on a bad flag.
  */
 export function benchArgs<S extends Record<string, FlagSpec>>(usage: string, spec: S, argv: string[] = process.argv.slice(2)): Parsed<S> {
-  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
   for (const [name, f] of Object.entries(spec)) {
-    options[name] = { type: typeof f.default === 'boolean' ? 'boolean' : 'string' };
+    options[name] = Array.isArray(f.default) ? { type: 'string', multiple: true } : { type: typeof f.default === 'boolean' ? 'boolean' : 'string' };
     if (typeof f.default === 'boolean') options[`no-${name}`] = { type: 'boolean' };
   }
   const usageText = (): string =>
-    [`usage: ${usage}`, ...Object.entries(spec).map(([name, f]) => `  --${typeof f.default === 'boolean' ? `[no-]${name}` : `${name} <${typeof f.default}>`}  ${f.help} (default ${String(f.default)})`)].join('\n');
-  let values: Record<string, string | boolean | undefined>;
+    [`usage: ${usage}`, ...Object.entries(spec).map(([name, f]) => `  --${typeof f.default === 'boolean' ? `[no-]${name}` : `${name} <${Array.isArray(f.default) ? 'string, repeatable' : typeof f.default}>`}  ${f.help} (default ${String(f.default)})`)].join('\n');
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | string[] | undefined>;
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n${usageText()}\n`);
     process.exit(2);
@@ -45,7 +48,8 @@ export function benchArgs<S extends Record<string, FlagSpec>>(usage: string, spe
   const out: Record<string, Value> = {};
   for (const [name, f] of Object.entries(spec)) {
     const v = values[name];
-    if (typeof f.default === 'boolean') out[name] = values[`no-${name}`] ? false : v === undefined ? f.default : Boolean(v);
+    if (Array.isArray(f.default)) out[name] = Array.isArray(v) && v.length > 0 ? v : f.default;
+    else if (typeof f.default === 'boolean') out[name] = values[`no-${name}`] ? false : v === undefined ? f.default : Boolean(v);
     else if (typeof f.default === 'number') {
       const x = v === undefined ? f.default : Number(String(v).replace(/_/g, ''));
       if (!Number.isFinite(x)) {

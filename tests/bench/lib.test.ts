@@ -14,6 +14,9 @@ describe('bench/lib', () => {
     expect(benchArgs('x', spec, [])).toEqual({ bars: 1000, torch: true, card: 'a.json' });
     expect(benchArgs('x', spec, ['--bars', '1_000_000', '--no-torch', '--card', 'b.json'])).toEqual({ bars: 1_000_000, torch: false, card: 'b.json' });
     expect(benchArgs('x', spec, ['--bars', '1e6']).bars).toBe(1e6);
+    const cards = { card: { default: ['a.json'] as string[], help: 'cards' } };
+    expect(benchArgs('x', cards, []).card).toEqual(['a.json']);
+    expect(benchArgs('x', cards, ['--card', 'b.json', '--card', 'c.json']).card).toEqual(['b.json', 'c.json']);
   });
   it('verdict lines say whether the goal was met', () => {
     expect(verdictLine('steps/s >= 30M', false, '24.1M')).toBe('goal NOT met: steps/s >= 30M: 24.1M');
