@@ -31,7 +31,7 @@ import type { Signals } from '../src/backtest/signals';
 import { targetSignals } from '../src/backtest/targets';
 import { Rng } from '../src/core/random';
 import { benchArgs } from './lib/args';
-import { formatSpread, machineInfo, reportChild, runFresh, spread, verdictLine, writeBenchResults, type Spread } from './lib/results';
+import { formatSpread, reportChild, runFresh, spread, verdictLine, writeBenchResults, type Spread } from './lib/results';
 
 const args = benchArgs('npm run bench:backtest -- [options]', {
   bars: { default: 1_000_000, help: 'bars per symbol' },

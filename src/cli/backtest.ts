@@ -12,7 +12,6 @@ import {
   MAX_CAPITAL,
   marketFromBars,
   backtestRecord,
-  backtestStats,
   classifyMarketRegimes,
   classRules,
   directionTargets,

@@ -17,7 +17,7 @@ import { ModelError } from '../core/errors';
 import { normalCdf } from '../stats/normal';
 import { parseAggregate } from './aggregate';
 import { EvalAccumulator, type EvalMetrics, type EvalOptions } from './evaluate';
-import { barsOfWindows, lastObservedIndex, type SeriesBars } from './request';
+import { barsOfWindows, type SeriesBars } from './request';
 import type { Forecaster } from './types';
 
 /** One series on its bar grid (NaN = missing bar). */
