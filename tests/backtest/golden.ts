@@ -92,7 +92,8 @@ export function goldenMarket(seed = 20261202): {
   const sessionEnd = new Uint8Array(T);
   for (let t = 23; t < T; t += 24) sessionEnd[t] = 1;
   sessionEnd[T - 1] = 1;
-  return { market: { symbols: SYMBOLS, ts, open, high, low, close, sessionEnd }, mu, sigma, valid, regime, entry, score, pWin, payoff, weights, units, stopLoss, takeProfit };
+  return { market: { symbols: SYMBOLS, ts, open, high, low, close, sessionEnd }, mu, sigma, valid, regime, entry, score, pWin, payoff, weights, units,
+    stopLoss, takeProfit };
 }
 
 /** Funding every 8 hours for the perpetuals D and E, with a spike above 1% now and then. */

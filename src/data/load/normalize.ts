@@ -57,7 +57,8 @@ const ALIASES: Record<'ts' | OhlcvColumn | 'symbol', string[]> = {
   symbol: ['symbol', 'ticker', 'sym', 's'],
 };
 
-/** Resolves the source column for a contract column (given name, else alias in any case; for `ts` last an unnamed index column, see {@link UNNAMED_INDEX}), or undefined when absent.
+/** Resolves the source column for a contract column (given name, else alias in any case; for `ts` last an unnamed index column, see {@link UNNAMED_INDEX}), or
+ * undefined when absent.
  * @example findColumn(['Date', 'Close'], 'ts', {}) // 'Date'
  */
 export function findColumn(columns: string[], want: keyof typeof ALIASES, map: ColumnMap, file?: string): string | undefined {
