@@ -31,7 +31,7 @@ import type { Signals } from '../src/backtest/signals';
 import { targetSignals } from '../src/backtest/targets';
 import { Rng } from '../src/core/random';
 import { benchArgs } from './lib/args';
-import { formatSpread, machineInfo, reportChild, runFresh, spread, verdictLine, writeBenchResults, type Spread } from './lib/results';
+import { formatSpread, reportChild, runFresh, spread, verdictLine, writeBenchResults, type Spread } from './lib/results';
 
 const args = benchArgs('npm run bench:backtest -- [options]', {
   bars: { default: 1_000_000, help: 'bars per symbol' },
@@ -169,7 +169,8 @@ function child(): void {
   // Warm the JIT on a slice before timing.
   const W = Math.min(T, 20_000);
   const slice = (a: Float64Array): Float64Array => a.subarray(0, W * S);
-  const warmMarket = { ...market, ts: market.ts.subarray(0, W), open: slice(market.open), high: slice(market.high), low: slice(market.low), close: slice(market.close), sessionEnd: market.sessionEnd.subarray(0, W) };
+  const warmMarket = { ...market, ts: market.ts.subarray(0, W), open: slice(market.open), high: slice(market.high), low: slice(market.low),
+    close: slice(market.close), sessionEnd: market.sessionEnd.subarray(0, W) };
   runBacktest(warmMarket, { ...signals, mu: slice(mu), sigma: slice(sigma) }, config, options);
   runBacktest(warmMarket, targetSignals(warmMarket, { target: slice(weights) }), config, options);
   floorForecast(warmMarket, slice(mu), slice(sigma));

@@ -89,7 +89,8 @@ function prepareInput(): { parquet: string; npyDir: string; rows: number } {
   // Weekdays only: DAYS trading days need about DAYS * 7/5 calendar days (+ holidays).
   const m = simulateMarket({ seed: 1, session: 'us-rth', barMs: 60_000, start, end: start + Math.ceil(DAYS * 1.45) * 86_400_000, symbols, missingBarProbability: 0.01 });
   const perSymbol = Math.floor(args.bars / args.symbols);
-  const series = m.series.map((s) => ({ ...s, ts: s.ts.subarray(0, perSymbol), open: s.open.subarray(0, perSymbol), high: s.high.subarray(0, perSymbol), low: s.low.subarray(0, perSymbol), close: s.close.subarray(0, perSymbol), volume: s.volume.subarray(0, perSymbol) }));
+  const series = m.series.map((s) => ({ ...s, ts: s.ts.subarray(0, perSymbol), open: s.open.subarray(0, perSymbol), high: s.high.subarray(0, perSymbol),
+    low: s.low.subarray(0, perSymbol), close: s.close.subarray(0, perSymbol), volume: s.volume.subarray(0, perSymbol) }));
   const n = series.reduce((a, s) => a + s.ts.length, 0);
   const cat = (k: 'open' | 'high' | 'low' | 'close' | 'volume' | 'ts'): Float64Array => {
     const out = new Float64Array(n);
@@ -187,7 +188,8 @@ function summarize(name: string, runs: Run[]): Summary {
   const check = runs[0].check;
   if (runs.some((r) => JSON.stringify(r.check) !== JSON.stringify(check))) throw new Error(`${name}: results differ between runs: ${runs.map((r) => JSON.stringify(r.check)).join(' ')}`);
   return {
-    steps: runs[0].steps.map((s, i) => ({ step: s.step, seconds: spread(runs.map((r) => r.steps[i].seconds)), peakMb: spread(runs.map((r) => r.steps[i].peakMb)) })),
+    steps: runs[0].steps.map((s, i) => ({ step: s.step, seconds: spread(runs.map((r) => r.steps[i].seconds)),
+      peakMb: spread(runs.map((r) => r.steps[i].peakMb)) })),
     total: spread(runs.map((r) => r.total)),
     peakMb: spread(runs.map((r) => r.peakMb)),
     check,

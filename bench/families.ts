@@ -33,7 +33,8 @@ async function main(): Promise<void> {
     const from = a.close.length - L;
     const req = {
       context: a.close.subarray(from),
-      contextBars: { timeMs: a.ts.subarray(from), open: a.open.subarray(from), high: a.high.subarray(from), low: a.low.subarray(from), volume: a.volume.subarray(from) },
+      contextBars: { timeMs: a.ts.subarray(from), open: a.open.subarray(from), high: a.high.subarray(from), low: a.low.subarray(from),
+        volume: a.volume.subarray(from) },
       horizon: H,
       samples: N,
     };

@@ -85,7 +85,10 @@ ll = float(-np.mean(yv * np.log(pc) + (1 - yv) * np.log(1 - pc)))
 print(json.dumps({"version": xgb.__version__, "trainMs": (t1 - t0) * 1000, "predictMs": (t2 - t1) * 1000, "logloss": ll}))
 `;
 
-function runXgboost(dir: string, n: number, nv: number): { version: string; trainMs: number; predictMs: number; logloss: number } | string {
+/** What the XGB_SCRIPT child prints as its last stdout line (JSON). */
+type XgbResult = { version: string; trainMs: number; predictMs: number; logloss: number };
+
+function runXgboost(dir: string, n: number, nv: number): XgbResult | string {
   const probe = spawnSync(PYTHON, ['-c', 'import xgboost'], { encoding: 'utf8' });
   if (probe.status !== 0) return `xgboost not importable from ${PYTHON} (apt-get install python3-xgboost)`;
   const r = spawnSync(PYTHON, ['-c', XGB_SCRIPT, dir, String(n), String(nv), String(F), String(rounds), String(depth), String(eta)], {
@@ -94,7 +97,7 @@ function runXgboost(dir: string, n: number, nv: number): { version: string; trai
     maxBuffer: 1 << 20,
   });
   if (r.status !== 0) return `xgboost run failed: ${r.stderr.trim().split('\n').pop()}`;
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as XgbResult;
 }
 
 const nv = Math.max(1000, Math.floor(rows / 5));

@@ -52,7 +52,11 @@ async function main(): Promise<void> {
           await new Promise((r) => setTimeout(r, 500)); // the server is still starting
         }
       }
-      await page.waitForFunction(() => (window as never as { Jupyter?: { notebook?: { kernel?: { is_connected(): boolean } } } }).Jupyter?.notebook?.kernel?.is_connected(), null, { timeout: 60_000 });
+      await page.waitForFunction(
+        () => (window as never as { Jupyter?: { notebook?: { kernel?: { is_connected(): boolean } } } }).Jupyter?.notebook?.kernel?.is_connected(),
+        null,
+        { timeout: 60_000 },
+      );
       await page.evaluate(() => (window as never as { Jupyter: { notebook: { execute_all_cells(): void } } }).Jupyter.notebook.execute_all_cells());
       await page.waitForFunction(() => document.querySelectorAll('.output_area .quantbook-figure .main-svg').length >= 2
         && document.querySelectorAll('.output_area table.quantbook-frame').length >= 1, null, { timeout: 120_000 });

@@ -133,7 +133,8 @@ function main(): void {
     dumpSeed: seed,
     series: nSeries,
     bars,
-    ranges: { annualVol: [0.15, 1.5], garchAlpha: [0.02, 0.12], garchPersistence: [0.9, 0.99], jumpSize: [2, 10], barMs: [60_000, 300_000], price: [0.002, 1000], regimeDurationScale: [0.02, 0.52] },
+    ranges: { annualVol: [0.15, 1.5], garchAlpha: [0.02, 0.12], garchPersistence: [0.9, 0.99], jumpSize: [2, 10], barMs: [60_000, 300_000],
+      price: [0.002, 1000], regimeDurationScale: [0.02, 0.52] },
     perSeries: settings,
     ...(real
       ? { real: { source: '../shared/data/real (recorded bars, see its README), closes on each bar grid, missing bars NaN', validationShare: valShare, heldOutSymbols: REAL_HELD_OUT, series: real.parts } }

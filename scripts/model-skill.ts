@@ -75,7 +75,8 @@ function rowsOf(board: Leaderboard): Record<string, Row> {
   return Object.fromEntries(
     board.rows.map((r) => [
       r.name.replace(/\+conformal$/, '').replace(/^models\/(.*)\.json$/, '$1'),
-      { crps: round(r.crps.mean), crpsSe: round(r.crps.se, 2), wql: round(r.pooled.wql), pctReturnMae: round(r.pctReturnMae.mean), coverage80: round(r.pooled.coverage80, 3) },
+      { crps: round(r.crps.mean), crpsSe: round(r.crps.se, 2), wql: round(r.pooled.wql), pctReturnMae: round(r.pctReturnMae.mean),
+        coverage80: round(r.pooled.coverage80, 3) },
     ]),
   );
 }

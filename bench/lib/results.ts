@@ -53,7 +53,8 @@ export interface Variant {
  * variant's list of `@@bench` records. Child stderr passes through; a child that fails or prints no
  * record throws, naming the variant and run.
  */
-export function runFresh(variants: readonly Variant[], runs: number, onRun?: (variant: string, run: number, rec: Record<string, unknown>) => void): Record<string, Record<string, unknown>[]> {
+export function runFresh(variants: readonly Variant[], runs: number, onRun?: (variant: string, run: number,
+  rec: Record<string, unknown>) => void): Record<string, Record<string, unknown>[]> {
   const out: Record<string, Record<string, unknown>[]> = Object.fromEntries(variants.map((v) => [v.name, []]));
   for (let r = 0; r < runs; r++) {
     for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
@@ -111,7 +112,8 @@ export function machineLines(m: MachineInfo): string[] {
  * lines; returns the path. Written atomically. The numbers vary with the machine and its load:
  * the file says so.
  */
-export function writeBenchResults(bench: string, title: string, body: readonly string[], verdict: readonly string[], machine: MachineInfo = machineInfo()): string {
+export function writeBenchResults(bench: string, title: string, body: readonly string[], verdict: readonly string[],
+  machine: MachineInfo = machineInfo()): string {
   const path = resolve(__dirname, '..', 'results', `${bench}.md`);
   const text = [
     `# ${title}`,

@@ -148,7 +148,8 @@ export async function forecastSignals(market: MarketArrays, forecaster: Forecast
   return { signals: { mu, sigma, valid, horizonBars: H, lookAhead: oracle }, pUp, meta };
 }
 
-function fromForecast(f: Forecast, i: number, H: number, price: number, samples: number, spread: SpreadToSigma, sigmaFloor: number, aggregate: Aggregate | null): { mu: number; sigma: number; pUp: number } {
+function fromForecast(f: Forecast, i: number, H: number, price: number, samples: number, spread: SpreadToSigma, sigmaFloor: number,
+  aggregate: Aggregate | null): { mu: number; sigma: number; pUp: number } {
   if (samples > 0) {
     if (!f.samples) throw new ModelError(`${f.meta.model} returned no sampled paths`, { key: 'samples' });
     const [, N] = f.samples.dims;

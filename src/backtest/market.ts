@@ -122,7 +122,8 @@ export function alignSeries(
   for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) all[T++] = all[i];
   const ts = all.slice(0, T);
   const S = series.length;
-  const cols = { open: new Float64Array(T * S).fill(NaN), high: new Float64Array(T * S).fill(NaN), low: new Float64Array(T * S).fill(NaN), close: new Float64Array(T * S).fill(NaN) };
+  const cols = { open: new Float64Array(T * S).fill(NaN), high: new Float64Array(T * S).fill(NaN), low: new Float64Array(T * S).fill(NaN),
+    close: new Float64Array(T * S).fill(NaN) };
   const missingBars: number[] = [];
   series.forEach((src, s) => {
     let t = 0;

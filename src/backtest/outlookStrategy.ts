@@ -144,7 +144,8 @@ export function outlookSignals(market: MarketArrays, forecasts: OutlookForecasts
  * const o = runOutlook(market, forecasts, { defaultClass: 'crypto' }, { pUpMin: 0.6 });
  * o.trades.map((t) => [t.pUp, t.up]); // for a reliability diagram
  */
-export function runOutlook(market: MarketArrays, forecasts: OutlookForecasts, config: BacktestConfigInput = {}, rule: OutlookRule = {}, options: BacktestOptions = {}): OutlookResult {
+export function runOutlook(market: MarketArrays, forecasts: OutlookForecasts, config: BacktestConfigInput = {}, rule: OutlookRule = {},
+  options: BacktestOptions = {}): OutlookResult {
   const r = { ...DEFAULT_RULE, ...rule };
   const signals = outlookSignals(market, forecasts, r);
   const backtest = runBacktest(market, signals, { ...config, rule: { kind: 'entryExit', horizonBars: r.horizonBars, stopLoss: r.stopLoss } }, options);

@@ -327,7 +327,7 @@ export class Sizer {
    */
   decide(t: number, closeBar: boolean, allQuoted: boolean): boolean {
     const p = this.p;
-    const { close, cls, lot, longOnly, cashOnly, isPerp, ledger, pending, decisions } = p;
+    const { close, cls, lot, longOnly, cashOnly, ledger, pending, decisions } = p;
     const equity = ledger.equity;
     const { target, reason, hold, grossSum, scale, binds, order } = this;
     const q = ledger.qty;

@@ -156,7 +156,8 @@ function isArrayLike(x: RuleOutput): x is ArrayLike<number> {
  * @example
  * runBacktest(market, probabilitySignals(market, pUp), { defaultClass: 'crypto', sizing: { kind: 'probability', fraction: 0.5, payoff: 1 } });
  */
-export function probabilitySignals(market: MarketArrays, pWin: Float64Array, opts: { payoff?: Float64Array; firstBar?: number; horizonBars?: number; score?: Float64Array } = {}): Signals {
+export function probabilitySignals(market: MarketArrays, pWin: Float64Array,
+  opts: { payoff?: Float64Array; firstBar?: number; horizonBars?: number; score?: Float64Array } = {}): Signals {
   const n = market.ts.length * market.symbols.length;
   for (const [name, a] of [['pWin', pWin], ['payoff', opts.payoff]] as const) {
     if (a !== undefined && a.length !== n) throw new DataError(`${name} has ${a.length} values but the bars need ${n}`, { column: name, value: a.length });

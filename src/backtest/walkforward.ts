@@ -95,7 +95,8 @@ export function walkForwardBacktest(spec: WalkForwardSpec): WalkForwardResult {
   // The merge of two configs as written is one as written; runBacktest checks it (resolveConfig).
   const configs = candidates.map((c) => mergeConfig(base, c.config ?? {}) as BacktestConfigInput);
   const run = (k: number, r: IndexRange, capital: number): BacktestResult =>
-    runBacktest(sliceMarket(market, r), sliceSignals(candidates[k].signals ?? spec.signals, market.symbols.length, r), { ...configs[k], capital }, spec.options);
+    runBacktest(sliceMarket(market, r), sliceSignals(candidates[k].signals ?? spec.signals, market.symbols.length, r), { ...configs[k], capital },
+      spec.options);
 
   const capital0 = Number(configs[0].capital ?? 100_000);
   const reports: FoldReport[] = [];

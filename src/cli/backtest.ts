@@ -12,7 +12,6 @@ import {
   MAX_CAPITAL,
   marketFromBars,
   backtestRecord,
-  backtestStats,
   classifyMarketRegimes,
   classRules,
   directionTargets,
@@ -122,7 +121,8 @@ export interface BacktestRun {
  *   DataError for bad data; ModelError from models; OutputError when a results file cannot be written.
  * @example (await runBacktestCli({ data: 'bars.feather', class: 'crypto', out: 'out' })).runs[0].stats.sharpe
  */
-export async function runBacktestCli(raw: Record<string, unknown>, log: (line: string) => void = () => {}): Promise<{ runs: BacktestRun[]; options: BacktestCliOptions; notes: string[]; walkForward?: WalkForwardRun }> {
+export async function runBacktestCli(raw: Record<string, unknown>,
+  log: (line: string) => void = () => {}): Promise<{ runs: BacktestRun[]; options: BacktestCliOptions; notes: string[]; walkForward?: WalkForwardRun }> {
   const outputs = new OutputBatch();
   try {
     const done = await stageBacktest(outputs, raw, log);
@@ -134,7 +134,8 @@ export async function runBacktestCli(raw: Record<string, unknown>, log: (line: s
 }
 
 /** {@link runBacktestCli}'s work: the results files are staged in `outputs`, not yet in place. */
-async function stageBacktest(outputs: OutputBatch, raw: Record<string, unknown>, log: (line: string) => void): Promise<{ runs: BacktestRun[]; options: BacktestCliOptions; notes: string[]; walkForward?: WalkForwardRun }> {
+async function stageBacktest(outputs: OutputBatch, raw: Record<string, unknown>,
+  log: (line: string) => void): Promise<{ runs: BacktestRun[]; options: BacktestCliOptions; notes: string[]; walkForward?: WalkForwardRun }> {
   // --config is a backtest config or a best sampler config, told apart by content (its schema tag).
   const fromFile = typeof raw.config === 'string' ? readConfigFile(raw.config, extname(raw.config) === '.json' ? 'json' : 'yaml') : {};
   const best = typeof raw.config === 'string' ? bestConfigFrom(fromFile, raw.config) : null;
@@ -174,7 +175,8 @@ async function stageBacktest(outputs: OutputBatch, raw: Record<string, unknown>,
     const forecaster = withCalibration(await openModel(name === 'model' ? o.model : name, { device: o.device, log, sampling }), o.calibrate);
     try {
       log(`forecasting ${S} symbols x ${range.end - range.start} bars with ${forecaster.info.name} ...`);
-      const forecastOptions = { horizonBars: o.horizon, samples: o.samples, seed: o.seed, range, sigmaFloor: config.sigmaFloor, contextBars: o.lookback, aggregate: o.aggregate };
+      const forecastOptions = { horizonBars: o.horizon, samples: o.samples, seed: o.seed, range, sigmaFloor: config.sigmaFloor, contextBars: o.lookback,
+        aggregate: o.aggregate };
       const options = { funding };
       if (o.walkForward) {
         // Candidates are forecasters x fractions, chosen per fold below; the oracle cannot be one.
@@ -190,28 +192,34 @@ async function stageBacktest(outputs: OutputBatch, raw: Record<string, unknown>,
       let trade: ForecastBacktestOptions['trade'];
       if (o.strategy === 'outlook') {
         trade = (rm, signals, pUp) => {
-          const r = runOutlook(rm, { ...signals, pUp }, config, { horizonBars: o.horizon, pUpMin: o.pUpMin, zMax: o.zMax, zWindow: o.zWindow, stopLoss: o.stop > 0 ? o.stop : null }, options);
+          const r = runOutlook(rm, { ...signals, pUp }, config, { horizonBars: o.horizon, pUpMin: o.pUpMin, zMax: o.zMax, zWindow: o.zWindow,
+            stopLoss: o.stop > 0 ? o.stop : null }, options);
           outlook = {
             rule: r.rule,
             trades: r.trades.map((t) => ({ ...t, entryTime: new Date(t.entryTime).toISOString() })),
-            predictions: { n: r.predictions.pUp.length, bar: Array.from(r.predictions.bar), symbol: Array.from(r.predictions.symbol), pUp: Array.from(r.predictions.pUp), up: Array.from(r.predictions.up) },
+            predictions: { n: r.predictions.pUp.length, bar: Array.from(r.predictions.bar), symbol: Array.from(r.predictions.symbol),
+              pUp: Array.from(r.predictions.pUp), up: Array.from(r.predictions.up) },
           };
           return r.backtest;
         };
       } else if (config.conventions === 'backtesting.py') {
         // backtesting.py trades orders, not weights: all in along the forecast's direction, on each change.
-        trade = (rm, signals) => runBacktest(rm, directionTargets(rm, signals, rm.symbols.map((s) => classRules(config, symbolClass(config, s)).longOnly)), config, options);
+        trade = (rm, signals) => runBacktest(rm, directionTargets(rm, signals, rm.symbols.map((s) => classRules(config, symbolClass(config, s)).longOnly)),
+          config, options);
       }
-      const run = await forecastBacktest(market, forecaster, { ...forecastOptions, config, options, regime, monteCarlo: { simulations: o.mc, seed: o.seed }, trade });
+      const run = await forecastBacktest(market, forecaster, { ...forecastOptions, config, options, regime, monteCarlo: { simulations: o.mc, seed: o.seed },
+        trade });
       const { result, stats, monteCarlo: mc, forecast: fc } = run;
       const label = name === 'model' ? basename(o.model, '.json') : name;
       const record = backtestRecord(result, stats, {
         forecaster: label,
         forecast: fc.meta,
-        sampler: { samples: o.samples, lookback: o.lookback ?? null, temperature: o.temperature ?? null, topP: o.topP ?? null, topK: o.topK ?? null, aggregate: o.aggregate ?? null, bestConfig: best?.file ?? null },
+        sampler: { samples: o.samples, lookback: o.lookback ?? null, temperature: o.temperature ?? null, topP: o.topP ?? null, topK: o.topK ?? null,
+          aggregate: o.aggregate ?? null, bestConfig: best?.file ?? null },
         ...(notes.length ? { notes } : {}),
         strategy: o.strategy,
-        data: { path: o.data, session, start: new Date(m.ts[0]).toISOString(), end: new Date(m.ts[m.ts.length - 1]).toISOString(), bars: m.ts.length, missingBars },
+        data: { path: o.data, session, start: new Date(m.ts[0]).toISOString(), end: new Date(m.ts[m.ts.length - 1]).toISOString(), bars: m.ts.length,
+          missingBars },
         monteCarlo: mc ? { trades: monteCarloSummary(mc.trades), bars: monteCarloSummary(mc.bars) } : null,
         ...(fundingInfo ? { funding: fundingInfo } : {}),
         ...(outlook ? { outlook } : {}),
@@ -258,7 +266,8 @@ function checkWalkForward(o: BacktestCliOptions, config: BacktestConfig): void {
  * with the best objective on the training window (its last `horizon` bars purged) trades the
  * next test block, and the blocks are stitched into one out-of-sample curve (`walkForwardBacktest`).
  */
-function runWalkForward(o: BacktestCliOptions, m: MarketArrays, config: BacktestConfig, inputs: Array<{ label: string; signals: Signals }>, options: { funding?: Record<string, FundingSeries> }): WalkForwardRun {
+function runWalkForward(o: BacktestCliOptions, m: MarketArrays, config: BacktestConfig, inputs: Array<{ label: string; signals: Signals }>,
+  options: { funding?: Record<string, FundingSeries> }): WalkForwardRun {
   if (inputs.length === 0) throw new ConfigError('--walk-forward needs a forecaster that does not see the future (not only the oracle)', { key: '--compare' });
   const T = m.ts.length;
   const trainSize = o.trainBars ?? Math.floor(T / 4);
@@ -307,7 +316,8 @@ export function formatWalkForward(run: WalkForwardRun): string {
   const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : String(x));
   const tests = (run.record.folds as Array<{ test: { from: string; to: string } }>).map((f) => f.test);
   r.folds.forEach((f, i) => {
-    rows.push([String(i + 1), tests[i].from.slice(0, 16), tests[i].to.slice(0, 16), f.chosen, f2(Math.max(...f.trainScores)), f2(f.testStats.totalReturnPct), f2(f.testStats.sharpe), f2(f.testStats.maxDrawdownPct), String(f.testStats.trades)]);
+    rows.push([String(i + 1), tests[i].from.slice(0, 16), tests[i].to.slice(0, 16), f.chosen, f2(Math.max(...f.trainScores)), f2(f.testStats.totalReturnPct),
+      f2(f.testStats.sharpe), f2(f.testStats.maxDrawdownPct), String(f.testStats.trades)]);
   });
   const widths = rows[0].map((_, j) => Math.max(...rows.map((x) => x[j].length)));
   const lines = rows.map((x) => x.map((c, j) => (j === 3 || j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  '));
@@ -344,7 +354,8 @@ function compareList(o: BacktestCliOptions): readonly string[] {
 
 function loadConfig(o: BacktestCliOptions, fromFile: unknown): BacktestConfig {
   const input = fromFile as Record<string, unknown>;
-  const config = resolveConfig({ ...input, ...(o.capital !== undefined ? { capital: o.capital } : {}), ...(o.class ? { defaultClass: o.class } : {}), ...(o.conventions ? { conventions: o.conventions } : {}) }, o.config);
+  const config = resolveConfig({ ...input, ...(o.capital !== undefined ? { capital: o.capital } : {}), ...(o.class ? { defaultClass: o.class } : {}),
+    ...(o.conventions ? { conventions: o.conventions } : {}) }, o.config);
   if (config.conventions === 'backtesting.py' && o.strategy === 'outlook') throw new ConfigError('--conventions backtesting.py applies to --strategy rebalance (all-in orders on each change of the forecast direction)', { key: '--conventions' });
   return config;
 }

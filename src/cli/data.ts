@@ -135,7 +135,8 @@ function problemValue(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
-/** The inspect report as JSON, with NaN and infinities as the strings "NaN", "Infinity", "-Infinity" (JSON.stringify would write null, the same as a missing value). */
+/** The inspect report as JSON, with NaN and infinities as the strings "NaN", "Infinity", "-Infinity" (JSON.stringify would write null, the same as a missing
+ * value). */
 function reportJson(r: InspectReport): string {
   return JSON.stringify(r, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
 }

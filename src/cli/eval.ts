@@ -90,12 +90,18 @@ export function loadGridSeries(path: string): GridSeries[] {
  * Runs the evaluation the options describe; resolves to the pooled metrics and each series'.
  * @example (await runEval({ data: 'bars.feather', model: 'naive', horizon: 30, every: 48 })).pooled.n
  */
-export async function runEval(raw: Record<string, unknown>): Promise<{ pooled: EvalMetrics; series: Record<string, EvalMetrics & { missingBars: number }>; options: EvalCliOptions; notes: string[] }> {
+export async function runEval(raw: Record<string, unknown>): Promise<{
+  pooled: EvalMetrics;
+  series: Record<string, EvalMetrics & { missingBars: number }>;
+  options: EvalCliOptions;
+  notes: string[];
+}> {
   const best = typeof raw.config === 'string' ? readBestConfigArg(raw.config) : null;
   // A best config fills what the flags leave unset: flags win.
   const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
   const merged = best
-    ? { model: best.model, samples: best.setting.samples, aggregate: best.setting.aggregation, lookback: best.setting.lookback, temperature: best.setting.temperature, topP: best.setting.topP, ...given }
+    ? { model: best.model, samples: best.setting.samples, aggregate: best.setting.aggregation, lookback: best.setting.lookback,
+      temperature: best.setting.temperature, topP: best.setting.topP, ...given }
     : raw;
   const o = parseFlags(evalOptionsSchema, merged, { prefix: 'invalid option: ', showValue: false });
   if (o.model === undefined) throw new ConfigError('give --model (one forecaster), --config (a best config naming one) or --compare (a leaderboard)', { key: '--model' });
@@ -168,7 +174,8 @@ export async function runEvalCompare(raw: Record<string, unknown>): Promise<{ bo
       const f = await openModel(name, { device: o.device, threads: o.threads, fallback: o.fallback, sampling: { kvCache: o.kvCache } });
       entries.push({ name: o.calibrate === 'conformal' ? `${name}+conformal` : name, forecaster: withCalibration(f, o.calibrate) });
     }
-    const board = await compareForecasters(entries, series, { horizon: o.horizon, lookback: o.lookback, every: o.every, samples: o.samples, seed: o.seed, aggregate: o.aggregate });
+    const board = await compareForecasters(entries, series, { horizon: o.horizon, lookback: o.lookback, every: o.every, samples: o.samples, seed: o.seed,
+      aggregate: o.aggregate });
     let html: string | null = null;
     if (o.out) {
       const title = `quantbook eval --compare: ${basename(o.data)}, horizon ${o.horizon}, every ${o.every}`;
@@ -273,7 +280,8 @@ export function registerEvalCommands(program: Command): void {
       for (const n of result.notes) process.stderr.write(`note: ${n}\n`);
       if (result.options.json) {
         const { options, pooled, series } = result;
-        const sampler = { samples: options.samples, aggregate: options.aggregate, lookback: options.lookback ?? null, temperature: options.temperature ?? null, topP: options.topP ?? null, topK: options.topK ?? null };
+        const sampler = { samples: options.samples, aggregate: options.aggregate, lookback: options.lookback ?? null,
+          temperature: options.temperature ?? null, topP: options.topP ?? null, topK: options.topK ?? null };
         process.stdout.write(`${JSON.stringify({ model: options.model, horizon: options.horizon, every: options.every, calibrate: options.calibrate, sampler, ...(result.notes.length ? { notes: result.notes } : {}), ...pooled, series })}\n`);
       } else process.stdout.write(`${formatEvalTable(result)}\n`);
       const { commandRow } = await import('../catalogue/rows');

@@ -75,7 +75,8 @@ export function loadSymbol(s: ForecastSettings): { arrays: BarArrays; barMs: num
  * @example chooseForecastSession(settings, btcBars).choice // { source: 'data', reason: 'bars on weekends ...' }
  */
 export function chooseForecastSession(s: ForecastSettings, arrays: BarArrays): { settings: ForecastSettings; choice: SessionChoice } {
-  const pick = (flag: string, choice: SessionChoice) => ({ settings: { ...s, sessionFlag: flag, session: SESSION_ALIASES[flag], sessionChoice: choice }, choice });
+  const pick = (flag: string, choice: SessionChoice) => ({ settings: { ...s, sessionFlag: flag, session: SESSION_ALIASES[flag], sessionChoice: choice },
+    choice });
   if (s.sessionGiven) return pick(s.sessionFlag, { source: 'given', reason: `given (--session ${s.sessionFlag} or the config's session)` });
   const seen = detectContinuous(arrays.ts);
   if (seen.continuous) {
@@ -93,7 +94,8 @@ function recentBars(p: PreparedOutlook, count: number): PreparedOutlook['feature
   const f = p.features;
   const from = Math.max(0, f.ts.length - count);
   const cut = (x: Float64Array) => x.subarray(from);
-  return { ...f, ts: cut(f.ts), open: cut(f.open), high: cut(f.high), low: cut(f.low), close: cut(f.close), volume: cut(f.volume), vwap: cut(f.vwap), midband: cut(f.midband), upper: cut(f.upper), lower: cut(f.lower) };
+  return { ...f, ts: cut(f.ts), open: cut(f.open), high: cut(f.high), low: cut(f.low), close: cut(f.close), volume: cut(f.volume), vwap: cut(f.vwap),
+    midband: cut(f.midband), upper: cut(f.upper), lower: cut(f.lower) };
 }
 
 /** Stages the paths CSV and the fan chart in `outputs` (renamed into place with the summary, at the end). */
@@ -141,13 +143,15 @@ export interface OutlookStep {
  * @throws DataError (warm-up, no bar in the session), ModelError, ConfigError as the steps do.
  * @example (await outlookFromArrays(settings, await openModel('historical'), arrays, 60_000)).outlook.stats.pUp // e.g. 0.52
  */
-export async function outlookFromArrays(s: ForecastSettings, model: Forecaster, arrays: BarArrays, barMs: number, lap?: (stage: string) => void): Promise<OutlookStep> {
+export async function outlookFromArrays(s: ForecastSettings, model: Forecaster, arrays: BarArrays, barMs: number,
+  lap?: (stage: string) => void): Promise<OutlookStep> {
   const contextLength = model.info.contextLength;
   const prepared = prepareOutlook(arrays, { barMs, session: s.session, lookback: s.lookback, contextLength, bollingerWindow: s.bollingerWindow });
   lap?.('prepareMs');
   const ar = model.info.family === 'autoregressive';
   const sampling = ar
-    ? { temperature: s.sampling.temperature ?? FORECAST_DEFAULTS.temperature, topP: s.sampling.topP ?? FORECAST_DEFAULTS.top_p, topK: s.sampling.topK ?? 0, samplesPerBatch: s.samplesPerBatch }
+    ? { temperature: s.sampling.temperature ?? FORECAST_DEFAULTS.temperature, topP: s.sampling.topP ?? FORECAST_DEFAULTS.top_p, topK: s.sampling.topK ?? 0,
+      samplesPerBatch: s.samplesPerBatch }
     : s.sampling;
   const outlook = await forecastOutlook(model, prepared, {
     horizon: s.horizon,
@@ -165,7 +169,8 @@ export async function outlookFromArrays(s: ForecastSettings, model: Forecaster, 
   }
   if (s.lookback > contextLength) outlook.notes.push(`lookback ${s.lookback} capped at ${model.info.name}'s context of ${contextLength} bars`);
   const session = `${s.sessionFlag}${SESSION_ALIASES[s.sessionFlag] !== s.sessionFlag ? ` (${s.session})` : ''}`;
-  return { prepared, outlook, context: { symbol: s.symbol, modelRef: s.model, session, ...(s.sessionChoice ? { sessionChoice: s.sessionChoice } : {}), lookback: s.lookback, contextLength, samples: s.samples, horizon: s.horizon, seed: s.seed, dataFile: s.data, version: VERSION } };
+  return { prepared, outlook, context: { symbol: s.symbol, modelRef: s.model, session, ...(s.sessionChoice ? { sessionChoice: s.sessionChoice } : {}),
+    lookback: s.lookback, contextLength, samples: s.samples, horizon: s.horizon, seed: s.seed, dataFile: s.data, version: VERSION } };
 }
 
 /**

@@ -106,7 +106,8 @@ export interface ForecastSettings {
   /** Paths decoded together per ONNX run (autoregressive models). */
   samplesPerBatch: number;
   lookback: number;
-  /** The switch (`rth`) and the calendar it maps to (`us-rth`): as given, else the default `rth` until `chooseForecastSession` picks one from the data or `instrumentClass`. */
+  /** The switch (`rth`) and the calendar it maps to (`us-rth`): as given, else the default `rth` until `chooseForecastSession` picks one from the data or
+   * `instrumentClass`. */
   sessionFlag: string;
   session: keyof typeof SESSIONS & SessionLike;
   /** Whether `--session` or the config's `session` gave the session. */

@@ -97,7 +97,8 @@ function candlesOf(p: PreparedOutlook, count: number): LiveCandles {
   const f = p.features;
   const from = Math.max(0, f.ts.length - count);
   const arr = (x: Float64Array) => Array.from(x.subarray(from));
-  return { ts: arr(f.ts), open: arr(f.open), high: arr(f.high), low: arr(f.low), close: arr(f.close), vwap: Array.from(f.vwap.subarray(from), (v) => (Number.isFinite(v) ? v : null)) };
+  return { ts: arr(f.ts), open: arr(f.open), high: arr(f.high), low: arr(f.low), close: arr(f.close),
+    vwap: Array.from(f.vwap.subarray(from), (v) => (Number.isFinite(v) ? v : null)) };
 }
 
 /**
@@ -106,7 +107,8 @@ function candlesOf(p: PreparedOutlook, count: number): LiveCandles {
  * totalMs), the first `pathsKept` paths and the last `candles` bars.
  * @example const f = liveForecast(settings, model, { barMs: 60_000, pathsKept: 40, candles: 120, dataLabel: 'replay:btc.feather' })
  */
-export function liveForecast(s: ForecastSettings, model: Forecaster, o: { barMs: number; pathsKept: number; candles: number; dataLabel: string }): (bars: BarArrays) => Promise<ForecastAttempt<LiveOutlook>> {
+export function liveForecast(s: ForecastSettings, model: Forecaster,
+  o: { barMs: number; pathsKept: number; candles: number; dataLabel: string }): (bars: BarArrays) => Promise<ForecastAttempt<LiveOutlook>> {
   return async (bars) => {
     // The pipeline's synchronous stages hold the event loop: let requests already waiting run first.
     await new Promise((r) => setImmediate(r));

@@ -255,7 +255,8 @@ its report are written either way (a failing cell is marked, papermill style).`)
       }
       const catalogue = catalogueCollector('run', flags.out, null);
       const { summary, error } = await runToFolder(notebook, {
-        ...runOptionsOf(flags), parameters, outDir: flags.out, name, onProgress: cellProgress(flags.quiet, name), onRunDone: catalogue.onRunDone, kernel: kernel.starting,
+        ...runOptionsOf(flags), parameters, outDir: flags.out, name, onProgress: cellProgress(flags.quiet, name), onRunDone: catalogue.onRunDone,
+          kernel: kernel.starting,
       });
       writeIndex(flags.out);
       await catalogue.flush();
@@ -315,7 +316,8 @@ Examples:
 -p/-f/-y fix parameters for every combination. The default output folder is
 reports/sweeps/<notebook>-<UTC time>. Every combination runs even when some
 fail; the exit status is 1 when any failed.`)
-    .action(async (notebook: string | undefined, flags: RunFlags & { grid?: string[]; config?: string; workers: number; queue?: string; retries: number; resume?: string }) => {
+    .action(async (notebook: string | undefined,
+      flags: RunFlags & { grid?: string[]; config?: string; workers: number; queue?: string; retries: number; resume?: string }) => {
       if (flags.resume) {
         if (!flags.queue) throw new ConfigError('--resume follows a queued sweep: give its --queue too', { key: '--resume' });
         await followQueued(flags.queue, flags, { resume: flags.resume });
@@ -350,7 +352,8 @@ fail; the exit status is 1 when any failed.`)
           + `#${p.index + 1} ${combo}: ${p.result?.status === 'ok' ? 'ok' : `FAILED: ${p.result?.error ?? ''}`} ${formatDuration(p.result?.durationS ?? NaN)}\n`);
       };
       const catalogue = catalogueCollector('sweep', join(outDir, 'runs'), `sweep-${basename(outDir)}`);
-      const result = await runSweep(notebook, { ...runOptionsOf(flags), axes, fixed, outDir, workers: flags.workers, onProgress, onRunDone: catalogue.onRunDone });
+      const result = await runSweep(notebook, { ...runOptionsOf(flags), axes, fixed, outDir, workers: flags.workers, onProgress,
+        onRunDone: catalogue.onRunDone });
       await catalogue.flush();
       const nFailed = result.rows.filter((r) => r.summary.status !== 'ok').length;
       process.stdout.write(`sweep of ${basename(notebook)}: ${result.rows.length} combinations, ${nFailed} failed, ${formatDuration(result.durationS)}\n`

@@ -121,7 +121,8 @@ export async function startService(flags: Record<string, unknown>, log: (line: s
       log,
       extraSinks: [relay],
       prepare: (ss) => {
-        p = new Provider(settings, ss.model, () => ss.loop.buffer.snapshot(settings.symbol), { barMs: ss.barMs, pathsKept: ss.live.pathsKept, candles: ss.live.candles, dataLabel: ss.dataLabel }, () => ss.loop.stats);
+        p = new Provider(settings, ss.model, () => ss.loop.buffer.snapshot(settings.symbol),
+          { barMs: ss.barMs, pathsKept: ss.live.pathsKept, candles: ss.live.candles, dataLabel: ss.dataLabel }, () => ss.loop.stats);
       },
     });
     provider = p!;

@@ -231,7 +231,8 @@ function remember(frame: Bars, list: BarArrays[]): void {
   if (hasSymbol(frame)) runCache.set(frame, { height: frame.height, runs });
   arrayCache.set(
     frame,
-    list.map((a) => ({ ts: a.ts, open: a.open, high: a.high, low: a.low, close: a.close, volume: a.volume, ...(a.symbol !== undefined ? { symbol: a.symbol } : {}) })),
+    list.map((a) => ({ ts: a.ts, open: a.open, high: a.high, low: a.low, close: a.close, volume: a.volume,
+      ...(a.symbol !== undefined ? { symbol: a.symbol } : {}) })),
   );
 }
 
@@ -250,7 +251,8 @@ export function partitionBySymbol(bars: Bars): Bars[] {
  * @example allocBarArrays(3, 'X').close // Float64Array [0, 0, 0]
  */
 export function allocBarArrays(n: number, symbol?: string): BarArrays {
-  const out: BarArrays = { ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+  const out: BarArrays = { ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n),
+    close: new Float64Array(n), volume: new Float64Array(n) };
   if (symbol !== undefined) out.symbol = symbol;
   return out;
 }

@@ -59,7 +59,8 @@ function planBuckets(a: BarArrays, everyMs: number, s: CompiledSession | undefin
   // Without a calendar, all bars form one run.
   const runs: WindowRuns = calendar
     ? windowRuns(a.ts, s)
-    : { count: 1, start: Int32Array.of(0, a.ts.length), sessionId: Int32Array.of(0), windowStart: Float64Array.of(Number.NaN), windowEnd: Float64Array.of(Number.NaN) };
+    : { count: 1, start: Int32Array.of(0, a.ts.length), sessionId: Int32Array.of(0), windowStart: Float64Array.of(Number.NaN),
+      windowEnd: Float64Array.of(Number.NaN) };
   const anchor = !calendar ? EPOCH : everyMs >= DAY_MS ? SESSION_OPEN : WINDOW_START;
   let outsideSession = 0;
   for (let r = 0; r < runs.count; r++) if (runs.sessionId[r] < 0) outsideSession += runs.start[r + 1] - runs.start[r];

@@ -211,7 +211,8 @@ export function windowRuns(ts: Float64Array, session: SessionLike | CompiledSess
     i = endOfWindow(ts, i, locator.start, locator.end);
   }
   start[count] = n;
-  return { count, start: start.subarray(0, count + 1), sessionId: sessionId.subarray(0, count), windowStart: windowStart.subarray(0, count), windowEnd: windowEnd.subarray(0, count) };
+  return { count, start: start.subarray(0, count + 1), sessionId: sessionId.subarray(0, count), windowStart: windowStart.subarray(0, count),
+    windowEnd: windowEnd.subarray(0, count) };
 }
 
 /** The first bar from `i` on that is not in `[start, end)`: sorted bars mostly fall in the previous bar's window again, one comparison each. */

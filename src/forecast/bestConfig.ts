@@ -47,8 +47,10 @@ export const bestConfigSchema = z.object({
     validation: maeSchema,
     test: maeSchema,
   }).strict(),
-  data: z.object({ path: z.string(), validationOrigins: z.number().int(), testOrigins: z.number().int(), validationFrom: z.string(), testTo: z.string() }).strict(),
-  grid: z.object({ samples: one(z.number()), aggregations: one(z.string()), lookbacks: one(z.number()), temperatures: one(z.number()), topPs: one(z.number()) }).strict(),
+  data: z.object({ path: z.string(), validationOrigins: z.number().int(), testOrigins: z.number().int(), validationFrom: z.string(),
+    testTo: z.string() }).strict(),
+  grid: z.object({ samples: one(z.number()), aggregations: one(z.string()), lookbacks: one(z.number()), temperatures: one(z.number()),
+    topPs: one(z.number()) }).strict(),
   seed: z.number().int(),
   generatedBy: z.string(),
 }).strict();

@@ -17,7 +17,7 @@ import { ModelError } from '../core/errors';
 import { normalCdf } from '../stats/normal';
 import { parseAggregate } from './aggregate';
 import { EvalAccumulator, type EvalMetrics, type EvalOptions } from './evaluate';
-import { barsOfWindows, lastObservedIndex, type SeriesBars } from './request';
+import { barsOfWindows, type SeriesBars } from './request';
 import type { Forecaster } from './types';
 
 /** One series on its bar grid (NaN = missing bar). */
@@ -95,9 +95,11 @@ export function hacMeanSe(groups: readonly Float64Array[], lag: number): MeanSe 
  * @param entries - names (as printed) and forecasters.
  * @throws ModelError when a series is shorter than lookback + horizon, a forecaster gives no
  *   paths (CRPS needs them), or from the forecasters.
- * @example (await compareForecasters([{ name: 'naive', forecaster: naive }, { name: 'garch', forecaster: garch }], series, { horizon: 6, every: 24 })).rows[0].name
+ * @example (await compareForecasters([{ name: 'naive', forecaster: naive }, { name: 'garch', forecaster: garch }], series, { horizon: 6, every: 24
+ * })).rows[0].name
  */
-export async function compareForecasters(entries: readonly { name: string; forecaster: Forecaster }[], series: readonly CompareSeries[], opts: EvalOptions): Promise<Leaderboard> {
+export async function compareForecasters(entries: readonly { name: string; forecaster: Forecaster }[], series: readonly CompareSeries[],
+  opts: EvalOptions): Promise<Leaderboard> {
   const H = opts.horizon;
   const every = opts.every ?? 1;
   const samples = opts.samples ?? 100;
@@ -126,7 +128,8 @@ export async function compareForecasters(entries: readonly { name: string; forec
       origins++;
       for (let e = 0; e < entries.length; e++) {
         const t0 = performance.now();
-        const f = await entries[e].forecaster.forecast({ context: [window], horizon: H, samples, seed: (opts.seed ?? 0) + t, sampling: opts.sampling, future: [future], origins: [{ stream: s.symbol, t }], contextBars: barsOfWindows(s.bars, [[t + 1 - lookback, t + 1]]) });
+        const f = await entries[e].forecaster.forecast({ context: [window], horizon: H, samples, seed: (opts.seed ?? 0) + t, sampling: opts.sampling,
+          future: [future], origins: [{ stream: s.symbol, t }], contextBars: barsOfWindows(s.bars, [[t + 1 - lookback, t + 1]]) });
         // The per-origin scores are the pooled ones' terms, scored once (scores.ts).
         const scored = acc[e].add(window, future, f, performance.now() - t0);
         if (!f.samples || !scored.crpsByStep) throw new ModelError(`${entries[e].name} gave no paths: the leaderboard scores CRPS from paths (samples > 0)`, { key: 'samples' });

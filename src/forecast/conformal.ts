@@ -175,7 +175,8 @@ export class ConformalForecaster implements Forecaster {
   }
 
   /** Replays the recursion over earlier origins inside `window` (no paths; quantiles only). */
-  private async warm(st: StreamState, window: Float64Array, t: number, request: ForecastRequest, levels: number[], counters: { updates: number; skippedMissing: number }): Promise<void> {
+  private async warm(st: StreamState, window: Float64Array, t: number, request: ForecastRequest, levels: number[],
+    counters: { updates: number; skippedMissing: number }): Promise<void> {
     const L = window.length;
     const H = request.horizon;
     const last = L - 1 - H; // the latest origin whose outcomes all lie inside the window
@@ -295,7 +296,8 @@ function effectiveLevels(st: StreamState, levels: readonly number[], H: number):
  * Writes window i's adjusted quantiles into out[offset..] (and paths into samplesOut) and
  * returns the reported quantiles [Q, H].
  */
-function adjustWindow(inner: Forecast, i: number, levels: readonly number[], eff: number[][], H: number, out: Float64Array, samplesOut: Float64Array | undefined, offset = i * levels.length * H): Float64Array {
+function adjustWindow(inner: Forecast, i: number, levels: readonly number[], eff: number[][], H: number, out: Float64Array,
+  samplesOut: Float64Array | undefined, offset = i * levels.length * H): Float64Array {
   const values = new Float64Array(levels.length * H);
   const s = inner.samples;
   const q = inner.quantiles;

@@ -74,7 +74,8 @@ export class FallbackForecaster implements Forecaster {
       origins: request.origins ? idx.map((i) => request.origins![i]) : undefined,
       contextHighLow: hl ? { high: idx.map((i) => hl.high[i]), low: idx.map((i) => hl.low[i]) } : undefined,
       contextBars: cb
-        ? { timeMs: pick(cb.timeMs, idx), open: pick(cb.open, idx), high: pick(cb.high, idx), low: pick(cb.low, idx), ...(cb.volume ? { volume: pick(cb.volume, idx) } : {}) }
+        ? { timeMs: pick(cb.timeMs, idx), open: pick(cb.open, idx), high: pick(cb.high, idx), low: pick(cb.low, idx),
+          ...(cb.volume ? { volume: pick(cb.volume, idx) } : {}) }
         : undefined,
       samples,
       quantileLevels: levels,

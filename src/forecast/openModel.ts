@@ -21,7 +21,8 @@ import type { Device, Forecaster, SamplingOptions } from './types';
 export interface OpenModelOptions {
   /** `auto` (default) uses CUDA when its execution provider loads, else the CPU, and logs one line saying so. */
   device?: Device;
-  /** onnxruntime intra-op threads. Default 1: the shipped models are small, and on 2 shared cores one thread measured faster than two (see bench/forecast.ts). */
+  /** onnxruntime intra-op threads. Default 1: the shipped models are small, and on 2 shared cores one thread measured faster
+   * than two (see bench/forecast.ts). */
   threads?: number;
   /** Sampler defaults of autoregressive models (a request's `sampling` overrides them). */
   sampling?: Partial<SamplingOptions>;

@@ -147,7 +147,8 @@ export async function searchSamplerSettings(forecaster: Forecaster, series: Sear
       for (const temperature of grid.temperatures) {
         for (const topP of grid.topPs) {
           const sampling = { temperature, topP };
-          const scored = { validation: await scoreOrigins(forecaster, s.closes, s.validation, H, lookback, maxN, sampling, opts.seed ?? 0, grid.samples, aggregates),
+          const scored = { validation: await scoreOrigins(forecaster, s.closes, s.validation, H, lookback, maxN, sampling, opts.seed ?? 0, grid.samples,
+            aggregates),
             test: await scoreOrigins(forecaster, s.closes, s.test, H, lookback, maxN, sampling, opts.seed ?? 0, grid.samples, aggregates) };
           const origins = { validation: scored.validation.origins, test: scored.test.origins };
           if (!keptOrigins.has(s.symbol)) {
@@ -190,7 +191,8 @@ function sameOrigins(a: { validation: Int32Array; test: Int32Array }, b: { valid
   return eq(a.validation, b.validation) && eq(a.test, b.test);
 }
 
-async function timeOne(forecaster: Forecaster, s: SearchSeries, H: number, lookback: number, samples: number, sampling: { temperature: number; topP: number }, repeats: number): Promise<number> {
+async function timeOne(forecaster: Forecaster, s: SearchSeries, H: number, lookback: number, samples: number, sampling: { temperature: number; topP: number },
+  repeats: number): Promise<number> {
   const t = s.test[s.test.length - 1] ?? s.validation[s.validation.length - 1];
   const context = s.closes.subarray(Math.max(0, t + 1 - lookback), t + 1);
   const times: number[] = [];

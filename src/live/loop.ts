@@ -134,7 +134,8 @@ export class LiveLoop<T> {
   prime(a: BarArrays): void {
     const { sessionId } = sessionIndex(a.ts, this.session);
     for (let i = 0; i < a.ts.length; i++) {
-      if (sessionId[i] >= 0 && !(a.ts[i] <= this.buffer.lastTs)) this.buffer.append({ ts: a.ts[i], open: a.open[i], high: a.high[i], low: a.low[i], close: a.close[i], volume: a.volume[i] });
+      if (sessionId[i] >= 0 && !(a.ts[i] <= this.buffer.lastTs)) this.buffer.append({ ts: a.ts[i], open: a.open[i], high: a.high[i], low: a.low[i],
+        close: a.close[i], volume: a.volume[i] });
     }
   }
 

@@ -52,7 +52,12 @@ export class ReplaySource implements BarSource {
     const lockstep = !Number.isFinite(opts.speed);
     this.clock = {
       speed: opts.speed,
-      now: () => (lockstep ? this.lockstepNow : Number.isNaN(this.startWallMs) ? this.startMarketMs : this.startMarketMs + (performance.now() - this.startWallMs) * opts.speed),
+      now: () =>
+        lockstep
+          ? this.lockstepNow
+          : Number.isNaN(this.startWallMs)
+            ? this.startMarketMs
+            : this.startMarketMs + (performance.now() - this.startWallMs) * opts.speed,
     };
   }
 
@@ -60,7 +65,8 @@ export class ReplaySource implements BarSource {
   history(): BarArrays {
     const cut = (x: Float64Array) => x.subarray(0, this.opts.prime);
     const b = this.opts.bars;
-    return { ts: cut(b.ts), open: cut(b.open), high: cut(b.high), low: cut(b.low), close: cut(b.close), volume: cut(b.volume), ...(b.symbol ? { symbol: b.symbol } : {}) };
+    return { ts: cut(b.ts), open: cut(b.open), high: cut(b.high), low: cut(b.low), close: cut(b.close), volume: cut(b.volume),
+      ...(b.symbol ? { symbol: b.symbol } : {}) };
   }
 
   /** Replays the bars after the primed ones; resolves when every delivered bar is handled, or on stop. */

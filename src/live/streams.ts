@@ -53,7 +53,8 @@ abstract class ReconnectingStream implements BarSource {
   private wake: (() => void) | undefined;
 
   constructor(protected readonly barMs: number, opts: StreamOptions) {
-    this.o = { initialDelayMs: opts.initialDelayMs ?? 1000, maxDelayMs: opts.maxDelayMs ?? 30_000, heartbeatMs: opts.heartbeatMs ?? 30_000, log: opts.log ?? (() => undefined) };
+    this.o = { initialDelayMs: opts.initialDelayMs ?? 1000, maxDelayMs: opts.maxDelayMs ?? 30_000, heartbeatMs: opts.heartbeatMs ?? 30_000,
+      log: opts.log ?? (() => undefined) };
   }
 
   /** The endpoint, without secrets (it is logged). */
@@ -153,7 +154,8 @@ const BINANCE_INTERVALS: Record<number, string> = { 60_000: '1m', 180_000: '3m',
  * One closed bar from a Binance kline event, or undefined for an update of a kline still open
  * (`k.x` false) or another event. Prices and volumes arrive as decimal strings.
  * @throws Error for a kline event whose numbers do not parse.
- * @example binanceClosedKline({ e: 'kline', k: { t: 0, o: '1', h: '2', l: '0.5', c: '1.5', v: '10', x: true } }) // { ts: 0, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 }
+ * @example binanceClosedKline({ e: 'kline', k: { t: 0, o: '1', h: '2', l: '0.5', c: '1.5', v: '10', x: true } }) // { ts: 0, open: 1, high: 2, low: 0.5,
+ * close: 1.5, volume: 10 }
  */
 export function binanceClosedKline(event: unknown): LiveBar | undefined {
   // A combined stream (/stream?streams=...) wraps the event as { stream, data }.
@@ -243,7 +245,9 @@ export class AlpacaBarSource extends ReconnectingStream {
   }
 
   protected message(text: string, ws: WebSocket): LiveBar[] {
-    const msgs = JSON.parse(text) as { T: string; msg?: string; code?: number; t?: string; o?: number; h?: number; l?: number; c?: number; v?: number; S?: string }[];
+    const msgs = JSON.parse(text) as {
+      T: string; msg?: string; code?: number; t?: string; o?: number; h?: number; l?: number; c?: number; v?: number; S?: string;
+    }[];
     const bars: LiveBar[] = [];
     for (const m of Array.isArray(msgs) ? msgs : []) {
       if (m.T === 'success' && m.msg === 'authenticated') {

@@ -86,7 +86,8 @@ function axisRanges(list: ReliabilitySeries[], axes: ReliabilityAxes): { forecas
  * const t = reliabilityTable(p, y);
  * reliabilityFigure({ table: t, name: 'pUp', band: consistencyBands(p, t, { seed: 1 }) }, { title: 'BTC 30-bar P(up)' });
  */
-export function reliabilityFigure(series: ReliabilityTable | ReliabilitySeries | ReliabilitySeries[], options: { title?: string; axes?: ReliabilityAxes } = {}): Figure {
+export function reliabilityFigure(series: ReliabilityTable | ReliabilitySeries | ReliabilitySeries[],
+  options: { title?: string; axes?: ReliabilityAxes } = {}): Figure {
   const list: ReliabilitySeries[] = Array.isArray(series) ? series : 'table' in series ? [series] : [{ table: series }];
   const { forecast: xRange, observed: yRange } = axisRanges(list, options.axes ?? { kind: 'full' });
   const data: Array<Record<string, unknown>> = [

@@ -61,7 +61,8 @@ export interface PathBands {
   /** Sampled paths, each one value per step. */
   paths: readonly ArrayLike<number>[];
   /** Five percentile curves per step, at `levels` (e.g. 0.05, 0.25, 0.5, 0.75, 0.95): outer and inner bands filled, the middle one as a line. */
-  bands: { levels: readonly [number, number, number, number, number]; values: readonly [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>, ArrayLike<number>, ArrayLike<number>] };
+  bands: { levels: readonly [number, number, number, number, number]; values: readonly [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>,
+    ArrayLike<number>, ArrayLike<number>] };
   /** Paths drawn (default 25; the bands use them all). */
   maxPaths?: number;
 }
@@ -69,7 +70,8 @@ export interface PathBands {
 /**
  * Sampled paths as thin grey lines under two filled percentile bands (outer, inner) and the
  * median line.
- * @example pathBandsFigure({ steps, paths, bands: { levels: [0.05, 0.25, 0.5, 0.75, 0.95], values } }, { title: 'paths' }).data.length // 25 paths + 5 band traces
+ * @example pathBandsFigure({ steps, paths, bands: { levels: [0.05, 0.25, 0.5, 0.75, 0.95], values } }, { title: 'paths' }).data.length // 25 paths + 5 band
+ * traces
  */
 export function pathBandsFigure(input: PathBands, opts: AxisTitles): Figure {
   const steps = Array.from(input.steps);

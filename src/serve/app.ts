@@ -221,7 +221,8 @@ export function buildServer(opts: ServeOptions): ForecastServer {
     }
     if (q.symbol !== p.symbol) return reply.code(404).send({ error: 'not_found', parameter: 'symbol', message: `no outlook for symbol ${q.symbol} (this service forecasts ${p.symbol})` });
     const d = p.defaults;
-    const params: OnDemandParams = { horizon: q.params.horizon ?? d.horizon, samples: q.params.samples ?? d.samples, temperature: q.params.temperature ?? d.temperature, topP: q.params.topP ?? d.topP };
+    const params: OnDemandParams = { horizon: q.params.horizon ?? d.horizon, samples: q.params.samples ?? d.samples,
+      temperature: q.params.temperature ?? d.temperature, topP: q.params.topP ?? d.topP };
     const latest = p.latest();
     const isDefault = params.horizon === d.horizon && params.samples === d.samples && params.temperature === d.temperature && params.topP === d.topP;
     reply.header('cache-control', 'no-store');

@@ -53,7 +53,8 @@ export interface WalkForwardSignal {
  * @throws ConfigError for bad fold sizes; DataError when lengths disagree.
  * @example walkForwardSignal(fm.x, fm.names, labels.y, labels.end, { folds: { trainSize: 2000, testSize: 500 } }).pCal
  */
-export function walkForwardSignal(x: Float64Array | Float32Array, names: string[], y: Float64Array, end: Int32Array, opts: WalkForwardSignalOptions): WalkForwardSignal {
+export function walkForwardSignal(x: Float64Array | Float32Array, names: string[], y: Float64Array, end: Int32Array,
+  opts: WalkForwardSignalOptions): WalkForwardSignal {
   const F = names.length;
   const n = y.length;
   if (x.length !== n * F) throw new DataError(`feature matrix has ${x.length} cells for ${n} rows x ${F} features`, { key: 'x', value: x.length });

@@ -159,10 +159,12 @@ describe('stock session rules, interest and funding', () => {
 describe('kill switches say when and why', () => {
   it('stops on the maximum drawdown and stays flat', () => {
     const m = market({ A: { open: [100, 100, 100, 70, 70, 80], close: [100, 100, 100, 70, 70, 80] } });
-    const r = runBacktest(m, constSignals(m, 0.0012, 0.1), cfg({ killSwitches: { maxDrawdown: {}, dailyLoss: null, consecutiveLosses: null, fundingSpike: null } }));
+    const r = runBacktest(m, constSignals(m, 0.0012, 0.1), cfg({ killSwitches: { maxDrawdown: {}, dailyLoss: null, consecutiveLosses: null,
+      fundingSpike: null } }));
     // f = 0.06: loses 1.8% at bar 3 — below 15%, so it keeps going.
     expect(r.killEvents).toHaveLength(0);
-    const big = runBacktest(m, constSignals(m, 0.012, 0.1), cfg({ killSwitches: { maxDrawdown: { threshold: 0.1 }, dailyLoss: null, consecutiveLosses: null, fundingSpike: null } }));
+    const big = runBacktest(m, constSignals(m, 0.012, 0.1), cfg({ killSwitches: { maxDrawdown: { threshold: 0.1 }, dailyLoss: null, consecutiveLosses: null,
+      fundingSpike: null } }));
     expect(big.killEvents).toHaveLength(1);
     const e = big.killEvents[0];
     expect(e).toMatchObject({ switch: 'maxDrawdown', bar: 3, time: T0 + 3 * HOUR, threshold: 0.1, action: { kind: 'stop' }, resumeTime: null });
@@ -177,7 +179,8 @@ describe('kill switches say when and why', () => {
   it('pauses for the rest of the day on the daily loss, and resumes next session', () => {
     const p = [100, 100, 100, 95, 95, 95, 95];
     const m = market({ A: { open: p, close: p } }, { sessionEnd: [4], barMs: 6 * HOUR });
-    const r = runBacktest(m, constSignals(m, 0.012, 0.1), cfg({ killSwitches: { maxDrawdown: null, dailyLoss: {}, consecutiveLosses: null, fundingSpike: null } }));
+    const r = runBacktest(m, constSignals(m, 0.012, 0.1), cfg({ killSwitches: { maxDrawdown: null, dailyLoss: {}, consecutiveLosses: null,
+      fundingSpike: null } }));
     const e = r.killEvents[0];
     expect(e.switch).toBe('dailyLoss');
     expect(e.bar).toBe(3);

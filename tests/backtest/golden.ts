@@ -7,7 +7,6 @@
  * with `fixtures/engine-golden.json`, recorded from the engine before its speed work.
  */
 import { createHash } from 'node:crypto';
-import { runBacktest } from '../../src/backtest/engine';
 import type { MarketArrays } from '../../src/backtest/market';
 import type { BacktestOptions, BacktestResult } from '../../src/backtest/result';
 import type { Signals } from '../../src/backtest/signals';
@@ -93,7 +92,8 @@ export function goldenMarket(seed = 20261202): {
   const sessionEnd = new Uint8Array(T);
   for (let t = 23; t < T; t += 24) sessionEnd[t] = 1;
   sessionEnd[T - 1] = 1;
-  return { market: { symbols: SYMBOLS, ts, open, high, low, close, sessionEnd }, mu, sigma, valid, regime, entry, score, pWin, payoff, weights, units, stopLoss, takeProfit };
+  return { market: { symbols: SYMBOLS, ts, open, high, low, close, sessionEnd }, mu, sigma, valid, regime, entry, score, pWin, payoff, weights, units,
+    stopLoss, takeProfit };
 }
 
 /** Funding every 8 hours for the perpetuals D and E, with a spike above 1% now and then. */
@@ -226,10 +226,4 @@ export function fingerprint(r: BacktestResult): Record<string, string | number> 
     out[`#${k}`] = createHash('sha256').update(JSON.stringify(canonical(v)) ?? 'undefined').digest('hex').slice(0, 16);
   }
   return out;
-}
-
-/** Runs every golden run; name -> fingerprint. */
-export function goldenFingerprints(): Record<string, Record<string, string | number>> {
-  const { market, runs } = goldenRuns();
-  return Object.fromEntries(runs.map((r) => [r.name, fingerprint(runBacktest(market, r.signals, r.config, r.options))]));
 }

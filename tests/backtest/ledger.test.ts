@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/backtest/ledger';
 
-const costs = (fee = 0, slippage = 0, fixedFee = 0) => ({ fee: Float64Array.of(fee), fixedFee: Float64Array.of(fixedFee), slippage: Float64Array.of(slippage) });
+const costs = (fee = 0, slippage = 0, fixedFee = 0) => ({ fee: Float64Array.of(fee), fixedFee: Float64Array.of(fixedFee),
+  slippage: Float64Array.of(slippage) });
 const ts = Float64Array.from({ length: 10 }, (_, i) => i * 1000);
 
 describe('ledger: fills, costs and round-trip trades', () => {

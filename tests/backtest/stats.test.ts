@@ -84,7 +84,8 @@ describe('computeStats against a pandas reference', () => {
   it('matches tests/backtest/reference/stats_reference.py', () => {
     const ref = JSON.parse(readFileSync(join(__dirname, 'reference', 'stats_reference.json'), 'utf8')) as Record<string, number>;
     const n = 500;
-    const equity = Float64Array.from({ length: n }, (_, t) => 100_000 * Math.exp(0.0004 * t + 0.02 * Math.sin(t / 7) - 0.15 * Math.exp(-(((t - 300) / 25) ** 2))));
+    const equity = Float64Array.from({ length: n },
+      (_, t) => 100_000 * Math.exp(0.0004 * t + 0.02 * Math.sin(t / 7) - 0.15 * Math.exp(-(((t - 300) / 25) ** 2))));
     const ts = Float64Array.from({ length: n }, (_, t) => 1_704_067_200_000 + t * DAY);
     const s = computeStats({ ts, equity }, [], { periodsPerYear: 365, riskFreeRateAnnual: 0.03 });
     const noRf = computeStats({ ts, equity }, [], { periodsPerYear: 365 });

@@ -142,7 +142,8 @@ describe('targets on the recorded crypto pairs', () => {
     expect(backtestStats(r)).toEqual(backtestStats(ref));
     // Monte Carlo and walk-forward take the targets too.
     expect(monteCarloOfRun(r, { simulations: 50, seed: 3 })).toEqual(monteCarloOfRun(ref, { simulations: 50, seed: 3 }));
-    const folds = [{ train: [{ start: 0, end: 2000 }], test: { start: 2000, end: 3500 } }, { train: [{ start: 1500, end: 3500 }], test: { start: 3500, end: T } }];
+    const folds = [{ train: [{ start: 0, end: 2000 }], test: { start: 2000, end: 3500 } },
+      { train: [{ start: 1500, end: 3500 }], test: { start: 3500, end: T } }];
     const spec = { market: m, baseConfig: config, folds, objective: (s: { sharpe: number }) => s.sharpe };
     const wfTargets = walkForwardBacktest({ ...spec, signals: targetSignals(m, { target: w, firstBar: 13 }), candidates: [{ label: 'targets' }] });
     const wfForecast = walkForwardBacktest({ ...spec, signals: sig, candidates: [{ label: 'targets' }] });

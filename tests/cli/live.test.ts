@@ -40,7 +40,8 @@ describe('quantbook live --source replay', () => {
     const end = arrays.ts.findIndex((t) => t + barMs === Date.parse(latest.asOf)) + 1;
     const cut = (x: Float64Array) => x.subarray(0, end);
     const model = await openModel('historical');
-    const direct = await outlookFromArrays(settings, model, { ts: cut(arrays.ts), open: cut(arrays.open), high: cut(arrays.high), low: cut(arrays.low), close: cut(arrays.close), volume: cut(arrays.volume) }, barMs);
+    const direct = await outlookFromArrays(settings, model, { ts: cut(arrays.ts), open: cut(arrays.open), high: cut(arrays.high), low: cut(arrays.low),
+      close: cut(arrays.close), volume: cut(arrays.volume) }, barMs);
     await model.close();
     expect(latest.pUp).toBe(direct.outlook.stats.pUp);
     expect(latest.bands.values).toEqual(direct.outlook.stats.bands.values.map((v) => Array.from(v)));

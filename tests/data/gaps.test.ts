@@ -14,7 +14,8 @@ const M = 60_000;
 const at = (iso: string): number => Date.parse(iso);
 function series(ts: number[], close: number[]): BarArrays {
   const c = Float64Array.from(close);
-  return { ts: Float64Array.from(ts), open: c.slice(), high: c.map((x) => x + 1), low: c.map((x) => x - 1), close: c, volume: new Float64Array(ts.length).fill(7) };
+  return { ts: Float64Array.from(ts), open: c.slice(), high: c.map((x) => x + 1), low: c.map((x) => x - 1), close: c,
+    volume: new Float64Array(ts.length).fill(7) };
 }
 
 describe('fillGapsArrays', () => {

@@ -6,7 +6,8 @@ const M = 60_000;
 const at = (iso: string): number => Date.parse(iso);
 function series(symbol: string, ts: number[]): BarArrays {
   const c = new Float64Array(ts.length).fill(10);
-  return { ts: Float64Array.from(ts), open: c.slice(), high: c.map((x) => x + 1), low: c.map((x) => x - 1), close: c, volume: new Float64Array(ts.length).fill(7), symbol };
+  return { ts: Float64Array.from(ts), open: c.slice(), high: c.map((x) => x + 1), low: c.map((x) => x - 1), close: c,
+    volume: new Float64Array(ts.length).fill(7), symbol };
 }
 
 describe('inspectBars', () => {

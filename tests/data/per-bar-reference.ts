@@ -18,7 +18,8 @@ function yyyymmdd(day: number): number {
 export function referenceSessionIndex(ts: Float64Array, session: SessionLike | CompiledSession): SessionIndex {
   const s = asCompiled(session);
   const n = ts.length;
-  const out: SessionIndex = { sessionId: new Int32Array(n).fill(-1), windowStart: new Float64Array(n).fill(Number.NaN), windowEnd: new Float64Array(n).fill(Number.NaN) };
+  const out: SessionIndex = { sessionId: new Int32Array(n).fill(-1), windowStart: new Float64Array(n).fill(Number.NaN),
+    windowEnd: new Float64Array(n).fill(Number.NaN) };
   for (let i = 0; i < n; i++) {
     const t = ts[i];
     if (s.continuous) {

@@ -125,7 +125,8 @@ describe('perpetual', () => {
     // what the engine charges: the series' times in (first bar, last bar]
     expect(Array.from(f.ts).filter((t) => t > from && t <= to).length).toBe(c.fundingTimes - c.uncoveredFundingTimes);
     // a hole of two funding times inside the span is counted too; a span inside the series has none
-    const holed = { ts: Float64Array.from([...f.ts.subarray(0, 3), ...f.ts.subarray(5)]), rate: Float64Array.from([...f.rate.subarray(0, 3), ...f.rate.subarray(5)]) };
+    const holed = { ts: Float64Array.from([...f.ts.subarray(0, 3), ...f.ts.subarray(5)]),
+      rate: Float64Array.from([...f.rate.subarray(0, 3), ...f.rate.subarray(5)]) };
     expect(fundingCoverage(holed, from, to).uncoveredFundingTimes).toBe(11);
     expect(fundingCoverage(f, Date.parse('2021-11-19T00:00Z'), Date.parse('2021-11-21T00:00Z'))).toMatchObject({ fundingTimes: 6, uncoveredFundingTimes: 0 });
   });

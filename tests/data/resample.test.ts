@@ -79,7 +79,9 @@ describe('resample with a calendar session', () => {
   });
 
   it('multi-symbol frames resample per symbol', () => {
-    const one = (symbol: string, px: number): BarArrays => ({ symbol, ts: Float64Array.from([0, M, 2 * M]), open: new Float64Array(3).fill(px), high: Float64Array.from([px, px + 2, px]), low: new Float64Array(3).fill(px - 1), close: Float64Array.from([px, px, px + 1]), volume: Float64Array.from([1, 2, 3]) });
+    const one = (symbol: string, px: number): BarArrays => ({ symbol, ts: Float64Array.from([0, M, 2 * M]), open: new Float64Array(3).fill(px),
+      high: Float64Array.from([px, px + 2, px]), low: new Float64Array(3).fill(px - 1), close: Float64Array.from([px, px, px + 1]),
+      volume: Float64Array.from([1, 2, 3]) });
     const r = resample(arraysToBars([one('A', 10), one('B', 20)]), '3m').bars;
     expect(r.toRecords().map((x) => [x.symbol, x.high, x.close, x.volume, x.count])).toEqual([['A', 12, 11, 6, 3], ['B', 22, 21, 6, 3]]);
   });

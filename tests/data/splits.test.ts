@@ -3,8 +3,10 @@ import { purgedKFold, purgedTrainRanges, rangesToIndices, timeSplit, walkForward
 
 describe('time splits', () => {
   it('consecutive blocks by fraction, purged by the label horizon', () => {
-    expect(timeSplit(100, { train: 0.6, validation: 0.2 })).toEqual({ train: { start: 0, end: 60 }, validation: { start: 60, end: 80 }, test: { start: 80, end: 100 } });
-    expect(timeSplit(100, { train: 0.6, validation: 0.2, labelHorizon: 5 })).toEqual({ train: { start: 0, end: 55 }, validation: { start: 60, end: 75 }, test: { start: 80, end: 100 } });
+    expect(timeSplit(100, { train: 0.6, validation: 0.2 })).toEqual({ train: { start: 0, end: 60 }, validation: { start: 60, end: 80 },
+      test: { start: 80, end: 100 } });
+    expect(timeSplit(100, { train: 0.6, validation: 0.2, labelHorizon: 5 })).toEqual({ train: { start: 0, end: 55 }, validation: { start: 60, end: 75 },
+      test: { start: 80, end: 100 } });
     expect(() => timeSplit(100, { train: 0.8, validation: 0.2 })).toThrow(/leave room/);
   });
 });

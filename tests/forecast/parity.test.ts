@@ -14,9 +14,12 @@ import { clearSessionCache, openSession } from '../../src/forecast/runtime';
 const MODELS = join(__dirname, '..', '..', 'models');
 type Recorded = { dims: number[]; data: (number | null)[] };
 
-function fixture(card: string): Record<string, any> {
+/** A parity fixture: recorded tensors by stage (`inputs`, `outputs`, `prefill`, `step`) and tensor name. */
+type Fixture = Record<string, Record<string, Recorded>>;
+
+function fixture(card: string): Fixture {
   const loaded = loadCard(join(MODELS, card));
-  return JSON.parse(readFileSync(join(MODELS, loaded.card.parityFixture!), 'utf8'));
+  return JSON.parse(readFileSync(join(MODELS, loaded.card.parityFixture!), 'utf8')) as Fixture;
 }
 
 function maxRelativeError(actual: ArrayLike<number>, expected: Recorded): number {
@@ -46,7 +49,8 @@ describe('ONNX matches PyTorch to 1e-4 relative', () => {
     const fx = fixture('qb-ar-s.json');
     const loaded = loadCard(join(MODELS, 'qb-ar-s.json'));
     const { session } = await openSession(loaded, { device: 'cpu', threads: 1 });
-    const kv = (loaded.card as any).kvCache;
+    if (loaded.card.family !== 'autoregressive' || !loaded.card.kvCache) throw new Error('qb-ar-s.json must be an autoregressive card with a kvCache');
+    const kv = loaded.card.kvCache;
     const [b] = fx.prefill.input_ids.dims;
     const feeds: Record<string, ort.Tensor> = { input_ids: i64(fx.prefill.input_ids) };
     const names: string[] = [];

@@ -9,12 +9,22 @@ import { checkGraph, clearSessionCache, openSession } from '../../src/forecast/r
 
 const FIX = join(__dirname, 'fixtures');
 const tiny = join(FIX, 'tiny-sqrt.json');
-const tinyCard = JSON.parse(readFileSync(tiny, 'utf8'));
+/** The tiny card as parsed JSON: the keys the tests below edit, the others passed through as they are. */
+type CardJson = {
+  [key: string]: unknown;
+  file: string;
+  sha256?: string;
+  contextLength: number;
+  quantileLevels: number[];
+  inputs: { name: string; shape: (string | number)[] }[];
+  outputs: { dtype: string; shape: (string | number)[] }[];
+};
+const tinyCard = JSON.parse(readFileSync(tiny, 'utf8')) as CardJson;
 const dir = mkdtempSync(join(tmpdir(), 'qb-runtime-'));
 copyFileSync(join(FIX, 'tiny-sqrt.onnx'), join(dir, 'tiny-sqrt.onnx'));
 
 /** Writes a variant of the tiny card beside a copy of its model and returns its path. */
-function variant(name: string, change: (card: Record<string, any>) => void): string {
+function variant(name: string, change: (card: CardJson) => void): string {
   const card = structuredClone(tinyCard);
   change(card);
   const p = join(dir, `${name}.json`);
@@ -84,7 +94,7 @@ describe('sessions', () => {
   });
 
   it('refuses a card that lies about its graph', async () => {
-    const open = (name: string, change: (c: Record<string, any>) => void) => openModel(variant(name, change), { device: 'cpu' });
+    const open = (name: string, change: (c: CardJson) => void) => openModel(variant(name, change), { device: 'cpu' });
     await expect(open('name', (c) => (c.inputs[0].name = 'past_values'))).rejects.toThrow(/input "past_values" is not in the graph \(graph inputs: context\)/);
     // the family contract catches a wrong dtype in the card itself ...
     await expect(open('dtype', (c) => (c.outputs[0].dtype = 'float16'))).rejects.toThrow(/quantiles must be float32/);

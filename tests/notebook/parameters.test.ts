@@ -130,7 +130,6 @@ describe('parameter injection', () => {
 
 /** Compiles `const v = <literal>;` with tslab's own TypeScript (5.0, its ES2022 target) and evaluates it: what the kernel would see. */
 function throughTslabCompiler(literal: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ts = require('@tslab/typescript-for-tslab') as typeof import('typescript');
   const out = ts.transpileModule(`const v = ${literal};\nexport default v;`, { reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }); // tslab's target on Node >= 16
   expect((out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);

@@ -4,7 +4,8 @@ import { fanChartFigure, type FanChartInput } from '../../src/plot/paths';
 const T0 = Date.parse('2024-08-29T03:20:00Z');
 const input: FanChartInput = {
   title: 'X outlook',
-  recent: { ts: Float64Array.of(T0, T0 + 300_000), open: Float64Array.of(10, 10.1), high: Float64Array.of(10.2, 10.3), low: Float64Array.of(9.9, 10), close: Float64Array.of(10.1, 10.2), vwap: Float64Array.of(NaN, 10.1) },
+  recent: { ts: Float64Array.of(T0, T0 + 300_000), open: Float64Array.of(10, 10.1), high: Float64Array.of(10.2, 10.3), low: Float64Array.of(9.9, 10),
+    close: Float64Array.of(10.1, 10.2), vwap: Float64Array.of(NaN, 10.1) },
   lastOpenMs: T0 + 300_000,
   entryClose: 10.2,
   stepTimes: Float64Array.of(Date.parse('2024-08-29T05:00:00Z'), Date.parse('2024-08-29T05:05:00Z')),

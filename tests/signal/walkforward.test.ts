@@ -72,7 +72,8 @@ describe('walkForwardSignal', () => {
     const i = 2100;
     const j = 2101;
     if (res.pRaw[i]! < res.pRaw[j]!) expect(res.pCal[i]!).toBeLessThanOrEqual(res.pCal[j]!);
-    const before = walkForwardSignal(x, names, y, end, { folds: { trainSize: 1500, testSize: 500 }, params: { rounds: 40, maxDepth: 3, eta: 0.1 }, calibration: null });
+    const before = walkForwardSignal(x, names, y, end, { folds: { trainSize: 1500, testSize: 500 }, params: { rounds: 40, maxDepth: 3, eta: 0.1 },
+      calibration: null });
     expect(Array.from(before.pCal)).toEqual(Array.from(before.pRaw));
   });
 

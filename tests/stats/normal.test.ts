@@ -20,7 +20,8 @@ describe('normalCdf', () => {
 
   it('is symmetric and inverts normalQuantile', () => {
     for (const x of [-6, -2.5, -0.3, 0.7, 3.1]) expect(normalCdf(x) + normalCdf(-x)).toBeCloseTo(1, 14);
-    for (const u of [1e-6, 0.01, 0.1, 0.37, 0.5, 0.9, 0.999]) expect(normalCdf(normalQuantile(u)) / u).toBeCloseTo(1, 7) // Acklam's quantile is good to ~1e-9 in z;
+    for (const u of [1e-6, 0.01, 0.1, 0.37, 0.5, 0.9, 0.999]) expect(normalCdf(normalQuantile(u)) / u).toBeCloseTo(1,
+      7) // Acklam's quantile is good to ~1e-9 in z;
     expect(normalCdf(40)).toBe(1);
     expect(normalCdf(-40)).toBe(0);
   });

@@ -25,7 +25,8 @@ export function walkRows(n: number, seed = 1, start = Date.UTC(2024, 0, 1), step
     const open = price;
     price *= 1 + (uniform() - 0.5) * 0.002;
     const close = price;
-    rows.push([new Date(start + i * stepMs).toISOString(), open, Math.max(open, close) * 1.0005, Math.min(open, close) * 0.9995, close, 1 + Math.floor(uniform() * 100)]);
+    rows.push([new Date(start + i * stepMs).toISOString(), open, Math.max(open, close) * 1.0005, Math.min(open, close) * 0.9995, close,
+      1 + Math.floor(uniform() * 100)]);
   }
   return rows;
 }

@@ -149,7 +149,8 @@ export function alpacaConnector(opts: AlpacaOptions): Connector {
       if (next === undefined) {
         // The last page: symbols with no bars in it have none in the range (a holiday, not listed yet).
         // own keys only: a symbol named `constructor` or `toString` is not found on Object.prototype
-        for (const symbol of symbols) if (!Object.prototype.hasOwnProperty.call(groups, symbol)) yield { symbol, covered: range, rows: { ts: [], cols: Object.fromEntries(BAR_COLUMNS.map((c) => [c, []])) }, outside: 0, stale: 0, url };
+        for (const symbol of symbols) if (!Object.prototype.hasOwnProperty.call(groups, symbol)) yield { symbol, covered: range,
+          rows: { ts: [], cols: Object.fromEntries(BAR_COLUMNS.map((c) => [c, []])) }, outside: 0, stale: 0, url };
         return;
       }
       if (seenTokens.has(next)) throw new DataError(`${provider}: next_page_token repeats an earlier one: the pages loop`, { file: url, symbol: label });

@@ -124,7 +124,8 @@ function checkOptions(o: FetchOptions): void {
 }
 
 /** Drops rows repeated inside a page (same time, same values; counted); a time repeated with other values is an error. */
-function dedupePage(rows: PageRows, names: readonly string[], fail: (msg: string, row: number, column: string) => DataError): { rows: PageRows; duplicates: number } {
+function dedupePage(rows: PageRows, names: readonly string[], fail: (msg: string, row: number,
+  column: string) => DataError): { rows: PageRows; duplicates: number } {
   const seen = new Map<number, number>();
   const keep: number[] = [];
   let duplicates = 0;
@@ -214,7 +215,8 @@ export async function fetchToStore(o: FetchOptions): Promise<FetchReport> {
     for (const [s, id] of ids) {
       const want = mergeRanges([...subtractRanges([[startMs, endMs]], store.fetched(id)), ...store.pending(id)]);
       wanted.set(s, want);
-      reports.set(s, { key: seriesKey(id), kind, symbol: s, asked: want.map(([a, b]) => [isoMs(a), isoMs(b)]), pages: 0, added: 0, duplicates: 0, replaced: 0, outside: 0, stale: 0, rows: 0 });
+      reports.set(s, { key: seriesKey(id), kind, symbol: s, asked: want.map(([a, b]) => [isoMs(a), isoMs(b)]), pages: 0, added: 0, duplicates: 0, replaced: 0,
+        outside: 0, stale: 0, rows: 0 });
       if (want.length > 0) store.markPending(id, want, clock.now(), kind === 'funding' ? undefined : connector.options);
       progress.begin(label(s), rangesLength(want));
     }

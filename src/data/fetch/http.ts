@@ -77,7 +77,8 @@ export function redact(text: string, secrets: readonly string[]): string {
 
 /**
  * HTTP client of one provider: one budget, one retry policy, one jitter stream (seeded).
- * @example const http = new HttpClient({ provider: 'binance', baseUrl: BINANCE_SPOT_URL, budget }); await http.json({ method: 'GET', path: '/api/v3/klines', query, weight: 2 })
+ * @example const http = new HttpClient({ provider: 'binance', baseUrl: BINANCE_SPOT_URL, budget }); await http.json({ method: 'GET', path: '/api/v3/klines',
+ * query, weight: 2 })
  */
 export class HttpClient {
   /** Every attempt, in order. */

@@ -36,7 +36,8 @@ export function symbolFromFileName(fileName: string): string {
  *   (listing each file's interval) unless `allowMixedIntervals`.
  * @example loadBarsDir('../shared/data/real/crypto-5m', {}, loadBars).height // 46033
  */
-export function loadBarsDir<O extends DirOptions & { symbol?: string; keep?: string[] }>(dir: string, opts: O, loadFile: (path: string, opts: O) => Bars): Bars {
+export function loadBarsDir<O extends DirOptions & { symbol?: string; keep?: string[] }>(dir: string, opts: O,
+  loadFile: (path: string, opts: O) => Bars): Bars {
   const files = loadableFiles(dir);
   if (files.length === 0) throw new DataError('folder holds no bar files (.feather, .arrow, .parquet, .csv, .json)', { file: dir });
   const name = opts.symbolFromName ?? symbolFromFileName;

@@ -25,7 +25,8 @@ export function klinesToBars(rows: unknown, opts: Pick<NormalizeOptions, 'symbol
   if (!Array.isArray(rows)) throw new DataError('kline JSON must be an array of [time, open, high, low, close, volume] rows', { file });
   if (rows.length === 0) throw new DataError('no rows: the file holds no bars', { file });
   const n = rows.length;
-  const cols = { ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+  const cols = { ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n),
+    volume: new Float64Array(n) };
   const names = ['ts', 'open', 'high', 'low', 'close', 'volume'] as const;
   for (let i = 0; i < n; i++) {
     const r = rows[i];

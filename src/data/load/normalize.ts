@@ -3,7 +3,7 @@
  * timestamp and OHLCV columns (configurable names, common aliases), converts
  * the timestamps to UTC ms and the prices to f64.
  */
-import pl from 'nodejs-polars';
+import pl, { type DataType } from 'nodejs-polars';
 import { DataError } from '../../core/errors';
 import { type Bars, isNumericType, OHLCV, type OhlcvColumn, selectBarColumns, tsSeries } from '../bars';
 import type { AmbiguousTime } from '../tz';
@@ -57,7 +57,8 @@ const ALIASES: Record<'ts' | OhlcvColumn | 'symbol', string[]> = {
   symbol: ['symbol', 'ticker', 'sym', 's'],
 };
 
-/** Resolves the source column for a contract column (given name, else alias in any case; for `ts` last an unnamed index column, see {@link UNNAMED_INDEX}), or undefined when absent.
+/** Resolves the source column for a contract column (given name, else alias in any case; for `ts` last an unnamed index column, see {@link UNNAMED_INDEX}), or
+ * undefined when absent.
  * @example findColumn(['Date', 'Close'], 'ts', {}) // 'Date'
  */
 export function findColumn(columns: string[], want: keyof typeof ALIASES, map: ColumnMap, file?: string): string | undefined {
@@ -115,7 +116,8 @@ export function normalizeBars(raw: pl.DataFrame, opts: NormalizeOptions = {}, fi
     const src = findColumn(cols, c, map, file);
     if (!src) throw new DataError(`missing column (the file has ${cols.join(', ')}; pass --column ${c}=NAME, columns.${c} in code)`, { file, column: c });
     const s = raw.getColumn(src);
-    if (!isNumericType(s.dtype)) {
+    const dtype: DataType = s.dtype; // pl.Series defaults its dtype parameter to any
+    if (!isNumericType(dtype)) {
       const casted = s.cast(pl.Float64, false);
       const bad = (casted.isNull().toArray() as boolean[]).findIndex((isNull, i) => isNull && s.get(i) !== null);
       if (bad >= 0) throw new DataError('not a number', { file, row: bad, column: src, value: s.get(bad) });

@@ -7,7 +7,7 @@
  * converted through `Intl`. A column that mixes naive and offset-carrying values
  * is rejected: nobody can tell which zone the naive ones meant.
  */
-import pl from 'nodejs-polars';
+import pl, { type DataType } from 'nodejs-polars';
 import { DataError, ConfigError } from '../../core/errors';
 import { isNumericType } from '../bars';
 import { wallToUtcMs, wallTimeMultiplicity, assertTimeZone, type AmbiguousTime } from '../tz';
@@ -226,7 +226,7 @@ function nullRow(s: pl.Series): number {
  * @example timestampColumnToMs(pl.Series('t', ['2024-01-02T00:00:00Z']), { column: 't' }) // Float64Array [1704153600000]
  */
 export function timestampColumnToMs(s: pl.Series, ctx: TimestampContext, format: TimestampFormat = { kind: 'auto' }): Float64Array {
-  const dtype = s.dtype;
+  const dtype: DataType = s.dtype; // pl.Series defaults its dtype parameter to any
   if (dtype.variant === 'Datetime' || dtype.variant === 'Date') {
     const missing = nullRow(s);
     if (missing >= 0) throw new DataError('missing timestamp', { file: ctx.file, row: missing, column: ctx.column, value: null });

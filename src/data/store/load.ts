@@ -59,7 +59,8 @@ function describe(entries: readonly SeriesEntry[]): string {
 function pick(path: string, loc: StoreLocation, sel: Selection, symbols: string[] | undefined): { store: BarStore; entries: SeriesEntry[] } {
   const store = BarStore.open(loc.root);
   const ofKind = store.entries().filter((e) => e.kind === sel.kind && e.rows > 0);
-  let entries = ofKind.filter((e) => (!sel.source || e.source === sel.source) && (!sel.symbol || e.symbol === sel.symbol) && (!sel.interval || e.interval === sel.interval));
+  let entries = ofKind.filter((e) => (!sel.source || e.source === sel.source) && (!sel.symbol || e.symbol === sel.symbol)
+    && (!sel.interval || e.interval === sel.interval));
   if (symbols) entries = entries.filter((e) => symbols.includes(e.symbol));
   const wanted = symbols ?? [...new Set(entries.map((e) => e.symbol))].sort();
   const missing = wanted.filter((s) => !entries.some((e) => e.symbol === s));

@@ -270,7 +270,8 @@ export class BarStore {
         let to = from;
         while (to < rows.ts.length && monthOf(rows.ts[to]) === month) to++;
         const path = partitionPath(this.root, key, month);
-        const old = existsSync(path) ? readPartition(path, id.kind) : { ts: new Float64Array(0), cols: Object.fromEntries(names.map((c) => [c, new Float64Array(0)])) };
+        const old = existsSync(path) ? readPartition(path, id.kind) : { ts: new Float64Array(0),
+          cols: Object.fromEntries(names.map((c) => [c, new Float64Array(0)])) };
         const merged = mergeRows(old, sliceRows(rows, from, to), names);
         total.added += merged.result.added;
         total.duplicates += merged.result.duplicates;

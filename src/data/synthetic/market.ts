@@ -213,5 +213,6 @@ function dropBars(s: SyntheticSeries, p: number, rng: Rng): SyntheticSeries {
     keep.forEach((k, j) => (r[j] = a[k]));
     return r;
   };
-  return { symbol: s.symbol, ts: pick(s.ts), open: pick(s.open), high: pick(s.high), low: pick(s.low), close: pick(s.close), volume: pick(s.volume), regime: pick(s.regime), sigma: pick(s.sigma) };
+  return { symbol: s.symbol, ts: pick(s.ts), open: pick(s.open), high: pick(s.high), low: pick(s.low), close: pick(s.close), volume: pick(s.volume),
+    regime: pick(s.regime), sigma: pick(s.sigma) };
 }

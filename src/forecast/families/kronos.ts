@@ -49,7 +49,8 @@ export interface KronosWindow {
  * @throws ModelError when a graph is missing, corrupt or differs from the card, or CUDA cannot load for `device: 'cuda'`.
  * @example const f = await openKronos(loadCard('models/fixtures/kronos-tiny.json') as ..., { device: 'cpu', threads: 1 });
  */
-export async function openKronos(loaded: LoadedCard & { card: KronosCard }, opts: RuntimeOptions, defaults: Partial<SamplingOptions> = {}): Promise<KronosForecaster> {
+export async function openKronos(loaded: LoadedCard & { card: KronosCard }, opts: RuntimeOptions,
+  defaults: Partial<SamplingOptions> = {}): Promise<KronosForecaster> {
   const sessions = {} as KronosSessions;
   // The first graph decides the device (and logs the one line of 'auto'); the others follow it.
   sessions.s1 = await openSession(graphCard(loaded, 's1'), opts);
@@ -213,7 +214,8 @@ export class KronosForecaster implements Forecaster {
       const cut = Math.max(0, windows[w].length - L0);
       const c = windows[w].subarray(cut);
       const b = bars
-        ? { timeMs: bars.timeMs[w].subarray(cut), open: bars.open[w].subarray(cut), high: bars.high[w].subarray(cut), low: bars.low[w].subarray(cut), volume: bars.volume?.[w].subarray(cut) }
+        ? { timeMs: bars.timeMs[w].subarray(cut), open: bars.open[w].subarray(cut), high: bars.high[w].subarray(cut), low: bars.low[w].subarray(cut),
+          volume: bars.volume?.[w].subarray(cut) }
         : { timeMs: Float64Array.from(c, (_, i) => i * 60_000), open: c, high: c, low: c };
       const win = prepareKronosWindow(c, b, w, H, this.card.normalisation);
       if (!bars) win.stamp.fill(0);
@@ -383,7 +385,8 @@ export class KronosForecaster implements Forecaster {
 }
 
 /** Bars as one Float64Array per window, each as long as its window of closes. */
-function alignBars(bars: ContextBars, windows: Float64Array[]): { timeMs: Float64Array[]; open: Float64Array[]; high: Float64Array[]; low: Float64Array[]; volume?: Float64Array[] } {
+function alignBars(bars: ContextBars,
+  windows: Float64Array[]): { timeMs: Float64Array[]; open: Float64Array[]; high: Float64Array[]; low: Float64Array[]; volume?: Float64Array[] } {
   const one = (a: WindowArrays, key: string): Float64Array[] => {
     const list = a instanceof Float64Array ? [a] : [...a];
     if (list.length !== windows.length) throw new ModelError(`contextBars.${key} has ${list.length} windows for ${windows.length} context windows`, { key: `contextBars.${key}` });

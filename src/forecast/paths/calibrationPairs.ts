@@ -59,7 +59,8 @@ export async function calibrationPairs(forecaster: Forecaster, closes: readonly 
   const H = opts.horizon;
   const perSeries: OriginForecasts[] = [];
   for (const c of closes) {
-    perSeries.push(await forecastAtOrigins(forecaster, c, { horizon: H, origins: spacedOrigins(forecaster.info.minContext, c.length, opts.stride), batchSize: opts.batchSize ?? 64 }));
+    perSeries.push(await forecastAtOrigins(forecaster, c, { horizon: H, origins: spacedOrigins(forecaster.info.minContext, c.length, opts.stride),
+      batchSize: opts.batchSize ?? 64 }));
   }
   const quantiles = perSeries.map((f) => f.quantiles);
   const levels = quantiles[0]?.levels;

@@ -59,7 +59,8 @@ export function pathsFromQuantiles(
 ): QuantilePaths {
   if (!Number.isInteger(n) || n < 1) throw new ConfigError('paths from quantiles: samples must be a positive integer', { key: 'samples', value: n });
   const dependence = opts.dependence ?? 'brownian';
-  const curveOpts: QuantileCurveOptions = { interpolation: opts.interpolation ?? DEFAULT_QUANTILE_CURVE.interpolation, tails: opts.tails ?? DEFAULT_QUANTILE_CURVE.tails };
+  const curveOpts: QuantileCurveOptions = { interpolation: opts.interpolation ?? DEFAULT_QUANTILE_CURVE.interpolation,
+    tails: opts.tails ?? DEFAULT_QUANTILE_CURVE.tails };
   const [b, nq, H] = quantiles.values.dims;
   const samples = tensor3(b, n, H);
   const base = typeof seed === 'number' ? new Rng(seed) : seed;

@@ -68,7 +68,8 @@ function sessionBars(a: BarArrays, session: CompiledSession): { bars: BarArrays;
   for (let i = 0; i < sessionId.length; i++) if (sessionId[i] < 0) outside++;
   if (outside === 0) return { bars: a, sessionId, outside };
   const keep = (x: Float64Array) => x.filter((_, i) => sessionId[i] >= 0);
-  const bars: BarArrays = { ts: keep(a.ts), open: keep(a.open), high: keep(a.high), low: keep(a.low), close: keep(a.close), volume: keep(a.volume), ...(a.symbol ? { symbol: a.symbol } : {}) };
+  const bars: BarArrays = { ts: keep(a.ts), open: keep(a.open), high: keep(a.high), low: keep(a.low), close: keep(a.close), volume: keep(a.volume),
+    ...(a.symbol ? { symbol: a.symbol } : {}) };
   return { bars, sessionId: sessionId.filter((id) => id >= 0), outside };
 }
 
@@ -89,7 +90,8 @@ export function warmUpStatus(bars: BarArrays, opts: Pick<PrepareOptions, 'barMs'
 function tailBars(a: BarArrays, from: number): BarArrays {
   if (from <= 0) return a;
   const cut = (x: Float64Array) => x.subarray(from);
-  return { ts: cut(a.ts), open: cut(a.open), high: cut(a.high), low: cut(a.low), close: cut(a.close), volume: cut(a.volume), ...(a.symbol ? { symbol: a.symbol } : {}) };
+  return { ts: cut(a.ts), open: cut(a.open), high: cut(a.high), low: cut(a.low), close: cut(a.close), volume: cut(a.volume),
+    ...(a.symbol ? { symbol: a.symbol } : {}) };
 }
 
 /**
@@ -116,7 +118,8 @@ export function prepareOutlook(bars: BarArrays, opts: PrepareOptions): PreparedO
   }
   const from = grid.ts.length - lookbackUsed;
   const nanWhereFilled = (x: Float64Array) => Float64Array.from(x.subarray(from), (v, i) => (grid.filled[from + i] ? NaN : v));
-  const context = { ts: grid.ts.slice(from), open: nanWhereFilled(grid.open), close: nanWhereFilled(grid.close), high: nanWhereFilled(grid.high), low: nanWhereFilled(grid.low), volume: nanWhereFilled(grid.volume), missing: 0 };
+  const context = { ts: grid.ts.slice(from), open: nanWhereFilled(grid.open), close: nanWhereFilled(grid.close), high: nanWhereFilled(grid.high),
+    low: nanWhereFilled(grid.low), volume: nanWhereFilled(grid.volume), missing: 0 };
   for (let i = 0; i < lookbackUsed; i++) if (grid.filled[from + i]) context.missing++;
 
   // The last `featureSessions` trading days (distinct session ids, counted back from the current bar).

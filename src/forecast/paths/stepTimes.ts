@@ -47,7 +47,8 @@ export function validateStepTimes(stepTimes: Float64Array, lastOpenMs: number, h
  * Session breaks between consecutive bar open times (lunch, night, weekend, holiday): [end of the
  * earlier bar, open of the later) wherever the two bars sit in different trading windows. Gaps
  * inside one window (missing bars) and continuous markets give none. For hiding empty time on charts.
- * @example sessionBreaks(Float64Array.of(Date.parse('2024-08-29T03:25:00Z'), Date.parse('2024-08-29T05:00:00Z')), 300_000, 'cn-a') // [[03:30, 05:00]] (the lunch break)
+ * @example sessionBreaks(Float64Array.of(Date.parse('2024-08-29T03:25:00Z'), Date.parse('2024-08-29T05:00:00Z')), 300_000, 'cn-a') // [[03:30, 05:00]] (the
+ * lunch break)
  */
 export function sessionBreaks(ts: Float64Array, barMs: number, session: SessionLike | CompiledSession): [number, number][] {
   const s = asCompiled(session);

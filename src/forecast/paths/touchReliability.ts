@@ -40,7 +40,8 @@ export interface TouchReliability {
  * Walks the bars, forecasts the outlook at each origin from bars up to it only, and tabulates
  * predicted P(touch VWAP) against realised touches.
  * @throws ModelError / DataError from the outlook; ConfigError from the reliability table (no origins).
- * @example (await vwapTouchReliability(bars, createNamedForecaster('ewma'), { barMs: 60_000, session: '24x7', horizon: 30, every: 120, samples: 200 })).table.observed
+ * @example (await vwapTouchReliability(bars, createNamedForecaster('ewma'), { barMs: 60_000, session: '24x7', horizon: 30, every: 120, samples: 200
+ * })).table.observed
  */
 export async function vwapTouchReliability(bars: BarArrays, forecaster: Forecaster, opts: TouchReliabilityOptions): Promise<TouchReliability> {
   const L = opts.lookback ?? 240;
@@ -60,9 +61,11 @@ export async function vwapTouchReliability(bars: BarArrays, forecaster: Forecast
     }
     const from = Math.max(0, t + 1 - history);
     const cut = (x: Float64Array) => x.subarray(from, t + 1);
-    const past: BarArrays = { ts: cut(bars.ts), open: cut(bars.open), high: cut(bars.high), low: cut(bars.low), close: cut(bars.close), volume: cut(bars.volume) };
+    const past: BarArrays = { ts: cut(bars.ts), open: cut(bars.open), high: cut(bars.high), low: cut(bars.low), close: cut(bars.close),
+      volume: cut(bars.volume) };
     const prepared = prepareOutlook(past, { barMs: opts.barMs, session: opts.session, lookback: L, contextLength: forecaster.info.contextLength });
-    const o = await forecastOutlook(forecaster, prepared, { horizon: H, samples: opts.samples, seed: (opts.seed ?? 0) + t, session: opts.session, intrabar: opts.intrabar });
+    const o = await forecastOutlook(forecaster, prepared, { horizon: H, samples: opts.samples, seed: (opts.seed ?? 0) + t, session: opts.session,
+      intrabar: opts.intrabar });
     if (o.pHitVwap === null) {
       skipped++;
       continue;

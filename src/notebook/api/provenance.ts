@@ -71,7 +71,8 @@ export const provenance = {
    * a bar store (or a folder inside one), its manifest and every Parquet partition below the path.
    * Each file is declared as by {@link provenance.addFile} (role 'data'), its path joined to `path`.
    * @throws NotebookError when the path is missing, or is a folder with no loadable file.
-   * @example provenance.addData('../../shared/data/real/crypto-5m') // 8 lines, "data file ../../shared/data/real/crypto-5m/ADA_BTC-5m.feather: 173754 bytes, sha256 ..." first
+   * @example provenance.addData('../../shared/data/real/crypto-5m') // 8 lines, "data file ../../shared/data/real/crypto-5m/ADA_BTC-5m.feather: 173754 bytes,
+   * sha256 ..." first
    */
   addData(path: string): void {
     let isDir: boolean;

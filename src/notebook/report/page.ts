@@ -75,7 +75,8 @@ export interface PageFigure {
 
 /**
  * A figure placeholder plus its data island (read by the page's draw script).
- * @example figureBlock({ id: 'figure-1', figure: { data: [], layout: {} } }) // '<div class="figure" id="figure-1" ...></div><script type="application/json" ...>'
+ * @example figureBlock({ id: 'figure-1', figure: { data: [], layout: {} } }) // '<div class="figure" id="figure-1" ...></div><script type="application/json"
+ * ...>'
  */
 export function figureBlock(f: PageFigure, height = 450): string {
   const layout = (f.figure as { layout?: { height?: unknown } }).layout;

@@ -165,7 +165,8 @@ export async function runReports(notebooks: string[], opts: ReportsOptions): Pro
   const pool = new KernelPool(notebooks, { kernelArgv: runOpts.kernelArgv, startTimeoutMs: runOpts.startTimeoutMs, ahead: prestart });
   let summaries: RunSummary[];
   try {
-    summaries = await runPool(notebooks, workers, async (nb, i) => (await runToFolder(nb, { ...runOpts, ensureBuild: false, kernel: pool.take(i) })).summary, onProgress);
+    summaries = await runPool(notebooks, workers, async (nb, i) => (await runToFolder(nb, { ...runOpts, ensureBuild: false, kernel: pool.take(i) })).summary,
+      onProgress);
   } finally {
     await pool.close();
   }

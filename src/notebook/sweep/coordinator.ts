@@ -69,7 +69,8 @@ export function newSweepId(): string {
  * @throws ConfigError for a bad address or a notebook outside the project.
  * @example await queueSweep('redis://127.0.0.1:6379', 'notebooks/05-sweep.ipynb', axes, {}, 'reports/sweeps/x')
  */
-export async function queueSweep(url: string, notebook: string, axes: GridAxis[], fixed: Parameters, outDir: string, opts: QueuedSweepOptions = {}): Promise<SweepResult & { sweepId: string }> {
+export async function queueSweep(url: string, notebook: string, axes: GridAxis[], fixed: Parameters, outDir: string,
+  opts: QueuedSweepOptions = {}): Promise<SweepResult & { sweepId: string }> {
   parseQueueUrl(url);
   const root = packageRoot();
   const notebookRel = relative(root, resolve(notebook));

@@ -13,9 +13,8 @@ import { execFileSync } from 'node:child_process';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConfigError } from '../../core/errors';
 import { VERSION } from '../../core/version';
-import type { JsonValue } from '../records/mime';
 import type { Notebook } from '../records/nbformat';
-import type { Parameters, RunSummary } from '../records/run';
+import type { Parameters } from '../records/run';
 import type { GridAxis } from '../records/sweep';
 
 /** The one BullMQ queue every sweep's jobs go through (a job names its sweep). */
@@ -73,9 +72,6 @@ export interface SweepMeta {
   createdAt: string;
 }
 
-/** A recorded combination, as kept in the done hash. */
-export type DoneEntry = RunSummary;
-
 /**
  * Checks a `--queue` address: `redis://[user:pass@]host:port[/db]` (or `rediss://`).
  * @throws ConfigError naming `--queue` for anything else.
@@ -129,9 +125,4 @@ export function packNotebook(nb: Notebook): string {
 /** The notebook a worker packed. */
 export function unpackNotebook(data: string): Notebook {
   return JSON.parse(gunzipSync(Buffer.from(data, 'base64')).toString('utf8')) as Notebook;
-}
-
-/** JSON-safe copy (records and parameters cross Redis as JSON). */
-export function jsonCopy<T extends JsonValue | object>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
 }

@@ -14,7 +14,7 @@ import { ownValue, recordColumn, recordNames } from '../report/format';
 import { renderSweepPage } from '../report/sweep-page';
 import { ensureFreshBuild } from '../runner/build';
 import type { Parameters, RunSummary } from '../records/run';
-import type { GridAxis, SweepResult, SweepRow } from '../records/sweep';
+import type { GridAxis, SweepResult } from '../records/sweep';
 import { checkParamName, checkParameter, emptyParameters, parseParamValue } from '../runner/parameters';
 import { runPool, type PoolProgress } from '../runner/pool';
 import { reportName, runToFolder, type FolderRunOptions } from '../runner/reports';

@@ -136,7 +136,8 @@ export function aggregate(a: BarArrays, stepMs: number): BarArrays {
       out.volume.push(a.volume[i]);
     }
   }
-  return { ts: Float64Array.from(out.ts), open: Float64Array.from(out.open), high: Float64Array.from(out.high), low: Float64Array.from(out.low), close: Float64Array.from(out.close), volume: Float64Array.from(out.volume) };
+  return { ts: Float64Array.from(out.ts), open: Float64Array.from(out.open), high: Float64Array.from(out.high), low: Float64Array.from(out.low),
+    close: Float64Array.from(out.close), volume: Float64Array.from(out.volume) };
 }
 
 const STEP: Record<string, number> = { '1m': 60_000, '5m': 300_000, '1h': 3_600_000, '1d': 86_400_000 };
@@ -230,13 +231,19 @@ export async function binanceFake(data: BinanceFakeData, clock?: { now(): number
  * Hyperliquid: `POST /info` with `candleSnapshot` (`[{t, T, s, i, o, h, l, c, v, n}]`, strings for
  * prices) and `fundingHistory` (`[{coin, fundingRate, premium, time}]`, at most `fundingPage` rows).
  */
-export async function hyperliquidFake(data: { candles: Record<string, BarArrays>; funding?: Record<string, { ts: Float64Array; rate: Float64Array }>; fundingPage?: number; candlePage?: number }, clock?: { now(): number }): Promise<FakeServer> {
+export async function hyperliquidFake(
+  data: { candles: Record<string, BarArrays>; funding?: Record<string, { ts: Float64Array; rate: Float64Array }>; fundingPage?: number; candlePage?: number },
+  clock?: { now(): number },
+): Promise<FakeServer> {
   const cache = new Map<string, BarArrays>();
   let last: unknown[] = [];
   let lastBody: unknown;
   return serve((req, fault, res) => {
     if (fault?.kind === 'stale') return send(res, lastBody, undefined);
-    const b = req.body as { type: string; coin?: string; startTime: number; endTime?: number; req?: { coin: string; interval: string; startTime: number; endTime: number } };
+    const b = req.body as {
+      type: string; coin?: string; startTime: number; endTime?: number;
+      req?: { coin: string; interval: string; startTime: number; endTime: number };
+    };
     if (req.path !== '/info' || req.method !== 'POST') {
       res.writeHead(404);
       res.end();
@@ -264,7 +271,8 @@ export async function hyperliquidFake(data: { candles: Record<string, BarArrays>
       if (a) {
         const [i0, i1] = between(a.ts, startTime, endTime);
         for (let i = i0; i < i1 && rows.length < (data.candlePage ?? 5000); i++) {
-          rows.push({ t: a.ts[i], T: a.ts[i] + STEP[interval] - 1, s: coin, i: interval, o: String(a.open[i]), c: String(a.close[i]), h: String(a.high[i]), l: String(a.low[i]), v: String(a.volume[i]), n: 3 });
+          rows.push({ t: a.ts[i], T: a.ts[i] + STEP[interval] - 1, s: coin, i: interval, o: String(a.open[i]), c: String(a.close[i]), h: String(a.high[i]),
+            l: String(a.low[i]), v: String(a.volume[i]), n: 3 });
         }
       }
       const body = applyRowFaults(rows, last as typeof rows, fault, (r) => ({ ...r, l: String(Number(r.h) * 2) }));
@@ -289,7 +297,8 @@ export interface AlpacaKeys {
  * "next_page_token"}` going through the symbols in sorted order; checks the `APCA-API-*` headers
  * (403 otherwise, echoing the key id the way a careless server might); sends `X-RateLimit-*`.
  */
-export async function alpacaFake(data: { bars: Record<string, BarArrays>; keys: AlpacaKeys; remaining?: (n: number) => number }, clock?: { now(): number }): Promise<FakeServer> {
+export async function alpacaFake(data: { bars: Record<string, BarArrays>; keys: AlpacaKeys; remaining?: (n: number) => number },
+  clock?: { now(): number }): Promise<FakeServer> {
   let lastBody: unknown;
   let n = 0;
   return serve((req, fault, res) => {

@@ -11,7 +11,8 @@ const JAN31 = Date.parse('2024-01-31T23:57:00Z');
 
 function bars(ts: number[], close: (i: number) => number = (i) => 100 + i): SeriesRows {
   const c = Float64Array.from(ts, (_, i) => close(i));
-  return { ts: Float64Array.from(ts), cols: { open: c, high: c.map((x) => x + 1), low: c.map((x) => x - 1), close: c, volume: Float64Array.from(ts, () => 5) } };
+  return { ts: Float64Array.from(ts), cols: { open: c, high: c.map((x) => x + 1), low: c.map((x) => x - 1), close: c,
+    volume: Float64Array.from(ts, () => 5) } };
 }
 
 function newStore(): { root: string; store: BarStore } {
@@ -30,7 +31,8 @@ describe('time ranges', () => {
 
   it('gapSummary counts runs of missing bars inside fetched ranges, edges included', () => {
     const g = gapSummary(new Float64Array([0, MIN, 4 * MIN, 5 * MIN]), [[0, 8 * MIN]], MIN);
-    expect(g).toEqual({ count: 2, missingBars: 4, largest: [[new Date(2 * MIN).toISOString(), new Date(4 * MIN).toISOString()], [new Date(6 * MIN).toISOString(), new Date(8 * MIN).toISOString()]] });
+    expect(g).toEqual({ count: 2, missingBars: 4, largest: [[new Date(2 * MIN).toISOString(), new Date(4 * MIN).toISOString()],
+      [new Date(6 * MIN).toISOString(), new Date(8 * MIN).toISOString()]] });
   });
 });
 

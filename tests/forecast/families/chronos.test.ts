@@ -79,8 +79,10 @@ describe('chronos family', () => {
     expect(out.logits.dims).toEqual([B, spec.vocabSize]);
     expect(maxRelativeError(out.logits.data as Float32Array, fx.decoder.logits)).toBeLessThan(1e-4);
     // The same logits from a cached prefix of 4 tokens and then the 5th alone (PyTorch recorded both).
-    const cut = (from: number, to: number): Recorded => ({ dims: [B, to - from], data: Array.from({ length: B }, (_, r) => ids.data.slice(r * steps + from, r * steps + to)).flat() });
-    const prefix = await dec.session.run({ decoder_input_ids: i64(cut(0, 4)), encoder_hidden_states: h.encoder_hidden_states, attention_mask: mask, ...empty(B) });
+    const cut = (from: number, to: number): Recorded => ({ dims: [B, to - from],
+      data: Array.from({ length: B }, (_, r) => ids.data.slice(r * steps + from, r * steps + to)).flat() });
+    const prefix = await dec.session.run({ decoder_input_ids: i64(cut(0, 4)), encoder_hidden_states: h.encoder_hidden_states, attention_mask: mask,
+      ...empty(B) });
     const past = Object.fromEntries(names.map((n) => [`past_key_values.${n}`, prefix[`present.${n}`]]));
     const step = await dec.session.run({ decoder_input_ids: i64(cut(4, 5)), encoder_hidden_states: h.encoder_hidden_states, attention_mask: mask, ...past });
     expect(maxRelativeError(step.logits.data as Float32Array, fx.decoder.cached_logits)).toBeLessThan(1e-4);

@@ -93,8 +93,18 @@ describe('chronos-bolt family', () => {
 });
 
 describe('chronos-bolt and chronos card contracts', () => {
-  const edited = (file: string, edit: (c: Record<string, any>) => void): string => {
-    const card = JSON.parse(readFileSync(join(FM, file), 'utf8')) as Record<string, any>;
+  /** A chronos card as parsed JSON: the keys the tests below edit (some only on one family), the others passed through. */
+  type CardJson = {
+    [key: string]: unknown;
+    contextLength: number;
+    patchSize?: number;
+    outputs: { shape: (string | number)[] }[];
+    tokenizer: { eosTokenId: number; vocabSize: number };
+    decoder: { sha256: string; inputs: unknown[] };
+    decoderCache: { heads: number };
+  };
+  const edited = (file: string, edit: (c: CardJson) => void): string => {
+    const card = JSON.parse(readFileSync(join(FM, file), 'utf8')) as CardJson;
     edit(card);
     const dir = mkdtempSync(join(tmpdir(), 'qb-fmcard-'));
     const path = join(dir, file);

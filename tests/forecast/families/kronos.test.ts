@@ -109,7 +109,8 @@ describe('Kronos graphs in onnxruntime match PyTorch', () => {
 });
 
 describe('Kronos sampling', () => {
-  const req = { context: [close, close.slice(4)], contextBars: { timeMs: [bars.timeMs, bars.timeMs.slice(4)], open: [bars.open, bars.open.slice(4)], high: [bars.high, bars.high.slice(4)], low: [bars.low, bars.low.slice(4)] }, horizon: 6, samples: 5 };
+  const req = { context: [close, close.slice(4)], contextBars: { timeMs: [bars.timeMs, bars.timeMs.slice(4)], open: [bars.open, bars.open.slice(4)],
+    high: [bars.high, bars.high.slice(4)], low: [bars.low, bars.low.slice(4)] }, horizon: 6, samples: 5 };
 
   it('is seeded: same seed and any batching give the same paths, another seed others', async () => {
     const model = await openModel(CARD, { device: 'cpu' });

@@ -115,7 +115,8 @@ describe('Toto sampling', () => {
   });
 
   it('draws components in proportion to their weights and Student-t values around each loc', () => {
-    const m = { weights: Float32Array.of(0.2, 0.5, 0.3), df: Float32Array.of(5, 5, 5), loc: Float32Array.of(-10, 0, 10), scale: Float32Array.of(0.5, 0.5, 0.5) };
+    const m = { weights: Float32Array.of(0.2, 0.5, 0.3), df: Float32Array.of(5, 5, 5), loc: Float32Array.of(-10, 0, 10),
+      scale: Float32Array.of(0.5, 0.5, 0.5) };
     const rng = new Rng(9);
     const counts = [0, 0, 0];
     const N = 20_000;

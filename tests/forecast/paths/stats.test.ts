@@ -76,7 +76,8 @@ describe('pathStatistics', () => {
 describe('price paths', () => {
   it('pricePathsOf views a window of a [B, N, H] forecast without copying', () => {
     const data = Float64Array.from({ length: 2 * 3 * 3 }, (_, i) => 100 + i);
-    const hl = { high: { data: data.map((x) => x + 1), dims: [2, 3, 3] as [number, number, number] }, low: { data: data.map((x) => x - 1), dims: [2, 3, 3] as [number, number, number] } };
+    const hl = { high: { data: data.map((x) => x + 1), dims: [2, 3, 3] as [number, number, number] },
+      low: { data: data.map((x) => x - 1), dims: [2, 3, 3] as [number, number, number] } };
     const f = { samples: { data, dims: [2, 3, 3] }, samplesHighLow: hl, meta: { model: 'x' } } as unknown as Forecast;
     const p = pricePathsOf(f, 1);
     expect(p.close.buffer).toBe(data.buffer);
