@@ -12,7 +12,7 @@ import { loadCard, type ModelCard } from '../forecast/card';
 /** models/export of this installation (src/cli and dist/cli are both two levels below the root). */
 const EXPORT_DIR = resolve(__dirname, '..', '..', 'models', 'export');
 
-/** Python files of models/export that are helpers, not a family's script. */
+/** Python files of models/export that are helpers, not a family's script (also any name starting with `_`). */
 const HELPERS = new Set(['common', 't5']);
 
 /**
@@ -22,7 +22,7 @@ const HELPERS = new Set(['common', 't5']);
 export function exportFamilies(dir: string = EXPORT_DIR): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.py') && !HELPERS.has(f.slice(0, -3)))
+    .filter((f) => f.endsWith('.py') && !f.startsWith('_') && !HELPERS.has(f.slice(0, -3)))
     .map((f) => f.slice(0, -3).replace(/_/g, '-'))
     .sort();
 }
