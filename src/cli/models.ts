@@ -139,16 +139,34 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((x, j) => x.padEnd(widths[j])).join('  ').trimEnd()).join('\n');
 }
 
-/** Skill rows of a card's `evaluation`: each entry whose value is an object of numbers (model, baselines). */
-function skillTable(evaluation: Record<string, unknown>): string | null {
-  const rows = Object.entries(evaluation).filter(
+/** Rows of an object whose every value is an object of numbers (forecaster -> metrics), or null. */
+function metricRows(value: unknown): [string, Record<string, number>][] | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const rows = Object.entries(value as Record<string, unknown>).filter(
     (e): e is [string, Record<string, number>] =>
       typeof e[1] === 'object' && e[1] !== null && !Array.isArray(e[1]) && Object.values(e[1]).every((v) => typeof v === 'number'),
   );
-  if (rows.length === 0) return null;
-  const metrics = [...new Set(rows.flatMap(([, m]) => Object.keys(m)))];
-  const cell = (v: number | undefined) => (v === undefined ? '' : String(Number(v.toPrecision(4))));
-  return table([['forecaster', ...metrics], ...rows.map(([name, m]) => [name, ...metrics.map((k) => cell(m[k]))])]);
+  return rows.length > 0 ? rows : null;
+}
+
+/**
+ * Skill tables of a card's `evaluation`: its own entries that are objects of numbers (model,
+ * baselines), and each entry that is itself such a table (e.g. `raw` and `conformal`), titled by its key.
+ */
+function skillTable(evaluation: Record<string, unknown>): string | null {
+  const render = (rows: [string, Record<string, number>][]): string => {
+    const metrics = [...new Set(rows.flatMap(([, m]) => Object.keys(m)))];
+    const cell = (v: number | undefined) => (v === undefined ? '' : String(Number(v.toPrecision(4))));
+    return table([['forecaster', ...metrics], ...rows.map(([name, m]) => [name, ...metrics.map((k) => cell(m[k]))])]);
+  };
+  const parts: string[] = [];
+  const own = metricRows(evaluation);
+  if (own) parts.push(render(own));
+  for (const [key, value] of Object.entries(evaluation)) {
+    const nested = metricRows(value);
+    if (nested && !own?.some(([name]) => name === key)) parts.push(`${key}:`, render(nested));
+  }
+  return parts.length > 0 ? parts.join('\n') : null;
 }
 
 /**

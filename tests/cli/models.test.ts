@@ -39,7 +39,10 @@ describe('models list', () => {
     expect(rows.map((x) => x.name)).toEqual(['qb-ar-s', 'qb-quantile-s']);
     const text = await runCli(['models', 'list', '--dir', join(__dirname, '..', '..', 'models')]);
     expect(text.out).toMatch(/qb-quantile-s: skill on/);
-    expect(text.out).toMatch(/model\s+437\s+0\.0149\s+2\.966/);
+    // The card's nested tables (raw and with the conformal layer) are printed under their keys.
+    expect(text.out).toMatch(/raw:\nforecaster\s+rank\s+crps/);
+    expect(text.out).toMatch(/conformal:\nforecaster\s+rank\s+crps/);
+    expect(text.out).toMatch(/qb-quantile-s\s+1\s+0\.000157\s+0\.000019/);
   });
 
   it('a card whose graph is missing or corrupt is listed as unusable, with the reason', async () => {
