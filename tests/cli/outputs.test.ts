@@ -8,7 +8,7 @@ import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main';
+import { runCli } from '../support/cli';
 import { realData, REPO_ROOT } from '../support/paths';
 import { mountTmpfs } from '../support/tmpfs';
 
@@ -18,21 +18,8 @@ const PERP = realData('perp', 'XRP_USDT_USDT-5m-futures.feather');
 const NOTEBOOK = join(REPO_ROOT, 'notebooks', '00-pipeline-sample.ipynb');
 const tmp = () => mkdtempSync(join(tmpdir(), 'qb-outputs-'));
 
-/** Runs the CLI in this process; returns the exit code and what it printed. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  process.exitCode = undefined;
-  try {
-    const code = await main(['node', 'quantbook', ...args]);
-    return { code, out, err };
-  } finally {
-    process.exitCode = undefined;
-    vi.restoreAllMocks();
-  }
-}
+/** Runs the CLI in this process (the shared runner); returns the exit code and what it printed. */
+const cli = (...args: string[]) => runCli(args);
 
 /** File name -> sha256 of every file in `dir`. */
 function snapshot(dir: string): Record<string, string> {
