@@ -8,6 +8,9 @@ and writes PREFIX.onnx (or PREFIX.<part>.onnx for several graphs), PREFIX.json (
 quantbook model card, with the sha256 of every graph) and PREFIX.parity.json (inputs and
 PyTorch outputs on them, which tests replay through onnxruntime-node).
 
+The Kronos and Toto scripts (kronos.py, toto.py) add their own flags (--tokenizer, --horizon,
+--random-checkpoint, ...) and share every helper below with the Chronos ones.
+
 What this file gives them: reading a checkpoint folder in the layout its authors publish
 on Hugging Face (config.json plus model.safetensors or pytorch_model.bin), with an error
 that names the folder and the files expected when one is missing; a safetensors reader
@@ -76,7 +79,14 @@ def recorded(t):
     return {'dims': list(a.shape), 'data': floats(a)}
 
 
+def ints(t):
+    """A flat list of Python ints."""
+    return [int(x) for x in np.asarray(t).ravel()]
+
+
 def write_json(path, obj):
+    """Writes obj as JSON (indent 1, trailing newline) through a temporary file; creates the folder."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + '.tmp'
     with open(tmp, 'w') as f:
         json.dump(obj, f, indent=1, allow_nan=False)
@@ -84,19 +94,23 @@ def write_json(path, obj):
     os.replace(tmp, path)
 
 
-def read_config(checkpoint):
-    """config.json of a checkpoint folder, with clear errors when it is missing or not JSON."""
+def read_config(checkpoint, what=None):
+    """config.json of a checkpoint folder, with clear errors when it is missing or not JSON.
+
+    what: names the folder's role in the errors (e.g. 'Kronos tokenizer') when a script reads several.
+    """
+    said = f'{what}: ' if what else ''
     if not os.path.isdir(checkpoint):
-        raise ExportError(f'checkpoint folder {checkpoint} does not exist: pass the folder holding config.json and '
+        raise ExportError(f'{said}checkpoint folder {checkpoint} does not exist: pass the folder holding config.json and '
                           'model.safetensors (or pytorch_model.bin), as downloaded from Hugging Face')
     path = os.path.join(checkpoint, 'config.json')
     if not os.path.isfile(path):
-        raise ExportError(f'{path} is missing: the checkpoint folder must hold the config.json published with the weights')
+        raise ExportError(f'{said}{path} is missing: the checkpoint folder must hold the config.json published with the weights')
     try:
         with open(path) as f:
             return json.load(f)
     except ValueError as err:
-        raise ExportError(f'{path} is not valid JSON: {err}')
+        raise ExportError(f'{said}{path} is not valid JSON: {err}')
 
 
 def need_key(config, key, path='config.json', where=None):
@@ -107,10 +121,18 @@ def need_key(config, key, path='config.json', where=None):
     return obj[key]
 
 
+def need_keys(config, keys, path):
+    """config, after checking that it has every one of keys (all missing ones named at once)."""
+    missing = [k for k in keys if k not in config]
+    if missing:
+        raise ExportError(f'{path}: config.json lacks {", ".join(missing)}')
+    return config
+
+
 # --- safetensors, numpy only -------------------------------------------------------------
 
 _ST_DTYPES = {'F32': np.float32, 'F16': np.float16, 'F64': np.float64, 'I64': np.int64, 'I32': np.int32,
-              'U8': np.uint8, 'I8': np.int8, 'BOOL': np.bool_}
+              'I16': np.int16, 'U8': np.uint8, 'I8': np.int8, 'BOOL': np.bool_}
 
 
 def read_safetensors(path):
@@ -143,16 +165,24 @@ def read_safetensors(path):
     return out
 
 
-def write_safetensors(path, tensors):
-    """Writes {name: numpy array} as .safetensors (F32 / I64), names sorted, as the reference writer does."""
-    rev = {np.dtype(np.float32): 'F32', np.dtype(np.int64): 'I64', np.dtype(np.float16): 'F16'}
+def write_safetensors(path, tensors, metadata=None):
+    """Writes {name: numpy array or torch tensor} as .safetensors, names sorted, as the reference writer does.
+
+    dtypes F32, F64, F16, I64, I32; metadata (a str -> str dict, e.g. {'format': 'pt'} as PyTorch's
+    save_file writes) goes in the header's "__metadata__" after the tensors.
+    """
+    rev = {np.dtype(np.float32): 'F32', np.dtype(np.float64): 'F64', np.dtype(np.float16): 'F16',
+           np.dtype(np.int64): 'I64', np.dtype(np.int32): 'I32'}
     header, blobs, offset = {}, [], 0
     for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name])
+        t = tensors[name]
+        a = np.ascontiguousarray(t.detach().cpu().numpy() if hasattr(t, 'detach') else t)
         b = a.astype(a.dtype.newbyteorder('<')).tobytes()
         header[name] = {'dtype': rev[a.dtype], 'shape': list(a.shape), 'data_offsets': [offset, offset + len(b)]}
         blobs.append(b)
         offset += len(b)
+    if metadata:
+        header['__metadata__'] = metadata
     head = json.dumps(header, separators=(',', ':')).encode()
     head += b' ' * ((8 - len(head) % 8) % 8)
     with open(path, 'wb') as f:
@@ -181,12 +211,13 @@ def read_weights(checkpoint):
     return {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
 
 
-def load_strict(module, state, aliases=(), ignore=()):
+def load_strict(module, state, aliases=(), ignore=(), what='the checkpoint'):
     """Loads `state` into `module` by name with strict=True.
 
     aliases: groups of names that share one tensor in the published checkpoint (tied
     embeddings); a group member missing from the file is filled from one present.
     ignore: names the authors' loader also ignores (e.g. an unused lm_head).
+    what: the weights as named in the errors (e.g. 'the tokenizer weights in DIR').
     Raises ExportError listing missing and unexpected names, and any shape mismatch.
     """
     state = {k: v for k, v in state.items() if k not in ignore}
@@ -199,12 +230,12 @@ def load_strict(module, state, aliases=(), ignore=()):
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     if missing or unexpected:
-        raise ExportError('the checkpoint does not match the architecture of its config.json: '
+        raise ExportError(f'{what} does not match the architecture of its config.json: '
                           f'missing {missing[:8]}{"..." if len(missing) > 8 else ""}, '
                           f'unexpected {unexpected[:8]}{"..." if len(unexpected) > 8 else ""}')
     for k, v in own.items():
         if tuple(v.shape) != tuple(state[k].shape):
-            raise ExportError(f'parameter {k} has shape {tuple(state[k].shape)} in the checkpoint, '
+            raise ExportError(f'parameter {k} has shape {tuple(state[k].shape)} in {what}, '
                               f'{tuple(v.shape)} from config.json')
     module.load_state_dict(state, strict=True)
 

@@ -35,8 +35,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _kronos_toto_common import (CARD_SCHEMA, OPSET, fail, floats, ints, load_strict, load_weights, need,  # noqa: E402
-                                 read_config, save_safetensors, sha256, tensor_spec, write_json)
+from common import (CARD_SCHEMA, OPSET, fail, floats, ints, load_strict, need_keys, read_config,  # noqa: E402
+                    read_weights, run_main, sha256, tensor_spec, write_json, write_safetensors)
 
 TOKENIZER_KEYS = ['d_in', 'd_model', 'n_heads', 'ff_dim', 'n_enc_layers', 'n_dec_layers', 's1_bits', 's2_bits',
                   'group_size']
@@ -312,16 +312,16 @@ def load_checkpoint(checkpoint, tokenizer_dir):
     if not os.path.isdir(tok_dir):
         fail(f'tokenizer folder {tok_dir} not found: pass --tokenizer DIR (NeoQuasar/Kronos-Tokenizer-base, '
              'or Kronos-Tokenizer-2k for Kronos-mini)')
-    tcfg = need(read_config(tok_dir, 'Kronos tokenizer'), TOKENIZER_KEYS, tok_dir)
-    mcfg = need(read_config(model_dir, 'Kronos predictor'), MODEL_KEYS, model_dir)
+    tcfg = need_keys(read_config(tok_dir, 'Kronos tokenizer'), TOKENIZER_KEYS, tok_dir)
+    mcfg = need_keys(read_config(model_dir, 'Kronos predictor'), MODEL_KEYS, model_dir)
     if tcfg['s1_bits'] != mcfg['s1_bits'] or tcfg['s2_bits'] != mcfg['s2_bits']:
         fail(f's1/s2 bits differ: tokenizer {tcfg["s1_bits"]}/{tcfg["s2_bits"]}, predictor {mcfg["s1_bits"]}/{mcfg["s2_bits"]}')
     if tcfg['s1_bits'] != tcfg['s2_bits']:
         fail('Kronos decodes half tokens with s1_bits == s2_bits; this tokenizer has different sizes')
     tok = KronosTokenizer(**tcfg).eval()
-    load_strict(tok, load_weights(tok_dir, 'Kronos tokenizer'), 'tokenizer weights', tok_dir)
+    load_strict(tok, read_weights(tok_dir), what=f'the tokenizer weights in {tok_dir}')
     model = Kronos(**mcfg).eval()
-    load_strict(model, load_weights(model_dir, 'Kronos predictor'), 'predictor weights', model_dir)
+    load_strict(model, read_weights(model_dir), what=f'the predictor weights in {model_dir}')
     return tok, model, tcfg, mcfg, model_dir, tok_dir
 
 
@@ -512,7 +512,7 @@ def random_checkpoint(folder):
         d = os.path.join(folder, sub)
         os.makedirs(d, exist_ok=True)
         write_json(os.path.join(d, 'config.json'), cfg)
-        save_safetensors(os.path.join(d, 'model.safetensors'), net.state_dict(), {'format': 'pt'})
+        write_safetensors(os.path.join(d, 'model.safetensors'), net.state_dict(), {'format': 'pt'})
     print(f'wrote a random Kronos checkpoint to {folder}/model and {folder}/tokenizer')
 
 
@@ -537,4 +537,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

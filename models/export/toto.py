@@ -53,8 +53,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _kronos_toto_common import (CARD_SCHEMA, OPSET, fail, floats, load_weights, need, read_config,  # noqa: E402
-                                 save_safetensors, sha256, tensor_spec, write_json)
+from common import (CARD_SCHEMA, OPSET, fail, floats, load_strict, need_keys, read_config, read_weights,  # noqa: E402
+                    run_main, sha256, tensor_spec, write_json, write_safetensors)
 
 CONFIG_KEYS = ['embed_dim', 'num_heads', 'num_layers', 'mlp_hidden_dim', 'patch_size', 'stride',
                'spacewise_every_n_layers', 'output_distribution_kwargs']
@@ -227,7 +227,7 @@ class Toto(nn.Module):
 
 
 def check_config(cfg, folder):
-    need(cfg, CONFIG_KEYS, folder)
+    need_keys(cfg, CONFIG_KEYS, folder)
     if cfg['stride'] != cfg['patch_size']:
         fail(f'{folder}: stride {cfg["stride"]} != patch_size {cfg["patch_size"]}; Toto forecasts with stride = patch_size')
     if 'k_components' not in cfg['output_distribution_kwargs']:
@@ -257,7 +257,7 @@ def remap(state):
 def load_checkpoint(folder):
     cfg = check_config(read_config(folder, 'Toto checkpoint'), folder)
     model = Toto(cfg).eval()
-    state = remap(load_weights(folder, 'Toto checkpoint'))
+    state = remap(read_weights(folder))
     own = model.state_dict()
     # The xPos scale buffer is a formula of head_dim: filled when a checkpoint leaves it out, checked when present.
     key = 'model.transformer.rotary_emb.scale'
@@ -265,13 +265,7 @@ def load_checkpoint(folder):
         state[key] = own[key]
     elif not torch.allclose(state[key], own[key], atol=1e-6):
         fail(f'{folder}: {key} differs from the xPos formula (arange(0, d, 2) + 0.4 d) / (1.4 d)')
-    missing = [k for k in own if k not in state]
-    extra = [k for k in state if k not in own]
-    shapes = [f'{k} {tuple(state[k].shape)} != {tuple(own[k].shape)}' for k in own if k in state and state[k].shape != own[k].shape]
-    if missing or extra or shapes:
-        fail(f'weights in {folder} do not match the architecture of its config.json: '
-             f'missing {missing[:5]}, unexpected {extra[:5]}, shapes {shapes[:5]}')
-    model.load_state_dict(state, strict=True)
+    load_strict(model, state, what=f'the weights in {folder}')
     return model, cfg
 
 
@@ -435,7 +429,7 @@ def random_checkpoint(folder):
             lin.weight.mul_(0.2)
     os.makedirs(folder, exist_ok=True)
     write_json(os.path.join(folder, 'config.json'), cfg)
-    save_safetensors(os.path.join(folder, 'model.safetensors'), net.state_dict(), {'format': 'pt'})
+    write_safetensors(os.path.join(folder, 'model.safetensors'), net.state_dict(), {'format': 'pt'})
     print(f'wrote a random Toto checkpoint to {folder}')
 
 
@@ -462,4 +456,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

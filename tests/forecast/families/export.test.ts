@@ -57,19 +57,19 @@ describe(`Python export, end to end${why}`, () => {
     // A folder without config.json is said plainly.
     const missing = await python([script, '--checkpoint', dir, '--out', join(dir, 'x')]).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/Toto checkpoint: .*config.json not found; expected the folder as published/);
+    expect(missing.stderr).toMatch(/Toto checkpoint: .*config\.json is missing: the checkpoint folder must hold the config\.json published with the weights/);
     // The plain layout (Toto without xFormers: mlp.0 / mlp.2, no `model.` prefix, freqs saved) loads to the same model.
     const check = [
       'import sys, os, shutil, torch',
       `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'models', 'export'))})`,
-      'import toto, _kronos_toto_common as c',
+      'import toto, common as c',
       `src, dst = ${JSON.stringify(join(dir, 'ckpt'))}, ${JSON.stringify(join(dir, 'plain'))}`,
-      "st = c.load_safetensors(os.path.join(src, 'model.safetensors'))",
+      "st = c.read_safetensors(os.path.join(src, 'model.safetensors'))",
       "plain = {k[6:].replace('mlp.0.w12.', 'mlp.0.').replace('mlp.0.w3.', 'mlp.2.'): v for k, v in st.items()}",
       "plain['transformer.rotary_emb.freqs'] = torch.zeros(4)",
       'os.makedirs(dst)',
       "shutil.copy(os.path.join(src, 'config.json'), dst)",
-      "c.save_safetensors(os.path.join(dst, 'model.safetensors'), plain)",
+      "c.write_safetensors(os.path.join(dst, 'model.safetensors'), plain)",
       'a, _ = toto.load_checkpoint(src)',
       'b, _ = toto.load_checkpoint(dst)',
       'x = torch.randn(2, 12)',
