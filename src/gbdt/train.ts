@@ -5,6 +5,7 @@
  */
 import { ConfigError, DataError } from '../core/errors';
 import { Rng } from '../core/random';
+import { quantileSorted } from '../stats/order';
 import { binMatrix, quantileCuts, MAX_VALUE_BINS } from './binning';
 import { growTree, type GrowParams } from './grow';
 import { baseMargin, predictGbdtMargin, type GbdtModel, type Objective, type Tree } from './model';
@@ -182,15 +183,6 @@ export function gbdtMetric(obj: Objective, m: Float64Array, y: ArrayLike<number>
   return s / n;
 }
 
-/** Type-7 quantile of `v` (sorted in place). */
-function quantileOf(v: Float64Array, a: number): number {
-  v.sort();
-  const h = (v.length - 1) * a;
-  const lo = Math.floor(h);
-  const hi = Math.min(v.length - 1, lo + 1);
-  return v[lo]! + (h - lo) * (v[hi]! - v[lo]!);
-}
-
 /**
  * Trains a gradient-boosted tree ensemble.
  *
@@ -346,7 +338,8 @@ function refreshQuantileLeaves(
     if (e <= s) continue;
     const res = new Float64Array(e - s);
     for (let k = s; k < e; k++) res[k - s] = y[rows[k]!]! - margin[rows[k]!]!;
-    const v = Math.fround(eta * quantileOf(res, alpha));
+    // The leaf value is the type-7 alpha-quantile of the residuals (the shared one in src/stats).
+    const v = Math.fround(eta * quantileSorted(res.sort(), alpha));
     tree.condition[i] = v;
     tree.baseWeight[i] = v;
   }
