@@ -17,7 +17,6 @@ export {
   checkOutputFile,
   writeFileAtomic,
   OutputBatch,
-  describeFsError,
 } from './output';
 export { Rng } from './random';
 export { VERSION } from './version';

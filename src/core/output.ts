@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, OutputError } from './errors';
+import { fsProblem } from './fs';
 
 /** The longest file name most Linux file systems take (NAME_MAX), in bytes. */
 const NAME_MAX = 255;
@@ -66,32 +67,6 @@ export function safeOutputPath(outDir: string, name: string, flag: string, affix
   // The checks above make this hold; kept as the rule itself, should they ever change.
   if (resolve(dirname(path)) !== resolve(outDir)) throw new ConfigError(`${flag} would write outside the output folder ${outDir}`, { key: flag, value: name });
   return path;
-}
-
-const CAUSES: Record<string, string> = {
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EROFS: 'read-only file system',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EISDIR: 'a folder is in the way',
-  ENOTDIR: 'a part of the path is a file, not a folder',
-  ENOENT: 'the folder does not exist',
-  ENAMETOOLONG: 'the name is too long',
-  ELOOP: 'too many levels of symbolic links',
-  EIO: 'input/output error',
-  EMFILE: 'too many open files',
-  EXDEV: 'the temporary file and the target are on different file systems',
-};
-
-/**
- * A file-system error as a short cause: `no space left on device (ENOSPC)`, else the error's first line.
- * @example describeFsError(Object.assign(new Error('x'), { code: 'EROFS' })) // 'read-only file system (EROFS)'
- */
-export function describeFsError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code === 'string' && CAUSES[code]) return `${CAUSES[code]} (${code})`;
-  return err instanceof Error ? err.message.split('\n')[0] : String(err);
 }
 
 /**
@@ -231,14 +206,14 @@ export class OutputBatch {
     try {
       makeFolders(dir);
     } catch (err) {
-      throw new OutputError(`cannot create the folder: ${describeFsError(err)}`, { file: dir }, { cause: err });
+      throw new OutputError(`cannot create the folder: ${fsProblem(err, 'write')}`, { file: dir }, { cause: err });
     }
     const tmp = tempPathFor(path);
     try {
       writeTemp(path, tmp, data, options.mode ?? 0o666);
     } catch (err) {
       removeTemp(tmp);
-      throw new OutputError(`cannot write: ${describeFsError(err)}; the previous file, if any, is unchanged`, { file: path }, { cause: err });
+      throw new OutputError(`cannot write: ${fsProblem(err, 'write')}; the previous file, if any, is unchanged`, { file: path }, { cause: err });
     }
     const earlier = this.staged.get(path);
     if (earlier !== undefined) removeTemp(earlier);
@@ -269,7 +244,7 @@ export class OutputBatch {
       } catch (err) {
         this.abort();
         const note = done.length ? `; already in place: ${done.join(', ')}` : '';
-        throw new OutputError(`cannot move the new file into place: ${describeFsError(err)}${note}`, { file: path }, { cause: err });
+        throw new OutputError(`cannot move the new file into place: ${fsProblem(err, 'write')}${note}`, { file: path }, { cause: err });
       }
       pendingTemps.delete(tmp);
       this.staged.delete(path);
@@ -309,7 +284,7 @@ function statOf(path: string, refuse: (cause: string) => never): Stats | undefin
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    return refuse(`${path}: ${describeFsError(err)}`);
+    return refuse(`${path}: ${fsProblem(err, 'write')}`);
   }
 }
 
@@ -318,7 +293,7 @@ function checkWritableFolder(dir: string, refuse: (cause: string) => never): voi
     // access(2) reports EROFS for a read-only file system and EACCES for missing permission.
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (err) {
-    refuse(`${dir === '.' ? 'the current folder' : dir} is not writable: ${describeFsError(err)}`);
+    refuse(`${dir === '.' ? 'the current folder' : dir} is not writable: ${fsProblem(err, 'write')}`);
   }
 }
 
