@@ -55,7 +55,15 @@ export function summaryOfResult(base: { name: string; notebook: string; paramete
  * @example writeSummary('reports', summary) // reports/a.run.json
  */
 export function writeSummary(outDir: string, summary: RunSummary): void {
-  writeFileAtomic(join(outDir, `${summary.name}.run.json`), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomic(join(outDir, `${summary.name}.run.json`), summaryText(summary));
+}
+
+/**
+ * The text of a run summary file `<name>.run.json`: the summary as JSON, indented 2, with a final newline.
+ * @example summaryText(summary).endsWith('}\n') // true
+ */
+export function summaryText(summary: RunSummary): string {
+  return `${JSON.stringify(summary, null, 2)}\n`;
 }
 
 /**
@@ -86,7 +94,7 @@ export async function runToFolder(notebook: string, opts: FolderRunOptions): Pro
       error = err;
       summary = { ...base, status: 'failed', startTime: startTime.toISOString(), durationS: (Date.now() - startTime.getTime()) / 1000, records: {}, error: err.message };
     }
-    outputs.write(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    outputs.write(files.summary, summaryText(summary));
     outputs.commit();
   } finally {
     outputs.abort();

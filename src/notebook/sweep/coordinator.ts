@@ -9,14 +9,14 @@
 import { randomBytes } from 'node:crypto';
 import { join, relative, resolve } from 'node:path';
 import { ConfigError, NotebookError } from '../../core/errors';
-import { writeFileAtomic } from '../../core/output';
+import { OutputBatch } from '../../core/output';
 import { sha256File } from '../api/provenance';
 import { renderReport } from '../report/html';
 import { packageRoot } from '../runner/build';
-import { writeNotebook } from '../records/nbformat';
+import { notebookText } from '../records/nbformat';
 import type { Parameters, RunInfo, RunSummary } from '../records/run';
 import type { GridAxis, SweepResult } from '../records/sweep';
-import { summaryOfResult, writeSummary } from '../runner/reports';
+import { summaryOfResult, summaryText, writeSummary } from '../runner/reports';
 import type { RunResult } from '../runner/run';
 import { comboName, expandGrid, writeSweepOutputs } from './sweep';
 import {
@@ -134,8 +134,16 @@ function jobOf(meta: SweepMeta, index: number): { name: string; data: SweepJobDa
   };
 }
 
-/** Writes a finished job's run into `<out>/runs/` as a local sweep would, and returns its summary. */
-function recordCompleted(meta: SweepMeta, index: number, rv: SweepJobResult): { summary: RunSummary; result: RunResult } {
+/**
+ * Writes a finished job's run into `<out>/runs/` as a local sweep would (`<name>.ipynb`,
+ * `<name>.html` rendered here from the executed notebook, `<name>.run.json`), and returns its
+ * summary. The three files go through one `OutputBatch`: they are renamed into place together
+ * after all three were written, so a failed write (full disk, killed process) leaves no partial
+ * set, only the previous files, if any, as they were.
+ * @throws OutputError naming the file that could not be written.
+ * @example recordCompleted(meta, 0, job.returnvalue).summary.status // 'ok'
+ */
+export function recordCompleted(meta: SweepMeta, index: number, rv: SweepJobResult): { summary: RunSummary; result: RunResult } {
   const nb = unpackNotebook(rv.notebookGz);
   const info = nb.metadata.quantbook as unknown as RunInfo;
   const name = meta.names[index];
@@ -145,11 +153,16 @@ function recordCompleted(meta: SweepMeta, index: number, rv: SweepJobResult): { 
     ...(info.failure ? { error: new NotebookError(info.failure.message, { file: meta.notebook, cell: info.failure.cell }) } : {}),
   };
   const runs = join(meta.outDir, 'runs');
-  writeNotebook(join(runs, `${name}.ipynb`), nb);
-  // The report is rendered here, from the executed notebook, with this machine's renderer.
-  writeFileAtomic(join(runs, `${name}.html`), renderReport(nb, { collapseCode: meta.collapseCode }));
   const summary = summaryOfResult({ name, notebook: meta.notebook, parameters: { ...meta.fixed, ...meta.combos[index] } }, result);
-  writeSummary(runs, summary);
+  const outputs = new OutputBatch();
+  try {
+    outputs.write(join(runs, `${name}.ipynb`), notebookText(nb));
+    outputs.write(join(runs, `${name}.html`), renderReport(nb, { collapseCode: meta.collapseCode }));
+    outputs.write(join(runs, `${name}.run.json`), summaryText(summary));
+    outputs.commit();
+  } finally {
+    outputs.abort();
+  }
   return { summary, result };
 }
 
