@@ -2,6 +2,7 @@
  * Side-by-side comparison of catalogued runs: what each ran with and what it recorded, with
  * the lines that differ marked, as text for a terminal or a self-contained HTML page.
  */
+import { escapeHtml } from '../plot/html';
 import type { CatalogueJson } from './store';
 
 /** One compared field: its name and one shown value per run. */
@@ -57,10 +58,6 @@ export function comparisonText(c: Comparison, maxWidth = 40): string {
   const table = [['field', ...c.ids], ...c.lines.map((l) => [l.field, ...l.values])].map((r) => r.map(cut));
   const widths = table[0].map((_, j) => Math.max(...table.map((r) => r[j].length)));
   return table.map((r, i) => `${i > 0 && c.lines[i - 1].differs ? '*' : ' '} ${r.map((x, j) => x.padEnd(widths[j])).join('  ').trimEnd()}`).join('\n');
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 }
 
 /**
