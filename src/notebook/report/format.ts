@@ -120,15 +120,6 @@ export function recordNames(rows: SweepRow[]): string[] {
 }
 
 /**
- * `dict[key]` when `key` is the dictionary's own key, else undefined: a record or
- * parameter named `constructor` or `toString` must not find Object.prototype's.
- * @example ownValue({}, 'constructor') // undefined
- */
-export function ownValue<T>(dict: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.hasOwn(dict, key) ? dict[key] : undefined;
-}
-
-/**
  * Column label of a record: its name, or `record.<name>` when a swept
  * parameter has the same name (notebooks often record their parameters).
  * @example recordColumn('horizon', [{ name: 'horizon', values: [15] }]) // 'record.horizon'

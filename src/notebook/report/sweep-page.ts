@@ -2,11 +2,12 @@
  * The comparison page of a sweep: a sortable table of every combination and
  * one chart per recorded numeric metric against each swept parameter.
  */
+import { ownValue } from '../../core/dict';
 import { metricVsParameterFigure, type SweepPoint } from '../../plot/sweep';
 import { escapeHtml } from '../../plot/html';
 import type { SweepResult } from '../records/sweep';
 import type { JsonValue } from '../records/mime';
-import { formatDuration, formatJson, ownValue, recordColumn, recordNames } from './format';
+import { formatDuration, formatJson, recordColumn, recordNames } from './format';
 import { figureBlock, htmlPage, statusBadge } from './page';
 
 /**

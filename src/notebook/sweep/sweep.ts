@@ -6,11 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { ownValue } from '../../core/dict';
 import { NotebookError } from '../../core/errors';
 import { OutputBatch } from '../../core/output';
 import { toJsonValue } from '../api/display';
 import type { JsonValue } from '../records/mime';
-import { ownValue, recordColumn, recordNames } from '../report/format';
+import { recordColumn, recordNames } from '../report/format';
 import { renderSweepPage } from '../report/sweep-page';
 import { ensureFreshBuild } from '../runner/build';
 import type { Parameters, RunSummary } from '../records/run';
