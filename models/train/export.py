@@ -5,44 +5,21 @@ off so that every initializer keeps its PyTorch parameter name: bench_torch.py
 rebuilds the same network from the .onnx weights (onnxruntime folds the
 transposes itself when it loads the graph).
 """
-import hashlib
-import json
 import os
+import sys
 
 import numpy as np
-import onnx
 import torch
 
+# sha256, JSON and ONNX checks are the foundation-model export scripts' (models/export/common.py).
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'export'))
+from common import OPSET, floats, sha256, write_json  # noqa: E402
+from common import check_onnx as check_graph  # noqa: E402
 from data import MISSING_TOKEN, SCALE_FLOOR, TOKEN_BINS, VOCAB, bin_edges, log_returns, rms_scale, tokenize
 from nets import ARExportWithCache
 
-OPSET = 17
 QUANTILE_NAME = 'qb-quantile-s'
 AR_NAME = 'qb-ar-s'
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        h.update(f.read())
-    return h.hexdigest()
-
-
-def floats(t):
-    # JSON has no NaN: missing values are written as null.
-    return [float(x) if np.isfinite(x) else None for x in np.asarray(t, dtype=np.float64).ravel()]
-
-
-def write_json(path, obj):
-    with open(path, 'w') as f:
-        json.dump(obj, f, indent=1, allow_nan=False)
-        f.write('\n')
-
-
-def check_graph(path):
-    model = onnx.load(path)
-    onnx.checker.check_model(model)
-    return model
 
 
 def export_quantile(net, val, out_dir, training, log):
