@@ -274,7 +274,11 @@ interface BarOutputs {
  */
 function runBars(run: RunSetup): BarOutputs {
   const { S, T, symbols, ts, open, close, sessionEnd, cashOnly, lot, costs, perps, ledger, pend, sizer, kill, lastPx } = run;
-  const { borrowRate, cashRate, firstBar, preset, brackets } = run;
+  const { borrowRate, cashRate, firstBar } = run;
+  // `=== true`: the flags stay known booleans (a bare field in `if (x)` compiles to a full
+  // truthiness test, false / '' / heap number / bigint, at every bar).
+  const preset = run.preset === true;
+  const brackets = run.brackets === true;
   const hasFunding = run.funding.length > 0;
   const hasInterest = borrowRate > 0 || cashRate > 0;
   const hasPerps = perps.length > 0;

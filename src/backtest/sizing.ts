@@ -139,6 +139,20 @@ export class Sizer {
   /** Per symbol: the last target given (NaN before any), and the target a bracket (stop / take-profit) exited, NaN when none. */
   private readonly lastGoal: Float64Array;
   private readonly bracketGoal: Float64Array;
+  /**
+   * Whether the run's rule can hold a position at its current weight (entryExit, a validity mask,
+   * targets, the probability sizing): fixed for the run, so decided once here rather than from four
+   * fields of the setup at every bar.
+   */
+  private readonly mayHold: boolean;
+  /** Orders of every symbol fill at the close they were decided at (`fill: 'close'`). */
+  private readonly fillAtClose: boolean;
+  /** A one-class book: its class's lot, long-only flag, gross caps and at-close flag, read once per run. */
+  private readonly lot0: number;
+  private readonly longOnly0: boolean;
+  private readonly capIntraday0: number;
+  private readonly capAtClose0: number;
+  private readonly closeCap0: boolean;
 
   constructor(private readonly p: SizerSetup) {
     const S = p.symbols.length;
@@ -154,6 +168,14 @@ export class Sizer {
     this.scale = new Float64Array(p.grossIntraday.length);
     this.lastGoal = new Float64Array(S).fill(NaN);
     this.bracketGoal = new Float64Array(S).fill(NaN);
+    this.mayHold = p.entryExit === true || p.valid !== null || p.goal !== null || p.pWin !== null;
+    this.fillAtClose = p.fillAtClose === true;
+    const c0 = S > 0 ? p.cls[0] : 0;
+    this.lot0 = S > 0 ? p.lot[0] : 1;
+    this.longOnly0 = S > 0 && p.longOnly[0] === 1;
+    this.capIntraday0 = p.grossIntraday.length > 0 ? p.grossIntraday[c0] : Infinity;
+    this.capAtClose0 = p.grossAtClose.length > 0 ? p.grossAtClose[c0] : Infinity;
+    this.closeCap0 = p.closeCap.length > 0 && p.closeCap[c0] === 1;
   }
 
   /**
@@ -334,24 +356,32 @@ export class Sizer {
     const S = q.length;
     const base = t * S;
     // Only these rules can hold a position at its current weight; otherwise hold[] stays all 0.
-    const mayHold = p.entryExit === true || p.valid !== null || p.goal !== null || p.pWin !== null;
+    const mayHold = this.mayHold === true;
     // `| 0`: the mask stays an untagged integer in a register (a call's result is any value).
     let mask = (mayHold ? this.ruleTargets(t, equity) : this.signalTargets(t, allQuoted)) | 0;
     let filledNow = false;
     const oneClass = p.oneClass === true;
-    // A one-class book scales by its one class's factor (the other classes are never read).
-    const cFirst = oneClass ? cls[0] : 0;
-    const cEnd = oneClass ? cFirst + 1 : scale.length;
-    for (let c = cFirst; c < cEnd; c++) {
-      const cap = closeBar ? p.grossAtClose[c] : p.grossIntraday[c];
-      scale[c] = grossSum[c] > cap * (1 + 1e-12) ? cap / grossSum[c] : 1;
+    const fillAtClose = this.fillAtClose === true;
+    // A one-class book scales by its one class's factor from the caps read once per run (the other
+    // classes are never read); a mixed book by each class's.
+    let scale0 = 1;
+    if (oneClass) {
+      const cap = closeBar ? this.capAtClose0 : this.capIntraday0;
+      const sum = grossSum[cls[0]];
+      scale0 = sum > cap * (1 + 1e-12) ? cap / sum : 1;
+    } else {
+      for (let c = 0; c < scale.length; c++) {
+        const cap = closeBar ? p.grossAtClose[c] : p.grossIntraday[c];
+        scale[c] = grossSum[c] > cap * (1 + 1e-12) ? cap / grossSum[c] : 1;
+      }
     }
 
     // Gross scaling, long-only, lots, the minimum trade; orders out (cash-only buys wait).
     const minTrade = Math.max(p.minTradeNotional, p.minTradeFraction * equity);
-    const scale0 = scale[cls[0]];
-    const lot0 = lot[0];
-    const longOnly0 = longOnly[0] === 1;
+    const lot0 = this.lot0;
+    const longOnly0 = this.longOnly0 === true;
+    // A one-class book's order fills at this close when its class caps gross at the close (market-on-close).
+    const closeNow0 = fillAtClose || (closeBar && this.closeCap0 === true);
     const minTradeBinds = this.minTradeBinds;
     let cashOnlyBuys = 0;
     for (let s = 0; s < S; s++) {
@@ -396,7 +426,7 @@ export class Sizer {
       if (cashOnly[s] === 1 && d > 0) {
         order[s] = d;
         cashOnlyBuys++;
-      } else if (p.fillAtClose || (closeBar && p.closeCap[cls[s]] === 1)) {
+      } else if (oneClass ? closeNow0 : fillAtClose || (closeBar && p.closeCap[cls[s]] === 1)) {
         ledger.fill(s, d, c, t, reason[s], t);
         filledNow = true;
       } else if (t + 1 < p.T) pending.add(s, d, reason[s]);
