@@ -112,6 +112,15 @@ async function duck(): Promise<Duck> {
   return import('@duckdb/node-api');
 }
 
+/**
+ * Loads DuckDB's bindings now, unless the catalogue is off, so a command can let them load while
+ * it waits (on a kernel) instead of after its work; a failure shows when the catalogue is written.
+ * @example preloadCatalogue() // the later appendRuns finds @duckdb/node-api loaded
+ */
+export function preloadCatalogue(env: NodeJS.ProcessEnv = process.env): void {
+  if (cataloguePath(env) !== null) duck().catch(() => undefined);
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function isLockConflict(err: unknown): boolean {

@@ -57,6 +57,10 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** Collects one catalogue row per notebook run (see {@link addToCatalogue}). */
 function catalogueCollector(command: string, outDir: string, sweepId: string | null) {
+  // DuckDB's bindings take a second or more to load on a busy machine: load them while kernels
+  // start and cells run, not after the last cell (issue 20).
+  const preload = import('../catalogue/store').then((m) => m.preloadCatalogue());
+  preload.catch(() => undefined);
   const done: Array<[RunSummary, RunResult | undefined]> = [];
   const argv = process.argv.slice(2);
   return {

@@ -37,6 +37,14 @@ describe('the tslab kernel over the wire protocol', () => {
     expect(b.executionCount).toBe((a.executionCount ?? 0) + 1);
   });
 
+  it('answers a completion request (the pool\'s warm-up) without running anything, printing or counting an execution', async () => {
+    const before = await kernel.execute('const warm: number = 20;');
+    expect(await kernel.complete("import { record } from './dist/notebook';\nconsole.log('never printed');\nconsole.lo")).toBe(true);
+    const after = await kernel.execute('console.log(warm + 1)');
+    expect(after.executionCount).toBe((before.executionCount ?? 0) + 1);
+    expect(after.outputs).toEqual([{ output_type: 'stream', name: 'stdout', text: '21\n' }]);
+  });
+
   it('reports a failing cell from execute_reply with its stderr as the error text', async () => {
     const r = await kernel.execute('console.log("before");\nthrow new TypeError("bad input")');
     expect(r.outcome.kind).toBe('error');

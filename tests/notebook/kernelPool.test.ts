@@ -1,17 +1,44 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Notebook } from '../../src/notebook/records/nbformat';
+import type { RunInfo } from '../../src/notebook/records/run';
 import type { KernelClient, KernelOptions } from '../../src/notebook/runner/kernel';
-import { KernelPool } from '../../src/notebook/runner/kernelPool';
+import { KernelPool, warmUpCode } from '../../src/notebook/runner/kernelPool';
+import { runReports } from '../../src/notebook/runner/reports';
+import { REPO_ROOT } from '../support/paths';
 
-/** A stand-in for KernelClient.start that records starts and shutdowns. */
+/** A stand-in for KernelClient.start that records starts, warm-up completions and shutdowns. */
 function fakeStarts(failFor: string[] = []) {
   const started: KernelOptions[] = [];
   const shutDown: string[] = [];
+  const completed: { notebook: string; code: string }[] = [];
   const start = (o: KernelOptions): Promise<KernelClient> => {
     started.push(o);
     if (failFor.includes(o.notebook ?? '')) return Promise.reject(new Error(`no kernel for ${o.notebook}`));
-    return Promise.resolve({ notebook: o.notebook, shutdown: async () => void shutDown.push(o.notebook ?? '') } as unknown as KernelClient);
+    return Promise.resolve({
+      notebook: o.notebook,
+      shutdown: async () => void shutDown.push(o.notebook ?? ''),
+      complete: async (code: string) => {
+        await new Promise((r) => setTimeout(r, 20));
+        completed.push({ notebook: o.notebook ?? '', code });
+        return true;
+      },
+    } as unknown as KernelClient);
   };
-  return { start: start as typeof import('../../src/notebook/runner/kernel').KernelClient.start, started, shutDown };
+  return { start: start as typeof import('../../src/notebook/runner/kernel').KernelClient.start, started, shutDown, completed };
+}
+
+/** A notebook file of code cells. */
+function notebookOf(dir: string, name: string, sources: string[]): string {
+  const nb: Notebook = {
+    nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } },
+    cells: sources.map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, source, outputs: [], execution_count: null })),
+  };
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(nb));
+  return path;
 }
 
 describe('KernelPool', () => {
@@ -49,6 +76,30 @@ describe('KernelPool', () => {
     expect(g.started.map((o) => o.notebook)).toEqual(['a']);
   });
 
+  it('warms up the kernels started ahead with their notebook\'s imports, and hands one over only once warmed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qb-pool-'));
+    const a = notebookOf(dir, 'a.ipynb', ["import * as pl from 'nodejs-polars';\nconst n = 1;"]);
+    const b = notebookOf(dir, 'b.ipynb', [
+      "import {\n  record,\n  show,\n} from '../dist/notebook';\nimport('node:os').then(() => undefined);",
+      "const x = 2;\nimport type { Rng } from '../dist/core'\nimport 'side-effect';",
+    ]);
+    const f = fakeStarts();
+    const pool = new KernelPool([a, b], { start: f.start });
+    await pool.take(0);
+    expect(f.completed).toEqual([]); // a's kernel was needed at once: no warm-up before its first cell
+    await pool.take(1);
+    // b's kernel arrives warmed: a dynamic import() is left out, a statement over several lines kept whole.
+    expect(f.completed).toEqual([{ notebook: b, code: "import {\n  record,\n  show,\n} from '../dist/notebook';\nimport type { Rng } from '../dist/core'\nimport 'side-effect';\n" }]);
+    expect(pool.warmedUp).toBe(1);
+    expect(warmUpCode(join(dir, 'missing.ipynb'))).toBe('');
+
+    const g = fakeStarts();
+    const cold = new KernelPool([a, b], { start: g.start, warmUp: false });
+    await cold.take(0);
+    await cold.take(1);
+    expect(g.completed).toEqual([]);
+  });
+
   it('hands a failed start to its taker and does not let it go unhandled before', async () => {
     const f = fakeStarts(['b']);
     const pool = new KernelPool(['a', 'b'], { start: f.start });
@@ -57,4 +108,27 @@ describe('KernelPool', () => {
     await expect(pool.take(1)).rejects.toThrow(/no kernel for b/);
     await pool.close();
   });
+});
+
+describe('quantbook report with the pool (tslab kernels)', () => {
+  it('starts the second notebook\'s fresh kernel while the first one runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qb-pool-run-'));
+    const dist = join(REPO_ROOT, 'dist', 'notebook');
+    const cells = (v: number) => [`import { record } from '${dist}';`, `record('v', ${v});\nconsole.log(process.pid);`];
+    const a = notebookOf(dir, 'a.ipynb', cells(1));
+    const b = notebookOf(dir, 'b.ipynb', cells(2));
+    const out = join(dir, 'out');
+    const summaries = await runReports([a, b], { outDir: out, ensureBuild: false, startTimeoutMs: 600_000 });
+    expect(summaries.map((s) => [s.name, s.status, s.records.v])).toEqual([['a', 'ok', 1], ['b', 'ok', 2]]);
+    const executed = (name: string) => JSON.parse(readFileSync(join(out, `${name}.ipynb`), 'utf8')) as Notebook & { metadata: { quantbook: RunInfo } };
+    const [ra, rb] = [executed('a'), executed('b')];
+    const pid = (nb: Notebook) => String((nb.cells[1].outputs?.find((o) => o.output_type === 'stream') as { text: string } | undefined)?.text).trim();
+    expect(pid(ra)).toMatch(/^\d+$/);
+    expect(pid(ra)).not.toBe(pid(rb)); // a fresh kernel each
+    const [qa, qb] = [ra.metadata.quantbook, rb.metadata.quantbook];
+    // b's kernel was spawned before a's cells ended, so b found it (nearly) ready: it waited less than the kernel took to start.
+    expect(Date.parse(qb.kernel.startTime!)).toBeLessThan(Date.parse(qa.endTime));
+    expect(qb.kernel.readyAfterS!).toBeLessThan(qb.kernel.startupS);
+    expect(Date.parse(qa.kernel.startTime!)).toBeLessThanOrEqual(Date.parse(qa.startTime));
+  }, 900_000);
 });

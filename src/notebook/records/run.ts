@@ -40,7 +40,16 @@ export interface RunInfo {
   startTime: string;
   endTime: string;
   durationS: number;
-  kernel: { startupS: number; cwd: string; implementation: string };
+  kernel: {
+    /** Seconds from the kernel's spawn to its first kernel_info answer. */
+    startupS: number;
+    cwd: string;
+    implementation: string;
+    /** When the kernel was spawned (ISO 8601); before the run's start when it was started ahead (`KernelPool`). Absent in older runs. */
+    startTime?: string;
+    /** Seconds from the run's start until its kernel was ready: near 0 for a kernel started ahead. Absent in older runs. */
+    readyAfterS?: number;
+  };
   libraryVersion: string;
   git: GitState | null;
   host: string;

@@ -180,6 +180,8 @@ interface Pending {
 export class KernelClient {
   /** Milliseconds from spawn to the first kernel_info_reply with iopub connected. */
   startupMs = 0;
+  /** When the kernel was spawned (epoch milliseconds). */
+  spawnedAt = 0;
   /** kernel_info_reply content. */
   kernelInfo: Record<string, unknown> = {};
   /** Messages rejected for a bad signature or framing (never acted upon). */
@@ -211,6 +213,7 @@ export class KernelClient {
    */
   static async start(opts: KernelOptions): Promise<KernelClient> {
     const t0 = performance.now();
+    const spawnedAt = Date.now();
     const [shellPort, iopubPort, stdinPort, controlPort, hbPort] = await freePorts(5);
     const command = withWatchdog(opts.argv ?? defaultKernelArgv());
     const key = randomBytes(32).toString('hex');
@@ -262,6 +265,7 @@ export class KernelClient {
       throw err;
     }
     client.startupMs = performance.now() - t0;
+    client.spawnedAt = spawnedAt;
     return client;
   }
 
@@ -419,6 +423,27 @@ export class KernelClient {
     const status = (pending.reply!.content as { status?: string }).status;
     if (status === 'ok') return finish({ kind: 'ok' });
     return finish({ kind: 'error', errorText: collector.stderr.trim() || `execute_reply status ${String(status)}` });
+  }
+
+  /**
+   * Asks for completions at the end of `code` (complete_request) and waits for the answer.
+   * Runs nothing: no execution count, no output, no kernel state; tslab answers it from the
+   * same TypeScript program it compiles cells with, so the `import`s of `code` are resolved
+   * and their declaration files parsed, which the first cell then finds done.
+   * @returns false when the kernel did not answer within `timeoutMs` (default 60 000) or is gone.
+   * @example await kernel.complete("import { show } from '../dist/notebook';\n") // true
+   */
+  async complete(code: string, timeoutMs = 60_000): Promise<boolean> {
+    if (this.exit) return false;
+    const { frames, header } = encodeMessage(this.key, this.session, 'complete_request', { code, cursor_pos: [...code].length }); // code points, as the protocol counts
+    const { pending, done } = this.waitFor(header.msg_id);
+    try {
+      await this.shell.send(frames);
+      await Promise.race([done, delay(timeoutMs)]);
+      return pending.reply !== undefined && pending.idle;
+    } finally {
+      this.pending.delete(header.msg_id);
+    }
   }
 
   /**

@@ -3,11 +3,16 @@
  * i + 1 starts (tslab takes seconds to build its TypeScript program), so a
  * batch of reports does not wait for a kernel between notebooks. Every run
  * still gets a fresh kernel of its own, started in its notebook's folder; a
- * kernel is never reused. Kernels started here are ordinary `KernelClient`s:
+ * kernel is never reused. A kernel started ahead is also warmed up: asked for
+ * completions after its notebook's `import` statements (a complete_request runs
+ * nothing and leaves no trace in the notebook), tslab resolves those modules and
+ * parses their declaration files, which its first cell would otherwise do while
+ * the report waits. Kernels started here are ordinary `KernelClient`s:
  * `killAllKernels` (SIGINT/SIGTERM, exit) and each kernel's watchdog (SIGKILL
  * of this process) end them like any other.
  */
 import { dirname, resolve } from 'node:path';
+import { cellSource, readNotebook } from '../records/nbformat';
 import { KernelClient } from './kernel';
 
 /** How the pool starts kernels. */
@@ -18,8 +23,26 @@ export interface KernelPoolOptions {
   startTimeoutMs?: number;
   /** Kernels started ahead of the notebooks taken so far. Default 1. */
   ahead?: number;
+  /** Warm kernels started ahead up with their notebook's imports (see above). Default true. */
+  warmUp?: boolean;
   /** Starts a kernel (tests); default `KernelClient.start`. */
   start?: typeof KernelClient.start;
+}
+
+const IMPORT = /^[ \t]*import\b[^;'"()]*?(?:from\s*)?(['"])[^'"\n]+\1;?/gm;
+
+/**
+ * The `import` statements of a notebook's code cells, one per line, for a warm-up completion
+ * request; '' when there are none or the file cannot be read (the run then reports the problem).
+ * @example warmUpCode('notebooks/00-pipeline-sample.ipynb') // "import { Rng } from '../dist/core';\n..."
+ */
+export function warmUpCode(notebook: string): string {
+  try {
+    const cells = readNotebook(notebook).cells.filter((c) => c.cell_type === 'code');
+    return cells.flatMap((c) => cellSource(c).match(IMPORT) ?? []).map((l) => `${l.trim()}\n`).join('');
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -38,6 +61,8 @@ export class KernelPool {
   private readonly taken = new Set<number>();
   private closed = false;
   private readonly ahead: number;
+  /** Warm-ups done (answered) so far, for tests and benches. */
+  warmedUp = 0;
 
   constructor(
     private readonly notebooks: readonly string[],
@@ -59,11 +84,12 @@ export class KernelPool {
   take(index: number): Promise<KernelClient> {
     if (this.closed) throw new Error('kernel pool is closed');
     if (!(index >= 0 && index < this.notebooks.length) || this.taken.has(index)) throw new Error(`kernel of notebook ${index} cannot be taken`);
-    const kernel = this.waiting.get(index) ?? this.start(index);
+    // Started now, a kernel is needed at once: a warm-up would only come before the first cell.
+    const kernel = this.waiting.get(index) ?? this.start(index, false);
     this.waiting.delete(index);
     this.taken.add(index);
     for (let j = index + 1; j < this.notebooks.length && this.waiting.size < this.ahead; j++) {
-      if (!this.taken.has(j) && !this.waiting.has(j)) this.waiting.set(j, this.start(j));
+      if (!this.taken.has(j) && !this.waiting.has(j)) this.waiting.set(j, this.start(j, this.opts.warmUp ?? true));
     }
     return kernel;
   }
@@ -76,10 +102,17 @@ export class KernelPool {
     await Promise.all(left.map((p) => p.then((k) => k.shutdown(), () => undefined)));
   }
 
-  private start(index: number): Promise<KernelClient> {
+  private start(index: number, warmUp: boolean): Promise<KernelClient> {
     const notebook = this.notebooks[index];
     const start = this.opts.start ?? ((o) => KernelClient.start(o));
-    const p = start({ cwd: dirname(resolve(notebook)), argv: this.opts.kernelArgv, startTimeoutMs: this.opts.startTimeoutMs, notebook });
+    const started = start({ cwd: dirname(resolve(notebook)), argv: this.opts.kernelArgv, startTimeoutMs: this.opts.startTimeoutMs, notebook });
+    const code = warmUp ? warmUpCode(notebook) : '';
+    // Handed over only once the warm-up is answered: tslab answers nothing else meanwhile, not even
+    // heartbeats (the run checks one before each cell). A warm-up that fails changes nothing.
+    const p = code ? started.then(async (k) => {
+      if (await k.complete(code, this.opts.startTimeoutMs).catch(() => false)) this.warmedUp++;
+      return k;
+    }) : started;
     // A start that fails is reported to whoever takes it; until then it must not count as unhandled.
     p.catch(() => undefined);
     return p;

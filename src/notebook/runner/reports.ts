@@ -171,13 +171,20 @@ export async function runReports(notebooks: string[], opts: ReportsOptions): Pro
   if (ensureBuild) ensureFreshBuild();
   // Kernels start one notebook ahead (kernelPool.ts): each run still gets a fresh kernel.
   const pool = new KernelPool(notebooks, { kernelArgv: runOpts.kernelArgv, startTimeoutMs: runOpts.startTimeoutMs, ahead: prestart });
+  // A finished run's kernel exits while the next notebook runs (tslab with native modules loaded
+  // can take seconds to exit); all are awaited before returning, the first failure rethrown.
+  const shutdowns: Promise<void>[] = [];
+  let shutdownError: unknown;
+  const onShutdown = (done: Promise<void>): void => void shutdowns.push(done.catch((err: unknown) => void (shutdownError ??= err)));
   let summaries: RunSummary[];
   try {
-    summaries = await runPool(notebooks, workers, async (nb, i) => (await runToFolder(nb, { ...runOpts, ensureBuild: false, kernel: pool.take(i) })).summary,
-      onProgress);
+    summaries = await runPool(notebooks, workers,
+      async (nb, i) => (await runToFolder(nb, { ...runOpts, ensureBuild: false, kernel: pool.take(i), onShutdown })).summary, onProgress);
   } finally {
     await pool.close();
+    await Promise.all(shutdowns);
   }
+  if (shutdownError !== undefined) throw shutdownError;
   writeIndex(opts.outDir);
   return summaries;
 }

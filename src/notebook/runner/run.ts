@@ -52,6 +52,12 @@ export interface RunOptions {
    * the run owns it and shuts it down, also when it fails before any cell. Default: started here.
    */
   kernel?: Promise<KernelClient>;
+  /**
+   * Hands over the kernel's shutdown instead of waiting for it: the run returns once its outputs
+   * are written and the caller awaits `done` (a batch starts its next notebook meanwhile; a
+   * kernel given no grace to exit waits seconds). Default: the run waits for the shutdown.
+   */
+  onShutdown?: (done: Promise<void>) => void;
 }
 
 /** The outcome of {@link runNotebook}: `status` and `failure` say whether it passed. */
@@ -194,6 +200,7 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
   renderer?.catch(() => undefined);
   const git = gitState(cwd);
   const kernel = await starting;
+  const readyAfterS = (performance.now() - t0) / 1000;
   opts.onProgress?.({ kind: 'kernel-ready', startupMs: kernel.startupMs });
 
   // Input-notebook index of each executed cell, for error locations.
@@ -239,6 +246,8 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
       startupS: kernel.startupMs / 1000,
       cwd,
       implementation: String(kernel.kernelInfo.implementation ?? 'unknown'),
+      startTime: new Date(kernel.spawnedAt).toISOString(),
+      readyAfterS,
     },
     libraryVersion: VERSION,
     git,
@@ -268,7 +277,8 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
     if (!opts.outputs) outputs.commit();
   } finally {
     if (!opts.outputs) outputs.abort();
-    await shutdown;
+    if (opts.onShutdown) opts.onShutdown(shutdown);
+    else await shutdown;
   }
   return { info, notebook: nb, ...(failure ? { error: new NotebookError(failure.message, { file: path, cell: failure.cell }) } : {}) };
 }
