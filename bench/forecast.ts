@@ -7,7 +7,12 @@
  * weights in PyTorch eager (Debian's python3-torch, when installed), with the line
  * `torch / quantbook time: X.Yx` (goal >= 2.5x, issue 20): each side in a fresh process, alternating
  * run after run (bench/lib), `--runs` times; the ratio of each run pair, then the median and range.
- * Writes bench/results/forecast.md; a missed goal is said on the last line, never by the exit code.
+ * Both sides: batch of N=100 rows, context L=512 (a [1, 511] prefill), H=30, the same intra-op thread
+ * count (`--threads`, first value; torch.set_num_threads). What differs is the cache: PyTorch eager
+ * tiles the prefill cache to every row and concatenates each step's key/value onto it (the usual
+ * dynamic cache); qb-ar-s's graph takes the context's cache once per window, shared by its rows
+ * (kvCache.sharedContext), so only the sampled tokens' keys/values move each step.
+ * Writes bench/results/forecast.md; every goal's verdict (met / NOT met) is on the last line, never in the exit code.
  *
  * Recompute re-runs 512+ tokens per path per step, minutes at large N on 2 cores: beyond
  * N = 64 its 30-step time is estimated from a 3-step run (marked `est`) unless `--full`.
@@ -87,11 +92,27 @@ function medianMs(f: () => unknown, repeats: number): { wall: number; cpu: numbe
   return { wall: mid(wall), cpu: mid(cpu) };
 }
 
-async function garchTable(): Promise<void> {
+/** Median wall and process CPU time of `repeats` awaited calls of `f`, ms. */
+async function medianMsAsync(f: () => Promise<unknown>, repeats: number): Promise<{ wall: number; cpu: number }> {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await f();
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  return { wall: spread(wall).median, cpu: spread(cpu).median };
+}
+
+/** The GARCH table; returns its verdict line (null when the recorded data is missing). */
+async function garchTable(): Promise<string | null> {
   const dataDir = join(ROOT, '..', 'shared', 'data', 'real', 'crypto-5m');
   if (!existsSync(dataDir)) {
     print(`GARCH timing skipped: ${dataDir} not found\n\n`);
-    return;
+    return null;
   }
   const rows = [['pair (last 512 returns)', 'garch ms', 'cpu ms', 'evals', 'gjr ms', 'cpu ms', 'evals', 'forecast ms (N=100, H=30)']];
   const forecaster = createNamedForecaster('garch');
@@ -115,10 +136,11 @@ async function garchTable(): Promise<void> {
     const note = (f: { converged: boolean }) => (f.converged ? '' : ' (not converged)');
     rows.push([s.symbol, symMs.wall.toFixed(2), symMs.cpu.toFixed(2), `${sym.evaluations}${note(sym)}`, gjrMs.wall.toFixed(2), gjrMs.cpu.toFixed(2), `${gjr.evaluations}${note(gjr)}`, fcMs.toFixed(2)]);
   }
-  process.stdout.write(
-    `GARCH(1,1)-t maximum-likelihood fit per symbol, median of 7 (wall and process CPU time), 1 thread:\n${table(rows)}\n` +
+  print(
+    `GARCH(1,1)-t maximum-likelihood fit per symbol on 512 bars, median of 7 (wall and process CPU time), 1 thread:\n${table(rows)}\n` +
       `slowest fit ${worst.toFixed(2)} ms of CPU time (wall time also counts waits for the shared cores); goal < 20 ms per symbol: ${worst < 20 ? 'met' : 'NOT met'}\n\n`,
   );
+  return verdictLine('GARCH(1,1)-t / GJR fit on 512 bars under 20 ms per symbol', worst < 20, `slowest ${worst.toFixed(2)} ms CPU over ${rows.length - 1} pairs (median of 7 each)`);
 }
 
 /** Child of the torch ratio: one side's prefill and N=100 generation times (median of 5, after a warm-up). */
@@ -146,17 +168,29 @@ async function child(side: string): Promise<void> {
 async function main(): Promise<void> {
   if (args.child) return child(args.child);
   print(`bench:forecast  model ${CARD}  L=512 H=${H}  load average ${machineInfo().loadAverage.map((x) => x.toFixed(2)).join(' ')} (shared cores)\n\n`);
-  await garchTable();
-  if (args['garch-only']) return;
   const verdicts: string[] = [];
+  const garch = await garchTable();
+  if (garch) verdicts.push(garch);
+  if (args['garch-only']) {
+    process.stdout.write(`${[...verdicts, summaryLine(verdicts)].join('\n')}\n`);
+    return;
+  }
 
   const t0 = performance.now();
   const cold = await openModel(CARD, { device: 'cpu', threads: threadList[0] });
   await cold.forecast({ context, horizon: H, samples: 100, seed: 0 });
   const coldMs = performance.now() - t0;
-  const warmMs = await timeForecast(cold, 100, H, 'cache', 5);
-  print(`N=100 paths x ${H} steps, cache, ${threadList[0]} thread(s): ${warmMs.toFixed(0)} ms warm (median of 5), ${coldMs.toFixed(0)} ms cold incl. load and warm-up; goal < 1000 ms: ${warmMs < 1000 ? 'met' : 'NOT met'}\n`);
-  verdicts.push(verdictLine('sampler N=100, H=30, L=512 under 1 s warm', warmMs < 1000, `${warmMs.toFixed(0)} ms (median of 5, one process)`));
+  const warm = medianMsAsync(() => cold.forecast({ context, horizon: H, samples: 100, seed: 0, sampling: { kvCache: 'cache' } }), 5);
+  const { wall: warmMs, cpu: warmCpuMs } = await warm;
+  // With one intra-op thread, process CPU time is what the wall time is on an idle machine; on the
+  // shared cores wall time also counts waiting for a core (the GARCH goal is judged the same way).
+  const judged = threadList[0] === 1 ? warmCpuMs : warmMs;
+  const basis = threadList[0] === 1 ? 'process CPU time, 1 thread' : 'wall time';
+  print(
+    `N=100 paths x ${H} steps, cache, ${threadList[0]} thread(s): ${warmMs.toFixed(0)} ms warm wall, ${warmCpuMs.toFixed(0)} ms process CPU (median of 5), ` +
+      `${coldMs.toFixed(0)} ms cold incl. load and warm-up; goal < 1000 ms (${basis}): ${judged < 1000 ? 'met' : 'NOT met'}\n`,
+  );
+  verdicts.push(verdictLine('sampler N=100, H=30, L=512 under 1 s warm', judged < 1000, `${judged.toFixed(0)} ms ${basis} (wall ${warmMs.toFixed(0)} ms; median of 5, one process)`));
   const topP = await (async () => {
     const times: number[] = [];
     for (let r = 0; r < 3; r++) {
@@ -195,8 +229,10 @@ async function main(): Promise<void> {
 
   if (withTorch) {
     const python = process.env.PYTHON ?? '/usr/bin/python3';
-    if (!existsSync(python)) print(`PyTorch comparison skipped: ${python} not found (set PYTHON)\n`);
-    else {
+    if (!existsSync(python)) {
+      print(`PyTorch comparison skipped: ${python} not found (set PYTHON)\n`);
+      verdicts.push(`goal not measured: torch / quantbook >= 2.5x on the AR forward pass: ${python} not found`);
+    } else {
       await clearSessionCache();
       const self = (side: string) => ({ name: side, command: process.execPath, args: [...process.execArgv, __filename, '--child', side, '--card', CARD, '--threads', String(threadList[0])] });
       const res = runFresh([self('quantbook'), self('torch')], args.runs, (v, r, rec) => void process.stderr.write(`  ${v} run ${r}: ${JSON.stringify(rec)}\n`));
@@ -215,12 +251,21 @@ async function main(): Promise<void> {
       print(`torch / quantbook time: ${gen.median.toFixed(1)}x\n`);
       verdicts.push(verdictLine('torch / quantbook >= 2.5x on the AR forward pass (N=100 x 30 cached steps)', gen.median >= 2.5, `${gen.median.toFixed(2)}x (median of ${gen.n} run pairs, ${gen.min.toFixed(2)}-${gen.max.toFixed(2)}x)`));
     }
-  }
+  } else verdicts.push('goal not measured: torch / quantbook >= 2.5x on the AR forward pass: --no-torch');
   await clearSessionCache();
   const machine = machineInfo();
+  verdicts.push(summaryLine(verdicts));
   const path = writeBenchResults('forecast', 'Forecast: autoregressive sampling and the GARCH fits', ['```', ...out, '```'], verdicts, machine);
   process.stdout.write(`\nload average at the end: ${machine.loadAverage.map((x) => x.toFixed(2)).join(' ')}; written to ${path}\n`);
   for (const v of verdicts) process.stdout.write(`${v}\n`);
+}
+
+/** One last line with every goal's verdict: `goals: sampler ... met; GARCH ... NOT met; ...`. */
+function summaryLine(verdicts: readonly string[]): string {
+  return `goals: ${verdicts.map((v) => {
+    const [state, what] = v.replace(/^goal /, '').split(': ');
+    return `${what} ${state}`;
+  }).join('; ')}`;
 }
 
 main().catch((err) => {

@@ -16,7 +16,7 @@ sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '
 from common import OPSET, floats, sha256, write_json  # noqa: E402
 from common import check_onnx as check_graph  # noqa: E402
 from data import MISSING_TOKEN, SCALE_FLOOR, TOKEN_BINS, VOCAB, bin_edges, log_returns, rms_scale, tokenize
-from nets import ARExportWithCache
+from nets import ARExportSharedContext, ARExportWithCache
 
 QUANTILE_NAME = 'qb-quantile-s'
 AR_NAME = 'qb-ar-s'
@@ -69,41 +69,98 @@ def export_quantile(net, val, out_dir, training, log):
 
 
 def export_ar(net, val, out_dir, training, log):
-    net.eval()
-    wrapper = ARExportWithCache(net).eval()
-    onnx_path = os.path.join(out_dir, AR_NAME + '.onnx')
-    hd, kvh, layers = net.head_dim, net.kv_heads, net.n_layers
-    past_names, present_names, dyn = [], [], {'input_ids': {0: 'batch', 1: 'sequence'}, 'logits': {0: 'batch'}}
-    for i in range(layers):
-        for kind in ('key', 'value'):
-            past_names.append(f'past_key_values.{i}.{kind}')
-            present_names.append(f'present.{i}.{kind}')
-            dyn[past_names[-1]] = {0: 'batch', 2: 'past_sequence'}
-            dyn[present_names[-1]] = {0: 'batch', 2: 'total_sequence'}
-    ids = torch.zeros(2, 4, dtype=torch.long)
-    past = [torch.zeros(2, kvh, 3, hd) for _ in past_names]
-    torch.onnx.export(wrapper, (ids, *past), onnx_path, opset_version=OPSET,
-                      input_names=['input_ids', *past_names], output_names=['logits', *present_names],
-                      dynamic_axes=dyn, do_constant_folding=False)
-    check_graph(onnx_path)
-    # Parity: a prefill of 24 real tokens with an empty cache, then one cached step.
+    # Parity inputs: 24 real tokens of two validation series, then one more token each.
     r = log_returns(val[:2, -26:])
     prefill = torch.from_numpy(tokenize(r[:, :24], rms_scale(r[:, :24])))
     step = torch.from_numpy(tokenize(r[:, 24:], rms_scale(r[:, :24])))
-    empty = [torch.zeros(2, kvh, 0, hd) for _ in past_names]
+    write_ar(net, prefill, step, out_dir, training, log)
+
+
+def cache_names(layers):
+    """(context, past, present) tensor names of the AR graph, key then value per layer."""
+    parts = [f'{i}.{kind}' for i in range(layers) for kind in ('key', 'value')]
+    return [f'context.{p}' for p in parts], [f'past_key_values.{p}' for p in parts], [f'present.{p}' for p in parts]
+
+
+def ar_parity(net, prefill, step):
+    """Parity fixture of the AR graph, reference outputs from the plain cached network (ARExportWithCache:
+    one cache per row, the graph contract before the shared context): a prefill of two windows with an
+    empty cache; one cached step of one row per window; and three rows per window (rows window-major)
+    stepping twice more on their own tokens, each row its own past: the shared-context graph must give the
+    same logits when it is fed the prefill's presents once as the context of each window."""
+    plain = ARExportWithCache(net).eval()
+    hd, kvh, layers = net.head_dim, net.kv_heads, net.n_layers
+    empty = [torch.zeros(prefill.shape[0], kvh, 0, hd) for _ in range(2 * layers)]
+    rows = 3
+    g = torch.Generator().manual_seed(5)
+    steps = torch.randint(0, VOCAB - 1, (2, prefill.shape[0] * rows, 1), generator=g)
     with torch.no_grad():
-        out1 = wrapper(prefill, *empty)
-        out2 = wrapper(step, *out1[1:])
-    fixture = os.path.join(out_dir, 'fixtures', AR_NAME + '.parity.json')
-    os.makedirs(os.path.dirname(fixture), exist_ok=True)
-    write_json(fixture, {
+        out1 = plain(prefill, *empty)
+        out2 = plain(step, *out1[1:])
+        past = [p.repeat_interleave(rows, 0) for p in out1[1:]]
+        for k in range(steps.shape[0]):
+            out3 = plain(steps[k], *past)
+            past = list(out3[1:])
+    return {
         'model': AR_NAME, 'torch': torch.__version__,
         'prefill': {'input_ids': {'dims': list(prefill.shape), 'data': prefill.ravel().tolist()},
                     'logits': {'dims': list(out1[0].shape), 'data': floats(out1[0])},
                     'present.0.key': {'dims': list(out1[1].shape), 'data': floats(out1[1])}},
         'step': {'input_ids': {'dims': list(step.shape), 'data': step.ravel().tolist()},
                  'logits': {'dims': list(out2[0].shape), 'data': floats(out2[0])}},
-    })
+        'rows': {'perWindow': rows,
+                 'input_ids': {'dims': list(steps.shape), 'data': steps.ravel().tolist()},
+                 'logits': {'dims': list(out3[0].shape), 'data': floats(out3[0])}},
+    }
+
+
+def write_ar_graph(net, onnx_path):
+    """The AR graph with the shared context cache (ARExportSharedContext); returns the tensor specs of the card."""
+    wrapper = ARExportSharedContext(net).eval()
+    hd, kvh, layers = net.head_dim, net.kv_heads, net.n_layers
+    ctx_names, past_names, present_names = cache_names(layers)
+    dyn = {'input_ids': {0: 'batch', 1: 'sequence'}, 'logits': {0: 'batch'}}
+    for n in ctx_names:
+        dyn[n] = {0: 'windows', 2: 'context_sequence'}
+    for n in past_names:
+        dyn[n] = {0: 'batch', 2: 'past_sequence'}
+    for n in present_names:
+        dyn[n] = {0: 'batch', 2: 'total_sequence'}
+    ids = torch.zeros(4, 2, dtype=torch.long)
+    ctx = [torch.zeros(2, kvh, 5, hd) for _ in ctx_names]
+    past = [torch.zeros(4, kvh, 3, hd) for _ in past_names]
+    torch.onnx.export(wrapper, (ids, *ctx, *past), onnx_path, opset_version=OPSET,
+                      input_names=['input_ids', *ctx_names, *past_names], output_names=['logits', *present_names],
+                      dynamic_axes=dyn, do_constant_folding=False)
+    # A prefill runs with an empty context (C = 0): a Reshape to [..., 0] must give a zero-size dimension,
+    # not copy the input's (ONNX's default reading of 0). The exporter writes every target size out
+    # (or -1, never next to a 0), so allowzero = 1 changes nothing else.
+    model = onnx.load(onnx_path)
+    for node in model.graph.node:
+        if node.op_type == 'Reshape':
+            kept = [a for a in node.attribute if a.name != 'allowzero']
+            del node.attribute[:]
+            node.attribute.extend(kept + [onnx.helper.make_attribute('allowzero', 1)])
+    onnx.save(model, onnx_path)
+    check_graph(onnx_path)
+    return {
+        'inputs': [{'name': 'input_ids', 'dtype': 'int64', 'shape': ['batch', 'sequence']}] +
+                  [{'name': n, 'dtype': 'float32', 'shape': ['windows', kvh, 'context_sequence', hd]} for n in ctx_names] +
+                  [{'name': n, 'dtype': 'float32', 'shape': ['batch', kvh, 'past_sequence', hd]} for n in past_names],
+        'outputs': [{'name': 'logits', 'dtype': 'float32', 'shape': ['batch', VOCAB]}] +
+                   [{'name': n, 'dtype': 'float32', 'shape': ['batch', kvh, 'total_sequence', hd]} for n in present_names],
+        'kvCache': {'layers': layers, 'kvHeads': kvh, 'headDim': hd, 'sharedContext': True},
+    }
+
+
+def write_ar(net, prefill, step, out_dir, training, log):
+    net.eval()
+    onnx_path = os.path.join(out_dir, AR_NAME + '.onnx')
+    tensors = write_ar_graph(net, onnx_path)
+    kvh, layers = net.kv_heads, net.n_layers
+    fixture = os.path.join(out_dir, 'fixtures', AR_NAME + '.parity.json')
+    os.makedirs(os.path.dirname(fixture), exist_ok=True)
+    write_json(fixture, ar_parity(net, prefill, step))
     edges = bin_edges()
     card = {
         'schema': 'quantbook.model-card/1',
@@ -117,15 +174,12 @@ def export_ar(net, val, out_dir, training, log):
         'contextLength': 512,
         'minContext': 65,
         'horizon': 64,
-        'inputs': [{'name': 'input_ids', 'dtype': 'int64', 'shape': ['batch', 'sequence']}] +
-                  [{'name': n, 'dtype': 'float32', 'shape': ['batch', kvh, 'past_sequence', hd]} for n in past_names],
-        'outputs': [{'name': 'logits', 'dtype': 'float32', 'shape': ['batch', VOCAB]}] +
-                   [{'name': n, 'dtype': 'float32', 'shape': ['batch', kvh, 'total_sequence', hd]}
-                    for n in present_names],
+        'inputs': tensors['inputs'],
+        'outputs': tensors['outputs'],
         'tokenizer': {'kind': 'scaledLogReturn', 'series': 'close', 'scaling': 'rms', 'scaleFloor': SCALE_FLOOR,
                       'binEdges': [round(float(e), 10) for e in edges], 'missingToken': MISSING_TOKEN,
                       'vocabSize': VOCAB},
-        'kvCache': {'layers': layers, 'kvHeads': kvh, 'headDim': hd},
+        'kvCache': tensors['kvCache'],
         'sampling': {'temperature': 1.0, 'topK': 0, 'topP': 1.0},
         'architecture': {'dModel': net.d, 'layers': layers, 'heads': net.heads, 'kvHeads': kvh,
                          'positions': 'ALiBi', 'parameters': sum(p.numel() for p in net.parameters())},

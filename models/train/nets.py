@@ -65,6 +65,40 @@ class Attention(nn.Module):
         y = y.transpose(1, 2).reshape(b, t, d)
         return self.o(y), k, v
 
+    def forward_shared(self, x, ctx_k, ctx_v, past_k, past_v):
+        """The same attention with the cache in two parts: the context's keys/values ctx_k/v
+        [W, kvH, C, hd], shared by the B / W consecutive rows of each window (not tiled per row),
+        and each row's own keys/values past_k/v [B, kvH, P, hd] of the tokens after the context.
+        Positions: context keys 0..C-1, then the row's own P + t. Returns (out, k, v) with k, v
+        [B, kvH, P + t, hd] (the row part only). With C = 0 this is forward(x, past_k, past_v)."""
+        b, t, d = x.shape
+        hd, kvh, nh = self.head_dim, self.kv_heads, self.n_heads
+        g = nh // kvh
+        w = ctx_k.shape[0]
+        c = ctx_k.shape[2]
+        r = b // w
+        q = self.q(x).view(b, t, nh, hd).transpose(1, 2)
+        kv = self.kv(x).view(b, t, 2, kvh, hd)
+        k = torch.cat([past_k, kv[:, :, 0].transpose(1, 2)], dim=2)
+        v = torch.cat([past_v, kv[:, :, 1].transpose(1, 2)], dim=2)
+        s = k.shape[2]
+        # Context part: one matmul per (window, kv head) over all its rows' queries.
+        qc = q.reshape(w, r, kvh, g * t, hd).transpose(1, 2).reshape(w, kvh, r * g * t, hd)
+        sc = torch.matmul(qc, ctx_k.transpose(-1, -2)).reshape(w, kvh, r, g * t, c).transpose(1, 2).reshape(b, nh, t, c)
+        sg = torch.matmul(q.reshape(b, kvh, g * t, hd), k.transpose(-1, -2)).reshape(b, nh, t, s)
+        scores = torch.cat([sc, sg], dim=3) / math.sqrt(hd)
+        k_pos = torch.arange(c + s, device=x.device)
+        q_pos = k_pos[c + s - t:]
+        rel = (q_pos.view(-1, 1) - k_pos.view(1, -1)).to(scores.dtype)
+        scores = scores + (-self.slopes * rel.clamp(min=0.0))
+        scores = scores.masked_fill(rel.view(1, 1, t, c + s) < 0, -1e9)
+        att = torch.softmax(scores, dim=-1)
+        ac = att[:, :, :, :c].reshape(w, r, kvh, g * t, c).transpose(1, 2).reshape(w, kvh, r * g * t, c)
+        yc = torch.matmul(ac, ctx_v).reshape(w, kvh, r, g * t, hd).transpose(1, 2).reshape(b, kvh, g * t, hd)
+        yg = torch.matmul(att[:, :, :, c:].reshape(b, kvh, g * t, s), v)
+        y = (yc + yg).reshape(b, nh, t, hd).transpose(1, 2).reshape(b, t, d)
+        return self.o(y), k, v
+
 
 class Block(nn.Module):
     def __init__(self, d: int, n_heads: int, kv_heads: int, causal_alibi: bool, mlp_mult: int = 4):
@@ -76,6 +110,12 @@ class Block(nn.Module):
 
     def forward(self, x, past_k=None, past_v=None):
         a, k, v = self.attn(self.ln1(x), past_k, past_v)
+        x = x + a
+        x = x + self.mlp(self.ln2(x))
+        return x, k, v
+
+    def forward_shared(self, x, ctx_k, ctx_v, past_k, past_v):
+        a, k, v = self.attn.forward_shared(self.ln1(x), ctx_k, ctx_v, past_k, past_v)
         x = x + a
         x = x + self.mlp(self.ln2(x))
         return x, k, v
@@ -149,6 +189,16 @@ class ARNet(nn.Module):
             presents += [k, v]
         return self.norm(x), presents
 
+    def hidden_shared(self, ids, ctx, past):
+        """hidden() with the context's cache shared by windows (see Attention.forward_shared):
+        ctx and past are lists of 2 * layers tensors (key, value per layer)."""
+        x = self.embed(ids)
+        presents = []
+        for i, blk in enumerate(self.blocks):
+            x, k, v = blk.forward_shared(x, ctx[2 * i], ctx[2 * i + 1], past[2 * i], past[2 * i + 1])
+            presents += [k, v]
+        return self.norm(x), presents
+
     def forward(self, ids):
         """Training: logits at every position [B, T, V]."""
         h, _ = self.hidden(ids)
@@ -164,4 +214,20 @@ class ARExportWithCache(nn.Module):
 
     def forward(self, input_ids, *past):
         h, presents = self.net.hidden(input_ids, list(past))
+        return (self.net.head(h[:, -1]), *presents)
+
+
+class ARExportSharedContext(nn.Module):
+    """Graph contract: (input_ids [B, t], context.{i}.key/value [W, kvH, C, hd], past_key_values.{i}.key/value
+    [B, kvH, P, hd]) -> (logits [B, V], present.{i}.key/value [B, kvH, P + t, hd]); rows are window-major,
+    B / W per window. A prefill is a run with C = 0 and P = 0 (its presents become the context cache);
+    then each step feeds one token per row and only the row's own generated keys/values cross the boundary."""
+
+    def __init__(self, net: ARNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, input_ids, *caches):
+        n = len(caches) // 2
+        h, presents = self.net.hidden_shared(input_ids, list(caches[:n]), list(caches[n:]))
         return (self.net.head(h[:, -1]), *presents)

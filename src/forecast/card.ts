@@ -63,8 +63,20 @@ const tokenizer = z.object({
 const autoregressiveCard = base.extend({
   family: z.literal('autoregressive'),
   tokenizer,
-  /** Present when the graph takes `past_key_values.{i}.key/value` and returns `present.{i}.key/value`. */
-  kvCache: z.object({ layers: z.number().int().positive(), kvHeads: z.number().int().positive(), headDim: z.number().int().positive() }).optional(),
+  /**
+   * Present when the graph takes `past_key_values.{i}.key/value` and returns `present.{i}.key/value`.
+   * `sharedContext`: the graph also takes `context.{i}.key/value` [windows, kvHeads, C, headDim], the
+   * context's cache given once per window and shared by its batch / windows consecutive rows (not
+   * tiled per row); the past and present then hold only each row's tokens after the context.
+   */
+  kvCache: z
+    .object({
+      layers: z.number().int().positive(),
+      kvHeads: z.number().int().positive(),
+      headDim: z.number().int().positive(),
+      sharedContext: z.boolean().optional(),
+    })
+    .optional(),
   sampling: z.object({ temperature: z.number(), topK: z.number().int(), topP: z.number() }).partial().optional(),
 });
 
@@ -261,7 +273,8 @@ export function loadCard(cardPath: string): LoadedCard {
  * quantile: one input float32 [batch, contextLength] and one output float32 [batch, Q, horizon];
  * autoregressive: `input_ids` int64 [batch, sequence] and `logits` float32 [batch, vocab], plus, with
  * `kvCache`, `past_key_values.{i}.key/value` inputs and `present.{i}.key/value` outputs, float32
- * [batch, kvHeads, sequence, headDim], for i < layers.
+ * [batch, kvHeads, sequence, headDim], for i < layers, and with `kvCache.sharedContext` also
+ * `context.{i}.key/value` inputs float32 [windows, kvHeads, sequence, headDim].
  */
 function checkFamilyContract(card: ModelCard, bad: (problem: string, key: string) => never): void {
   const expect = (spec: TensorSpec | undefined, key: string, dtype: TensorSpec['dtype'], dims: (number | null)[]): void => {
@@ -314,13 +327,16 @@ function checkFamilyContract(card: ModelCard, bad: (problem: string, key: string
   expect(input('input_ids'), 'inputs.input_ids', 'int64', [null, null]);
   expect(output('logits'), 'outputs.logits', 'float32', [null, card.tokenizer.vocabSize]);
   const kv = card.kvCache;
-  const expected = 1 + (kv ? 2 * kv.layers : 0);
-  if (card.inputs.length !== expected || card.outputs.length !== expected) {
-    bad(`an autoregressive model ${kv ? `with a ${kv.layers}-layer cache ` : 'without kvCache '}has ${expected} inputs and ${expected} outputs`, 'inputs');
+  const outputs = 1 + (kv ? 2 * kv.layers : 0);
+  const inputs = outputs + (kv?.sharedContext ? 2 * kv.layers : 0);
+  if (card.inputs.length !== inputs || card.outputs.length !== outputs) {
+    const what = kv ? `with a ${kv.layers}-layer cache${kv.sharedContext ? ' and a shared context' : ''} ` : 'without kvCache ';
+    bad(`an autoregressive model ${what}has ${inputs} inputs and ${outputs} outputs`, 'inputs');
   }
   if (!kv) return;
   for (let i = 0; i < kv.layers; i++) {
     for (const part of ['key', 'value']) {
+      if (kv.sharedContext) expect(input(`context.${i}.${part}`), `inputs.context.${i}.${part}`, 'float32', [null, kv.kvHeads, null, kv.headDim]);
       expect(input(`past_key_values.${i}.${part}`), `inputs.past_key_values.${i}.${part}`, 'float32', [null, kv.kvHeads, null, kv.headDim]);
       expect(output(`present.${i}.${part}`), `outputs.present.${i}.${part}`, 'float32', [null, kv.kvHeads, null, kv.headDim]);
     }

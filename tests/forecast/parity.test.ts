@@ -45,23 +45,53 @@ describe('ONNX matches PyTorch to 1e-4 relative', () => {
     expect(maxRelativeError(out.quantiles.data as Float32Array, fx.outputs.quantiles)).toBeLessThan(1e-4);
   });
 
-  it('autoregressive model: prefill with an empty cache, then one cached step', async () => {
+  it('autoregressive model: prefill with an empty cache, one cached step, then rows sharing their window\'s context', async () => {
     const fx = fixture('qb-ar-s.json');
     const loaded = loadCard(join(MODELS, 'qb-ar-s.json'));
     const { session } = await openSession(loaded, { device: 'cpu', threads: 1 });
-    if (loaded.card.family !== 'autoregressive' || !loaded.card.kvCache) throw new Error('qb-ar-s.json must be an autoregressive card with a kvCache');
+    if (loaded.card.family !== 'autoregressive' || !loaded.card.kvCache?.sharedContext) {
+      throw new Error('qb-ar-s.json must be an autoregressive card with a shared-context kvCache');
+    }
     const kv = loaded.card.kvCache;
-    const [b] = fx.prefill.input_ids.dims;
-    const feeds: Record<string, ort.Tensor> = { input_ids: i64(fx.prefill.input_ids) };
     const names: string[] = [];
     for (let i = 0; i < kv.layers; i++) for (const p of ['key', 'value']) names.push(`${i}.${p}`);
-    for (const n of names) feeds[`past_key_values.${n}`] = new ort.Tensor('float32', new Float32Array(0), [b, kv.kvHeads, 0, kv.headDim]);
+    const empty = (rows: number) => new ort.Tensor('float32', new Float32Array(0), [rows, kv.kvHeads, 0, kv.headDim]);
+    const [b] = fx.prefill.input_ids.dims;
+    const feeds: Record<string, ort.Tensor> = { input_ids: i64(fx.prefill.input_ids) };
+    for (const n of names) feeds[`context.${n}`] = feeds[`past_key_values.${n}`] = empty(b);
     const first = await session.run(feeds);
     expect(maxRelativeError(first.logits.data as Float32Array, fx.prefill.logits)).toBeLessThan(1e-4);
     expect(maxRelativeError(first['present.0.key'].data as Float32Array, fx.prefill['present.0.key'])).toBeLessThan(1e-4);
+    // The reference steps ran the plain cached network (each row its own copy of the whole cache).
     const step: Record<string, ort.Tensor> = { input_ids: i64(fx.step.input_ids) };
-    for (const n of names) step[`past_key_values.${n}`] = first[`present.${n}`];
+    for (const n of names) {
+      step[`context.${n}`] = first[`present.${n}`];
+      step[`past_key_values.${n}`] = empty(b);
+    }
     const second = await session.run(step);
     expect(maxRelativeError(second.logits.data as Float32Array, fx.step.logits)).toBeLessThan(1e-4);
+    expect(second['present.0.key'].dims).toEqual([b, kv.kvHeads, 1, kv.headDim]);
+    // Rows window-major, R per window, two steps on their own tokens; the context is fed once per window.
+    const [steps, rows] = fx.rows.input_ids.dims;
+    expect(rows % b).toBe(0);
+    let past: Record<string, ort.Tensor> = Object.fromEntries(names.map((n) => [n, empty(rows)]));
+    let last: ort.InferenceSession.ReturnType | null = null;
+    for (let k = 0; k < steps; k++) {
+      const ids = fx.rows.input_ids.data.slice(k * rows, (k + 1) * rows);
+      const run: Record<string, ort.Tensor> = { input_ids: i64({ dims: [rows, 1], data: ids }) };
+      for (const n of names) {
+        run[`context.${n}`] = first[`present.${n}`];
+        run[`past_key_values.${n}`] = past[n];
+      }
+      last = await session.run(run);
+      const out = last;
+      past = Object.fromEntries(names.map((n) => [n, out[`present.${n}`]]));
+    }
+    expect(last!.logits.dims).toEqual(fx.rows.logits.dims);
+    expect(maxRelativeError(last!.logits.data as Float32Array, fx.rows.logits)).toBeLessThan(1e-4);
+    // Rows of the same window on different tokens differ: the test can tell rows apart.
+    const l = last!.logits.data as Float32Array;
+    const V = loaded.card.tokenizer.vocabSize;
+    expect(Math.max(...Array.from(l.subarray(0, V), (v, i) => Math.abs(v - l[V + i])))).toBeGreaterThan(1e-3);
   });
 });
