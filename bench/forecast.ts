@@ -241,15 +241,26 @@ async function main(): Promise<void> {
       const ms = (recs: Record<string, unknown>[], k: string): number[] => recs.map((r) => Number(r[k]));
       const prefill = spread(ms(t, 'prefillMs').map((x, i) => x / ms(q, 'prefillMs')[i]));
       const gen = spread(ms(t, 'generateMs').map((x, i) => x / ms(q, 'generateMs')[i]));
+      // The goal compares the same algorithm: torch with the context's cache shared by the rows
+      // (nets.Attention.forward_shared), as quantbook's graph does. The tiled-cache line is what a
+      // plain PyTorch cached loop costs, shown beside it.
+      const shared = spread(ms(t, 'generateSharedMs').map((x, i) => x / ms(q, 'generateMs')[i]));
       print(
         `${table([
           [`same weights, ${threadList[0]} thread(s), ${args.runs} fresh runs a side`, 'quantbook (onnxruntime-node) ms', `PyTorch ${String(t[0].torch)} eager ms`, 'torch / quantbook (per run pair)'],
           ['prefill forward [1, 511]', formatSpread(spread(ms(q, 'prefillMs'))), formatSpread(spread(ms(t, 'prefillMs'))), formatSpread(prefill, 2, 'x')],
-          [`N=100 x ${H} steps, cache, sampled`, formatSpread(spread(ms(q, 'generateMs')), 1), formatSpread(spread(ms(t, 'generateMs')), 1), formatSpread(gen, 2, 'x')],
+          [`N=100 x ${H} steps, shared context cache both sides (same algorithm)`, formatSpread(spread(ms(q, 'generateMs')), 1), formatSpread(spread(ms(t, 'generateSharedMs')), 1), formatSpread(shared, 2, 'x')],
+          [`N=100 x ${H} steps; torch with the cache tiled per row`, formatSpread(spread(ms(q, 'generateMs')), 1), formatSpread(spread(ms(t, 'generateMs')), 1), formatSpread(gen, 2, 'x')],
         ])}\n`,
       );
-      print(`torch / quantbook time: ${gen.median.toFixed(1)}x\n`);
-      verdicts.push(verdictLine('torch / quantbook >= 2.5x on the AR forward pass (N=100 x 30 cached steps)', gen.median >= 2.5, `${gen.median.toFixed(2)}x (median of ${gen.n} run pairs, ${gen.min.toFixed(2)}-${gen.max.toFixed(2)}x)`));
+      print(`torch / quantbook time (same algorithm): ${shared.median.toFixed(1)}x; against torch's tiled cache: ${gen.median.toFixed(1)}x\n`);
+      verdicts.push(
+        verdictLine(
+          'torch / quantbook >= 2.5x on the AR forward pass (N=100 x 30 cached steps, same shared-context algorithm)',
+          shared.median >= 2.5,
+          `${shared.median.toFixed(2)}x (median of ${shared.n} run pairs, ${shared.min.toFixed(2)}-${shared.max.toFixed(2)}x); torch with a tiled cache ${gen.median.toFixed(2)}x`,
+        ),
+      );
     }
   } else verdicts.push('goal not measured: torch / quantbook >= 2.5x on the AR forward pass: --no-torch');
   await clearSessionCache();
