@@ -17,6 +17,12 @@
  * counted in the child process (`--threads N` sets it for the quantbook runs). `--beside N` starts N busy processes (one core each) for the
  * whole measurement, to see the pipeline beside another job.
  *
+ * Memory pages: numpy asks the kernel for transparent huge pages on its large arrays
+ * (madvise, its default on Linux); node and polars allocate through glibc, which does the same only
+ * when told (`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`). On a virtual machine where touching a fresh
+ * 4 KiB page costs tens of microseconds, that alone is several seconds of a 10M-bar run, so the
+ * quantbook runs get the setting too (`--no-hugepages`: not), and the results say what each side used.
+ *
  * Input fairness: quantbook reads the Parquet file (zstd); pandas has no Parquet reader here (no
  * pyarrow), so it reads the same columns from raw .npy files, its fastest input.
  * Generated input is cached under the OS temp folder, keyed by size.
@@ -38,11 +44,34 @@ const args = benchArgs('npm run bench:data -- [options]', {
   pandas: { default: true, help: 'run the pandas pipeline too (--no-pandas skips it)' },
   beside: { default: 0, help: 'busy processes (one core each) running beside the measurement' },
   threads: { default: '', help: 'POLARS_MAX_THREADS for the quantbook runs (default: as set in the environment, else one per core)' },
+  hugepages: { default: true, help: 'run the quantbook side with glibc.malloc.hugetlb=1 (huge pages for large allocations, as numpy asks for its arrays by default); --no-hugepages leaves the environment as it is' },
   child: { default: '', help: 'internal: run one quantbook pipeline on this Parquet file and report' },
 });
 const DAYS = Math.ceil(args.bars / args.symbols / 390 / 0.99);
 const GOAL_RATIO = 5;
 const GOAL_PEAK_MB = 4096;
+const HUGETLB = 'glibc.malloc.hugetlb=1';
+
+/** GLIBC_TUNABLES for the quantbook runs: the environment's, plus huge pages unless turned off or already set. */
+function glibcTunables(): string | undefined {
+  const now = process.env.GLIBC_TUNABLES;
+  if (!args.hugepages || now?.includes('glibc.malloc.hugetlb=')) return now;
+  return now ? `${now}:${HUGETLB}` : HUGETLB;
+}
+
+/** What each side does about huge pages, for the results. */
+function memoryPages(tunables: string | undefined, pandas: boolean): string {
+  let thp = 'unknown';
+  try {
+    thp = readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8').trim();
+  } catch {
+    // not Linux, or no THP
+  }
+  const numpy = pandas
+    ? spawnSync('/usr/bin/python3', ['-c', 'from numpy.core import multiarray as m; print(m._get_madvise_hugepage())'], { encoding: 'utf8' }).stdout.trim() || 'unknown'
+    : 'not run';
+  return `memory pages: transparent huge pages ${thp}; quantbook runs with GLIBC_TUNABLES=${tunables ?? 'unset'}; numpy madvise hugepage: ${numpy}`;
+}
 
 function peakReset(): void {
   writeFileSync('/proc/self/clear_refs', '5');
@@ -224,7 +253,11 @@ if (args.child) {
   ];
   console.log(`bench:data  ${header.join('\n')}`);
   const pandas = hasPandas();
-  const variants: Variant[] = [{ name: 'quantbook', command: process.execPath, args: [...process.execArgv, __filename, '--child', input.parquet], ...(args.threads ? { env: { POLARS_MAX_THREADS: args.threads } } : {}) }];
+  const tunables = glibcTunables();
+  header.push(memoryPages(tunables, pandas));
+  const env: NodeJS.ProcessEnv = { ...(args.threads ? { POLARS_MAX_THREADS: args.threads } : {}) };
+  if (tunables !== undefined) env.GLIBC_TUNABLES = tunables;
+  const variants: Variant[] = [{ name: 'quantbook', command: process.execPath, args: [...process.execArgv, __filename, '--child', input.parquet], env }];
   if (pandas) variants.push({ name: 'pandas', command: '/usr/bin/python3', args: [resolve(__dirname, 'data-pandas.py'), input.npyDir, JSON.stringify(NYSE_HOLIDAYS)] });
   const beside = startBeside(args.beside);
   let runs: Record<string, Record<string, unknown>[]>;

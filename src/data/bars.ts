@@ -154,19 +154,47 @@ export function symbolRuns(bars: Bars): SymbolRun[] | undefined {
 const runCache = new WeakMap<Bars, { height: number; runs: SymbolRun[] | undefined }>();
 
 function findRuns(bars: Bars): SymbolRun[] | undefined {
-  // Each row against the one before it, as two zero-copy slices of the column: a shifted copy of
-  // a string column would cost 16 bytes a row. Rows where the symbol changes (or either is null) start a run.
-  const n = bars.height;
-  const changes = bars
-    .select(pl.col('symbol').slice(1, n - 1).neq(pl.col('symbol').slice(0, n - 1)).fillNull(true).alias('b'))
-    .getColumn('b')
-    .argTrue()
-    .toArray() as number[];
-  const starts = [0, ...changes.map((i) => i + 1)];
+  const starts = [0, ...symbolChanges(bars)];
   const symbols = bars.getColumn('symbol').gather(starts).toArray() as string[];
   if (new Set(symbols).size !== symbols.length) return undefined;
   return starts.map((start, i) => ({ symbol: symbols[i], start, length: (starts[i + 1] ?? bars.height) - start }));
 }
+
+/**
+ * Rows (from 1) whose symbol differs from the row before, or where either is null. Each row is
+ * compared with the one before it as two slices of the column; a slice pair that crosses a chunk
+ * edge at different rows would first be copied whole (16 bytes a row, the larger part of the
+ * cost on a frame read from a Parquet file of several row groups). So each chunk is compared
+ * within itself, and the rows at chunk edges one by one.
+ */
+function symbolChanges(bars: Bars): number[] {
+  const n = bars.height;
+  const col = bars.getColumn('symbol');
+  const lengths = col.chunkLengths() as number[];
+  const changed = (from: number, len: number): pl.Expr => pl.col('symbol').slice(from + 1, len).neq(pl.col('symbol').slice(from, len)).fillNull(true);
+  if (lengths.length > MAX_CHUNK_EXPRS) {
+    return (bars.select(changed(0, n - 1).alias('b')).getColumn('b').argTrue().toArray() as number[]).map((i) => i + 1);
+  }
+  const symbols = pl.DataFrame([col]);
+  const out: number[] = [];
+  let start = 0;
+  for (const len of lengths) {
+    if (start > 0 && len > 0) {
+      const before = col.get(start - 1) as string | null;
+      const here = col.get(start) as string | null;
+      if (before === null || here === null || before !== here) out.push(start);
+    }
+    if (len > 1) {
+      const within = symbols.slice(start, len).select(changed(0, len - 1).alias('b')).getColumn('b').argTrue().toArray() as number[];
+      for (const i of within) out.push(start + 1 + i);
+    }
+    start += len;
+  }
+  return out;
+}
+
+/** Most chunks {@link symbolChanges} compares one by one (a polars call each); more are compared as one column, copied. */
+const MAX_CHUNK_EXPRS = 256;
 
 /**
  * Each symbol's rows as a frame and as typed arrays, in order of first appearance: the loop

@@ -133,6 +133,55 @@ describe('columns out of polars and symbol columns reused', () => {
     expect(symbolRuns(single)).toEqual([{ symbol: 'A', start: 0, length: 1 }]);
   });
 
+  it('symbol runs over several chunks (a Parquet file\'s row groups) match a row-by-row scan', () => {
+    // Row-by-row reference: a run starts where the symbol changes or is null; a symbol seen twice means no runs.
+    const reference = (symbols: (string | null)[]): { symbol: string | null; start: number; length: number }[] | undefined => {
+      const runs: { symbol: string | null; start: number; length: number }[] = [];
+      symbols.forEach((s, i) => {
+        if (i > 0 && s !== null && s === symbols[i - 1]) runs[runs.length - 1].length++;
+        else runs.push({ symbol: s, start: i, length: 1 });
+      });
+      return new Set(runs.map((r) => r.symbol)).size === runs.length ? runs : undefined;
+    };
+    const frameOf = (lengths: [string | null, number][], chunk: number): pl.DataFrame => {
+      const symbols = lengths.flatMap(([s, n]) => Array.from({ length: n }, () => s));
+      const col = pl.Series('symbol', symbols, pl.String);
+      const parts: pl.Series[] = [];
+      for (let i = 0; i < symbols.length; i += chunk) parts.push(col.slice(i, chunk));
+      return pl.DataFrame([pl.concat(parts, { rechunk: false, parallel: false }), pl.Series('x', new Float64Array(symbols.length))]);
+    };
+    const cases: [string | null, number][][] = [
+      // runs shorter and longer than a chunk (500 rows), one chunk plus or minus one row
+      [['A', 1], ['B', 499], ['C', 501], ['D', 1_700], ['E', 3]],
+      [['A', 3_000]],
+      // a null splits a run; a symbol coming back interleaves
+      [['A', 1_000], [null, 1], ['B', 700]],
+      [['A', 1_000], ['B', 700], ['A', 5]],
+      [['A', 800], [null, 1], ['B', 2], [null, 1]],
+      // changes exactly at chunk edges, a null closing one chunk before a new symbol opens the next
+      [['A', 500], ['B', 500], ['C', 10]],
+      [['A', 499], [null, 1], ['B', 500], ['C', 5]],
+    ];
+    // 100,000 rows: one chunk
+    for (const chunk of [500, 100_000]) {
+      for (const lengths of cases) {
+        const frame = frameOf(lengths, chunk);
+        expect(frame.getColumn('symbol').nChunks()).toBe(Math.ceil(frame.height / chunk));
+        expect(symbolRuns(frame)).toEqual(reference(frame.getColumn('symbol').toArray() as (string | null)[]));
+      }
+    }
+    // 7-row chunks: more chunks than are compared one by one (the single-column path)
+    const many = frameOf([['A', 1_000], [null, 1], ['B', 900]], 7);
+    expect(many.getColumn('symbol').nChunks()).toBeGreaterThan(256);
+    expect(symbolRuns(many)).toEqual([{ symbol: 'A', start: 0, length: 1_000 }, { symbol: null, start: 1_000, length: 1 }, { symbol: 'B', start: 1_001, length: 900 }]);
+    expect(symbolRuns(frameOf(cases[0], 500))?.map((r) => r.length)).toEqual([1, 499, 501, 1_700, 3]);
+    expect(symbolRuns(frameOf(cases[3], 500))).toBeUndefined();
+    expect(symbolRuns(frameOf(cases[4], 500))).toBeUndefined(); // two nulls
+    expect(symbolRuns(frameOf(cases[2], 500))?.map((r) => r.symbol)).toEqual(['A', null, 'B']);
+    expect(symbolRuns(frameOf(cases[5], 500))?.map((r) => r.start)).toEqual([0, 500, 1_000]);
+    expect(symbolRuns(frameOf(cases[6], 500))?.map((r) => r.start)).toEqual([0, 499, 500, 1_000]);
+  });
+
   it('symbolColumnFromRuns slices the input column and adds the extra rows of each symbol', () => {
     const bars = arraysToBars([one('A', 3, 10), one('B', 2, 20)]);
     const col = symbolColumnFromRuns(bars, [5, 2]);
