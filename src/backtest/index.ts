@@ -66,4 +66,4 @@ export {
 } from './outlookStrategy';
 export { forecastSignals, type ForecastSignalOptions, type ForecastSignals } from './forecastSignals';
 export { forecastBacktest, type ForecastBacktest, type ForecastBacktestOptions } from './pipeline';
-export { backtestRecord, monteCarloSummary, statsTable, formatNumber, STAT_LABELS } from './report';
+export { backtestRecord, monteCarloSummary, statsRecord, statsRows, statsTable, formatNumber, STAT_LABELS } from './report';

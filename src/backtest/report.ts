@@ -2,6 +2,7 @@
  * Plain-JSON records and text tables of backtest results, for the CLI, notebooks
  * and reports. Statistics keep their typed names; labels live only here.
  */
+import { roundTo } from '../core/format';
 import type { Trade } from './ledger';
 import type { MonteCarloResult } from './montecarlo';
 import type { BacktestResult } from './result';
@@ -53,6 +54,25 @@ export function statsTable(columns: ReadonlyArray<{ label: string; stats: Stats;
   for (const k of extraKeys) rows.push([k, ...columns.map((c) => c.extra?.[k] ?? '')]);
   const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
   return rows.map((r) => r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join('  ')).join('\n');
+}
+
+/**
+ * The statistics side by side as table rows (e.g. for a notebook's `pl.DataFrame`): one row per
+ * statistic of {@link STAT_LABELS}, `{ statistic: label, [run label]: value }`, each value rounded
+ * to the statistic's decimals (`roundTo`; null for NaN and infinities).
+ * @example statsRows([{ label: 'historical', stats }])[0] // { statistic: 'total return %', historical: 1.23 }
+ */
+export function statsRows(columns: ReadonlyArray<{ label: string; stats: Stats }>): Array<Record<string, string | number | null>> {
+  return STAT_LABELS.map(([key, label, d]) => ({ statistic: label, ...Object.fromEntries(columns.map((c) => [c.label, roundTo(c.stats[key], d)])) }));
+}
+
+/**
+ * The statistics of {@link STAT_LABELS} per run for `record(...)`: `{ [run label]: { [key]: value } }`,
+ * rounded to `digits` decimals (default 6; null for NaN and infinities).
+ * @example statsRecord([{ label: 'historical', stats }]).historical.sharpe // e.g. 0.412345
+ */
+export function statsRecord(columns: ReadonlyArray<{ label: string; stats: Stats }>, digits = 6): Record<string, Record<string, number | null>> {
+  return Object.fromEntries(columns.map((c) => [c.label, Object.fromEntries(STAT_LABELS.map(([key]) => [key, roundTo(c.stats[key], digits)]))]));
 }
 
 /**

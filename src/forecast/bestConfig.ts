@@ -3,9 +3,11 @@
  * writes to `configs/best/<SYMBOL>.json`: its schema (`quantbook.sampler-config/1`), a writer
  * and a reader, so that what one run chose is what the next run reads.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors';
+import { safeOutputPath, writeFileAtomic } from '../core/output';
+import type { SamplerEnsemble, SamplerGrid, SettingResult } from './samplerSearch';
 
 /** The schema tag of the files. */
 export const BEST_CONFIG_SCHEMA = 'quantbook.sampler-config/1';
@@ -96,7 +98,7 @@ export function bestConfigText(config: BestConfig): string {
  */
 export function writeBestConfig(file: string, config: BestConfig): void {
   const text = bestConfigText(config);
-  writeFileSync(file, text);
+  writeFileAtomic(file, text);
 }
 
 /**
@@ -127,4 +129,71 @@ export function readBestConfig(file: string): BestConfig {
  */
 export function isBestConfig(input: unknown): boolean {
   return typeof input === 'object' && input !== null && (input as { schema?: unknown }).schema === BEST_CONFIG_SCHEMA;
+}
+
+/** What {@link bestConfigFromSweep} needs besides the search's own results. */
+export interface SweepProvenance {
+  /** Model card, relative to the repository root (e.g. `models/qb-ar-s.json`). */
+  model: string;
+  /** Bars ahead the search scored. */
+  horizon: number;
+  /** The bars (as given to the notebook), origins asked for per part, first validation and last test origin (ISO text). */
+  data: { path: string; validationOrigins: number; testOrigins: number; validationFrom: string; testTo: string };
+  /** The grid searched. */
+  grid: SamplerGrid;
+  /** The sampler's seed. */
+  seed: number;
+  /** What wrote the file, e.g. `notebooks/05-sweep.ipynb`. */
+  generatedBy: string;
+}
+
+/** How the sampler search chooses (`bestPerSymbol`), in the words the files carry. */
+const SELECTION = 'lowest validation pct_return_mae; ties: lower latency, then fewer paths; test scores not used';
+/** How its ensemble is weighted (`inverseErrorEnsemble`). */
+const WEIGHTING = 'inverse validation pct_return_mae';
+
+/**
+ * The best configuration of one symbol from a sampler search: the chosen setting
+ * (`bestPerSymbol(...).get(symbol)`) with its validation and test scores, the ensemble
+ * (`inverseErrorEnsemble`), and where they came from. Latency is left out: it depends on the
+ * machine, and the file should not change when nothing else did. Keys are in the file's order,
+ * so `bestConfigText` of the result is byte-identical for the same choice.
+ * @throws ConfigError when `best` and `ensemble` are of different symbols, or the result does not match the schema.
+ * @example
+ * const best = bestPerSymbol(search.results).get('SYNA')!;
+ * writeBestConfig('configs/best/SYNA.json', bestConfigFromSweep(best, inverseErrorEnsemble(search, 'SYNA', 5), provenance));
+ */
+export function bestConfigFromSweep(best: SettingResult, ensemble: SamplerEnsemble, from: SweepProvenance): BestConfig {
+  if (ensemble.symbol !== best.symbol) {
+    throw new ConfigError(`the ensemble is of ${ensemble.symbol}, the best setting of ${best.symbol}`, { key: 'ensemble.symbol', symbol: best.symbol });
+  }
+  return parseBestConfig({
+    schema: BEST_CONFIG_SCHEMA,
+    symbol: best.symbol,
+    model: from.model,
+    horizon: from.horizon,
+    setting: best.setting,
+    selection: SELECTION,
+    scores: { validation: best.validation, test: best.test },
+    ensemble: { weighting: WEIGHTING, members: ensemble.members, validation: ensemble.validation, test: ensemble.test },
+    data: from.data,
+    grid: from.grid,
+    seed: from.seed,
+    generatedBy: from.generatedBy,
+  }, `best configuration of ${best.symbol}`);
+}
+
+/**
+ * Writes each configuration to `<dir>/<symbol>.json` (creating `dir`), in the given order.
+ * @returns the files written.
+ * @throws ConfigError when one does not match the schema or its symbol is not a bare file name
+ *   (the ones before it are written); OutputError from `writeFileAtomic`.
+ * @example writeBestConfigs('configs/best', configs); // ['configs/best/SYNA.json', ...]
+ */
+export function writeBestConfigs(dir: string, configs: readonly BestConfig[]): string[] {
+  return configs.map((c) => {
+    const file = safeOutputPath(dir, c.symbol, 'symbol', { suffix: '.json' });
+    writeBestConfig(file, c);
+    return file;
+  });
 }

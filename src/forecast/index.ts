@@ -73,7 +73,10 @@ export type {
 } from './types';
 export { forecastAtOrigins, spacedOrigins } from './origins';
 export type { OriginForecastOptions, OriginForecasts } from './origins';
-export { searchSamplerSettings, expandSamplerGrid, bestPerSymbol, inverseErrorEnsemble } from './samplerSearch';
+export { searchSamplerSettings, expandSamplerGrid, bestPerSymbol, inverseErrorEnsemble, samplerSettingLabel } from './samplerSearch';
 export type { SamplerGrid, SamplerSetting, SamplerSearchOptions, SamplerSearchResult, SearchSeries, SettingResult, WindowScores, SamplerEnsemble } from './samplerSearch';
 export * from './paths';
-export { BEST_CONFIG_SCHEMA, bestConfigSchema, bestConfigText, isBestConfig, parseBestConfig, readBestConfig, writeBestConfig, type BestConfig, type BestSetting } from './bestConfig';
+export {
+  BEST_CONFIG_SCHEMA, bestConfigFromSweep, bestConfigSchema, bestConfigText, isBestConfig, parseBestConfig, readBestConfig, writeBestConfig, writeBestConfigs,
+  type BestConfig, type BestSetting, type SweepProvenance,
+} from './bestConfig';

@@ -39,6 +39,14 @@ export interface SamplerSetting {
   topP: number;
 }
 
+/**
+ * A setting in one line, for tables, hover text and printed readings.
+ * @example samplerSettingLabel({ samples: 64, aggregation: 'median', lookback: 128, temperature: 1, topP: 0.9 }) // 'N=64 median L=128 T=1 p=0.9'
+ */
+export function samplerSettingLabel(s: SamplerSetting): string {
+  return `N=${s.samples} ${s.aggregation} L=${s.lookback} T=${s.temperature} p=${s.topP}`;
+}
+
 /** Scores of one setting on one set of origins. */
 export interface WindowScores {
   /** Origins scored. */

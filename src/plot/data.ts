@@ -1,8 +1,9 @@
 /**
- * Figures of market bars: candlesticks with volume, optionally with session VWAP.
+ * Figures of market bars: candlesticks with volume, optionally with session VWAP; funding rates.
  */
 import type { BarArrays } from '../data/bars';
 import type { Figure } from './figure';
+import { groupedBarsFigure } from './series';
 
 /** Options of {@link candlestickFigure}. */
 export interface CandlestickOptions {
@@ -51,4 +52,27 @@ export function candlestickFigure(a: BarArrays, opts: CandlestickOptions = {}): 
       margin: { t: 40, r: 20, b: 40, l: 60 },
     },
   };
+}
+
+/**
+ * A funding-rate series as bars (basis points per funding period; positive: longs pay), on a
+ * date axis spanning [from, to] (e.g. the backtest's first and last bar), with the rates inside
+ * that span only.
+ * @param rates - funding times (ms since the epoch) and rates (fractions per period), e.g. from `fundingToArrays`.
+ * @param opts.title - figure title; `opts.from`, `opts.to` - the span, ms since the epoch.
+ * @example fundingRateFigure(fundingToArrays(loadFundingRates(file)), { title: 'XRP funding', from: ts[0], to: ts[ts.length - 1] }).data[0].type // 'bar'
+ */
+export function fundingRateFigure(rates: { ts: ArrayLike<number>; rate: ArrayLike<number> }, opts: { title: string; from: number; to: number }): Figure {
+  const x: string[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < rates.ts.length; i++) {
+    const t = rates.ts[i];
+    if (t >= opts.from && t <= opts.to) {
+      x.push(new Date(t).toISOString());
+      y.push(rates.rate[i] * 1e4);
+    }
+  }
+  return groupedBarsFigure(x, [{ name: 'funding rate', y, color: '#8250df' }], {
+    title: opts.title, xTitle: 'time (UTC)', yTitle: 'rate (bp per period; + longs pay)', dateRange: [opts.from, opts.to],
+  });
 }

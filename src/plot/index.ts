@@ -4,11 +4,11 @@ export { coverageFigure, pitHistogramFigure, reliabilityFigure } from './calibra
 export type { CoverageSeries, ReliabilityAxes, ReliabilitySeries } from './calibration';
 export { escapeHtml, figureToHtml, plotlyJs, scriptJson } from './html';
 export type { FigureHtmlOptions } from './html';
-export { metricVsParameterFigure } from './sweep';
-export type { SweepPoint } from './sweep';
-export { candlestickFigure, type CandlestickOptions } from './data';
+export { metricVsParameterFigure, samplerByPathsFigure, samplerValidationTestFigure } from './sweep';
+export type { SamplerMeasure, SweepPoint } from './sweep';
+export { candlestickFigure, fundingRateFigure, type CandlestickOptions } from './data';
 export { equityFigure, exposureFigure, limitBindingFigure, monteCarloFigure, regimeFigure, type EquitySeries } from './backtest';
 export { fanChartFigure, type FanChartInput } from './paths';
 export { htmlToPng, renderPng, chromiumPath, CHROMIUM_ARGS, type PngResult, type PngBytesResult, type PngOptions } from './png';
 export { crpsByHorizonFigure, leaderboardTableFigure } from './forecast';
-export { histogramFigure, linesFigure, pathBandsFigure, type AxisTitles, type LineSeries, type PathBands } from './series';
+export { groupedBarsFigure, histogramFigure, linesFigure, pathBandsFigure, type AxisTitles, type BarSeries, type LineSeries, type PathBands } from './series';

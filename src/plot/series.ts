@@ -43,11 +43,13 @@ export interface LineSeries {
  * Lines (one trace per series), e.g. a band's width by step for several sampler settings.
  * @param opts.markers - draw points on the lines (default false).
  * @param opts.logX - log scale on x (default false).
+ * @param opts.yFromZero - the y axis starts at zero (Plotly's `rangemode: 'tozero'`; default false).
  * @example linesFigure([{ name: 'T=1', x: [1, 2], y: [10, 14] }], { title: 'band width' }).data[0].mode // 'lines'
  */
-export function linesFigure(series: readonly LineSeries[], opts: AxisTitles & { markers?: boolean; logX?: boolean }): Figure {
+export function linesFigure(series: readonly LineSeries[], opts: AxisTitles & { markers?: boolean; logX?: boolean; yFromZero?: boolean }): Figure {
   const layout = axes(opts);
   if (opts.logX) (layout.xaxis as Record<string, unknown>).type = 'log';
+  if (opts.yFromZero) (layout.yaxis as Record<string, unknown>).rangemode = 'tozero';
   return {
     data: series.map((s) => ({ type: 'scatter', mode: opts.markers ? 'lines+markers' : 'lines', name: s.name, x: Array.from(s.x), y: Array.from(s.y) })),
     layout,
@@ -92,5 +94,35 @@ export function pathBandsFigure(input: PathBands, opts: AxisTitles): Figure {
       { type: 'scatter', mode: 'lines', x: steps, y: Array.from(v2), line: { color: '#0969da', width: 2 }, name: 'median' },
     ],
     layout: axes(opts),
+  };
+}
+
+/** One group of bars of {@link groupedBarsFigure}: a value per category. */
+export interface BarSeries {
+  name: string;
+  y: ArrayLike<number>;
+  color?: string;
+}
+
+/**
+ * Grouped bars: one trace per series over shared categories (e.g. features' share of gain per
+ * series), or a single series against dates.
+ * @param opts.dateRange - x is time: [from, to] in ms since the epoch (the axis shows that span).
+ * @throws Error when a series' length differs from the categories'.
+ * @example groupedBarsFigure(['rvol', 'hour'], [{ name: 'ETH_BTC', y: [30, 20] }], { title: 'gain %' }).layout.barmode // 'group'
+ */
+export function groupedBarsFigure(categories: readonly (string | number)[], series: readonly BarSeries[],
+  opts: AxisTitles & { dateRange?: readonly [number, number] }): Figure {
+  const layout = axes(opts);
+  layout.barmode = 'group';
+  if (opts.dateRange) Object.assign(layout.xaxis as Record<string, unknown>, { type: 'date', range: opts.dateRange.map((t) => new Date(t).toISOString()) });
+  return {
+    data: series.map((s) => {
+      if (s.y.length !== categories.length) throw new Error(`groupedBarsFigure: ${s.name} has ${s.y.length} values for ${categories.length} categories`);
+      const trace: Record<string, unknown> = { type: 'bar', name: s.name, x: [...categories], y: Array.from(s.y) };
+      if (s.color !== undefined) trace.marker = { color: s.color };
+      return trace;
+    }),
+    layout,
   };
 }

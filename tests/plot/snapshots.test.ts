@@ -7,8 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { bootstrapTrades } from '../../src/backtest/montecarlo';
 import { Rng } from '../../src/core/random';
 import { equityFigure, monteCarloFigure } from '../../src/plot/backtest';
+import type { SettingResult } from '../../src/forecast/samplerSearch';
+import { fundingRateFigure } from '../../src/plot/data';
 import { fanChartFigure } from '../../src/plot/paths';
-import { histogramFigure, linesFigure, pathBandsFigure } from '../../src/plot/series';
+import { groupedBarsFigure, histogramFigure, linesFigure, pathBandsFigure } from '../../src/plot/series';
+import { samplerByPathsFigure, samplerValidationTestFigure } from '../../src/plot/sweep';
 
 const T0 = Date.UTC(2024, 0, 2, 14, 30);
 const MIN = 60_000;
@@ -81,5 +84,48 @@ describe('figure snapshots', () => {
     );
     expect(bands.data.map((d) => d.name)).toEqual(['sampled paths', 'sampled paths', undefined, '5-95%', undefined, '25-75%', 'median']);
     await expect(json({ hist, lines, bands })).toMatchFileSnapshot('__snapshots__/series.json');
+  });
+
+  it('sampler search: validation against test error, error and latency by paths', async () => {
+    const rng = new Rng(5);
+    const grid = { samples: [64, 128], aggregations: ['mean', 'median'], lookbacks: [96, 128], temperatures: [1], topPs: [1] };
+    const scores = (mae: number) => ({ n: 4, pctReturnMae: mae, pctReturnMaeSe: mae / 4, crps: 0.5, wcrps: 0.002 });
+    const results: SettingResult[] = ['SYNA', 'SYNB'].flatMap((symbol) => grid.lookbacks.flatMap((lookback) => grid.aggregations.flatMap((aggregation) =>
+      grid.samples.map((samples) => ({
+        symbol, setting: { samples, aggregation, lookback, temperature: 1, topP: 1 },
+        validation: scores(Math.round(1e6 * (0.009 + 0.001 * rng.uniform())) / 1e6), test: scores(Math.round(1e6 * (0.004 + 0.001 * rng.uniform())) / 1e6),
+        latencyMs: samples * (lookback / 64), predicted: { validation: new Float64Array(0), test: new Float64Array(0) },
+      })))));
+    const best = new Map([['SYNA', results[3]], ['SYNB', results[9]]]);
+    const scatter = samplerValidationTestFigure(results, best, { horizon: 30 });
+    expect(scatter.data.map((d) => d.name)).toEqual(['SYNA', 'SYNA best', 'SYNB', 'SYNB best']);
+    expect(scatter.data[1]).toMatchObject({ x: [Number((results[3].validation.pctReturnMae * 1e4).toFixed(2))], text: ['N=128 median L=96 T=1 p=1'], showlegend: true });
+    expect(scatter.data[3].showlegend).toBe(false);
+    expect(() => samplerValidationTestFigure(results, new Map([['SYNA', results[0]]]), { horizon: 30 })).toThrow(/no best setting for SYNB/);
+    const mae = samplerByPathsFigure(results, grid, { measure: 'validationMae', lines: 'aggregation' });
+    // Mean over both symbols and both lookbacks of the 64-path mean-aggregate runs, in bp of the mean.
+    const at64 = results.filter((r) => r.setting.samples === 64 && r.setting.aggregation === 'mean').map((r) => r.validation.pctReturnMae);
+    expect(at64.length).toBe(4);
+    expect(mae.data[0]).toMatchObject({ name: 'mean', x: [64, 128], mode: 'lines+markers' });
+    expect((mae.data[0].y as number[])[0]).toBe(Number((1e4 * (at64.reduce((a, b) => a + b, 0) / 4)).toFixed(2)));
+    const latency = samplerByPathsFigure(results, grid, { measure: 'latency', lines: 'lookback' });
+    expect(latency.data.map((d) => [d.name, d.y])).toEqual([['lookback 96', [96, 192]], ['lookback 128', [128, 256]]]);
+    expect(latency.layout.yaxis).toEqual({ title: { text: 'ms (median, single window)' }, rangemode: 'tozero' });
+    expect(latency.layout.xaxis).toEqual({ title: { text: 'sampled paths' }, type: 'log' });
+    await expect(json({ scatter, mae, latency })).toMatchFileSnapshot('__snapshots__/sampler-search.json');
+  });
+
+  it('funding rates in the span as bars, grouped bars of shares', async () => {
+    const H8 = 8 * 3_600_000;
+    const rates = { ts: Float64Array.from({ length: 5 }, (_, i) => T0 - H8 + i * H8), rate: Float64Array.of(0.0001, -0.00005, 0.00012, 0.0002, 0.00003) };
+    const funding = fundingRateFigure(rates, { title: 'funding', from: T0, to: T0 + 2 * H8 });
+    // The first rate is before the span and the last two after it.
+    expect(funding.data[0]).toMatchObject({ type: 'bar', x: [new Date(T0).toISOString(), new Date(T0 + H8).toISOString(), new Date(T0 + 2 * H8).toISOString()], y: [-0.00005 * 1e4, 0.00012 * 1e4, 0.0002 * 1e4] });
+    expect(funding.layout.xaxis).toEqual({ title: { text: 'time (UTC)' }, type: 'date', range: [new Date(T0).toISOString(), new Date(T0 + 2 * H8).toISOString()] });
+    const bars = groupedBarsFigure(['rvol', 'hour', 'f_pUp'], [{ name: 'A', y: [50, 30, 20] }, { name: 'B', y: [40, 40, 20] }], { title: 'gain', yTitle: '%' });
+    expect(bars.layout.barmode).toBe('group');
+    expect(bars.data[1]).toEqual({ type: 'bar', name: 'B', x: ['rvol', 'hour', 'f_pUp'], y: [40, 40, 20] });
+    expect(() => groupedBarsFigure(['a'], [{ name: 'A', y: [1, 2] }], { title: 't' })).toThrow(/A has 2 values for 1 categories/);
+    await expect(json({ funding, bars })).toMatchFileSnapshot('__snapshots__/bars.json');
   });
 });

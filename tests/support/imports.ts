@@ -166,7 +166,10 @@ export function reExportsOf(root: string, graph: ImportGraph, from: string): str
   for (const file of graph.keys()) {
     if (inside(file) || file === 'index.ts') continue;
     const abs = join(root, file);
-    const source = ts.createSourceFile(abs, readFileSync(abs, 'utf8'), ts.ScriptTarget.Latest);
+    const text = readFileSync(abs, 'utf8');
+    // Only an export declaration (`export {`, `export type {`, `export *`) re-exports: skip parsing files without one.
+    if (!/\bexport\s+(?:type\s+)?[{*]/.test(text)) continue;
+    const source = ts.createSourceFile(abs, text, ts.ScriptTarget.Latest);
     const target = (spec: ts.Expression) => {
       const p = ts.isStringLiteral(spec) ? resolveSpecifier(abs, spec.text) : undefined;
       return p === undefined ? undefined : relative(root, p).split(sep).join('/');
