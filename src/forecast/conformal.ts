@@ -1,20 +1,32 @@
 /**
- * The conformal layer: wraps any forecaster and adjusts its quantiles online with adaptive
- * conformal inference (ACI; Gibbs and Candes 2021, "Adaptive conformal inference under
- * distribution shift", NeurIPS), one recursion per quantile level and forecast step.
+ * The conformal layer: wraps any forecaster and adjusts its quantiles online from the outcomes it
+ * has seen, without look-ahead, in two parts: a recalibration of the wrapped forecaster's levels
+ * from a rolling window of its PITs (probability integral transforms; split-conformal on the score
+ * u = F_in(y), cf. Kuleshov et al. 2018 and Romano et al. 2019's conformalised quantile regression,
+ * here in level space), and on top of it adaptive conformal inference (ACI; Gibbs and Candes 2021,
+ * "Adaptive conformal inference under distribution shift", NeurIPS), one recursion per central
+ * interval and forecast step.
  *
- * For a nominal level q and step h the layer keeps an effective level q~ (start q) and reports
- * Q_out(q) = Q_in(q~), the wrapped forecaster's quantile function at q~. Levels come in central
- * pairs (q, 1 - q), q < 0.5, with miscoverage alpha = 2 q; ACI runs on the pair's interval:
- * when the outcome y of a forecast becomes known (h bars later),
- *   alpha~ <- alpha~ + gamma (alpha - 1{y outside [Q_out(q), Q_out(1 - q)]}),  q~ = alpha~ / 2,
- * and the upper level uses 1 - q~. An interval that holds too many outcomes (too wide) narrows,
- * and vice versa. Gibbs and Candes show the long-run miss frequency is within
- * (max(alpha~_1, 1 - alpha~_1) + gamma) / (gamma T) of alpha for any outcome sequence. The
- * median (0.5) is left where the wrapped forecaster puts it; a level without its partner gets
- * the one-sided update q~ <- q~ + gamma (q - 1{y <= Q_out(q)}). q~ may leave [0, 1]; it is
- * clamped only when read. Effective levels of one step are sorted before use, so quantiles
- * never cross.
+ * For a nominal level q and step h the layer reports Q_out(q) = Q_in(q~), the wrapped
+ * forecaster's quantile function at the effective level q~ = R_h(q) + o_h(q):
+ * - R_h(q) reads the stream's PITs u = F_in(y) (the level at which the forecast that made it put
+ *   the outcome y) at split conformal's finite-sample rank q (W + 1) (a new PIT falls below the k-th
+ *   of n exchangeable ones with probability k / (n + 1)), each weighted by its forecast's origin weight times
+ *   (1 - pool) for PITs of step h plus pool / H for PITs of every step (partial pooling over
+ *   steps), shrunk to q by `prior` origins: (W R + prior q) / (W + prior). PITs worth the newest
+ *   `window` origins are kept. If the wrapped forecaster's PITs were uniform, R_h(q) = q.
+ * - o_h is ACI's offset for the pair (q, 1 - q), q < 0.5 (miscoverage alpha = 2 q; the upper level
+ *   uses R_h(1 - q) - o_h): when the outcome y of a forecast becomes known (h bars later),
+ *   o_h <- o_h + gamma w (alpha - 1{y outside [Q_out(q), Q_out(1 - q)]}) / 2, w the origin weight.
+ *   An interval that holds too many outcomes narrows, and vice versa; with w = 1 this is Gibbs
+ *   and Candes' recursion on alpha~ = 2 q~, whose long-run miss frequency is within
+ *   (max(alpha~_1, 1 - alpha~_1) + gamma) / (gamma T) of alpha for any outcome sequence. A level
+ *   without its partner gets o <- o + gamma w (q - 1{y <= Q_out(q)}).
+ * The origin weight of a forecast is min(1, gap to the stream's previous origin / H): forecasts
+ * whose outcomes overlap those of the previous one count for the new outcomes they add, so a dense
+ * warm-up (below) weighs about as much as the stretch of bars it covers, not as its count.
+ * The median (0.5) is left where the wrapped forecaster puts it. q~ is clamped to [0, 1] when read;
+ * effective levels of one step are sorted before use, so quantiles never cross.
  *
  * Q_in, when the request asks for paths, is the paths' own empirical quantile function
  * (linear between mid-rank positions (k + 1/2) / N), so the reported quantiles and paths
@@ -23,18 +35,18 @@
  * (q, q~), (1, 1) (q~ = q leaves the paths unchanged; path ranks are kept). Without paths,
  * Q_in is the piecewise-linear quantile function through the wrapped quantiles, extended
  * linearly (forecasters that take any levels are also asked for 0.01, 0.025, 0.05, 0.95,
- * 0.975, 0.99). The map need not be exact: ACI is a feedback loop and corrects any monotone
- * error of it. Sampled highs and lows of the wrapped forecaster are not passed on (its closes
- * are remapped); the outlook then draws highs and lows by its Brownian bridge.
+ * 0.975, 0.99). PITs invert the same Q_in (the middle of a flat stretch; 0 or 1 beyond its
+ * range). Sampled highs and lows of the wrapped forecaster are not passed on (its closes are
+ * remapped); the outlook then draws highs and lows by its Brownian bridge.
  *
  * No look-ahead: an outcome is used only by forecasts whose origin is at or after the bar of
  * that outcome. The state is per stream (`request.origins[i].stream`, e.g. a symbol) and the
  * bar index says when each outcome is known; origins of a stream must come in time order.
  * A stream seen for the first time is warmed up on its own window: the wrapped forecaster is
  * run at up to `warmUp` earlier origins inside the window (second half, outcomes inside the
- * window) and the recursion replayed over them, through the same quantile function Q_in as
- * later forecasts (paths when paths are asked for). A request without `origins` is stateless:
- * each window is warmed up on itself only.
+ * window) and their outcomes scored as above, through the same quantile function Q_in as later
+ * forecasts (paths when paths are asked for). A request without `origins` is stateless: each
+ * window is warmed up on itself only.
  */
 import { ConfigError, ModelError } from '../core/errors';
 import { quantileFunction } from './distribution';
@@ -43,14 +55,25 @@ import { DEFAULT_QUANTILE_LEVELS, isSamplingFamily, tensor3, type Forecast, type
 
 /** Options of {@link ConformalForecaster}. */
 export interface ConformalOptions {
-  /** ACI step size gamma. Default 0.02. */
+  /** ACI step size gamma. Default 0.005. */
   gamma?: number;
   /** Earlier origins replayed inside the first window of a stream (0: none). Default 100. */
   warmUp?: number;
+  /** Share of the PIT recalibration pooled over forecast steps (0: per step only, 1: all steps alike). Default 0.5. */
+  pool?: number;
+  /** Prior weight, in origins, that holds the recalibrated level at the nominal one. Default 2. */
+  prior?: number;
+  /** Origins (weighted) of PITs kept per stream, newest first. Default 250. */
+  window?: number;
 }
 
 /** What the layer did in one call, in `meta.calibration` (the shape `ForecastMeta` declares for a calibration wrapper). */
-export type ConformalMeta = NonNullable<ForecastMeta['calibration']> & { method: 'conformal (ACI)' };
+export type ConformalMeta = NonNullable<ForecastMeta['calibration']> & { method: 'conformal (PIT + ACI)' };
+
+/** The wrapped forecaster's distribution per step, as the layer read it (its Q_in). */
+type InnerDistribution =
+  | { kind: 'paths'; n: number; /** Sorted closes per step, [H, N]. */ sorted: Float64Array }
+  | { kind: 'quantiles'; levels: readonly number[]; /** [Q, H]. */ values: Float64Array };
 
 /** A forecast waiting for its outcomes. */
 interface Pending {
@@ -58,18 +81,33 @@ interface Pending {
   levels: number[];
   /** Reported quantiles [Q, H]. */
   values: Float64Array;
+  inner: InnerDistribution;
   horizon: number;
+  /** Origin weight min(1, gap to the stream's previous origin / horizon). */
+  weight: number;
   /** Steps already scored (1..resolved). */
   resolved: number;
+}
+
+/** One outcome's PIT under the wrapped forecaster, at step h of a forecast of `horizon` steps. */
+interface Pit {
+  u: number;
+  weight: number;
+  h: number;
+  horizon: number;
 }
 
 interface StreamState {
   /** Known closes by bar index. */
   closes: Map<number, number>;
-  /** Effective level per nominal level (key: level) and step (index h - 1). */
-  effective: Map<number, number[]>;
+  /** ACI offset per nominal level (key: level; the lower one of a pair) and step (index h - 1). */
+  offset: Map<number, number[]>;
+  /** PITs of resolved outcomes, oldest first. */
+  pits: Pit[];
   pending: Pending[];
   lastT: number;
+  /** Bar of the stream's latest origin (warm-up included), for origin weights. */
+  lastOrigin: number;
 }
 
 /** Tail levels asked of forecasters that take any levels, so the quantile function reaches past 0.1 / 0.9. */
@@ -80,6 +118,9 @@ export class ConformalForecaster implements Forecaster {
   readonly info: ForecasterInfo;
   readonly gamma: number;
   readonly warmUp: number;
+  readonly pool: number;
+  readonly prior: number;
+  readonly window: number;
   private streams = new Map<string, StreamState>();
 
   /**
@@ -90,17 +131,29 @@ export class ConformalForecaster implements Forecaster {
     readonly inner: Forecaster,
     opts: ConformalOptions = {},
   ) {
-    this.gamma = opts.gamma ?? 0.02;
+    this.gamma = opts.gamma ?? 0.005;
     this.warmUp = opts.warmUp ?? 100;
+    this.pool = opts.pool ?? 0.5;
+    this.prior = opts.prior ?? 2;
+    this.window = opts.window ?? 250;
     if (!(this.gamma > 0 && this.gamma < 1)) throw new ConfigError('conformal gamma must be in (0, 1)', { key: 'gamma', value: this.gamma });
     if (!Number.isInteger(this.warmUp) || this.warmUp < 0) throw new ConfigError('conformal warm-up must be a non-negative integer', { key: 'warmUp', value: this.warmUp });
+    if (!(this.pool >= 0 && this.pool <= 1)) throw new ConfigError('conformal pool must be in [0, 1]', { key: 'pool', value: this.pool });
+    if (!(this.prior > 0 && Number.isFinite(this.prior))) throw new ConfigError('conformal prior must be positive', { key: 'prior', value: this.prior });
+    if (!(this.window >= 1 && Number.isFinite(this.window))) throw new ConfigError('conformal window must be at least 1 origin', { key: 'window', value: this.window });
     this.info = { ...inner.info, name: `${inner.info.name}+conformal` };
   }
 
-  /** Effective levels of a stream per nominal level and step (a copy), or null for an unknown stream. */
-  state(stream: string): Map<number, number[]> | null {
+  /**
+   * Effective levels of a stream per nominal level and step for a forecast of `horizon` steps made
+   * now, or null for an unknown stream.
+   */
+  state(stream: string, horizon: number): Map<number, number[]> | null {
     const s = this.streams.get(stream);
-    return s ? new Map([...s.effective].map(([k, v]) => [k, [...v]])) : null;
+    if (!s) return null;
+    const levels = [...new Set([...s.offset.keys(), ...s.pits.length ? DEFAULT_QUANTILE_LEVELS : []])].sort((a, b) => a - b);
+    const eff = this.effectiveLevels(s, levels, horizon);
+    return new Map(levels.map((q, j) => [q, eff[j]]));
   }
 
   /**
@@ -126,7 +179,7 @@ export class ConformalForecaster implements Forecaster {
       const key = origins ? origins[i].stream : null;
       let st = key !== null ? this.streams.get(key) : undefined;
       if (!st) {
-        st = { closes: new Map(), effective: new Map(), pending: [], lastT: -Infinity };
+        st = { closes: new Map(), offset: new Map(), pits: [], pending: [], lastT: -Infinity, lastOrigin: -Infinity };
         const t = origins ? origins[i].t : windows[i].length - 1;
         await this.warm(st, windows[i], t, request, levels, counters);
         if (key !== null) this.streams.set(key, st);
@@ -146,12 +199,12 @@ export class ConformalForecaster implements Forecaster {
         this.resolve(st, t, counters);
         st.lastT = t;
       }
-      const eff = effectiveLevels(st, levels, H);
+      const eff = this.effectiveLevels(st, levels, H);
       if (i === 0) firstEffective = eff;
-      const values = adjustWindow(inner, i, levels, eff, H, quantiles.data, samples?.data);
-      if (origins) st.pending.push({ t, levels, values, horizon: H, resolved: 0 });
+      const { values, dist } = adjustWindow(inner, i, levels, eff, H, quantiles.data, samples?.data);
+      if (origins) pushPending(st, t, levels, values, dist, H);
     }
-    const calibration: ConformalMeta = { method: 'conformal (ACI)', gamma: this.gamma, warmUp: this.warmUp, levels, effective: firstEffective, ...counters };
+    const calibration: ConformalMeta = { method: 'conformal (PIT + ACI)', gamma: this.gamma, warmUp: this.warmUp, levels, effective: firstEffective, ...counters };
     const meta: ForecastMeta = {
       ...inner.meta,
       model: `${inner.meta.model}+conformal`,
@@ -206,14 +259,18 @@ export class ConformalForecaster implements Forecaster {
     positions.forEach((p, i) => {
       const bar = offset + p;
       this.resolve(st, bar, counters);
-      const eff = effectiveLevels(st, levels, H);
-      const values = adjustWindow(inner, i, levels, eff, H, scratch, pathScratch, 0);
-      st.pending.push({ t: bar, levels, values, horizon: H, resolved: 0 });
+      const eff = this.effectiveLevels(st, levels, H);
+      const { values, dist } = adjustWindow(inner, i, levels, eff, H, scratch, pathScratch, 0);
+      pushPending(st, bar, levels, values, dist, H);
     });
     this.resolve(st, t, counters);
   }
 
-  /** Applies the ACI update for every pending (forecast, step) whose outcome bar is <= t, in outcome order. */
+  /**
+   * Scores every pending (forecast, step) whose outcome bar is <= t, in outcome order: records the
+   * outcome's PIT under the wrapped forecaster and applies the ACI update to the offsets, both
+   * weighted by the forecast's origin weight.
+   */
   private resolve(st: StreamState, t: number, counters: { updates: number; skippedMissing: number }): void {
     const due: { bar: number; p: Pending; h: number }[] = [];
     for (const p of st.pending) {
@@ -227,27 +284,143 @@ export class ConformalForecaster implements Forecaster {
         counters.skippedMissing++;
         continue;
       }
+      st.pits.push({ u: pitOf(p.inner, p.horizon, h, y), weight: p.weight, h, horizon: p.horizon });
       const v = (j: number) => p.values[j * p.horizon + h - 1];
+      const step = this.gamma * p.weight;
       p.levels.forEach((q, j) => {
         const partner = partnerOf(p.levels, j);
         if (q === 0.5 || (partner >= 0 && q > 0.5)) return; // the median stays; a pair is updated from its lower level
-        const eff = levelArray(st, q, h);
+        const off = offsetArray(st, q, h);
         if (partner >= 0) {
           // central interval [Q(q), Q(1 - q)], miscoverage alpha = 2 q: alpha~ += gamma (alpha - miss), q~ = alpha~ / 2
           const miss = y < v(j) || y > v(partner) ? 1 : 0;
-          eff[h - 1] += this.gamma * (q - miss / 2);
+          off[h - 1] += step * (q - miss / 2);
         } else {
-          eff[h - 1] += this.gamma * (q - (y <= v(j) ? 1 : 0));
+          off[h - 1] += step * (q - (y <= v(j) ? 1 : 0));
         }
       });
       counters.updates++;
     }
     st.pending = st.pending.filter((p) => p.resolved < p.horizon);
+    // The rolling window: the newest PITs worth `window` origins.
+    let kept = 0;
+    let from = st.pits.length;
+    while (from > 0 && kept + st.pits[from - 1].weight / st.pits[from - 1].horizon <= this.window) kept += st.pits[--from].weight / st.pits[from].horizon;
+    if (from > 0) st.pits.splice(0, from);
     // Closes older than any pending origin are no longer needed.
     let oldest = t;
     for (const p of st.pending) oldest = Math.min(oldest, p.t);
     for (const k of st.closes.keys()) if (k <= oldest) st.closes.delete(k);
   }
+
+  /**
+   * Effective levels [level][step] for a forecast of H steps: the recalibrated level R_h(q) (the
+   * weighted quantile of the stream's PITs, shrunk to q by the prior) plus the pair's ACI offset,
+   * clamped to [0, 1] and sorted across levels per step. The median stays 0.5.
+   */
+  private effectiveLevels(st: StreamState, levels: readonly number[], H: number): number[][] {
+    const lower = levels.map((q, j) => (q === 0.5 ? -1 : partnerOf(levels, j) >= 0 && q > 0.5 ? partnerOf(levels, j) : j));
+    const wanted = [...new Set(levels.filter((q) => q !== 0.5))].sort((a, b) => a - b);
+    const recal = recalibratedLevels(st.pits, wanted, H, this.pool, this.prior);
+    const out = levels.map((q, j) => {
+      if (q === 0.5) return new Array<number>(H).fill(0.5);
+      const key = levels[lower[j]];
+      const off = st.offset.get(key) ?? [];
+      const r = recal.get(q)!;
+      const sign = lower[j] === j ? 1 : -1;
+      return Array.from({ length: H }, (_, h) => Math.min(1, Math.max(0, r[h] + sign * (h < off.length ? off[h] : 0))));
+    });
+    for (let h = 0; h < H; h++) {
+      const col = out.map((r) => r[h]).sort((a, b) => a - b);
+      out.forEach((r, j) => (r[h] = col[j]));
+    }
+    return out;
+  }
+}
+
+/** Queues a forecast for scoring, with its origin weight min(1, gap / H) (1 for a stream's first origin). */
+function pushPending(st: StreamState, t: number, levels: number[], values: Float64Array, inner: InnerDistribution, H: number): void {
+  const weight = Number.isFinite(st.lastOrigin) ? Math.min(1, Math.max(0, t - st.lastOrigin) / H) : 1;
+  st.lastOrigin = t;
+  st.pending.push({ t, levels, values, inner, horizon: H, weight, resolved: 0 });
+}
+
+/**
+ * PIT of y under the wrapped forecaster's distribution at step h: the level u with Q_in(u) = y
+ * (the middle of the levels where Q_in is flat at y; 0 or 1 beyond its range).
+ */
+function pitOf(d: InnerDistribution, H: number, h: number, y: number): number {
+  if (d.kind === 'paths') {
+    const N = d.n;
+    const col = d.sorted.subarray((h - 1) * N, h * N);
+    let below = 0;
+    while (below < N && col[below] < y) below++;
+    let equal = below;
+    while (equal < N && col[equal] === y) equal++;
+    if (equal > below) {
+      const lo = below === 0 ? 0 : (below + 0.5) / N;
+      const hi = equal === N ? 1 : (equal - 1 + 0.5) / N;
+      return (lo + hi) / 2;
+    }
+    if (below === 0) return 0;
+    if (below === N) return 1;
+    return (below - 0.5 + (y - col[below - 1]) / (col[below] - col[below - 1])) / N;
+  }
+  const nq = d.levels.length;
+  const col = Float64Array.from({ length: nq }, (_, j) => d.values[j * H + h - 1]);
+  const Q = (u: number) => quantileFunction(d.levels, col, u);
+  if (y <= Q(0)) return 0;
+  if (y >= Q(1)) return 1;
+  let a = 0;
+  let b = 1;
+  for (let k = 0; k < 40; k++) {
+    const m = (a + b) / 2;
+    if (Q(m) < y) a = m;
+    else b = m;
+  }
+  return (a + b) / 2;
+}
+
+/**
+ * Recalibrated levels R_h(q) per level (sorted) and step: the weighted quantile of the PITs, each
+ * weighted by its origin weight times (1 - pool) on its own step plus pool / horizon on every step,
+ * read between mid-weight positions (through (0, 0) and (1, 1) beyond them), then
+ * (W R + prior q) / (W + prior), W the step's total weight.
+ */
+function recalibratedLevels(pits: readonly Pit[], levels: readonly number[], H: number, pool: number, prior: number): Map<number, number[]> {
+  const out = new Map<number, number[]>(levels.map((q) => [q, new Array<number>(H).fill(q)]));
+  if (pits.length === 0) return out;
+  const order = pits.map((_, i) => i).sort((a, b) => pits[a].u - pits[b].u);
+  const w = new Float64Array(order.length);
+  for (let h = 1; h <= H; h++) {
+    let W = 0;
+    order.forEach((i, k) => {
+      const p = pits[i];
+      w[k] = p.weight * ((p.h === h ? 1 - pool : 0) + pool / p.horizon);
+      W += w[k];
+    });
+    if (!(W > 0)) continue;
+    let k = -1; // the last PIT whose mid-weight position is below q
+    let cum = 0; // weight before PIT k + 1
+    let pos = 0; // mid-weight position of PIT k
+    for (const q of levels) {
+      // split-conformal's finite-sample rule: a new PIT falls below the k-th of n exchangeable ones with
+      // probability k / (n + 1), so level x reads the PITs at rank x (n + 1), mid-rank position (x (W + 1) - 1/2) / W
+      const x = Math.min(1, Math.max(0, (q * (W + 1) - 0.5) / W));
+      while (k + 1 < order.length && (cum + w[k + 1] / 2) / W < x) {
+        pos = (cum + w[k + 1] / 2) / W;
+        cum += w[k + 1];
+        k++;
+      }
+      const u0 = k >= 0 ? pits[order[k]].u : 0;
+      const x0 = k >= 0 ? pos : 0;
+      const u1 = k + 1 < order.length ? pits[order[k + 1]].u : 1;
+      const xEnd = k + 1 < order.length ? (cum + w[k + 1] / 2) / W : 1;
+      const r = xEnd > x0 ? u0 + ((x - x0) * (u1 - u0)) / (xEnd - x0) : u0;
+      out.get(q)![h - 1] = (W * r + prior * q) / (W + prior);
+    }
+  }
+  return out;
 }
 
 function recordCloses(st: StreamState, window: Float64Array, t: number): void {
@@ -255,13 +428,13 @@ function recordCloses(st: StreamState, window: Float64Array, t: number): void {
   for (let i = 0; i < window.length; i++) st.closes.set(offset + i, window[i]);
 }
 
-function levelArray(st: StreamState, q: number, h: number): number[] {
-  let arr = st.effective.get(q);
+function offsetArray(st: StreamState, q: number, h: number): number[] {
+  let arr = st.offset.get(q);
   if (!arr) {
     arr = [];
-    st.effective.set(q, arr);
+    st.offset.set(q, arr);
   }
-  while (arr.length < h) arr.push(q);
+  while (arr.length < h) arr.push(0);
   return arr;
 }
 
@@ -272,36 +445,25 @@ function partnerOf(levels: readonly number[], j: number): number {
   return levels.findIndex((x) => Math.abs(x - (1 - q)) < 1e-9);
 }
 
-/** Effective levels [level][step], clamped to [0, 1] and sorted across levels per step. */
-function effectiveLevels(st: StreamState, levels: readonly number[], H: number): number[][] {
-  const out = levels.map((q, j) => {
-    if (q === 0.5) return new Array<number>(H).fill(0.5);
-    const partner = partnerOf(levels, j);
-    const upper = partner >= 0 && q > 0.5;
-    const key = upper ? levels[partner] : q;
-    const arr = st.effective.get(key) ?? [];
-    return Array.from({ length: H }, (_, h) => {
-      const lower = h < arr.length ? arr[h] : key;
-      return Math.min(1, Math.max(0, upper ? 1 - lower : lower));
-    });
-  });
-  for (let h = 0; h < H; h++) {
-    const col = out.map((r) => r[h]).sort((a, b) => a - b);
-    out.forEach((r, j) => (r[h] = col[j]));
-  }
-  return out;
-}
-
 /**
  * Writes window i's adjusted quantiles into out[offset..] (and paths into samplesOut) and
  * returns the reported quantiles [Q, H].
  */
 function adjustWindow(inner: Forecast, i: number, levels: readonly number[], eff: number[][], H: number, out: Float64Array,
-  samplesOut: Float64Array | undefined, offset = i * levels.length * H): Float64Array {
+  samplesOut: Float64Array | undefined, offset = i * levels.length * H): { values: Float64Array; dist: InnerDistribution } {
   const values = new Float64Array(levels.length * H);
   const s = inner.samples;
   const q = inner.quantiles;
   const knotsX = [0, ...levels, 1];
+  const usePaths = Boolean(s && samplesOut);
+  const N = s ? s.dims[1] : 0;
+  const allSorted = usePaths ? new Float64Array(N * H) : null;
+  let dist: InnerDistribution | null = null;
+  if (!usePaths) {
+    if (!q) throw new ModelError(`${inner.meta.model} gave neither paths nor quantiles to calibrate`, { key: 'quantiles' });
+    const [, nq] = q.values.dims;
+    dist = { kind: 'quantiles', levels: q.levels, values: q.values.data.slice(i * nq * H, (i + 1) * nq * H) };
+  }
   for (let h = 0; h < H; h++) {
     let Q: (u: number) => number;
     let sorted: Float64Array | null = null;
@@ -311,6 +473,7 @@ function adjustWindow(inner: Forecast, i: number, levels: readonly number[], eff
       for (let j = 0; j < N; j++) col[j] = s.data[(i * N + j) * H + h];
       col.sort();
       sorted = col;
+      allSorted!.set(col, h * N);
       Q = (u) => midRankQuantile(col, u);
     } else {
       if (!q) throw new ModelError(`${inner.meta.model} gave neither paths nor quantiles to calibrate`, { key: 'quantiles' });
@@ -336,7 +499,7 @@ function adjustWindow(inner: Forecast, i: number, levels: readonly number[], eff
       });
     }
   }
-  return values;
+  return { values, dist: dist ?? { kind: 'paths', n: N, sorted: allSorted! } };
 }
 
 /**
