@@ -32,3 +32,17 @@ export function prepareFunding(funding: Readonly<Record<string, FundingSeries>>,
     return { symbol: s, ts: f.ts, rate: f.rate, next: 0 };
   });
 }
+
+/**
+ * The funding rate in force at each time: the last rate published at or before `ts[t]` (NaN before
+ * the first), one forward pass over both sorted series.
+ * @example fundingAtTimes({ ts: Float64Array.of(0, 8), rate: Float64Array.of(1e-4, 2e-4) }, [1, 9])[1] // 2e-4
+ */
+export function fundingAtTimes(rates: FundingSeries, ts: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(ts.length).fill(Number.NaN);
+  for (let t = 0, k = -1; t < ts.length; t++) {
+    while (k + 1 < rates.ts.length && rates.ts[k + 1] <= ts[t]) k++;
+    if (k >= 0) out[t] = rates.rate[k];
+  }
+  return out;
+}

@@ -25,6 +25,7 @@ export { alignSeries, marketFromBars, medianBarMs, symbolCloses, type MarketArra
 export { checkSignals, muSigmaFromQuantiles, muSigmaFromQuantilePoint, muSigmaFromSamples, Z90, type Signals, type SpreadToSigma } from './signals';
 export { runBacktest } from './engine';
 export { roundToLot } from './sizing';
+export { fundingAtTimes } from './funding';
 export { LIMIT_NAMES, type BacktestOptions, type BacktestResult, type FundingSeries, type KillEvent, type KillSwitchName, type LimitName } from './result';
 export type { Trade, ExitReason } from './ledger';
 export { backtestingPyStats, directionTargets, type BacktestingPyStats } from './conventions';
@@ -66,4 +67,4 @@ export {
 } from './outlookStrategy';
 export { forecastSignals, type ForecastSignalOptions, type ForecastSignals } from './forecastSignals';
 export { forecastBacktest, type ForecastBacktest, type ForecastBacktestOptions } from './pipeline';
-export { backtestRecord, monteCarloSummary, statsRecord, statsRows, statsTable, formatNumber, STAT_LABELS } from './report';
+export { backtestRecord, exitReasonCounts, killEventCounts, killEventRows, meanGrossByLabel, monteCarloSummary, statsRecord, statsRows, statsTable, formatNumber, STAT_LABELS } from './report';

@@ -5,7 +5,7 @@
 import { roundTo } from '../core/format';
 import type { Trade } from './ledger';
 import type { MonteCarloResult } from './montecarlo';
-import type { BacktestResult } from './result';
+import type { BacktestResult, KillSwitchName } from './result';
 import type { Stats } from './stats';
 
 /** Display label, unit note and decimals of each statistic in tables. */
@@ -73,6 +73,67 @@ export function statsRows(columns: ReadonlyArray<{ label: string; stats: Stats }
  */
 export function statsRecord(columns: ReadonlyArray<{ label: string; stats: Stats }>, digits = 6): Record<string, Record<string, number | null>> {
   return Object.fromEntries(columns.map((c) => [c.label, Object.fromEntries(STAT_LABELS.map(([key]) => [key, roundTo(c.stats[key], digits)]))]));
+}
+
+/**
+ * How often each kill switch fired in a run: `{ [switch]: count }` over `names` (default: every
+ * switch that fired, in the order of their first event), zeros included for the names asked for.
+ * @example killEventCounts(result, ['maxDrawdown', 'dailyLoss']) // { maxDrawdown: 1, dailyLoss: 0 }
+ */
+export function killEventCounts(result: Pick<BacktestResult, 'killEvents'>, names?: readonly KillSwitchName[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const n of names ?? []) counts[n] = 0;
+  for (const e of result.killEvents) if (!names || names.includes(e.switch)) counts[e.switch] = (counts[e.switch] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * The kill events of a run as table rows: switch, time (UTC, minutes), measured value (4
+ * significant digits), threshold, action and when trading resumed (`'not within the data'` when
+ * it never did).
+ * @example pl.DataFrame(killEventRows(result))
+ */
+export function killEventRows(result: Pick<BacktestResult, 'killEvents'>): Array<Record<string, string | number>> {
+  const minute = (ms: number): string => new Date(ms).toISOString().slice(0, 16);
+  return result.killEvents.map((e) => ({
+    switch: e.switch,
+    time: minute(e.time),
+    value: Number(e.value.toPrecision(4)),
+    threshold: e.threshold,
+    action: e.action.kind,
+    resumes: e.resumeTime === null ? 'not within the data' : minute(e.resumeTime),
+  }));
+}
+
+/**
+ * Round trips per exit reason (`signal`, `stopLoss`, `takeProfit`, `end`, ...), in the order each
+ * reason first occurs.
+ * @example exitReasonCounts(result) // { takeProfit: 12, stopLoss: 9, signal: 30 }
+ */
+export function exitReasonCounts(result: Pick<BacktestResult, 'trades'>): Record<string, number> {
+  const n: Record<string, number> = {};
+  for (const t of result.trades) n[t.exitReason] = (n[t.exitReason] ?? 0) + 1;
+  return n;
+}
+
+/**
+ * Mean gross leverage (gross exposure / equity) over the bars of each label: `labels[t]` is bar t's
+ * label index in `0..count-1` (e.g. the regime classifier's labels); NaN for a label no bar has.
+ * @throws RangeError when `labels` is shorter than the run.
+ * @example meanGrossByLabel(result, regimes.labels, 4) // [0.08, 0.12, 0.05, 0.16]
+ */
+export function meanGrossByLabel(result: Pick<BacktestResult, 'ts' | 'grossExposure' | 'equity'>, labels: ArrayLike<number>, count: number): number[] {
+  if (labels.length < result.ts.length) throw new RangeError(`labels has ${labels.length} entries for ${result.ts.length} bars`);
+  const sum = new Float64Array(count);
+  const n = new Float64Array(count);
+  for (let t = 0; t < result.ts.length; t++) {
+    const k = labels[t];
+    if (k >= 0 && k < count) {
+      sum[k] += result.grossExposure[t] / result.equity[t];
+      n[k]++;
+    }
+  }
+  return Array.from(sum, (x, k) => (n[k] ? x / n[k] : Number.NaN));
 }
 
 /**
