@@ -100,6 +100,43 @@ describe('KernelPool', () => {
     expect(g.completed).toEqual([]);
   });
 
+  it('bounds a warm-up: an unanswered one hands over a kernel that still beats, and replaces a silent one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qb-pool-'));
+    const a = notebookOf(dir, 'a.ipynb', ['const n = 1;']);
+    const b = notebookOf(dir, 'b.ipynb', ["import { record } from '../dist/notebook';"]);
+    for (const beats of [true, false]) {
+      const started: string[] = [];
+      const killed: number[] = [];
+      let serial = 0;
+      const start = (o: KernelOptions): Promise<KernelClient> => {
+        const id = ++serial;
+        started.push(o.notebook ?? '');
+        return Promise.resolve({
+          id,
+          // tslab sends no reply when its completion throws: the request is never answered.
+          complete: (_code: string, timeoutMs: number) => new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs)),
+          heartbeat: async () => beats,
+          kill: async () => void killed.push(id),
+        } as unknown as KernelClient);
+      };
+      const pool = new KernelPool([a, b], { start: start as typeof import('../../src/notebook/runner/kernel').KernelClient.start, warmUpTimeoutMs: 30 });
+      await pool.take(0);
+      const kb = (await pool.take(1)) as unknown as { id: number };
+      expect(pool.warmedUp).toBe(0);
+      expect(pool.warmUpTimedOut).toBe(1);
+      if (beats) {
+        expect(kb.id).toBe(2); // the warmed-up kernel itself
+        expect(killed).toEqual([]);
+        expect(pool.warmUpReplaced).toBe(0);
+      } else {
+        expect(kb.id).toBe(3); // a fresh kernel for b, started without a warm-up
+        expect(killed).toEqual([2]);
+        expect(started).toEqual([a, b, b]);
+        expect(pool.warmUpReplaced).toBe(1);
+      }
+    }
+  });
+
   it('hands a failed start to its taker and does not let it go unhandled before', async () => {
     const f = fakeStarts(['b']);
     const pool = new KernelPool(['a', 'b'], { start: f.start });

@@ -25,6 +25,12 @@ export interface KernelPoolOptions {
   ahead?: number;
   /** Warm kernels started ahead up with their notebook's imports (see above). Default true. */
   warmUp?: boolean;
+  /**
+   * How long a warm-up may take, in milliseconds (default 60,000). A kernel whose warm-up is not
+   * answered in time and that then misses a heartbeat is killed and replaced by a fresh kernel
+   * without warm-up (counted in `warmUpReplaced`); one that answers the heartbeat is handed over.
+   */
+  warmUpTimeoutMs?: number;
   /** Starts a kernel (tests); default `KernelClient.start`. */
   start?: typeof KernelClient.start;
 }
@@ -63,6 +69,10 @@ export class KernelPool {
   private readonly ahead: number;
   /** Warm-ups done (answered) so far, for tests and benches. */
   warmedUp = 0;
+  /** Warm-ups not answered within `warmUpTimeoutMs`. */
+  warmUpTimedOut = 0;
+  /** Kernels replaced after a warm-up left them silent (no heartbeat). */
+  warmUpReplaced = 0;
 
   constructor(
     private readonly notebooks: readonly string[],
@@ -109,9 +119,19 @@ export class KernelPool {
     const code = warmUp ? warmUpCode(notebook) : '';
     // Handed over only once the warm-up is answered: tslab answers nothing else meanwhile, not even
     // heartbeats (the run checks one before each cell). A warm-up that fails changes nothing.
+    // A warm-up is bounded: tslab answers no completion when its language service throws, and a
+    // kernel stuck compiling answers nothing, so a report must not wait on either (a CI run once
+    // waited 9 minutes here). Silent after the limit: replaced by a fresh kernel, no warm-up.
     const p = code ? started.then(async (k) => {
-      if (await k.complete(code, this.opts.startTimeoutMs).catch(() => false)) this.warmedUp++;
-      return k;
+      if (await k.complete(code, this.opts.warmUpTimeoutMs ?? 60_000).catch(() => false)) {
+        this.warmedUp++;
+        return k;
+      }
+      this.warmUpTimedOut++;
+      if (await k.heartbeat()) return k;
+      this.warmUpReplaced++;
+      await k.kill();
+      return start({ cwd: dirname(resolve(notebook)), argv: this.opts.kernelArgv, startTimeoutMs: this.opts.startTimeoutMs, notebook });
     }) : started;
     // A start that fails is reported to whoever takes it; until then it must not count as unhandled.
     p.catch(() => undefined);

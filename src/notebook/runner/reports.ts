@@ -184,6 +184,10 @@ export async function runReports(notebooks: string[], opts: ReportsOptions): Pro
     await pool.close();
     await Promise.all(shutdowns);
   }
+  if (pool.warmUpTimedOut > 0) {
+    // Counted and said, never silent: the runs themselves are unaffected.
+    process.stderr.write(`quantbook report: ${pool.warmUpTimedOut} kernel warm-up(s) unanswered within 60 s; ${pool.warmUpReplaced} silent kernel(s) replaced by fresh ones\n`);
+  }
   if (shutdownError !== undefined) throw shutdownError;
   writeIndex(opts.outDir);
   return summaries;
