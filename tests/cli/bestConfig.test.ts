@@ -25,7 +25,7 @@ const ENSEMBLE_NOTE = /its ensemble of 5 settings .* is not used/;
 describe('a best sampler config as --config', () => {
   it('the shipped file is what these tests assume', () => {
     expect(best.model).toBe('models/qb-ar-s.json');
-    expect(best.setting).toEqual({ samples: 128, aggregation: 'median', lookback: 128, temperature: 1, topP: 1 });
+    expect(best.setting).toEqual({ samples: 64, aggregation: 'median', lookback: 128, temperature: 1, topP: 1 });
     expect(best.ensemble.members).toHaveLength(5);
   });
 
@@ -36,7 +36,7 @@ describe('a best sampler config as --config', () => {
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out);
     expect(s.model.name).toBe('qb-ar-s');
-    expect(s).toMatchObject({ samples: 128, temperature: 1, topP: 1, horizon: 6 });
+    expect(s).toMatchObject({ samples: best.setting.samples, temperature: 1, topP: 1, horizon: 6 });
     expect(s.lookback.requested).toBe(128);
     expect(s.notes.join('\n')).toMatch(ENSEMBLE_NOTE);
     expect(s.notes.join('\n')).toMatch(/aggregate median not used/);
@@ -66,7 +66,7 @@ describe('a best sampler config as --config', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.model).toMatch(/models\/qb-ar-s\.json$/);
-    expect(j.sampler).toEqual({ samples: 128, aggregate: 'median', lookback: 128, temperature: 1, topP: 1, topK: null });
+    expect(j.sampler).toEqual({ samples: best.setting.samples, aggregate: 'median', lookback: 128, temperature: 1, topP: 1, topK: null });
     expect(j.notes.join('\n')).toMatch(ENSEMBLE_NOTE);
     expect(r.err).toMatch(ENSEMBLE_NOTE);
     expect(j.n).toBeGreaterThan(0);
@@ -92,9 +92,9 @@ describe('a best sampler config as --config', () => {
     expect(notes.join('\n')).toMatch(ENSEMBLE_NOTE);
     expect(a.result.trades.length).toBeGreaterThan(0);
     expect(Array.from(a.result.equity)).toEqual(Array.from(b.result.equity));
-    // Without the flag, the file's 128 paths.
+    // Without the flag, the file's paths.
     const full = await runBacktestCli({ ...common, config: BEST, out: tmp() });
-    expect(full.runs[0].record.sampler).toMatchObject({ samples: 128, lookback: 128, aggregate: 'median' });
+    expect(full.runs[0].record.sampler).toMatchObject({ samples: best.setting.samples, lookback: 128, aggregate: 'median' });
   }, 120_000);
 
   it('backtest: a bad aggregate fails before forecasting', async () => {
