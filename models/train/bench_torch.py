@@ -31,32 +31,17 @@ def load_from_onnx(card_path):
     return net.eval(), card
 
 
-def generate(net, ids, n, horizon, missing_token):
-    """Prefill [1, T], tile the cache to n rows, then horizon - 1 cached steps with sampling."""
-    h, presents = net.hidden(ids)
-    logits = net.head(h[:, -1])
-    past = [p.expand(n, -1, -1, -1).contiguous() for p in presents]
-    logits = logits.expand(n, -1)
-    out = []
-    for step in range(horizon):
-        logits = logits.clone()
-        logits[:, missing_token] = -float('inf')
-        tok = torch.multinomial(torch.softmax(logits, dim=-1), 1)
-        out.append(tok)
-        if step == horizon - 1:
-            break
-        h, past = net.hidden(tok, past)
-        logits = net.head(h[:, -1])
-    return torch.cat(out, dim=1)
-
-
-def generate_shared(net, ids, n, horizon, missing_token):
-    """The same sampling with the context's cache shared by the n rows (nets.Attention.forward_shared,
-    the algorithm of quantbook's graph): prefill [1, T] once, then each step feeds one token per row
-    and carries only the rows' own sampled keys/values."""
+def generate(net, ids, n, horizon, missing_token, shared=False):
+    """Prefill [1, T], then horizon - 1 cached steps of n rows with sampling. The cache is tiled to
+    every row (the usual PyTorch loop), or with shared=True the context's cache is shared by the
+    rows (nets.Attention.forward_shared, the algorithm of quantbook's graph) and each step carries
+    only the rows' own sampled keys/values."""
     h, ctx = net.hidden(ids)
     logits = net.head(h[:, -1]).expand(n, -1)
-    past = [torch.zeros(n, c.shape[1], 0, c.shape[3], dtype=c.dtype) for c in ctx]
+    if shared:
+        past = [torch.zeros(n, c.shape[1], 0, c.shape[3], dtype=c.dtype) for c in ctx]
+    else:
+        past = [p.expand(n, -1, -1, -1).contiguous() for p in ctx]
     out = []
     for step in range(horizon):
         logits = logits.clone()
@@ -65,7 +50,7 @@ def generate_shared(net, ids, n, horizon, missing_token):
         out.append(tok)
         if step == horizon - 1:
             break
-        h, past = net.hidden_shared(tok, ctx, past)
+        h, past = net.hidden_shared(tok, ctx, past) if shared else net.hidden(tok, past)
         logits = net.head(h[:, -1])
     return torch.cat(out, dim=1)
 
@@ -86,7 +71,7 @@ def main():
     missing = card['tokenizer']['missingToken']
     with torch.no_grad():
         generate(net, ids, args.n, args.horizon, missing)  # warm-up
-        generate_shared(net, ids, args.n, args.horizon, missing)  # warm-up
+        generate(net, ids, args.n, args.horizon, missing, shared=True)  # warm-up
         prefill, total, shared = [], [], []
         for _ in range(args.repeats):
             t0 = time.perf_counter()
@@ -96,7 +81,7 @@ def main():
             generate(net, ids, args.n, args.horizon, missing)
             total.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
-            generate_shared(net, ids, args.n, args.horizon, missing)
+            generate(net, ids, args.n, args.horizon, missing, shared=True)
             shared.append((time.perf_counter() - t0) * 1000)
     print(json.dumps({'torch': torch.__version__, 'threads': args.threads, 'prefillMs': float(np.median(prefill)),
                       'generateMs': float(np.median(total)),
