@@ -22,6 +22,7 @@ import {
   runBacktest,
   runOutlook,
   sliceMarket,
+  killEventCounts,
   sliceSignals,
   statsTable,
   symbolClass,
@@ -408,14 +409,13 @@ function uncoveredText(symbol: string, c: FundingCoverage): string {
 function extraRows(run: BacktestRun): Record<string, string> {
   const r = run.result;
   const c = r.limits.counts;
-  const kills = new Map<string, number>();
-  for (const e of r.killEvents) kills.set(e.switch, (kills.get(e.switch) ?? 0) + 1);
+  const kills = Object.entries(killEventCounts(r));
   const mc = run.record.monteCarlo as { bars: { finalEquity: { p05: number; p50: number }; ruinProbability: number } | null } | null;
   const meta = run.record.forecast as { fallbackWindows: number; noForecast: number };
   const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
   return {
     'binds cap/gross/close/long/min/cash': [c.perSymbolCap, c.grossIntraday, c.grossAtClose, c.longOnly, c.minTrade, c.cash].join('/'),
-    'kill events': kills.size ? [...kills].map(([k, n]) => `${k} ${n}`).join(', ') : 'none',
+    'kill events': kills.length ? kills.map(([k, n]) => `${k} ${n}`).join(', ') : 'none',
     'no quote / no forecast / cancelled': `${sum(r.fallbacks.missingQuotes)} / ${sum(r.fallbacks.noForecast)} / ${r.fallbacks.cancelledOrders}`,
     'forecaster fallback windows': String(meta.fallbackWindows),
     'MC bars: p05 / p50 final equity': mc?.bars ? `${Math.round(mc.bars.finalEquity.p05)} / ${Math.round(mc.bars.finalEquity.p50)}` : '-',
