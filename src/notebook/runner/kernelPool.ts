@@ -115,7 +115,8 @@ export class KernelPool {
   private start(index: number, warmUp: boolean): Promise<KernelClient> {
     const notebook = this.notebooks[index];
     const start = this.opts.start ?? ((o) => KernelClient.start(o));
-    const started = start({ cwd: dirname(resolve(notebook)), argv: this.opts.kernelArgv, startTimeoutMs: this.opts.startTimeoutMs, notebook });
+    const options = { cwd: dirname(resolve(notebook)), argv: this.opts.kernelArgv, startTimeoutMs: this.opts.startTimeoutMs, notebook };
+    const started = start(options);
     const code = warmUp ? warmUpCode(notebook) : '';
     // Handed over only once the warm-up is answered: tslab answers nothing else meanwhile, not even
     // heartbeats (the run checks one before each cell). A warm-up that fails changes nothing.
@@ -131,7 +132,7 @@ export class KernelPool {
       if (await k.heartbeat()) return k;
       this.warmUpReplaced++;
       await k.kill();
-      return start({ cwd: dirname(resolve(notebook)), argv: this.opts.kernelArgv, startTimeoutMs: this.opts.startTimeoutMs, notebook });
+      return start(options);
     }) : started;
     // A start that fails is reported to whoever takes it; until then it must not count as unhandled.
     p.catch(() => undefined);
