@@ -50,6 +50,31 @@ export function checkSamples(samples: number | undefined, fallback: number): num
 }
 
 /**
+ * The checks every sampling forecaster runs first, in this order: the windows
+ * ({@link toWindows}), the horizon ({@link checkHorizon}), the sample count
+ * ({@link checkSamples}, at least 1: a sampler has no quantiles without paths) and what each
+ * window holds ({@link checkWindows}).
+ * @param who how errors name the forecaster, e.g. `'Kronos'` ("Kronos forecasts by sampling").
+ * @param fallbackSamples paths when the request names none.
+ * @returns the windows and the number of paths per window.
+ * @throws ModelError on any failed check, with the key (and row) at fault.
+ * @example const { windows, n } = checkSamplingRequest(request, this.info, 100, 'Toto');
+ */
+export function checkSamplingRequest(
+  request: ForecastRequest,
+  info: ForecasterInfo,
+  fallbackSamples: number,
+  who: string,
+): { windows: Float64Array[]; n: number } {
+  const windows = toWindows(request.context);
+  checkHorizon(request.horizon, info);
+  const n = checkSamples(request.samples, fallbackSamples);
+  if (n < 1) throw new ModelError(`${who} forecasts by sampling: ask for samples >= 1`, { key: 'samples', value: n });
+  checkWindows(windows, info);
+  return { windows, n };
+}
+
+/**
  * Count of finite values in a window.
  * @example observedCount(new Float64Array([1, NaN, 3])) // 2
  */

@@ -21,7 +21,7 @@ import { ModelError } from '../../core/errors';
 import { Rng } from '../../core/random';
 import type { ChronosCard, LoadedCard } from '../card';
 import { quantilesFromSamples } from '../distribution';
-import { checkHorizon, checkSamples, checkWindows, tail, toWindows } from '../request';
+import { checkSamplingRequest, tail } from '../request';
 import type { ModelSession } from '../runtime';
 import { checkSampling, DEFAULT_SAMPLING, TokenSampler } from '../sampling';
 import { DEFAULT_QUANTILE_LEVELS, tensor3, type Forecast, type ForecastRequest, type Forecaster, type ForecasterInfo, type SamplingOptions } from '../types';
@@ -180,11 +180,7 @@ export class ChronosForecaster implements Forecaster {
     const t0 = performance.now();
     this.modelMs = 0;
     this.runs = 0;
-    const windows = toWindows(request.context);
-    checkHorizon(request.horizon, this.info);
-    const n = checkSamples(request.samples, DEFAULT_SAMPLES);
-    if (n < 1) throw new ModelError('a Chronos model forecasts by sampling: ask for samples >= 1', { key: 'samples', value: n });
-    checkWindows(windows, this.info);
+    const { windows, n } = checkSamplingRequest(request, this.info, DEFAULT_SAMPLES, 'a Chronos model');
     const sampling = checkSampling({ ...DEFAULT_SAMPLING, ...this.card.sampling, ...this.defaults, ...request.sampling });
     // As for autoregressive cards: the cache on the CPU; on CUDA onnxruntime-node would copy every
     // present tensor to the host each step, while re-running a prefix of at most H + 1 tokens is cheap there.

@@ -17,7 +17,7 @@ import { ModelError } from '../../core/errors';
 import { Rng } from '../../core/random';
 import type { LoadedCard, TotoCard } from '../card';
 import { quantilesFromSamples } from '../distribution';
-import { checkHorizon, checkSamples, checkWindows, tail, toWindows } from '../request';
+import { checkSamplingRequest, tail } from '../request';
 import type { ModelSession } from '../runtime';
 import { DEFAULT_QUANTILE_LEVELS, tensor3, type Forecast, type ForecastRequest, type Forecaster, type ForecasterInfo } from '../types';
 
@@ -189,11 +189,7 @@ export class TotoForecaster implements Forecaster {
     const t0 = performance.now();
     this.modelMs = 0;
     this.runs = 0;
-    const windows = toWindows(request.context);
-    checkHorizon(request.horizon, this.info);
-    const n = checkSamples(request.samples, DEFAULT_TOTO_SAMPLES);
-    if (n < 1) throw new ModelError('Toto forecasts by sampling: ask for samples >= 1', { key: 'samples', value: n });
-    checkWindows(windows, this.info);
+    const { windows, n } = checkSamplingRequest(request, this.info, DEFAULT_TOTO_SAMPLES, 'Toto');
     const meanPath = request.sampling?.temperature === 0;
     const seed = request.seed ?? 0;
     const H = request.horizon;
