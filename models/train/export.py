@@ -144,7 +144,8 @@ def write_ar_graph(net, onnx_path):
             del node.attribute[:]
             node.attribute.extend(kept + [onnx.helper.make_attribute('allowzero', 1)])
     # The exporter's attention, rewritten with fewer nodes and no copying transposes (same numbers, see lean_graph).
-    model = lean_attention(model, layers, net.heads, hd)
+    if kvh == 1:
+        model = lean_attention(model, layers, net.heads, kvh, hd)
     onnx.save(model, onnx_path)
     check_graph(onnx_path)
     return {

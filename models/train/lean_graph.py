@@ -35,9 +35,12 @@ def _const(name, values, dtype):
     return numpy_helper.from_array(np.array(values, dtype=dtype), name)
 
 
-def lean_attention(model, layers, heads, head_dim):
+def lean_attention(model, layers, heads, kv_heads, head_dim):
     """Returns the model with each layer's attention core replaced (see the module doc). Raises ValueError when
-    the graph does not have the exporter's node names this relies on."""
+    kv_heads is not 1 (the reshapes that replace the transposes rely on it) or the graph does not have the
+    exporter's node names this relies on."""
+    if kv_heads != 1:
+        raise ValueError(f'lean_attention needs one key/value head, got {kv_heads}')
     g = model.graph
     producer = {o: n for n in g.node for o in n.output}
     sfx = lambda i: '' if i == 0 else f'_{i}'  # noqa: E731
