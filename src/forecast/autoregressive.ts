@@ -23,7 +23,7 @@ import type { AutoregressiveCard, LoadedCard } from './card';
 import { quantilesFromSamples } from './distribution';
 import { checkSamplingRequest, tail } from './request';
 import type { ModelSession } from './runtime';
-import { checkSampling, DEFAULT_SAMPLING, TokenSampler } from './sampling';
+import { checkSampling, DEFAULT_SAMPLING, pathRng, TokenSampler } from './sampling';
 import { binCentres, decodePath, tokenizeCloses, type TokenizedContext } from './tokenizer';
 import { DEFAULT_QUANTILE_LEVELS, tensor3, type Forecast, type ForecastRequest, type Forecaster, type ForecasterInfo, type SamplingOptions } from './types';
 
@@ -178,7 +178,7 @@ export class AutoregressiveForecaster implements Forecaster {
         const rngs: Rng[] = [];
         for (let r = 0; r < rows; r++) {
           groupOf[r] = w0 + Math.floor(r / R);
-          rngs.push(base.fork(`${members[groupOf[r]]}/${p0 + (r % R)}`));
+          rngs.push(pathRng(base, members[groupOf[r]], p0 + (r % R)));
         }
         const generated = new Int32Array(rows * H);
         for (let r = 0; r < rows; r++) generated[r * H] = sampler.sample(prefill.logits, groupOf[r] * V, rngs[r]);

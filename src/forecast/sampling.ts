@@ -13,6 +13,20 @@ import type { SamplingOptions } from './types';
 export const DEFAULT_SAMPLING: SamplingOptions = { temperature: 1, topK: 0, topP: 1, samplesPerBatch: 256, kvCache: 'auto' };
 
 /**
+ * The random stream of one sampled path: forked from the request's generator by window and path
+ * index only (label `"<window>/<path>"`), so a path's draws do not depend on how paths are batched
+ * into model runs, nor on how many paths are asked for (path k of 100 is path k of 1,000).
+ * Every token-sampling family (autoregressive, Chronos, Kronos, Toto) draws its paths from these.
+ * @param base the generator seeded with the request's seed.
+ * @param window index of the window in the request.
+ * @param path index of the path within its window.
+ * @example pathRng(new Rng(0), 2, 7).uniform() // the same number whatever the batch size
+ */
+export function pathRng(base: Rng, window: number, path: number): Rng {
+  return base.fork(`${window}/${path}`);
+}
+
+/**
  * Validates sampler settings.
  * @throws ConfigError naming the setting when temperature < 0, topK is not a non-negative
  *   integer, topP is outside (0, 1], or samplesPerBatch is not a positive integer.

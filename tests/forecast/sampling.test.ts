@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors';
 import { Rng } from '../../src/core/random';
-import { checkSampling, DEFAULT_SAMPLING, TokenSampler } from '../../src/forecast/sampling';
+import { checkSampling, DEFAULT_SAMPLING, pathRng, TokenSampler } from '../../src/forecast/sampling';
 
 const logits = new Float32Array([Math.log(0.5), Math.log(0.3), Math.log(0.15), Math.log(0.05)]);
 
@@ -106,5 +106,19 @@ describe('top-k selection on a large vocabulary', () => {
         expect(sampler.sample(l, 0, a)).toBe(reference(l, k, p, t, b.uniform()));
       }
     }
+  });
+});
+
+describe('pathRng', () => {
+  it('depends on the seed, the window and the path only, and does not advance the base generator', () => {
+    const draws = (rng: Rng): number[] => [rng.uniform(), rng.uniform(), rng.uniform()];
+    const base = new Rng(7);
+    const a = draws(pathRng(base, 2, 5));
+    expect(draws(pathRng(new Rng(7), 2, 5))).toEqual(a);
+    expect(draws(pathRng(base, 2, 5))).toEqual(a);
+    expect(draws(pathRng(base, 2, 6))).not.toEqual(a);
+    expect(draws(pathRng(base, 5, 2))).not.toEqual(a);
+    expect(draws(pathRng(new Rng(8), 2, 5))).not.toEqual(a);
+    expect(draws(base)).toEqual(draws(new Rng(7)));
   });
 });

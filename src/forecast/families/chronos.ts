@@ -23,7 +23,7 @@ import type { ChronosCard, LoadedCard } from '../card';
 import { quantilesFromSamples } from '../distribution';
 import { checkSamplingRequest, tail } from '../request';
 import type { ModelSession } from '../runtime';
-import { checkSampling, DEFAULT_SAMPLING, TokenSampler } from '../sampling';
+import { checkSampling, DEFAULT_SAMPLING, pathRng, TokenSampler } from '../sampling';
 import { DEFAULT_QUANTILE_LEVELS, tensor3, type Forecast, type ForecastRequest, type Forecaster, type ForecasterInfo, type SamplingOptions } from '../types';
 
 type ChronosTokenizerSpec = ChronosCard['tokenizer'];
@@ -218,7 +218,7 @@ export class ChronosForecaster implements Forecaster {
         for (let start = 0; start < n; start += sampling.samplesPerBatch) {
           const rows = Math.min(sampling.samplesPerBatch, n - start);
           const rngs: Rng[] = [];
-          for (let r = 0; r < rows; r++) rngs.push(base.fork(`${w}/${start + r}`));
+          for (let r = 0; r < rows; r++) rngs.push(pathRng(base, w, start + r));
           // The start token, then the tokens drawn so far, one row per path.
           const seq = new Int32Array(rows * (H + 1));
           for (let r = 0; r < rows; r++) seq[r * (H + 1)] = spec.decoderStartTokenId;

@@ -19,7 +19,7 @@ import type { GraphSpec, KronosCard, LoadedCard } from '../card';
 import { quantilesFromSamples } from '../distribution';
 import { checkSamplingRequest } from '../request';
 import { openSession, type ModelSession, type RuntimeOptions } from '../runtime';
-import { checkSampling, DEFAULT_SAMPLING, TokenSampler } from '../sampling';
+import { checkSampling, DEFAULT_SAMPLING, pathRng, TokenSampler } from '../sampling';
 import { DEFAULT_QUANTILE_LEVELS, tensor3, type ContextBars, type Forecast, type ForecastRequest, type Forecaster, type ForecasterInfo, type SamplingOptions, type WindowArrays } from '../types';
 
 /** Default number of paths when a request does not say. */
@@ -293,7 +293,7 @@ export class KronosForecaster implements Forecaster {
     let widened = 0;
     for (let start = 0; start < n; start += perBatch) {
       const rows = Math.min(perBatch, n - start);
-      const rngs = Array.from({ length: rows }, (_, r) => base.fork(`${w}/${start + r}`));
+      const rngs = Array.from({ length: rows }, (_, r) => pathRng(base, w, start + r));
       const g1 = new Int32Array(rows * H);
       const g2 = new Int32Array(rows * H);
       const tokenAt = (ctxIds: Int32Array, gen: Int32Array, r: number, p: number): number => (p < L ? ctxIds[p] : gen[r * H + p - L]);

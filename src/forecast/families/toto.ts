@@ -19,6 +19,7 @@ import type { LoadedCard, TotoCard } from '../card';
 import { quantilesFromSamples } from '../distribution';
 import { checkSamplingRequest, tail } from '../request';
 import type { ModelSession } from '../runtime';
+import { pathRng } from '../sampling';
 import { DEFAULT_QUANTILE_LEVELS, tensor3, type Forecast, type ForecastRequest, type Forecaster, type ForecasterInfo } from '../types';
 
 /** Default number of paths when a request does not say. */
@@ -259,7 +260,7 @@ export class TotoForecaster implements Forecaster {
     const firstMixture = await this.mixture(first0.scaled, 1, T0);
     for (let start = 0; start < n; start += ROWS_PER_RUN) {
       const rows = Math.min(ROWS_PER_RUN, n - start);
-      const rngs = Array.from({ length: rows }, (_, r) => base.fork(`${w}/${start + r}`));
+      const rngs = Array.from({ length: rows }, (_, r) => pathRng(base, w, start + r));
       const vals = Array.from({ length: rows }, () => baseVals.slice());
       for (let s = 0; s < steps; s++) {
         const T = T0 + s * P;
