@@ -161,6 +161,10 @@ describe('columns out of polars and symbol columns reused', () => {
       // changes exactly at chunk edges, a null closing one chunk before a new symbol opens the next
       [['A', 500], ['B', 500], ['C', 10]],
       [['A', 499], [null, 1], ['B', 500], ['C', 5]],
+      // another symbol (or a null) inside a run, between the rows a search of the runs reads
+      [['A', 3], ['B', 1], ['A', 4], ['C', 2]],
+      [['A', 700], ['B', 1], ['A', 299], ['C', 2]],
+      [['A', 700], [null, 1], ['A', 299], ['C', 2]],
     ];
     // 100,000 rows: one chunk
     for (const chunk of [500, 100_000]) {
