@@ -110,6 +110,20 @@ describe('symbol blocks', () => {
     expect(frame.getColumn('symbol').toArray()).toEqual(many.flatMap((p) => Array.from(p.ts, () => p.symbol)));
     expect(frame.getColumn('close').toArray()).toEqual(many.flatMap((p) => Array.from(p.close)));
   });
+
+  it('adopted timestamps: whole ms cross as int64 written in their own buffer, which then holds the same doubles', () => {
+    const times = [-86_400_000, 0, 1_700_000_000_123, 2 ** 53 - 1, -(2 ** 53) + 1];
+    for (const ts of [times, [...times, 1.5], [...times, -0], [...times, 2 ** 53 + 2]]) {
+      const blocks = allocSymbolBlocks([ts.length], ['A']);
+      blocks.all.ts.set(ts);
+      const before = Float64Array.from(blocks.all.ts);
+      const frame = adoptSymbolBlocks(blocks);
+      // the arrays the frame keeps are unchanged, bit for bit (-0 included), and the frame holds tsSeries' values
+      expect(new Uint8Array(blocks.all.ts.buffer)).toEqual(new Uint8Array(before.buffer));
+      expect(frame.getColumn('ts').cast(pl.Int64).toArray()).toEqual(tsSeries(before).cast(pl.Int64).toArray());
+      expect(eachSymbol(frame).next().value?.arrays.ts).toBe(blocks.bySymbol[0].ts);
+    }
+  });
 });
 
 
@@ -161,6 +175,10 @@ describe('columns out of polars and symbol columns reused', () => {
       // changes exactly at chunk edges, a null closing one chunk before a new symbol opens the next
       [['A', 500], ['B', 500], ['C', 10]],
       [['A', 499], [null, 1], ['B', 500], ['C', 5]],
+      // another symbol (or a null) inside a run, between the rows a search of the runs reads
+      [['A', 3], ['B', 1], ['A', 4], ['C', 2]],
+      [['A', 700], ['B', 1], ['A', 299], ['C', 2]],
+      [['A', 700], [null, 1], ['A', 299], ['C', 2]],
     ];
     // 100,000 rows: one chunk
     for (const chunk of [500, 100_000]) {
