@@ -206,6 +206,9 @@ function prepareRun(market: MarketArrays, signals: Signals, cfg: BacktestConfig,
   const lastPx = new Float64Array(S).fill(NaN);
   const pend = new PendingOrders(S);
   const decisions = options.recordDecisions ? new Float64Array(T * S).fill(NaN) : null;
+  const slIn = signals.stopLoss ?? null;
+  const tpIn = signals.takeProfit ?? null;
+  const brackets = slIn !== null || tpIn !== null;
   const sizer = new Sizer({
     symbols, T, close, mu: signals.mu, sigma: signals.sigma,
     regime: signals.regime ?? new Uint8Array(0),
@@ -214,6 +217,7 @@ function prepareRun(market: MarketArrays, signals: Signals, cfg: BacktestConfig,
     sizingKind: sizingCode(sizing.kind),
     kellyFraction: sizing.kind === 'kelly' || sizing.kind === 'probability' ? sizing.fraction : 0,
     goal: signals.target ?? null,
+    brackets,
     goalUnits: signals.targetUnit === 'units',
     pWin: goalMode ? null : probability ? signals.pWin! : null,
     payoff: signals.payoff ?? null,
@@ -232,8 +236,6 @@ function prepareRun(market: MarketArrays, signals: Signals, cfg: BacktestConfig,
     closeCap: Uint8Array.from(rules, (r) => (r.grossAtClose < r.grossIntraday ? 1 : 0)),
     lastPx, ledger, pending: pend, decisions,
   });
-  const slIn = signals.stopLoss ?? null;
-  const tpIn = signals.takeProfit ?? null;
   return {
     cfg, symbols, classes, S, T, ts, open, high, low, close, sessionEnd,
     cashOnly, lot, costs, perps, funding, ppy,
@@ -246,7 +248,7 @@ function prepareRun(market: MarketArrays, signals: Signals, cfg: BacktestConfig,
     goal: signals.target ?? new Float64Array(0),
     presetWeight: new Float64Array(preset ? S : 0).fill(NaN),
     presetLast: new Float64Array(preset ? S : 0).fill(NaN),
-    brackets: slIn !== null || tpIn !== null,
+    brackets,
     slIn, tpIn,
     slLevel: new Float64Array(S).fill(NaN),
     tpLevel: new Float64Array(S).fill(NaN),

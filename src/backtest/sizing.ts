@@ -81,6 +81,8 @@ export interface SizerSetup {
   kellyFraction: number;
   /** Target positions (bar-major, NaN = hold) replacing the sizing, or null. */
   goal: Float64Array | null;
+  /** True when the run has bracket levels (stop-loss / take-profit), whose exits `bracketExited` reports. */
+  brackets: boolean;
   /** True when `goal` holds units, false for weights of equity. */
   goalUnits: boolean;
   /** Probability of a win and payoff ratio per bar (probability sizing), or null; `payoffRatio` when `payoff` is null. */
@@ -130,15 +132,24 @@ export class Sizer {
   private readonly target: Float64Array;
   private readonly order: Float64Array;
   private readonly reason: Uint8Array;
-  /** 1 where this bar's target is the current position, kept unless a limit changes it. */
+  /**
+   * 1 where this bar's target is the current position, kept unless a limit changes it. Only the
+   * symbols held are marked (`nHeld` of them), and the marks are cleared at the next bar that had
+   * any: most bars hold nothing, and then `decide` reads no mark at all.
+   */
   private readonly hold: Uint8Array;
+  private nHeld = 0;
   private readonly grossSum: Float64Array;
   private readonly scale: Float64Array;
   /** The minimum trade's row of `binds` (it binds at most steps: one index, no offset). */
   private readonly minTradeBinds: Int32Array;
-  /** Per symbol: the last target given (NaN before any), and the target a bracket (stop / take-profit) exited, NaN when none. */
+  /**
+   * Per symbol: the last target given (NaN before any), and the target a bracket (stop / take-profit) exited, NaN when none.
+   * Kept only when the run has brackets: without them no exit is reported, and `bracketGoal` stays NaN.
+   */
   private readonly lastGoal: Float64Array;
   private readonly bracketGoal: Float64Array;
+  private readonly brackets: boolean;
   /**
    * Whether the run's rule can hold a position at its current weight (entryExit, a validity mask,
    * targets, the probability sizing): fixed for the run, so decided once here rather than from four
@@ -170,6 +181,7 @@ export class Sizer {
     this.bracketGoal = new Float64Array(S).fill(NaN);
     this.mayHold = p.entryExit === true || p.valid !== null || p.goal !== null || p.pWin !== null;
     this.fillAtClose = p.fillAtClose === true;
+    this.brackets = p.brackets === true;
     const c0 = S > 0 ? p.cls[0] : 0;
     this.lot0 = S > 0 ? p.lot[0] : 1;
     this.longOnly0 = S > 0 && p.longOnly[0] === 1;
@@ -244,6 +256,7 @@ export class Sizer {
     const { close, mu, sigma, regime, entry, valid, cls, lev, ledger, goal, pWin, payoff } = p;
     const goalUnits = p.goalUnits === true;
     const { lastGoal, bracketGoal } = this;
+    const brackets = this.brackets === true;
     const { sizingKind, kellyFraction, weight, regimeMult, sigmaFloor, capPerSymbol, horizon } = p;
     // `=== true` gives TurboFan a known boolean: a bare field in `if (x)` compiles to a full
     // truthiness test (false, '', heap number, bigint) at every symbol.
@@ -258,7 +271,9 @@ export class Sizer {
     const base = t * S;
     let mask = 0;
     let gross0 = 0;
+    let nHeld = 0;
     for (let c = 0; c < grossSum.length; c++) grossSum[c] = 0;
+    if (this.nHeld > 0) hold.fill(0);
 
     // Targets, the per-symbol cap, and the gross sums per class.
     for (let s = 0; s < S; s++) {
@@ -270,21 +285,23 @@ export class Sizer {
         continue;
       }
       let f: number;
-      hold[s] = 0;
       if (goal !== null) {
         // Targets: NaN holds; after a bracket exit, the same target holds the flat position.
         const v = goal[idx];
         if (v === v && !(v > -Infinity && v < Infinity)) badTarget(p.symbols[s], t, v);
-        if (v !== v || v === bracketGoal[s]) {
+        if (v !== v || (brackets && v === bracketGoal[s])) {
           if (q[s] === 0) {
             target[s] = NaN;
             continue;
           }
           f = (q[s] * c) / equity;
           hold[s] = 1;
+          nHeld++;
         } else {
-          lastGoal[s] = v;
-          bracketGoal[s] = NaN;
+          if (brackets) {
+            lastGoal[s] = v;
+            bracketGoal[s] = NaN;
+          }
           f = goalUnits ? (v * c) / equity : v;
         }
       } else if (entryExit && q[s] !== 0) {
@@ -294,6 +311,7 @@ export class Sizer {
         } else {
           f = (q[s] * c) / equity;
           hold[s] = 1;
+          nHeld++;
         }
       } else if (entryExit && entry[idx] === 0) {
         f = 0;
@@ -307,6 +325,7 @@ export class Sizer {
         }
         f = (q[s] * c) / equity;
         hold[s] = 1;
+        nHeld++;
       } else {
         if (pWin !== null) {
           // Binary Kelly: f = fraction * (p - (1 - p) / b).
@@ -338,6 +357,7 @@ export class Sizer {
       else grossSum[cls[s]] += Math.abs(f);
     }
     if (oneClass) grossSum[cls[0]] = gross0;
+    this.nHeld = nHeld;
     return mask;
   }
 
@@ -355,10 +375,11 @@ export class Sizer {
     const q = ledger.qty;
     const S = q.length;
     const base = t * S;
-    // Only these rules can hold a position at its current weight; otherwise hold[] stays all 0.
+    // Only these rules can hold a position at its current weight, and only at the bars where they marked one.
     const mayHold = this.mayHold === true;
     // `| 0`: the mask stays an untagged integer in a register (a call's result is any value).
     let mask = (mayHold ? this.ruleTargets(t, equity) : this.signalTargets(t, allQuoted)) | 0;
+    const anyHeld = mayHold && this.nHeld > 0;
     let filledNow = false;
     const oneClass = p.oneClass === true;
     const fillAtClose = this.fillAtClose === true;
@@ -403,7 +424,7 @@ export class Sizer {
       const qs = q[s];
       const lotS = oneClass ? lot0 : lot[s];
       // A held position stays as it is unless a limit changed its weight.
-      const held = mayHold && hold[s] === 1 && f === (qs * c) / equity;
+      const held = anyHeld && hold[s] === 1 && f === (qs * c) / equity;
       // The target quantity: the wanted notional in whole lots, rounded toward zero.
       let tq = qs;
       if (!held) {
