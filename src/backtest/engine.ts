@@ -293,6 +293,9 @@ function runBars(run: RunSetup): BarOutputs {
   const positions = run.recordPositions ? new Float64Array(T * S) : null;
   let cancelledOrders = 0;
   let cashCutAtFill = 0;
+  // The previous bar's time and session end, carried from bar to bar rather than read again.
+  let prevTime = 0;
+  let prevCloseBar = false;
 
   for (let t = 0; t < T; t++) {
     const base = t * S;
@@ -300,7 +303,7 @@ function runBars(run: RunSetup): BarOutputs {
     // 1. Time passes: interest and funding on what was held over (ts[t-1], ts[t]].
     if (t > 0) {
       if (hasInterest) {
-        const dt = time - ts[t - 1];
+        const dt = time - prevTime;
         const c = hasPerps ? trueCash(ledger.cash, perps, q, lastPx) : ledger.cash;
         const interest = c < 0 ? (-c * borrowRate * dt) / YEAR_MS : (-c * cashRate * dt) / YEAR_MS;
         if (interest !== 0) ledger.payInterest(interest);
@@ -360,7 +363,7 @@ function runBars(run: RunSetup): BarOutputs {
     // Equity reaches the kill switches and the sizer through ledger.equity: a double passed to a
     // call that is not inlined is boxed, an allocation per bar.
     ledger.equity = ledger.cash + value;
-    kill.atClose(t, ledger, t > 0 && sessionEnd[t - 1] === 1);
+    kill.atClose(t, ledger, prevCloseBar);
     // 5. Decide; orders fill at this close or at the next open.
     const closeBar = sessionEnd[t] === 1;
     let filledNow = false;
@@ -391,6 +394,8 @@ function runBars(run: RunSetup): BarOutputs {
     cashOut[t] = ledger.cash;
     grossOut[t] = gross;
     if (closeBar) kill.sessionEnded(equity);
+    prevTime = time;
+    prevCloseBar = closeBar;
   }
   return { equity: equityOut, cash: cashOut, gross: grossOut, positions, missingQuotes, cancelledOrders, cashCutAtFill };
 }

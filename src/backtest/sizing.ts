@@ -158,12 +158,17 @@ export class Sizer {
   private readonly mayHold: boolean;
   /** Orders of every symbol fill at the close they were decided at (`fill: 'close'`). */
   private readonly fillAtClose: boolean;
+  // Number fields get a number where they are declared (see Ledger.cash): a field first defined as
+  // undefined is loaded as a tagged value and unboxed again at each use in the loop.
   /** A one-class book: its class's lot, long-only flag, gross caps and at-close flag, read once per run. */
-  private readonly lot0: number;
+  private readonly lot0: number = 1;
   private readonly longOnly0: boolean;
-  private readonly capIntraday0: number;
-  private readonly capAtClose0: number;
+  private readonly capIntraday0: number = Infinity;
+  private readonly capAtClose0: number = Infinity;
   private readonly closeCap0: boolean;
+  /** The minimum trade: `max(minTradeNotional, minTradeFraction * equity)`. */
+  private readonly minTradeNotional: number = 0;
+  private readonly minTradeFraction: number = 0;
 
   constructor(private readonly p: SizerSetup) {
     const S = p.symbols.length;
@@ -188,6 +193,8 @@ export class Sizer {
     this.capIntraday0 = p.grossIntraday.length > 0 ? p.grossIntraday[c0] : Infinity;
     this.capAtClose0 = p.grossAtClose.length > 0 ? p.grossAtClose[c0] : Infinity;
     this.closeCap0 = p.closeCap.length > 0 && p.closeCap[c0] === 1;
+    this.minTradeNotional = p.minTradeNotional;
+    this.minTradeFraction = p.minTradeFraction;
   }
 
   /**
@@ -228,7 +235,7 @@ export class Sizer {
       }
       const m = mu[idx];
       let sg = sigma[idx];
-      if (!(m > -Infinity && m < Infinity) || !(sg >= 0 && sg < Infinity)) badForecast(p.symbols[s], t, m, sg);
+      if (!usableForecast(m, sg)) badForecast(p.symbols[s], t, m, sg);
       if (sg < sigmaFloor) sg = sigmaFloor;
       let f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
       if (regimeMult !== null) f *= regimeMult[regime[idx]];
@@ -336,7 +343,7 @@ export class Sizer {
         } else {
           const m = mu[idx];
           let sg = sigma[idx];
-          if (!(m > -Infinity && m < Infinity) || !(sg >= 0 && sg < Infinity)) badForecast(p.symbols[s], t, m, sg);
+          if (!usableForecast(m, sg)) badForecast(p.symbols[s], t, m, sg);
           if (sg < sigmaFloor) sg = sigmaFloor;
           f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
         }
@@ -367,7 +374,9 @@ export class Sizer {
    * at t. Returns true when an order filled at this bar's close (equity must then be re-marked).
    * @throws DataError for a NaN, infinite or negative-sigma forecast at a bar it uses.
    */
-  decide(t: number, closeBar: boolean, allQuoted: boolean): boolean {
+  decide(t: number, closeBarArg: boolean, allQuoted: boolean): boolean {
+    // A known boolean: `closeBar && x` of an argument would be any value, tested for truthiness in full.
+    const closeBar = closeBarArg === true;
     const p = this.p;
     const { close, cls, lot, longOnly, cashOnly, ledger, pending, decisions } = p;
     const equity = ledger.equity;
@@ -398,7 +407,7 @@ export class Sizer {
     }
 
     // Gross scaling, long-only, lots, the minimum trade; orders out (cash-only buys wait).
-    const minTrade = Math.max(p.minTradeNotional, p.minTradeFraction * equity);
+    const minTrade = Math.max(this.minTradeNotional, this.minTradeFraction * equity);
     const lot0 = this.lot0;
     const longOnly0 = this.longOnly0 === true;
     // A one-class book's order fills at this close when its class caps gross at the close (market-on-close).
@@ -543,6 +552,15 @@ function badTarget(symbol: string, t: number, v: number): never {
 function badProbability(symbol: string, t: number, p: number, b: number): never {
   const bad = !(p >= 0 && p <= 1);
   throw new DataError(bad ? 'probability of a win must be in [0, 1]' : 'payoff ratio must be positive and finite', { symbol, row: t, column: bad ? 'pWin' : 'payoff', value: bad ? p : b });
+}
+
+/**
+ * A forecast the sizing can use: mu finite, sigma finite and not negative. One compare for both
+ * finiteness tests (`x * 0` and `x - x` are 0 for a finite x, NaN for NaN or an infinity), where
+ * `m > -Infinity && m < Infinity && sg < Infinity` made three constants and three branches per symbol.
+ */
+function usableForecast(m: number, sg: number): boolean {
+  return m * 0 + (sg - sg) === 0 && sg >= 0;
 }
 
 function badForecast(symbol: string, t: number, mu: number, sigma: number): never {
