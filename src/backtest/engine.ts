@@ -206,6 +206,9 @@ function prepareRun(market: MarketArrays, signals: Signals, cfg: BacktestConfig,
   const lastPx = new Float64Array(S).fill(NaN);
   const pend = new PendingOrders(S);
   const decisions = options.recordDecisions ? new Float64Array(T * S).fill(NaN) : null;
+  const slIn = signals.stopLoss ?? null;
+  const tpIn = signals.takeProfit ?? null;
+  const brackets = slIn !== null || tpIn !== null;
   const sizer = new Sizer({
     symbols, T, close, mu: signals.mu, sigma: signals.sigma,
     regime: signals.regime ?? new Uint8Array(0),
@@ -214,6 +217,7 @@ function prepareRun(market: MarketArrays, signals: Signals, cfg: BacktestConfig,
     sizingKind: sizingCode(sizing.kind),
     kellyFraction: sizing.kind === 'kelly' || sizing.kind === 'probability' ? sizing.fraction : 0,
     goal: signals.target ?? null,
+    brackets,
     goalUnits: signals.targetUnit === 'units',
     pWin: goalMode ? null : probability ? signals.pWin! : null,
     payoff: signals.payoff ?? null,
@@ -232,8 +236,6 @@ function prepareRun(market: MarketArrays, signals: Signals, cfg: BacktestConfig,
     closeCap: Uint8Array.from(rules, (r) => (r.grossAtClose < r.grossIntraday ? 1 : 0)),
     lastPx, ledger, pending: pend, decisions,
   });
-  const slIn = signals.stopLoss ?? null;
-  const tpIn = signals.takeProfit ?? null;
   return {
     cfg, symbols, classes, S, T, ts, open, high, low, close, sessionEnd,
     cashOnly, lot, costs, perps, funding, ppy,
@@ -246,7 +248,7 @@ function prepareRun(market: MarketArrays, signals: Signals, cfg: BacktestConfig,
     goal: signals.target ?? new Float64Array(0),
     presetWeight: new Float64Array(preset ? S : 0).fill(NaN),
     presetLast: new Float64Array(preset ? S : 0).fill(NaN),
-    brackets: slIn !== null || tpIn !== null,
+    brackets,
     slIn, tpIn,
     slLevel: new Float64Array(S).fill(NaN),
     tpLevel: new Float64Array(S).fill(NaN),
@@ -291,6 +293,9 @@ function runBars(run: RunSetup): BarOutputs {
   const positions = run.recordPositions ? new Float64Array(T * S) : null;
   let cancelledOrders = 0;
   let cashCutAtFill = 0;
+  // The previous bar's time and session end, carried from bar to bar rather than read again.
+  let prevTime = 0;
+  let prevCloseBar = false;
 
   for (let t = 0; t < T; t++) {
     const base = t * S;
@@ -298,7 +303,7 @@ function runBars(run: RunSetup): BarOutputs {
     // 1. Time passes: interest and funding on what was held over (ts[t-1], ts[t]].
     if (t > 0) {
       if (hasInterest) {
-        const dt = time - ts[t - 1];
+        const dt = time - prevTime;
         const c = hasPerps ? trueCash(ledger.cash, perps, q, lastPx) : ledger.cash;
         const interest = c < 0 ? (-c * borrowRate * dt) / YEAR_MS : (-c * cashRate * dt) / YEAR_MS;
         if (interest !== 0) ledger.payInterest(interest);
@@ -358,7 +363,7 @@ function runBars(run: RunSetup): BarOutputs {
     // Equity reaches the kill switches and the sizer through ledger.equity: a double passed to a
     // call that is not inlined is boxed, an allocation per bar.
     ledger.equity = ledger.cash + value;
-    kill.atClose(t, ledger, t > 0 && sessionEnd[t - 1] === 1);
+    kill.atClose(t, ledger, prevCloseBar);
     // 5. Decide; orders fill at this close or at the next open.
     const closeBar = sessionEnd[t] === 1;
     let filledNow = false;
@@ -389,6 +394,8 @@ function runBars(run: RunSetup): BarOutputs {
     cashOut[t] = ledger.cash;
     grossOut[t] = gross;
     if (closeBar) kill.sessionEnded(equity);
+    prevTime = time;
+    prevCloseBar = closeBar;
   }
   return { equity: equityOut, cash: cashOut, gross: grossOut, positions, missingQuotes, cancelledOrders, cashCutAtFill };
 }

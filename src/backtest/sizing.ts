@@ -81,6 +81,8 @@ export interface SizerSetup {
   kellyFraction: number;
   /** Target positions (bar-major, NaN = hold) replacing the sizing, or null. */
   goal: Float64Array | null;
+  /** True when the run has bracket levels (stop-loss / take-profit), whose exits `bracketExited` reports. */
+  brackets: boolean;
   /** True when `goal` holds units, false for weights of equity. */
   goalUnits: boolean;
   /** Probability of a win and payoff ratio per bar (probability sizing), or null; `payoffRatio` when `payoff` is null. */
@@ -130,15 +132,24 @@ export class Sizer {
   private readonly target: Float64Array;
   private readonly order: Float64Array;
   private readonly reason: Uint8Array;
-  /** 1 where this bar's target is the current position, kept unless a limit changes it. */
+  /**
+   * 1 where this bar's target is the current position, kept unless a limit changes it. Only the
+   * symbols held are marked (`nHeld` of them), and the marks are cleared at the next bar that had
+   * any: most bars hold nothing, and then `decide` reads no mark at all.
+   */
   private readonly hold: Uint8Array;
+  private nHeld = 0;
   private readonly grossSum: Float64Array;
   private readonly scale: Float64Array;
   /** The minimum trade's row of `binds` (it binds at most steps: one index, no offset). */
   private readonly minTradeBinds: Int32Array;
-  /** Per symbol: the last target given (NaN before any), and the target a bracket (stop / take-profit) exited, NaN when none. */
+  /**
+   * Per symbol: the last target given (NaN before any), and the target a bracket (stop / take-profit) exited, NaN when none.
+   * Kept only when the run has brackets: without them no exit is reported, and `bracketGoal` stays NaN.
+   */
   private readonly lastGoal: Float64Array;
   private readonly bracketGoal: Float64Array;
+  private readonly brackets: boolean;
   /**
    * Whether the run's rule can hold a position at its current weight (entryExit, a validity mask,
    * targets, the probability sizing): fixed for the run, so decided once here rather than from four
@@ -147,12 +158,17 @@ export class Sizer {
   private readonly mayHold: boolean;
   /** Orders of every symbol fill at the close they were decided at (`fill: 'close'`). */
   private readonly fillAtClose: boolean;
+  // Number fields get a number where they are declared (see Ledger.cash): a field first defined as
+  // undefined is loaded as a tagged value and unboxed again at each use in the loop.
   /** A one-class book: its class's lot, long-only flag, gross caps and at-close flag, read once per run. */
-  private readonly lot0: number;
+  private readonly lot0: number = 1;
   private readonly longOnly0: boolean;
-  private readonly capIntraday0: number;
-  private readonly capAtClose0: number;
+  private readonly capIntraday0: number = Infinity;
+  private readonly capAtClose0: number = Infinity;
   private readonly closeCap0: boolean;
+  /** The minimum trade: `max(minTradeNotional, minTradeFraction * equity)`. */
+  private readonly minTradeNotional: number = 0;
+  private readonly minTradeFraction: number = 0;
 
   constructor(private readonly p: SizerSetup) {
     const S = p.symbols.length;
@@ -170,12 +186,15 @@ export class Sizer {
     this.bracketGoal = new Float64Array(S).fill(NaN);
     this.mayHold = p.entryExit === true || p.valid !== null || p.goal !== null || p.pWin !== null;
     this.fillAtClose = p.fillAtClose === true;
+    this.brackets = p.brackets === true;
     const c0 = S > 0 ? p.cls[0] : 0;
     this.lot0 = S > 0 ? p.lot[0] : 1;
     this.longOnly0 = S > 0 && p.longOnly[0] === 1;
     this.capIntraday0 = p.grossIntraday.length > 0 ? p.grossIntraday[c0] : Infinity;
     this.capAtClose0 = p.grossAtClose.length > 0 ? p.grossAtClose[c0] : Infinity;
     this.closeCap0 = p.closeCap.length > 0 && p.closeCap[c0] === 1;
+    this.minTradeNotional = p.minTradeNotional;
+    this.minTradeFraction = p.minTradeFraction;
   }
 
   /**
@@ -216,7 +235,7 @@ export class Sizer {
       }
       const m = mu[idx];
       let sg = sigma[idx];
-      if (!(m > -Infinity && m < Infinity) || !(sg >= 0 && sg < Infinity)) badForecast(p.symbols[s], t, m, sg);
+      if (!usableForecast(m, sg)) badForecast(p.symbols[s], t, m, sg);
       if (sg < sigmaFloor) sg = sigmaFloor;
       let f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
       if (regimeMult !== null) f *= regimeMult[regime[idx]];
@@ -244,6 +263,7 @@ export class Sizer {
     const { close, mu, sigma, regime, entry, valid, cls, lev, ledger, goal, pWin, payoff } = p;
     const goalUnits = p.goalUnits === true;
     const { lastGoal, bracketGoal } = this;
+    const brackets = this.brackets === true;
     const { sizingKind, kellyFraction, weight, regimeMult, sigmaFloor, capPerSymbol, horizon } = p;
     // `=== true` gives TurboFan a known boolean: a bare field in `if (x)` compiles to a full
     // truthiness test (false, '', heap number, bigint) at every symbol.
@@ -258,7 +278,9 @@ export class Sizer {
     const base = t * S;
     let mask = 0;
     let gross0 = 0;
+    let nHeld = 0;
     for (let c = 0; c < grossSum.length; c++) grossSum[c] = 0;
+    if (this.nHeld > 0) hold.fill(0);
 
     // Targets, the per-symbol cap, and the gross sums per class.
     for (let s = 0; s < S; s++) {
@@ -270,21 +292,23 @@ export class Sizer {
         continue;
       }
       let f: number;
-      hold[s] = 0;
       if (goal !== null) {
         // Targets: NaN holds; after a bracket exit, the same target holds the flat position.
         const v = goal[idx];
         if (v === v && !(v > -Infinity && v < Infinity)) badTarget(p.symbols[s], t, v);
-        if (v !== v || v === bracketGoal[s]) {
+        if (v !== v || (brackets && v === bracketGoal[s])) {
           if (q[s] === 0) {
             target[s] = NaN;
             continue;
           }
           f = (q[s] * c) / equity;
           hold[s] = 1;
+          nHeld++;
         } else {
-          lastGoal[s] = v;
-          bracketGoal[s] = NaN;
+          if (brackets) {
+            lastGoal[s] = v;
+            bracketGoal[s] = NaN;
+          }
           f = goalUnits ? (v * c) / equity : v;
         }
       } else if (entryExit && q[s] !== 0) {
@@ -294,6 +318,7 @@ export class Sizer {
         } else {
           f = (q[s] * c) / equity;
           hold[s] = 1;
+          nHeld++;
         }
       } else if (entryExit && entry[idx] === 0) {
         f = 0;
@@ -307,6 +332,7 @@ export class Sizer {
         }
         f = (q[s] * c) / equity;
         hold[s] = 1;
+        nHeld++;
       } else {
         if (pWin !== null) {
           // Binary Kelly: f = fraction * (p - (1 - p) / b).
@@ -317,7 +343,7 @@ export class Sizer {
         } else {
           const m = mu[idx];
           let sg = sigma[idx];
-          if (!(m > -Infinity && m < Infinity) || !(sg >= 0 && sg < Infinity)) badForecast(p.symbols[s], t, m, sg);
+          if (!usableForecast(m, sg)) badForecast(p.symbols[s], t, m, sg);
           if (sg < sigmaFloor) sg = sigmaFloor;
           f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
         }
@@ -338,6 +364,7 @@ export class Sizer {
       else grossSum[cls[s]] += Math.abs(f);
     }
     if (oneClass) grossSum[cls[0]] = gross0;
+    this.nHeld = nHeld;
     return mask;
   }
 
@@ -347,7 +374,9 @@ export class Sizer {
    * at t. Returns true when an order filled at this bar's close (equity must then be re-marked).
    * @throws DataError for a NaN, infinite or negative-sigma forecast at a bar it uses.
    */
-  decide(t: number, closeBar: boolean, allQuoted: boolean): boolean {
+  decide(t: number, closeBarArg: boolean, allQuoted: boolean): boolean {
+    // A known boolean: `closeBar && x` of an argument would be any value, tested for truthiness in full.
+    const closeBar = closeBarArg === true;
     const p = this.p;
     const { close, cls, lot, longOnly, cashOnly, ledger, pending, decisions } = p;
     const equity = ledger.equity;
@@ -355,10 +384,11 @@ export class Sizer {
     const q = ledger.qty;
     const S = q.length;
     const base = t * S;
-    // Only these rules can hold a position at its current weight; otherwise hold[] stays all 0.
+    // Only these rules can hold a position at its current weight, and only at the bars where they marked one.
     const mayHold = this.mayHold === true;
     // `| 0`: the mask stays an untagged integer in a register (a call's result is any value).
     let mask = (mayHold ? this.ruleTargets(t, equity) : this.signalTargets(t, allQuoted)) | 0;
+    const anyHeld = mayHold && this.nHeld > 0;
     let filledNow = false;
     const oneClass = p.oneClass === true;
     const fillAtClose = this.fillAtClose === true;
@@ -377,7 +407,7 @@ export class Sizer {
     }
 
     // Gross scaling, long-only, lots, the minimum trade; orders out (cash-only buys wait).
-    const minTrade = Math.max(p.minTradeNotional, p.minTradeFraction * equity);
+    const minTrade = Math.max(this.minTradeNotional, this.minTradeFraction * equity);
     const lot0 = this.lot0;
     const longOnly0 = this.longOnly0 === true;
     // A one-class book's order fills at this close when its class caps gross at the close (market-on-close).
@@ -403,7 +433,7 @@ export class Sizer {
       const qs = q[s];
       const lotS = oneClass ? lot0 : lot[s];
       // A held position stays as it is unless a limit changed its weight.
-      const held = mayHold && hold[s] === 1 && f === (qs * c) / equity;
+      const held = anyHeld && hold[s] === 1 && f === (qs * c) / equity;
       // The target quantity: the wanted notional in whole lots, rounded toward zero.
       let tq = qs;
       if (!held) {
@@ -522,6 +552,15 @@ function badTarget(symbol: string, t: number, v: number): never {
 function badProbability(symbol: string, t: number, p: number, b: number): never {
   const bad = !(p >= 0 && p <= 1);
   throw new DataError(bad ? 'probability of a win must be in [0, 1]' : 'payoff ratio must be positive and finite', { symbol, row: t, column: bad ? 'pWin' : 'payoff', value: bad ? p : b });
+}
+
+/**
+ * A forecast the sizing can use: mu finite, sigma finite and not negative. One compare for both
+ * finiteness tests (`x * 0` and `x - x` are 0 for a finite x, NaN for NaN or an infinity), where
+ * `m > -Infinity && m < Infinity && sg < Infinity` made three constants and three branches per symbol.
+ */
+function usableForecast(m: number, sg: number): boolean {
+  return m * 0 + (sg - sg) === 0 && sg >= 0;
 }
 
 function badForecast(symbol: string, t: number, mu: number, sigma: number): never {

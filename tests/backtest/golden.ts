@@ -186,6 +186,13 @@ export function goldenRuns(): { market: MarketArrays; runs: GoldenRun[] } {
       options: { funding },
     },
     {
+      // The bench's shape: one class, weights with NaN holds, no brackets, kill switches armed.
+      name: 'targets as weights, one class, no brackets',
+      signals: targetSignals(market, { target: g.weights }),
+      config: { capital: 100_000, defaultClass: 'stock', classes: { stock: { feeBps: 0.5, slippageBps: 1 } }, limits: { perSymbolCap: 0.6 }, killSwitches: PAUSES },
+      options: {},
+    },
+    {
       name: 'backtesting.py conventions',
       signals: targetSignals(market, { target: g.weights.map((w) => (w !== w ? NaN : Math.min(0.9, Math.abs(w)) * Math.sign(w))) }),
       config: { conventions: 'backtesting.py', capital: 10_000, defaultClass: 'stock', classes: { stock: { fixedFee: 0.5 } }, killSwitches: { maxDrawdown: null, dailyLoss: null, consecutiveLosses: null, fundingSpike: null } },
