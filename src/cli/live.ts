@@ -227,7 +227,8 @@ export async function startLive(given: ForecastSettings, flags: Record<string, u
 /**
  * The loop's counters as text: bars, forecasts, skips by reason, gaps and their backfill (with the
  * backfill in effect when `backfill` is given), sink failures, latency.
- * @example formatLiveStats(session.loop.stats, session.backfill) // '...\ngaps 2 (5 bars missing, 3 backfilled)\nbackfill on (binance REST BTCUSDT 1m): 1 failed, 0 short\n...'
+ * @example formatLiveStats(session.loop.stats, session.backfill)
+ * // '...\ngaps 2 (5 bars missing, 3 backfilled)\nbackfill on (binance REST BTCUSDT 1m): 1 failed, 0 short\n...'
  */
 export function formatLiveStats(st: LiveLoop<LiveOutlook>['stats'], backfill?: string): string {
   const skipped = SKIP_REASONS.filter((r) => st.skipped[r] > 0).map((r) => `${r} ${st.skipped[r]}`);

@@ -205,7 +205,8 @@ function checkedPage(page: Page, id: SeriesId, ctx: { source: Source; stepMs?: n
  * Rows are in time order; a time the provider has no bar for (no trades) is simply absent.
  * Used by `quantbook live` to backfill the bars a stream missed.
  * @throws DataError for a page that fails the checks, a provider error or retries used up.
- * @example await fetchBarRange(createConnector({ source: 'binance' }, realClock), 'BTCUSDT', '1m', [t0, t0 + 180_000]) // { ts: [t0, t0 + 60000, t0 + 120000], cols: { open, ... } }
+ * @example await fetchBarRange(createConnector({ source: 'binance' }, realClock), 'BTCUSDT', '1m', [t0, t0 + 180_000])
+ * // { ts: [t0, t0 + 60000, t0 + 120000], cols: { open, ... } }
  */
 export async function fetchBarRange(connector: Connector, symbol: string, interval: FetchInterval, range: TimeRange): Promise<SeriesRows> {
   const id: SeriesId = { kind: 'bars', source: connector.source, symbol, interval };
