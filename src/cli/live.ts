@@ -14,7 +14,7 @@ import { LiveLoop, ReplaySource, primeCount, RedisPublishSink, redisChannel, Sum
 import { chooseForecastSession, loadSymbol, outlookFromArrays } from './forecast';
 import { durationString, flagsToConfig, readForecastConfig, resolveForecastSettings, type ForecastSettings } from './forecastConfig';
 import { int, parseFlags } from './options';
-import { createStreamSource, type StreamSettings } from './liveSources';
+import { createBackfill, createStreamSource, type BackfillSettings, type StreamSettings } from './liveSources';
 
 const duration = durationString('use a duration like 5s or 1m');
 
@@ -36,10 +36,12 @@ export const liveFlagsSchema = z.object({
   candles: int(1).default(120),
   streamSymbol: z.string().min(1).optional(),
   streamUrl: z.string().url().optional(),
+  backfill: z.boolean().default(true),
+  backfillUrl: z.string().url().optional(),
 });
 
 /** Resolved live settings. */
-export interface LiveSettings extends StreamSettings {
+export interface LiveSettings extends StreamSettings, BackfillSettings {
   replay?: string;
   /** Replay speed (market ms per wall ms); Infinity for lock-step (`--speed max`). */
   speed: number;
@@ -84,6 +86,8 @@ export function resolveLiveSettings(flags: Record<string, unknown>, barMs: numbe
     candles: f.candles,
     streamSymbol: f.streamSymbol,
     streamUrl: f.streamUrl,
+    backfill: f.backfill,
+    backfillUrl: f.backfillUrl,
   };
 }
 
@@ -139,6 +143,8 @@ export interface LiveSession {
   barMs: number;
   /** What the summaries name as their data: `replay:<file>` or `<source>:<symbol>`. */
   dataLabel: string;
+  /** The REST backfill in effect: `on (binance REST BTCUSDT 1m)`, `off (--no-backfill)`, ... */
+  backfill: string;
   /** Resolves when the source ends (a replay) or after {@link LiveSession.stop}. */
   done: Promise<void>;
   /** Stops the source, waits for the loop, closes the publisher and the model. Idempotent. */
@@ -166,6 +172,8 @@ export async function startLive(given: ForecastSettings, flags: Record<string, u
     const capacity = live.keepBars ?? required + 1440;
     let source: BarSource;
     let history: BarArrays;
+    const backfill = createBackfill(live, s.symbol, barMs, log);
+    log(`backfill ${backfill.status}`);
     if (live.source === 'replay') {
       const inSession = sessionIndex(arrays.ts, s.session).sessionId.map((id) => (id >= 0 ? 1 : 0));
       const replay = new ReplaySource({ bars: arrays, barMs, speed: live.speed, prime: live.prime ?? primeCount(inSession, required), maxBars: live.maxBars });
@@ -195,10 +203,11 @@ export async function startLive(given: ForecastSettings, flags: Record<string, u
       quietWindows: s.quietWindows,
       quiet: live.quiet,
       sinks,
+      backfillGap: backfill.hook,
       log,
     });
     loop.prime(history);
-    opts.prepare?.({ loop, source, model, settings: s, live, barMs, dataLabel });
+    opts.prepare?.({ loop, source, model, settings: s, live, barMs, dataLabel, backfill: backfill.status });
     const done = source.run({ bar: (b) => loop.onBar(b), gap: (g) => loop.noteSourceGap(g), log }).then(() => loop.idle());
     let stopping: Promise<void> | undefined;
     const stop = () =>
@@ -208,7 +217,7 @@ export async function startLive(given: ForecastSettings, flags: Record<string, u
         await redis?.close();
         await model.close();
       })());
-    return { loop, source, model, settings: s, live, barMs, dataLabel, done, stop };
+    return { loop, source, model, settings: s, live, barMs, dataLabel, backfill: backfill.status, done, stop };
   } catch (err) {
     await model.close();
     throw err;
@@ -216,10 +225,12 @@ export async function startLive(given: ForecastSettings, flags: Record<string, u
 }
 
 /**
- * The loop's counters as text: bars, forecasts, skips by reason, gaps, sink failures, latency.
- * @example formatLiveStats(session.loop.stats) // 'bars 120, forecasts 118, skipped: gap 2, ...'
+ * The loop's counters as text: bars, forecasts, skips by reason, gaps and their backfill (with the
+ * backfill in effect when `backfill` is given), sink failures, latency.
+ * @example formatLiveStats(session.loop.stats, session.backfill)
+ * // '...\ngaps 2 (5 bars missing, 3 backfilled)\nbackfill on (binance REST BTCUSDT 1m): 1 failed, 0 short\n...'
  */
-export function formatLiveStats(st: LiveLoop<LiveOutlook>['stats']): string {
+export function formatLiveStats(st: LiveLoop<LiveOutlook>['stats'], backfill?: string): string {
   const skipped = SKIP_REASONS.filter((r) => st.skipped[r] > 0).map((r) => `${r} ${st.skipped[r]}`);
   const failures = Object.entries(st.sinkFailures).map(([k, v]) => `${k} ${v}`);
   const mean = st.latency.count > 0 ? (st.latency.sum / st.latency.count) * 1000 : NaN;
@@ -227,6 +238,7 @@ export function formatLiveStats(st: LiveLoop<LiveOutlook>['stats']): string {
     `bars ${st.barsReceived}, forecasts ${st.forecasts} (${st.quietForecasts} quiet)`,
     `skipped: ${skipped.length > 0 ? skipped.join(', ') : 'none'}`,
     `gaps ${st.gaps} (${st.missingBars} bars missing, ${st.backfilledBars} backfilled)`,
+    `backfill${backfill ? ` ${backfill}` : ''}: ${st.backfillFailures} failed, ${st.backfillShort} short`,
     `sink failures: ${failures.length > 0 ? failures.join(', ') : 'none'}`,
     `forecast latency: mean ${Number.isFinite(mean) ? mean.toFixed(1) : '-'} ms over ${st.latency.count}`,
   ].join('\n');
@@ -271,7 +283,9 @@ export function addLiveFlags(cmd: Command, required: boolean): Command {
     .option('--paths-kept <n>', 'sampled paths sent to the live page (default 40)')
     .option('--candles <n>', 'recent bars sent to the live page (default 120)')
     .option('--stream-symbol <name>', 'the exchange symbol (binance: btcusdt; alpaca: QQQ; default --symbol)')
-    .option('--stream-url <url>', 'WebSocket endpoint (default: the exchange\'s public one)');
+    .option('--stream-url <url>', 'WebSocket endpoint (default: the exchange\'s public one)')
+    .option('--no-backfill', 'streams: do not fetch the bars a gap misses over REST (default: fetched, for 1m, 5m, 1h and 1d bars)')
+    .option('--backfill-url <url>', 'REST host of the backfill (default: the provider\'s public one)');
 }
 
 const LIVE_KEYS = Object.keys(liveFlagsSchema.shape);
@@ -324,6 +338,6 @@ stderr with their reason; the counts are printed at the end (a replay's end, or 
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
-      process.stdout.write(`${formatLiveStats(session.loop.stats)}\n`);
+      process.stdout.write(`${formatLiveStats(session.loop.stats, session.backfill)}\n`);
     });
 }

@@ -48,9 +48,11 @@ export interface LiveLoopOptions<T> {
   quiet?: 'flag' | 'skip';
   sinks?: ForecastSink<T>[];
   /**
-   * Backfill hook for missing bars (the REST connectors of the data-fetch issue plug in here):
-   * given the gap, resolves to the missing bars (any subset, any order). Without it, or when it
-   * returns fewer bars than missing, the gap is reported and the bar after it is skipped.
+   * Backfill hook for missing bars (`quantbook live` passes a REST connector's fetch, see
+   * cli/liveSources.ts): given the gap, resolves to the missing bars (any subset, any order; bars
+   * off the expected times or failing the bar checks are not used). Without it, or when it fails
+   * or returns fewer bars than missing (both counted in the stats), the gap is reported and the
+   * bar after it is skipped; the loop carries on.
    */
   backfillGap?: (gap: GapReport) => Promise<LiveBar[]>;
   log?: (line: string) => void;
@@ -65,6 +67,10 @@ export interface LiveStats {
   gaps: number;
   missingBars: number;
   backfilledBars: number;
+  /** Backfill calls that threw (nothing of the gap filled). */
+  backfillFailures: number;
+  /** Backfill calls that resolved with fewer usable bars than missing. */
+  backfillShort: number;
   /** Failures per sink name. */
   sinkFailures: Record<string, number>;
   /** Forecast wall time, seconds (late ones included). */
@@ -120,6 +126,8 @@ export class LiveLoop<T> {
       gaps: 0,
       missingBars: 0,
       backfilledBars: 0,
+      backfillFailures: 0,
+      backfillShort: 0,
       sinkFailures: {},
       latency: new Histogram(),
       lastForecastBarMs: NaN,
@@ -191,8 +199,8 @@ export class LiveLoop<T> {
         unfilled = expected.length;
         if (this.opts.backfillGap) {
           const got = await this.backfill({ afterMs: last, beforeMs: bar.ts, missingBars: expected.length, detectedBy: 'loop' }, expected);
-          unfilled -= got;
-          hookNote = `backfill returned ${got}`;
+          unfilled -= Math.max(0, got);
+          hookNote = got < 0 ? 'backfill failed' : `backfill returned ${got}`;
         }
       }
     }
@@ -207,14 +215,15 @@ export class LiveLoop<T> {
     return true;
   }
 
-  /** Appends the backfilled bars that fall on expected grid times, in order; returns how many. */
+  /** Appends the backfilled bars that fall on expected grid times, in order; returns how many, -1 when the hook threw. */
   private async backfill(gap: GapReport, expected: Float64Array): Promise<number> {
     let bars: LiveBar[];
     try {
       bars = await this.opts.backfillGap!(gap);
     } catch (err) {
+      this.stats.backfillFailures++;
       this.log(`backfill of ${gap.missingBars} bars after ${iso(gap.afterMs)} failed: ${errorText(err)}`);
-      return 0;
+      return -1;
     }
     const want = new Set(expected);
     const usable = bars.filter((b) => want.has(b.ts) && !badBarReason(b)).sort((a, b) => a.ts - b.ts);
@@ -226,6 +235,10 @@ export class LiveLoop<T> {
       }
     }
     this.stats.backfilledBars += n;
+    if (n < gap.missingBars) {
+      this.stats.backfillShort++;
+      this.log(`backfill of ${gap.missingBars} bars after ${iso(gap.afterMs)} gave ${n} usable of ${bars.length} returned`);
+    }
     return n;
   }
 

@@ -73,7 +73,8 @@ abstract class ReconnectingStream implements BarSource {
           const downMs = Date.now() - downSince;
           const missing = Number.isFinite(this.lastBarMs) ? Math.max(0, Math.floor((Date.now() - (this.lastBarMs + this.barMs)) / this.barMs)) : 0;
           sink.log(`${this.name}: reconnected after ${formatDuration(Math.max(1, Math.round(downMs / 1000)) * 1000)} down`);
-          // REST backfill (the data-fetch issue's connectors) plugs in as LiveLoopOptions.backfillGap; until then the gap is reported.
+          // Reported (logged) only: the loop finds the gap when the next bar arrives and fills it through
+          // LiveLoopOptions.backfillGap (`quantbook live` passes the REST connector's fetch, see cli/liveSources.ts).
           if (Number.isFinite(this.lastBarMs)) sink.gap({ afterMs: this.lastBarMs, beforeMs: NaN, missingBars: missing, detectedBy: 'source' });
           downSince = NaN;
         }

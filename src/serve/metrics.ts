@@ -62,6 +62,9 @@ export function prometheusText(m: ServiceMetrics, loop?: LiveStats): string {
     out.push('# HELP quantbook_bars_skipped_total Bars the live loop did not forecast, by reason.', '# TYPE quantbook_bars_skipped_total counter');
     for (const r of SKIP_REASONS) out.push(`quantbook_bars_skipped_total{reason="${r}"} ${loop.skipped[r]}`);
     out.push('# HELP quantbook_missing_bars_total Session bars missing between received bars.', '# TYPE quantbook_missing_bars_total counter', `quantbook_missing_bars_total ${loop.missingBars}`);
+    out.push('# HELP quantbook_backfilled_bars_total Missing bars the live loop fetched over REST.', '# TYPE quantbook_backfilled_bars_total counter', `quantbook_backfilled_bars_total ${loop.backfilledBars}`);
+    out.push('# HELP quantbook_backfill_failures_total Backfill calls that threw (error) or gave fewer bars than missing (short).', '# TYPE quantbook_backfill_failures_total counter',
+      `quantbook_backfill_failures_total{kind="error"} ${loop.backfillFailures}`, `quantbook_backfill_failures_total{kind="short"} ${loop.backfillShort}`);
     out.push('# HELP quantbook_sink_failures_total Failed summary writes or publishes, by sink.', '# TYPE quantbook_sink_failures_total counter');
     for (const [name, n] of Object.entries(loop.sinkFailures)) out.push(`quantbook_sink_failures_total{sink="${esc(name)}"} ${n}`);
   }

@@ -91,6 +91,29 @@ describe('LiveLoop', () => {
     expect(h.emitted.at(-1)).toBe(106);
   });
 
+  it('a failing or short backfill is counted and logged, its bar skipped as a gap; the loop carries on', async () => {
+    let calls = 0;
+    const h = harness({
+      backfillGap: async () => {
+        calls++;
+        if (calls === 1) throw new Error('HTTP 400: invalid symbol');
+        return [bar(6, 50)];
+      },
+    });
+    for (let i = 0; i < 3; i++) await h.feed(i);
+    await h.feed(5); // bars 3, 4 missing: the hook throws
+    await h.feed(6);
+    await h.feed(9); // bars 7, 8 missing: the hook answers with bar 6 only (not in the gap)
+    await h.feed(10);
+    const st = h.loop.stats;
+    expect(calls).toBe(2);
+    expect([st.gaps, st.missingBars, st.backfilledBars, st.backfillFailures, st.backfillShort, st.skipped.gap]).toEqual([2, 4, 0, 1, 1, 2]);
+    expect(h.logs.find((l) => l.includes('failed: HTTP 400'))).toMatch(/backfill of 2 bars after 2024-06-12T00:02:00Z failed/);
+    expect(h.logs.find((l) => l.includes(' gap: ') && l.includes('00:05'))).toMatch(/2 session bars missing .*backfill failed/);
+    expect(h.logs.find((l) => l.includes('gave 0 usable'))).toMatch(/backfill of 2 bars after 2024-06-12T00:06:00Z gave 0 usable of 1 returned/);
+    expect(h.emitted).toEqual([102, 106, 110]);
+  });
+
   it('newest bar wins: bars arriving during a forecast wait in one slot, older ones are superseded, nothing queues', async () => {
     const h = harness({ maxBarAgeMs: 10 * MIN }, 40); // the test delivers four bars at once
     for (let i = 0; i < 3; i++) await h.feed(i); // warm: bar 2 forecast

@@ -17,6 +17,7 @@ function fakeProvider() {
   let latest: LiveOutlook | undefined = outlook('2024-06-12T13:31:00.000Z', 0.55);
   const loop = new LiveLoop<number>({ symbol: 'BTC', barMs: 60_000, session: '24x7', capacity: 4, deadlineMs: Infinity, clock: { now: () => 0, speed: 1 }, forecast: async () => ({ kind: 'warmingUp', missing: 1 }) });
   loop.stats.skipped.gap = 3;
+  Object.assign(loop.stats, { backfilledBars: 7, backfillFailures: 2, backfillShort: 1 });
   loop.stats.latency.observe(0.2);
   const provider: OutlookProvider = {
     symbol: 'BTC',
@@ -106,7 +107,7 @@ describe('health, metrics, security', () => {
     expect(page.body).toContain('<script src="/live.js?access_token=tok-123"></script>');
   });
 
-  it('/metrics is Prometheus text: request counts, forecast latency histograms, skipped bars by reason', async () => {
+  it('/metrics is Prometheus text: request counts, forecast latency histograms, skipped bars by reason, backfill counts', async () => {
     const { app } = start(fakeProvider().provider);
     await app.inject('/forecast?symbol=BTC');
     await app.inject('/forecast?symbol=BTC&samples=x');
@@ -122,6 +123,9 @@ describe('health, metrics, security', () => {
     expect(lines).toContain('quantbook_forecast_duration_seconds_count{kind="live"} 1');
     expect(lines).toContain('quantbook_bars_skipped_total{reason="gap"} 3');
     expect(lines).toContain('quantbook_bars_skipped_total{reason="deadline"} 0');
+    expect(lines).toContain('quantbook_backfilled_bars_total 7');
+    expect(lines).toContain('quantbook_backfill_failures_total{kind="error"} 2');
+    expect(lines).toContain('quantbook_backfill_failures_total{kind="short"} 1');
     expect(lines).toContain('# TYPE quantbook_forecast_duration_seconds histogram');
   });
 

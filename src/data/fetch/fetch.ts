@@ -17,7 +17,7 @@ import { isoMs, mergeRanges, rangesLength, subtractRanges, type TimeRange } from
 import { alpacaConnector } from './alpaca';
 import { binanceConnector } from './binance';
 import { realClock, type Clock } from './budget';
-import { FETCH_INTERVALS, SOURCES, type Connector, type FetchInterval, type Source } from './connector';
+import { BAR_COLUMNS, FETCH_INTERVALS, SOURCES, type Connector, type FetchInterval, type Source } from './connector';
 import { hyperliquidConnector } from './hyperliquid';
 import type { Page, PageRows } from './paging';
 import { silentProgress, type ProgressSink } from './progress';
@@ -97,7 +97,15 @@ export interface FetchReport {
   series: SeriesReport[];
 }
 
-function connectorFor(o: FetchOptions, clock: Clock): Connector {
+/** What {@link createConnector} needs: the provider, its host, its limits and credentials. */
+export type ConnectorOptions = Pick<FetchOptions, 'source' | 'baseUrl' | 'feed' | 'adjustment' | 'timeoutMs' | 'retry' | 'progress' | 'env' | 'signal' | 'pageBars' | 'weightPerMinute' | 'fundingPage'>;
+
+/**
+ * The connector of `o.source`, as {@link fetchToStore} uses it (retries are noted on `o.progress`).
+ * @throws ConfigError when Alpaca's credentials are not in the environment.
+ * @example createConnector({ source: 'binance' }, realClock).source // 'binance'
+ */
+export function createConnector(o: ConnectorOptions, clock: Clock): Connector {
   const common = { baseUrl: o.baseUrl, clock, timeoutMs: o.timeoutMs, retry: o.retry, signal: o.signal, pageBars: o.pageBars };
   const onRetry = (e: { provider: string; reason: string; waitMs: number; attempt: number }): void =>
     (o.progress ?? silentProgress).note(`${e.provider}: ${e.reason}; retry ${e.attempt} in ${(e.waitMs / 1000).toFixed(1)} s`);
@@ -174,10 +182,39 @@ function checkPage(page: Page, rows: PageRows, id: SeriesId, ctx: { source: Sour
   if (id.kind === 'funding') {
     for (let i = 0; i < n; i++) if (!Number.isFinite(cols.rate[i])) throw fail('funding rate must be a finite number', i, 'rate');
   } else if (n > 0) {
-    const frame = pl.DataFrame([tsSeries(ts), ...['open', 'high', 'low', 'close', 'volume'].map((c) => pl.Series(c, cols[c], pl.Float64))]);
+    const frame = pl.DataFrame([tsSeries(ts), ...BAR_COLUMNS.map((c) => pl.Series(c, cols[c], pl.Float64))]);
     const issue = checkBars(frame, { allowMixedIntervals: true, maxPerRule: 1 })[0];
     if (issue) throw fail(issue.message, issue.row, issue.column, issue.value);
   }
+  return { ts, cols };
+}
+
+/** A page de-duplicated ({@link dedupePage}) and checked ({@link checkPage}); the duplicates dropped are counted. */
+function checkedPage(page: Page, id: SeriesId, ctx: { source: Source; stepMs?: number; grid: boolean }): { rows: SeriesRows; duplicates: number } {
+  const names = id.kind === 'funding' ? ['rate'] : BAR_COLUMNS;
+  const where = `${ctx.source} ${id.symbol}${id.interval ? ` ${id.interval}` : ''}${id.kind === 'bars' ? '' : ` ${id.kind}`}`;
+  const fail = (msg: string, row: number, column: string): DataError =>
+    new DataError(`${where}: page rejected, nothing of it stored: ${msg} at ${Number.isFinite(page.rows.ts[row]) ? isoMs(page.rows.ts[row]) : `row ${row}`}`, { file: page.url, symbol: page.symbol, row, column });
+  const unique = dedupePage(page.rows, names, fail);
+  return { rows: checkPage(page, unique.rows, id, ctx), duplicates: unique.duplicates };
+}
+
+/**
+ * The bars of one symbol with open times in `range` (`[start, end)`, ms UTC), through `connector`,
+ * each page de-duplicated and checked exactly as {@link fetchToStore} does; nothing is stored.
+ * Rows are in time order; a time the provider has no bar for (no trades) is simply absent.
+ * Used by `quantbook live` to backfill the bars a stream missed.
+ * @throws DataError for a page that fails the checks, a provider error or retries used up.
+ * @example await fetchBarRange(createConnector({ source: 'binance' }, realClock), 'BTCUSDT', '1m', [t0, t0 + 180_000])
+ * // { ts: [t0, t0 + 60000, t0 + 120000], cols: { open, ... } }
+ */
+export async function fetchBarRange(connector: Connector, symbol: string, interval: FetchInterval, range: TimeRange): Promise<SeriesRows> {
+  const id: SeriesId = { kind: 'bars', source: connector.source, symbol, interval };
+  const ctx = { source: connector.source, stepMs: parseDuration(interval), grid: !(connector.sessions && interval === '1d') };
+  const parts: SeriesRows[] = [];
+  for await (const page of connector.bars([symbol], interval, range, 'bars')) parts.push(checkedPage(page, id, ctx).rows);
+  const ts = Float64Array.from(parts.flatMap((p) => Array.from(p.ts)));
+  const cols = Object.fromEntries(BAR_COLUMNS.map((c) => [c, Float64Array.from(parts.flatMap((p) => Array.from(p.cols[c])))]));
   return { ts, cols };
 }
 
@@ -202,7 +239,7 @@ export async function fetchToStore(o: FetchOptions): Promise<FetchReport> {
   const lastClosed = Math.floor(nowMs / stepMs) * stepMs;
   const endMs = Math.min(o.end === undefined ? lastClosed : toMs(o.end, '--end'), lastClosed);
   if (!(endMs > startMs)) throw new ConfigError(`nothing to fetch: end ${isoMs(endMs)} is not after start ${isoMs(startMs)}`, { key: '--end' });
-  const connector = connectorFor(o, clock);
+  const connector = createConnector(o, clock);
   const store = BarStore.open(o.to, { create: true, nowMs });
   const release = store.lock();
   const report: FetchReport = { store: o.to, source: o.source, requests: 0, retries: 0, waitedMs: 0, series: [] };
@@ -240,15 +277,11 @@ export async function fetchToStore(o: FetchOptions): Promise<FetchReport> {
             for await (const page of pagesOf(chunk, range)) {
               const id = ids.get(page.symbol)!;
               const r = reports.get(page.symbol)!;
-              const names = kind === 'funding' ? ['rate'] : ['open', 'high', 'low', 'close', 'volume'];
-              const fail = (msg: string, row: number, column: string): DataError =>
-                new DataError(`${label(page.symbol)}: page rejected, nothing of it stored: ${msg} at ${Number.isFinite(page.rows.ts[row]) ? isoMs(page.rows.ts[row]) : `row ${row}`}`, { file: page.url, symbol: page.symbol, row, column });
-              const unique = dedupePage(page.rows, names, fail);
-              const rows = checkPage(page, unique.rows, id, { source: o.source, stepMs: kind === 'funding' ? undefined : stepMs, grid });
+              const { rows, duplicates } = checkedPage(page, id, { source: o.source, stepMs: kind === 'funding' ? undefined : stepMs, grid });
               const c = store.commit(id, rows, [page.covered], clock.now());
               r.pages++;
               r.added += c.added;
-              r.duplicates += c.duplicates + unique.duplicates;
+              r.duplicates += c.duplicates + duplicates;
               r.replaced += c.replaced;
               r.outside += page.outside;
               r.stale += page.stale;

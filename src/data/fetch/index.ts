@@ -1,4 +1,4 @@
-export { fetchToStore, type FetchOptions, type FetchReport, type SeriesReport } from './fetch';
+export { createConnector, fetchBarRange, fetchToStore, type ConnectorOptions, type FetchOptions, type FetchReport, type SeriesReport } from './fetch';
 export { SOURCES, FETCH_INTERVALS, type Source, type FetchInterval, type Connector } from './connector';
 export { binanceConnector, BINANCE_LIMITS, BINANCE_SPOT_URL, BINANCE_FUTURES_URL, type BinanceOptions } from './binance';
 export { alpacaConnector, alpacaCredentials, ALPACA_DATA_URL, ALPACA_LIMITS, ALPACA_TIMEFRAMES, type AlpacaOptions } from './alpaca';
