@@ -61,6 +61,24 @@ describe('KernelPool', () => {
     expect(f.shutDown).toEqual([]); // taken kernels belong to their runs
   });
 
+  it('starts the kernels ahead only once the kernel just taken is ready, so they do not slow it down', async () => {
+    const started: string[] = [];
+    let ready!: () => void;
+    const start = (o: KernelOptions): Promise<KernelClient> => {
+      started.push(o.notebook ?? '');
+      const k = { complete: async () => true, shutdown: async () => undefined } as unknown as KernelClient;
+      return started.length === 1 ? new Promise((r) => { ready = () => r(k); }) : Promise.resolve(k);
+    };
+    const pool = new KernelPool(['a', 'b', 'c'], { start: start as typeof import('../../src/notebook/runner/kernel').KernelClient.start });
+    const a = pool.take(0);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(started).toEqual(['a']); // a is starting: b waits
+    ready();
+    await a;
+    expect(started).toEqual(['a', 'b']);
+    await pool.close();
+  });
+
   it('starts `ahead` kernels early, none with ahead 0, and close shuts down the ones never taken', async () => {
     const f = fakeStarts();
     const pool = new KernelPool(['a', 'b', 'c', 'd'], { start: f.start, ahead: 2 });
