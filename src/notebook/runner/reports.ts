@@ -183,7 +183,11 @@ export function longestFirst(notebooks: readonly string[], expectedS: ReadonlyMa
 export type ReportsOptions = Omit<FolderRunOptions, 'name' | 'onProgress'> & {
   /** Notebooks run at once (each is a kernel process, in its own fresh kernel). Default 1. */
   workers?: number;
-  /** Kernels started ahead of the running notebooks (each run still gets a fresh one). Default 1; 0 starts each when its run begins. */
+  /**
+   * Kernels started ahead of the running notebooks (each run still gets a fresh one). Default
+   * `workers`, one per worker: with fewer, workers ending close together wait for a start-up
+   * (tslab takes seconds). 0 starts each when its run begins.
+   */
   prestart?: number;
   /**
    * Expected seconds of each notebook (by resolved path), e.g. from earlier runs: notebooks start
@@ -201,7 +205,7 @@ export type ReportsOptions = Omit<FolderRunOptions, 'name' | 'onProgress'> & {
  * @example (await runReports(['notebooks/a.ipynb'], { outDir: 'reports' }))[0].html // 'a.html'
  */
 export async function runReports(notebooks: string[], opts: ReportsOptions): Promise<RunSummary[]> {
-  const { workers = 1, prestart = 1, expectedS, onProgress, ensureBuild = true, ...runOpts } = opts;
+  const { workers = 1, prestart = workers, expectedS, onProgress, ensureBuild = true, ...runOpts } = opts;
   // Once, before the workers: concurrent builds would rewrite dist/ under running kernels.
   if (ensureBuild) ensureFreshBuild();
   const order = expectedS ? longestFirst(notebooks, expectedS) : notebooks.map((_, i) => i);
