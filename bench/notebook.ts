@@ -6,8 +6,9 @@
  * Two comparisons, each side in a fresh process, alternating run after run (bench/lib):
  * - one notebook (default the sample): `quantbook run` (executed .ipynb + HTML report)
  *   against nbconvert of the same file; line `quantbook / nbconvert time: Rx` (goal <= 0.7x);
- * - every notebook in `notebooks/` (or `--notebooks a,b`): `quantbook report` (kernels
- *   started one notebook ahead) against one `jupyter nbconvert --execute` of the same files,
+ * - every notebook in `notebooks/` (or `--notebooks a,b`): `quantbook report` (its default
+ *   `--workers`: two notebooks at once on 2+ cores, longest first by earlier runs, kernels
+ *   started ahead) against one `jupyter nbconvert --execute` of the same files,
  *   which runs them one after another; line `quantbook report / nbconvert time: Rx` (goal <= 0.5x).
  * The ratio of each run pair is taken, then the median and range over the pairs. Both sides get
  * 600 s to start a kernel (a loaded machine can take over a minute). The report side also says
@@ -115,7 +116,7 @@ if (args.child) {
     if (args.all) {
       const many = runFresh([side('quantbook report', 'report', ['--notebooks', all.join(',')]), ...(nbconvert ? [side('nbconvert', 'nbconvert-all', ['--notebooks', all.join(',')])] : [])], args.rounds, log);
       body.push(`## Every notebook (${all.length}): ${all.map((f) => f.slice(root.length + 1)).join(', ')}`, '', '| wall time (s) | median (min-max, n) |', '| --- | ---: |');
-      body.push(`| quantbook report (kernels started one ahead) | ${formatSpread(spread(seconds(many['quantbook report'])))} |`);
+      body.push(`| quantbook report (default --workers, kernels started ahead) | ${formatSpread(spread(seconds(many['quantbook report'])))} |`);
       const sum = (k: string): Spread => spread(many['quantbook report'].map((r) => Number(r[k])));
       body.push(`| report: kernel start-ups, summed over the notebooks | ${formatSpread(sum('startupS'))} |`);
       body.push(`| report: time the runs waited for their kernels, summed | ${formatSpread(sum('waitS'))} |`);

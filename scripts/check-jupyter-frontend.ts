@@ -15,7 +15,7 @@ import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../src/core/output';
 import { packageRoot } from '../src/notebook/runner/build';
 import { installKernelSpec, prefixJupyterPath } from '../src/notebook/runner/kernelspec';
-import { withChromium } from '../src/plot/png';
+import { withChromium } from '../src/plot/browser';
 
 async function freePort(): Promise<number> {
   const s = createServer();

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeFileAtomic } from '../src/core/output';
 import { packageRoot } from '../src/notebook/runner/build';
-import { withChromium } from '../src/plot/png';
+import { withChromium } from '../src/plot/browser';
 
 async function main(): Promise<void> {
   const root = packageRoot();

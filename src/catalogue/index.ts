@@ -11,6 +11,7 @@ export {
   catalogueRow,
   DEFAULT_CATALOGUE,
   getRuns,
+  lastNotebookDurations,
   listRuns,
   newRunId,
   queryCatalogue,

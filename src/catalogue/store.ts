@@ -395,6 +395,22 @@ export async function queryCatalogue(path: string, sql: string, opts: { waitMs?:
   return runQuery(path, sql, true, opts.waitMs ?? 30_000, path);
 }
 
+/**
+ * How long each notebook's latest passing `run` or `report` took, by the resolved notebook path
+ * the catalogue keeps (seconds, `duration_s`): what `quantbook report` orders its notebooks by.
+ * A missing catalogue answers an empty map without loading DuckDB.
+ * @param opts.waitMs - how long to wait for a busy catalogue (default 2 000).
+ * @throws ConfigError for a busy or unreadable catalogue.
+ * @example (await lastNotebookDurations('reports/catalogue.duckdb')).get('/repo/notebooks/05-sweep.ipynb') // 87.8
+ */
+export async function lastNotebookDurations(path: string, opts: { waitMs?: number } = {}): Promise<Map<string, number>> {
+  if (!existsSync(path)) return new Map();
+  const sql = `SELECT notebook, arg_max(duration_s, time) AS duration_s FROM runs
+    WHERE status = 'ok' AND command IN ('run', 'report') AND notebook IS NOT NULL AND duration_s IS NOT NULL GROUP BY notebook`;
+  const { rows } = await runQuery(path, sql, true, opts.waitMs ?? 2_000, path);
+  return new Map(rows.flatMap((r) => (typeof r.notebook === 'string' && typeof r.duration_s === 'number' ? [[r.notebook, r.duration_s] as const] : [])));
+}
+
 async function runQuery(dbPath: string, sql: string, readOnly: boolean, waitMs: number, shownPath: string): Promise<QueryResult> {
   return withDatabase(dbPath, readOnly, waitMs, async (c) => {
     if (!readOnly) await c.run(SCHEMA);

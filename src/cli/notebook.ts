@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, NotebookError } from '../core/errors';
 import { checkOutputDir } from '../core/output';
@@ -67,9 +67,12 @@ function catalogueCollector(command: string, outDir: string, sweepId: string | n
     onRunDone: (summary: RunSummary, result: RunResult | undefined) => {
       done.push([summary, result]);
     },
-    flush: async () => {
+    /** Writes the rows: in the order of `order` (e.g. the notebooks as given) when given, else as the runs ended. */
+    flush: async (order?: readonly RunSummary[]) => {
       const { notebookRunRow } = await import('../catalogue/rows');
-      await addToCatalogue(() => done.map(([summary, result]) => notebookRunRow(command, argv, summary, result, outDir, sweepId)));
+      const rank = (s: RunSummary): number => order?.indexOf(s) ?? 0;
+      const rows = [...done].sort((a, b) => rank(a[0]) - rank(b[0]));
+      await addToCatalogue(() => rows.map(([summary, result]) => notebookRunRow(command, argv, summary, result, outDir, sweepId)));
     },
   };
 }
@@ -175,6 +178,28 @@ async function checkOutputsFirst(outDir: string, runs: Array<{ notebook: string;
   checkOutputDir(outDir, '--out', [...files.map((f) => basename(f)), 'index.html']);
 }
 
+/**
+ * `quantbook report`'s default `--workers`: notebooks are one-threaded TypeScript compiles and
+ * cells, so two at once fill a 2-core machine; more would hold more kernels (each loads its data)
+ * in memory at once for little gain.
+ */
+const REPORT_WORKERS = Math.max(1, Math.min(2, availableParallelism()));
+
+/**
+ * Expected seconds of the notebooks: their last passing run in `outDir`, else their latest passing
+ * run or report in the catalogue. A catalogue that is off, missing or busy gives no hints (the
+ * notebooks then start in the order given); never an error.
+ */
+async function expectedDurations(notebooks: string[], outDir: string): Promise<Map<string, number>> {
+  const { previousDurations } = await runner();
+  const known = previousDurations(outDir);
+  if (notebooks.every((nb) => known.has(resolve(nb)))) return known;
+  const { cataloguePath, lastNotebookDurations } = await import('../catalogue/store');
+  const path = cataloguePath();
+  const fromCatalogue = path === null ? new Map<string, number>() : await lastNotebookDurations(path).catch(() => new Map<string, number>());
+  return new Map([...fromCatalogue, ...known]);
+}
+
 /** Every top-level .ipynb of the notebooks folder (cwd's, else the package's). */
 function defaultNotebooks(): string[] {
   const dir = existsSync('notebooks') ? 'notebooks' : join(packageRoot(), 'notebooks');
@@ -274,7 +299,8 @@ its report are written either way (a failing cell is marked, papermill style).`)
   addRunOptions(
     program.command('report [notebooks...]')
       .description('run notebooks (default: every notebooks/*.ipynb) into an HTML report each, plus index.html linking all runs')
-      .addOption(new Option('-w, --workers <n>', 'notebooks run at once').argParser(positiveInt('--workers')).default(1))
+      .addOption(new Option('-w, --workers <n>', 'notebooks run at once, each in its own fresh kernel (longest first, by earlier runs)')
+        .argParser(positiveInt('--workers')).default(REPORT_WORKERS, 'the number of cores, at most 2'))
       .option('-q, --quiet', 'no per-cell progress lines'),
     { out: 'reports' },
   ).addHelpText('after', `
@@ -283,19 +309,21 @@ Parameters given here apply to every notebook. Exit status 0 when all passed.`)
       const list = notebooks.length ? notebooks : defaultNotebooks();
       if (list.length === 0) throw new NotebookError('no notebooks to run', { file: 'notebooks' });
       const parameters = parametersOf(flags);
+      // Several at once: read how long each took before (the catalogue loads meanwhile) to start the longest first.
+      const expectedS = flags.workers > 1 ? expectedDurations(list, flags.out) : undefined;
       await checkOutputsFirst(flags.out, list.map((notebook) => ({ notebook })));
       buildFirst(flags);
       await killKernelsOnSignal();
       const { runReports } = await runner();
       const catalogue = catalogueCollector('report', flags.out, null);
       const summaries = await runReports(list, {
-        ...runOptionsOf(flags), parameters, outDir: flags.out, workers: flags.workers, onRunDone: catalogue.onRunDone,
+        ...runOptionsOf(flags), parameters, outDir: flags.out, workers: flags.workers, expectedS: await expectedS, onRunDone: catalogue.onRunDone,
         onProgress: (p) => {
           if (p.kind === 'finish' && p.result) process.stdout.write(`${statusLine(p.result, flags.out)}\n`);
           else if (p.kind === 'start' && !flags.quiet) process.stderr.write(`running ${p.task} (${p.index + 1}/${p.total})\n`);
         },
       });
-      await catalogue.flush();
+      await catalogue.flush(summaries); // the notebooks' order, not the order they ended in
       const failed = summaries.filter((s) => s.status !== 'ok').length;
       process.stdout.write(`index: ${join(flags.out, 'index.html')} (${summaries.length - failed} passed, ${failed} failed)\n`);
       if (failed > 0) process.exitCode = 1;

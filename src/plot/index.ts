@@ -9,6 +9,7 @@ export type { SamplerMeasure, SweepPoint } from './sweep';
 export { candlestickFigure, fundingRateFigure, type CandlestickOptions } from './data';
 export { equityFigure, exposureFigure, limitBindingFigure, monteCarloFigure, regimeFigure, type EquitySeries } from './backtest';
 export { fanChartFigure, type FanChartInput } from './paths';
-export { htmlToPng, renderPng, chromiumPath, CHROMIUM_ARGS, type PngResult, type PngBytesResult, type PngOptions } from './png';
+export { htmlToPng, renderPng, type PngResult, type PngBytesResult, type PngOptions } from './png';
+export { chromiumPath, CHROMIUM_ARGS } from './chromium';
 export { crpsByHorizonFigure, leaderboardTableFigure } from './forecast';
 export { groupedBarsFigure, histogramFigure, linesFigure, pathBandsFigure, type AxisTitles, type BarSeries, type LineSeries, type PathBands } from './series';

@@ -2,29 +2,10 @@
  * PNG snapshots of figure pages in headless Chromium (through playwright-core),
  * when a browser is available: optional output, never a hard requirement.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../core/output';
-// Types only: playwright-core is a dev dependency, loaded on demand by withChromium.
-import type { BrowserContext } from 'playwright-core';
-
-/** Where Chromium is looked for: `$QUANTBOOK_CHROMIUM`, else Debian's `/usr/bin/chromium`. */
-export function chromiumPath(): string {
-  return process.env.QUANTBOOK_CHROMIUM || '/usr/bin/chromium';
-}
-
-/** Launch flags for headless Chromium as root in containers, offline (no background network, no GPU). */
-export const CHROMIUM_ARGS: readonly string[] = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { withChromium } from './browser';
+import { chromiumPath } from './chromium';
 
 /** Outcome of {@link htmlToPng}: the file, or why none was written. */
 export type PngResult = { ok: true; path: string; ms: number } | { ok: false; reason: string };
@@ -41,48 +22,6 @@ export interface PngOptions {
   timeoutMs?: number;
   /** Chromium binary. Default {@link chromiumPath}. */
   executablePath?: string;
-}
-
-/** Options of {@link withChromium}. */
-export interface ChromiumOptions {
-  /** Viewport in CSS pixels. Default playwright's, 1280 x 720. */
-  viewport?: { width: number; height: number };
-  /** Device pixels per CSS pixel. Default playwright's, 1. */
-  deviceScaleFactor?: number;
-  /** Chromium binary. Default {@link chromiumPath}. */
-  executablePath?: string;
-}
-
-/**
- * Runs `fn` with a headless Chromium ({@link CHROMIUM_ARGS}, a fresh temporary profile), then closes
- * the browser and deletes the profile, whether `fn` resolves or throws.
- * @throws what loading playwright-core, launching Chromium or `fn` throws.
- * @example
- * const title = await withChromium({ viewport: { width: 1100, height: 700 } }, async (browser) => {
- *   const page = await browser.newPage();
- *   await page.goto('file:///tmp/x.html');
- *   return page.title();
- * }); // the page's title
- */
-export async function withChromium<T>(opts: ChromiumOptions, fn: (browser: BrowserContext) => Promise<T>): Promise<T> {
-  const { chromium } = await import('playwright-core');
-  const profile = mkdtempSync(join(tmpdir(), 'qb-chromium-'));
-  try {
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: opts.executablePath ?? chromiumPath(),
-      headless: true,
-      args: [...CHROMIUM_ARGS],
-      ...(opts.viewport ? { viewport: opts.viewport } : {}),
-      ...(opts.deviceScaleFactor === undefined ? {} : { deviceScaleFactor: opts.deviceScaleFactor }),
-    });
-    try {
-      return await fn(browser);
-    } finally {
-      await browser.close();
-    }
-  } finally {
-    rmSync(profile, { recursive: true, force: true });
-  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareRows, comparisonHtml, comparisonText } from '../../src/catalogue/compare';
-import { appendRuns, catalogueRow, getRuns, listRuns, queryCatalogue, widenNames, type CatalogueRow } from '../../src/catalogue/store';
+import { appendRuns, catalogueRow, getRuns, lastNotebookDurations, listRuns, queryCatalogue, widenNames, type CatalogueRow } from '../../src/catalogue/store';
 import { ConfigError } from '../../src/core/errors';
 import { REPO_ROOT, realData } from '../support/paths';
 
@@ -48,6 +48,18 @@ describe('the run catalogue', () => {
     const bad = await rejected(() => listRuns(path, { where: 'param.nope = 1' }));
     expect(bad).toBeInstanceOf(ConfigError);
     expect(bad.message).toMatch(/rejected the query: .*param\.nope/);
+  });
+
+  it('gives each notebook the duration of its latest passing run or report, for quantbook report\'s order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qb-cat-'));
+    expect((await lastNotebookDurations(join(dir, 'none.duckdb'))).size).toBe(0); // no file: no hints, no DuckDB
+    const path = join(dir, 'catalogue.duckdb');
+    await appendRuns(path, [
+      row(1, { durationS: 10 }), row(2, { durationS: 20, command: 'report' }), // the later one wins: 20
+      row(3, { durationS: 99, status: 'failed' }), row(4, { durationS: 77, command: 'sweep' }), // neither counts
+      row(5, { notebook: '/x/00-sample.ipynb', durationS: 3.5 }), row(6, { notebook: '/x/01-data.ipynb', durationS: NaN }),
+    ]);
+    expect([...(await lastNotebookDurations(path))].sort()).toEqual([['/x/00-sample.ipynb', 3.5], ['/x/05-sweep.ipynb', 20]]);
   });
 
   it('shows a run by id prefix, compares runs with differences marked, and answers SQL read-only', async () => {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EXIT_WARMING_UP } from '../../src/cli/forecast';
 import { flagsToConfig, readForecastConfig, resolveForecastSettings } from '../../src/cli/forecastConfig';
 import { ConfigError } from '../../src/core/errors';
-import { chromiumPath } from '../../src/plot/png';
+import { chromiumPath } from '../../src/plot/chromium';
 import { realData } from '../support/paths';
 import { runCli } from '../support/cli';
 import { PROTOTYPE_SYMBOLS, walkRows, writeCsv } from '../support/csv';

@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Notebook } from '../../src/notebook/records/nbformat';
 import type { RunInfo } from '../../src/notebook/records/run';
 import type { KernelClient, KernelOptions } from '../../src/notebook/runner/kernel';
 import { KernelPool, warmUpCode } from '../../src/notebook/runner/kernelPool';
-import { runReports } from '../../src/notebook/runner/reports';
+import { longestFirst, previousDurations, runReports } from '../../src/notebook/runner/reports';
 import { REPO_ROOT } from '../support/paths';
 
 /** A stand-in for KernelClient.start that records starts, warm-up completions and shutdowns. */
@@ -59,6 +59,24 @@ describe('KernelPool', () => {
     expect(() => pool.take(1)).toThrow(/cannot be taken/);
     await pool.close();
     expect(f.shutDown).toEqual([]); // taken kernels belong to their runs
+  });
+
+  it('starts the kernels ahead only once the kernel just taken is ready, so they do not slow it down', async () => {
+    const started: string[] = [];
+    let ready!: () => void;
+    const start = (o: KernelOptions): Promise<KernelClient> => {
+      started.push(o.notebook ?? '');
+      const k = { complete: async () => true, shutdown: async () => undefined } as unknown as KernelClient;
+      return started.length === 1 ? new Promise((r) => { ready = () => r(k); }) : Promise.resolve(k);
+    };
+    const pool = new KernelPool(['a', 'b', 'c'], { start: start as typeof import('../../src/notebook/runner/kernel').KernelClient.start });
+    const a = pool.take(0);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(started).toEqual(['a']); // a is starting: b waits
+    ready();
+    await a;
+    expect(started).toEqual(['a', 'b']);
+    await pool.close();
   });
 
   it('starts `ahead` kernels early, none with ahead 0, and close shuts down the ones never taken', async () => {
@@ -167,5 +185,49 @@ describe('quantbook report with the pool (tslab kernels)', () => {
     expect(Date.parse(qb.kernel.startTime!)).toBeLessThan(Date.parse(qa.endTime));
     expect(qb.kernel.readyAfterS!).toBeLessThan(qb.kernel.startupS);
     expect(Date.parse(qa.kernel.startTime!)).toBeLessThanOrEqual(Date.parse(qa.startTime));
+  }, 900_000);
+});
+
+describe('quantbook report\'s order with several workers', () => {
+  it('starts notebooks without an expected duration first, then the longest first, ties in the order given', () => {
+    const d = (pairs: Array<[string, number]>) => new Map(pairs.map(([nb, s]) => [resolve(nb), s]));
+    expect(longestFirst(['a', 'b', 'c', 'd'], d([['a', 5], ['c', 60], ['d', 5]]))).toEqual([1, 2, 0, 3]);
+    expect(longestFirst(['a', 'b'], new Map())).toEqual([0, 1]);
+    expect(longestFirst(['a', 'b', 'c'], d([['a', 1], ['b', 2], ['c', 3]]))).toEqual([2, 1, 0]);
+  });
+
+  it('reads the expected durations from the passing runs of an earlier report', () => {
+    const out = mkdtempSync(join(tmpdir(), 'qb-prev-'));
+    const summary = (name: string, status: 'ok' | 'failed', durationS: number) => writeFileSync(join(out, `${name}.run.json`),
+      JSON.stringify({ name, notebook: `nb/${name}.ipynb`, status, startTime: '', durationS, parameters: {}, records: {} }));
+    summary('a', 'ok', 12.5);
+    summary('b', 'failed', 99);
+    writeFileSync(join(out, 'c.run.json'), '{ not json');
+    expect([...previousDurations(out)]).toEqual([[resolve('nb/a.ipynb'), 12.5]]);
+    expect(previousDurations(join(out, 'missing')).size).toBe(0);
+  });
+
+  it('runs two notebooks at once, each in a fresh kernel, the longest expected first, and keeps the given order in its answer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qb-pool-two-'));
+    const dist = join(REPO_ROOT, 'dist', 'notebook');
+    const cells = (v: number) => [`import { record } from '${dist}';`, `record('v', ${v});\nconsole.log(process.pid);`];
+    const nbs = [1, 2, 3].map((v) => notebookOf(dir, `n${v}.ipynb`, cells(v)));
+    const out = join(dir, 'out');
+    const starts: string[] = [];
+    const summaries = await runReports(nbs, {
+      outDir: out, ensureBuild: false, startTimeoutMs: 600_000, workers: 2, expectedS: new Map([[nbs[0], 1], [nbs[2], 50]]),
+      onProgress: (p) => void (p.kind === 'start' && starts.push(basename(p.task))),
+    });
+    expect(starts).toEqual(['n2.ipynb', 'n3.ipynb', 'n1.ipynb']); // n2 has no history, then n3 (50 s), then n1 (1 s)
+    expect(summaries.map((s) => [s.name, s.status, s.records.v])).toEqual([['n1', 'ok', 1], ['n2', 'ok', 2], ['n3', 'ok', 3]]);
+    const executed = (name: string) => JSON.parse(readFileSync(join(out, `${name}.ipynb`), 'utf8')) as Notebook & { metadata: { quantbook: RunInfo } };
+    const runs = ['n1', 'n2', 'n3'].map(executed);
+    const pids = runs.map((nb) => String((nb.cells[1].outputs?.find((o) => o.output_type === 'stream') as { text: string } | undefined)?.text).trim());
+    expect(new Set(pids).size).toBe(3); // a fresh kernel each
+    // n2 and n3 ran at the same time: each started before the other ended.
+    const [q2, q3] = [runs[1].metadata.quantbook, runs[2].metadata.quantbook];
+    expect(Date.parse(q2.startTime)).toBeLessThan(Date.parse(q3.endTime));
+    expect(Date.parse(q3.startTime)).toBeLessThan(Date.parse(q2.endTime));
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toMatch(/n1[\s\S]*n2[\s\S]*n3/);
   }, 900_000);
 });

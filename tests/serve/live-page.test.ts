@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startService } from '../../src/cli/serve';
-import { chromiumPath, withChromium } from '../../src/plot/png';
+import { withChromium } from '../../src/plot/browser';
+import { chromiumPath } from '../../src/plot/chromium';
 import { REPO_ROOT, realData } from '../support/paths';
 
 const BTC = realData('crypto-1m', 'UNITTEST_BTC-1m.feather');

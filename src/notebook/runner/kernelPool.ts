@@ -58,7 +58,7 @@ export function warmUpCode(notebook: string): string {
  * for notebooks never taken (a batch stopped early).
  * @example
  * const pool = new KernelPool(['a.ipynb', 'b.ipynb']);
- * const kernelA = pool.take(0); // b's kernel starts now, while a runs
+ * const kernelA = pool.take(0); // b's kernel starts once a's is ready, while a runs
  * // ... run a with await kernelA, shut it down, then pool.take(1) ...
  * await pool.close();
  */
@@ -87,8 +87,8 @@ export class KernelPool {
   }
 
   /**
-   * The kernel of notebook `index` (started now unless it was started ahead), and
-   * starts the kernels of the next `ahead` notebooks not taken yet.
+   * The kernel of notebook `index` (started now unless it was started ahead), and, once it is
+   * ready, starts the kernels of the next `ahead` notebooks not taken yet.
    * @throws Error when `index` is out of range, was taken before, or the pool is closed.
    */
   take(index: number): Promise<KernelClient> {
@@ -98,9 +98,15 @@ export class KernelPool {
     const kernel = this.waiting.get(index) ?? this.start(index, false);
     this.waiting.delete(index);
     this.taken.add(index);
-    for (let j = index + 1; j < this.notebooks.length && this.waiting.size < this.ahead; j++) {
-      if (!this.taken.has(j) && !this.waiting.has(j)) this.waiting.set(j, this.start(j, this.opts.warmUp ?? true));
-    }
+    // The next kernels start once this one is ready, not beside it: a run waiting for its kernel
+    // (the first ones, several at once with workers) must not share the CPU with kernels needed later.
+    const startAhead = (): void => {
+      if (this.closed) return;
+      for (let j = index + 1; j < this.notebooks.length && this.waiting.size < this.ahead; j++) {
+        if (!this.taken.has(j) && !this.waiting.has(j)) this.waiting.set(j, this.start(j, this.opts.warmUp ?? true));
+      }
+    };
+    kernel.then(startAhead, startAhead);
     return kernel;
   }
 

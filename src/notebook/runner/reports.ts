@@ -5,7 +5,7 @@
  * run) all appear and no shared file is ever edited in place.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { NotebookError } from '../../core/errors';
 import { OutputBatch, safeOutputPath, writeFileAtomic } from '../../core/output';
 import type { Parameters, RunSummary } from '../records/run';
@@ -150,35 +150,76 @@ export function writeIndex(outDir: string): string {
   return path;
 }
 
+/**
+ * How long each notebook's last passing run in `outDir` took (`<name>.run.json`), by resolved
+ * notebook path: a hint for {@link longestFirst}. Failed runs and unreadable summaries give none.
+ * @example previousDurations('reports').get(resolve('notebooks/05-sweep.ipynb')) // 87.8
+ */
+export function previousDurations(outDir: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of readSummaries(outDir)) {
+    if (s.status === 'ok' && Number.isFinite(s.durationS) && s.durationS >= 0) out.set(resolve(s.notebook), s.durationS);
+  }
+  return out;
+}
+
+/**
+ * The order to start notebooks in when several run at once: notebooks with no expected duration
+ * first, in the order given (one of them may be long), then the rest longest first (ties in the
+ * order given). Longest first keeps a long notebook from starting last while the other workers
+ * idle: with 2 workers the batch ends near half the summed time instead of after the last long one.
+ * @param expectedS - Expected seconds by resolved notebook path (e.g. {@link previousDurations}).
+ * @returns indices into `notebooks`, each once.
+ * @example longestFirst(['a', 'b', 'c'], new Map([[resolve('a'), 5], [resolve('c'), 60]])) // [1, 2, 0]
+ */
+export function longestFirst(notebooks: readonly string[], expectedS: ReadonlyMap<string, number>): number[] {
+  const expected = notebooks.map((nb) => expectedS.get(resolve(nb)));
+  const unknown = notebooks.flatMap((_, i) => (expected[i] === undefined ? [i] : []));
+  const known = notebooks.flatMap((_, i) => (expected[i] === undefined ? [] : [i])).sort((a, b) => expected[b]! - expected[a]! || a - b);
+  return [...unknown, ...known];
+}
+
 /** Options of {@link runReports}. */
 export type ReportsOptions = Omit<FolderRunOptions, 'name' | 'onProgress'> & {
-  /** Notebooks run at once (each is a kernel process). Default 1. */
+  /** Notebooks run at once (each is a kernel process, in its own fresh kernel). Default 1. */
   workers?: number;
-  /** Kernels started ahead of the running notebooks (each run still gets a fresh one). Default 1; 0 starts each when its run begins. */
+  /**
+   * Kernels started ahead of the running notebooks (each run still gets a fresh one). Default
+   * `workers`, one per worker: with fewer, workers ending close together wait for a start-up
+   * (tslab takes seconds). 0 starts each when its run begins.
+   */
   prestart?: number;
+  /**
+   * Expected seconds of each notebook (by resolved path), e.g. from earlier runs: notebooks start
+   * longest first ({@link longestFirst}). Default: none, the order given. Outputs do not depend on it.
+   */
+  expectedS?: ReadonlyMap<string, number>;
+  /** Progress in the order the notebooks start (`index` counts starts, `task` is the notebook). */
   onProgress?: (p: PoolProgress<string, RunSummary>) => void;
 };
 
 /**
- * Runs every notebook into `outDir` (one failing does not stop the others)
- * and rebuilds the index.
- * @returns the summaries, in the order given.
+ * Runs every notebook into `outDir` (one failing does not stop the others), `workers` at once,
+ * each in a fresh kernel started ahead of need, and rebuilds the index.
+ * @returns the summaries, in the order given (whatever order they ran in).
  * @example (await runReports(['notebooks/a.ipynb'], { outDir: 'reports' }))[0].html // 'a.html'
  */
 export async function runReports(notebooks: string[], opts: ReportsOptions): Promise<RunSummary[]> {
-  const { workers = 1, prestart = 1, onProgress, ensureBuild = true, ...runOpts } = opts;
+  const { workers = 1, prestart = workers, expectedS, onProgress, ensureBuild = true, ...runOpts } = opts;
   // Once, before the workers: concurrent builds would rewrite dist/ under running kernels.
   if (ensureBuild) ensureFreshBuild();
+  const order = expectedS ? longestFirst(notebooks, expectedS) : notebooks.map((_, i) => i);
+  const queue = order.map((i) => notebooks[i]);
   // Kernels start one notebook ahead (kernelPool.ts): each run still gets a fresh kernel.
-  const pool = new KernelPool(notebooks, { kernelArgv: runOpts.kernelArgv, startTimeoutMs: runOpts.startTimeoutMs, ahead: prestart });
+  const pool = new KernelPool(queue, { kernelArgv: runOpts.kernelArgv, startTimeoutMs: runOpts.startTimeoutMs, ahead: prestart });
   // A finished run's kernel exits while the next notebook runs (tslab with native modules loaded
   // can take seconds to exit); all are awaited before returning, the first failure rethrown.
   const shutdowns: Promise<void>[] = [];
   let shutdownError: unknown;
   const onShutdown = (done: Promise<void>): void => void shutdowns.push(done.catch((err: unknown) => void (shutdownError ??= err)));
-  let summaries: RunSummary[];
+  let ran: RunSummary[];
   try {
-    summaries = await runPool(notebooks, workers,
+    ran = await runPool(queue, workers,
       async (nb, i) => (await runToFolder(nb, { ...runOpts, ensureBuild: false, kernel: pool.take(i), onShutdown })).summary, onProgress);
   } finally {
     await pool.close();
@@ -190,5 +231,7 @@ export async function runReports(notebooks: string[], opts: ReportsOptions): Pro
   }
   if (shutdownError !== undefined) throw shutdownError;
   writeIndex(opts.outDir);
+  const summaries = new Array<RunSummary>(notebooks.length);
+  order.forEach((given, k) => void (summaries[given] = ran[k]));
   return summaries;
 }
