@@ -74,6 +74,7 @@ export function createBackfill(live: StreamSettings & BackfillSettings, symbol: 
   const hook = async (gap: GapReport): Promise<LiveBar[]> => {
     if (!Number.isFinite(gap.beforeMs)) throw new Error(`backfill needs the end of the gap after ${new Date(gap.afterMs).toISOString()}`);
     const r = await fetchBarRange(connector, restSymbol, interval as FetchInterval, [gap.afterMs + barMs, gap.beforeMs]);
+    if (r.duplicates > 0) log(`backfill: ${r.duplicates} repeated bar(s) from ${live.source} REST dropped`);
     const { open, high, low, close, volume } = r.cols;
     return Array.from(r.ts, (ts, i) => ({ ts, open: open[i], high: high[i], low: low[i], close: close[i], volume: volume[i] }));
   };

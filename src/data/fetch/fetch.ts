@@ -203,19 +203,30 @@ function checkedPage(page: Page, id: SeriesId, ctx: { source: Source; stepMs?: n
  * The bars of one symbol with open times in `range` (`[start, end)`, ms UTC), through `connector`,
  * each page de-duplicated and checked exactly as {@link fetchToStore} does; nothing is stored.
  * Rows are in time order; a time the provider has no bar for (no trades) is simply absent.
+ * Repeated rows the provider sent are dropped as {@link fetchToStore} drops them, and counted in `duplicates`.
  * Used by `quantbook live` to backfill the bars a stream missed.
  * @throws DataError for a page that fails the checks, a provider error or retries used up.
  * @example await fetchBarRange(createConnector({ source: 'binance' }, realClock), 'BTCUSDT', '1m', [t0, t0 + 180_000])
- * // { ts: [t0, t0 + 60000, t0 + 120000], cols: { open, ... } }
+ * // { ts: [t0, t0 + 60000, t0 + 120000], cols: { open, ... }, duplicates: 0 }
  */
-export async function fetchBarRange(connector: Connector, symbol: string, interval: FetchInterval, range: TimeRange): Promise<SeriesRows> {
+export async function fetchBarRange(
+  connector: Connector,
+  symbol: string,
+  interval: FetchInterval,
+  range: TimeRange,
+): Promise<SeriesRows & { duplicates: number }> {
   const id: SeriesId = { kind: 'bars', source: connector.source, symbol, interval };
   const ctx = { source: connector.source, stepMs: parseDuration(interval), grid: !(connector.sessions && interval === '1d') };
   const parts: SeriesRows[] = [];
-  for await (const page of connector.bars([symbol], interval, range, 'bars')) parts.push(checkedPage(page, id, ctx).rows);
+  let duplicates = 0;
+  for await (const page of connector.bars([symbol], interval, range, 'bars')) {
+    const checked = checkedPage(page, id, ctx);
+    parts.push(checked.rows);
+    duplicates += checked.duplicates;
+  }
   const ts = Float64Array.from(parts.flatMap((p) => Array.from(p.ts)));
   const cols = Object.fromEntries(BAR_COLUMNS.map((c) => [c, Float64Array.from(parts.flatMap((p) => Array.from(p.cols[c])))]));
-  return { ts, cols };
+  return { ts, cols, duplicates };
 }
 
 /**
