@@ -192,9 +192,9 @@ function runQuantbook(parquet: string): Run {
   const t0 = performance.now();
   let bars: Bars | undefined = time('load', () => loadBars(parquet));
   const valid = time('validate', () => validateBars(bars!));
-  const filled = time('fill gaps', () => fillGaps(valid.bars, 'us-rth'));
+  const filled = time('fill gaps', () => fillGaps(valid.bars, 'us-rth', { barMs: valid.intervalMs }));
   bars = undefined;
-  const res = time('resample 30m', () => resample(filled.bars, '30m', { session: 'us-rth' }));
+  const res = time('resample 30m', () => resample(filled.bars, '30m', { session: 'us-rth', barMs: valid.intervalMs }));
   const vwap = time('session VWAP', () => withSessionVwap(filled.bars, 'us-rth'));
   const total = (performance.now() - t0) / 1000;
   const setting = process.env.POLARS_MAX_THREADS;

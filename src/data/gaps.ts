@@ -9,7 +9,7 @@ import pl from 'nodejs-polars';
 import { dict } from '../core/dict';
 import { DataError } from '../core/errors';
 import { type BarArrays, type Bars, adoptSymbolBlocks, allocBarArrays, allocSymbolBlocks, eachSymbol, selectBarColumns, symbolColumnFromRuns } from './bars';
-import { DAY_MS, firstUnorderedRow, inferIntervalMs } from './interval';
+import { type BarIntervals, DAY_MS, firstUnorderedRow, intervalFor } from './interval';
 import { asCompiled, windowRuns, type CompiledSession, type SessionLike, type WindowRuns } from './sessions';
 
 /** Counts of one symbol's gap filling. */
@@ -232,15 +232,19 @@ export interface FillGapsResult {
 
 /**
  * Fills gaps inside session windows for every symbol and marks the inserted rows.
- * The bar interval is inferred per symbol unless `barMs` is given. The output has the contract
+ * The bar interval is inferred per symbol unless `barMs` gives it: one interval for every symbol,
+ * or one per symbol as `validateBars` returns them (`intervalMs`, keyed by symbol, `''` for a
+ * frame without `symbol`), so a validated frame is not scanned for its interval twice; a symbol
+ * missing from that record has its interval inferred. The output has the contract
  * columns plus `filled`; other columns of the input (e.g. `regime`) are not carried over. A frame
  * without rows gives one without rows (a frame without `symbol` still needs `barMs`).
  * @param session - calendar deciding where gaps may be filled, e.g. `'us-rth'`, `'24x7'`, `'cn-a'`.
  * @throws DataError for unsorted or duplicate timestamps, a symbol with a single bar and no `barMs`,
  *   or a fill larger than {@link MAX_FILL_FACTOR} x the rows or {@link MAX_FILLED_BARS} bars (naming the longest gap's two timestamps).
  * @example fillGaps(bars, '24x7').filled // 40 for the crypto-5m folder
+ * @example const v = validateBars(bars); fillGaps(v.bars, 'us-rth', { barMs: v.intervalMs })
  */
-export function fillGaps(bars: Bars, session: SessionLike, opts: { barMs?: number } = {}): FillGapsResult {
+export function fillGaps(bars: Bars, session: SessionLike, opts: { barMs?: BarIntervals } = {}): FillGapsResult {
   const s = asCompiled(session);
   const plans: { a: BarArrays; barMs: number; gaps: GapList }[] = [];
   // Keyed by symbol, user text: no prototype, so `constructor` or `__proto__` are plain keys.
@@ -248,7 +252,7 @@ export function fillGaps(bars: Bars, session: SessionLike, opts: { barMs?: numbe
   let total = 0;
   let filled = 0;
   for (const { arrays: a } of eachSymbol(bars)) {
-    const barMs = opts.barMs ?? inferIntervalMs(a.ts);
+    const barMs = intervalFor(opts.barMs, a.symbol, a.ts);
     if (!barMs) throw new DataError('cannot infer the bar interval of a single bar; pass barMs', { symbol: a.symbol });
     const gaps = planGaps(a, barMs, s);
     total += a.ts.length + gaps.filled;

@@ -76,6 +76,23 @@ export function inferIntervalMs(ts: Float64Array, groupStarts?: ArrayLike<number
   return best;
 }
 
+/** A bar interval a caller may pass to a per-symbol step: one for every symbol, or one per symbol (`''` keys a frame without `symbol`). */
+export type BarIntervals = number | Readonly<Record<string, number>>;
+
+/**
+ * The bar interval of one symbol's bars: the one `given` for it (the number, or its own entry of
+ * the record, as `validateBars` returns them in `intervalMs`), else inferred from `ts` as
+ * {@link inferIntervalMs} does. A record's inherited keys (a symbol named `constructor`) do not count.
+ * @returns the interval in ms, or `undefined` when none is given and `ts` holds fewer than two bars.
+ * @example intervalFor({ A: 60_000 }, 'A', ts) // 60_000, without reading ts
+ */
+export function intervalFor(given: BarIntervals | undefined, symbol: string | undefined, ts: Float64Array): number | undefined {
+  if (typeof given === 'number') return given;
+  const key = symbol ?? '';
+  if (given !== undefined && Object.hasOwn(given, key) && typeof given[key] === 'number') return given[key];
+  return inferIntervalMs(ts);
+}
+
 /**
  * From row `from` on: the first positive step (skipping group starts and steps <= 0), how many
  * steps in a row equal it (skipping the same), and the row where another positive step begins.

@@ -20,7 +20,7 @@
 import pl from 'nodejs-polars';
 import { ConfigError, DataError } from '../core/errors';
 import { type BarArrays, type Bars, adoptSymbolBlocks, allocBarArrays, allocSymbolBlocks, eachSymbol, selectBarColumns } from './bars';
-import { DAY_MS, assertMultiple, firstUnorderedRow, inferIntervalMs, parseDuration } from './interval';
+import { type BarIntervals, DAY_MS, assertMultiple, firstUnorderedRow, intervalFor, parseDuration } from './interval';
 import { asCompiled, windowRuns, type CompiledSession, type SessionLike, type WindowRuns } from './sessions';
 
 /** Resampled arrays: OHLCV plus the number of source bars per bucket. */
@@ -152,18 +152,19 @@ export interface ResampleResult {
 /**
  * Resamples a Bars frame (each symbol separately) to `every`, e.g. `'30m'`, `'1h'`, `'4h'`, `'1d'`.
  * See the module comment for the label and closed-side conventions. A frame without rows gives
- * one without rows.
+ * one without rows. `barMs` (only checked: `every` must be a whole multiple of it) is inferred per
+ * symbol unless given: one interval, or one per symbol as `validateBars` returns them (`intervalMs`).
  * @throws ConfigError for a bad duration; DataError when `every` is not a whole multiple of a
  *   symbol's bar interval, or timestamps are not strictly increasing.
  * @example resample(oneMinuteRth, '30m', { session: 'us-rth' }).bars.height // 13 bars per day per symbol
  */
-export function resample(bars: Bars, every: string | number, opts: { session?: SessionLike; barMs?: number; file?: string } = {}): ResampleResult {
+export function resample(bars: Bars, every: string | number, opts: { session?: SessionLike; barMs?: BarIntervals; file?: string } = {}): ResampleResult {
   const everyMs = typeof every === 'number' ? every : parseDuration(every);
   const session = opts.session === undefined ? undefined : asCompiled(opts.session);
   const plans: { a: BarArrays; plan: BucketPlan }[] = [];
   let outsideSession = 0;
   for (const { arrays: a } of eachSymbol(bars)) {
-    const barMs = opts.barMs ?? inferIntervalMs(a.ts);
+    const barMs = intervalFor(opts.barMs, a.symbol, a.ts);
     if (barMs) assertMultiple(everyMs, barMs, opts.file);
     const bad = firstUnorderedRow(a.ts);
     if (bad >= 0) throw new DataError('timestamps must be strictly increasing to resample (validate or repair first)', { file: opts.file, symbol: a.symbol, row: bad, column: 'ts', value: new Date(a.ts[bad]) });

@@ -84,6 +84,25 @@ describe('fillGaps on real crypto data', () => {
   });
 });
 
+describe('fillGaps with the intervals validateBars found', () => {
+  // Two symbols at different intervals: ts 0, 3, 4 minutes; the interval decides what is a gap.
+  const frame = (): ReturnType<typeof arraysToBars> =>
+    arraysToBars([{ ...series([0, 3 * M, 4 * M], [1, 2, 3]), symbol: 'A' }, { ...series([0, 2 * M, 6 * M, 8 * M], [4, 5, 6, 7]), symbol: 'constructor' }]);
+  const rows = (bars: ReturnType<typeof arraysToBars>): unknown[] => bars.toRecords();
+  it('uses each symbol\'s own interval from the record, as inferred would', () => {
+    const inferred = fillGaps(frame(), '24x7');
+    const given = fillGaps(frame(), '24x7', { barMs: { A: M, constructor: 2 * M } });
+    expect(inferred.bySymbol).toEqual({ A: { filled: 2, edgeMissing: 0, outsideSession: 0 }, constructor: { filled: 1, edgeMissing: 0, outsideSession: 0 } });
+    expect(given.bySymbol).toEqual(inferred.bySymbol);
+    expect(rows(given.bars)).toEqual(rows(inferred.bars));
+  });
+  it('takes the record\'s interval over the inferred one, and infers a symbol the record lacks', () => {
+    const r = fillGaps(frame(), '24x7', { barMs: { A: 3 * M } });
+    // A at 3 minutes: 0 -> 3 is one step, 3 -> 4 is shorter than a bar: nothing to fill; the other symbol still inferred (2 minutes).
+    expect(r.bySymbol).toEqual({ A: { filled: 0, edgeMissing: 0, outsideSession: 0 }, constructor: { filled: 1, edgeMissing: 0, outsideSession: 0 } });
+  });
+});
+
 it('fillGaps refuses unsorted input', () => {
   const a = series([2 * M, M, 3 * M], [1, 2, 3]);
   expect(() => fillGaps(arraysToBars(a), '24x7', { barMs: M })).toThrow(/strictly increasing.*row 1/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstUnorderedRow, formatDuration, inferIntervalMs, parseDuration } from '../../src/data/interval';
+import { firstUnorderedRow, formatDuration, inferIntervalMs, intervalFor, parseDuration } from '../../src/data/interval';
 import { barIntervals } from '../../src/data/validate';
 import { loadBars } from '../../src/data/load';
 import { tzOffsetMs, wallToUtcMs, wallTimeMultiplicity } from '../../src/data/tz';
@@ -25,6 +25,18 @@ describe('durations', () => {
     expect(inferIntervalMs(Float64Array.from([0, 60_000, 120_000, 600_000, 660_000]))).toBe(60_000);
     expect(inferIntervalMs(Float64Array.from([0]))).toBeUndefined();
     expect(barIntervals(loadBars(realData('crypto-5m')))).toMatchObject({ ETH_BTC: 300_000, ADA_BTC: 300_000 });
+  });
+
+  it('a given interval wins over the inferred one; a record counts only its own keys', () => {
+    const ts = Float64Array.from([0, 60_000, 120_000]);
+    expect(intervalFor(undefined, 'A', ts)).toBe(60_000);
+    expect(intervalFor(300_000, 'A', ts)).toBe(300_000);
+    expect(intervalFor({ A: 300_000 }, 'A', ts)).toBe(300_000);
+    expect(intervalFor({ '': 120_000 }, undefined, ts)).toBe(120_000);
+    expect(intervalFor({ B: 300_000 }, 'A', ts)).toBe(60_000);
+    expect(intervalFor({}, 'constructor', ts)).toBe(60_000);
+    expect(intervalFor({ A: 300_000 }, 'A', Float64Array.of(0))).toBe(300_000);
+    expect(intervalFor({}, 'A', Float64Array.of(0))).toBeUndefined();
   });
 });
 

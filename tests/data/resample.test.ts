@@ -39,6 +39,9 @@ describe('resample: UTC epoch-aligned buckets, label left, closed left', () => {
     expect(() => resample(k, '90s')).toThrow(/whole multiple/);
     expect(() => resample(loadBars(realData('crypto-5m', 'ETH_BTC-5m.feather')), '7m')).toThrow(/cannot resample 5m bars to 7m/);
     expect(() => resample(k, '30 minutes')).toThrow(/duration must be/);
+    // the interval validateBars found, per symbol, is the one checked (no second scan of ts)
+    expect(() => resample(k, '30m', { barMs: { '': 7 * M } })).toThrow(/cannot resample 7m bars to 30m/);
+    expect(resample(k, '30m', { barMs: { '': M } }).bars.toRecords()).toEqual(resample(k, '30m').bars.toRecords());
   });
 });
 
