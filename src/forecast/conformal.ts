@@ -8,13 +8,26 @@
  * interval and forecast step.
  *
  * For a nominal level q and step h the layer reports Q_out(q) = Q_in(q~), the wrapped
- * forecaster's quantile function at the effective level q~ = R_h(q) + o_h(q):
+ * forecaster's quantile function at the effective level q~ = q + lambda_q (R_h(q) - q) + o_h(q):
  * - R_h(q) reads the stream's PITs u = F_in(y) (the level at which the forecast that made it put
  *   the outcome y) at split conformal's finite-sample rank q (W + 1) (a new PIT falls below the k-th
  *   of n exchangeable ones with probability k / (n + 1)), each weighted by its forecast's origin weight times
  *   (1 - pool) for PITs of step h plus pool / H for PITs of every step (partial pooling over
  *   steps), shrunk to q by `prior` origins: (W R + prior q) / (W + prior). PITs worth the newest
  *   `window` origins are kept. If the wrapped forecaster's PITs were uniform, R_h(q) = q.
+ * - lambda_q, the trust in the recalibration, is chosen per stream and level pair (q, 1 - q) by
+ *   follow-the-leader over the candidates `trust` (default 0, 1/4, 1/2, 3/4, 1; Cesa-Bianchi and
+ *   Lugosi 2006, "Prediction, learning, and games", ch. 3): the candidate with the least cumulative
+ *   quantile loss sum_t w_t [QL_q(y_t, Q_in,t(x_q,t)) + QL_{1-q}(y_t, Q_in,t(x_{1-q},t))] (QL as
+ *   `quantileLoss`, w_t the origin weight), x the level the candidate would have used with the R_h and
+ *   o_h of forecast t, over the stream's resolved outcomes; the smallest lambda on ties (0 before
+ *   any outcome). The quantile loss is CRPS's decomposition by level (CRPS = int_0^1 QL_tau dtau,
+ *   Gneiting and Raftery 2007), so each pair keeps the recalibration only as far as it has lowered
+ *   the score: a forecaster that is already calibrated keeps its own levels (R_h then only adds the
+ *   estimation noise of a rolling window), one with too wide or too narrow tails takes the PIT map.
+ *   Warm-up forecasts (below) train R_h and o_h but are not scored: there R_h rests on a handful of
+ *   PITs, its losses are those of a map still being estimated and made lambda = 0 lead for long
+ *   after (crypto-5m, h = 6, scoring them too: EWMA 0.830 and GARCH 0.834 coverage instead of 0.814, 0.821).
  * - o_h is ACI's offset for the pair (q, 1 - q), q < 0.5 (miscoverage alpha = 2 q; the upper level
  *   uses R_h(1 - q) - o_h): when the outcome y of a forecast becomes known (h bars later),
  *   o_h <- o_h + gamma w (alpha - 1{y outside [Q_out(q), Q_out(1 - q)]}) / 2, w the origin weight.
@@ -25,7 +38,7 @@
  * The origin weight of a forecast is min(1, gap to the stream's previous origin / H): forecasts
  * whose outcomes overlap those of the previous one count for the new outcomes they add, so a dense
  * warm-up (below) weighs about as much as the stretch of bars it covers, not as its count.
- * The median (0.5) is left where the wrapped forecaster puts it. q~ is clamped to [0, 1] when read;
+ * The median (0.5) is left where the wrapped forecaster puts it (its lambda is 0). q~ is clamped to [0, 1] when read;
  * effective levels of one step are sorted before use, so quantiles never cross.
  *
  * Q_in, when the request asks for paths, is the paths' own empirical quantile function
@@ -50,6 +63,7 @@
  */
 import { ConfigError, ModelError } from '../core/errors';
 import { quantileFunction } from './distribution';
+import { quantileLoss } from './metrics';
 import { checkHorizon, checkSamples, lastObservedIndex, toWindows } from './request';
 import { DEFAULT_QUANTILE_LEVELS, isSamplingFamily, tensor3, type Forecast, type ForecastMeta, type ForecastRequest, type Forecaster, type ForecasterInfo } from './types';
 
@@ -65,10 +79,21 @@ export interface ConformalOptions {
   prior?: number;
   /** Origins (weighted) of PITs kept per stream, newest first. Default 250. */
   window?: number;
+  /**
+   * Candidate trust lambda in the recalibration (0: the wrapped forecaster's own levels, 1: the full
+   * PIT map), one chosen per stream and level pair by follow-the-leader on the quantile loss.
+   * Default [0, 0.25, 0.5, 0.75, 1]: both ends and an even grid between them (five candidates, so
+   * the choice costs five quantile look-ups per level and outcome); [1] is the layer without the choice.
+   */
+  trust?: readonly number[];
 }
 
 /** What the layer did in one call, in `meta.calibration` (the shape `ForecastMeta` declares for a calibration wrapper). */
-export type ConformalMeta = NonNullable<ForecastMeta['calibration']> & { method: 'conformal (PIT + ACI)' };
+export type ConformalMeta = NonNullable<ForecastMeta['calibration']> & {
+  method: 'conformal (PIT + ACI)';
+  /** Trust lambda in the PIT recalibration per level, first window of the call. */
+  trust: number[];
+};
 
 /** The wrapped forecaster's distribution per step, as the layer read it (its Q_in). */
 type InnerDistribution =
@@ -81,12 +106,18 @@ interface Pending {
   levels: number[];
   /** Reported quantiles [Q, H]. */
   values: Float64Array;
+  /** Recalibrated levels R_h(q) [level][step] when the forecast was made (0.5 for the median). */
+  recal: number[][];
+  /** Signed ACI offsets [level][step] when the forecast was made (0 for the median). */
+  offsets: number[][];
   inner: InnerDistribution;
   horizon: number;
   /** Origin weight min(1, gap to the stream's previous origin / horizon). */
   weight: number;
   /** Steps already scored (1..resolved). */
   resolved: number;
+  /** Made in a stream's warm-up: trains the PIT map and ACI, not the trust scores. */
+  warmUp: boolean;
 }
 
 /** One outcome's PIT under the wrapped forecaster, at step h of a forecast of `horizon` steps. */
@@ -108,7 +139,20 @@ interface StreamState {
   lastT: number;
   /** Bar of the stream's latest origin (warm-up included), for origin weights. */
   lastOrigin: number;
+  /** Cumulative weighted quantile loss of each trust candidate per level pair (key: the lower level), on the stream's resolved outcomes. */
+  loss: Map<number, Float64Array>;
 }
+
+/** Effective levels of a forecast, with the parts they are made of. */
+interface Levels {
+  /** Effective levels [level][step], clamped and sorted per step. */
+  eff: number[][];
+  recal: number[][];
+  offsets: number[][];
+  /** Trust lambda used per level (0 for the median). */
+  trust: number[];
+}
+
 
 /** Tail levels asked of forecasters that take any levels, so the quantile function reaches past 0.1 / 0.9. */
 const TAIL_LEVELS: readonly number[] = [0.01, 0.025, 0.05, 0.95, 0.975, 0.99];
@@ -121,11 +165,13 @@ export class ConformalForecaster implements Forecaster {
   readonly pool: number;
   readonly prior: number;
   readonly window: number;
+  readonly trust: readonly number[];
   private streams = new Map<string, StreamState>();
 
   /**
    * @param inner - the forecaster whose quantiles are adjusted.
-   * @throws ConfigError for gamma outside (0, 1) or a negative warm-up.
+   * @throws ConfigError for gamma outside (0, 1), a negative warm-up, pool outside [0, 1], a non-positive
+   *   prior, a window under 1 origin, or no trust candidates or one outside [0, 1].
    */
   constructor(
     readonly inner: Forecaster,
@@ -136,11 +182,13 @@ export class ConformalForecaster implements Forecaster {
     this.pool = opts.pool ?? 0.5;
     this.prior = opts.prior ?? 2;
     this.window = opts.window ?? 250;
+    this.trust = [...(opts.trust ?? [0, 0.25, 0.5, 0.75, 1])].sort((a, b) => a - b);
     if (!(this.gamma > 0 && this.gamma < 1)) throw new ConfigError('conformal gamma must be in (0, 1)', { key: 'gamma', value: this.gamma });
     if (!Number.isInteger(this.warmUp) || this.warmUp < 0) throw new ConfigError('conformal warm-up must be a non-negative integer', { key: 'warmUp', value: this.warmUp });
     if (!(this.pool >= 0 && this.pool <= 1)) throw new ConfigError('conformal pool must be in [0, 1]', { key: 'pool', value: this.pool });
     if (!(this.prior > 0 && Number.isFinite(this.prior))) throw new ConfigError('conformal prior must be positive', { key: 'prior', value: this.prior });
     if (!(this.window >= 1 && Number.isFinite(this.window))) throw new ConfigError('conformal window must be at least 1 origin', { key: 'window', value: this.window });
+    if (this.trust.length === 0 || !this.trust.every((x) => x >= 0 && x <= 1)) throw new ConfigError('conformal trust candidates must be one or more numbers in [0, 1]', { key: 'trust', value: this.trust.join(',') });
     this.info = { ...inner.info, name: `${inner.info.name}+conformal` };
   }
 
@@ -152,7 +200,7 @@ export class ConformalForecaster implements Forecaster {
     const s = this.streams.get(stream);
     if (!s) return null;
     const levels = [...new Set([...s.offset.keys(), ...s.pits.length ? DEFAULT_QUANTILE_LEVELS : []])].sort((a, b) => a - b);
-    const eff = this.effectiveLevels(s, levels, horizon);
+    const { eff } = this.effectiveLevels(s, levels, horizon);
     return new Map(levels.map((q, j) => [q, eff[j]]));
   }
 
@@ -179,7 +227,7 @@ export class ConformalForecaster implements Forecaster {
       const key = origins ? origins[i].stream : null;
       let st = key !== null ? this.streams.get(key) : undefined;
       if (!st) {
-        st = { closes: new Map(), offset: new Map(), pits: [], pending: [], lastT: -Infinity, lastOrigin: -Infinity };
+        st = { closes: new Map(), offset: new Map(), pits: [], pending: [], lastT: -Infinity, lastOrigin: -Infinity, loss: new Map() };
         const t = origins ? origins[i].t : windows[i].length - 1;
         await this.warm(st, windows[i], t, request, levels, counters);
         if (key !== null) this.streams.set(key, st);
@@ -190,6 +238,7 @@ export class ConformalForecaster implements Forecaster {
     const quantiles = tensor3(windows.length, levels.length, H);
     const samples = n > 0 && inner.samples ? tensor3(windows.length, n, H) : undefined;
     let firstEffective: number[][] = [];
+    let firstTrust: number[] = [];
     for (let i = 0; i < windows.length; i++) {
       const st = states[i];
       const t = origins ? origins[i].t : windows[i].length - 1;
@@ -199,12 +248,15 @@ export class ConformalForecaster implements Forecaster {
         this.resolve(st, t, counters);
         st.lastT = t;
       }
-      const eff = this.effectiveLevels(st, levels, H);
-      if (i === 0) firstEffective = eff;
-      const { values, dist } = adjustWindow(inner, i, levels, eff, H, quantiles.data, samples?.data);
-      if (origins) pushPending(st, t, levels, values, dist, H);
+      const lv = this.effectiveLevels(st, levels, H);
+      if (i === 0) {
+        firstEffective = lv.eff;
+        firstTrust = lv.trust;
+      }
+      const { values, dist } = adjustWindow(inner, i, levels, lv.eff, H, quantiles.data, samples?.data);
+      if (origins) pushPending(st, t, levels, values, lv, dist, H);
     }
-    const calibration: ConformalMeta = { method: 'conformal (PIT + ACI)', gamma: this.gamma, warmUp: this.warmUp, levels, effective: firstEffective, ...counters };
+    const calibration: ConformalMeta = { method: 'conformal (PIT + ACI)', gamma: this.gamma, warmUp: this.warmUp, levels, effective: firstEffective, trust: firstTrust, ...counters };
     const meta: ForecastMeta = {
       ...inner.meta,
       model: `${inner.meta.model}+conformal`,
@@ -259,9 +311,9 @@ export class ConformalForecaster implements Forecaster {
     positions.forEach((p, i) => {
       const bar = offset + p;
       this.resolve(st, bar, counters);
-      const eff = this.effectiveLevels(st, levels, H);
-      const { values, dist } = adjustWindow(inner, i, levels, eff, H, scratch, pathScratch, 0);
-      pushPending(st, bar, levels, values, dist, H);
+      const lv = this.effectiveLevels(st, levels, H);
+      const { values, dist } = adjustWindow(inner, i, levels, lv.eff, H, scratch, pathScratch, 0);
+      pushPending(st, bar, levels, values, lv, dist, H, true);
     });
     this.resolve(st, t, counters);
   }
@@ -284,7 +336,9 @@ export class ConformalForecaster implements Forecaster {
         counters.skippedMissing++;
         continue;
       }
+      const Q = innerQuantile(p.inner, p.horizon, h);
       st.pits.push({ u: pitOf(p.inner, p.horizon, h, y), weight: p.weight, h, horizon: p.horizon });
+      if (!p.warmUp) this.scoreTrust(st, p, h, y, Q);
       const v = (j: number) => p.values[j * p.horizon + h - 1];
       const step = this.gamma * p.weight;
       p.levels.forEach((q, j) => {
@@ -314,35 +368,78 @@ export class ConformalForecaster implements Forecaster {
   }
 
   /**
-   * Effective levels [level][step] for a forecast of H steps: the recalibrated level R_h(q) (the
-   * weighted quantile of the stream's PITs, shrunk to q by the prior) plus the pair's ACI offset,
-   * clamped to [0, 1] and sorted across levels per step. The median stays 0.5.
+   * Adds each trust candidate's quantile loss at step h of forecast p to the stream's losses per
+   * level pair, weighted by the origin weight: level q's candidate lambda would have reported
+   * Q_in(clamp(q + lambda (R_h(q) - q) + o)) with the forecast's own R and offsets.
    */
-  private effectiveLevels(st: StreamState, levels: readonly number[], H: number): number[][] {
+  private scoreTrust(st: StreamState, p: Pending, h: number, y: number, Q: (u: number) => number): void {
+    p.levels.forEach((q, j) => {
+      if (q === 0.5) return;
+      const key = pairKey(p.levels, j);
+      const loss = st.loss.get(key) ?? new Float64Array(this.trust.length);
+      st.loss.set(key, loss);
+      const r = p.recal[j][h - 1];
+      const o = p.offsets[j][h - 1];
+      this.trust.forEach((lambda, c) => (loss[c] += p.weight * quantileLoss(y, Q(Math.min(1, Math.max(0, q + lambda * (r - q) + o))), q)));
+    });
+  }
+
+  /**
+   * Effective levels [level][step] for a forecast of H steps: q + lambda (R_h(q) - q) (R_h the
+   * weighted quantile of the stream's PITs, shrunk to q by the prior; lambda the trust candidate
+   * with the least loss so far, the smallest on ties) plus the pair's ACI offset, clamped to [0, 1]
+   * and sorted across levels per step. The median stays 0.5.
+   */
+  private effectiveLevels(st: StreamState, levels: readonly number[], H: number): Levels {
     const lower = levels.map((q, j) => (q === 0.5 ? -1 : partnerOf(levels, j) >= 0 && q > 0.5 ? partnerOf(levels, j) : j));
     const wanted = [...new Set(levels.filter((q) => q !== 0.5))].sort((a, b) => a - b);
-    const recal = recalibratedLevels(st.pits, wanted, H, this.pool, this.prior);
-    const out = levels.map((q, j) => {
-      if (q === 0.5) return new Array<number>(H).fill(0.5);
-      const key = levels[lower[j]];
-      const off = st.offset.get(key) ?? [];
-      const r = recal.get(q)!;
+    const recalByLevel = recalibratedLevels(st.pits, wanted, H, this.pool, this.prior);
+    const recal = levels.map((q) => (q === 0.5 ? new Array<number>(H).fill(0.5) : recalByLevel.get(q)!));
+    const offsets = levels.map((q, j) => {
+      const off = q === 0.5 ? [] : (st.offset.get(levels[lower[j]]) ?? []);
       const sign = lower[j] === j ? 1 : -1;
-      return Array.from({ length: H }, (_, h) => Math.min(1, Math.max(0, r[h] + sign * (h < off.length ? off[h] : 0))));
+      return Array.from({ length: H }, (_, h) => (h < off.length ? sign * off[h] : 0));
     });
-    for (let h = 0; h < H; h++) {
-      const col = out.map((r) => r[h]).sort((a, b) => a - b);
-      out.forEach((r, j) => (r[h] = col[j]));
-    }
-    return out;
+    const trust = levels.map((q, j) => {
+      if (q === 0.5) return 0;
+      const loss = st.loss.get(pairKey(levels, j));
+      if (!loss) return this.trust[0];
+      let best = 0;
+      for (let c = 1; c < this.trust.length; c++) if (loss[c] < loss[best]) best = c;
+      return this.trust[best];
+    });
+    const eff = levels.map(() => new Array<number>(H));
+    for (let h = 0; h < H; h++) mixLevels(levels, recal, offsets, trust, h).forEach((x, j) => (eff[j][h] = x));
+    return { eff, recal, offsets, trust };
   }
 }
 
+/**
+ * Effective levels of one step: clamp(q + lambda (R - q) + offset, 0, 1) per level, sorted so
+ * quantiles never cross.
+ */
+function mixLevels(levels: readonly number[], recal: number[][], offsets: number[][], lambda: readonly number[], h: number): number[] {
+  return levels
+    .map((q, j) => (q === 0.5 ? 0.5 : Math.min(1, Math.max(0, q + lambda[j] * (recal[j][h] - q) + offsets[j][h]))))
+    .sort((a, b) => a - b);
+}
+
 /** Queues a forecast for scoring, with its origin weight min(1, gap / H) (1 for a stream's first origin). */
-function pushPending(st: StreamState, t: number, levels: number[], values: Float64Array, inner: InnerDistribution, H: number): void {
+function pushPending(st: StreamState, t: number, levels: number[], values: Float64Array, lv: Levels, inner: InnerDistribution, H: number,
+  warmUp = false): void {
   const weight = Number.isFinite(st.lastOrigin) ? Math.min(1, Math.max(0, t - st.lastOrigin) / H) : 1;
   st.lastOrigin = t;
-  st.pending.push({ t, levels, values, inner, horizon: H, weight, resolved: 0 });
+  st.pending.push({ t, levels, values, recal: lv.recal, offsets: lv.offsets, inner, horizon: H, weight, resolved: 0, warmUp });
+}
+
+/** The wrapped forecaster's quantile function Q_in at step h (1-based) of a forecast of H steps. */
+function innerQuantile(d: InnerDistribution, H: number, h: number): (u: number) => number {
+  if (d.kind === 'paths') {
+    const col = d.sorted.subarray((h - 1) * d.n, h * d.n);
+    return (u) => midRankQuantile(col, u);
+  }
+  const col = Float64Array.from({ length: d.levels.length }, (_, j) => d.values[j * H + h - 1]);
+  return (u) => quantileFunction(d.levels, col, u);
 }
 
 /**
@@ -366,9 +463,7 @@ function pitOf(d: InnerDistribution, H: number, h: number, y: number): number {
     if (below === N) return 1;
     return (below - 0.5 + (y - col[below - 1]) / (col[below] - col[below - 1])) / N;
   }
-  const nq = d.levels.length;
-  const col = Float64Array.from({ length: nq }, (_, j) => d.values[j * H + h - 1]);
-  const Q = (u: number) => quantileFunction(d.levels, col, u);
+  const Q = innerQuantile(d, H, h);
   if (y <= Q(0)) return 0;
   if (y >= Q(1)) return 1;
   let a = 0;
@@ -436,6 +531,12 @@ function offsetArray(st: StreamState, q: number, h: number): number[] {
   }
   while (arr.length < h) arr.push(0);
   return arr;
+}
+
+/** The key of level j's pair: the lower of q and 1 - q when both are asked, else q. */
+function pairKey(levels: readonly number[], j: number): number {
+  const partner = partnerOf(levels, j);
+  return partner >= 0 ? Math.min(levels[j], levels[partner]) : levels[j];
 }
 
 /** Index of the level 1 - levels[j] (to 1e-9), or -1; the median has none. */

@@ -59,12 +59,30 @@ describe('conformal layer (PIT recalibration + ACI)', () => {
     expect(conf).toBeLessThan(0.83);
   });
 
+  it('trusts the PIT map per level pair as far as it has lowered the quantile loss', async () => {
+    // Student-t(3) steps: naive's normal tails are too wide, so the 0.1 / 0.9 pair takes the PIT map;
+    // with the identity as the only candidate the same layer keeps naive's too wide interval
+    const closes = heavyTailedWalk(4000, 5);
+    const opts = { horizon: 1, every: 4, samples: 0, lookback: 400 };
+    const run = async (trust: number[]) => {
+      const c = new ConformalForecaster(createNamedForecaster('naive', { lookback: 400 }), { gamma: 1e-9, warmUp: 0, trust });
+      return (await evaluateWalkForward(c, closes, opts)).result().coverage80;
+    };
+    const chosen = await run([0, 0.25, 0.5, 0.75, 1]);
+    const identity = await run([0]);
+    expect(identity).toBeGreaterThan(0.86);
+    expect(chosen).toBeGreaterThan(0.77);
+    expect(chosen).toBeLessThan(0.83);
+    expect(thrownBy(() => new ConformalForecaster(createNamedForecaster('naive'), { trust: [1.5] }), ConfigError).message).toMatch(/trust/);
+  });
+
   it('weighs a dense warm-up by the bars it covers, not by its count of origins', async () => {
     // 100 warm-up origins about 2.3 bars apart at h = 30 overlap: each counts min(1, gap / h) of an origin,
     // so the recalibration after the warm-up sits between the nominal level and the warm-up's own PITs
     const closes = heavyTailedWalk(700, 6);
     const level = async (prior: number) => {
-      const c = new ConformalForecaster(createNamedForecaster('naive'), { warmUp: 100, prior, gamma: 1e-9 });
+      // trust [1]: the PIT map in full (the warm-up trains the map but does not score the trust choice)
+      const c = new ConformalForecaster(createNamedForecaster('naive'), { warmUp: 100, prior, gamma: 1e-9, trust: [1] });
       await c.forecast({ context: [closes.subarray(0, 512)], horizon: 30, origins: [{ stream: 's', t: 511 }] });
       return c.state('s', 30)!.get(0.1)![29];
     };
@@ -106,7 +124,7 @@ describe('conformal layer (PIT recalibration + ACI)', () => {
     closes[0] = 100;
     for (let i = 1; i < closes.length; i++) closes[i] = closes[i - 1] * Math.exp(0.002 * (rng.uniform() < 0.7 ? 0 : rng.normal() * 1.8));
     const levelsAfterWarmUp = async (samples: number) => {
-      const c = new ConformalForecaster(createNamedForecaster('historical'), { warmUp: 100 });
+      const c = new ConformalForecaster(createNamedForecaster('historical'), { warmUp: 100, trust: [1] });
       await c.forecast({ context: [closes.subarray(0, 512)], horizon: 6, samples, seed: 1, origins: [{ stream: 's', t: 511 }] });
       return c.state('s', 6)!.get(0.1)!;
     };
@@ -132,11 +150,12 @@ describe('conformal layer on the recorded crypto-5m pairs', () => {
   // every 24 bars (1,749 forecasts), every 48 for garch (879; its fits dominate the test time). historical
   // every 48 fell to 0.752 while the warm-up learnt its levels on the normal-fit quantiles and then applied
   // them to the (narrower) bootstrap paths, and to 0.769 with a per-step ACI of gamma 0.02 on top of the
-  // PIT recalibration; it is here so those gaps stay closed. Measured (load 20-30): naive 0.802, historical
-  // 0.789 / 0.781, ewma 0.806, garch 0.808. historical's bootstrap paths are nearly calibrated already
-  // (0.818) and the layer leaves its CRPS within 0.1% (6.373e-5 against 6.367e-5 every 24): a known
-  // shortfall, allowed for below and no more.
-  for (const [model, every, crpsSlack] of [['naive', 24, 1], ['historical', 24, 1.002], ['historical', 48, 1], ['ewma', 24, 1], ['garch', 48, 1]] as const) {
+  // PIT recalibration; it is here so those gaps stay closed. historical's bootstrap paths are nearly calibrated
+  // already: with the full PIT map its CRPS every 24 was 0.1% above raw (6.373e-5 against 6.367e-5); the trust
+  // chosen per level pair keeps its own levels where the map did not pay. Measured (load 8-12): coverage naive
+  // 0.809, historical 0.805 / 0.795, ewma 0.814, garch 0.821; CRPS against raw -3.5%, -0.03% / -0.25%,
+  // -1.4%, -1.1%.
+  for (const [model, every] of [['naive', 24], ['historical', 24], ['historical', 48], ['ewma', 24], ['garch', 48]] as const) {
     it(`${model} every ${every}: 80% coverage lands in [0.77, 0.83] and CRPS does not get worse`, async () => {
       const opts = { data: realData('crypto-5m'), model, horizon: 6, every, samples: 100 };
       const raw = await runEval(opts);
@@ -144,7 +163,7 @@ describe('conformal layer on the recorded crypto-5m pairs', () => {
       expect(conf.pooled.n).toBe(raw.pooled.n);
       expect(conf.pooled.coverage80).toBeGreaterThanOrEqual(0.77);
       expect(conf.pooled.coverage80).toBeLessThanOrEqual(0.83);
-      expect(conf.pooled.crps).toBeLessThanOrEqual(raw.pooled.crps * crpsSlack);
+      expect(conf.pooled.crps).toBeLessThanOrEqual(raw.pooled.crps);
     }, 240_000); // garch under load: its warm-up now simulates paths too
   }
 });
