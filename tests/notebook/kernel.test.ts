@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NotebookError } from '../../src/core/errors';
 import { KernelClient } from '../../src/notebook/runner/kernel';
 import { REPO_ROOT } from '../support/paths';
@@ -97,8 +100,15 @@ describe('kernel start-up failures', () => {
     await expect(start).rejects.toThrow(/kernel exited during start-up \(exit code 4, signal null\): no license \(file n.ipynb\)/);
   });
 
-  it('gives up on a kernel that never answers', async () => {
-    const start = KernelClient.start({ cwd: REPO_ROOT, argv: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], startTimeoutMs: 800 });
+  it('gives up on a kernel that never answers, after starting fresh ones in its place', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'qb-silent-')), 'starts.txt');
+    const silent = [process.execPath, '-e', `require('fs').appendFileSync(${JSON.stringify(log)}, 'start\\n'); setInterval(() => {}, 1000)`];
+    const start = KernelClient.start({ cwd: REPO_ROOT, argv: silent, startTimeoutMs: 800 });
     await expect(start).rejects.toThrow('kernel did not answer kernel_info within 800 ms');
+    // The default: one fresh kernel in place of the silent one, then the error.
+    expect(readFileSync(log, 'utf8')).toBe('start\nstart\n');
+    writeFileSync(log, '');
+    await expect(KernelClient.start({ cwd: REPO_ROOT, argv: silent, startTimeoutMs: 500, silentRetries: 0 })).rejects.toThrow(/within 500 ms/);
+    expect(readFileSync(log, 'utf8')).toBe('start\n');
   });
 });

@@ -49,6 +49,8 @@ export interface RunInfo {
     startTime?: string;
     /** Seconds from the run's start until its kernel was ready: near 0 for a kernel started ahead. Absent in older runs. */
     readyAfterS?: number;
+    /** Kernels that stayed silent at start-up and were replaced by a fresh one before this run's kernel. Absent in older runs and when none. */
+    silentStarts?: number;
   };
   libraryVersion: string;
   git: GitState | null;

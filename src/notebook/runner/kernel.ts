@@ -34,8 +34,13 @@ export interface KernelOptions {
    * kernel ends when this process does, even after SIGKILL; other commands run as given.
    */
   argv?: string[];
-  /** Milliseconds to wait for the first kernel_info_reply. Default 60 000. */
+  /** Milliseconds to wait for the first kernel_info_reply, per kernel started. Default 60 000. */
   startTimeoutMs?: number;
+  /**
+   * Fresh kernels (new ports, new process) started in place of one that stays silent past
+   * `startTimeoutMs` while alive. Default 1. Each is counted in `silentStarts` and said on stderr.
+   */
+  silentRetries?: number;
   /** Notebook path, only for error messages. */
   notebook?: string;
 }
@@ -176,6 +181,9 @@ interface Pending {
   settle: () => void;
 }
 
+/** A kernel alive but silent past its start-up timeout (retried by {@link KernelClient.start}). */
+class SilentKernelError extends NotebookError {}
+
 /** One running kernel. Create with {@link KernelClient.start}; always {@link KernelClient.shutdown}. */
 export class KernelClient {
   /** Milliseconds from spawn to the first kernel_info_reply with iopub connected. */
@@ -184,6 +192,8 @@ export class KernelClient {
   spawnedAt = 0;
   /** kernel_info_reply content. */
   kernelInfo: Record<string, unknown> = {};
+  /** Kernels started before this one that stayed silent and were killed (see `silentRetries`). */
+  silentStarts = 0;
   /** Messages rejected for a bad signature or framing (never acted upon). */
   rejectedMessages = 0;
 
@@ -209,9 +219,29 @@ export class KernelClient {
   /**
    * Starts a kernel and resolves once it answered kernel_info on shell and its
    * iopub status reached us (so no output of the first cell can be lost).
-   * @throws NotebookError when the kernel cannot be spawned, exits or stays silent past `startTimeoutMs`.
+   * A kernel that is alive but answers nothing within `startTimeoutMs` is killed and a fresh one
+   * started on new ports, up to `silentRetries` times (tslab was seen to stay idle in its event
+   * loop after start-up, under nbconvert too, about once in a few hundred starts on a loaded
+   * 2-core machine); the replacements are counted in `silentStarts` and said on stderr.
+   * @throws NotebookError when the kernel cannot be spawned, exits, or stays silent past
+   *   `startTimeoutMs` on every try.
+   * @example const kernel = await KernelClient.start({ cwd: 'notebooks', notebook: 'notebooks/a.ipynb' });
    */
   static async start(opts: KernelOptions): Promise<KernelClient> {
+    const retries = opts.silentRetries ?? 1;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const client = await KernelClient.startOnce(opts);
+        client.silentStarts = attempt;
+        return client;
+      } catch (err) {
+        if (!(err instanceof SilentKernelError) || attempt >= retries) throw err;
+        process.stderr.write(`quantbook: ${err.message}; killed it, starting a fresh kernel on new ports (retry ${attempt + 1} of ${retries})\n`);
+      }
+    }
+  }
+
+  private static async startOnce(opts: KernelOptions): Promise<KernelClient> {
     const t0 = performance.now();
     const spawnedAt = Date.now();
     const [shellPort, iopubPort, stdinPort, controlPort, hbPort] = await freePorts(5);
@@ -350,7 +380,8 @@ export class KernelClient {
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
-        throw new NotebookError(`kernel did not answer kernel_info within ${timeoutMs} ms`, { file: this.notebook });
+        const tail = this.stderrTail.trim().slice(-300);
+        throw new SilentKernelError(`kernel did not answer kernel_info within ${timeoutMs} ms${tail ? ` (its stderr: ${tail})` : ''}`, { file: this.notebook });
       }
       const { frames, header } = encodeMessage(this.key, this.session, 'kernel_info_request', {});
       probes.push(this.waitFor(header.msg_id).pending);

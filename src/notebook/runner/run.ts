@@ -248,6 +248,7 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
       implementation: String(kernel.kernelInfo.implementation ?? 'unknown'),
       startTime: new Date(kernel.spawnedAt).toISOString(),
       readyAfterS,
+      ...(kernel.silentStarts > 0 ? { silentStarts: kernel.silentStarts } : {}),
     },
     libraryVersion: VERSION,
     git,
