@@ -22,14 +22,58 @@ export interface Pit {
   horizon: number;
 }
 
+/** The level an expert of trust lambda reads for nominal level q: clamp(q + lambda (r - q) + o, 0, 1), r = R_h(q), o the ACI offset. */
+export function levelOf(lambda: number, q: number, r: number, o: number): number {
+  return Math.min(1, Math.max(0, q + lambda * (r - q) + o));
+}
+
 /**
- * Effective levels of one step: clamp(q + lambda (R - q) + offset, 0, 1) per level, sorted so
- * quantiles never cross.
+ * The experts of one forecast per level: expert c reads level j at step h at
+ * x_c = clamp(q_j + lambda_c (recal[j][h] - q_j) + offsets[j][h], 0, 1), and the forecast reports
+ * sum_c weights[j][c] Q_in(x_c) (the median: Q_in(0.5)).
  */
-export function mixLevels(levels: readonly number[], recal: number[][], offsets: number[][], lambda: readonly number[], h: number): number[] {
-  return levels
-    .map((q, j) => (q === 0.5 ? 0.5 : Math.min(1, Math.max(0, q + lambda[j] * (recal[j][h] - q) + offsets[j][h]))))
-    .sort((a, b) => a - b);
+export interface LevelMixture {
+  lambdas: readonly number[];
+  recal: number[][];
+  offsets: number[][];
+  /** Weight per expert (sum 1) per level. */
+  weights: ArrayLike<number>[];
+}
+
+/** Expert c's level for level j at step h (0-based), clamped to [0, 1]. */
+export function expertLevel(levels: readonly number[], m: LevelMixture, j: number, h: number, c: number): number {
+  const q = levels[j];
+  if (q === 0.5) return 0.5;
+  return levelOf(m.lambdas[c], q, m.recal[j][h], m.offsets[j][h]);
+}
+
+/**
+ * One step's reported quantiles: per level the weighted mean of its experts' Q_in values and the
+ * effective level x~ with Q_in(x~) = that value (the experts' common level when all weighted experts
+ * agree, so a single expert reads Q_in exactly where it points; else `inverse`). Sorted by value (then level)
+ * so quantiles never cross; `reordered` says whether the sort moved anything.
+ */
+export function mixStep(levels: readonly number[], m: LevelMixture, h: number, Q: (u: number) => number,
+  inverse: (y: number) => number): { values: number[]; eff: number[]; reordered: boolean } {
+  const pairs = levels.map((q, j) => {
+    if (q === 0.5) return { v: Q(0.5), x: 0.5 };
+    const w = m.weights[j];
+    let v = 0;
+    let x0 = NaN;
+    let same = true;
+    for (let c = 0; c < m.lambdas.length; c++) {
+      if (!(w[c] > 0)) continue;
+      const x = expertLevel(levels, m, j, h, c);
+      if (Number.isNaN(x0)) x0 = x;
+      else if (x !== x0) same = false;
+      v += w[c] * Q(x);
+    }
+    return same ? { v: Q(x0), x: x0 } : { v, x: inverse(v) };
+  });
+  let reordered = false;
+  for (let j = 1; j < pairs.length; j++) if (pairs[j].v < pairs[j - 1].v || (pairs[j].v === pairs[j - 1].v && pairs[j].x < pairs[j - 1].x)) reordered = true;
+  if (reordered) pairs.sort((a, b) => a.v - b.v || a.x - b.x);
+  return { values: pairs.map((p) => p.v), eff: pairs.map((p) => p.x), reordered };
 }
 
 /** The wrapped forecaster's quantile function Q_in at step h (1-based) of a forecast of H steps. */
@@ -47,23 +91,29 @@ export function innerQuantile(d: InnerDistribution, H: number, h: number): (u: n
  * (the middle of the levels where Q_in is flat at y; 0 or 1 beyond its range).
  */
 export function pitOf(d: InnerDistribution, H: number, h: number, y: number): number {
-  if (d.kind === 'paths') {
-    const N = d.n;
-    const col = d.sorted.subarray((h - 1) * N, h * N);
-    let below = 0;
-    while (below < N && col[below] < y) below++;
-    let equal = below;
-    while (equal < N && col[equal] === y) equal++;
-    if (equal > below) {
-      const lo = below === 0 ? 0 : (below + 0.5) / N;
-      const hi = equal === N ? 1 : (equal - 1 + 0.5) / N;
-      return (lo + hi) / 2;
-    }
-    if (below === 0) return 0;
-    if (below === N) return 1;
-    return (below - 0.5 + (y - col[below - 1]) / (col[below] - col[below - 1])) / N;
+  if (d.kind === 'paths') return midRankLevel(d.sorted.subarray((h - 1) * d.n, h * d.n), y);
+  return inverseLevel(innerQuantile(d, H, h), y);
+}
+
+/** The inverse of {@link midRankQuantile}: the level of y among sorted values (the middle of a tie; 0 or 1 beyond them). */
+export function midRankLevel(col: Float64Array, y: number): number {
+  const N = col.length;
+  let below = 0;
+  while (below < N && col[below] < y) below++;
+  let equal = below;
+  while (equal < N && col[equal] === y) equal++;
+  if (equal > below) {
+    const lo = below === 0 ? 0 : (below + 0.5) / N;
+    const hi = equal === N ? 1 : (equal - 1 + 0.5) / N;
+    return (lo + hi) / 2;
   }
-  const Q = innerQuantile(d, H, h);
+  if (below === 0) return 0;
+  if (below === N) return 1;
+  return (below - 0.5 + (y - col[below - 1]) / (col[below] - col[below - 1])) / N;
+}
+
+/** The level u with Q(u) = y for a non-decreasing Q on [0, 1], by bisection to 2^-40 (0 or 1 beyond Q's range). */
+export function inverseLevel(Q: (u: number) => number, y: number): number {
   if (y <= Q(0)) return 0;
   if (y >= Q(1)) return 1;
   let a = 0;
@@ -132,12 +182,15 @@ export function partnerOf(levels: readonly number[], j: number): number {
 }
 
 /**
- * Writes window i's adjusted quantiles into out[offset..] (and paths into samplesOut) and
- * returns the reported quantiles [Q, H].
+ * Writes window i's adjusted quantiles (the experts' mixture, {@link mixStep}) into out[offset..] (and
+ * paths into samplesOut) and returns the reported quantiles [Q, H], the effective levels [Q][H] and the
+ * number of steps whose quantiles the sort reordered.
  */
-export function adjustWindow(inner: Forecast, i: number, levels: readonly number[], eff: number[][], H: number, out: Float64Array,
-  samplesOut: Float64Array | undefined, offset = i * levels.length * H): { values: Float64Array; dist: InnerDistribution } {
+export function adjustWindow(inner: Forecast, i: number, levels: readonly number[], mix: LevelMixture, H: number, out: Float64Array,
+  samplesOut: Float64Array | undefined, offset = i * levels.length * H): { values: Float64Array; dist: InnerDistribution; eff: number[][]; reordered: number } {
   const values = new Float64Array(levels.length * H);
+  const eff = levels.map(() => new Array<number>(H));
+  let reordered = 0;
   const s = inner.samples;
   const q = inner.quantiles;
   const knotsX = [0, ...levels, 1];
@@ -152,6 +205,7 @@ export function adjustWindow(inner: Forecast, i: number, levels: readonly number
   }
   for (let h = 0; h < H; h++) {
     let Q: (u: number) => number;
+    let inverse: (y: number) => number;
     let sorted: Float64Array | null = null;
     if (s && samplesOut) {
       const N = s.dims[1];
@@ -161,17 +215,22 @@ export function adjustWindow(inner: Forecast, i: number, levels: readonly number
       sorted = col;
       allSorted!.set(col, h * N);
       Q = (u) => midRankQuantile(col, u);
+      inverse = (y) => midRankLevel(col, y);
     } else {
       if (!q) throw new ModelError(`${inner.meta.model} gave neither paths nor quantiles to calibrate`, { key: 'quantiles' });
       const [, nq] = q.values.dims;
       const vals = q.values.data.subarray(i * nq * H, (i + 1) * nq * H);
       const col = Float64Array.from({ length: nq }, (_, j) => vals[j * H + h]);
       Q = (u) => quantileFunction(q.levels, col, u);
+      inverse = (y) => inverseLevel(Q, y);
     }
+    const step = mixStep(levels, mix, h, Q, inverse);
+    if (step.reordered) reordered++;
     levels.forEach((_, j) => {
-      const v = Q(eff[j][h]);
+      const v = step.values[j];
       values[j * H + h] = v;
       out[offset + j * H + h] = v;
+      eff[j][h] = step.eff[j];
     });
     if (s && samplesOut && sorted) {
       const N = s.dims[1];
@@ -185,7 +244,7 @@ export function adjustWindow(inner: Forecast, i: number, levels: readonly number
       });
     }
   }
-  return { values, dist: dist ?? { kind: 'paths', n: N, sorted: allSorted! } };
+  return { values, dist: dist ?? { kind: 'paths', n: N, sorted: allSorted! }, eff, reordered };
 }
 
 /**
