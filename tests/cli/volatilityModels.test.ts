@@ -37,7 +37,7 @@ describe('volatility models by name, and --calibrate conformal, in the CLI', () 
     expect(c.code, c.err).toBe(0);
     const cs = JSON.parse(c.out);
     expect(cs.model.name).toBe('ewma+conformal');
-    expect(cs.model.calibration).toMatchObject({ method: 'conformal (PIT + ACI)', gamma: 0.005, warmUp: 100 });
+    expect(cs.model.calibration).toMatchObject({ method: 'conformal (PIT + ACI)', gamma: 0.002, warmUp: 100 });
     expect(cs.model.calibration.updates).toBeGreaterThan(50);
   });
 

@@ -5,41 +5,50 @@
  * u = F_in(y), cf. Kuleshov et al. 2018 and Romano et al. 2019's conformalised quantile regression,
  * here in level space), and on top of it adaptive conformal inference (ACI; Gibbs and Candes 2021,
  * "Adaptive conformal inference under distribution shift", NeurIPS), one recursion per central
- * interval and forecast step.
+ * interval, shared by the forecast steps.
  *
- * For a nominal level q and step h the layer reports Q_out(q) = Q_in(q~), the wrapped
- * forecaster's quantile function at the effective level q~ = q + lambda_q (R_h(q) - q) + o_h(q):
+ * For a nominal level q and step h the layer reports Q_out(q) = sum_c w_c Q_in(x_c), the weighted mean
+ * of the wrapped forecaster's quantile function Q_in at the levels of the trust candidates lambda_c,
+ * x_c = q + lambda_c (R_h(q) - q) + o(q):
  * - R_h(q) reads the stream's PITs u = F_in(y) (the level at which the forecast that made it put
  *   the outcome y) at split conformal's finite-sample rank q (W + 1) (a new PIT falls below the k-th
  *   of n exchangeable ones with probability k / (n + 1)), each weighted by its forecast's origin weight times
  *   (1 - pool) for PITs of step h plus pool / H for PITs of every step (partial pooling over
  *   steps), shrunk to q by `prior` origins: (W R + prior q) / (W + prior). PITs worth the newest
  *   `window` origins are kept. If the wrapped forecaster's PITs were uniform, R_h(q) = q.
- * - lambda_q, the trust in the recalibration, is chosen per stream and level pair (q, 1 - q) by
- *   follow-the-leader over the candidates `trust` (default 0, 1/4, 1/2, 3/4, 1; Cesa-Bianchi and
- *   Lugosi 2006, "Prediction, learning, and games", ch. 3): the candidate with the least cumulative
- *   quantile loss sum_t w_t [QL_q(y_t, Q_in,t(x_q,t)) + QL_{1-q}(y_t, Q_in,t(x_{1-q},t))] (QL as
- *   `quantileLoss`, w_t the origin weight), x the level the candidate would have used with the R_h and
- *   o_h of forecast t, over the stream's resolved outcomes; the smallest lambda on ties (0 before
- *   any outcome). The quantile loss is CRPS's decomposition by level (CRPS = int_0^1 QL_tau dtau,
- *   Gneiting and Raftery 2007), so each pair keeps the recalibration only as far as it has lowered
- *   the score: a forecaster that is already calibrated keeps its own levels (R_h then only adds the
- *   estimation noise of a rolling window), one with too wide or too narrow tails takes the PIT map.
- *   Warm-up forecasts (below) train R_h and o_h but are not scored: there R_h rests on a handful of
- *   PITs, its losses are those of a map still being estimated and made lambda = 0 lead for long
- *   after (crypto-5m, h = 6, scoring them too: EWMA 0.830 and GARCH 0.834 coverage instead of 0.814, 0.821).
- * - o_h is ACI's offset for the pair (q, 1 - q), q < 0.5 (miscoverage alpha = 2 q; the upper level
- *   uses R_h(1 - q) - o_h): when the outcome y of a forecast becomes known (h bars later),
- *   o_h <- o_h + gamma w (alpha - 1{y outside [Q_out(q), Q_out(1 - q)]}) / 2, w the origin weight.
- *   An interval that holds too many outcomes narrows, and vice versa; with w = 1 this is Gibbs
- *   and Candes' recursion on alpha~ = 2 q~, whose long-run miss frequency is within
- *   (max(alpha~_1, 1 - alpha~_1) + gamma) / (gamma T) of alpha for any outcome sequence. A level
- *   without its partner gets o <- o + gamma w (q - 1{y <= Q_out(q)}).
+ * - the weights w_c of the trust candidates `trust` (default lambda = 0, 1/4, 1/2, 3/4, 1: from the
+ *   wrapped forecaster's own levels to the full PIT map) are AdaHedge's (exponentially weighted
+ *   aggregation with a learning rate tuned from the losses themselves; de Rooij, van Erven, Grunwald and
+ *   Koolen 2014, "Follow the leader if you can, hedge if you must", JMLR 15; see {@link AdaHedge}),
+ *   per stream and level pair (q, 1 - q): w_c proportional to exp(-eta L_c), L_c the cumulative loss
+ *   sum_t w_t [QL_q(y_t, Q_in,t(x_q,t)) + QL_{1-q}(y_t, Q_in,t(x_{1-q},t))] (QL as `quantileLoss`, w_t
+ *   the origin weight, x the level candidate c would have used with the R_h and o of forecast t),
+ *   uniform before any outcome. The quantile loss is CRPS's decomposition by level (CRPS = int_0^1
+ *   QL_tau dtau, Gneiting and Raftery 2007) and convex in the quantile, so the mixture's cumulative loss
+ *   is at most the weighted mean of the candidates', and that is within AdaHedge's regret,
+ *   O(S sqrt(T ln K)), of the best candidate's, lambda = 0 (the wrapped forecaster's levels, with the
+ *   offset) included: a forecaster that is already calibrated keeps about its own levels, one with
+ *   too wide or too narrow tails takes the PIT map. Warm-up forecasts (below) are scored too (their
+ *   outcomes lie before the stream's first origin). Follow-the-leader (all weight on the least loss so
+ *   far) measured about alike on crypto-5m but has no such bound: a sequence whose losses alternate
+ *   makes it pick the worse candidate every round.
+ * - o is ACI's offset for the pair (q, 1 - q), q < 0.5 (miscoverage alpha = 2 q; the upper level
+ *   uses R_h(1 - q) - o), one per pair for all steps: when the outcome y of a forecast at any step
+ *   becomes known, o <- o + gamma w (alpha - 1{y outside [Q_out(q), Q_out(1 - q)]}) / 2, w the origin
+ *   weight. An interval that holds too many outcomes narrows, and vice versa; with w = 1 this is Gibbs
+ *   and Candes' recursion on alpha~ = 2 q~ over the stream's outcomes in the order they become known,
+ *   whose long-run miss frequency over all steps is within (max(alpha~_1, 1 - alpha~_1) + gamma) / (gamma T)
+ *   of alpha for any outcome sequence (as far as the mixture lets o reach every level). The shape over
+ *   steps is R_h's; one offset per pair gets H times the updates of one per step (at h = 30 on crypto-5m
+ *   per-step offsets moved too little to take naive's 0.917 below 0.83), hence the smaller default gamma.
+ *   A level without its partner gets o <- o + gamma w (q - 1{y <= Q_out(q)}).
  * The origin weight of a forecast is min(1, gap to the stream's previous origin / H): forecasts
  * whose outcomes overlap those of the previous one count for the new outcomes they add, so a dense
  * warm-up (below) weighs about as much as the stretch of bars it covers, not as its count.
- * The median (0.5) is left where the wrapped forecaster puts it (its lambda is 0). q~ is clamped to [0, 1] when read;
- * effective levels of one step are sorted before use, so quantiles never cross.
+ * The median (0.5) is left where the wrapped forecaster puts it (its lambda is 0). Each x_c is clamped
+ * to [0, 1]; the effective level q~ of Q_out(q) is the level where Q_in reaches it (q~ = x_c when all
+ * weighted candidates agree). The quantiles of one step are sorted before use, so they never cross;
+ * `meta.calibration.reordered` counts the steps where that moved anything.
  *
  * Q_in, when the request asks for paths, is the paths' own empirical quantile function
  * (linear between mid-rank positions (k + 1/2) / N), so the reported quantiles and paths
@@ -61,15 +70,16 @@
  * forecasts (paths when paths are asked for). A request without `origins` is stateless: each
  * window is warmed up on itself only.
  */
-import { ConfigError, ModelError } from '../core/errors';
-import { quantileFunction } from './distribution';
-import { quantileLoss } from './metrics';
-import { checkHorizon, checkSamples, lastObservedIndex, toWindows } from './request';
-import { DEFAULT_QUANTILE_LEVELS, isSamplingFamily, tensor3, type Forecast, type ForecastMeta, type ForecastRequest, type Forecaster, type ForecasterInfo } from './types';
+import { ConfigError, ModelError } from '../../core/errors';
+import { quantileLoss } from '../metrics';
+import { checkHorizon, checkSamples, lastObservedIndex, toWindows } from '../request';
+import { DEFAULT_QUANTILE_LEVELS, isSamplingFamily, tensor3, type Forecast, type ForecastMeta, type ForecastRequest, type Forecaster, type ForecasterInfo } from '../types';
+import { AdaHedge } from './hedge';
+import { adjustWindow, expertLevel, innerQuantile, levelOf, pairKey, partnerOf, pitOf, recalibratedLevels, type InnerDistribution, type LevelMixture, type Pit } from './levels';
 
 /** Options of {@link ConformalForecaster}. */
 export interface ConformalOptions {
-  /** ACI step size gamma. Default 0.005. */
+  /** ACI step size gamma, per outcome (one offset per level pair, updated at every step). Default 0.002. */
   gamma?: number;
   /** Earlier origins replayed inside the first window of a stream (0: none). Default 100. */
   warmUp?: number;
@@ -81,9 +91,9 @@ export interface ConformalOptions {
   window?: number;
   /**
    * Candidate trust lambda in the recalibration (0: the wrapped forecaster's own levels, 1: the full
-   * PIT map), one chosen per stream and level pair by follow-the-leader on the quantile loss.
+   * PIT map), mixed per stream and level pair with AdaHedge weights on their quantile losses.
    * Default [0, 0.25, 0.5, 0.75, 1]: both ends and an even grid between them (five candidates, so
-   * the choice costs five quantile look-ups per level and outcome); [1] is the layer without the choice.
+   * the mixture costs five quantile look-ups per level and step); [1] is the layer without the choice.
    */
   trust?: readonly number[];
 }
@@ -91,14 +101,11 @@ export interface ConformalOptions {
 /** What the layer did in one call, in `meta.calibration` (the shape `ForecastMeta` declares for a calibration wrapper). */
 export type ConformalMeta = NonNullable<ForecastMeta['calibration']> & {
   method: 'conformal (PIT + ACI)';
-  /** Trust lambda in the PIT recalibration per level, first window of the call. */
+  /** Trust lambda in the PIT recalibration per level, first window of the call: the candidates' lambdas averaged with their AdaHedge weights. */
   trust: number[];
+  /** (window, step) pairs whose mixed quantiles crossed and were sorted back into order, warm-ups included. */
+  reordered: number;
 };
-
-/** The wrapped forecaster's distribution per step, as the layer read it (its Q_in). */
-type InnerDistribution =
-  | { kind: 'paths'; n: number; /** Sorted closes per step, [H, N]. */ sorted: Float64Array }
-  | { kind: 'quantiles'; levels: readonly number[]; /** [Q, H]. */ values: Float64Array };
 
 /** A forecast waiting for its outcomes. */
 interface Pending {
@@ -116,43 +123,40 @@ interface Pending {
   weight: number;
   /** Steps already scored (1..resolved). */
   resolved: number;
-  /** Made in a stream's warm-up: trains the PIT map and ACI, not the trust scores. */
-  warmUp: boolean;
-}
-
-/** One outcome's PIT under the wrapped forecaster, at step h of a forecast of `horizon` steps. */
-interface Pit {
-  u: number;
-  weight: number;
-  h: number;
-  horizon: number;
+  /** Trust weights and AdaHedge rate per level pair (key: pairKey) when the forecast was made. */
+  mix: Map<number, { w: Float64Array; eta: number }>;
 }
 
 interface StreamState {
   /** Known closes by bar index. */
   closes: Map<number, number>;
-  /** ACI offset per nominal level (key: level; the lower one of a pair) and step (index h - 1). */
-  offset: Map<number, number[]>;
+  /** ACI offset per nominal level (key: level; the lower one of a pair), shared by all steps. */
+  offset: Map<number, number>;
   /** PITs of resolved outcomes, oldest first. */
   pits: Pit[];
   pending: Pending[];
   lastT: number;
   /** Bar of the stream's latest origin (warm-up included), for origin weights. */
   lastOrigin: number;
-  /** Cumulative weighted quantile loss of each trust candidate per level pair (key: the lower level), on the stream's resolved outcomes. */
-  loss: Map<number, Float64Array>;
+  /** Aggregation of the trust candidates per level pair (key: the lower level): their cumulative weighted quantile loss on the stream's resolved outcomes. */
+  hedge: Map<number, AdaHedge>;
 }
 
-/** Effective levels of a forecast, with the parts they are made of. */
-interface Levels {
-  /** Effective levels [level][step], clamped and sorted per step. */
-  eff: number[][];
-  recal: number[][];
-  offsets: number[][];
-  /** Trust lambda used per level (0 for the median). */
+/** The experts of a forecast, with what they are made of. */
+interface Levels extends LevelMixture {
+  /** Weighted mean trust lambda per level (0 for the median). */
   trust: number[];
+  /** Weights and rate per level pair, for scoring. */
+  pairs: Map<number, { w: Float64Array; eta: number }>;
 }
 
+
+/** What the layer counts in one call. */
+interface Counters {
+  updates: number;
+  skippedMissing: number;
+  reordered: number;
+}
 
 /** Tail levels asked of forecasters that take any levels, so the quantile function reaches past 0.1 / 0.9. */
 const TAIL_LEVELS: readonly number[] = [0.01, 0.025, 0.05, 0.95, 0.975, 0.99];
@@ -177,7 +181,7 @@ export class ConformalForecaster implements Forecaster {
     readonly inner: Forecaster,
     opts: ConformalOptions = {},
   ) {
-    this.gamma = opts.gamma ?? 0.005;
+    this.gamma = opts.gamma ?? 0.002;
     this.warmUp = opts.warmUp ?? 100;
     this.pool = opts.pool ?? 0.5;
     this.prior = opts.prior ?? 2;
@@ -194,13 +198,21 @@ export class ConformalForecaster implements Forecaster {
 
   /**
    * Effective levels of a stream per nominal level and step for a forecast of `horizon` steps made
-   * now, or null for an unknown stream.
+   * now, or null for an unknown stream: the trust candidates' levels averaged with their weights
+   * (a forecast averages their quantiles instead, so its levels differ where Q_in bends), sorted per step.
    */
   state(stream: string, horizon: number): Map<number, number[]> | null {
     const s = this.streams.get(stream);
     if (!s) return null;
     const levels = [...new Set([...s.offset.keys(), ...s.pits.length ? DEFAULT_QUANTILE_LEVELS : []])].sort((a, b) => a - b);
-    const { eff } = this.effectiveLevels(s, levels, horizon);
+    const m = this.effectiveLevels(s, levels, horizon);
+    const eff = levels.map(() => new Array<number>(horizon));
+    for (let h = 0; h < horizon; h++) {
+      levels
+        .map((_, j) => this.trust.reduce((acc, _l, c) => acc + m.weights[j][c] * expertLevel(levels, m, j, h, c), 0))
+        .sort((a, b) => a - b)
+        .forEach((x, j) => (eff[j][h] = x));
+    }
     return new Map(levels.map((q, j) => [q, eff[j]]));
   }
 
@@ -220,14 +232,14 @@ export class ConformalForecaster implements Forecaster {
     if (origins && origins.length !== windows.length) {
       throw new ModelError(`${origins.length} origins for ${windows.length} windows`, { key: 'origins' });
     }
-    const counters = { updates: 0, skippedMissing: 0 };
+    const counters = { updates: 0, skippedMissing: 0, reordered: 0 };
     // Streams seen for the first time in this call are warmed up on their first window.
     const states: StreamState[] = [];
     for (let i = 0; i < windows.length; i++) {
       const key = origins ? origins[i].stream : null;
       let st = key !== null ? this.streams.get(key) : undefined;
       if (!st) {
-        st = { closes: new Map(), offset: new Map(), pits: [], pending: [], lastT: -Infinity, lastOrigin: -Infinity, loss: new Map() };
+        st = { closes: new Map(), offset: new Map(), pits: [], pending: [], lastT: -Infinity, lastOrigin: -Infinity, hedge: new Map() };
         const t = origins ? origins[i].t : windows[i].length - 1;
         await this.warm(st, windows[i], t, request, levels, counters);
         if (key !== null) this.streams.set(key, st);
@@ -249,14 +261,16 @@ export class ConformalForecaster implements Forecaster {
         st.lastT = t;
       }
       const lv = this.effectiveLevels(st, levels, H);
+      const { values, dist, eff, reordered } = adjustWindow(inner, i, levels, lv, H, quantiles.data, samples?.data);
+      counters.reordered += reordered;
       if (i === 0) {
-        firstEffective = lv.eff;
+        firstEffective = eff;
         firstTrust = lv.trust;
       }
-      const { values, dist } = adjustWindow(inner, i, levels, lv.eff, H, quantiles.data, samples?.data);
       if (origins) pushPending(st, t, levels, values, lv, dist, H);
     }
-    const calibration: ConformalMeta = { method: 'conformal (PIT + ACI)', gamma: this.gamma, warmUp: this.warmUp, levels, effective: firstEffective, trust: firstTrust, ...counters };
+    const calibration: ConformalMeta = { method: 'conformal (PIT + ACI)', gamma: this.gamma, warmUp: this.warmUp, levels, effective: firstEffective, trust: firstTrust,
+      ...counters };
     const meta: ForecastMeta = {
       ...inner.meta,
       model: `${inner.meta.model}+conformal`,
@@ -281,7 +295,7 @@ export class ConformalForecaster implements Forecaster {
 
   /** Replays the recursion over earlier origins inside `window` (no paths; quantiles only). */
   private async warm(st: StreamState, window: Float64Array, t: number, request: ForecastRequest, levels: number[],
-    counters: { updates: number; skippedMissing: number }): Promise<void> {
+    counters: Counters): Promise<void> {
     const L = window.length;
     const H = request.horizon;
     const last = L - 1 - H; // the latest origin whose outcomes all lie inside the window
@@ -312,8 +326,9 @@ export class ConformalForecaster implements Forecaster {
       const bar = offset + p;
       this.resolve(st, bar, counters);
       const lv = this.effectiveLevels(st, levels, H);
-      const { values, dist } = adjustWindow(inner, i, levels, lv.eff, H, scratch, pathScratch, 0);
-      pushPending(st, bar, levels, values, lv, dist, H, true);
+      const { values, dist, reordered } = adjustWindow(inner, i, levels, lv, H, scratch, pathScratch, 0);
+      counters.reordered += reordered;
+      pushPending(st, bar, levels, values, lv, dist, H);
     });
     this.resolve(st, t, counters);
   }
@@ -323,7 +338,7 @@ export class ConformalForecaster implements Forecaster {
    * outcome's PIT under the wrapped forecaster and applies the ACI update to the offsets, both
    * weighted by the forecast's origin weight.
    */
-  private resolve(st: StreamState, t: number, counters: { updates: number; skippedMissing: number }): void {
+  private resolve(st: StreamState, t: number, counters: Counters): void {
     const due: { bar: number; p: Pending; h: number }[] = [];
     for (const p of st.pending) {
       for (let h = p.resolved + 1; h <= p.horizon && p.t + h <= t; h++) due.push({ bar: p.t + h, p, h });
@@ -338,19 +353,19 @@ export class ConformalForecaster implements Forecaster {
       }
       const Q = innerQuantile(p.inner, p.horizon, h);
       st.pits.push({ u: pitOf(p.inner, p.horizon, h, y), weight: p.weight, h, horizon: p.horizon });
-      if (!p.warmUp) this.scoreTrust(st, p, h, y, Q);
+      this.scoreTrust(st, p, h, y, Q);
       const v = (j: number) => p.values[j * p.horizon + h - 1];
       const step = this.gamma * p.weight;
       p.levels.forEach((q, j) => {
         const partner = partnerOf(p.levels, j);
         if (q === 0.5 || (partner >= 0 && q > 0.5)) return; // the median stays; a pair is updated from its lower level
-        const off = offsetArray(st, q, h);
+        const o = st.offset.get(q) ?? 0;
         if (partner >= 0) {
           // central interval [Q(q), Q(1 - q)], miscoverage alpha = 2 q: alpha~ += gamma (alpha - miss), q~ = alpha~ / 2
           const miss = y < v(j) || y > v(partner) ? 1 : 0;
-          off[h - 1] += step * (q - miss / 2);
+          st.offset.set(q, o + step * (q - miss / 2));
         } else {
-          off[h - 1] += step * (q - (y <= v(j) ? 1 : 0));
+          st.offset.set(q, o + step * (q - (y <= v(j) ? 1 : 0)));
         }
       });
       counters.updates++;
@@ -368,27 +383,35 @@ export class ConformalForecaster implements Forecaster {
   }
 
   /**
-   * Adds each trust candidate's quantile loss at step h of forecast p to the stream's losses per
-   * level pair, weighted by the origin weight: level q's candidate lambda would have reported
-   * Q_in(clamp(q + lambda (R_h(q) - q) + o)) with the forecast's own R and offsets.
+   * Scores the trust candidates on the outcome y at step h of forecast p, one round per level pair:
+   * candidate lambda's loss is w [QL_q(y, Q_in(x_q)) + QL_{1-q}(y, Q_in(x_{1-q}))], x = clamp(q + lambda
+   * (R_h(q) - q) + o) with the forecast's own R and offsets, w its origin weight; the pair's aggregation
+   * takes the round with the weights and rate the forecast was made with.
    */
   private scoreTrust(st: StreamState, p: Pending, h: number, y: number, Q: (u: number) => number): void {
+    const rounds = new Map<number, Float64Array>();
     p.levels.forEach((q, j) => {
       if (q === 0.5) return;
       const key = pairKey(p.levels, j);
-      const loss = st.loss.get(key) ?? new Float64Array(this.trust.length);
-      st.loss.set(key, loss);
+      const loss = rounds.get(key) ?? new Float64Array(this.trust.length);
+      rounds.set(key, loss);
       const r = p.recal[j][h - 1];
       const o = p.offsets[j][h - 1];
-      this.trust.forEach((lambda, c) => (loss[c] += p.weight * quantileLoss(y, Q(Math.min(1, Math.max(0, q + lambda * (r - q) + o))), q)));
+      this.trust.forEach((lambda, c) => (loss[c] += p.weight * quantileLoss(y, Q(levelOf(lambda, q, r, o)), q)));
     });
+    for (const [key, loss] of rounds) {
+      const agg = st.hedge.get(key) ?? new AdaHedge(this.trust.length);
+      st.hedge.set(key, agg);
+      const used = p.mix.get(key) ?? agg.weights();
+      agg.update(loss, used.w, used.eta);
+    }
   }
 
   /**
-   * Effective levels [level][step] for a forecast of H steps: q + lambda (R_h(q) - q) (R_h the
-   * weighted quantile of the stream's PITs, shrunk to q by the prior; lambda the trust candidate
-   * with the least loss so far, the smallest on ties) plus the pair's ACI offset, clamped to [0, 1]
-   * and sorted across levels per step. The median stays 0.5.
+   * The experts of a forecast of H steps per level: candidate lambda reads level q at
+   * q + lambda (R_h(q) - q) (R_h the weighted quantile of the stream's PITs, shrunk to q by the prior)
+   * plus the pair's ACI offset, clamped to [0, 1]; their weights per level pair are AdaHedge's on the
+   * pair's scored outcomes (uniform before any). The median stays 0.5.
    */
   private effectiveLevels(st: StreamState, levels: readonly number[], H: number): Levels {
     const lower = levels.map((q, j) => (q === 0.5 ? -1 : partnerOf(levels, j) >= 0 && q > 0.5 ? partnerOf(levels, j) : j));
@@ -396,233 +419,35 @@ export class ConformalForecaster implements Forecaster {
     const recalByLevel = recalibratedLevels(st.pits, wanted, H, this.pool, this.prior);
     const recal = levels.map((q) => (q === 0.5 ? new Array<number>(H).fill(0.5) : recalByLevel.get(q)!));
     const offsets = levels.map((q, j) => {
-      const off = q === 0.5 ? [] : (st.offset.get(levels[lower[j]]) ?? []);
-      const sign = lower[j] === j ? 1 : -1;
-      return Array.from({ length: H }, (_, h) => (h < off.length ? sign * off[h] : 0));
+      const off = q === 0.5 ? 0 : (st.offset.get(levels[lower[j]]) ?? 0);
+      return new Array<number>(H).fill(lower[j] === j ? off : -off);
     });
-    const trust = levels.map((q, j) => {
-      if (q === 0.5) return 0;
-      const loss = st.loss.get(pairKey(levels, j));
-      if (!loss) return this.trust[0];
-      let best = 0;
-      for (let c = 1; c < this.trust.length; c++) if (loss[c] < loss[best]) best = c;
-      return this.trust[best];
+    const K = this.trust.length;
+    const pairs = new Map<number, { w: Float64Array; eta: number }>();
+    const weights = levels.map((q, j) => {
+      if (q === 0.5) return Float64Array.from({ length: K }, (_, c) => (c === 0 ? 1 : 0));
+      const key = pairKey(levels, j);
+      const known = pairs.get(key);
+      if (known) return known.w;
+      const mix = (st.hedge.get(key) ?? new AdaHedge(K)).weights();
+      pairs.set(key, mix);
+      return mix.w;
     });
-    const eff = levels.map(() => new Array<number>(H));
-    for (let h = 0; h < H; h++) mixLevels(levels, recal, offsets, trust, h).forEach((x, j) => (eff[j][h] = x));
-    return { eff, recal, offsets, trust };
+    const trust = weights.map((w, j) => (levels[j] === 0.5 ? 0 : this.trust.reduce((acc, lambda, c) => acc + w[c] * lambda, 0)));
+    return { lambdas: this.trust, recal, offsets, weights, trust, pairs };
   }
-}
-
-/**
- * Effective levels of one step: clamp(q + lambda (R - q) + offset, 0, 1) per level, sorted so
- * quantiles never cross.
- */
-function mixLevels(levels: readonly number[], recal: number[][], offsets: number[][], lambda: readonly number[], h: number): number[] {
-  return levels
-    .map((q, j) => (q === 0.5 ? 0.5 : Math.min(1, Math.max(0, q + lambda[j] * (recal[j][h] - q) + offsets[j][h]))))
-    .sort((a, b) => a - b);
 }
 
 /** Queues a forecast for scoring, with its origin weight min(1, gap / H) (1 for a stream's first origin). */
-function pushPending(st: StreamState, t: number, levels: number[], values: Float64Array, lv: Levels, inner: InnerDistribution, H: number,
-  warmUp = false): void {
+function pushPending(st: StreamState, t: number, levels: number[], values: Float64Array, lv: Levels, inner: InnerDistribution, H: number): void {
   const weight = Number.isFinite(st.lastOrigin) ? Math.min(1, Math.max(0, t - st.lastOrigin) / H) : 1;
   st.lastOrigin = t;
-  st.pending.push({ t, levels, values, recal: lv.recal, offsets: lv.offsets, inner, horizon: H, weight, resolved: 0, warmUp });
-}
-
-/** The wrapped forecaster's quantile function Q_in at step h (1-based) of a forecast of H steps. */
-function innerQuantile(d: InnerDistribution, H: number, h: number): (u: number) => number {
-  if (d.kind === 'paths') {
-    const col = d.sorted.subarray((h - 1) * d.n, h * d.n);
-    return (u) => midRankQuantile(col, u);
-  }
-  const col = Float64Array.from({ length: d.levels.length }, (_, j) => d.values[j * H + h - 1]);
-  return (u) => quantileFunction(d.levels, col, u);
-}
-
-/**
- * PIT of y under the wrapped forecaster's distribution at step h: the level u with Q_in(u) = y
- * (the middle of the levels where Q_in is flat at y; 0 or 1 beyond its range).
- */
-function pitOf(d: InnerDistribution, H: number, h: number, y: number): number {
-  if (d.kind === 'paths') {
-    const N = d.n;
-    const col = d.sorted.subarray((h - 1) * N, h * N);
-    let below = 0;
-    while (below < N && col[below] < y) below++;
-    let equal = below;
-    while (equal < N && col[equal] === y) equal++;
-    if (equal > below) {
-      const lo = below === 0 ? 0 : (below + 0.5) / N;
-      const hi = equal === N ? 1 : (equal - 1 + 0.5) / N;
-      return (lo + hi) / 2;
-    }
-    if (below === 0) return 0;
-    if (below === N) return 1;
-    return (below - 0.5 + (y - col[below - 1]) / (col[below] - col[below - 1])) / N;
-  }
-  const Q = innerQuantile(d, H, h);
-  if (y <= Q(0)) return 0;
-  if (y >= Q(1)) return 1;
-  let a = 0;
-  let b = 1;
-  for (let k = 0; k < 40; k++) {
-    const m = (a + b) / 2;
-    if (Q(m) < y) a = m;
-    else b = m;
-  }
-  return (a + b) / 2;
-}
-
-/**
- * Recalibrated levels R_h(q) per level (sorted) and step: the weighted quantile of the PITs, each
- * weighted by its origin weight times (1 - pool) on its own step plus pool / horizon on every step,
- * read between mid-weight positions (through (0, 0) and (1, 1) beyond them), then
- * (W R + prior q) / (W + prior), W the step's total weight.
- */
-function recalibratedLevels(pits: readonly Pit[], levels: readonly number[], H: number, pool: number, prior: number): Map<number, number[]> {
-  const out = new Map<number, number[]>(levels.map((q) => [q, new Array<number>(H).fill(q)]));
-  if (pits.length === 0) return out;
-  const order = pits.map((_, i) => i).sort((a, b) => pits[a].u - pits[b].u);
-  const w = new Float64Array(order.length);
-  for (let h = 1; h <= H; h++) {
-    let W = 0;
-    order.forEach((i, k) => {
-      const p = pits[i];
-      w[k] = p.weight * ((p.h === h ? 1 - pool : 0) + pool / p.horizon);
-      W += w[k];
-    });
-    if (!(W > 0)) continue;
-    let k = -1; // the last PIT whose mid-weight position is below q
-    let cum = 0; // weight before PIT k + 1
-    let pos = 0; // mid-weight position of PIT k
-    for (const q of levels) {
-      // split-conformal's finite-sample rule: a new PIT falls below the k-th of n exchangeable ones with
-      // probability k / (n + 1), so level x reads the PITs at rank x (n + 1), mid-rank position (x (W + 1) - 1/2) / W
-      const x = Math.min(1, Math.max(0, (q * (W + 1) - 0.5) / W));
-      while (k + 1 < order.length && (cum + w[k + 1] / 2) / W < x) {
-        pos = (cum + w[k + 1] / 2) / W;
-        cum += w[k + 1];
-        k++;
-      }
-      const u0 = k >= 0 ? pits[order[k]].u : 0;
-      const x0 = k >= 0 ? pos : 0;
-      const u1 = k + 1 < order.length ? pits[order[k + 1]].u : 1;
-      const xEnd = k + 1 < order.length ? (cum + w[k + 1] / 2) / W : 1;
-      const r = xEnd > x0 ? u0 + ((x - x0) * (u1 - u0)) / (xEnd - x0) : u0;
-      out.get(q)![h - 1] = (W * r + prior * q) / (W + prior);
-    }
-  }
-  return out;
+  st.pending.push({ t, levels, values, recal: lv.recal, offsets: lv.offsets, inner, horizon: H, weight, resolved: 0, mix: lv.pairs });
 }
 
 function recordCloses(st: StreamState, window: Float64Array, t: number): void {
   const offset = t - (window.length - 1);
   for (let i = 0; i < window.length; i++) st.closes.set(offset + i, window[i]);
-}
-
-function offsetArray(st: StreamState, q: number, h: number): number[] {
-  let arr = st.offset.get(q);
-  if (!arr) {
-    arr = [];
-    st.offset.set(q, arr);
-  }
-  while (arr.length < h) arr.push(0);
-  return arr;
-}
-
-/** The key of level j's pair: the lower of q and 1 - q when both are asked, else q. */
-function pairKey(levels: readonly number[], j: number): number {
-  const partner = partnerOf(levels, j);
-  return partner >= 0 ? Math.min(levels[j], levels[partner]) : levels[j];
-}
-
-/** Index of the level 1 - levels[j] (to 1e-9), or -1; the median has none. */
-function partnerOf(levels: readonly number[], j: number): number {
-  const q = levels[j];
-  if (q === 0.5) return -1;
-  return levels.findIndex((x) => Math.abs(x - (1 - q)) < 1e-9);
-}
-
-/**
- * Writes window i's adjusted quantiles into out[offset..] (and paths into samplesOut) and
- * returns the reported quantiles [Q, H].
- */
-function adjustWindow(inner: Forecast, i: number, levels: readonly number[], eff: number[][], H: number, out: Float64Array,
-  samplesOut: Float64Array | undefined, offset = i * levels.length * H): { values: Float64Array; dist: InnerDistribution } {
-  const values = new Float64Array(levels.length * H);
-  const s = inner.samples;
-  const q = inner.quantiles;
-  const knotsX = [0, ...levels, 1];
-  const usePaths = Boolean(s && samplesOut);
-  const N = s ? s.dims[1] : 0;
-  const allSorted = usePaths ? new Float64Array(N * H) : null;
-  let dist: InnerDistribution | null = null;
-  if (!usePaths) {
-    if (!q) throw new ModelError(`${inner.meta.model} gave neither paths nor quantiles to calibrate`, { key: 'quantiles' });
-    const [, nq] = q.values.dims;
-    dist = { kind: 'quantiles', levels: q.levels, values: q.values.data.slice(i * nq * H, (i + 1) * nq * H) };
-  }
-  for (let h = 0; h < H; h++) {
-    let Q: (u: number) => number;
-    let sorted: Float64Array | null = null;
-    if (s && samplesOut) {
-      const N = s.dims[1];
-      const col = new Float64Array(N);
-      for (let j = 0; j < N; j++) col[j] = s.data[(i * N + j) * H + h];
-      col.sort();
-      sorted = col;
-      allSorted!.set(col, h * N);
-      Q = (u) => midRankQuantile(col, u);
-    } else {
-      if (!q) throw new ModelError(`${inner.meta.model} gave neither paths nor quantiles to calibrate`, { key: 'quantiles' });
-      const [, nq] = q.values.dims;
-      const vals = q.values.data.subarray(i * nq * H, (i + 1) * nq * H);
-      const col = Float64Array.from({ length: nq }, (_, j) => vals[j * H + h]);
-      Q = (u) => quantileFunction(q.levels, col, u);
-    }
-    levels.forEach((_, j) => {
-      const v = Q(eff[j][h]);
-      values[j * H + h] = v;
-      out[offset + j * H + h] = v;
-    });
-    if (s && samplesOut && sorted) {
-      const N = s.dims[1];
-      const col = sorted;
-      const knotsY = [0, ...eff.map((r) => r[h]), 1];
-      // rank of each path's close at this step (stable for ties)
-      const idx = Array.from({ length: N }, (_, j) => j).sort((a, b) => s.data[(i * N + a) * H + h] - s.data[(i * N + b) * H + h] || a - b);
-      idx.forEach((j, r) => {
-        const u = (r + 0.5) / N;
-        samplesOut[(i * N + j) * H + h] = midRankQuantile(col, piecewiseLinear(knotsX, knotsY, u));
-      });
-    }
-  }
-  return { values, dist: dist ?? { kind: 'paths', n: N, sorted: allSorted! } };
-}
-
-/**
- * Empirical quantile of sorted values at mid-rank positions: linear between sorted[k] at
- * u = (k + 1/2) / N, flat beyond the outer ones.
- * @example midRankQuantile(Float64Array.of(1, 3), 0.5) // 2
- */
-export function midRankQuantile(sorted: Float64Array, u: number): number {
-  const N = sorted.length;
-  const pos = u * N - 0.5;
-  if (pos <= 0) return sorted[0];
-  if (pos >= N - 1) return sorted[N - 1];
-  const k = Math.floor(pos);
-  const f = pos - k;
-  return sorted[k] + f * (sorted[k + 1] - sorted[k]);
-}
-
-function piecewiseLinear(xs: readonly number[], ys: readonly number[], x: number): number {
-  let k = 0;
-  while (k < xs.length - 2 && x > xs[k + 1]) k++;
-  const dx = xs[k + 1] - xs[k];
-  return dx > 0 ? ys[k] + ((x - xs[k]) * (ys[k + 1] - ys[k])) / dx : ys[k];
 }
 
 /**
