@@ -1,0 +1,176 @@
+"""Rewrites the attention of the exported shared-context AR graph (export.write_ar_graph) into fewer,
+cheaper nodes that compute the same numbers.
+
+torch 1.13's exporter writes every .view / .reshape of Attention.forward_shared with its own Shape /
+Gather / Unsqueeze / Concat chain (about 330 nodes a run), and three passes over the [B, heads, t, C + s]
+attention scores that only move or rescale them: the transposes of the context part (kvH = 1, so they only
+move a size-1 axis, yet copy), the division by sqrt(head_dim), and the mask's Where after the ALiBi bias.
+At N = 100 rows, C = 511 context tokens, those passes and the per-node overhead were most of a cached step.
+
+What this keeps: every Linear (Transpose of the weight, MatMul, Add, so onnxruntime fuses them as before),
+the LayerNorms, the GELUs, the residual Adds, the embedding and the head, with their weights under the
+PyTorch names (bench_torch.py rebuilds the network from them). What it replaces, per layer, from the q and
+kv Linear outputs to the o Linear input, is the same arithmetic on the same operands:
+- q is multiplied by 1 / sqrt(head_dim) = 0.25 before the score MatMuls instead of dividing the scores after:
+  a power of two, so every product and sum is scaled exactly and the scores have the same bits;
+- the ALiBi bias and the causal mask are one tensor [1, heads, t, C + s], computed once for all layers, added
+  to the scores: a masked score becomes -1e9 + score instead of exactly -1e9, both far below the softmax's
+  exp range, so the softmax gives the same bits (its maximum comes from an unmasked key);
+- the context scores stay in the [W, 1, R * heads * t, C] layout of their MatMul, which is the memory layout
+  of [B, heads, t, C] when kvH = 1, so reshapes replace the copying transposes.
+The MatMuls keep their shapes (the same M, N, K per product), so their sums run in the same order; the
+rows' own scores multiply by the keys transposed with perm [0, 2, 3, 1], as onnxruntime's optimizer left the
+exporter's graph, not by a last-two-axes transpose, which onnxruntime fuses into a MatMul kernel that rounds
+differently when the rows have few keys. Checked on onnxruntime-node 1.29: logits and presents bit for bit
+the same as the exporter's graph (prefills, cached steps with 1-4 windows, recompute runs).
+"""
+from collections import deque
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+
+
+def _const(name, values, dtype):
+    return numpy_helper.from_array(np.array(values, dtype=dtype), name)
+
+
+def lean_attention(model, layers, heads, kv_heads, head_dim):
+    """Returns the model with each layer's attention core replaced (see the module doc). Raises ValueError when
+    kv_heads is not 1 (the reshapes that replace the transposes rely on it) or the graph does not have the
+    exporter's node names this relies on."""
+    if kv_heads != 1:
+        raise ValueError(f'lean_attention needs one key/value head, got {kv_heads}')
+    g = model.graph
+    producer = {o: n for n in g.node for o in n.output}
+    sfx = lambda i: '' if i == 0 else f'_{i}'  # noqa: E731
+    for i in range(layers):
+        for t in (f'/q{sfx(i)}/Add_output_0', f'/kv{sfx(i)}/Add_output_0'):
+            if t not in producer:
+                raise ValueError(f'{t} not in the graph: not a graph of export.write_ar_graph')
+    new_nodes = []
+    inits = [
+        _const('lean/scale', [1.0 / np.sqrt(head_dim)], np.float32),
+        _const('lean/q_heads', [0, 0, heads, head_dim], np.int64),
+        _const('lean/y_model', [0, 0, heads * head_dim], np.int64),
+        _const('lean/minus1_heads', [-1, heads], np.int64),
+        _const('lean/one_minus1', [1, -1], np.int64),
+        _const('lean/head_dim', [head_dim], np.int64),
+        _const('lean/col', [-1, 1], np.int64),
+        _const('lean/row', [1, -1], np.int64),
+        _const('lean/i0', [0], np.int64),
+        _const('lean/axis1', [1], np.int64),
+        _const('lean/rows_keys', [0, -1, 1, head_dim], np.int64),  # [B, 1, s, hd] -> [B, s, 1, hd]
+        _const('lean/one_row_q', [0, 1, -1, head_dim], np.int64),  # [B, heads, t, hd] -> [B, 1, heads * t, hd]
+        _const('lean/one_row_att', [0, 1, -1, 0], np.int64),  # [B, heads, t, s] -> [B, 1, heads * t, s]
+        _const('lean/i0s', 0, np.int64),
+        _const('lean/i1s', 1, np.int64),
+        _const('lean/axis2', [2], np.int64),
+        _const('lean/axis3', [3], np.int64),
+        _const('lean/big', [np.iinfo(np.int64).max], np.int64),
+        _const('lean/kv_key_end', [head_dim], np.int64),
+        _const('lean/kv_value_end', [2 * head_dim], np.int64),
+        _const('lean/f0', 0.0, np.float32),
+        _const('lean/masked', -1e9, np.float32),
+        # -slope per head, [1, heads, 1, 1] (Press et al. 2022: 2^(-8 (h + 1) / heads)), as nets.alibi_slopes
+        _const('lean/neg_slopes', (-np.array([2.0 ** (-8.0 * (h + 1) / heads) for h in range(heads)], dtype=np.float32))
+               .reshape(1, heads, 1, 1), np.float32),
+    ]
+
+    def node(op, inputs, name, **attrs):
+        out = f'lean/{name}'
+        new_nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
+        return out
+
+    # Shapes shared by every layer: W (windows), t (new tokens), C (context), P (past); C + P + t keys.
+    w = node('Shape', ['context.0.key'], 'W', start=0, end=1)
+    c = node('Shape', ['context.0.key'], 'C', start=2, end=3)
+    p = node('Shape', ['past_key_values.0.key'], 'P', start=2, end=3)
+    t = node('Shape', ['input_ids'], 't', start=1, end=2)
+    cs = node('Add', [node('Add', [c, p], 'CP'), t], 'CS')
+    shape_wide = node('Concat', [w, 'lean/one_minus1', 'lean/i0'], 'shape_W_1_m1_0', axis=0)  # [W, 1, -1, 0]
+    shape_wide_hd = node('Concat', [w, 'lean/one_minus1', 'lean/head_dim'], 'shape_W_1_m1_hd', axis=0)  # [W, 1, -1, hd]
+    shape_b4 = node('Concat', ['lean/minus1_heads', t, cs], 'shape_m1_h_t_CS', axis=0)  # [-1, heads, t, C + s]
+    shape_y = node('Concat', ['lean/minus1_heads', t, 'lean/head_dim'], 'shape_m1_h_t_hd', axis=0)  # [-1, heads, t, hd]
+    # ALiBi bias with the causal mask, [1, heads, t, C + s]: keys 0..C+s-1, queries C+s-t..C+s-1.
+    k_pos = node('Range', ['lean/i0s', node('Squeeze', [cs], 'CSs'), 'lean/i1s'], 'k_pos')
+    q_pos = node('Slice', [k_pos, node('Sub', [cs, t], 'q0'), 'lean/big', 'lean/i0'], 'q_pos')
+    rel = node('Cast', [node('Sub', [node('Reshape', [q_pos, 'lean/col'], 'q_col'), node('Reshape', [k_pos, 'lean/row'], 'k_row')], 'rel_i')],
+               'rel', to=TensorProto.FLOAT)
+    bias = node('Mul', ['lean/neg_slopes', node('Clip', [rel, 'lean/f0'], 'rel_clip')], 'bias')
+    bias = node('Where', [node('Less', [rel, 'lean/f0'], 'masked_at'), 'lean/masked', bias], 'bias_masked')
+
+    o_inputs = {}
+    for i in range(layers):
+        q, kv = f'/q{sfx(i)}/Add_output_0', f'/kv{sfx(i)}/Add_output_0'
+        ctx_k, ctx_v = f'context.{i}.key', f'context.{i}.value'
+        past_k, past_v = f'past_key_values.{i}.key', f'past_key_values.{i}.value'
+        L = f'L{i}/'
+        # This token's key and value [B, 1, t, hd] (kvH = 1) after the past: the presents.
+        k_slice = node('Slice', [kv, 'lean/i0', 'lean/kv_key_end', 'lean/axis2'], L + 'k_slice')
+        v_slice = node('Slice', [kv, 'lean/kv_key_end', 'lean/kv_value_end', 'lean/axis2'], L + 'v_slice')
+        k_new = node('Unsqueeze', [k_slice, 'lean/axis1'], L + 'k_new')
+        v_new = node('Unsqueeze', [v_slice, 'lean/axis1'], L + 'v_new')
+        new_nodes.append(helper.make_node('Concat', [past_k, k_new], [f'present.{i}.key'], name=f'lean/{L}present_key', axis=2))
+        new_nodes.append(helper.make_node('Concat', [past_v, v_new], [f'present.{i}.value'], name=f'lean/{L}present_value', axis=2))
+        # Queries [B, heads, t, hd], scaled by 1 / sqrt(hd) (exact: a power of two).
+        qh = node('Transpose', [node('Reshape', [node('Mul', [q, 'lean/scale'], L + 'q_scaled'), 'lean/q_heads'], L + 'q4')],
+                  L + 'q_heads', perm=[0, 2, 1, 3])
+        # Context scores: one MatMul per window over all its rows' queries, [W, 1, R * heads * t, C].
+        sc = node('MatMul', [node('Reshape', [qh, shape_wide_hd], L + 'q_wide'), node('Transpose', [ctx_k], L + 'ctx_kT', perm=[0, 1, 3, 2])],
+                  L + 'scores_ctx')
+        # The rows' own scores [B, 1, heads * t, s], laid out as [W, 1, R * heads * t, s].
+        sg = node('MatMul', [node('Reshape', [qh, 'lean/one_row_q'], L + 'q_rows'), node('Transpose', [node('Reshape', [f'present.{i}.key', 'lean/rows_keys'], L + 'k_rows')], L + 'kT', perm=[0, 2, 3, 1])],
+                  L + 'scores_own')
+        scores = node('Concat', [sc, node('Reshape', [sg, shape_wide], L + 'scores_own_wide')], L + 'scores', axis=3)
+        att = node('Softmax', [node('Add', [node('Reshape', [scores, shape_b4], L + 'scores4'), bias], L + 'scores_biased')], L + 'att', axis=-1)
+        att_wide = node('Reshape', [att, shape_wide], L + 'att_wide')
+        yc = node('MatMul', [node('Slice', [att_wide, 'lean/i0', c, 'lean/axis3'], L + 'att_ctx'), ctx_v], L + 'y_ctx')
+        att_own = node('Reshape', [node('Slice', [att, c, 'lean/big', 'lean/axis3'], L + 'att_own4'), 'lean/one_row_att'], L + 'att_own')
+        yg = node('MatMul', [att_own, f'present.{i}.value'], L + 'y_own')
+        y = node('Add', [yc, node('Reshape', [yg, shape_wide_hd], L + 'y_own_wide')], L + 'y')
+        y = node('Reshape', [node('Transpose', [node('Reshape', [y, shape_y], L + 'y4')], L + 'y_t', perm=[0, 2, 1, 3]), 'lean/y_model'], L + 'y_model')
+        o_inputs[f'/o{sfx(i)}/MatMul'] = y
+
+    # Rewire the o Linears, drop the exporter's attention (every node no output depends on any more).
+    kept = []
+    for n in g.node:
+        if n.name in o_inputs:
+            n.input[0] = o_inputs.pop(n.name)
+        if any(o.startswith('present.') for o in n.output):
+            continue
+        kept.append(n)
+    if o_inputs:
+        raise ValueError(f'o Linear nodes not found: {sorted(o_inputs)}')
+    nodes = kept + new_nodes
+    by_output = {o: n for n in nodes for o in n.output}
+    queue = deque(o.name for o in g.output)
+    live = []
+    seen = set()
+    while queue:
+        name = queue.popleft()
+        n = by_output.get(name)
+        if n is None or id(n) in seen:
+            continue
+        seen.add(id(n))
+        live.append(n)
+        queue.extend(x for x in n.input if x)
+    # Topological order.
+    live_set = {id(n) for n in live}
+    ordered, done = [], set(x.name for x in g.input) | set(x.name for x in g.initializer) | {i.name for i in inits} | {''}
+    pending = [n for n in nodes if id(n) in live_set]
+    while pending:
+        rest = []
+        for n in pending:
+            if all(x in done for x in n.input):
+                ordered.append(n)
+                done.update(n.output)
+            else:
+                rest.append(n)
+        if len(rest) == len(pending):
+            raise ValueError('graph has a cycle or a missing input: ' + ', '.join(n.name for n in rest[:5]))
+        pending = rest
+    del g.node[:]
+    g.node.extend(ordered)
+    g.initializer.extend(inits)
+    return model
