@@ -249,3 +249,28 @@ def skip_layer_norms(model):
     if not any(o.domain == 'com.microsoft' for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid('com.microsoft', 1))
     return model
+
+
+def embedding_layer_norm(model):
+    """Returns the model with LayerNorm(Gather(table, ids)), the first block's norm of the token embeddings, as
+    Gather(LayerNorm(table), ids): the norm works row by row, so it gives the same rows, and with a constant
+    table onnxruntime's optimizer computes LayerNorm(table) once at load instead of on every run (same kernel,
+    same bits). The raw embedding's Gather stays for the residual sum."""
+    g = model.graph
+    producer = {o: n for n in g.node for o in n.output}
+    inits = {i.name for i in g.initializer}
+    for n in g.node:
+        if n.op_type != 'LayerNormalization':
+            continue
+        gather = producer.get(n.input[0])
+        if gather is None or gather.op_type != 'Gather' or gather.input[0] not in inits or gather.attribute:
+            continue
+        table = 'lean/' + n.name.strip('/').replace('/', '_') + '_table'
+        normed = helper.make_node('LayerNormalization', [gather.input[0], *n.input[1:]], [table], name=table, **{a.name: helper.get_attribute_value(a) for a in n.attribute})
+        rows = helper.make_node('Gather', [table, gather.input[1]], list(n.output), name=table + '_rows')
+        nodes = [x for x in g.node if x is not n]
+        del g.node[:]
+        g.node.extend([normed, rows] + nodes)
+        _set_nodes_in_order(g, list(g.node))
+        return model
+    raise ValueError('no LayerNormalization of an embedding Gather found')
