@@ -20,7 +20,8 @@ kv Linear outputs to the o Linear input:
   the bias of key j for query i (every context key precedes every query: none is masked). That saves the
   pass adding a [B, heads, t, C] bias; the bias's rounding moves from a separate add into the MatMul's sum;
 - the rows' own keys (s of them) get their bias and causal mask ([1, heads, t, s], computed once for all
-  layers) added to their small score tensor; a masked score is -1e9 + score, far below the softmax's range;
+  layers) added to their small score tensor; a masked score is -inf (onnxruntime's softmax clamps it, as it
+  clamped the former -1e9 + score, to the same bound: the same probabilities);
 - the softmax runs over the concatenated [C + s] scores, and the context values, padded with s zero rows,
   take whole probability rows in one MatMul instead of a copied slice (adding p * 0 leaves the sums' bits).
 The first version of this rewrite (commit b35999c) kept the bias as a separate add and gave the exporter's
@@ -90,7 +91,7 @@ def lean_attention(model, layers, heads, kv_heads, head_dim):
         _const('lean/kv_key_end', [head_dim], np.int64),
         _const('lean/kv_value_end', [2 * head_dim], np.int64),
         _const('lean/f0', 0.0, np.float32),
-        _const('lean/masked', -1e9, np.float32),
+        _const('lean/inf', np.inf, np.float32),
         _const('lean/ones', np.ones((1, 1, 1, 1)), np.float32),
         # ALiBi slopes per head, [1, heads, 1, 1] (Press et al. 2022: 2^(-8 (h + 1) / heads)), as nets.alibi_slopes
         _const('lean/slopes', slopes, np.float32),
@@ -132,8 +133,9 @@ def lean_attention(model, layers, heads, kv_heads, head_dim):
     rel = node('Cast', [node('Sub', [node('Reshape', [q_off, 'lean/col'], 'q_col'),
                                      node('Reshape', [node('Range', ['lean/i0s', node('Squeeze', [s], 'S_s2'), 'lean/i1s'], 'k_pos'), 'lean/row'], 'k_row')],
                              'rel_i')], 'rel', to=TensorProto.FLOAT)
-    bias = node('Mul', ['lean/neg_slopes', node('Clip', [rel, 'lean/f0'], 'rel_clip')], 'bias')
-    bias = node('Where', [node('Less', [rel, 'lean/f0'], 'masked_at'), 'lean/masked', bias], 'bias_masked')
+    # A later key's distance is +inf, so its bias is -inf: masked on [t, s], before the heads' broadcast.
+    rel = node('Where', [node('Less', [rel, 'lean/f0'], 'masked_at'), 'lean/inf', rel], 'rel_masked')
+    bias = node('Mul', ['lean/neg_slopes', rel], 'bias')
     # s zero rows under each window's context values: one MatMul takes whole probability rows.
     zeros_v = node('ConstantOfShape', [node('Concat', [w, 'lean/one', s, 'lean/head_dim'], 'shape_W_1_S_hd', axis=0)], 'zeros_v',
                    value=helper.make_tensor('zero', TensorProto.FLOAT, [1], [0.0]))
