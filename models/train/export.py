@@ -143,7 +143,7 @@ def write_ar_graph(net, onnx_path):
             kept = [a for a in node.attribute if a.name != 'allowzero']
             del node.attribute[:]
             node.attribute.extend(kept + [onnx.helper.make_attribute('allowzero', 1)])
-    # The exporter's attention, rewritten with fewer nodes and no copying transposes (same numbers, see lean_graph).
+    # The exporter's attention, rewritten with fewer nodes and passes (last-bit differences only, see lean_graph).
     if kvh == 1:
         model = lean_attention(model, layers, net.heads, kvh, hd)
     # The residual sums' LayerNorms as onnxruntime's SkipLayerNormalization (float rounding only, see lean_graph).
