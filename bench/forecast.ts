@@ -8,7 +8,8 @@
  * `torch / quantbook time: X.Yx` (goal >= 2.5x, issue 20): each side in a fresh process, alternating
  * run after run (bench/lib), `--runs` times; the ratio of each run pair, then the median and range.
  * Both sides: batch of N=100 rows, context L=512 (a [1, 511] prefill), H=30, the same intra-op thread
- * count (`--threads`, first value; torch.set_num_threads). What differs is the cache: PyTorch eager
+ * count (`--threads`, first value; torch.set_num_threads, and OPENBLAS_NUM_THREADS for the BLAS under torch's
+ * matmuls). What differs is the cache: PyTorch eager
  * tiles the prefill cache to every row and concatenates each step's key/value onto it (the usual
  * dynamic cache); qb-ar-s's graph takes the context's cache once per window, shared by its rows
  * (kvCache.sharedContext), so only the sampled tokens' keys/values move each step.
@@ -153,7 +154,9 @@ async function child(side: string): Promise<void> {
     const py = spawnSync(
       python,
       [join(ROOT, 'models', 'train', 'bench_torch.py'), '--card', CARD, '--tokens', Array.from(tokens).join(','), '--n', '100', '--horizon', String(H), '--threads', String(threads), '--repeats', '5'],
-      { encoding: 'utf8' },
+      // torch.set_num_threads does not reach the BLAS Debian's torch calls for its matmuls (OpenBLAS, pthreads
+      // build), which starts a worker thread per core: without this, torch ran those matmuls on 2 cores.
+      { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) } },
     );
     if (py.status !== 0) throw new Error(`PyTorch side failed: ${py.stderr.trim().split('\n').pop()}`);
     reportChild(JSON.parse(py.stdout.trim().split('\n').pop()!) as Record<string, unknown>);

@@ -9,6 +9,7 @@ import os
 import sys
 
 import numpy as np
+import onnx
 import torch
 
 # sha256, JSON and ONNX checks are the foundation-model export scripts' (models/export/common.py).
@@ -16,6 +17,7 @@ sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '
 from common import OPSET, floats, sha256, write_json  # noqa: E402
 from common import check_onnx as check_graph  # noqa: E402
 from data import MISSING_TOKEN, SCALE_FLOOR, TOKEN_BINS, VOCAB, bin_edges, log_returns, rms_scale, tokenize
+from lean_graph import embedding_layer_norm, lean_attention, skip_layer_norms
 from nets import ARExportSharedContext, ARExportWithCache
 
 QUANTILE_NAME = 'qb-quantile-s'
@@ -141,6 +143,13 @@ def write_ar_graph(net, onnx_path):
             kept = [a for a in node.attribute if a.name != 'allowzero']
             del node.attribute[:]
             node.attribute.extend(kept + [onnx.helper.make_attribute('allowzero', 1)])
+    # The exporter's attention, rewritten with fewer nodes and passes (last-bit differences only, see lean_graph).
+    if kvh == 1:
+        model = lean_attention(model, layers, net.heads, kvh, hd)
+    # The residual sums' LayerNorms as onnxruntime's SkipLayerNormalization (float rounding only, see lean_graph).
+    model = skip_layer_norms(model)
+    # The embeddings' LayerNorm on the constant table, folded at load (same bits, see lean_graph).
+    model = embedding_layer_norm(model)
     onnx.save(model, onnx_path)
     check_graph(onnx_path)
     return {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors';
 import { Rng } from '../../src/core/random';
-import { checkSampling, DEFAULT_SAMPLING, pathRng, TokenSampler } from '../../src/forecast/sampling';
+import { checkSampling, DEFAULT_SAMPLING, expAsMathExp, pathRng, TokenSampler } from '../../src/forecast/sampling';
 
 const logits = new Float32Array([Math.log(0.5), Math.log(0.3), Math.log(0.15), Math.log(0.05)]);
 
@@ -120,5 +120,27 @@ describe('pathRng', () => {
     expect(draws(pathRng(base, 5, 2))).not.toEqual(a);
     expect(draws(pathRng(new Rng(8), 2, 5))).not.toEqual(a);
     expect(draws(base)).toEqual(draws(new Rng(7)));
+  });
+});
+
+describe('expAsMathExp', () => {
+  it('gives the bits of Math.exp: random bit patterns, the sampler\'s range, float32 differences, and each branch bound', () => {
+    const rng = new Rng(3);
+    const bits = new Float64Array(1);
+    const words = new Uint32Array(bits.buffer);
+    const xs: number[] = [0, -0, 1, -1, 700, -700, 699.999, -699.999, NaN, Infinity, -Infinity, 1e-300, -1e-300];
+    for (let i = 0; i < 100_000; i++) {
+      words[0] = Math.floor(rng.uniform() * 2 ** 32);
+      words[1] = Math.floor(rng.uniform() * 2 ** 32);
+      xs.push(bits[0]);
+      xs.push(-60 * rng.uniform(), (rng.uniform() - 0.5) * 1400, (rng.uniform() - 0.5) * 4);
+      xs.push(Math.fround((rng.uniform() - 0.9) * 40) - Math.fround(rng.uniform() * 10));
+    }
+    // fdlibm's bounds (0.5 ln2, 1.5 ln2 on the high word, 2^-28), 0.5 ln2 and 1.5 ln2 themselves, ± 64 ulps
+    for (const b of [0.3465735912322998, 1.0397205352783203, 3.725290298461914e-9, Math.LN2 / 2, 1.5 * Math.LN2]) {
+      for (let d = -64; d <= 64; d++) xs.push(b + d * Number.EPSILON * b, -(b + d * Number.EPSILON * b));
+    }
+    // It fails with the exact 0.5 ln2 as the first bound, or with P1 one ulp off (both tried).
+    expect(xs.filter((x) => !Object.is(expAsMathExp(x), Math.exp(x)))).toEqual([]);
   });
 });

@@ -1,0 +1,278 @@
+"""Rewrites the attention of the exported shared-context AR graph (export.write_ar_graph) into fewer,
+cheaper nodes that compute the same attention.
+
+torch 1.13's exporter writes every .view / .reshape of Attention.forward_shared with its own Shape /
+Gather / Unsqueeze / Concat chain (about 330 nodes a run), and three passes over the [B, heads, t, C + s]
+attention scores that only move or rescale them: the transposes of the context part (kvH = 1, so they only
+move a size-1 axis, yet copy), the division by sqrt(head_dim), and the mask's Where after the ALiBi bias.
+At N = 100 rows, C = 511 context tokens, those passes and the per-node overhead were most of a cached step.
+
+What this keeps: every Linear (Transpose of the weight, MatMul, Add, so onnxruntime fuses them as before),
+the LayerNorms, the GELUs, the residual Adds, the embedding and the head, with their weights under the
+PyTorch names (bench_torch.py rebuilds the network from them). What it replaces, per layer, from the q and
+kv Linear outputs to the o Linear input:
+- q is multiplied by 1 / sqrt(head_dim) = 0.25 before the score MatMuls instead of dividing the scores after
+  (a power of two: exact);
+- the context scores stay in the [W, 1, R * heads * t, C] layout of their MatMul, which is the memory layout
+  of [B, heads, t, C] when kvH = 1, so reshapes replace the copying transposes;
+- the ALiBi bias of the context keys is summed inside their score MatMul: each query gets two more columns
+  (slope_h, -slope_h (s - t + i)) and each context key (j - C, 1), so q'.k' = q.k - slope_h (C + s - t + i - j),
+  the bias of key j for query i (every context key precedes every query: none is masked). That saves the
+  pass adding a [B, heads, t, C] bias; the bias's rounding moves from a separate add into the MatMul's sum;
+- the rows' own keys (s of them) get their bias and causal mask ([1, heads, t, s], computed once for all
+  layers) added to their small score tensor; a masked score is -inf (onnxruntime's softmax clamps it, as it
+  clamped the former -1e9 + score, to the same bound: the same probabilities);
+- the softmax runs over the concatenated [C + s] scores, and the context values, padded with s zero rows,
+  take whole probability rows in one MatMul instead of a copied slice (adding p * 0 leaves the sums' bits).
+The first version of this rewrite (commit b35999c) kept the bias as a separate add and gave the exporter's
+logits bit for bit; the folded bias moves logits by at most 3.3e-6 (of up to 7.9; 2/3 of them in the last
+bits) on a 30-step N = 100 run, with the same sampled paths on 3,600 paths x 30 steps. The rows' own scores
+multiply by the keys transposed with perm [0, 2, 3, 1], as onnxruntime's optimizer left the exporter's
+graph, not by a last-two-axes transpose, which onnxruntime fuses into a MatMul kernel that rounds
+differently when the rows have few keys.
+
+skip_layer_norms (applied after lean_attention) rewrites the LayerNorms of the residual sums (x + attention,
+x + MLP) as onnxruntime's SkipLayerNormalization (com.microsoft), which adds and normalises in one kernel;
+onnxruntime's LayerNormalization kernel took about 40 us per [100, 64] call, 7 per cached step, a sixth of a
+step at N = 100. Float rounding only (the kernels sum in their own order).
+"""
+from collections import deque
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+
+
+def _const(name, values, dtype):
+    return numpy_helper.from_array(np.array(values, dtype=dtype), name)
+
+
+def lean_attention(model, layers, heads, kv_heads, head_dim):
+    """Returns the model with each layer's attention core replaced (see the module doc). Raises ValueError when
+    kv_heads is not 1 (the reshapes that replace the transposes rely on it) or the graph does not have the
+    exporter's node names this relies on."""
+    if kv_heads != 1:
+        raise ValueError(f'lean_attention needs one key/value head, got {kv_heads}')
+    g = model.graph
+    producer = {o: n for n in g.node for o in n.output}
+    sfx = lambda i: '' if i == 0 else f'_{i}'  # noqa: E731
+    for i in range(layers):
+        for t in (f'/q{sfx(i)}/Add_output_0', f'/kv{sfx(i)}/Add_output_0'):
+            if t not in producer:
+                raise ValueError(f'{t} not in the graph: not a graph of export.write_ar_graph')
+    new_nodes = []
+    slopes = np.array([2.0 ** (-8.0 * (h + 1) / heads) for h in range(heads)], dtype=np.float32).reshape(1, heads, 1, 1)
+    inits = [
+        _const('lean/scale', [1.0 / np.sqrt(head_dim)], np.float32),
+        _const('lean/q_heads', [0, 0, heads, head_dim], np.int64),
+        _const('lean/y_model', [0, 0, heads * head_dim], np.int64),
+        _const('lean/minus1_heads', [-1, heads], np.int64),
+        _const('lean/minus1_1', [-1, 1], np.int64),
+        _const('lean/one_minus1', [1, -1], np.int64),
+        _const('lean/one_heads', [1, heads], np.int64),
+        _const('lean/one_one', [1, 1], np.int64),
+        _const('lean/head_dim', [head_dim], np.int64),
+        _const('lean/head_dim_2', [head_dim + 2], np.int64),
+        _const('lean/heads', [heads], np.int64),
+        _const('lean/one', [1], np.int64),
+        _const('lean/two', [2], np.int64),
+        _const('lean/col', [-1, 1], np.int64),
+        _const('lean/row', [1, -1], np.int64),
+        _const('lean/col4', [1, 1, -1, 1], np.int64),
+        _const('lean/i0', [0], np.int64),
+        _const('lean/axis1', [1], np.int64),
+        _const('lean/rows_keys', [0, -1, 1, head_dim], np.int64),  # [B, 1, s, hd] -> [B, s, 1, hd]
+        _const('lean/one_row_q', [0, 1, -1, head_dim], np.int64),  # [B, heads, t, hd] -> [B, 1, heads * t, hd]
+        _const('lean/i0s', 0, np.int64),
+        _const('lean/i1s', 1, np.int64),
+        _const('lean/axis2', [2], np.int64),
+        _const('lean/axis3', [3], np.int64),
+        _const('lean/big', [np.iinfo(np.int64).max], np.int64),
+        _const('lean/kv_key_end', [head_dim], np.int64),
+        _const('lean/kv_value_end', [2 * head_dim], np.int64),
+        _const('lean/f0', 0.0, np.float32),
+        _const('lean/inf', np.inf, np.float32),
+        _const('lean/ones', np.ones((1, 1, 1, 1)), np.float32),
+        # ALiBi slopes per head, [1, heads, 1, 1] (Press et al. 2022: 2^(-8 (h + 1) / heads)), as nets.alibi_slopes
+        _const('lean/slopes', slopes, np.float32),
+        _const('lean/neg_slopes', -slopes, np.float32),
+    ]
+
+    def node(op, inputs, name, **attrs):
+        out = f'lean/{name}'
+        new_nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
+        return out
+
+    # Shapes shared by every layer: B rows, W windows, t new tokens, C context keys, P past keys, s = P + t own keys.
+    b = node('Shape', ['input_ids'], 'B', start=0, end=1)
+    w = node('Shape', ['context.0.key'], 'W', start=0, end=1)
+    c = node('Shape', ['context.0.key'], 'C', start=2, end=3)
+    p = node('Shape', ['past_key_values.0.key'], 'P', start=2, end=3)
+    t = node('Shape', ['input_ids'], 't', start=1, end=2)
+    s = node('Add', [p, t], 'S')
+    shape_wide = node('Concat', [w, 'lean/one_minus1', 'lean/i0'], 'shape_W_1_m1_0', axis=0)  # [W, 1, -1, 0]
+    shape_wide_hd = node('Concat', [w, 'lean/one_minus1', 'lean/head_dim'], 'shape_W_1_m1_hd', axis=0)  # [W, 1, -1, hd]
+    shape_wide_hd2 = node('Concat', [w, 'lean/one_minus1', 'lean/head_dim_2'], 'shape_W_1_m1_hd2', axis=0)  # [W, 1, -1, hd + 2]
+    shape_own4 = node('Concat', ['lean/minus1_heads', t, s], 'shape_m1_h_t_S', axis=0)  # [-1, heads, t, s]
+    shape_own_rows = node('Concat', ['lean/minus1_1', node('Mul', [t, 'lean/heads'], 'ht'), s], 'shape_m1_1_ht_S', axis=0)  # [-1, 1, heads t, s]
+    shape_y = node('Concat', ['lean/minus1_heads', t, 'lean/head_dim'], 'shape_m1_h_t_hd', axis=0)  # [-1, heads, t, hd]
+    # Query i (0..t-1) sits at C + s - t + i, own key k (0..s-1) at C + k, context key j at j.
+    q_off = node('Range', [node('Squeeze', [node('Sub', [s, t], 'S_minus_t')], 'S_minus_t_s'), node('Squeeze', [s], 'S_s'), 'lean/i1s'], 'q_off')
+    # ALiBi on the context keys inside their score MatMul: q gets the columns (slope_h, -slope_h (s - t + i)) and
+    # the keys (j - C, 1), so q'.k' = q.k - slope_h (C + s - t + i - j), the bias; every context key is unmasked.
+    q_off_f = node('Cast', [node('Reshape', [q_off, 'lean/col4'], 'q_off4')], 'q_off_f', to=TensorProto.FLOAT)
+    q_cols = node('Concat', [node('Expand', ['lean/slopes', node('Concat', ['lean/one_heads', t, 'lean/one'], 'shape_1_h_t_1', axis=0)], 'slope_col'),
+                             node('Mul', ['lean/neg_slopes', q_off_f], 'q_off_bias')], 'q_cols1', axis=3)
+    q_cols = node('Expand', [q_cols, node('Concat', [b, 'lean/heads', t, 'lean/two'], 'shape_B_h_t_2', axis=0)], 'q_cols')  # [B, heads, t, 2]
+    j_off = node('Range', [node('Squeeze', [node('Neg', [c], 'minus_C')], 'minus_C_s'), 'lean/i0s', 'lean/i1s'], 'j_off')
+    k_cols = node('Concat', [node('Cast', [node('Reshape', [j_off, 'lean/col4'], 'j_off4')], 'j_off_f', to=TensorProto.FLOAT),
+                             node('Expand', ['lean/ones', node('Concat', ['lean/one_one', c, 'lean/one'], 'shape_1_1_C_1', axis=0)], 'ones_C')],
+                  'k_cols1', axis=3)
+    k_cols = node('Expand', [k_cols, node('Concat', [w, 'lean/one', c, 'lean/two'], 'shape_W_1_C_2', axis=0)], 'k_cols')  # [W, 1, C, 2]
+    # The own keys' bias with the causal mask, [1, heads, t, s]: rel = (s - t + i) - k.
+    rel = node('Cast', [node('Sub', [node('Reshape', [q_off, 'lean/col'], 'q_col'),
+                                     node('Reshape', [node('Range', ['lean/i0s', node('Squeeze', [s], 'S_s2'), 'lean/i1s'], 'k_pos'), 'lean/row'], 'k_row')],
+                             'rel_i')], 'rel', to=TensorProto.FLOAT)
+    # A later key's distance is +inf, so its bias is -inf: masked on [t, s], before the heads' broadcast.
+    rel = node('Where', [node('Less', [rel, 'lean/f0'], 'masked_at'), 'lean/inf', rel], 'rel_masked')
+    bias = node('Mul', ['lean/neg_slopes', rel], 'bias')
+    # s zero rows under each window's context values: one MatMul takes whole probability rows.
+    zeros_v = node('ConstantOfShape', [node('Concat', [w, 'lean/one', s, 'lean/head_dim'], 'shape_W_1_S_hd', axis=0)], 'zeros_v',
+                   value=helper.make_tensor('zero', TensorProto.FLOAT, [1], [0.0]))
+
+    o_inputs = {}
+    for i in range(layers):
+        q, kv = f'/q{sfx(i)}/Add_output_0', f'/kv{sfx(i)}/Add_output_0'
+        ctx_k, ctx_v = f'context.{i}.key', f'context.{i}.value'
+        past_k, past_v = f'past_key_values.{i}.key', f'past_key_values.{i}.value'
+        L = f'L{i}/'
+        # This token's key and value [B, 1, t, hd] (kvH = 1) after the past: the presents.
+        k_slice = node('Slice', [kv, 'lean/i0', 'lean/kv_key_end', 'lean/axis2'], L + 'k_slice')
+        v_slice = node('Slice', [kv, 'lean/kv_key_end', 'lean/kv_value_end', 'lean/axis2'], L + 'v_slice')
+        k_new = node('Unsqueeze', [k_slice, 'lean/axis1'], L + 'k_new')
+        v_new = node('Unsqueeze', [v_slice, 'lean/axis1'], L + 'v_new')
+        new_nodes.append(helper.make_node('Concat', [past_k, k_new], [f'present.{i}.key'], name=f'lean/{L}present_key', axis=2))
+        new_nodes.append(helper.make_node('Concat', [past_v, v_new], [f'present.{i}.value'], name=f'lean/{L}present_value', axis=2))
+        # Queries [B, heads, t, hd], scaled by 1 / sqrt(hd) (exact: a power of two).
+        qh = node('Transpose', [node('Reshape', [node('Mul', [q, 'lean/scale'], L + 'q_scaled'), 'lean/q_heads'], L + 'q4')],
+                  L + 'q_heads', perm=[0, 2, 1, 3])
+        # Context scores with their bias: one MatMul per window over all its rows' queries, [W, 1, R * heads * t, C].
+        q_wide = node('Reshape', [node('Concat', [qh, q_cols], L + 'q_biased', axis=3), shape_wide_hd2], L + 'q_wide')
+        sc = node('MatMul', [q_wide, node('Transpose', [node('Concat', [ctx_k, k_cols], L + 'ctx_k_biased', axis=3)], L + 'ctx_kT', perm=[0, 1, 3, 2])],
+                  L + 'scores_ctx')
+        # The rows' own scores [B, 1, heads * t, s] plus their bias, laid out as [W, 1, R * heads * t, s].
+        sg = node('MatMul', [node('Reshape', [qh, 'lean/one_row_q'], L + 'q_rows'), node('Transpose', [node('Reshape', [f'present.{i}.key', 'lean/rows_keys'], L + 'k_rows')], L + 'kT', perm=[0, 2, 3, 1])],
+                  L + 'scores_own')
+        sg = node('Add', [node('Reshape', [sg, shape_own4], L + 'scores_own4'), bias], L + 'scores_own_biased')
+        att = node('Softmax', [node('Concat', [sc, node('Reshape', [sg, shape_wide], L + 'scores_own_wide')], L + 'scores', axis=3)], L + 'att', axis=-1)
+        yc = node('MatMul', [att, node('Concat', [ctx_v, zeros_v], L + 'ctx_v_padded', axis=2)], L + 'y_ctx')
+        att_own = node('Reshape', [node('Slice', [att, c, 'lean/big', 'lean/axis3'], L + 'att_own_wide'), shape_own_rows], L + 'att_own')
+        yg = node('MatMul', [att_own, f'present.{i}.value'], L + 'y_own')
+        y = node('Add', [yc, node('Reshape', [yg, shape_wide_hd], L + 'y_own_wide')], L + 'y')
+        y = node('Reshape', [node('Transpose', [node('Reshape', [y, shape_y], L + 'y4')], L + 'y_t', perm=[0, 2, 1, 3]), 'lean/y_model'], L + 'y_model')
+        o_inputs[f'/o{sfx(i)}/MatMul'] = y
+
+    # Rewire the o Linears, drop the exporter's attention (every node no output depends on any more).
+    kept = []
+    for n in g.node:
+        if n.name in o_inputs:
+            n.input[0] = o_inputs.pop(n.name)
+        if any(o.startswith('present.') for o in n.output):
+            continue
+        kept.append(n)
+    if o_inputs:
+        raise ValueError(f'o Linear nodes not found: {sorted(o_inputs)}')
+    nodes = kept + new_nodes
+    by_output = {o: n for n in nodes for o in n.output}
+    queue = deque(o.name for o in g.output)
+    live = []
+    seen = set()
+    while queue:
+        name = queue.popleft()
+        n = by_output.get(name)
+        if n is None or id(n) in seen:
+            continue
+        seen.add(id(n))
+        live.append(n)
+        queue.extend(x for x in n.input if x)
+    live_set = {id(n) for n in live}
+    _set_nodes_in_order(g, [n for n in nodes if id(n) in live_set], {i.name for i in inits})
+    g.initializer.extend(inits)
+    return model
+
+
+def _set_nodes_in_order(g, nodes, also_ready=()):
+    """Sets g's nodes to `nodes` in topological order: passes over the list, each taking the nodes whose inputs
+    are ready (graph inputs, initializers, `also_ready`, earlier outputs), in list order."""
+    ordered, done = [], set(x.name for x in g.input) | set(x.name for x in g.initializer) | set(also_ready) | {''}
+    pending = list(nodes)
+    while pending:
+        rest = []
+        for n in pending:
+            if all(x in done for x in n.input):
+                ordered.append(n)
+                done.update(n.output)
+            else:
+                rest.append(n)
+        if len(rest) == len(pending):
+            raise ValueError('graph has a cycle or a missing input: ' + ', '.join(n.name for n in rest[:5]))
+        pending = rest
+    del g.node[:]
+    g.node.extend(ordered)
+
+
+def skip_layer_norms(model):
+    """Returns the model with every LayerNormalization whose input is the sum of two computed tensors (an Add
+    of no initializer: the residual sums) replaced by one com.microsoft SkipLayerNormalization(input, skip, gamma,
+    beta), whose fourth output is the sum itself for the Add's other consumers. The first LayerNorm (of the
+    embedding) stays. Same arithmetic up to float rounding: the skip kernel sums mean and mean square in its
+    own order (parity with PyTorch stays near 5e-7 relative on the fixture, the tolerance is 1e-4)."""
+    g = model.graph
+    producer = {o: n for n in g.node for o in n.output}
+    inits = {i.name for i in g.initializer}
+    fused = {}
+    for n in g.node:
+        if n.op_type != 'LayerNormalization' or n.domain not in ('', 'ai.onnx'):
+            continue
+        add = producer.get(n.input[0])
+        if add is None or add.op_type != 'Add' or any(x in inits for x in add.input) or id(add) in fused:
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+        if attrs.get('axis', -1) != -1:
+            continue
+        fused[id(add)] = None
+        fused[id(n)] = helper.make_node('SkipLayerNormalization', [add.input[0], add.input[1], n.input[1], n.input[2]],
+                                        [n.output[0], '', '', add.output[0]], name='skip/' + n.name, domain='com.microsoft',
+                                        epsilon=attrs.get('epsilon', 1e-5))
+    if not fused:
+        raise ValueError('no LayerNormalization of a residual sum found')
+    # Each fused node takes its LayerNorm's place; its Add goes.
+    _set_nodes_in_order(g, [fused.get(id(n), n) for n in g.node if not (id(n) in fused and fused[id(n)] is None)])
+    if not any(o.domain == 'com.microsoft' for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid('com.microsoft', 1))
+    return model
+
+
+def embedding_layer_norm(model):
+    """Returns the model with LayerNorm(Gather(table, ids)), the first block's norm of the token embeddings, as
+    Gather(LayerNorm(table), ids): the norm works row by row, so it gives the same rows, and with a constant
+    table onnxruntime's optimizer computes LayerNorm(table) once at load instead of on every run (same kernel,
+    same bits). The raw embedding's Gather stays for the residual sum."""
+    g = model.graph
+    producer = {o: n for n in g.node for o in n.output}
+    inits = {i.name for i in g.initializer}
+    for n in g.node:
+        if n.op_type != 'LayerNormalization':
+            continue
+        gather = producer.get(n.input[0])
+        if gather is None or gather.op_type != 'Gather' or gather.input[0] not in inits or gather.attribute:
+            continue
+        table = 'lean/' + n.name.strip('/').replace('/', '_') + '_table'
+        normed = helper.make_node('LayerNormalization', [gather.input[0], *n.input[1:]], [table], name=table, **{a.name: helper.get_attribute_value(a) for a in n.attribute})
+        rows = helper.make_node('Gather', [table, gather.input[1]], list(n.output), name=table + '_rows')
+        nodes = [x for x in g.node if x is not n]
+        del g.node[:]
+        g.node.extend([normed, rows] + nodes)
+        _set_nodes_in_order(g, list(g.node))
+        return model
+    raise ValueError('no LayerNormalization of an embedding Gather found')
