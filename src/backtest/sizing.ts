@@ -301,8 +301,9 @@ export class Sizer {
       let f: number;
       if (goal !== null) {
         // Targets: NaN holds; after a bracket exit, the same target holds the flat position.
+        // `v - v` is 0 for a finite v (one compare in the usual case), NaN for NaN and the infinities.
         const v = goal[idx];
-        if (v === v && !(v > -Infinity && v < Infinity)) badTarget(p.symbols[s], t, v);
+        if (v - v !== 0 && v === v) badTarget(p.symbols[s], t, v);
         if (v !== v || (brackets && v === bracketGoal[s])) {
           if (q[s] === 0) {
             target[s] = NaN;
