@@ -293,8 +293,8 @@ function runBars(run: RunSetup): BarOutputs {
   const positions = run.recordPositions ? new Float64Array(T * S) : null;
   let cancelledOrders = 0;
   let cashCutAtFill = 0;
-  // The previous bar's time and session end, carried from bar to bar rather than read again.
-  let prevTime = 0;
+  // The previous bar's session end, carried from bar to bar. (Not its time: a double carried
+  // round the loop is kept boxed, a heap number allocated at every bar; ts[t - 1] is read instead.)
   let prevCloseBar = false;
 
   for (let t = 0; t < T; t++) {
@@ -303,7 +303,7 @@ function runBars(run: RunSetup): BarOutputs {
     // 1. Time passes: interest and funding on what was held over (ts[t-1], ts[t]].
     if (t > 0) {
       if (hasInterest) {
-        const dt = time - prevTime;
+        const dt = time - ts[t - 1];
         const c = hasPerps ? trueCash(ledger.cash, perps, q, lastPx) : ledger.cash;
         const interest = c < 0 ? (-c * borrowRate * dt) / YEAR_MS : (-c * cashRate * dt) / YEAR_MS;
         if (interest !== 0) ledger.payInterest(interest);
@@ -394,7 +394,6 @@ function runBars(run: RunSetup): BarOutputs {
     cashOut[t] = ledger.cash;
     grossOut[t] = gross;
     if (closeBar) kill.sessionEnded(equity);
-    prevTime = time;
     prevCloseBar = closeBar;
   }
   return { equity: equityOut, cash: cashOut, gross: grossOut, positions, missingQuotes, cancelledOrders, cashCutAtFill };

@@ -8,28 +8,35 @@
 import { DataError } from '../core/errors';
 import { REASON, type FillCosts, type Ledger } from './ledger';
 
-// Limit indices, in the order the limits apply (see LIMIT_NAMES). Module-private on purpose:
-// an exported const compiles to a property load of `exports` at every use in the loop.
-const L_CAP = 0;
-const L_GROSS = 1;
-const L_GROSS_CLOSE = 2;
-const L_LONG = 3;
-const L_MIN = 4;
-const L_CASH = 5;
+// Limit indices, in the order the limits apply (see LIMIT_NAMES), and sizing kinds,
+// as const enums: the compiler writes the number at each use. (An exported const compiles to a
+// property load of `exports`, and a module-level const to a context load and a small-integer check
+// at every use in the loop: at every step for the minimum trade's bit and the sizing kind.)
+const enum L {
+  CAP = 0,
+  GROSS = 1,
+  GROSS_CLOSE = 2,
+  LONG = 3,
+  MIN = 4,
+  CASH = 5,
+}
 
 const R_SIGNAL = REASON.signal;
 const R_HORIZON = REASON.horizon;
 
-const KELLY = 0;
-const TARGET_WEIGHT = 1;
-const PROBABILITY = 3;
+const enum Kind {
+  KELLY = 0,
+  TARGET_WEIGHT = 1,
+  VOL_TARGET = 2,
+  PROBABILITY = 3,
+}
 
 /**
  * The kernel's code of a sizing kind.
  * @example sizingCode('kelly'); // 0
  */
 export function sizingCode(kind: 'kelly' | 'targetWeight' | 'volTarget' | 'probability'): number {
-  return kind === 'kelly' ? KELLY : kind === 'targetWeight' ? TARGET_WEIGHT : kind === 'probability' ? PROBABILITY : 2;
+  return kind === 'kelly' ? Kind.KELLY : kind === 'targetWeight' ? Kind.TARGET_WEIGHT : kind === 'probability' ? Kind.PROBABILITY : Kind.VOL_TARGET;
 }
 
 /**
@@ -173,7 +180,7 @@ export class Sizer {
   constructor(private readonly p: SizerSetup) {
     const S = p.symbols.length;
     this.binds = new Int32Array(6 * S);
-    this.minTradeBinds = this.binds.subarray(L_MIN * S, (L_MIN + 1) * S);
+    this.minTradeBinds = this.binds.subarray(L.MIN * S, (L.MIN + 1) * S);
     this.bindingMask = new Uint8Array(p.T);
     this.noForecast = new Float64Array(S);
     this.target = new Float64Array(S);
@@ -242,8 +249,8 @@ export class Sizer {
       f *= oneClass ? lev0 : lev[s];
       if (f > capPerSymbol || f < -capPerSymbol) {
         f = f > 0 ? capPerSymbol : -capPerSymbol;
-        binds[L_CAP * S + s]++;
-        mask |= 1 << L_CAP;
+        binds[L.CAP * S + s]++;
+        mask |= 1 << L.CAP;
       }
       target[s] = f;
       if (oneClass) gross0 += Math.abs(f);
@@ -294,8 +301,9 @@ export class Sizer {
       let f: number;
       if (goal !== null) {
         // Targets: NaN holds; after a bracket exit, the same target holds the flat position.
+        // `v - v` is 0 for a finite v (one compare in the usual case), NaN for NaN and the infinities.
         const v = goal[idx];
-        if (v === v && !(v > -Infinity && v < Infinity)) badTarget(p.symbols[s], t, v);
+        if (v - v !== 0 && v === v) badTarget(p.symbols[s], t, v);
         if (v !== v || (brackets && v === bracketGoal[s])) {
           if (q[s] === 0) {
             target[s] = NaN;
@@ -354,8 +362,8 @@ export class Sizer {
       }
       if (f > capPerSymbol || f < -capPerSymbol) {
         f = f > 0 ? capPerSymbol : -capPerSymbol;
-        binds[L_CAP * S + s]++;
-        mask |= 1 << L_CAP;
+        binds[L.CAP * S + s]++;
+        mask |= 1 << L.CAP;
       }
       target[s] = f;
       // One accumulator in a register when all symbols share a class (the usual case): a
@@ -421,14 +429,14 @@ export class Sizer {
       const k = oneClass ? scale0 : scale[cls[s]];
       if (k !== 1 && f !== 0) {
         f *= k;
-        const limit = closeBar && p.closeCap[cls[s]] === 1 ? L_GROSS_CLOSE : L_GROSS;
+        const limit = closeBar && p.closeCap[cls[s]] === 1 ? L.GROSS_CLOSE : L.GROSS;
         binds[limit * S + s]++;
         mask |= 1 << limit;
       }
       if ((oneClass ? longOnly0 : longOnly[s] === 1) && f < 0) {
         f = 0;
-        binds[L_LONG * S + s]++;
-        mask |= 1 << L_LONG;
+        binds[L.LONG * S + s]++;
+        mask |= 1 << L.LONG;
       }
       const qs = q[s];
       const lotS = oneClass ? lot0 : lot[s];
@@ -451,7 +459,7 @@ export class Sizer {
       const changes = +(d !== 0);
       const underMinimum = changes & +(tq !== 0) & +(Math.abs(d) * c < minTrade);
       minTradeBinds[s] += underMinimum;
-      mask |= underMinimum << L_MIN;
+      mask |= underMinimum << L.MIN;
       if ((changes & (underMinimum ^ 1)) === 0) continue;
       if (cashOnly[s] === 1 && d > 0) {
         order[s] = d;
@@ -491,8 +499,8 @@ export class Sizer {
       const c = close[base + s];
       const capped = cashLimitedBuy(d, c, costs.slippage[s], costs.fee[s], costs.fixedFee[s], lot[s], available);
       if (capped !== d) {
-        this.binds[L_CASH * S + s]++;
-        this.bindingMask[t] |= 1 << L_CASH;
+        this.binds[L.CASH * S + s]++;
+        this.bindingMask[t] |= 1 << L.CASH;
         if (capped === 0 || capped * c < minTrade) {
           if (decisions !== null) decisions[base + s] = q[s];
           continue;
@@ -540,8 +548,8 @@ export class Sizer {
 
 /** The sizing's fraction of equity from one forecast, before the regime multiplier, leverage and limits (see `runBacktest`). */
 function signalFraction(kind: number, kellyFraction: number, weight: number, followSign: boolean, mu: number, sigma: number): number {
-  if (kind === KELLY) return (kellyFraction * mu) / (sigma * sigma);
-  if (kind === TARGET_WEIGHT) return followSign ? weight * Math.sign(mu) : weight;
+  if (kind === Kind.KELLY) return (kellyFraction * mu) / (sigma * sigma);
+  if (kind === Kind.TARGET_WEIGHT) return followSign ? weight * Math.sign(mu) : weight;
   return (followSign ? Math.sign(mu) : 1) * (weight / sigma);
 }
 
