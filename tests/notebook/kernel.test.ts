@@ -125,8 +125,8 @@ describe('kernel start-up failures', () => {
   it('gives up on a kernel that never answers, after starting fresh ones in its place', async () => {
     const log = join(mkdtempSync(join(tmpdir(), 'qb-silent-')), 'starts.txt');
     const silent = [process.execPath, '-e', `require('fs').appendFileSync(${JSON.stringify(log)}, 'start\\n'); setInterval(() => {}, 1000)`];
-    const start = KernelClient.start({ cwd: REPO_ROOT, argv: silent, startTimeoutMs: 800 });
-    await expect(start).rejects.toThrow('kernel did not answer kernel_info within 800 ms');
+    const start = KernelClient.start({ cwd: REPO_ROOT, argv: silent, startTimeoutMs: 2000 });
+    await expect(start).rejects.toThrow('kernel did not answer kernel_info within 2000 ms');
     // The default: one fresh kernel in place of the silent one, then the error.
     expect(readFileSync(log, 'utf8')).toBe('start\nstart\n');
     writeFileSync(log, '');
