@@ -100,11 +100,33 @@ describe('kernel start-up failures', () => {
     await expect(start).rejects.toThrow(/kernel exited during start-up \(exit code 4, signal null\): no license \(file n.ipynb\)/);
   });
 
+  it('gives up at once on a kernel whose port was taken before it bound it, and starts a fresh one on new ports', async () => {
+    // The fake kernel starts and fails as tslab does: the first one finds its shell port taken,
+    // prints the failed bind and stays alive and silent; the second starts normally.
+    const marker = join(mkdtempSync(join(tmpdir(), 'qb-taken-')), 'taken');
+    const fake = [process.execPath, join(REPO_ROOT, 'tests/notebook/fixtures/fake-kernel.cjs'), '{connection_file}'];
+    process.env.FAKE_KERNEL_TAKE_SHELL_ONCE = marker;
+    const t0 = performance.now();
+    let kernel: KernelClient | undefined;
+    try {
+      kernel = await KernelClient.start({ cwd: REPO_ROOT, argv: fake, startTimeoutMs: 60_000 });
+    } finally {
+      delete process.env.FAKE_KERNEL_TAKE_SHELL_ONCE;
+    }
+    // Not after the 60 s start timeout: as soon as the kernel said its bind failed.
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    expect(readFileSync(marker, 'utf8')).toBe('taken\n');
+    expect(kernel.silentStarts).toBe(1);
+    expect(kernel.kernelInfo.implementation).toBe('fake');
+    expect(await kernel.heartbeat()).toBe(true);
+    await kernel.shutdown();
+  }, 30_000);
+
   it('gives up on a kernel that never answers, after starting fresh ones in its place', async () => {
     const log = join(mkdtempSync(join(tmpdir(), 'qb-silent-')), 'starts.txt');
     const silent = [process.execPath, '-e', `require('fs').appendFileSync(${JSON.stringify(log)}, 'start\\n'); setInterval(() => {}, 1000)`];
-    const start = KernelClient.start({ cwd: REPO_ROOT, argv: silent, startTimeoutMs: 800 });
-    await expect(start).rejects.toThrow('kernel did not answer kernel_info within 800 ms');
+    const start = KernelClient.start({ cwd: REPO_ROOT, argv: silent, startTimeoutMs: 2000 });
+    await expect(start).rejects.toThrow('kernel did not answer kernel_info within 2000 ms');
     // The default: one fresh kernel in place of the silent one, then the error.
     expect(readFileSync(log, 'utf8')).toBe('start\nstart\n');
     writeFileSync(log, '');

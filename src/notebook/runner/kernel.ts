@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Dealer, Request, Subscriber } from 'zeromq';
@@ -21,6 +21,7 @@ import { packageRoot } from './build';
 import { setLongTimeout, sleep, type LongTimer } from './timers';
 import { WATCHDOG_ENV, type WatchdogSpec } from './watchdog';
 import { decodeMessage, encodeMessage, WireError, type JupyterMessage } from './wire';
+import { leaseKernelPorts, listeningPorts, releaseAllPorts, type PortLease } from './ports';
 import type { Output } from '../records/nbformat';
 import { OutputCollector } from './outputs';
 
@@ -38,7 +39,8 @@ export interface KernelOptions {
   startTimeoutMs?: number;
   /**
    * Fresh kernels (new ports, new process) started in place of one that stays silent past
-   * `startTimeoutMs` while alive. Default 1. Each is counted in `silentStarts` and said on stderr.
+   * `startTimeoutMs` while alive, or says it can never answer (a failed bind on stderr). Default 1.
+   * Each is counted in `silentStarts` and said on stderr.
    */
   silentRetries?: number;
   /** Notebook path, only for error messages. */
@@ -69,8 +71,11 @@ export interface ExecuteOptions {
 }
 
 /**
- * The default argv: this package's tslab under the current Node binary (no PATH lookup).
- * @example defaultKernelArgv() // ['/usr/bin/node', '.../node_modules/tslab/bin/tslab', 'kernel', '--config-path', '{connection_file}']
+ * The default argv: this package's tslab under the current Node binary (no PATH lookup), with the
+ * bind guard preloaded (`bindGuard.ts`: without it tslab may stop reading requests for good when
+ * one arrives while it binds its ports).
+ * @example defaultKernelArgv()
+ * // ['/usr/bin/node', '--require', '.../bindGuard.js', '.../node_modules/tslab/bin/tslab', 'kernel', '--config-path', '{connection_file}']
  */
 export function defaultKernelArgv(): string[] {
   let tslabMain: string;
@@ -79,7 +84,7 @@ export function defaultKernelArgv(): string[] {
   } catch {
     throw new NotebookError('the tslab kernel is not installed (run npm install in the quantbook folder)');
   }
-  return [process.execPath, tslabMain, 'kernel', '--config-path', '{connection_file}'];
+  return [process.execPath, '--require', preloadScript('bindGuard.js'), tslabMain, 'kernel', '--config-path', '{connection_file}'];
 }
 
 // Kernels this process started, with their connection folders; folders also while their kernel starts.
@@ -97,6 +102,7 @@ export function killAllKernels(): void {
   for (const c of liveKernels) c.kill('SIGKILL');
   for (const dir of connectionDirs) rmSync(dir, { recursive: true, force: true });
   connectionDirs.clear();
+  releaseAllPorts();
 }
 
 let exitHookInstalled = false;
@@ -136,38 +142,30 @@ function writeConnectionFile(content: Record<string, unknown>): { dir: string; f
 const WATCHDOG_POLL_MS = 500;
 
 /**
- * The watchdog preload (compiled `watchdog.js`): beside this file in `dist/`,
+ * A kernel preload (compiled `watchdog.js`, `bindGuard.js`): beside this file in `dist/`,
  * else in the package's `dist/` (when this file runs from `src/`, as in tests).
  * @throws NotebookError when it was never built.
  */
-function watchdogScript(): string {
-  for (const candidate of [join(__dirname, 'watchdog.js'), join(packageRoot(), 'dist', 'notebook', 'runner', 'watchdog.js')]) {
+function preloadScript(name: 'watchdog.js' | 'bindGuard.js'): string {
+  for (const candidate of [join(__dirname, name), join(packageRoot(), 'dist', 'notebook', 'runner', name)]) {
     if (existsSync(candidate)) return candidate;
   }
-  throw new NotebookError('the kernel watchdog is not built (run npm run build in the quantbook folder)', { file: join(__dirname, 'watchdog.js') });
+  throw new NotebookError(`the kernel preload ${name} is not built (run npm run build in the quantbook folder)`, { file: join(__dirname, name) });
 }
 
 /**
- * A Node kernel command gets the watchdog preloaded (`--require` right after
- * the Node binary); any other command is left as given.
- * @example withWatchdog(['/usr/bin/node', 'tslab', 'kernel']) // ['/usr/bin/node', '--require', '.../watchdog.js', 'tslab', 'kernel']
+ * A Node kernel command gets the watchdog and the bind guard (`bindGuard.ts`) preloaded
+ * (`--require` right after the Node binary; the guard once, whether or not argv has it
+ * already, as the default argv does); any other command is left as given.
+ * @example withWatchdog(['/usr/bin/node', 'tslab', 'kernel'])
+ * // ['/usr/bin/node', '--require', '.../watchdog.js', '--require', '.../bindGuard.js', 'tslab', 'kernel']
  */
 function withWatchdog(argv: string[]): string[] {
   const isNode = argv[0] === process.execPath || /^node(js)?(\.exe)?$/i.test(basename(argv[0] ?? ''));
-  return isNode ? [argv[0], '--require', watchdogScript(), ...argv.slice(1)] : argv;
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<import('node:net').Server>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
+  if (!isNode) return argv;
+  const guard = preloadScript('bindGuard.js');
+  const rest = argv[1] === '--require' && argv[2] === guard ? argv.slice(3) : argv.slice(1);
+  return [argv[0], '--require', preloadScript('watchdog.js'), '--require', guard, ...rest];
 }
 
 // Every wait here may come from a user's flag (--start-timeout): never a bare setTimeout.
@@ -181,8 +179,17 @@ interface Pending {
   settle: () => void;
 }
 
-/** A kernel alive but silent past its start-up timeout (retried by {@link KernelClient.start}). */
+/** A kernel alive but silent past its start-up timeout, or sure to stay so (retried by {@link KernelClient.start}). */
 class SilentKernelError extends NotebookError {}
+
+/**
+ * What tslab prints (as an unhandled rejection, staying alive) when it can never answer: seen on
+ * stderr, the start is given up at once instead of after `startTimeoutMs`.
+ */
+const SERVING_FAILURES: ReadonlyArray<{ pattern: RegExp; why: string }> = [
+  { pattern: /\bEADDRINUSE\b|Address already in use/, why: 'another process took one of its ports before it bound them' },
+  { pattern: /Socket is blocked by a bind or unbind operation\s+at Object\.next\b/, why: 'its request loop ended on a request that came while it bound its ports' },
+];
 
 /** One running kernel. Create with {@link KernelClient.start}; always {@link KernelClient.shutdown}. */
 export class KernelClient {
@@ -203,6 +210,8 @@ export class KernelClient {
   private exit: { code: number | null; signal: string | null } | null = null;
   private exitWaiters: Array<() => void> = [];
   private stderrTail = '';
+  private servingFailure: string | null = null;
+  private failureWaiters: Array<() => void> = [];
   private closed = false;
 
   private constructor(
@@ -214,15 +223,26 @@ export class KernelClient {
     private readonly iopub: Subscriber,
     private readonly heartbeatSocket: Request,
     private readonly notebook: string | undefined,
+    /** The kernel's ports, in connection-file order (shell, iopub, stdin, control, hb), leased while it lives. */
+    private readonly lease: PortLease,
   ) {}
+
+  /** The last 4000 characters the kernel wrote to stdout and stderr (diagnostics). */
+  get outputTail(): string {
+    return this.stderrTail;
+  }
 
   /**
    * Starts a kernel and resolves once it answered kernel_info on shell and its
    * iopub status reached us (so no output of the first cell can be lost).
-   * A kernel that is alive but answers nothing within `startTimeoutMs` is killed and a fresh one
-   * started on new ports, up to `silentRetries` times (tslab was seen to stay idle in its event
-   * loop after start-up, under nbconvert too, about once in a few hundred starts on a loaded
-   * 2-core machine); the replacements are counted in `silentStarts` and said on stderr.
+   * tslab stays alive, idle and silent when its start-up fails: when a port of its connection file
+   * was taken by another process before it bound it (prevented by leasing ports outside the
+   * ephemeral range, `ports.ts`), or when a request reached its shell socket while that was still
+   * binding (prevented by the preloaded `bindGuard.ts`). Both were measured on a loaded 2-core
+   * machine at about 1 start in 100 (scripts/kernel-start-stress.ts). A kernel that prints such a
+   * failure is given up at once; one alive but silent past `startTimeoutMs` is given up then; either
+   * is killed and a fresh one started on new ports, up to `silentRetries` times, counted in
+   * `silentStarts` and said on stderr.
    * @throws NotebookError when the kernel cannot be spawned, exits, or stays silent past
    *   `startTimeoutMs` on every try.
    * @example const kernel = await KernelClient.start({ cwd: 'notebooks', notebook: 'notebooks/a.ipynb' });
@@ -244,14 +264,24 @@ export class KernelClient {
   private static async startOnce(opts: KernelOptions): Promise<KernelClient> {
     const t0 = performance.now();
     const spawnedAt = Date.now();
-    const [shellPort, iopubPort, stdinPort, controlPort, hbPort] = await freePorts(5);
     const command = withWatchdog(opts.argv ?? defaultKernelArgv());
+    // Not system-chosen ports (listen on 0, close): another process may get one of those before
+    // the kernel binds it, seconds later, and tslab then stays silent (see ports.ts).
+    const lease = await leaseKernelPorts(5);
+    const [shellPort, iopubPort, stdinPort, controlPort, hbPort] = lease.ports;
     const key = randomBytes(32).toString('hex');
-    const { dir: connDir, file: connFile } = writeConnectionFile({
-      transport: 'tcp', ip: '127.0.0.1', shell_port: shellPort, iopub_port: iopubPort,
-      stdin_port: stdinPort, control_port: controlPort, hb_port: hbPort,
-      signature_scheme: 'hmac-sha256', key, kernel_name: 'tslab',
-    });
+    let connection: { dir: string; file: string };
+    try {
+      connection = writeConnectionFile({
+        transport: 'tcp', ip: '127.0.0.1', shell_port: shellPort, iopub_port: iopubPort,
+        stdin_port: stdinPort, control_port: controlPort, hb_port: hbPort,
+        signature_scheme: 'hmac-sha256', key, kernel_name: 'tslab',
+      });
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+    const { dir: connDir, file: connFile } = connection;
     const argv = command.map((a) => a.replace('{connection_file}', connFile));
     // fd 3 is the watchdog's pipe: we never write to it; it closes when this process dies.
     const watchdog: WatchdogSpec = { fd: 3, parent: process.pid, connectionDir: connDir, pollMs: WATCHDOG_POLL_MS };
@@ -277,7 +307,7 @@ export class KernelClient {
     iopub.subscribe();
     hb.connect(addr(hbPort));
 
-    const client = new KernelClient(child, key, connDir, shell, control, iopub, hb, opts.notebook);
+    const client = new KernelClient(child, key, connDir, shell, control, iopub, hb, opts.notebook, lease);
     client.watchProcess();
     void client.readLoop(shell);
     void client.readLoop(control);
@@ -307,6 +337,11 @@ export class KernelClient {
   private watchProcess(): void {
     const keep = (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);
+      const failure = this.servingFailure === null ? SERVING_FAILURES.find((f) => f.pattern.test(this.stderrTail)) : undefined;
+      if (failure) {
+        this.servingFailure = failure.why;
+        for (const w of this.failureWaiters.splice(0)) w();
+      }
     };
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
@@ -378,18 +413,25 @@ export class KernelClient {
           { file: this.notebook },
         );
       }
+      if (this.servingFailure !== null) {
+        const tail = this.stderrTail.trim().slice(-300);
+        throw new SilentKernelError(`kernel can never answer: ${this.servingFailure} (${this.portsSaid()}; its stderr: ${tail})`, { file: this.notebook });
+      }
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
         const tail = this.stderrTail.trim().slice(-300);
-        throw new SilentKernelError(`kernel did not answer kernel_info within ${timeoutMs} ms${tail ? ` (its stderr: ${tail})` : ''}`, { file: this.notebook });
+        throw new SilentKernelError(
+          `kernel did not answer kernel_info within ${timeoutMs} ms (${this.portsSaid()}${tail ? `; its stderr: ${tail}` : ''})`,
+          { file: this.notebook },
+        );
       }
       const { frames, header } = encodeMessage(this.key, this.session, 'kernel_info_request', {});
       probes.push(this.waitFor(header.msg_id).pending);
       // A send can wait for the connection; never past the deadline (closing the socket rejects it).
       const sent = this.shell.send(frames);
       sent.catch(() => undefined);
-      await Promise.race([sent, delay(remaining), this.exited()]);
-      await delay(probes.length < 10 ? 50 : 200);
+      await Promise.race([sent, delay(remaining), this.exited(), this.failed()]);
+      await Promise.race([delay(probes.length < 10 ? 50 : 200), this.failed()]);
       const answered = probes.find((p) => p.reply && p.idle);
       if (answered) {
         this.kernelInfo = answered.reply!.content;
@@ -532,6 +574,23 @@ export class KernelClient {
     (this.child.stdio[3] as Socket | null)?.destroy();
     rmSync(this.connDir, { recursive: true, force: true });
     connectionDirs.delete(this.connDir);
+    this.lease.release();
+  }
+
+  /** Resolves once the kernel's output says it can never answer (`SERVING_FAILURES`). */
+  private failed(): Promise<void> {
+    if (this.servingFailure !== null) return Promise.resolve();
+    return new Promise((resolve) => this.failureWaiters.push(resolve));
+  }
+
+  /** `pid 12, ports shell 21873 iopub 14502 ...; not listening on: shell` (Linux tells which are bound). */
+  private portsSaid(): string {
+    const names = ['shell', 'iopub', 'stdin', 'control', 'hb'];
+    const said = `pid ${this.child.pid ?? '?'}, ports ${names.map((n, i) => `${n} ${this.lease.ports[i]}`).join(' ')}`;
+    const bound = this.child.pid === undefined ? null : listeningPorts(this.child.pid);
+    if (bound === null) return said;
+    const missing = names.filter((_, i) => !bound.includes(this.lease.ports[i]));
+    return `${said}; ${missing.length === 0 ? 'all bound' : `not listening on: ${missing.join(', ')}`}`;
   }
 
   private exited(): Promise<void> {
