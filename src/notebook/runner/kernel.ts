@@ -43,6 +43,11 @@ export interface KernelOptions {
   silentRetries?: number;
   /** Notebook path, only for error messages. */
   notebook?: string;
+  /**
+   * Called once the kernel process is spawned (before its start-up): a caller can then do
+   * blocking work of its own (loading DuckDB) without delaying the spawn. Called per kernel spawned.
+   */
+  onSpawn?: () => void;
 }
 
 /** How a cell's execution ended. */
@@ -261,6 +266,7 @@ export class KernelClient {
       env: { ...process.env, [WATCHDOG_ENV]: JSON.stringify(watchdog) },
     });
     trackChild(child);
+    opts.onSpawn?.();
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
 
     const addr = (port: number) => `tcp://127.0.0.1:${port}`;
