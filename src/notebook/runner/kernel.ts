@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -20,6 +20,7 @@ import { NotebookError } from '../../core/errors';
 import { packageRoot } from './build';
 import { setLongTimeout, sleep, type LongTimer } from './timers';
 import { WATCHDOG_ENV, type WatchdogSpec } from './watchdog';
+import { CODE_CACHE_ENV, type CodeCacheReport, type CodeCacheSpec } from './codeCache';
 import { decodeMessage, encodeMessage, WireError, type JupyterMessage } from './wire';
 import type { Output } from '../records/nbformat';
 import { OutputCollector } from './outputs';
@@ -48,6 +49,13 @@ export interface KernelOptions {
    * blocking work of its own (loading DuckDB) without delaying the spawn. Called per kernel spawned.
    */
   onSpawn?: () => void;
+  /**
+   * Preload the V8 code cache of the kernel's big modules (`codeCache.ts`) into a Node kernel,
+   * kept in `codeCacheDir`. Default true.
+   */
+  codeCache?: boolean;
+  /** The code cache folder. Default {@link kernelCodeCacheDir}. */
+  codeCacheDir?: string;
 }
 
 /** How a cell's execution ended. */
@@ -141,25 +149,44 @@ function writeConnectionFile(content: Record<string, unknown>): { dir: string; f
 const WATCHDOG_POLL_MS = 500;
 
 /**
- * The watchdog preload (compiled `watchdog.js`): beside this file in `dist/`,
+ * A kernel preload (compiled `watchdog.js`, `codeCache.js`): beside this file in `dist/`,
  * else in the package's `dist/` (when this file runs from `src/`, as in tests).
  * @throws NotebookError when it was never built.
  */
-function watchdogScript(): string {
-  for (const candidate of [join(__dirname, 'watchdog.js'), join(packageRoot(), 'dist', 'notebook', 'runner', 'watchdog.js')]) {
+function preloadScript(name: string): string {
+  for (const candidate of [join(__dirname, name), join(packageRoot(), 'dist', 'notebook', 'runner', name)]) {
     if (existsSync(candidate)) return candidate;
   }
-  throw new NotebookError('the kernel watchdog is not built (run npm run build in the quantbook folder)', { file: join(__dirname, 'watchdog.js') });
+  throw new NotebookError(`the kernel preload ${name} is not built (run npm run build in the quantbook folder)`, { file: join(__dirname, name) });
 }
 
 /**
- * A Node kernel command gets the watchdog preloaded (`--require` right after
- * the Node binary); any other command is left as given.
- * @example withWatchdog(['/usr/bin/node', 'tslab', 'kernel']) // ['/usr/bin/node', '--require', '.../watchdog.js', 'tslab', 'kernel']
+ * A Node kernel command gets the watchdog, and unless `codeCache` is false the code cache,
+ * preloaded (`--require` right after the Node binary); any other command is left as given.
+ * @example withPreloads(['/usr/bin/node', 'tslab', 'kernel'], true).argv
+ * // ['/usr/bin/node', '--require', '.../watchdog.js', '--require', '.../codeCache.js', 'tslab', 'kernel']
  */
-function withWatchdog(argv: string[]): string[] {
+function withPreloads(argv: string[], codeCache: boolean): { argv: string[]; node: boolean } {
   const isNode = argv[0] === process.execPath || /^node(js)?(\.exe)?$/i.test(basename(argv[0] ?? ''));
-  return isNode ? [argv[0], '--require', watchdogScript(), ...argv.slice(1)] : argv;
+  if (!isNode) return { argv, node: false };
+  const preloads = ['watchdog.js', ...(codeCache ? ['codeCache.js'] : [])].flatMap((name) => ['--require', preloadScript(name)]);
+  return { argv: [argv[0], ...preloads, ...argv.slice(1)], node: true };
+}
+
+/** The project's cache folder of kernel code caches (see `codeCache.ts`); git-ignored. */
+function kernelCodeCacheDir(root = packageRoot()): string {
+  return join(root, '.cache', 'kernel-code');
+}
+
+/** The code cache's counts from a kernel's report file; undefined when it wrote none or it cannot be read. */
+function readCodeCacheReport(file: string): CodeCacheReport | undefined {
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<CodeCacheReport>;
+    const n = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
+    return { hits: n(r.hits), misses: n(r.misses), corrupt: n(r.corrupt), rejected: n(r.rejected) };
+  } catch {
+    return undefined;
+  }
 }
 
 async function freePorts(n: number): Promise<number[]> {
@@ -201,6 +228,8 @@ export class KernelClient {
   silentStarts = 0;
   /** Messages rejected for a bad signature or framing (never acted upon). */
   rejectedMessages = 0;
+  /** What the kernel's code cache did (`codeCache.ts`); undefined without one or when it said nothing. */
+  codeCache?: CodeCacheReport;
 
   private readonly session = randomUUID();
   private readonly pending = new Map<string, Pending>();
@@ -250,7 +279,8 @@ export class KernelClient {
     const t0 = performance.now();
     const spawnedAt = Date.now();
     const [shellPort, iopubPort, stdinPort, controlPort, hbPort] = await freePorts(5);
-    const command = withWatchdog(opts.argv ?? defaultKernelArgv());
+    const { argv: command, node } = withPreloads(opts.argv ?? defaultKernelArgv(), opts.codeCache ?? true);
+    const cached = node && (opts.codeCache ?? true);
     const key = randomBytes(32).toString('hex');
     const { dir: connDir, file: connFile } = writeConnectionFile({
       transport: 'tcp', ip: '127.0.0.1', shell_port: shellPort, iopub_port: iopubPort,
@@ -260,10 +290,12 @@ export class KernelClient {
     const argv = command.map((a) => a.replace('{connection_file}', connFile));
     // fd 3 is the watchdog's pipe: we never write to it; it closes when this process dies.
     const watchdog: WatchdogSpec = { fd: 3, parent: process.pid, connectionDir: connDir, pollMs: WATCHDOG_POLL_MS };
+    const codeCacheReport = join(connDir, 'code-cache.json');
+    const codeCache: CodeCacheSpec = { dir: opts.codeCacheDir ?? kernelCodeCacheDir(), reportFile: codeCacheReport };
     const child = spawn(argv[0], argv.slice(1), {
       cwd: opts.cwd,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, [WATCHDOG_ENV]: JSON.stringify(watchdog) },
+      env: { ...process.env, [WATCHDOG_ENV]: JSON.stringify(watchdog), ...(cached ? { [CODE_CACHE_ENV]: JSON.stringify(codeCache) } : {}) },
     });
     trackChild(child);
     opts.onSpawn?.();
@@ -302,6 +334,7 @@ export class KernelClient {
     }
     client.startupMs = performance.now() - t0;
     client.spawnedAt = spawnedAt;
+    if (cached) client.codeCache = readCodeCacheReport(codeCacheReport);
     return client;
   }
 

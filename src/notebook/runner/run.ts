@@ -233,6 +233,7 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
   const shutdown = kernel.shutdown();
 
   const endTime = new Date();
+  const codeCacheFailed = (kernel.codeCache?.corrupt ?? 0) + (kernel.codeCache?.rejected ?? 0) > 0;
   const { records, provenance } = collectDeclarations(nb.cells);
   if (failure) addFailureBanners(nb, failure);
   const info: RunInfo = {
@@ -249,6 +250,7 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
       startTime: new Date(kernel.spawnedAt).toISOString(),
       readyAfterS,
       ...(kernel.silentStarts > 0 ? { silentStarts: kernel.silentStarts } : {}),
+      ...(codeCacheFailed ? { codeCache: kernel.codeCache } : {}),
     },
     libraryVersion: VERSION,
     git,
@@ -258,6 +260,7 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
     warnings: [
       ...injection.warnings,
       ...(kernel.rejectedMessages > 0 ? [`${kernel.rejectedMessages} kernel messages had a bad signature and were ignored`] : []),
+      ...(codeCacheFailed ? [`kernel code cache: ${kernel.codeCache?.corrupt ?? 0} corrupt and ${kernel.codeCache?.rejected ?? 0} refused cache file(s), compiled from source and replaced`] : []),
     ],
     ...(failure ? { failure } : {}),
   };
