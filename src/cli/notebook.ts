@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, NotebookError } from '../core/errors';
 import { checkOutputDir } from '../core/output';
@@ -146,16 +146,21 @@ function statusLine(s: RunSummary, outDir: string): string {
 
 /**
  * Starts the kernel of a `quantbook run` (issue 20) before the notebook is checked; `stop` kills
- * it at once (a check failed) instead of waiting for its start-up.
+ * it at once (a check failed) instead of waiting for its start-up. Resolves once the kernel process
+ * is spawned, so that blocking work after it (reading the notebook, loading DuckDB) runs beside the
+ * kernel's start-up instead of before its spawn.
  */
 async function startKernelFor(notebook: string, opts: { startTimeoutMs: number }): Promise<{ starting: Promise<KernelClient>; stop: () => Promise<void> }> {
-  const { KernelPool } = await import('../notebook/runner/kernelPool');
-  const pool = new KernelPool([notebook], { startTimeoutMs: opts.startTimeoutMs, ahead: 0 });
-  const starting = pool.take(0);
+  const { KernelClient: Client, killAllKernels } = await import('../notebook/runner/kernel');
+  let spawned!: () => void;
+  const isSpawned = new Promise<void>((r) => void (spawned = r));
+  const starting = Client.start({ cwd: dirname(resolve(notebook)), startTimeoutMs: opts.startTimeoutMs, notebook, onSpawn: () => spawned() });
+  starting.then(() => spawned(), () => spawned()); // failed before spawning: the run reports it
+  starting.catch(() => undefined); // awaited by the run
+  await isSpawned;
   return {
     starting,
     stop: async () => {
-      const { killAllKernels } = await import('../notebook/runner/kernel');
       killAllKernels();
       await starting.then((k) => k.kill(), () => undefined);
     },
@@ -309,15 +314,21 @@ Parameters given here apply to every notebook. Exit status 0 when all passed.`)
       const list = notebooks.length ? notebooks : defaultNotebooks();
       if (list.length === 0) throw new NotebookError('no notebooks to run', { file: 'notebooks' });
       const parameters = parametersOf(flags);
-      // Several at once: read how long each took before (the catalogue loads meanwhile) to start the longest first.
-      const expectedS = flags.workers > 1 ? expectedDurations(list, flags.out) : undefined;
       await checkOutputsFirst(flags.out, list.map((notebook) => ({ notebook })));
       buildFirst(flags);
       await killKernelsOnSignal();
       const { runReports } = await runner();
+      // The first kernels start now, before the order is known (issue 20): tslab takes seconds to
+      // start, and reading the catalogue for the order loads DuckDB, which blocks; it waits only for
+      // their spawns. Each is handed to a first run of its folder; one never taken is shut down.
+      const { startEarlyKernels } = await import('../notebook/runner/kernelPool');
+      const early = startEarlyKernels(list, Math.min(flags.workers, list.length), { startTimeoutMs: flags.startTimeout * 1000 });
+      await Promise.all(early.map((e) => e.spawned));
+      // Several at once: read how long each took before to start the longest first.
+      const expectedS = flags.workers > 1 ? await expectedDurations(list, flags.out) : undefined;
       const catalogue = catalogueCollector('report', flags.out, null);
       const summaries = await runReports(list, {
-        ...runOptionsOf(flags), parameters, outDir: flags.out, workers: flags.workers, expectedS: await expectedS, onRunDone: catalogue.onRunDone,
+        ...runOptionsOf(flags), parameters, outDir: flags.out, workers: flags.workers, expectedS, early, onRunDone: catalogue.onRunDone,
         onProgress: (p) => {
           if (p.kind === 'finish' && p.result) process.stdout.write(`${statusLine(p.result, flags.out)}\n`);
           else if (p.kind === 'start' && !flags.quiet) process.stderr.write(`running ${p.task} (${p.index + 1}/${p.total})\n`);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Notebook } from '../../src/notebook/records/nbformat';
 import type { RunInfo } from '../../src/notebook/records/run';
 import type { KernelClient, KernelOptions } from '../../src/notebook/runner/kernel';
-import { KernelPool, warmUpCode } from '../../src/notebook/runner/kernelPool';
+import { KernelPool, startEarlyKernels, warmUpCode } from '../../src/notebook/runner/kernelPool';
 import { longestFirst, previousDurations, runReports } from '../../src/notebook/runner/reports';
 import { REPO_ROOT } from '../support/paths';
 
@@ -153,6 +153,33 @@ describe('KernelPool', () => {
         expect(pool.warmUpReplaced).toBe(1);
       }
     }
+  });
+
+  it('hands kernels started before the order was known to the first takes of their folder, then starts its own; close shuts down the rest', async () => {
+    const f = fakeStarts();
+    const early = startEarlyKernels(['/n/a.ipynb', '/n/b.ipynb', '/m/c.ipynb'], 2, { start: f.start, startTimeoutMs: 99 });
+    expect(f.started.map((o) => o.cwd)).toEqual(['/n', '/n']); // at once, before any pool exists, one per worker
+    expect(f.started[0]).toMatchObject({ notebook: '/n', startTimeoutMs: 99 });
+    await Promise.all(early.map((e) => e.spawned));
+    // The order came later: c (another folder) first, then b, a.
+    const pool = new KernelPool(['/m/c.ipynb', '/n/b.ipynb', '/n/a.ipynb', '/m/d.ipynb'], { start: f.start, ahead: 0, early });
+    const c = await pool.take(0);
+    expect(f.started.map((o) => o.notebook)).toEqual(['/n', '/n', '/m/c.ipynb']); // no early kernel in /m: its own
+    const b = await pool.take(1);
+    expect(b).toBe(await early[0].kernel);
+    expect(b).not.toBe(c);
+    expect(await pool.take(2)).toBe(await early[1].kernel);
+    expect(f.started).toHaveLength(3); // a and b took the early ones
+    await pool.close();
+    expect(f.shutDown).toEqual([]);
+
+    const g = fakeStarts();
+    const unused = startEarlyKernels(['/n/a.ipynb', '/n/b.ipynb'], 2, { start: g.start });
+    const other = new KernelPool(['/m/x.ipynb'], { start: g.start, ahead: 0, early: unused });
+    await other.take(0);
+    await other.close();
+    expect(g.shutDown).toEqual(['/n', '/n']); // never taken: shut down, not left running
+    expect(startEarlyKernels(['/n/a.ipynb'], 0, { start: g.start })).toEqual([]);
   });
 
   it('hands a failed start to its taker and does not let it go unhandled before', async () => {

@@ -51,6 +51,11 @@ export interface RunInfo {
     readyAfterS?: number;
     /** Kernels that stayed silent at start-up and were replaced by a fresh one before this run's kernel. Absent in older runs and when none. */
     silentStarts?: number;
+    /**
+     * The kernel's V8 code cache counts (`runner/codeCache.ts`), only when a cache file was corrupt
+     * or refused by V8 (then compiled from source and replaced; said in `warnings` too).
+     */
+    codeCache?: { hits: number; misses: number; corrupt: number; rejected: number };
   };
   libraryVersion: string;
   git: GitState | null;

@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -20,6 +20,7 @@ import { NotebookError } from '../../core/errors';
 import { packageRoot } from './build';
 import { setLongTimeout, sleep, type LongTimer } from './timers';
 import { WATCHDOG_ENV, type WatchdogSpec } from './watchdog';
+import { CODE_CACHE_ENV, type CodeCacheReport, type CodeCacheSpec } from './codeCache';
 import { decodeMessage, encodeMessage, WireError, type JupyterMessage } from './wire';
 import { leaseKernelPorts, listeningPorts, releaseAllPorts, type PortLease } from './ports';
 import type { Output } from '../records/nbformat';
@@ -45,6 +46,18 @@ export interface KernelOptions {
   silentRetries?: number;
   /** Notebook path, only for error messages. */
   notebook?: string;
+  /**
+   * Called once the kernel process is spawned (before its start-up): a caller can then do
+   * blocking work of its own (loading DuckDB) without delaying the spawn. Called per kernel spawned.
+   */
+  onSpawn?: () => void;
+  /**
+   * Preload the V8 code cache of the kernel's big modules (`codeCache.ts`) into a Node kernel,
+   * kept in `codeCacheDir`. Default true.
+   */
+  codeCache?: boolean;
+  /** The code cache folder. Default {@link kernelCodeCacheDir}. */
+  codeCacheDir?: string;
 }
 
 /** How a cell's execution ended. */
@@ -142,11 +155,11 @@ function writeConnectionFile(content: Record<string, unknown>): { dir: string; f
 const WATCHDOG_POLL_MS = 500;
 
 /**
- * A kernel preload (compiled `watchdog.js`, `bindGuard.js`): beside this file in `dist/`,
+ * A kernel preload (compiled `watchdog.js`, `bindGuard.js`, `codeCache.js`): beside this file in `dist/`,
  * else in the package's `dist/` (when this file runs from `src/`, as in tests).
  * @throws NotebookError when it was never built.
  */
-function preloadScript(name: 'watchdog.js' | 'bindGuard.js'): string {
+function preloadScript(name: 'watchdog.js' | 'bindGuard.js' | 'codeCache.js'): string {
   for (const candidate of [join(__dirname, name), join(packageRoot(), 'dist', 'notebook', 'runner', name)]) {
     if (existsSync(candidate)) return candidate;
   }
@@ -154,18 +167,36 @@ function preloadScript(name: 'watchdog.js' | 'bindGuard.js'): string {
 }
 
 /**
- * A Node kernel command gets the watchdog and the bind guard (`bindGuard.ts`) preloaded
- * (`--require` right after the Node binary; the guard once, whether or not argv has it
- * already, as the default argv does); any other command is left as given.
- * @example withWatchdog(['/usr/bin/node', 'tslab', 'kernel'])
- * // ['/usr/bin/node', '--require', '.../watchdog.js', '--require', '.../bindGuard.js', 'tslab', 'kernel']
+ * A Node kernel command gets the watchdog, the bind guard (`bindGuard.ts`; once, whether or not
+ * argv has it already, as the default argv does) and, unless `codeCache` is false, the code cache
+ * preloaded (`--require` right after the Node binary); any other command is left as given.
+ * @example withPreloads(['/usr/bin/node', 'tslab', 'kernel'], true).argv
+ * // ['/usr/bin/node', '--require', '.../watchdog.js', '--require', '.../codeCache.js', '--require', '.../bindGuard.js', 'tslab', 'kernel']
  */
-function withWatchdog(argv: string[]): string[] {
+function withPreloads(argv: string[], codeCache: boolean): { argv: string[]; node: boolean } {
   const isNode = argv[0] === process.execPath || /^node(js)?(\.exe)?$/i.test(basename(argv[0] ?? ''));
-  if (!isNode) return argv;
+  if (!isNode) return { argv, node: false };
   const guard = preloadScript('bindGuard.js');
   const rest = argv[1] === '--require' && argv[2] === guard ? argv.slice(3) : argv.slice(1);
-  return [argv[0], '--require', preloadScript('watchdog.js'), '--require', guard, ...rest];
+  const names: Array<Parameters<typeof preloadScript>[0]> = ['watchdog.js', ...(codeCache ? ['codeCache.js' as const] : []), 'bindGuard.js'];
+  const preloads = names.flatMap((name) => ['--require', preloadScript(name)]);
+  return { argv: [argv[0], ...preloads, ...rest], node: true };
+}
+
+/** The project's cache folder of kernel code caches (see `codeCache.ts`); git-ignored. */
+function kernelCodeCacheDir(root = packageRoot()): string {
+  return join(root, '.cache', 'kernel-code');
+}
+
+/** The code cache's counts from a kernel's report file; undefined when it wrote none or it cannot be read. */
+function readCodeCacheReport(file: string): CodeCacheReport | undefined {
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<CodeCacheReport>;
+    const n = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
+    return { hits: n(r.hits), misses: n(r.misses), corrupt: n(r.corrupt), rejected: n(r.rejected) };
+  } catch {
+    return undefined;
+  }
 }
 
 // Every wait here may come from a user's flag (--start-timeout): never a bare setTimeout.
@@ -203,6 +234,8 @@ export class KernelClient {
   silentStarts = 0;
   /** Messages rejected for a bad signature or framing (never acted upon). */
   rejectedMessages = 0;
+  /** What the kernel's code cache did (`codeCache.ts`); undefined without one or when it said nothing. */
+  codeCache?: CodeCacheReport;
 
   private readonly session = randomUUID();
   private readonly pending = new Map<string, Pending>();
@@ -264,7 +297,8 @@ export class KernelClient {
   private static async startOnce(opts: KernelOptions): Promise<KernelClient> {
     const t0 = performance.now();
     const spawnedAt = Date.now();
-    const command = withWatchdog(opts.argv ?? defaultKernelArgv());
+    const { argv: command, node } = withPreloads(opts.argv ?? defaultKernelArgv(), opts.codeCache ?? true);
+    const cached = node && (opts.codeCache ?? true);
     // Not system-chosen ports (listen on 0, close): another process may get one of those before
     // the kernel binds it, seconds later, and tslab then stays silent (see ports.ts).
     const lease = await leaseKernelPorts(5);
@@ -285,12 +319,15 @@ export class KernelClient {
     const argv = command.map((a) => a.replace('{connection_file}', connFile));
     // fd 3 is the watchdog's pipe: we never write to it; it closes when this process dies.
     const watchdog: WatchdogSpec = { fd: 3, parent: process.pid, connectionDir: connDir, pollMs: WATCHDOG_POLL_MS };
+    const codeCacheReport = join(connDir, 'code-cache.json');
+    const codeCache: CodeCacheSpec = { dir: opts.codeCacheDir ?? kernelCodeCacheDir(), reportFile: codeCacheReport };
     const child = spawn(argv[0], argv.slice(1), {
       cwd: opts.cwd,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, [WATCHDOG_ENV]: JSON.stringify(watchdog) },
+      env: { ...process.env, [WATCHDOG_ENV]: JSON.stringify(watchdog), ...(cached ? { [CODE_CACHE_ENV]: JSON.stringify(codeCache) } : {}) },
     });
     trackChild(child);
+    opts.onSpawn?.();
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
 
     const addr = (port: number) => `tcp://127.0.0.1:${port}`;
@@ -326,6 +363,7 @@ export class KernelClient {
     }
     client.startupMs = performance.now() - t0;
     client.spawnedAt = spawnedAt;
+    if (cached) client.codeCache = readCodeCacheReport(codeCacheReport);
     return client;
   }
 

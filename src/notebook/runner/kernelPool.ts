@@ -33,6 +33,41 @@ export interface KernelPoolOptions {
   warmUpTimeoutMs?: number;
   /** Starts a kernel (tests); default `KernelClient.start`. */
   start?: typeof KernelClient.start;
+  /**
+   * Kernels started before the notebooks' order was known ({@link startEarlyKernels}): a take
+   * hands over one of its notebook's folder before starting a kernel of its own. Those never
+   * taken are shut down by {@link KernelPool.close}.
+   */
+  early?: readonly EarlyKernel[];
+}
+
+/** A fresh kernel started for any notebook of a folder, before it is known which runs first. */
+export interface EarlyKernel {
+  /** The kernel's working directory (its notebooks' folder). */
+  cwd: string;
+  kernel: Promise<KernelClient>;
+  /** Settles once its process is spawned (or its start failed): blocking work may follow. */
+  spawned: Promise<void>;
+}
+
+/**
+ * Starts the kernels of the first `n` notebooks now, each in its notebook's folder, not yet tied
+ * to a notebook: `quantbook report` starts them while it reads how long each notebook took
+ * before (DuckDB loads meanwhile), then hands them to the notebooks that run first, in any order,
+ * through {@link KernelPoolOptions.early}. Like the pool's first kernels they are not warmed up.
+ * @example const early = startEarlyKernels(['nb/a.ipynb', 'nb/b.ipynb'], 2); // two kernels in nb/
+ */
+export function startEarlyKernels(notebooks: readonly string[], n: number, opts: Pick<KernelPoolOptions, 'kernelArgv' | 'startTimeoutMs' | 'start'> = {}): EarlyKernel[] {
+  const start = opts.start ?? ((o) => KernelClient.start(o));
+  return notebooks.slice(0, Math.max(0, Math.floor(n))).map((notebook) => {
+    const cwd = dirname(resolve(notebook));
+    let spawned!: () => void;
+    const isSpawned = new Promise<void>((r) => void (spawned = r));
+    // Start-up errors name the folder: the notebook is not chosen yet.
+    const kernel = start({ cwd, argv: opts.kernelArgv, startTimeoutMs: opts.startTimeoutMs, notebook: cwd, onSpawn: () => spawned() });
+    kernel.then(() => spawned(), () => spawned()); // a start that fails before spawning; errors go to whoever takes it
+    return { cwd, kernel, spawned: isSpawned };
+  });
 }
 
 const IMPORT = /^[ \t]*import\b[^;'"()]*?(?:from\s*)?(['"])[^'"\n]+\1;?/gm;
@@ -65,6 +100,7 @@ export function warmUpCode(notebook: string): string {
 export class KernelPool {
   private readonly waiting = new Map<number, Promise<KernelClient>>();
   private readonly taken = new Set<number>();
+  private readonly early: EarlyKernel[];
   private closed = false;
   private readonly ahead: number;
   /** Warm-ups done (answered) so far, for tests and benches. */
@@ -79,6 +115,7 @@ export class KernelPool {
     private readonly opts: KernelPoolOptions = {},
   ) {
     this.ahead = Math.max(0, Math.floor(opts.ahead ?? 1));
+    this.early = [...(opts.early ?? [])];
   }
 
   /** Kernels started and not yet taken. */
@@ -95,7 +132,7 @@ export class KernelPool {
     if (this.closed) throw new Error('kernel pool is closed');
     if (!(index >= 0 && index < this.notebooks.length) || this.taken.has(index)) throw new Error(`kernel of notebook ${index} cannot be taken`);
     // Started now, a kernel is needed at once: a warm-up would only come before the first cell.
-    const kernel = this.waiting.get(index) ?? this.start(index, false);
+    const kernel = this.waiting.get(index) ?? this.takeEarly(index) ?? this.start(index, false);
     this.waiting.delete(index);
     this.taken.add(index);
     // The next kernels start once this one is ready, not beside it: a run waiting for its kernel
@@ -113,9 +150,16 @@ export class KernelPool {
   /** Shuts down the kernels started for notebooks never taken; later takes throw. */
   async close(): Promise<void> {
     this.closed = true;
-    const left = [...this.waiting.values()];
+    const left = [...this.waiting.values(), ...this.early.splice(0).map((e) => e.kernel)];
     this.waiting.clear();
     await Promise.all(left.map((p) => p.then((k) => k.shutdown(), () => undefined)));
+  }
+
+  /** An early kernel of notebook `index`'s folder, removed from the spares; undefined when none. */
+  private takeEarly(index: number): Promise<KernelClient> | undefined {
+    const cwd = dirname(resolve(this.notebooks[index]));
+    const at = this.early.findIndex((e) => e.cwd === cwd);
+    return at < 0 ? undefined : this.early.splice(at, 1)[0].kernel;
   }
 
   private start(index: number, warmUp: boolean): Promise<KernelClient> {

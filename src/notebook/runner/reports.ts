@@ -11,7 +11,7 @@ import { OutputBatch, safeOutputPath, writeFileAtomic } from '../../core/output'
 import type { Parameters, RunSummary } from '../records/run';
 import { renderIndexPage } from '../report/index-page';
 import { ensureFreshBuild } from './build';
-import { KernelPool } from './kernelPool';
+import { KernelPool, type EarlyKernel } from './kernelPool';
 import { runPool, type PoolProgress } from './pool';
 import { runNotebook, type RunOptions, type RunResult } from './run';
 
@@ -194,6 +194,8 @@ export type ReportsOptions = Omit<FolderRunOptions, 'name' | 'onProgress'> & {
    * longest first ({@link longestFirst}). Default: none, the order given. Outputs do not depend on it.
    */
   expectedS?: ReadonlyMap<string, number>;
+  /** Kernels started before the order was known (`startEarlyKernels` in kernelPool.ts), handed to the first runs of their folder. */
+  early?: readonly EarlyKernel[];
   /** Progress in the order the notebooks start (`index` counts starts, `task` is the notebook). */
   onProgress?: (p: PoolProgress<string, RunSummary>) => void;
 };
@@ -205,13 +207,13 @@ export type ReportsOptions = Omit<FolderRunOptions, 'name' | 'onProgress'> & {
  * @example (await runReports(['notebooks/a.ipynb'], { outDir: 'reports' }))[0].html // 'a.html'
  */
 export async function runReports(notebooks: string[], opts: ReportsOptions): Promise<RunSummary[]> {
-  const { workers = 1, prestart = workers, expectedS, onProgress, ensureBuild = true, ...runOpts } = opts;
+  const { workers = 1, prestart = workers, expectedS, early, onProgress, ensureBuild = true, ...runOpts } = opts;
   // Once, before the workers: concurrent builds would rewrite dist/ under running kernels.
   if (ensureBuild) ensureFreshBuild();
   const order = expectedS ? longestFirst(notebooks, expectedS) : notebooks.map((_, i) => i);
   const queue = order.map((i) => notebooks[i]);
   // Kernels start one notebook ahead (kernelPool.ts): each run still gets a fresh kernel.
-  const pool = new KernelPool(queue, { kernelArgv: runOpts.kernelArgv, startTimeoutMs: runOpts.startTimeoutMs, ahead: prestart });
+  const pool = new KernelPool(queue, { kernelArgv: runOpts.kernelArgv, startTimeoutMs: runOpts.startTimeoutMs, ahead: prestart, early });
   // A finished run's kernel exits while the next notebook runs (tslab with native modules loaded
   // can take seconds to exit); all are awaited before returning, the first failure rethrown.
   const shutdowns: Promise<void>[] = [];
