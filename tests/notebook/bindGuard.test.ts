@@ -1,4 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { guardBinds } from '../../src/notebook/runner/bindGuard';
@@ -69,5 +71,15 @@ describe('the bind guard preloaded into tslab', () => {
     const run = (pre: string[]) => execFileSync(process.execPath, [...pre, probe], { encoding: 'utf8' }).trim();
     expect(run(['--require', argv[2]])).toBe('true');
     expect(run([])).toBe('false');
+  });
+
+  it('says on stderr when the kernel it is preloaded into has no zeromq to guard', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qb-guard-'));
+    const lonely = join(dir, 'main.js');
+    writeFileSync(lonely, '');
+    const r = spawnSync(process.execPath, ['--require', defaultKernelArgv()[2], lonely], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^quantbook bindGuard: no zeromq beside .*main\.js .*; this kernel binds unguarded\n$/);
   });
 });

@@ -19,7 +19,8 @@
  * never seen busy, and nothing touches it from two threads. Binding a numeric loopback address
  * takes microseconds. The returned promise settles as before (rejected with zeromq's error, e.g.
  * EADDRINUSE). zeromq is resolved from the kernel's main script (tslab's own copy); when it cannot
- * be found loading this file does nothing.
+ * be found, or has no socket class to guard, the kernel runs unguarded and one line on stderr says so
+ * (`quantbook bindGuard: ...`), which the kernel's stderr tail in our start errors then shows.
  */
 import { createRequire } from 'node:module';
 
@@ -69,9 +70,12 @@ export function guardBinds(zmq: Record<string, unknown>): number {
 
 // Only as a preload (`--require <this file>`): importing this module (tests) patches nothing.
 if (process.execArgv.includes(__filename) && process.argv[1]) {
+  let guarded = 0;
+  let why = 'zeromq has no socket class with bindSync';
   try {
-    guardBinds(createRequire(process.argv[1])('zeromq') as Record<string, unknown>);
-  } catch {
-    // No zeromq beside the kernel's main script: nothing to guard.
+    guarded = guardBinds(createRequire(process.argv[1])('zeromq') as Record<string, unknown>);
+  } catch (err) {
+    why = `no zeromq beside ${process.argv[1]} (${(err as Error).message.split('\n')[0]})`;
   }
+  if (guarded === 0) process.stderr.write(`quantbook bindGuard: ${why}; this kernel binds unguarded\n`);
 }
