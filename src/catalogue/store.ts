@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors';
 import { VERSION } from '../core/version';
 import { writeFileAtomic } from '../core/output';
+import { pidAlive } from '../core/process';
 
 /** A JSON value as stored in the catalogue's JSON columns. */
 export type CatalogueJson = null | boolean | number | string | CatalogueJson[] | { [key: string]: CatalogueJson };
@@ -157,14 +158,6 @@ async function withDatabase<T>(path: string, readOnly: boolean, waitMs: number, 
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Takes `<path>.lock` (O_EXCL), taking over a lock whose holder has died. @returns false on timeout. */
 async function acquireLock(lock: string, waitMs: number): Promise<boolean> {

@@ -10,6 +10,7 @@ export {
 export type { ErrorLocation } from './errors';
 export { dict, ownValue } from './dict';
 export { fsProblem } from './fs';
+export { pidAlive } from './process';
 export {
   safeOutputName,
   safeOutputPath,

@@ -28,18 +28,11 @@ import {
   type StoreManifest,
 } from './layout';
 import { isoMs, mergeRanges, subtractRanges, type TimeRange } from './ranges';
+import { pidAlive } from '../../core/process';
 
 /** The writer lock beside the manifest. */
 export const LOCK_FILE = '.quantbook-store.lock';
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Value columns of each kind of series, after `ts`. */
 export const SERIES_COLUMNS = {
@@ -182,7 +175,7 @@ export class BarStore {
       } catch {
         // Unreadable lock: treat as stale.
       }
-      if (holder.host === hostname() && typeof holder.pid === 'number' && isRunning(holder.pid)) {
+      if (holder.host === hostname() && typeof holder.pid === 'number' && pidAlive(holder.pid)) {
         throw new DataError(`the store is being written by process ${holder.pid} since ${holder.since}; wait for it, or remove the lock file if that process is gone`, { file: path });
       }
       if (holder.host && holder.host !== hostname()) {

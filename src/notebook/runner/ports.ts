@@ -19,6 +19,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NotebookError } from '../../core/errors';
+import { pidAlive } from '../../core/process';
 
 /** The lowest port chosen (below it lie many well-known services). */
 const LOWEST_PORT = 10_000;
@@ -82,14 +83,6 @@ function defaultLockDir(): string {
   return join(tmpdir(), `quantbook-ports-${process.getuid?.() ?? 'user'}`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Creates the port's lock file; false when a live process holds it (or is writing it). A lock
@@ -114,7 +107,7 @@ function lock(file: string): boolean {
       } catch {
         continue; // removed meanwhile: try again
       }
-      if (!(Number.isInteger(owner) && owner > 0) || alive(owner)) return false;
+      if (!(Number.isInteger(owner) && owner > 0) || pidAlive(owner)) return false;
       rmSync(file, { force: true });
     }
   }
