@@ -11,16 +11,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { Dealer, Request, Subscriber } from 'zeromq';
 import { NotebookError } from '../../core/errors';
-import { packageRoot } from './build';
 import { setLongTimeout, sleep, type LongTimer } from './timers';
 import { WATCHDOG_ENV, type WatchdogSpec } from './watchdog';
 import { CODE_CACHE_ENV, type CodeCacheReport, type CodeCacheSpec } from './codeCache';
+import { kernelCodeCacheDir, preloadScript, readCodeCacheReport, withPreloads } from './preloads';
 import { decodeMessage, encodeMessage, WireError, type JupyterMessage } from './wire';
 import { leaseKernelPorts, listeningPorts, releaseAllPorts, type PortLease } from './ports';
 import type { Output } from '../records/nbformat';
@@ -153,51 +153,6 @@ function writeConnectionFile(content: Record<string, unknown>): { dir: string; f
 
 /** How often a kernel's watchdog polls its parent pid (the pipe usually tells it first). */
 const WATCHDOG_POLL_MS = 500;
-
-/**
- * A kernel preload (compiled `watchdog.js`, `bindGuard.js`, `codeCache.js`): beside this file in `dist/`,
- * else in the package's `dist/` (when this file runs from `src/`, as in tests).
- * @throws NotebookError when it was never built.
- */
-function preloadScript(name: 'watchdog.js' | 'bindGuard.js' | 'codeCache.js'): string {
-  for (const candidate of [join(__dirname, name), join(packageRoot(), 'dist', 'notebook', 'runner', name)]) {
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new NotebookError(`the kernel preload ${name} is not built (run npm run build in the quantbook folder)`, { file: join(__dirname, name) });
-}
-
-/**
- * A Node kernel command gets the watchdog, the bind guard (`bindGuard.ts`; once, whether or not
- * argv has it already, as the default argv does) and, unless `codeCache` is false, the code cache
- * preloaded (`--require` right after the Node binary); any other command is left as given.
- * @example withPreloads(['/usr/bin/node', 'tslab', 'kernel'], true).argv
- * // ['/usr/bin/node', '--require', '.../watchdog.js', '--require', '.../codeCache.js', '--require', '.../bindGuard.js', 'tslab', 'kernel']
- */
-function withPreloads(argv: string[], codeCache: boolean): { argv: string[]; node: boolean } {
-  const isNode = argv[0] === process.execPath || /^node(js)?(\.exe)?$/i.test(basename(argv[0] ?? ''));
-  if (!isNode) return { argv, node: false };
-  const guard = preloadScript('bindGuard.js');
-  const rest = argv[1] === '--require' && argv[2] === guard ? argv.slice(3) : argv.slice(1);
-  const names: Array<Parameters<typeof preloadScript>[0]> = ['watchdog.js', ...(codeCache ? ['codeCache.js' as const] : []), 'bindGuard.js'];
-  const preloads = names.flatMap((name) => ['--require', preloadScript(name)]);
-  return { argv: [argv[0], ...preloads, ...rest], node: true };
-}
-
-/** The project's cache folder of kernel code caches (see `codeCache.ts`); git-ignored. */
-function kernelCodeCacheDir(root = packageRoot()): string {
-  return join(root, '.cache', 'kernel-code');
-}
-
-/** The code cache's counts from a kernel's report file; undefined when it wrote none or it cannot be read. */
-function readCodeCacheReport(file: string): CodeCacheReport | undefined {
-  try {
-    const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<CodeCacheReport>;
-    const n = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
-    return { hits: n(r.hits), misses: n(r.misses), corrupt: n(r.corrupt), rejected: n(r.rejected) };
-  } catch {
-    return undefined;
-  }
-}
 
 // Every wait here may come from a user's flag (--start-timeout): never a bare setTimeout.
 const delay = sleep;
