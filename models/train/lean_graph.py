@@ -20,8 +20,10 @@ kv Linear outputs to the o Linear input:
   the bias of key j for query i (every context key precedes every query: none is masked). That saves the
   pass adding a [B, heads, t, C] bias; the bias's rounding moves from a separate add into the MatMul's sum;
 - the rows' own keys (s of them) get their bias and causal mask ([1, heads, t, s], computed once for all
-  layers) added to their small score tensor; a masked score is -inf (onnxruntime's softmax clamps it, as it
-  clamped the former -1e9 + score, to the same bound: the same probabilities);
+  layers) added to their small score tensor; a masked score is -inf there (onnxruntime's softmax clamped it, as
+  it clamped the former -1e9 + score, to the same bound: the same probabilities);
+- each part's scores (context keys', own keys') are raised to at least their part's row maximum minus
+  FLOOR_MARGIN (60), the masked ones too: no subnormal probabilities, the same output bits (see FLOOR_MARGIN);
 - the softmax runs over the concatenated [C + s] scores, and the context values, padded with s zero rows,
   take whole probability rows in one MatMul instead of a copied slice (adding p * 0 leaves the sums' bits).
 The first version of this rewrite (commit b35999c) kept the bias as a separate add and gave the exporter's
@@ -43,18 +45,24 @@ import onnx
 from onnx import helper, numpy_helper, TensorProto
 
 
-# How far below its row's context maximum a context score is raised to (natural-log units): see lean_attention.
-# A raised score had, and keeps, a probability under e^-60 = 8.8e-27 of its row's largest: p_j v_j under 2^-86 |v_j|,
-# below half an ulp of any attention output above 1e-18 (an ulp of such a float is 2^-83 of it or more), and the
-# softmax's sum, at least 1 (the maximum's own term), takes at most 512 e^-60 from them, under half its ulp (2^-24).
-# So the floor changes no output bit except in a rounding tie decided by such a term. What it removes:
-# ALiBi gives a key d tokens back the bias -slope_h d, and with slope 1/4 (head 0) the keys more than about 350
-# tokens back had probabilities e^-87 and below: subnormal floats, which x86 cores without flush-to-zero multiply
-# in microcode. On a Xeon (N = 100 rows, C = 511) a cached step's softmaxes took 180 instead of 65 us each and the
-# MatMuls of probabilities and values 315 instead of 40 us. onnxruntime's set_denormal_as_zero session option
-# would flush them, but it sets the control register of the thread that creates the session, Node's main thread,
-# where JavaScript then loses its own subnormal doubles. e^-60 stays normal after the softmax divides by its sum
-# (at most C + s terms of 1) and after multiplying values above 1e-9.
+# How far below its row's maximum an attention score is raised to (natural-log units), in each of the two parts of a
+# row (the context keys', the own keys') from that part's maximum: see lean_attention. A raised score had, and keeps, a
+# probability under e^-60 = 8.8e-27 of its row's largest: p_j v_j under 2^-86 |v_j|, below half an ulp of any
+# attention output above 1e-18 (an ulp of such a float is 2^-83 of it or more), and the softmax's sum, at least 1
+# (the maximum's own term), takes at most C + s terms of e^-60 from them, under half its ulp (2^-24). So the floor
+# changes no output bit except in a rounding tie decided by such a term (logits and caches bit for bit the same over
+# prefills and cached steps of six contexts, 4.5M logits). The keys a query must not see (later own keys, -inf
+# after the bias) are held at the floor too: their weight is under e^-60 of the row's largest, which leaves the
+# outputs' bits as above, where -inf made it exactly 0.
+# What the floor removes: ALiBi gives a key d tokens back the bias -slope_h d, and with slope 1/4 (head 0) the keys
+# more than about 350 tokens back had probabilities e^-87 and below, subnormal floats, and onnxruntime's softmax
+# clamps a masked -inf to about -104 before its exp, also into the subnormals. x86 cores without flush-to-zero
+# compute subnormals in microcode: on a Xeon (N = 100 rows, C = 511) a cached step's softmaxes took 180 instead
+# of 65 us each and the probabilities x values MatMuls 315 instead of 40 us, and a [1, 511] prefill 18.5 instead
+# of 11.5 ms. onnxruntime's set_denormal_as_zero session option would flush them, but it sets the control register
+# of the thread that creates the session, Node's main thread, where JavaScript then loses its own subnormal doubles.
+# e^-60 stays a normal float after the softmax divides by its sum (at most C + s terms of 1) and after multiplying
+# values above 1e-9.
 FLOOR_MARGIN = 60.0
 
 
@@ -184,6 +192,10 @@ def lean_attention(model, layers, heads, kv_heads, head_dim):
         sg = node('MatMul', [node('Reshape', [qh, 'lean/one_row_q'], L + 'q_rows'), node('Transpose', [node('Reshape', [f'present.{i}.key', 'lean/rows_keys'], L + 'k_rows')], L + 'kT', perm=[0, 2, 3, 1])],
                   L + 'scores_own')
         sg = node('Add', [node('Reshape', [sg, shape_own4], L + 'scores_own4'), bias], L + 'scores_own_biased')
+        # The same floor under the own scores, from their row's maximum over the keys it sees (a masked key's -inf
+        # does not count); the masked keys are held at the floor too (see FLOOR_MARGIN).
+        sg = node('Max', [sg, node('Sub', [node('ReduceMax', [sg], L + 'scores_own_max', axes=[3], keepdims=1), 'lean/floor_margin'], L + 'scores_own_floor')],
+                  L + 'scores_own_floored')
         att = node('Softmax', [node('Concat', [sc, node('Reshape', [sg, shape_wide], L + 'scores_own_wide')], L + 'scores', axis=3)], L + 'att', axis=-1)
         yc = node('MatMul', [att, node('Concat', [ctx_v, zeros_v], L + 'ctx_v_padded', axis=2)], L + 'y_ctx')
         att_own = node('Reshape', [node('Slice', [att, c, 'lean/big', 'lean/axis3'], L + 'att_own_wide'), shape_own_rows], L + 'att_own')
