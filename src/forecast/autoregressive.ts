@@ -273,7 +273,11 @@ export class AutoregressiveForecaster implements Forecaster {
         file: this.loaded.onnxPath,
       });
     }
-    for (let i = 0; i < logits.length; i++) {
+    // A double sum of float32 values cannot overflow (at most 2^128 each), so it is finite exactly when every logit is:
+    // one add a logit, and the search for the bad one only when there is one.
+    let sum = 0;
+    for (let i = 0; i < logits.length; i++) sum += logits[i];
+    for (let i = 0; !Number.isFinite(sum) && i < logits.length; i++) {
       if (!Number.isFinite(logits[i])) {
         throw new ModelError(`${this.card.name} produced logit ${logits[i]} (row ${Math.floor(i / V)}, token ${i % V}): the model or its input is broken`, {
           file: this.loaded.onnxPath,

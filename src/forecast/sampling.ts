@@ -58,6 +58,8 @@ export class TokenSampler {
   private readonly heap: Int32Array;
   /** Top-p draws whose cut had to be decided by sorting the whole vocabulary (see sampleFiltered). */
   fullSorts = 0;
+  /** Unfiltered draws whose token the bounded exp could not decide, so the exact probabilities did (see drawBounded). */
+  exactDraws = 0;
 
   constructor(
     readonly vocab: number,
@@ -82,6 +84,16 @@ export class TokenSampler {
   sample(logits: Float32Array, offset: number, rng: Rng): number {
     const { vocab, probs, allowed } = this;
     const { temperature, topK, topP } = this.opts;
+    // x / 1 is x: the division is skipped at T = 1, the same numbers.
+    const scale = temperature === 1 ? 0 : temperature;
+    const filtered = (topK > 0 && topK < vocab) || topP < 1;
+    let u = -1;
+    if (!filtered && temperature > 0) {
+      u = rng.uniform();
+      const token = this.drawBounded(logits, offset, scale, u);
+      if (token >= 0) return token;
+      this.exactDraws++;
+    }
     let maxLogit = -Infinity;
     let argmax = -1;
     for (let i = 0; i < vocab; i++) {
@@ -93,9 +105,14 @@ export class TokenSampler {
     }
     if (argmax < 0) throw new ConfigError('no token can be sampled: every logit is -Infinity, NaN or banned', { key: 'logits' });
     if (temperature === 0) return argmax;
+    if (!filtered) return drawIndex(probs, this.exactProbs(logits, offset, maxLogit, scale), u);
+    return this.sampleFiltered(this.exactProbs(logits, offset, maxLogit, scale), topK, topP, rng);
+  }
+
+  /** probs[i] = e^((l_i - max) / T) with Math.exp's bits (0 for banned tokens); returns their sum in id order. */
+  private exactProbs(logits: Float32Array, offset: number, maxLogit: number, scale: number): number {
+    const { vocab, probs, allowed } = this;
     let total = 0;
-    // x / 1 is x: the division is skipped at T = 1, the same numbers.
-    const scale = temperature === 1 ? 0 : temperature;
     for (let i = 0; i < vocab; i++) {
       let p = 0;
       if (allowed[i]) {
@@ -105,9 +122,46 @@ export class TokenSampler {
       probs[i] = p;
       total += p;
     }
-    const filtered = (topK > 0 && topK < vocab) || topP < 1;
-    if (!filtered) return drawIndex(probs, total, rng.uniform());
-    return this.sampleFiltered(total, topK, topP, rng);
+    return total;
+  }
+
+  /**
+   * The token `drawIndex(exact probabilities, their sum, u)` returns, found with {@link expBounded} in place of
+   * Math.exp's bits, or -1 when the error bound cannot tell (then the caller runs the exact draw; `exactDraws`
+   * counts those). The draw walks x = u S - p_0 - p_1 - ... in id order and returns the first token where x < 0.
+   * Here p_i = e^(l_i / T) without subtracting the largest logit first: that scales every p_i, S and x by the same
+   * e^(max / T), which changes no decision (the bound below is relative to S), and saves the pass finding the maximum.
+   * With every p_i within a relative EXP_BOUND_ERROR of the exact one (scaled), S and each partial sum are within
+   * EXP_BOUND_ERROR S of the exact walk's, and each walk's roundings (a sum and a subtraction per token, each within
+   * 2^-53 of a value at most S) add at most 2 (V + 1) 2^-53 S more: so where this walk's x is at least `margin`
+   * before token k and below -margin after it, the exact walk's is >= 0 before k and < 0 after it (both walks only
+   * decrease), and returns k too. A sum that overflows (logits near 700 T) fails the check: the exact draw decides.
+   */
+  private drawBounded(logits: Float32Array, offset: number, scale: number, u: number): number {
+    const { vocab, probs, allowed } = this;
+    let total = 0;
+    for (let i = 0; i < vocab; i++) {
+      let p = 0;
+      if (allowed[i]) {
+        const x = logits[offset + i];
+        const d = scale === 0 ? x : x / scale;
+        if (!(d >= -700 && d <= 700)) return -1; // an infinity, NaN, or beyond expBounded's range: the exact draw decides
+        p = expBounded(d);
+      }
+      probs[i] = p;
+      total += p;
+    }
+    const margin = 1.01 * (2 * EXP_BOUND_ERROR + 4 * (vocab + 1) * 2 ** -53) * total;
+    let x = u * total;
+    for (let i = 0; i < vocab; i++) {
+      const p = probs[i];
+      if (p > 0) {
+        const before = x;
+        x -= p;
+        if (x < 0) return before >= margin && x < -margin ? i : -1;
+      }
+    }
+    return -1;
   }
 
   /**
@@ -299,4 +353,23 @@ export function expAsMathExp(x: number): number {
   t = r * r;
   c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
   return (1 - (lo - (r * c) / (2 - c) - hi)) * POW2[k + 1024];
+}
+
+/** Relative error bound of {@link expBounded} against Math.exp on [-700, 700]: the degree-7 Taylor remainder on |r| <= 0.35,
+ * e^0.35 0.35^8 / 8! / e^-0.35 = 1.1e-8, plus Math.exp's own ulp and the reduction's roundings (under 1e-13), rounded up. */
+export const EXP_BOUND_ERROR = 2e-8;
+const LN2 = 0.6931471805599453;
+
+/**
+ * e^d for d in [-700, 700] within a relative EXP_BOUND_ERROR (2e-8) of Math.exp: d = k ln2 + r with |r| <= ln2 / 2, a
+ * degree-7 Taylor polynomial of e^r, times 2^k from a table. No division and no branch, about half of
+ * {@link expAsMathExp}'s time; the sampler's plain draws use it where the bound decides the token.
+ * `tests/forecast/sampling.test.ts` checks the bound.
+ * @example Math.abs(expBounded(-3) / Math.exp(-3) - 1) < EXP_BOUND_ERROR // true
+ */
+export function expBounded(d: number): number {
+  const k = (d * INV_LN2 + (d < 0 ? -0.5 : 0.5)) | 0; // the nearest integer (| 0 truncates toward zero), a small integer index
+  const r = d - k * LN2;
+  const e = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (1 / 5040)))))));
+  return e * POW2[k + 1024];
 }

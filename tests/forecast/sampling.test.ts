@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors';
 import { Rng } from '../../src/core/random';
-import { checkSampling, DEFAULT_SAMPLING, expAsMathExp, pathRng, TokenSampler } from '../../src/forecast/sampling';
+import { checkSampling, DEFAULT_SAMPLING, EXP_BOUND_ERROR, expAsMathExp, expBounded, pathRng, TokenSampler } from '../../src/forecast/sampling';
 
 const logits = new Float32Array([Math.log(0.5), Math.log(0.3), Math.log(0.15), Math.log(0.05)]);
 
@@ -142,5 +142,79 @@ describe('expAsMathExp', () => {
     }
     // It fails with the exact 0.5 ln2 as the first bound, or with P1 one ulp off (both tried).
     expect(xs.filter((x) => !Object.is(expAsMathExp(x), Math.exp(x)))).toEqual([]);
+  });
+});
+
+describe('expBounded', () => {
+  it('stays within EXP_BOUND_ERROR of Math.exp on [-700, 700], the range ends and ln2 / 2 multiples included', () => {
+    const rng = new Rng(5);
+    let worst = 0;
+    const check = (x: number) => (worst = Math.max(worst, Math.abs(expBounded(x) / Math.exp(x) - 1)));
+    for (let i = 0; i < 200_000; i++) check((rng.uniform() - 0.5) * 1400);
+    for (let i = 0; i < 100_000; i++) check(Math.fround((rng.uniform() - 0.9) * 40) - Math.fround(rng.uniform() * 10));
+    for (let k = -2020; k <= 2020; k++) for (const d of [-1e-12, 0, 1e-12]) check(Math.min(700, Math.max(-700, (k * Math.LN2) / 2 + d)));
+    [0, -0, 700, -700].forEach(check);
+    expect(worst).toBeLessThan(EXP_BOUND_ERROR);
+    // the bound is not loose by orders of magnitude: the degree-7 remainder shows
+    expect(worst).toBeGreaterThan(EXP_BOUND_ERROR / 10);
+  });
+});
+
+describe('bounded plain draws', () => {
+  /** The draw with the exact probabilities only: the sampler's reference path (Math.exp's bits, shifted by the max). */
+  function exactDraw(l: Float32Array, offset: number, vocab: number, banned: number, temperature: number, u: number): number {
+    let max = -Infinity;
+    for (let i = 0; i < vocab; i++) if (i !== banned && l[offset + i] > max) max = l[offset + i];
+    const p = new Float64Array(vocab);
+    let total = 0;
+    for (let i = 0; i < vocab; i++) total += p[i] = i === banned ? 0 : Math.exp(temperature === 1 ? l[offset + i] - max : (l[offset + i] - max) / temperature);
+    let x = u * total;
+    let last = 0;
+    for (let i = 0; i < vocab; i++) {
+      if (p[i] > 0) {
+        last = i;
+        x -= p[i];
+        if (x < 0) return i;
+      }
+    }
+    return last;
+  }
+
+  it('draw the token of the exact probabilities for every seed: spread, peaked, tied and huge logits, T = 1 and 0.7', () => {
+    const V = 256;
+    const rng = new Rng(11);
+    for (const temperature of [1, 0.7]) {
+      const sampler = new TokenSampler(V, { temperature, topK: 0, topP: 1 }, [255]);
+      let draws = 0;
+      let mismatches = 0;
+      for (let row = 0; row < 400; row++) {
+        const kind = row % 4;
+        const l = new Float32Array(V);
+        for (let i = 0; i < V; i++) {
+          if (kind === 0) l[i] = (rng.uniform() - 0.5) * 20;
+          else if (kind === 1) l[i] = -((i - 128) ** 2) / 50;
+          else if (kind === 2) l[i] = Math.round(rng.uniform() * 3);
+          else l[i] = 300 + rng.uniform() * 400;
+        }
+        for (let k = 0; k < 25; k++) {
+          const seed = row * 100 + k;
+          const token = sampler.sample(l, 0, new Rng(seed));
+          if (token !== exactDraw(l, 0, V, 255, temperature, new Rng(seed).uniform())) mismatches++;
+          draws++;
+        }
+      }
+      expect(draws).toBe(10_000);
+      expect(mismatches).toBe(0);
+      // logits of 300 to 700 at T = 0.7 leave the bounded exp's range: the exact path drew those (100 rows x 25)
+      expect(sampler.exactDraws).toBe(temperature === 1 ? 0 : 2500);
+    }
+  });
+
+  it('fall back to the exact draw when u lands within the error bound of a cut, and count it', () => {
+    // two tokens of equal probability and u = 0.5: the cut sits exactly on the boundary, which no bound can decide
+    const sampler = new TokenSampler(2, { temperature: 1, topK: 0, topP: 1 });
+    const rng = { uniform: () => 0.5 } as unknown as Rng;
+    expect(sampler.sample(new Float32Array([1, 1]), 0, rng)).toBe(exactDraw(new Float32Array([1, 1]), 0, 2, -1, 1, 0.5));
+    expect(sampler.exactDraws).toBe(1);
   });
 });
