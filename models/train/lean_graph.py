@@ -22,8 +22,8 @@ kv Linear outputs to the o Linear input:
 - the rows' own keys (s of them) get their bias and causal mask ([1, heads, t, s], computed once for all
   layers) added to their small score tensor; a masked score is -inf there (onnxruntime's softmax clamped it, as
   it clamped the former -1e9 + score, to the same bound: the same probabilities);
-- each part's scores (context keys', own keys') are raised to at least their part's row maximum minus
-  FLOOR_MARGIN (60), the masked ones too: no subnormal probabilities, the same output bits (see FLOOR_MARGIN);
+- every score of a row is raised to at least the row's largest own-key score minus FLOOR_MARGIN (60), the
+  masked ones too: no subnormal probabilities, the same output bits (see FLOOR_MARGIN);
 - the softmax runs over the concatenated [C + s] scores, and the context values, padded with s zero rows,
   take whole probability rows in one MatMul instead of a copied slice (adding p * 0 leaves the sums' bits).
 The first version of this rewrite (commit b35999c) kept the bias as a separate add and gave the exporter's
@@ -45,9 +45,9 @@ import onnx
 from onnx import helper, numpy_helper, TensorProto
 
 
-# How far below its row's maximum an attention score is raised to (natural-log units), in each of the two parts of a
-# row (the context keys', the own keys') from that part's maximum: see lean_attention. A raised score had, and keeps, a
-# probability under e^-60 = 8.8e-27 of its row's largest: p_j v_j under 2^-86 |v_j|, below half an ulp of any
+# How far below a row's largest own-key score (the keys the query sees, its own among them) its attention scores are
+# raised to (natural-log units): see lean_attention. That score is at most the row's maximum, so a raised score had,
+# and keeps, a probability under e^-60 = 8.8e-27 of its row's largest: p_j v_j under 2^-86 |v_j|, below half an ulp of any
 # attention output above 1e-18 (an ulp of such a float is 2^-83 of it or more), and the softmax's sum, at least 1
 # (the maximum's own term), takes at most C + s terms of e^-60 from them, under half its ulp (2^-24). So the floor
 # changes no output bit except in a rounding tie decided by such a term (logits and caches bit for bit the same over
@@ -62,7 +62,8 @@ from onnx import helper, numpy_helper, TensorProto
 # of 11.5 ms. onnxruntime's set_denormal_as_zero session option would flush them, but it sets the control register
 # of the thread that creates the session, Node's main thread, where JavaScript then loses its own subnormal doubles.
 # e^-60 stays a normal float after the softmax divides by its sum (at most C + s terms of 1) and after multiplying
-# values above 1e-9.
+# values above 1e-9; a row whose context maximum exceeds its own keys' by more than 27 could still see subnormals (only
+# slower). The own keys' maximum is a ReduceMax over s keys, the context's would be a pass over [.., C] per layer.
 FLOOR_MARGIN = 60.0
 
 
@@ -184,19 +185,17 @@ def lean_attention(model, layers, heads, kv_heads, head_dim):
         q_wide = node('Reshape', [node('Concat', [qh, q_cols], L + 'q_biased', axis=3), shape_wide_hd2], L + 'q_wide')
         sc = node('MatMul', [q_wide, node('Transpose', [node('Concat', [ctx_k, k_cols], L + 'ctx_k_biased', axis=3)], L + 'ctx_kT', perm=[0, 1, 3, 2])],
                   L + 'scores_ctx')
-        # Context scores more than FLOOR_MARGIN below their row's context maximum are raised to that floor
-        # (see FLOOR_MARGIN): no subnormal float in the softmax and the MatMul after it.
-        sc = node('Max', [sc, node('Sub', [node('ReduceMax', [sc], L + 'scores_ctx_max', axes=[3], keepdims=1), 'lean/floor_margin'], L + 'scores_ctx_floor')],
-                  L + 'scores_ctx_floored')
         # The rows' own scores [B, 1, heads * t, s] plus their bias, laid out as [W, 1, R * heads * t, s].
         sg = node('MatMul', [node('Reshape', [qh, 'lean/one_row_q'], L + 'q_rows'), node('Transpose', [node('Reshape', [f'present.{i}.key', 'lean/rows_keys'], L + 'k_rows')], L + 'kT', perm=[0, 2, 3, 1])],
                   L + 'scores_own')
         sg = node('Add', [node('Reshape', [sg, shape_own4], L + 'scores_own4'), bias], L + 'scores_own_biased')
-        # The same floor under the own scores, from their row's maximum over the keys it sees (a masked key's -inf
-        # does not count); the masked keys are held at the floor too (see FLOOR_MARGIN).
-        sg = node('Max', [sg, node('Sub', [node('ReduceMax', [sg], L + 'scores_own_max', axes=[3], keepdims=1), 'lean/floor_margin'], L + 'scores_own_floor')],
-                  L + 'scores_own_floored')
-        att = node('Softmax', [node('Concat', [sc, node('Reshape', [sg, shape_wide], L + 'scores_own_wide')], L + 'scores', axis=3)], L + 'att', axis=-1)
+        # Every score of a row is raised to at least FLOOR_MARGIN below the largest own-key score of the row (the keys it
+        # sees; a masked key's -inf does not count), the masked keys too: see FLOOR_MARGIN. That maximum is at most the
+        # row's, and cheap: s keys (the context's maximum would take a pass over [.., C]).
+        floor = node('Reshape', [node('Sub', [node('ReduceMax', [sg], L + 'scores_own_max', axes=[3], keepdims=1), 'lean/floor_margin'], L + 'scores_floor4'), shape_wide],
+                     L + 'scores_floor')
+        scores = node('Concat', [sc, node('Reshape', [sg, shape_wide], L + 'scores_own_wide')], L + 'scores', axis=3)
+        att = node('Softmax', [node('Max', [scores, floor], L + 'scores_floored')], L + 'att', axis=-1)
         yc = node('MatMul', [att, node('Concat', [ctx_v, zeros_v], L + 'ctx_v_padded', axis=2)], L + 'y_ctx')
         att_own = node('Reshape', [node('Slice', [att, c, 'lean/big', 'lean/axis3'], L + 'att_own_wide'), shape_own_rows], L + 'att_own')
         yg = node('MatMul', [att_own, f'present.{i}.value'], L + 'y_own')
