@@ -274,9 +274,21 @@ export class AutoregressiveForecaster implements Forecaster {
       });
     }
     // A double sum of float32 values cannot overflow (at most 2^128 each), so it is finite exactly when every logit is:
-    // one add a logit, and the search for the bad one only when there is one.
-    let sum = 0;
-    for (let i = 0; i < logits.length; i++) sum += logits[i];
+    // one add a logit (four running sums, so the adds do not wait on each other), and the search for the bad one only
+    // when there is one.
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    const n4 = logits.length - (logits.length % 4);
+    for (let i = 0; i < n4; i += 4) {
+      s0 += logits[i];
+      s1 += logits[i + 1];
+      s2 += logits[i + 2];
+      s3 += logits[i + 3];
+    }
+    for (let i = n4; i < logits.length; i++) s0 += logits[i];
+    const sum = s0 + s1 + s2 + s3;
     for (let i = 0; !Number.isFinite(sum) && i < logits.length; i++) {
       if (!Number.isFinite(logits[i])) {
         throw new ModelError(`${this.card.name} produced logit ${logits[i]} (row ${Math.floor(i / V)}, token ${i % V}): the model or its input is broken`, {

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, ModelError } from '../../src/core/errors';
 import { syntheticSeries } from '../../src/data/synthetic';
-import { loadCard, type AutoregressiveCard } from '../../src/forecast/card';
+import { AutoregressiveForecaster } from '../../src/forecast/autoregressive';
+import { loadCard, type AutoregressiveCard, type LoadedCard } from '../../src/forecast/card';
 import { openModel } from '../../src/forecast/openModel';
 import { clearSessionCache } from '../../src/forecast/runtime';
 import { tokenizeCloses } from '../../src/forecast/tokenizer';
@@ -96,5 +98,26 @@ describe('shipped autoregressive model', () => {
     await expect(model.forecast({ context: window.slice(0, 20), horizon: 5 })).rejects.toThrow(/fewer than the 65 required/);
     await expect(model.forecast({ context: window, horizon: 5, sampling: { topP: 2 } })).rejects.toThrow(ConfigError);
     await expect(model.forecast({ context: [window, new Float64Array(100).fill(NaN)], horizon: 5 })).rejects.toThrow(ModelError);
+  });
+});
+
+describe('non-finite logits', () => {
+  /** The shipped card with a session whose first run returns `logits` (prefill rows x vocab). */
+  function brokenModel(logits: Float32Array): AutoregressiveForecaster {
+    const loaded = loadCard(CARD) as LoadedCard & { card: AutoregressiveCard };
+    const run = async () => ({ logits: new ort.Tensor('float32', logits, [logits.length / 256, 256]) });
+    return new AutoregressiveForecaster(loaded, { session: { run } as unknown as ort.InferenceSession, device: 'cpu', warmedUp: null });
+  }
+
+  it('are a ModelError naming the first bad row and token: NaN, and +Infinity beside -Infinity', async () => {
+    const nan = new Float32Array(256).fill(0.5);
+    nan[7] = NaN;
+    await expect(brokenModel(nan).forecast({ context: window, horizon: 3, samples: 2, seed: 1 })).rejects.toThrow(/produced logit NaN \(row 0, token 7\)/);
+    const inf = new Float32Array(256).fill(-1);
+    inf[3] = Infinity;
+    inf[200] = -Infinity;
+    const err = await brokenModel(inf).forecast({ context: window, horizon: 3, samples: 2, seed: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelError);
+    expect((err as Error).message).toMatch(/produced logit Infinity \(row 0, token 3\)/);
   });
 });
