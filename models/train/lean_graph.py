@@ -24,6 +24,9 @@ kv Linear outputs to the o Linear input:
   it clamped the former -1e9 + score, to the same bound: the same probabilities);
 - every score of a row is raised to at least the row's largest own-key score minus FLOOR_MARGIN (60), the
   masked ones too: no subnormal probabilities, the same output bits (see FLOOR_MARGIN);
+- the last layer runs its last query only (with its residual stream's last token): the head reads the last token's
+  hidden state only, so a prefill's other t - 1 rows of that layer's attention and MLP fed nothing (its keys and
+  values, the presents, stay every token's). Same output bits on the tested prefills;
 - the softmax runs over the concatenated [C + s] scores, and the context values, padded with s zero rows,
   take whole probability rows in one MatMul instead of a copied slice (adding p * 0 leaves the sums' bits).
 The first version of this rewrite (commit b35999c) kept the bias as a separate add and gave the exporter's
@@ -121,6 +124,7 @@ def lean_attention(model, layers, heads, kv_heads, head_dim):
         _const('lean/slopes', slopes, np.float32),
         _const('lean/neg_slopes', -slopes, np.float32),
         _const('lean/floor_margin', FLOOR_MARGIN, np.float32),
+        _const('lean/minus_one', [-1], np.int64),
     ]
 
     def node(op, inputs, name, **attrs):
@@ -165,12 +169,29 @@ def lean_attention(model, layers, heads, kv_heads, head_dim):
     zeros_v = node('ConstantOfShape', [node('Concat', [w, 'lean/one', s, 'lean/head_dim'], 'shape_W_1_S_hd', axis=0)], 'zeros_v',
                    value=helper.make_tensor('zero', TensorProto.FLOAT, [1], [0.0]))
 
+    # The last layer's attention, MLP and final norm only feed the logits of the last token (the head gathers it),
+    # so that layer runs its last query only: its t-dependent tensors for one query (a prefill of t tokens skips t - 1
+    # query rows of the last layer; a cached step, t = 1, takes the same rows). Its keys and values (the presents) are
+    # still every token's.
+    last = {
+        'q_cols': node('Slice', [q_cols, 'lean/minus_one', 'lean/big', 'lean/axis2'], 'q_cols_last'),
+        'bias': node('Slice', [bias, 'lean/minus_one', 'lean/big', 'lean/axis2'], 'bias_last'),
+        'shape_own4': node('Concat', ['lean/minus1_heads', 'lean/one', s], 'shape_m1_h_1_S', axis=0),
+        'shape_own_rows': node('Concat', ['lean/minus1_1', 'lean/heads', s], 'shape_m1_1_h_S', axis=0),
+        'shape_y': node('Concat', ['lean/minus1_heads', 'lean/one', 'lean/head_dim'], 'shape_m1_h_1_hd', axis=0),
+    }
+    every = {'q_cols': q_cols, 'bias': bias, 'shape_own4': shape_own4, 'shape_own_rows': shape_own_rows, 'shape_y': shape_y}
+
     o_inputs = {}
     for i in range(layers):
         q, kv = f'/q{sfx(i)}/Add_output_0', f'/kv{sfx(i)}/Add_output_0'
         ctx_k, ctx_v = f'context.{i}.key', f'context.{i}.value'
         past_k, past_v = f'past_key_values.{i}.key', f'past_key_values.{i}.value'
         L = f'L{i}/'
+        use = last if i == layers - 1 else every
+        q_cols, bias, shape_own4, shape_own_rows, shape_y = (use[k] for k in ('q_cols', 'bias', 'shape_own4', 'shape_own_rows', 'shape_y'))
+        if i == layers - 1:
+            q = node('Slice', [q, 'lean/minus_one', 'lean/big', 'lean/axis1'], L + 'q_last')
         # This token's key and value [B, 1, t, hd] (kvH = 1) after the past: the presents.
         k_slice = node('Slice', [kv, 'lean/i0', 'lean/kv_key_end', 'lean/axis2'], L + 'k_slice')
         v_slice = node('Slice', [kv, 'lean/kv_key_end', 'lean/kv_value_end', 'lean/axis2'], L + 'v_slice')
@@ -202,6 +223,14 @@ def lean_attention(model, layers, heads, kv_heads, head_dim):
         y = node('Add', [yc, node('Reshape', [yg, shape_wide_hd], L + 'y_own_wide')], L + 'y')
         y = node('Reshape', [node('Transpose', [node('Reshape', [y, shape_y], L + 'y4')], L + 'y_t', perm=[0, 2, 1, 3]), 'lean/y_model'], L + 'y_model')
         o_inputs[f'/o{sfx(i)}/MatMul'] = y
+
+    # The last layer's residual sum takes the last token of the stream it adds the attention to.
+    o_last = f'/o{sfx(layers - 1)}/Add_output_0'
+    residual = [n for n in g.node if n.op_type == 'Add' and o_last in n.input]
+    if len(residual) != 1:
+        raise ValueError(f'expected one residual Add of {o_last}, found {len(residual)}')
+    k = 1 - list(residual[0].input).index(o_last)
+    residual[0].input[k] = node('Slice', [residual[0].input[k], 'lean/minus_one', 'lean/big', 'lean/axis1'], f'L{layers - 1}/residual_last')
 
     # Rewire the o Linears, drop the exporter's attention (every node no output depends on any more).
     kept = []
