@@ -169,6 +169,10 @@ interface Step {
   step: string;
   seconds: number;
   peakMb: number;
+  /** CPU seconds of the whole process (every thread) in user and kernel mode over the step, and its minor page faults. */
+  userS?: number;
+  sysS?: number;
+  faults?: number;
 }
 
 /** One pipeline run, as a child reports it: per-step timings, the total, the peak, and the results both libraries must agree on. */
@@ -184,9 +188,13 @@ function runQuantbook(parquet: string): Run {
   const steps: Step[] = [];
   const time = <T>(name: string, f: () => T): T => {
     peakReset();
+    const r0 = process.resourceUsage();
     const t = performance.now();
     const out = f();
-    steps.push({ step: name, seconds: (performance.now() - t) / 1000, peakMb: peakMb() });
+    const seconds = (performance.now() - t) / 1000;
+    const r1 = process.resourceUsage();
+    steps.push({ step: name, seconds, peakMb: peakMb(), userS: (r1.userCPUTime - r0.userCPUTime) / 1e6,
+      sysS: (r1.systemCPUTime - r0.systemCPUTime) / 1e6, faults: r1.minorPageFault - r0.minorPageFault });
     return out;
   };
   const t0 = performance.now();
@@ -221,7 +229,7 @@ function hasPandas(): boolean {
 
 /** Per-step spreads, the total's and the peak's, and the runs' common results (they must agree run to run). */
 interface Summary {
-  steps: { step: string; seconds: Spread; peakMb: Spread }[];
+  steps: { step: string; seconds: Spread; peakMb: Spread; userS?: Spread; sysS?: Spread; faults?: Spread }[];
   total: Spread;
   peakMb: Spread;
   check: Record<string, number>;
@@ -232,11 +240,37 @@ function summarize(name: string, runs: Run[]): Summary {
   if (runs.some((r) => JSON.stringify(r.check) !== JSON.stringify(check))) throw new Error(`${name}: results differ between runs: ${runs.map((r) => JSON.stringify(r.check)).join(' ')}`);
   return {
     steps: runs[0].steps.map((s, i) => ({ step: s.step, seconds: spread(runs.map((r) => r.steps[i].seconds)),
-      peakMb: spread(runs.map((r) => r.steps[i].peakMb)) })),
+      peakMb: spread(runs.map((r) => r.steps[i].peakMb)), ...cpuSpreads(runs.map((r) => r.steps[i])) })),
     total: spread(runs.map((r) => r.total)),
     peakMb: spread(runs.map((r) => r.peakMb)),
     check,
   };
+}
+
+/** Spreads of a step's CPU seconds and faults over the runs, when every run measured them (older children did not). */
+function cpuSpreads(steps: Step[]): { userS?: Spread; sysS?: Spread; faults?: Spread } {
+  if (steps.some((s) => s.userS === undefined || s.sysS === undefined || s.faults === undefined)) return {};
+  return { userS: spread(steps.map((s) => s.userS!)), sysS: spread(steps.map((s) => s.sysS!)), faults: spread(steps.map((s) => s.faults!)) };
+}
+
+/**
+ * A markdown table of both sides' CPU seconds per step (every thread of the process, user and
+ * kernel mode, medians) and minor page faults: the kernel time is mostly the zeroing of fresh
+ * pages, whose cost depends on the machine (on a VM whose freed memory goes back to the host,
+ * first touches cost several times the copy they serve), and CPU time, not wall time, is what a
+ * busy neighbour takes away. Empty when a side did not measure them.
+ */
+function cpuTable(sides: { name: string; s: Summary }[]): string[] {
+  if (sides.some((x) => x.s.steps.some((st) => st.userS === undefined))) return [];
+  const head = `| step | ${sides.map((x) => `${x.name} CPU s user / sys | ${x.name} minor faults`).join(' | ')} |`;
+  const rule = `| --- | ${sides.map(() => '---: | ---:').join(' | ')} |`;
+  const rows = sides[0].s.steps.map((st, i) => `| ${st.step} | ${sides.map((x) => {
+    const s = x.s.steps[i];
+    return `${s.userS!.median.toFixed(2)} / ${s.sysS!.median.toFixed(2)} | ${s.faults!.median.toFixed(0)}`;
+  }).join(' | ')} |`);
+  const sum = (x: Summary, k: 'userS' | 'sysS'): number => x.steps.reduce((a, st) => a + st[k]!.median, 0);
+  const total = `| **sum of medians** | ${sides.map((x) => `**${sum(x.s, 'userS').toFixed(2)} / ${sum(x.s, 'sysS').toFixed(2)}** | `).join(' | ')} |`;
+  return ['', ...[head, rule, ...rows, total]];
 }
 
 /** A markdown table of both sides' steps: median seconds (range) and median peak MB. */
@@ -293,11 +327,11 @@ if (args.child) {
     sides.push({ name: `pandas ${version}`, s: pd });
     ratioOfMedians = pd.total.median / qb.total.median;
     ratio = spread(qbRuns.map((r, i) => pdRuns[i].total / r.total));
-    body.push(...stepTable(sides), '', '| result | quantbook | pandas |', '| --- | ---: | ---: |', ...Object.keys(qb.check).map((k) => `| ${k} | ${qb.check[k]} | ${pd.check[k]} |`), '');
+    body.push(...stepTable(sides), ...cpuTable(sides), '', '| result | quantbook | pandas |', '| --- | ---: | ---: |', ...Object.keys(qb.check).map((k) => `| ${k} | ${qb.check[k]} | ${pd.check[k]} |`), '');
     body.push(`totals per run, s: quantbook ${qbRuns.map((r) => r.total.toFixed(2)).join(' ')}; pandas ${pdRuns.map((r) => r.total.toFixed(2)).join(' ')}`, '');
     body.push(`**pandas / quantbook time: ${ratioOfMedians.toFixed(1)}x** (ratio of the median totals; per-run ratios ${ratio.min.toFixed(1)}-${ratio.max.toFixed(1)}x)`);
   } else {
-    body.push(...stepTable(sides), '', 'pandas not run (--no-pandas, or no /usr/bin/python3 with pandas): no comparison');
+    body.push(...stepTable(sides), ...cpuTable(sides), '', 'pandas not run (--no-pandas, or no /usr/bin/python3 with pandas): no comparison');
   }
   const peakOk = qb.peakMb.max < GOAL_PEAK_MB;
   const verdict = [
