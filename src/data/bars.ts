@@ -500,7 +500,22 @@ export function symbolColumnFromRuns(bars: Bars, lengths: readonly number[]): pl
     parts.push(col.slice(start, length));
     if (extra > 0) parts.push(pl.Series('symbol', [symbol], pl.String).extendConstant(symbol, extra - 1));
   }
-  return parts.length === 1 ? parts[0] : pl.concat(parts, { rechunk: false, parallel: false });
+  return chainSeries(parts);
+}
+
+/**
+ * One Series holding the chunks of `parts` in order, without copying values (each part's chunks
+ * are appended; the parts are left as they are). `pl.concat` of Series does the same through a
+ * lazy query, about 2 ms a part (0.07-0.09 s for the 40 parts of a 20-symbol column).
+ * @param parts - at least one Series, all of one dtype; the result takes the first one's name.
+ * @throws Error from polars when the dtypes differ, or when `parts` is empty.
+ * @example chainSeries([pl.Series('x', [1, 2]), pl.Series('x', [3])]).toArray() // [1, 2, 3]
+ */
+export function chainSeries(parts: readonly pl.Series[]): pl.Series {
+  if (parts.length === 0) throw new Error('chainSeries needs at least one Series');
+  const out = parts[0].clone();
+  for (let i = 1; i < parts.length; i++) out.append(parts[i]);
+  return out;
 }
 
 /**

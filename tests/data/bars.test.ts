@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import pl from 'nodejs-polars';
-import { adoptBarArrays, adoptSymbolBlocks, allocSymbolBlocks, arraysToBars, barsToArrays, concatBars, eachSymbol, symbolColumnFromRuns, symbolRuns, tsSeries, type BarArrays, type SymbolBlocks } from '../../src/data/bars';
+import { adoptBarArrays, adoptSymbolBlocks, allocSymbolBlocks, arraysToBars, barsToArrays, chainSeries, concatBars, eachSymbol, symbolColumnFromRuns, symbolRuns, tsSeries, type BarArrays, type SymbolBlocks } from '../../src/data/bars';
 
 const one = (symbol: string, n: number, px: number): BarArrays => ({
   symbol,
@@ -212,5 +212,20 @@ describe('columns out of polars and symbol columns reused', () => {
     const frame = adoptSymbolBlocks(allocSymbolBlocks([5, 2], ['A', 'B']), {}, col);
     expect(frame.columns).toEqual(['ts', 'symbol', 'open', 'high', 'low', 'close', 'volume']);
     expect(frame.getColumn('symbol').toArray()).toEqual(['A', 'A', 'A', 'A', 'A', 'B', 'B']);
+  });
+
+  it('chainSeries joins the parts in order as chunks, leaving the parts as they were', () => {
+    const a = pl.Series('x', [1, 2]);
+    const b = pl.Series('y', [3]);
+    const c = pl.Series('x', [4, 5, 6]);
+    const out = chainSeries([a, b, c]);
+    expect(out.toArray()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(out.name).toBe('x');
+    expect(out.nChunks()).toBe(3);
+    expect(a.toArray()).toEqual([1, 2]);
+    expect(a.nChunks()).toBe(1);
+    expect(chainSeries([b]).toArray()).toEqual([3]);
+    expect(() => chainSeries([])).toThrow(/at least one/);
+    expect(() => chainSeries([a, pl.Series('s', ['z'])])).toThrow();
   });
 });
