@@ -113,7 +113,9 @@ describe('symbol blocks', () => {
 
   it('adopted timestamps: whole ms cross as int64 written in their own buffer, which then holds the same doubles', () => {
     const times = [-86_400_000, 0, 1_700_000_000_123, 2 ** 53 - 1, -(2 ** 53) + 1];
-    for (const ts of [times, [...times, 1.5], [...times, -0], [...times, 2 ** 53 + 2]]) {
+    // a value that cannot cross as an int64 at the end, first, or in the middle (the halves written before it turn back)
+    const bad = [1.5, -0, 2 ** 53 + 2, -(2 ** 53), Number.NaN, Number.POSITIVE_INFINITY];
+    for (const ts of [times, ...bad.flatMap((b) => [[...times, b], [b, ...times], [...times.slice(0, 2), b, ...times.slice(2)]])]) {
       const blocks = allocSymbolBlocks([ts.length], ['A']);
       blocks.all.ts.set(ts);
       const before = Float64Array.from(blocks.all.ts);
