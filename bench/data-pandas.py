@@ -7,6 +7,7 @@ Steps mirror bench/data.ts: load, validate, fill gaps inside US RTH sessions, re
 minutes anchored at the session open, typical-price session VWAP.
 """
 import json
+import resource
 import sys
 import time
 
@@ -35,9 +36,13 @@ steps = []
 
 def step(name, fn):
     peak_reset()
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
     out = fn()
-    steps.append({"step": name, "seconds": time.perf_counter() - t, "peakMb": peak_mb()})
+    seconds = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    steps.append({"step": name, "seconds": seconds, "peakMb": peak_mb(), "userS": r1.ru_utime - r0.ru_utime,
+                  "sysS": r1.ru_stime - r0.ru_stime, "faults": r1.ru_minflt - r0.ru_minflt})
     return out
 
 

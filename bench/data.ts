@@ -17,18 +17,25 @@
  * counted in the child process (`--threads N` sets it for the quantbook runs). `--beside N` starts N busy processes (one core each) for the
  * whole measurement, to see the pipeline beside another job.
  *
- * Memory pages: numpy asks the kernel for transparent huge pages on its large arrays
- * (madvise, its default on Linux); node and polars allocate through glibc, which does the same only
- * when told (`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`). On a virtual machine where touching a fresh
- * 4 KiB page costs tens of microseconds, that alone is several seconds of a 10M-bar run, so the
- * quantbook runs get the setting too (`--no-hugepages`: not), and the results say what each side used.
- * Huge pages alone miss polars' Parquet reader: it decodes into buffers of 2 MiB + 8 KiB (one
- * column of a row group), each a fresh mmap below glibc's default limits that no huge page fits
- * (about 137k 4 KiB page faults reading the bench's file). So the runs also set the mmap threshold
- * to glibc's largest (32 MiB), one arena and a 64 MiB heap pad: those buffers come from one heap
- * that grows 64 MiB at a time (huge pages fit) and reuses what is freed. Measured on the 2-core VM
- * (load average 7-9, 3 alternating runs): load 3.50 -> 1.22 s CPU, validate 2.63 -> 1.67, the
- * pipeline 10.70 -> 7.72 s CPU; peak memory unchanged (2.35 GB).
+ * Memory pages: the quantbook runs get glibc heap settings (node's and polars' allocator): polars'
+ * Parquet reader decodes into buffers of 2 MiB + 8 KiB (one column of a row group), each a fresh
+ * mmap below glibc's default limits (about 137k 4 KiB page faults reading the bench's file), so
+ * the runs set the mmap threshold to glibc's largest (32 MiB), one arena and a 64 MiB heap pad:
+ * those buffers come from one heap that grows 64 MiB at a time and reuses what is freed
+ * (`--no-malloc`: the environment as it is). Measured on the 2-core VM (load average 7-9, 3
+ * alternating runs): load 3.50 -> 1.22 s CPU, the pipeline 10.70 -> 7.72 s CPU (with huge pages).
+ *
+ * Neither side gets transparent huge pages unless `--hugepages` asks (then quantbook runs with
+ * `glibc.malloc.hugetlb=1`, and numpy keeps its default, madvise on large arrays). On a VM whose
+ * balloon reports free memory to the host (virtio-balloon free page reporting: memory free for
+ * about 2 s goes back to the host, in blocks of 2 MiB and larger), a huge page always comes from
+ * such a returned block, and its first touch costs about 2.3 s of kernel time per GB (a 1 GiB
+ * test: 2.2-2.4 s first touch, 0.13 s re-touch), while 4 KiB pages come first from smaller free
+ * blocks the host still backs (0.3 s per GiB while they last). Measured on 10M bars, 2-core VM,
+ * load 1-6, the quantbook pipeline alone, 10 alternating pairs, right after another run or 4-5 s
+ * later: CPU 3.3-5.7 s without huge pages, 5.4-7.8 s with (user 2.2-2.6 s either way; kernel
+ * 0.9-3.2 s against 2.9-5.6 s). What is fastest depends on the machine: the results say what
+ * each side used, and the CPU table shows the kernel time per step.
  *
  * Input fairness: quantbook reads the Parquet file (zstd); pandas has no Parquet reader here (no
  * pyarrow), so it reads the same columns from raw .npy files, its fastest input.
@@ -51,7 +58,8 @@ const args = benchArgs('npm run bench:data -- [options]', {
   pandas: { default: true, help: 'run the pandas pipeline too (--no-pandas skips it)' },
   beside: { default: 0, help: 'busy processes (one core each) running beside the measurement' },
   threads: { default: '', help: 'POLARS_MAX_THREADS for the quantbook runs (default: as set in the environment, else one per core)' },
-  hugepages: { default: true, help: 'run the quantbook side with GLIBC_TUNABLES glibc.malloc.hugetlb=1 (huge pages for large allocations, as numpy asks for its arrays by default), mmap_threshold=32 MiB, arena_max=1 and top_pad=64 MiB (polars\' 2 MiB buffers from one heap that huge pages fit), each unless the environment sets it; --no-hugepages leaves the environment as it is' },
+  malloc: { default: true, help: 'run the quantbook side with GLIBC_TUNABLES glibc.malloc.mmap_threshold=32 MiB, arena_max=1 and top_pad=64 MiB (polars\' 2 MiB Parquet buffers from one heap that reuses them), each unless the environment sets it; --no-malloc leaves the environment as it is' },
+  hugepages: { default: false, help: 'transparent huge pages on both sides: glibc.malloc.hugetlb=1 for quantbook, numpy\'s default (madvise) for pandas; without it numpy runs with NUMPY_MADVISE_HUGEPAGE=0 (see the module comment: on a VM with free page reporting, huge pages are the expensive ones)' },
   child: { default: '', help: 'internal: run one quantbook pipeline on this Parquet file and report' },
 });
 const DAYS = Math.ceil(args.bars / args.symbols / 390 / 0.99);
@@ -59,18 +67,25 @@ const GOAL_RATIO = 5;
 const GOAL_PEAK_MB = 4096;
 /** glibc malloc settings of the quantbook runs (see the module comment). */
 const MALLOC_TUNABLES: Record<string, number> = {
-  'glibc.malloc.hugetlb': 1,
   'glibc.malloc.mmap_threshold': 32 * 2 ** 20,
   'glibc.malloc.arena_max': 1,
   'glibc.malloc.top_pad': 64 * 2 ** 20,
 };
 
-/** GLIBC_TUNABLES for the quantbook runs: the environment's, plus each of {@link MALLOC_TUNABLES} it does not set, unless turned off. */
+/**
+ * GLIBC_TUNABLES for the quantbook runs: the environment's, plus each of {@link MALLOC_TUNABLES}
+ * (unless `--no-malloc`) and, with `--hugepages`, `glibc.malloc.hugetlb=1` that it does not set.
+ */
 function glibcTunables(): string | undefined {
   const now = process.env.GLIBC_TUNABLES;
-  if (!args.hugepages) return now;
-  const added = Object.entries(MALLOC_TUNABLES).filter(([name]) => !now?.includes(`${name}=`)).map(([name, value]) => `${name}=${value}`);
+  const wanted: Record<string, number> = { ...(args.malloc ? MALLOC_TUNABLES : {}), ...(args.hugepages ? { 'glibc.malloc.hugetlb': 1 } : {}) };
+  const added = Object.entries(wanted).filter(([name]) => !now?.includes(`${name}=`)).map(([name, value]) => `${name}=${value}`);
   return [...(now ? [now] : []), ...added].join(':') || undefined;
+}
+
+/** Environment of the pandas runs: numpy's huge pages off unless `--hugepages` (or the environment says otherwise). */
+function numpyEnv(): NodeJS.ProcessEnv {
+  return args.hugepages || process.env.NUMPY_MADVISE_HUGEPAGE !== undefined ? {} : { NUMPY_MADVISE_HUGEPAGE: '0' };
 }
 
 /** What each side does about huge pages, for the results. */
@@ -82,7 +97,7 @@ function memoryPages(tunables: string | undefined, pandas: boolean): string {
     // not Linux, or no THP
   }
   const numpy = pandas
-    ? spawnSync('/usr/bin/python3', ['-c', 'from numpy.core import multiarray as m; print(m._get_madvise_hugepage())'], { encoding: 'utf8' }).stdout.trim() || 'unknown'
+    ? spawnSync('/usr/bin/python3', ['-c', 'from numpy.core import multiarray as m; print(m._get_madvise_hugepage())'], { encoding: 'utf8', env: { ...process.env, ...numpyEnv() } }).stdout.trim() || 'unknown'
     : 'not run';
   return `memory pages: transparent huge pages ${thp}; quantbook runs with GLIBC_TUNABLES=${tunables ?? 'unset'}; numpy madvise hugepage: ${numpy}`;
 }
@@ -169,6 +184,10 @@ interface Step {
   step: string;
   seconds: number;
   peakMb: number;
+  /** CPU seconds of the whole process (every thread) in user and kernel mode over the step, and its minor page faults. */
+  userS?: number;
+  sysS?: number;
+  faults?: number;
 }
 
 /** One pipeline run, as a child reports it: per-step timings, the total, the peak, and the results both libraries must agree on. */
@@ -184,9 +203,13 @@ function runQuantbook(parquet: string): Run {
   const steps: Step[] = [];
   const time = <T>(name: string, f: () => T): T => {
     peakReset();
+    const r0 = process.resourceUsage();
     const t = performance.now();
     const out = f();
-    steps.push({ step: name, seconds: (performance.now() - t) / 1000, peakMb: peakMb() });
+    const seconds = (performance.now() - t) / 1000;
+    const r1 = process.resourceUsage();
+    steps.push({ step: name, seconds, peakMb: peakMb(), userS: (r1.userCPUTime - r0.userCPUTime) / 1e6,
+      sysS: (r1.systemCPUTime - r0.systemCPUTime) / 1e6, faults: r1.minorPageFault - r0.minorPageFault });
     return out;
   };
   const t0 = performance.now();
@@ -221,7 +244,7 @@ function hasPandas(): boolean {
 
 /** Per-step spreads, the total's and the peak's, and the runs' common results (they must agree run to run). */
 interface Summary {
-  steps: { step: string; seconds: Spread; peakMb: Spread }[];
+  steps: { step: string; seconds: Spread; peakMb: Spread; userS?: Spread; sysS?: Spread; faults?: Spread }[];
   total: Spread;
   peakMb: Spread;
   check: Record<string, number>;
@@ -232,11 +255,37 @@ function summarize(name: string, runs: Run[]): Summary {
   if (runs.some((r) => JSON.stringify(r.check) !== JSON.stringify(check))) throw new Error(`${name}: results differ between runs: ${runs.map((r) => JSON.stringify(r.check)).join(' ')}`);
   return {
     steps: runs[0].steps.map((s, i) => ({ step: s.step, seconds: spread(runs.map((r) => r.steps[i].seconds)),
-      peakMb: spread(runs.map((r) => r.steps[i].peakMb)) })),
+      peakMb: spread(runs.map((r) => r.steps[i].peakMb)), ...cpuSpreads(runs.map((r) => r.steps[i])) })),
     total: spread(runs.map((r) => r.total)),
     peakMb: spread(runs.map((r) => r.peakMb)),
     check,
   };
+}
+
+/** Spreads of a step's CPU seconds and faults over the runs, when every run measured them (older children did not). */
+function cpuSpreads(steps: Step[]): { userS?: Spread; sysS?: Spread; faults?: Spread } {
+  if (steps.some((s) => s.userS === undefined || s.sysS === undefined || s.faults === undefined)) return {};
+  return { userS: spread(steps.map((s) => s.userS!)), sysS: spread(steps.map((s) => s.sysS!)), faults: spread(steps.map((s) => s.faults!)) };
+}
+
+/**
+ * A markdown table of both sides' CPU seconds per step (every thread of the process, user and
+ * kernel mode, medians) and minor page faults: the kernel time is mostly the zeroing of fresh
+ * pages, whose cost depends on the machine (on a VM whose freed memory goes back to the host,
+ * first touches cost several times the copy they serve), and CPU time, not wall time, is what a
+ * busy neighbour takes away. Empty when a side did not measure them.
+ */
+function cpuTable(sides: { name: string; s: Summary }[]): string[] {
+  if (sides.some((x) => x.s.steps.some((st) => st.userS === undefined))) return [];
+  const head = `| step | ${sides.map((x) => `${x.name} CPU s user / sys | ${x.name} minor faults`).join(' | ')} |`;
+  const rule = `| --- | ${sides.map(() => '---: | ---:').join(' | ')} |`;
+  const rows = sides[0].s.steps.map((st, i) => `| ${st.step} | ${sides.map((x) => {
+    const s = x.s.steps[i];
+    return `${s.userS!.median.toFixed(2)} / ${s.sysS!.median.toFixed(2)} | ${s.faults!.median.toFixed(0)}`;
+  }).join(' | ')} |`);
+  const sum = (x: Summary, k: 'userS' | 'sysS'): number => x.steps.reduce((a, st) => a + st[k]!.median, 0);
+  const total = `| **sum of medians** | ${sides.map((x) => `**${sum(x.s, 'userS').toFixed(2)} / ${sum(x.s, 'sysS').toFixed(2)}** | `).join(' | ')} |`;
+  return ['', ...[head, rule, ...rows, total]];
 }
 
 /** A markdown table of both sides' steps: median seconds (range) and median peak MB. */
@@ -272,7 +321,7 @@ if (args.child) {
   const env: NodeJS.ProcessEnv = { ...(args.threads ? { POLARS_MAX_THREADS: args.threads } : {}) };
   if (tunables !== undefined) env.GLIBC_TUNABLES = tunables;
   const variants: Variant[] = [{ name: 'quantbook', command: process.execPath, args: [...process.execArgv, __filename, '--child', input.parquet], env }];
-  if (pandas) variants.push({ name: 'pandas', command: '/usr/bin/python3', args: [resolve(__dirname, 'data-pandas.py'), input.npyDir, JSON.stringify(NYSE_HOLIDAYS)] });
+  if (pandas) variants.push({ name: 'pandas', command: '/usr/bin/python3', args: [resolve(__dirname, 'data-pandas.py'), input.npyDir, JSON.stringify(NYSE_HOLIDAYS)], env: numpyEnv() });
   const beside = startBeside(args.beside);
   let runs: Record<string, Record<string, unknown>[]>;
   try {
@@ -293,11 +342,11 @@ if (args.child) {
     sides.push({ name: `pandas ${version}`, s: pd });
     ratioOfMedians = pd.total.median / qb.total.median;
     ratio = spread(qbRuns.map((r, i) => pdRuns[i].total / r.total));
-    body.push(...stepTable(sides), '', '| result | quantbook | pandas |', '| --- | ---: | ---: |', ...Object.keys(qb.check).map((k) => `| ${k} | ${qb.check[k]} | ${pd.check[k]} |`), '');
+    body.push(...stepTable(sides), ...cpuTable(sides), '', '| result | quantbook | pandas |', '| --- | ---: | ---: |', ...Object.keys(qb.check).map((k) => `| ${k} | ${qb.check[k]} | ${pd.check[k]} |`), '');
     body.push(`totals per run, s: quantbook ${qbRuns.map((r) => r.total.toFixed(2)).join(' ')}; pandas ${pdRuns.map((r) => r.total.toFixed(2)).join(' ')}`, '');
     body.push(`**pandas / quantbook time: ${ratioOfMedians.toFixed(1)}x** (ratio of the median totals; per-run ratios ${ratio.min.toFixed(1)}-${ratio.max.toFixed(1)}x)`);
   } else {
-    body.push(...stepTable(sides), '', 'pandas not run (--no-pandas, or no /usr/bin/python3 with pandas): no comparison');
+    body.push(...stepTable(sides), ...cpuTable(sides), '', 'pandas not run (--no-pandas, or no /usr/bin/python3 with pandas): no comparison');
   }
   const peakOk = qb.peakMb.max < GOAL_PEAK_MB;
   const verdict = [

@@ -358,13 +358,16 @@ export function tsSeries(ts: Float64Array, name = 'ts'): pl.Series {
  * buffer is touched (80 MB of fresh memory on 10M bars). Other values go through {@link tsSeries}.
  */
 function ownedTsSeries(ts: Float64Array): pl.Series {
-  for (let i = 0; i < ts.length; i++) {
-    const t = ts[i];
-    if (!Number.isSafeInteger(t) || Object.is(t, -0)) return tsSeries(ts);
-  }
   const halves = new Int32Array(ts.buffer, ts.byteOffset, ts.length * 2);
+  // One pass checks each value and writes it as its int64 halves (a pass less than checking
+  // first: 0.04-0.05 s on 10M bars). At the first value that is no whole ms within +-(2^53 - 1),
+  // or is -0, the halves written so far turn back into their doubles and tsSeries takes over.
   for (let i = 0; i < ts.length; i++) {
     const t = ts[i];
+    if (!(t >= -Number.MAX_SAFE_INTEGER && t <= Number.MAX_SAFE_INTEGER && Math.floor(t) === t) || (t === 0 && 1 / t < 0)) {
+      int64ToF64InPlace(new BigInt64Array(ts.buffer, ts.byteOffset, i));
+      return tsSeries(ts);
+    }
     const hi = Math.floor(t / 4294967296);
     halves[2 * i] = t - hi * 4294967296; // little-endian: low half first
     halves[2 * i + 1] = hi;
@@ -500,7 +503,22 @@ export function symbolColumnFromRuns(bars: Bars, lengths: readonly number[]): pl
     parts.push(col.slice(start, length));
     if (extra > 0) parts.push(pl.Series('symbol', [symbol], pl.String).extendConstant(symbol, extra - 1));
   }
-  return parts.length === 1 ? parts[0] : pl.concat(parts, { rechunk: false, parallel: false });
+  return chainSeries(parts);
+}
+
+/**
+ * One Series holding the chunks of `parts` in order, without copying values (each part's chunks
+ * are appended; the parts are left as they are). `pl.concat` of Series does the same through a
+ * lazy query, about 2 ms a part (0.07-0.09 s for the 40 parts of a 20-symbol column).
+ * @param parts - at least one Series, all of one dtype; the result takes the first one's name.
+ * @throws Error from polars when the dtypes differ, or when `parts` is empty.
+ * @example chainSeries([pl.Series('x', [1, 2]), pl.Series('x', [3])]).toArray() // [1, 2, 3]
+ */
+export function chainSeries(parts: readonly pl.Series[]): pl.Series {
+  if (parts.length === 0) throw new Error('chainSeries needs at least one Series');
+  const out = parts[0].clone();
+  for (let i = 1; i < parts.length; i++) out.append(parts[i]);
+  return out;
 }
 
 /**

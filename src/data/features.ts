@@ -5,7 +5,7 @@
  */
 import pl from 'nodejs-polars';
 import { DataError } from '../core/errors';
-import { type BarArrays, type Bars, concatBars, eachSymbol, hasSymbol, partitionBySymbol, symbolRuns } from './bars';
+import { type BarArrays, type Bars, chainSeries, concatBars, eachSymbol, hasSymbol, partitionBySymbol, symbolRuns } from './bars';
 import { asCompiled, windowRuns, type CompiledSession, type SessionLike } from './sessions';
 
 /** Price used for VWAP: typical price (high + low + close) / 3, or the close. */
@@ -148,16 +148,18 @@ export function lastBars(bars: Bars, length: number): Bars {
 function perSymbolColumn(bars: Bars, name: string, f: (a: BarArrays, out: Float64Array) => Float64Array): Bars {
   const runs = symbolRuns(bars);
   if (runs && runs.length > 0) {
-    // Contiguous symbols (the usual layout): one column in frame order, added to the frame once.
-    const column = new Float64Array(bars.height);
-    let i = 0;
+    // Contiguous symbols (the usual layout): one column in frame order, added to the frame once,
+    // made of one chunk per symbol that polars copies out of one scratch buffer: a whole-frame
+    // buffer would be a second copy of the column in fresh memory (80 MB on 10M bars, whose first
+    // touch costs more kernel time than the copy itself), and a frame's columns may differ in
+    // chunks (the symbol column of a filled frame has several already). Measured on 10M bars
+    // (20 symbols, 2-core VM): 154 -> 80 MB fresh memory, 40k -> 21k page faults.
+    const scratch = new Float64Array(runs.reduce((most, r) => Math.max(most, r.length), 0));
+    const chunks: pl.Series[] = [];
     for (const { arrays } of eachSymbol(bars)) {
-      const out = column.subarray(runs[i].start, runs[i].start + runs[i].length);
-      const values = f(arrays, out);
-      if (values !== out) out.set(values);
-      i++;
+      chunks.push(pl.Series(name, f(arrays, scratch.subarray(0, arrays.ts.length))));
     }
-    return bars.withColumn(pl.Series(name, column));
+    return bars.withColumn(chainSeries(chunks));
   }
   const parts: Bars[] = [];
   let scratch = new Float64Array(0); // pl.Series copies the values, so one buffer serves every symbol

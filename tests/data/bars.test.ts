@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import pl from 'nodejs-polars';
-import { adoptBarArrays, adoptSymbolBlocks, allocSymbolBlocks, arraysToBars, barsToArrays, concatBars, eachSymbol, symbolColumnFromRuns, symbolRuns, tsSeries, type BarArrays, type SymbolBlocks } from '../../src/data/bars';
+import { adoptBarArrays, adoptSymbolBlocks, allocSymbolBlocks, arraysToBars, barsToArrays, chainSeries, concatBars, eachSymbol, symbolColumnFromRuns, symbolRuns, tsSeries, type BarArrays, type SymbolBlocks } from '../../src/data/bars';
 
 const one = (symbol: string, n: number, px: number): BarArrays => ({
   symbol,
@@ -113,7 +113,9 @@ describe('symbol blocks', () => {
 
   it('adopted timestamps: whole ms cross as int64 written in their own buffer, which then holds the same doubles', () => {
     const times = [-86_400_000, 0, 1_700_000_000_123, 2 ** 53 - 1, -(2 ** 53) + 1];
-    for (const ts of [times, [...times, 1.5], [...times, -0], [...times, 2 ** 53 + 2]]) {
+    // a value that cannot cross as an int64 at the end, first, or in the middle (the halves written before it turn back)
+    const bad = [1.5, -0, 2 ** 53 + 2, -(2 ** 53), Number.NaN, Number.POSITIVE_INFINITY];
+    for (const ts of [times, ...bad.flatMap((b) => [[...times, b], [b, ...times], [...times.slice(0, 2), b, ...times.slice(2)]])]) {
       const blocks = allocSymbolBlocks([ts.length], ['A']);
       blocks.all.ts.set(ts);
       const before = Float64Array.from(blocks.all.ts);
@@ -212,5 +214,20 @@ describe('columns out of polars and symbol columns reused', () => {
     const frame = adoptSymbolBlocks(allocSymbolBlocks([5, 2], ['A', 'B']), {}, col);
     expect(frame.columns).toEqual(['ts', 'symbol', 'open', 'high', 'low', 'close', 'volume']);
     expect(frame.getColumn('symbol').toArray()).toEqual(['A', 'A', 'A', 'A', 'A', 'B', 'B']);
+  });
+
+  it('chainSeries joins the parts in order as chunks, leaving the parts as they were', () => {
+    const a = pl.Series('x', [1, 2]);
+    const b = pl.Series('y', [3]);
+    const c = pl.Series('x', [4, 5, 6]);
+    const out = chainSeries([a, b, c]);
+    expect(out.toArray()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(out.name).toBe('x');
+    expect(out.nChunks()).toBe(3);
+    expect(a.toArray()).toEqual([1, 2]);
+    expect(a.nChunks()).toBe(1);
+    expect(chainSeries([b]).toArray()).toEqual([3]);
+    expect(() => chainSeries([])).toThrow(/at least one/);
+    expect(() => chainSeries([a, pl.Series('s', ['z'])])).toThrow();
   });
 });
