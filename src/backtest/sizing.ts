@@ -163,6 +163,8 @@ export class Sizer {
    * fields of the setup at every bar.
    */
   private readonly mayHold: boolean;
+  /** Targets (`signals.target`) replace the sizing: `goalTargets` makes pass 1. */
+  private readonly goalRun: boolean;
   /** Orders of every symbol fill at the close they were decided at (`fill: 'close'`). */
   private readonly fillAtClose: boolean;
   // Number fields get a number where they are declared (see Ledger.cash): a field first defined as
@@ -192,6 +194,7 @@ export class Sizer {
     this.lastGoal = new Float64Array(S).fill(NaN);
     this.bracketGoal = new Float64Array(S).fill(NaN);
     this.mayHold = p.entryExit === true || p.valid !== null || p.goal !== null || p.pWin !== null;
+    this.goalRun = p.goal !== null;
     this.fillAtClose = p.fillAtClose === true;
     this.brackets = p.brackets === true;
     const c0 = S > 0 ? p.cls[0] : 0;
@@ -257,6 +260,71 @@ export class Sizer {
       else grossSum[cls[s]] += Math.abs(f);
     }
     if (oneClass) grossSum[cls[0]] = gross0;
+    return mask;
+  }
+
+  /**
+   * Pass 1 for targets (`signals.target`): `ruleTargets`' target branch in a loop of its own. A
+   * target run has no entry rule, validity mask or probability sizing (the target decides before
+   * them), so the loop tests none of them at every symbol: about a quarter fewer instructions per
+   * symbol than `ruleTargets` for the same targets.
+   */
+  private goalTargets(t: number, equity: number): number {
+    const p = this.p;
+    const { close, cls, ledger, capPerSymbol } = p;
+    const goal = p.goal as Float64Array;
+    const goalUnits = p.goalUnits === true;
+    const { lastGoal, bracketGoal } = this;
+    const brackets = this.brackets === true;
+    const oneClass = p.oneClass === true;
+    const { target, hold, grossSum, binds } = this;
+    const q = ledger.qty;
+    const S = q.length;
+    const base = t * S;
+    let mask = 0;
+    let gross0 = 0;
+    let nHeld = 0;
+    // A one-class book writes its one sum below; the other classes' sums stay 0.
+    if (!oneClass) for (let c = 0; c < grossSum.length; c++) grossSum[c] = 0;
+    if (this.nHeld > 0) hold.fill(0);
+    for (let s = 0; s < S; s++) {
+      const idx = base + s;
+      const c = close[idx];
+      if (c !== c) {
+        target[s] = NaN;
+        continue;
+      }
+      let f: number;
+      // NaN holds; after a bracket exit, the same target holds the flat position.
+      // `v - v` is 0 for a finite v (one compare in the usual case), NaN for NaN and the infinities.
+      const v = goal[idx];
+      if (v - v !== 0 && v === v) badTarget(p.symbols[s], t, v);
+      if (v !== v || (brackets && v === bracketGoal[s])) {
+        if (q[s] === 0) {
+          target[s] = NaN;
+          continue;
+        }
+        f = (q[s] * c) / equity;
+        hold[s] = 1;
+        nHeld++;
+      } else {
+        if (brackets) {
+          lastGoal[s] = v;
+          bracketGoal[s] = NaN;
+        }
+        f = goalUnits ? (v * c) / equity : v;
+      }
+      if (f > capPerSymbol || f < -capPerSymbol) {
+        f = f > 0 ? capPerSymbol : -capPerSymbol;
+        binds[L.CAP * S + s]++;
+        mask |= 1 << L.CAP;
+      }
+      target[s] = f;
+      if (oneClass) gross0 += Math.abs(f);
+      else grossSum[cls[s]] += Math.abs(f);
+    }
+    if (oneClass) grossSum[cls[0]] = gross0;
+    this.nHeld = nHeld;
     return mask;
   }
 
@@ -395,7 +463,7 @@ export class Sizer {
     // Only these rules can hold a position at its current weight, and only at the bars where they marked one.
     const mayHold = this.mayHold === true;
     // `| 0`: the mask stays an untagged integer in a register (a call's result is any value).
-    let mask = (mayHold ? this.ruleTargets(t, equity) : this.signalTargets(t, allQuoted)) | 0;
+    let mask = (mayHold ? (this.goalRun === true ? this.goalTargets(t, equity) : this.ruleTargets(t, equity)) : this.signalTargets(t, allQuoted)) | 0;
     const anyHeld = mayHold && this.nHeld > 0;
     let filledNow = false;
     const oneClass = p.oneClass === true;
