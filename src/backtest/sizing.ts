@@ -269,7 +269,7 @@ export class Sizer {
    * them), so the loop tests none of them at every symbol: about a quarter fewer instructions per
    * symbol than `ruleTargets` for the same targets.
    */
-  private goalTargets(t: number, equity: number): number {
+  private goalTargets(t: number, equity: number, allQuoted: boolean): number {
     const p = this.p;
     const { close, cls, ledger, capPerSymbol } = p;
     const goal = p.goal as Float64Array;
@@ -289,22 +289,27 @@ export class Sizer {
     if (this.nHeld > 0) hold.fill(0);
     for (let s = 0; s < S; s++) {
       const idx = base + s;
-      const c = close[idx];
-      if (c !== c) {
+      // A symbol without a bar at t gets no decision (looked for only when the mark pass saw one);
+      // its close is read again only where the target needs it (a hold, units).
+      if (allQuoted === false && close[idx] !== close[idx]) {
         target[s] = NaN;
         continue;
       }
       let f: number;
-      // NaN holds; after a bracket exit, the same target holds the flat position.
-      // `v - v` is 0 for a finite v (one compare in the usual case), NaN for NaN and the infinities.
+      // NaN holds; after a bracket exit, the same target holds the flat position. `v - v` is 0 for
+      // a finite v (one compare in the usual case), NaN for NaN and the infinities (which throw).
       const v = goal[idx];
-      if (v - v !== 0 && v === v) badTarget(p.symbols[s], t, v);
-      if (v !== v || (brackets && v === bracketGoal[s])) {
+      let holds: boolean;
+      if (v - v !== 0) {
+        if (v === v) badTarget(p.symbols[s], t, v);
+        holds = true;
+      } else holds = brackets && v === bracketGoal[s];
+      if (holds) {
         if (q[s] === 0) {
           target[s] = NaN;
           continue;
         }
-        f = (q[s] * c) / equity;
+        f = (q[s] * close[idx]) / equity;
         hold[s] = 1;
         nHeld++;
       } else {
@@ -312,7 +317,7 @@ export class Sizer {
           lastGoal[s] = v;
           bracketGoal[s] = NaN;
         }
-        f = goalUnits ? (v * c) / equity : v;
+        f = goalUnits ? (v * close[idx]) / equity : v;
       }
       if (f > capPerSymbol || f < -capPerSymbol) {
         f = f > 0 ? capPerSymbol : -capPerSymbol;
@@ -463,7 +468,8 @@ export class Sizer {
     // Only these rules can hold a position at its current weight, and only at the bars where they marked one.
     const mayHold = this.mayHold === true;
     // `| 0`: the mask stays an untagged integer in a register (a call's result is any value).
-    let mask = (mayHold ? (this.goalRun === true ? this.goalTargets(t, equity) : this.ruleTargets(t, equity)) : this.signalTargets(t, allQuoted)) | 0;
+    const goalRun = this.goalRun === true;
+    let mask = (mayHold ? (goalRun ? this.goalTargets(t, equity, allQuoted) : this.ruleTargets(t, equity)) : this.signalTargets(t, allQuoted)) | 0;
     const anyHeld = mayHold && this.nHeld > 0;
     let filledNow = false;
     const oneClass = p.oneClass === true;
