@@ -165,6 +165,11 @@ export class Sizer {
   private readonly mayHold: boolean;
   /** Targets (`signals.target`) replace the sizing: `goalTargets` makes pass 1. */
   private readonly goalRun: boolean;
+  /** Signals sized for a one-class book without regimes: `decide` makes pass 1 itself. */
+  private readonly plainSignals: boolean;
+  /** Target weights of a one-class book without brackets: `decide` makes pass 1 itself. */
+  private readonly plainGoals: boolean;
+  private readonly lev0: number = 1;
   /** Orders of every symbol fill at the close they were decided at (`fill: 'close'`). */
   private readonly fillAtClose: boolean;
   // Number fields get a number where they are declared (see Ledger.cash): a field first defined as
@@ -195,6 +200,9 @@ export class Sizer {
     this.bracketGoal = new Float64Array(S).fill(NaN);
     this.mayHold = p.entryExit === true || p.valid !== null || p.goal !== null || p.pWin !== null;
     this.goalRun = p.goal !== null;
+    this.plainSignals = !this.mayHold && p.oneClass === true && p.regimeMult === null;
+    this.lev0 = S > 0 ? p.lev[0] : 1;
+    this.plainGoals = this.goalRun && p.oneClass === true && p.brackets !== true && p.goalUnits !== true;
     this.fillAtClose = p.fillAtClose === true;
     this.brackets = p.brackets === true;
     const c0 = S > 0 ? p.cls[0] : 0;
@@ -469,7 +477,70 @@ export class Sizer {
     const mayHold = this.mayHold === true;
     // `| 0`: the mask stays an untagged integer in a register (a call's result is any value).
     const goalRun = this.goalRun === true;
-    let mask = (mayHold ? (goalRun ? this.goalTargets(t, equity, allQuoted) : this.ruleTargets(t, equity)) : this.signalTargets(t, allQuoted)) | 0;
+    let mask = 0;
+    let sum = 0;
+    if (this.plainSignals === true) {
+      // Pass 1 of `signalTargets` for a one-class book without regimes, here: its call and its
+      // reads of the setup cost more per bar than its loop per symbol.
+      const { mu, sigma, kellyFraction, weight, sigmaFloor, capPerSymbol } = p;
+      const sizingKind = p.sizingKind | 0;
+      const followSign = p.followSign === true;
+      const lev0 = this.lev0;
+      for (let s = 0; s < S; s++) {
+        const idx = base + s;
+        if (allQuoted === false && close[idx] !== close[idx]) {
+          target[s] = NaN;
+          continue;
+        }
+        const m = mu[idx];
+        let sg = sigma[idx];
+        if (!usableForecast(m, sg)) badForecast(p.symbols[s], t, m, sg);
+        if (sg < sigmaFloor) sg = sigmaFloor;
+        let f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
+        f *= lev0;
+        if (f > capPerSymbol || f < -capPerSymbol) {
+          f = f > 0 ? capPerSymbol : -capPerSymbol;
+          binds[L.CAP * S + s]++;
+          mask |= 1 << L.CAP;
+        }
+        target[s] = f;
+        sum += Math.abs(f);
+      }
+    } else if (this.plainGoals === true) {
+      // Pass 1 of `goalTargets` for weights of a one-class book without brackets, here (as above).
+      const goal = p.goal as Float64Array;
+      const capPerSymbol = p.capPerSymbol;
+      let nHeld = 0;
+      if (this.nHeld > 0) hold.fill(0);
+      for (let s = 0; s < S; s++) {
+        const idx = base + s;
+        if (allQuoted === false && close[idx] !== close[idx]) {
+          target[s] = NaN;
+          continue;
+        }
+        let f = goal[idx];
+        if (f - f !== 0) {
+          if (f === f) badTarget(p.symbols[s], t, f);
+          if (q[s] === 0) {
+            target[s] = NaN;
+            continue;
+          }
+          f = (q[s] * close[idx]) / equity;
+          hold[s] = 1;
+          nHeld++;
+        }
+        if (f > capPerSymbol || f < -capPerSymbol) {
+          f = f > 0 ? capPerSymbol : -capPerSymbol;
+          binds[L.CAP * S + s]++;
+          mask |= 1 << L.CAP;
+        }
+        target[s] = f;
+        sum += Math.abs(f);
+      }
+      this.nHeld = nHeld;
+    } else {
+      mask = (mayHold ? (goalRun ? this.goalTargets(t, equity, allQuoted) : this.ruleTargets(t, equity)) : this.signalTargets(t, allQuoted)) | 0;
+    }
     const anyHeld = mayHold && this.nHeld > 0;
     let filledNow = false;
     const oneClass = p.oneClass === true;
@@ -479,7 +550,7 @@ export class Sizer {
     let scale0 = 1;
     if (oneClass) {
       const cap = closeBar ? this.capAtClose0 : this.capIntraday0;
-      const sum = grossSum[cls[0]];
+      if (this.plainSignals === false && this.plainGoals === false) sum = grossSum[cls[0]];
       scale0 = sum > cap * (1 + 1e-12) ? cap / sum : 1;
     } else {
       for (let c = 0; c < scale.length; c++) {
