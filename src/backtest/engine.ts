@@ -25,7 +25,8 @@ import { KillState } from './kill';
 import { Ledger, REASON, type FillCosts } from './ledger';
 import { LIMIT_NAMES, type BacktestOptions, type BacktestResult, type LimitName } from './result';
 import { checkSignals, type Signals } from './signals';
-import { PendingOrders, Sizer, cashLimitedBuy, sizingCode, trueCash } from './sizing';
+import { PendingOrders, cashLimitedBuy, trueCash } from './orders';
+import { Sizer, sizingCode } from './sizing';
 
 const YEAR_MS = 365 * 86_400_000;
 

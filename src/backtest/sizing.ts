@@ -7,6 +7,10 @@
  */
 import { DataError } from '../core/errors';
 import { REASON, type FillCosts, type Ledger } from './ledger';
+import { cashLimitedBuy, trueCash, type PendingOrders } from './orders';
+
+// roundToLot moved to orders.ts with the other order helpers; exported here as before.
+export { roundToLot } from './orders';
 
 // Limit indices, in the order the limits apply (see LIMIT_NAMES), and sizing kinds,
 // as const enums: the compiler writes the number at each use. (An exported const compiles to a
@@ -39,38 +43,6 @@ export function sizingCode(kind: 'kelly' | 'targetWeight' | 'volTarget' | 'proba
   return kind === 'kelly' ? Kind.KELLY : kind === 'targetWeight' ? Kind.TARGET_WEIGHT : kind === 'probability' ? Kind.PROBABILITY : Kind.VOL_TARGET;
 }
 
-/**
- * Orders decided at one bar that fill at the next bar's open (so every one was decided at
- * the bar before its fill). Sells and buys are kept apart, each in the order added: the fill
- * takes sells first, and a list per side spares it a test of each order's sign per pass.
- */
-export class PendingOrders {
-  readonly qty: Float64Array;
-  readonly reason: Uint8Array;
-  readonly sells: Int32Array;
-  readonly buys: Int32Array;
-  nSells = 0;
-  nBuys = 0;
-
-  constructor(S: number) {
-    this.qty = new Float64Array(S);
-    this.reason = new Uint8Array(S);
-    this.sells = new Int32Array(S);
-    this.buys = new Int32Array(S);
-  }
-
-  add(s: number, qty: number, reason: number): void {
-    this.qty[s] = qty;
-    this.reason[s] = reason;
-    if (qty < 0) this.sells[this.nSells++] = s;
-    else this.buys[this.nBuys++] = s;
-  }
-
-  clear(): void {
-    this.nSells = 0;
-    this.nBuys = 0;
-  }
-}
 
 /** Everything the decision reads, prepared once per run (per-symbol values are per index s). */
 export interface SizerSetup {
@@ -718,35 +690,4 @@ function usableForecast(m: number, sg: number): boolean {
 
 function badForecast(symbol: string, t: number, mu: number, sigma: number): never {
   throw new DataError('forecast is NaN, infinite or has negative sigma', { symbol, row: t, column: mu === mu ? 'sigma' : 'mu', value: mu === mu ? sigma : mu });
-}
-
-/**
- * Cash that is really there: perpetual positions are margin, not cash spent, so their notional is added back.
- * @example trueCash(-1000, [0], Float64Array.of(10), Float64Array.of(100)); // 0
- */
-export function trueCash(cash: number, perps: readonly number[], q: Float64Array, lastPx: Float64Array): number {
-  let c = cash;
-  for (const s of perps) if (q[s] !== 0) c += q[s] * lastPx[s];
-  return c;
-}
-
-/**
- * The largest buy, up to `d` units, that `available` cash pays for at `px` with slippage and fees, in whole lots.
- * @example cashLimitedBuy(10, 100, 0, 0, 0, 1, 550); // 5
- */
-export function cashLimitedBuy(d: number, px: number, slippage: number, fee: number, fixedFee: number, lot: number, available: number): number {
-  const unit = px * (1 + slippage) * (1 + fee);
-  if (d * unit + fixedFee <= available) return d;
-  return Math.max(0, roundToLot((available - fixedFee) / unit, lot));
-}
-
-/**
- * Rounds a quantity toward zero to a multiple of `lot`.
- * The tiny nudge keeps 0.3 / 0.1 (2.9999999999999996 in binary) from losing a whole lot.
- * @example roundToLot(1.2349, 0.001); // 1.234
- */
-export function roundToLot(quantity: number, lot: number): number {
-  const units = quantity / lot;
-  const whole = units > 0 ? Math.floor(units + 1e-9) : -Math.floor(-units + 1e-9);
-  return whole === 0 ? 0 : whole * lot;
 }
