@@ -351,7 +351,31 @@ function runBars(run: RunSetup): BarOutputs {
     let value = 0;
     let gross = 0;
     let unquoted = 0;
-    for (let s = 0; s < S; s++) {
+    let s0 = 0;
+    // Two symbols at a time while both have a positive close (the usual case): the second reads of
+    // close and q reuse the first's checks of the arrays. Anything else goes to the loop below.
+    for (; s0 + 1 < S; s0 += 2) {
+      const c0 = close[base + s0];
+      const c1 = close[base + s0 + 1];
+      if (!(c0 > 0 && c1 > 0)) break;
+      if (eagerPx) {
+        lastPx[s0] = c0;
+        lastPx[s0 + 1] = c1;
+      }
+      const q0 = q[s0];
+      const q1 = q[s0 + 1];
+      if (q0 !== 0) {
+        const v = q0 * c0;
+        value += v;
+        gross += Math.abs(v);
+      }
+      if (q1 !== 0) {
+        const v = q1 * c1;
+        value += v;
+        gross += Math.abs(v);
+      }
+    }
+    for (let s = s0; s < S; s++) {
       // One test for the usual case (a positive close); NaN (no bar) and bad prices take the other arm.
       const c = close[base + s];
       let px = c;
