@@ -458,7 +458,41 @@ export class Sizer {
       const sizingKind = p.sizingKind | 0;
       const followSign = p.followSign === true;
       const lev0 = this.lev0;
-      for (let s = 0; s < S; s++) {
+      let s0 = 0;
+      // Two symbols at a time when every symbol has a bar (the usual case): the second symbol's
+      // reads and writes reuse the first's checks of the arrays. Each symbol as in the loop below.
+      if (allQuoted === true) {
+        for (; s0 + 1 < S; s0 += 2) {
+          const idx = base + s0;
+          const m0 = mu[idx];
+          let sg0 = sigma[idx];
+          if (!usableForecast(m0, sg0)) throw forecastError(p.symbols[s0], t, m0, sg0);
+          if (sg0 < sigmaFloor) sg0 = sigmaFloor;
+          let f0 = signalFraction(sizingKind, kellyFraction, weight, followSign, m0, sg0);
+          f0 *= lev0;
+          if (f0 > capPerSymbol || f0 < -capPerSymbol) {
+            f0 = f0 > 0 ? capPerSymbol : -capPerSymbol;
+            binds[L.CAP * S + s0]++;
+            mask |= 1 << L.CAP;
+          }
+          target[s0] = f0;
+          sum += Math.abs(f0);
+          const m1 = mu[idx + 1];
+          let sg1 = sigma[idx + 1];
+          if (!usableForecast(m1, sg1)) throw forecastError(p.symbols[s0 + 1], t, m1, sg1);
+          if (sg1 < sigmaFloor) sg1 = sigmaFloor;
+          let f1 = signalFraction(sizingKind, kellyFraction, weight, followSign, m1, sg1);
+          f1 *= lev0;
+          if (f1 > capPerSymbol || f1 < -capPerSymbol) {
+            f1 = f1 > 0 ? capPerSymbol : -capPerSymbol;
+            binds[L.CAP * S + s0 + 1]++;
+            mask |= 1 << L.CAP;
+          }
+          target[s0 + 1] = f1;
+          sum += Math.abs(f1);
+        }
+      }
+      for (let s = s0; s < S; s++) {
         const idx = base + s;
         if (allQuoted === false && close[idx] !== close[idx]) {
           target[s] = NaN;
@@ -484,7 +518,32 @@ export class Sizer {
       const capPerSymbol = p.capPerSymbol;
       let nHeld = 0;
       if (this.nHeld > 0) hold.fill(0);
-      for (let s = 0; s < S; s++) {
+      let s0 = 0;
+      // Two symbols at a time while every symbol has a bar and both targets are finite (as above);
+      // a NaN or infinite target goes to the loop below, which holds or throws as before.
+      if (allQuoted === true) {
+        for (; s0 + 1 < S; s0 += 2) {
+          const idx = base + s0;
+          let f0 = goal[idx];
+          let f1 = goal[idx + 1];
+          if (f0 - f0 !== 0 || f1 - f1 !== 0) break;
+          if (f0 > capPerSymbol || f0 < -capPerSymbol) {
+            f0 = f0 > 0 ? capPerSymbol : -capPerSymbol;
+            binds[L.CAP * S + s0]++;
+            mask |= 1 << L.CAP;
+          }
+          target[s0] = f0;
+          sum += Math.abs(f0);
+          if (f1 > capPerSymbol || f1 < -capPerSymbol) {
+            f1 = f1 > 0 ? capPerSymbol : -capPerSymbol;
+            binds[L.CAP * S + s0 + 1]++;
+            mask |= 1 << L.CAP;
+          }
+          target[s0 + 1] = f1;
+          sum += Math.abs(f1);
+        }
+      }
+      for (let s = s0; s < S; s++) {
         const idx = base + s;
         if (allQuoted === false && close[idx] !== close[idx]) {
           target[s] = NaN;
@@ -689,5 +748,10 @@ function usableForecast(m: number, sg: number): boolean {
 }
 
 function badForecast(symbol: string, t: number, mu: number, sigma: number): never {
-  throw new DataError('forecast is NaN, infinite or has negative sigma', { symbol, row: t, column: mu === mu ? 'sigma' : 'mu', value: mu === mu ? sigma : mu });
+  throw forecastError(symbol, t, mu, sigma);
+}
+
+/** `badForecast`'s error, for a `throw` in the loop (a throw ends its path; a call that throws would join the loop again). */
+function forecastError(symbol: string, t: number, mu: number, sigma: number): DataError {
+  return new DataError('forecast is NaN, infinite or has negative sigma', { symbol, row: t, column: mu === mu ? 'sigma' : 'mu', value: mu === mu ? sigma : mu });
 }
