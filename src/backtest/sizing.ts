@@ -598,7 +598,82 @@ export class Sizer {
     const closeNow0 = fillAtClose || (closeBar && this.closeCap0 === true);
     const minTradeBinds = this.minTradeBinds;
     let cashOnlyBuys = 0;
-    for (let s = 0; s < S; s++) {
+    let s0 = 0;
+    if (oneClass && !anyHeld) {
+      // A one-class book holding nothing at its weight (the usual bar) decides two symbols at a
+      // time while both have a target (as in pass 1: the second access of each array reuses the
+      // first's checks), each exactly as in the loop below, and then sends their orders in symbol
+      // order: an order of the first changes nothing the second's decision reads.
+      const grossLimit = closeBar && this.closeCap0 === true ? L.GROSS_CLOSE : L.GROSS;
+      const cashOnly0 = S > 0 && cashOnly[0] === 1;
+      const lastBar = t + 1 >= p.T;
+      for (; s0 + 1 < S; s0 += 2) {
+        let f0 = target[s0];
+        let f1 = target[s0 + 1];
+        if (f0 !== f0 || f1 !== f1) break;
+        const c0 = close[base + s0];
+        const c1 = close[base + s0 + 1];
+        if (scale0 !== 1 && f0 !== 0) {
+          f0 *= scale0;
+          binds[grossLimit * S + s0]++;
+          mask |= 1 << grossLimit;
+        }
+        if (longOnly0 && f0 < 0) {
+          f0 = 0;
+          binds[L.LONG * S + s0]++;
+          mask |= 1 << L.LONG;
+        }
+        const q0 = q[s0];
+        const units0 = (f0 * equity) / (c0 * lot0);
+        const whole0 = units0 > 0 ? Math.floor(units0 + 1e-9) : -Math.floor(-units0 + 1e-9);
+        const tq0 = whole0 === 0 ? 0 : whole0 * lot0;
+        if (decisions !== null) decisions[base + s0] = tq0;
+        const d0 = tq0 - q0;
+        const changes0 = +(d0 !== 0);
+        const under0 = changes0 & +(tq0 !== 0) & +(Math.abs(d0) * c0 < minTrade);
+        minTradeBinds[s0] += under0;
+        mask |= under0 << L.MIN;
+        if (scale0 !== 1 && f1 !== 0) {
+          f1 *= scale0;
+          binds[grossLimit * S + s0 + 1]++;
+          mask |= 1 << grossLimit;
+        }
+        if (longOnly0 && f1 < 0) {
+          f1 = 0;
+          binds[L.LONG * S + s0 + 1]++;
+          mask |= 1 << L.LONG;
+        }
+        const q1 = q[s0 + 1];
+        const units1 = (f1 * equity) / (c1 * lot0);
+        const whole1 = units1 > 0 ? Math.floor(units1 + 1e-9) : -Math.floor(-units1 + 1e-9);
+        const tq1 = whole1 === 0 ? 0 : whole1 * lot0;
+        if (decisions !== null) decisions[base + s0 + 1] = tq1;
+        const d1 = tq1 - q1;
+        const changes1 = +(d1 !== 0);
+        const under1 = changes1 & +(tq1 !== 0) & +(Math.abs(d1) * c1 < minTrade);
+        minTradeBinds[s0 + 1] += under1;
+        mask |= under1 << L.MIN;
+        if ((changes0 & (under0 ^ 1)) !== 0) {
+          if (cashOnly0 && d0 > 0) {
+            order[s0] = d0;
+            cashOnlyBuys++;
+          } else if (closeNow0) {
+            ledger.fill(s0, d0, c0, t, reason[s0], t);
+            filledNow = true;
+          } else if (!lastBar) pending.add(s0, d0, reason[s0]);
+        }
+        if ((changes1 & (under1 ^ 1)) !== 0) {
+          if (cashOnly0 && d1 > 0) {
+            order[s0 + 1] = d1;
+            cashOnlyBuys++;
+          } else if (closeNow0) {
+            ledger.fill(s0 + 1, d1, c1, t, reason[s0 + 1], t);
+            filledNow = true;
+          } else if (!lastBar) pending.add(s0 + 1, d1, reason[s0 + 1]);
+        }
+      }
+    }
+    for (let s = s0; s < S; s++) {
       let f = target[s];
       if (f !== f) continue;
       const c = close[base + s];
