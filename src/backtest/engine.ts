@@ -25,7 +25,8 @@ import { KillState } from './kill';
 import { Ledger, REASON, type FillCosts } from './ledger';
 import { LIMIT_NAMES, type BacktestOptions, type BacktestResult, type LimitName } from './result';
 import { checkSignals, type Signals } from './signals';
-import { PendingOrders, Sizer, cashLimitedBuy, sizingCode, trueCash } from './sizing';
+import { PendingOrders, cashLimitedBuy, trueCash } from './orders';
+import { Sizer, sizingCode } from './sizing';
 
 const YEAR_MS = 365 * 86_400_000;
 
@@ -285,6 +286,14 @@ function runBars(run: RunSetup): BarOutputs {
   const hasInterest = borrowRate > 0 || cashRate > 0;
   const hasPerps = perps.length > 0;
   const hasStops = run.stopLoss > 0;
+  // Last prices kept lazily where only the marks read them (no perpetuals, whose margin and funding
+  // read them at every bar; not the preset): the usual bar has every quote, and its mark then
+  // writes nothing; lastPx holds the last valid close as of bar `pxBar`, and every bar after it so
+  // far had all its quotes, so the last valid close as of bar t - 1 is close[t - 1] when
+  // pxBar < t - 1. A bar with a missing quote, a re-mark and the end of the run bring it up to date.
+  const lazyPx = !hasPerps && !preset;
+  const eagerPx = !lazyPx;
+  let pxBar = -1;
   const q = ledger.qty;
   const missingQuotes = new Float64Array(S);
   const equityOut = new Float64Array(T);
@@ -342,16 +351,41 @@ function runBars(run: RunSetup): BarOutputs {
     let value = 0;
     let gross = 0;
     let unquoted = 0;
-    for (let s = 0; s < S; s++) {
+    let s0 = 0;
+    // Two symbols at a time while both have a positive close (the usual case): the second reads of
+    // close and q reuse the first's checks of the arrays. Anything else goes to the loop below.
+    for (; s0 + 1 < S; s0 += 2) {
+      const c0 = close[base + s0];
+      const c1 = close[base + s0 + 1];
+      if (!(c0 > 0 && c1 > 0)) break;
+      if (eagerPx) {
+        lastPx[s0] = c0;
+        lastPx[s0 + 1] = c1;
+      }
+      const q0 = q[s0];
+      const q1 = q[s0 + 1];
+      if (q0 !== 0) {
+        const v = q0 * c0;
+        value += v;
+        gross += Math.abs(v);
+      }
+      if (q1 !== 0) {
+        const v = q1 * c1;
+        value += v;
+        gross += Math.abs(v);
+      }
+    }
+    for (let s = s0; s < S; s++) {
       // One test for the usual case (a positive close); NaN (no bar) and bad prices take the other arm.
       const c = close[base + s];
       let px = c;
-      if (c > 0) lastPx[s] = c;
-      else {
+      if (c > 0) {
+        if (eagerPx) lastPx[s] = c;
+      } else {
         if (c === c) throw new DataError('price must be positive', { symbol: symbols[s], row: t, column: 'close', value: c });
         missingQuotes[s]++;
         unquoted++;
-        px = lastPx[s];
+        px = lazyPx && pxBar < t - 1 ? close[base - S + s] : lastPx[s];
       }
       const qs = q[s];
       if (qs !== 0) {
@@ -359,6 +393,10 @@ function runBars(run: RunSetup): BarOutputs {
         value += v;
         gross += Math.abs(v);
       }
+    }
+    if (lazyPx && unquoted > 0) {
+      catchUpLastPx(close, lastPx, S, pxBar, t);
+      pxBar = t;
     }
     // Equity reaches the kill switches and the sizer through ledger.equity: a double passed to a
     // call that is not inlined is boxed, an allocation per bar.
@@ -378,6 +416,10 @@ function runBars(run: RunSetup): BarOutputs {
     }
     if (brackets && t >= firstBar) bracketLevels(run, t);
     if (filledNow === true) {
+      if (lazyPx && pxBar < t) {
+        catchUpLastPx(close, lastPx, S, pxBar, t);
+        pxBar = t;
+      }
       value = 0;
       gross = 0;
       for (let s = 0; s < S; s++) {
@@ -396,7 +438,22 @@ function runBars(run: RunSetup): BarOutputs {
     if (closeBar) kill.sessionEnded(equity);
     prevCloseBar = closeBar;
   }
+  if (lazyPx && pxBar < T - 1) catchUpLastPx(close, lastPx, S, pxBar, T - 1);
   return { equity: equityOut, cash: cashOut, gross: grossOut, positions, missingQuotes, cancelledOrders, cashCutAtFill };
+}
+
+/**
+ * Brings the lazily kept last prices (see `runBars`) from bar `from` to bar `to`, where every bar
+ * in (from, to) had all its quotes: a symbol quoted at `to` takes that close; one without takes
+ * the close of bar to - 1 when that bar is after `from`, else keeps its last price.
+ */
+function catchUpLastPx(close: Float64Array, lastPx: Float64Array, S: number, from: number, to: number): void {
+  const base = to * S;
+  for (let s = 0; s < S; s++) {
+    const c = close[base + s];
+    if (c > 0) lastPx[s] = c;
+    else if (from < to - 1) lastPx[s] = close[base - S + s];
+  }
 }
 
 /** Funding of perpetuals whose funding time falls in (ts[t-1], ts[t]], priced at open[t] (the last close without one). */

@@ -24,7 +24,7 @@ export {
 export { alignSeries, marketFromBars, medianBarMs, symbolCloses, type MarketArrays, type SymbolSeries } from './market';
 export { checkSignals, muSigmaFromQuantiles, muSigmaFromQuantilePoint, muSigmaFromSamples, Z90, type Signals, type SpreadToSigma } from './signals';
 export { runBacktest } from './engine';
-export { roundToLot } from './sizing';
+export { roundToLot } from './orders';
 export { fundingAtTimes } from './funding';
 export { LIMIT_NAMES, type BacktestOptions, type BacktestResult, type FundingSeries, type KillEvent, type KillSwitchName, type LimitName } from './result';
 export type { Trade, ExitReason } from './ledger';
