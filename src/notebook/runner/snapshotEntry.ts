@@ -123,6 +123,13 @@ function buildSnapshot(spec: SnapshotBuildSpec): void {
   startupSnapshot.setDeserializeMainFunction(() => {
     const kernelSpec = process.env[SNAPSHOT_KERNEL_ENV] ? (JSON.parse(process.env[SNAPSHOT_KERNEL_ENV]) as SnapshotKernelSpec) : {};
     delete process.env[SNAPSHOT_KERNEL_ENV];
+    // Node leaves Error.stackTraceLimit out of a user snapshot and does not put it back: without it
+    // errors have no stack, and a failing cell's text would differ from a kernel started without
+    // the snapshot. Restore Node's own limit (10, or --stack-trace-limit): what such a kernel has.
+    if (typeof Error.stackTraceLimit !== 'number') {
+      const flag = process.execArgv.map((a) => /^--stack-trace-limit=(\d+)$/.exec(a)).find((m) => m !== null);
+      Error.stackTraceLimit = flag ? Number(flag[1]) : 10;
+    }
     const offered = files.size;
     const cache: ParseCache = { files, reused: 0 };
     globalThis.__quantbookParsed = cache;
