@@ -31,6 +31,30 @@ const LIB_FILE = /^lib\.(es5|es20(15|16|17|18|19|20|21|22)(\.[a-z.]+)?|decorator
  */
 const DECLARATION_PACKAGES = ['undici-types', 'nodejs-polars', 'zod', 'onnxruntime-common', 'onnxruntime-node'];
 
+/**
+ * The source of the program type-checked while the snapshot is built (`snapshotEntry.ts`): what a
+ * notebook's first cells use, so the checker's code for them is compiled and the files bound.
+ */
+const WARM_SOURCE = [
+  'export {};',
+  "import * as pl from 'nodejs-polars';",
+  "import { basename } from 'node:path';",
+  'const df = pl.DataFrame({ a: [1, 2] });',
+  "const mean = df.select(pl.col('a').mean());",
+  "console.log(mean.height, basename('/a/b'), new Map<string, number>(), [1, 2].map((x) => x * 2));",
+  '',
+].join('\n');
+
+/** tslab's type roots for a kernel in `dir` (`converter.js` getTypeRoots): every ancestor's `node_modules/@types`. */
+function typeRootsFrom(dir: string): string[] {
+  const roots: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    const r = join(d, 'node_modules', '@types');
+    if (existsSync(r)) roots.push(r);
+    if (dirname(d) === d) return roots;
+  }
+}
+
 /** The project's folder of kernel snapshots; git-ignored. */
 export function kernelSnapshotDir(root = packageRoot()): string {
   return join(root, '.cache', 'kernel-snapshot');
@@ -84,16 +108,17 @@ export function snapshotBuildSpec(root = packageRoot()): SnapshotBuildSpec | und
     // No type roots.
   }
   const files = [...lib, ...[...typeRoots, ...DECLARATION_PACKAGES.map((p) => join(modules, p))].flatMap(declarationFiles)];
-  return { typescript, files: [...new Set(files)], languageVersion: LANGUAGE_VERSION };
+  const dir = join(root, 'notebooks');
+  return { typescript, files: [...new Set(files)], languageVersion: LANGUAGE_VERSION, warm: { dir, typeRoots: typeRootsFrom(dir), source: WARM_SOURCE } };
 }
 
 /**
- * The cache key of a snapshot: Node, V8, architecture, and the path, size and mtime of the
- * entry script, TypeScript and every parsed file.
+ * The cache key of a snapshot: Node, V8, architecture, the warm-up program, and the path, size
+ * and mtime of the entry script, TypeScript and every parsed file.
  * @example snapshotKey(spec, '/dist/notebook/runner/snapshotEntry.js') // 32 hex digits
  */
 export function snapshotKey(spec: SnapshotBuildSpec, entry: string): string {
-  const h = createHash('sha256').update([process.version, process.versions.v8, process.arch, spec.languageVersion].join('\0'));
+  const h = createHash('sha256').update([process.version, process.versions.v8, process.arch, spec.languageVersion, JSON.stringify(spec.warm ?? null)].join('\0'));
   for (const f of [entry, spec.typescript, ...spec.files]) {
     const s = statSync(f);
     h.update(`\0${f}\0${s.size}\0${s.mtimeMs}`);
