@@ -281,8 +281,8 @@ export class KernelClient {
       } catch (err) {
         if (blob !== undefined && err instanceof ExitedAtStartError) {
           // Node refused the blob (or the snapshot's main failed): never again; this kernel starts without it.
-          process.stderr.write(`quantbook: the kernel exited at start-up from the snapshot ${blob} (${err.message}); removed it, starting the kernel without it\n`);
-          discardSnapshot(blob);
+          process.stderr.write(`quantbook: the kernel exited at start-up from the snapshot ${blob} (${err.message}); removed it, starting the kernel without it (kernels start without a snapshot until a file it holds changes)\n`);
+          discardSnapshot(blob, err.message);
           blob = undefined;
           refused = true;
           attempt--;

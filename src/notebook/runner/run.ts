@@ -294,7 +294,7 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
 
 /** The run's warnings about the kernel's startup snapshot: a blob Node refused, one of the wrong size, or none possible here. */
 function snapshotWarnings(use: KernelSnapshotUse | undefined): string[] {
-  if (use?.state === 'refused') return ['kernel snapshot: Node refused the blob; removed, the kernel started without it (rebuilt in the background at the next start)'];
+  if (use?.state === 'refused') return ['kernel snapshot: the kernel exited at start-up from it; removed, the kernel started without it (and later kernels until a file it holds changes)'];
   if (use?.state === 'corrupt') return ['kernel snapshot: a blob of the wrong size was removed; the kernel started without it (being rebuilt in the background)'];
   if (use?.state === 'unavailable') return [`kernel snapshot: unavailable, the kernel started without it (${use.reason ?? 'no reason given'})`];
   return [];

@@ -6,8 +6,8 @@
  * TypeScript's and every parsed file's path, size and mtime; a sidecar records the blob's size,
  * and a blob of another size is counted as corrupt and removed. A parsed file is only ever reused
  * for the very same text (`snapshotEntry.ts`), so a stale entry can cost speed, never a wrong
- * type-check. A blob Node refuses (the kernel exits during start-up) is removed, and that kernel
- * restarted without it (`KernelClient.start`, counted and reported in the run's warnings).
+ * type-check. A blob Node refuses (the kernel exits during start-up) is removed, its key marked
+ * failed, and that kernel restarted without it (`KernelClient.start`, reported in the run's warnings).
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -166,15 +166,24 @@ export function kernelSnapshot(dir: string, root = packageRoot()): SnapshotState
     startBuild(spec, entry, dir, key);
     return { state: 'corrupt' };
   }
-  if (existsSync(failed)) return { state: 'unavailable', reason: `its build failed (${failed})` };
+  if (existsSync(failed)) return { state: 'unavailable', reason: `its build failed or Node refused it (${failed})` };
   startBuild(spec, entry, dir, key);
   return { state: 'building' };
 }
 
-/** Removes a blob that Node refused, so the next start builds it again. */
-export function discardSnapshot(blob: string): void {
+/**
+ * Removes a blob that Node refused and marks its key failed with why: kernels then start without a
+ * snapshot (reported as unavailable) until a file of the key changes, instead of building one
+ * that Node would refuse again at every run.
+ */
+export function discardSnapshot(blob: string, why: string): void {
   rmSync(blob, { force: true });
   rmSync(blob.replace(/\.blob$/, '.size'), { force: true });
+  try {
+    writeFileSync(blob.replace(/\.blob$/, '.failed'), `the kernel exited at start-up from this snapshot: ${why}\n`);
+  } catch {
+    // The folder is gone: nothing to mark.
+  }
 }
 
 function startBuild(spec: SnapshotBuildSpec, entry: string, dir: string, key: string): void {
