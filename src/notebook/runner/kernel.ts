@@ -72,7 +72,10 @@ export interface KernelOptions {
 
 /** What the kernel start did with the startup snapshot (`snapshot.ts`). */
 export interface KernelSnapshotUse {
-  /** `ready`: started from it; else why not (`refused`: Node refused the blob, removed; this kernel restarted without it). */
+  /**
+   * `used`: started from it; else why not (`building`, `corrupt`, `unavailable`: see {@link SnapshotState};
+   * `refused`: the kernel exited at start-up from it, removed, restarted without it).
+   */
   state: Exclude<SnapshotState['state'], 'ready'> | 'used' | 'refused';
   /** When used: what the kernel reused from it. */
   report?: SnapshotKernelReport;

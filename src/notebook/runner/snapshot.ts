@@ -55,7 +55,10 @@ function typeRootsFrom(dir: string): string[] {
   }
 }
 
-/** The project's folder of kernel snapshots; git-ignored. */
+/**
+ * The project's folder of kernel snapshots; git-ignored.
+ * @example kernelSnapshotDir('/repo') // '/repo/.cache/kernel-snapshot'
+ */
 export function kernelSnapshotDir(root = packageRoot()): string {
   return join(root, '.cache', 'kernel-snapshot');
 }
@@ -87,8 +90,9 @@ function declarationFiles(dir: string): string[] {
 }
 
 /**
- * What the snapshot would hold for this package: TypeScript's path and the files to parse.
- * @throws NotebookError (from `require.resolve`) never: undefined when tslab or its TypeScript is missing.
+ * What the snapshot would hold for this package: TypeScript's path, the files to parse (real
+ * paths) and the warm-up program. Never throws: undefined when tslab or its TypeScript is missing.
+ * @example snapshotBuildSpec('/repo')?.files.length // about 530 here
  */
 export function snapshotBuildSpec(root = packageRoot()): SnapshotBuildSpec | undefined {
   let typescript: string;
@@ -175,6 +179,7 @@ export function kernelSnapshot(dir: string, root = packageRoot()): SnapshotState
  * Removes a blob that Node refused and marks its key failed with why: kernels then start without a
  * snapshot (reported as unavailable) until a file of the key changes, instead of building one
  * that Node would refuse again at every run.
+ * @example discardSnapshot('/repo/.cache/kernel-snapshot/<key>.blob', 'exit code 1')
  */
 export function discardSnapshot(blob: string, why: string): void {
   rmSync(blob, { force: true });
@@ -249,7 +254,10 @@ function startBuild(spec: SnapshotBuildSpec, entry: string, dir: string, key: st
   child.unref();
 }
 
-/** The snapshot report of a kernel started from it; undefined when it wrote none or it cannot be read. */
+/**
+ * The snapshot report of a kernel started from it; undefined when it wrote none or it cannot be read.
+ * @example readSnapshotReport(join(connDir, 'snapshot.json')) // { offered: 534, reused: 167 }
+ */
 export function readSnapshotReport(file: string): SnapshotKernelReport | undefined {
   try {
     const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<SnapshotKernelReport>;

@@ -91,8 +91,9 @@ function parseKey(fileName: string, languageVersion: unknown, format: unknown, p
 }
 
 /**
- * TypeScript's source with the reuse guard put in (see the file comment).
- * @throws Error when the anchor is not found once (another TypeScript: no snapshot is built).
+ * TypeScript's source with the reuse guard put in right after {@link CREATE_SOURCE_FILE_ANCHOR} (see the file comment).
+ * @throws Error when the anchor is not found exactly once (another TypeScript: no snapshot is built).
+ * @example withParseGuard(readFileSync(typescriptJs, 'utf8')) // the same source, one guard longer
  */
 export function withParseGuard(source: string): string {
   const at = source.indexOf(CREATE_SOURCE_FILE_ANCHOR);
