@@ -33,15 +33,20 @@ const DECLARATION_PACKAGES = ['undici-types', 'nodejs-polars', 'zod', 'onnxrunti
 
 /**
  * The source of the program type-checked while the snapshot is built (`snapshotEntry.ts`): what a
- * notebook's first cells use, so the checker's code for them is compiled and the files bound.
+ * notebook's first cells use (polars, node:path, and zod, whose `z.infer` types `dist/`'s configs),
+ * so the checker's code for them is compiled and the files bound.
  */
 const WARM_SOURCE = [
   'export {};',
   "import * as pl from 'nodejs-polars';",
   "import { basename } from 'node:path';",
+  "import { z } from 'zod';",
+  'const config = z.object({ horizon: z.number().int().positive(), symbols: z.array(z.string()) });',
+  'type Config = z.infer<typeof config>;',
+  "const parsed: Config = config.parse({ horizon: 30, symbols: ['A'] });",
   'const df = pl.DataFrame({ a: [1, 2] });',
   "const mean = df.select(pl.col('a').mean());",
-  "console.log(mean.height, basename('/a/b'), new Map<string, number>(), [1, 2].map((x) => x * 2));",
+  "console.log(mean.height, parsed.horizon, basename('/a/b'), new Map<string, number>(), [1, 2].map((x) => x * 2));",
   '',
 ].join('\n');
 
