@@ -48,7 +48,7 @@ function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env
   return seconds;
 }
 
-type Executed = { metadata: { quantbook: { kernel: { startupS: number; readyAfterS?: number } } } };
+type Executed = { metadata: { quantbook: { kernel: { startupS: number; readyAfterS?: number; snapshot?: { state: string } } } } };
 
 /** Child: one side of one comparison, timed around the command only. */
 function child(kind: string, work: string, files: string[]): void {
@@ -58,12 +58,18 @@ function child(kind: string, work: string, files: string[]): void {
   if (kind === 'run') {
     const seconds = timed(process.execPath, [bin, 'run', files[0], '-o', out, '-q', '--no-build', '--start-timeout', '600']);
     const executed = JSON.parse(readFileSync(join(out, `${reportName(files[0])}.ipynb`), 'utf8')) as Executed;
-    reportChild({ seconds, startupS: executed.metadata.quantbook.kernel.startupS });
+    const kernel = executed.metadata.quantbook.kernel;
+    reportChild({ seconds, startupS: kernel.startupS, snapshotKernels: kernel.snapshot?.state === 'used' ? 1 : 0 });
   } else if (kind === 'report') {
     const seconds = timed(process.execPath, [bin, 'report', ...files, '-o', out, '-q', '--no-build', '--start-timeout', '600']);
     // Read after the timed command: each run's kernel start-up and how long the run waited for its kernel.
     const kernels = files.map((f) => (JSON.parse(readFileSync(join(out, `${reportName(f)}.ipynb`), 'utf8')) as Executed).metadata.quantbook.kernel);
-    reportChild({ seconds, startupS: kernels.reduce((a, k) => a + k.startupS, 0), waitS: kernels.reduce((a, k) => a + (k.readyAfterS ?? k.startupS), 0) });
+    reportChild({
+      seconds,
+      startupS: kernels.reduce((a, k) => a + k.startupS, 0),
+      waitS: kernels.reduce((a, k) => a + (k.readyAfterS ?? k.startupS), 0),
+      snapshotKernels: kernels.filter((k) => k.snapshot?.state === 'used').length,
+    });
   } else reportChild({ seconds: nbconvert() });
   rmSync(out, { recursive: true, force: true });
 }
@@ -75,6 +81,12 @@ function hasNbconvert(): boolean {
   } catch {
     return false;
   }
+}
+
+/** How many quantbook kernels started from the V8 startup snapshot (`runner/snapshot.ts`; the first run may build it). */
+function snapshotLine(runs: Record<string, unknown>[], kernelsPerRun: number): string {
+  const used = runs.reduce((a, r) => a + Number(r.snapshotKernels ?? 0), 0);
+  return `quantbook kernels started from the startup snapshot: ${used} of ${runs.length * kernelsPerRun} (without it a kernel starts as before, while the snapshot is built in the background).`;
 }
 
 const single = resolve(root, args.notebook);
@@ -108,6 +120,7 @@ if (args.child) {
     body.push(`| quantbook run (.ipynb + HTML report) | ${formatSpread(spread(seconds(one['quantbook run'])))} |`);
     if (nbconvert) body.push(`| jupyter nbconvert --execute --to html | ${formatSpread(spread(seconds(one.nbconvert)))} |`);
     body.push(`| kernel start-up (tslab, spawn to kernel_info) | ${formatSpread(spread(one['quantbook run'].map((r) => Number(r.startupS))))} |`, '');
+    body.push(snapshotLine(one['quantbook run'], 1), '');
     if (nbconvert) {
       const r = ratioOf(seconds(one['quantbook run']), seconds(one.nbconvert));
       body.push(`quantbook / nbconvert time: ${r.median.toFixed(2)}x (per run pair: ${formatSpread(r, 2, 'x')})`, '');
@@ -127,6 +140,8 @@ if (args.child) {
         const which = subset ? `on ${all.length} notebooks given by --notebooks (a subset: the goal is for every notebook)` : 'on every notebook';
         verdicts.push(verdictLine(`quantbook report / nbconvert <= 0.50x ${which}`, r.median <= 0.5, `${r.median.toFixed(2)}x`));
       }
+      if (!nbconvert) body.push('');
+      body.push(snapshotLine(many['quantbook report'], all.length), '');
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -56,6 +56,13 @@ export interface RunInfo {
      * or refused by V8 (then compiled from source and replaced; said in `warnings` too).
      */
     codeCache?: { hits: number; misses: number; corrupt: number; rejected: number };
+    /**
+     * What the kernel start did with the V8 startup snapshot (`runner/snapshot.ts`): `used` (with
+     * how many parsed declaration files it offered and the kernel reused while starting), `building`
+     * (none yet: built in the background), `corrupt` or `refused` (removed, started without it),
+     * `unavailable` (with why). Absent in older runs and for kernels given by argv.
+     */
+    snapshot?: { state: 'used' | 'building' | 'corrupt' | 'refused' | 'unavailable'; report?: { offered: number; reused: number }; reason?: string };
   };
   libraryVersion: string;
   git: GitState | null;

@@ -21,6 +21,8 @@ import { setLongTimeout, sleep, type LongTimer } from './timers';
 import { WATCHDOG_ENV, type WatchdogSpec } from './watchdog';
 import { CODE_CACHE_ENV, type CodeCacheReport, type CodeCacheSpec } from './codeCache';
 import { kernelCodeCacheDir, preloadScript, readCodeCacheReport, withPreloads } from './preloads';
+import { discardSnapshot, kernelSnapshot, kernelSnapshotDir, readSnapshotReport, type SnapshotState } from './snapshot';
+import { SNAPSHOT_KERNEL_ENV, type SnapshotKernelSpec, type SnapshotKernelReport } from './snapshotEntry';
 import { decodeMessage, encodeMessage, WireError, type JupyterMessage } from './wire';
 import { leaseKernelPorts, listeningPorts, releaseAllPorts, type PortLease } from './ports';
 import type { Output } from '../records/nbformat';
@@ -58,6 +60,27 @@ export interface KernelOptions {
   codeCache?: boolean;
   /** The code cache folder. Default {@link kernelCodeCacheDir}. */
   codeCacheDir?: string;
+  /**
+   * Start the default tslab kernel from the V8 startup snapshot (`snapshotEntry.ts`: TypeScript
+   * loaded, the common declaration files parsed), kept in `snapshotDir`; when it is not built yet
+   * it is built in the background and this kernel starts without it. Ignored with `argv`. Default true.
+   */
+  snapshot?: boolean;
+  /** The snapshot folder. Default {@link kernelSnapshotDir}. */
+  snapshotDir?: string;
+}
+
+/** What the kernel start did with the startup snapshot (`snapshot.ts`). */
+export interface KernelSnapshotUse {
+  /**
+   * `used`: started from it; else why not (`building`, `corrupt`, `unavailable`: see {@link SnapshotState};
+   * `refused`: the kernel exited at start-up from it, removed, restarted without it).
+   */
+  state: Exclude<SnapshotState['state'], 'ready'> | 'used' | 'refused';
+  /** When used: what the kernel reused from it. */
+  report?: SnapshotKernelReport;
+  /** When unavailable: why. */
+  reason?: string;
 }
 
 /** How a cell's execution ended. */
@@ -168,6 +191,9 @@ interface Pending {
 /** A kernel alive but silent past its start-up timeout, or sure to stay so (retried by {@link KernelClient.start}). */
 class SilentKernelError extends NotebookError {}
 
+/** A kernel that exited before it answered (retried without the startup snapshot when it had one). */
+class ExitedAtStartError extends NotebookError {}
+
 /**
  * What tslab prints (as an unhandled rejection, staying alive) when it can never answer: seen on
  * stderr, the start is given up at once instead of after `startTimeoutMs`.
@@ -191,6 +217,8 @@ export class KernelClient {
   rejectedMessages = 0;
   /** What the kernel's code cache did (`codeCache.ts`); undefined without one or when it said nothing. */
   codeCache?: CodeCacheReport;
+  /** What the start did with the startup snapshot; undefined when none was asked for (`argv` given, `snapshot: false`). */
+  snapshot?: KernelSnapshotUse;
 
   private readonly session = randomUUID();
   private readonly pending = new Map<string, Pending>();
@@ -198,6 +226,7 @@ export class KernelClient {
   private exit: { code: number | null; signal: string | null } | null = null;
   private exitWaiters: Array<() => void> = [];
   private stderrTail = '';
+  private snapshotReport?: SnapshotKernelReport;
   private servingFailure: string | null = null;
   private failureWaiters: Array<() => void> = [];
   private closed = false;
@@ -237,22 +266,44 @@ export class KernelClient {
    */
   static async start(opts: KernelOptions): Promise<KernelClient> {
     const retries = opts.silentRetries ?? 1;
+    const snap = opts.argv === undefined && (opts.snapshot ?? true) ? kernelSnapshot(opts.snapshotDir ?? kernelSnapshotDir()) : undefined;
+    let blob = snap?.state === 'ready' ? snap.blob : undefined;
+    let refused = false;
     for (let attempt = 0; ; attempt++) {
       try {
-        const client = await KernelClient.startOnce(opts);
+        const client = await KernelClient.startOnce(opts, blob);
         client.silentStarts = attempt;
+        if (snap) {
+          client.snapshot = refused
+            ? { state: 'refused' }
+            : snap.state === 'ready'
+              ? { state: 'used', ...(client.snapshotReport ? { report: client.snapshotReport } : {}) }
+              : { state: snap.state, ...(snap.state === 'unavailable' ? { reason: snap.reason } : {}) };
+        }
         return client;
       } catch (err) {
+        if (blob !== undefined && err instanceof ExitedAtStartError) {
+          // Node refused the blob (or the snapshot's main failed): never again; this kernel starts without it.
+          process.stderr.write(`quantbook: the kernel exited at start-up from the snapshot ${blob} (${err.message}); removed it, starting the kernel without it (kernels start without a snapshot until a file it holds changes)\n`);
+          discardSnapshot(blob, err.message);
+          blob = undefined;
+          refused = true;
+          attempt--;
+          continue;
+        }
         if (!(err instanceof SilentKernelError) || attempt >= retries) throw err;
         process.stderr.write(`quantbook: ${err.message}; killed it, starting a fresh kernel on new ports (retry ${attempt + 1} of ${retries})\n`);
       }
     }
   }
 
-  private static async startOnce(opts: KernelOptions): Promise<KernelClient> {
+  private static async startOnce(opts: KernelOptions, snapshotBlob: string | undefined): Promise<KernelClient> {
     const t0 = performance.now();
     const spawnedAt = Date.now();
-    const { argv: command, node } = withPreloads(opts.argv ?? defaultKernelArgv(), opts.codeCache ?? true);
+    const preloaded = withPreloads(opts.argv ?? defaultKernelArgv(), opts.codeCache ?? true);
+    const node = preloaded.node;
+    const fromSnapshot = node && snapshotBlob !== undefined;
+    const command = fromSnapshot ? [preloaded.argv[0], '--snapshot-blob', snapshotBlob, ...preloaded.argv.slice(1)] : preloaded.argv;
     const cached = node && (opts.codeCache ?? true);
     // Not system-chosen ports (listen on 0, close): another process may get one of those before
     // the kernel binds it, seconds later, and tslab then stays silent (see ports.ts).
@@ -276,10 +327,17 @@ export class KernelClient {
     const watchdog: WatchdogSpec = { fd: 3, parent: process.pid, connectionDir: connDir, pollMs: WATCHDOG_POLL_MS };
     const codeCacheReport = join(connDir, 'code-cache.json');
     const codeCache: CodeCacheSpec = { dir: opts.codeCacheDir ?? kernelCodeCacheDir(), reportFile: codeCacheReport };
+    const snapshotReport = join(connDir, 'snapshot.json');
+    const snapshotSpec: SnapshotKernelSpec = { reportFile: snapshotReport };
     const child = spawn(argv[0], argv.slice(1), {
       cwd: opts.cwd,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, [WATCHDOG_ENV]: JSON.stringify(watchdog), ...(cached ? { [CODE_CACHE_ENV]: JSON.stringify(codeCache) } : {}) },
+      env: {
+        ...process.env,
+        [WATCHDOG_ENV]: JSON.stringify(watchdog),
+        ...(cached ? { [CODE_CACHE_ENV]: JSON.stringify(codeCache) } : {}),
+        ...(fromSnapshot ? { [SNAPSHOT_KERNEL_ENV]: JSON.stringify(snapshotSpec) } : {}),
+      },
     });
     trackChild(child);
     opts.onSpawn?.();
@@ -319,6 +377,7 @@ export class KernelClient {
     client.startupMs = performance.now() - t0;
     client.spawnedAt = spawnedAt;
     if (cached) client.codeCache = readCodeCacheReport(codeCacheReport);
+    if (fromSnapshot) client.snapshotReport = readSnapshotReport(snapshotReport);
     return client;
   }
 
@@ -401,7 +460,7 @@ export class KernelClient {
     while (!ready) {
       if (this.exit) {
         const tail = this.stderrTail.trim().slice(-600);
-        throw new NotebookError(
+        throw new ExitedAtStartError(
           `kernel exited during start-up (exit code ${this.exit.code}, signal ${this.exit.signal})${tail ? `: ${tail}` : ''}`,
           { file: this.notebook },
         );

@@ -9,11 +9,11 @@ import { packageRoot } from './build';
 import type { CodeCacheReport } from './codeCache';
 
 /**
- * A kernel preload (compiled `watchdog.js`, `bindGuard.js`, `codeCache.js`): beside this file in `dist/`,
+ * A kernel preload (compiled `watchdog.js`, `bindGuard.js`, `codeCache.js`) or the snapshot entry (`snapshotEntry.js`): beside this file in `dist/`,
  * else in the package's `dist/` (when this file runs from `src/`, as in tests).
  * @throws NotebookError when it was never built.
  */
-export function preloadScript(name: 'watchdog.js' | 'bindGuard.js' | 'codeCache.js'): string {
+export function preloadScript(name: 'watchdog.js' | 'bindGuard.js' | 'codeCache.js' | 'snapshotEntry.js'): string {
   for (const candidate of [join(__dirname, name), join(packageRoot(), 'dist', 'notebook', 'runner', name)]) {
     if (existsSync(candidate)) return candidate;
   }

@@ -14,7 +14,7 @@ import type { ReportOptions } from '../report/html';
 import { ensureFreshBuild } from './build';
 import type { CellRef, Parameters, RunFailure, RunInfo } from '../records/run';
 import { gitState, hostDescription } from './environment';
-import { KernelClient, type CellOutcome } from './kernel';
+import { KernelClient, type CellOutcome, type KernelSnapshotUse } from './kernel';
 import { cellSource, newCellId, notebookText, readNotebook, type Cell, type Notebook } from '../records/nbformat';
 import { injectParameters } from './parameters';
 
@@ -254,6 +254,7 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
       readyAfterS,
       ...(kernel.silentStarts > 0 ? { silentStarts: kernel.silentStarts } : {}),
       ...(codeCacheFailed ? { codeCache: kernel.codeCache } : {}),
+      ...(kernel.snapshot ? { snapshot: kernel.snapshot } : {}),
     },
     libraryVersion: VERSION,
     git,
@@ -263,6 +264,7 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
     warnings: [
       ...injection.warnings,
       ...(kernel.rejectedMessages > 0 ? [`${kernel.rejectedMessages} kernel messages had a bad signature and were ignored`] : []),
+      ...snapshotWarnings(kernel.snapshot),
       ...(codeCacheFailed ? [`kernel code cache: ${kernel.codeCache?.corrupt ?? 0} corrupt and ${kernel.codeCache?.rejected ?? 0} refused cache file(s), compiled from source and replaced`] : []),
     ],
     ...(failure ? { failure } : {}),
@@ -288,4 +290,12 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
     else await shutdown;
   }
   return { info, notebook: nb, ...(failure ? { error: new NotebookError(failure.message, { file: path, cell: failure.cell }) } : {}) };
+}
+
+/** The run's warnings about the kernel's startup snapshot: a blob Node refused, one of the wrong size, or none possible here. */
+function snapshotWarnings(use: KernelSnapshotUse | undefined): string[] {
+  if (use?.state === 'refused') return ['kernel snapshot: the kernel exited at start-up from it; removed, the kernel started without it (and later kernels until a file it holds changes)'];
+  if (use?.state === 'corrupt') return ['kernel snapshot: a blob of the wrong size was removed; the kernel started without it (being rebuilt in the background)'];
+  if (use?.state === 'unavailable') return [`kernel snapshot: unavailable, the kernel started without it (${use.reason ?? 'no reason given'})`];
+  return [];
 }
