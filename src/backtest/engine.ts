@@ -352,27 +352,62 @@ function runBars(run: RunSetup): BarOutputs {
     let gross = 0;
     let unquoted = 0;
     let s0 = 0;
-    // Two symbols at a time while both have a positive close (the usual case): the second reads of
-    // close and q reuse the first's checks of the arrays. Anything else goes to the loop below.
-    for (; s0 + 1 < S; s0 += 2) {
-      const c0 = close[base + s0];
-      const c1 = close[base + s0 + 1];
-      if (!(c0 > 0 && c1 > 0)) break;
+    // Four symbols at a time while all have a positive close (the usual case), then two: optimized
+    // code checks an array (map, length, data pointer) once per loop iteration, so the later reads
+    // of close and q reuse the first's checks. Anything else goes to the loop after them.
+    for (; s0 + 3 < S; s0 += 4) {
+      const i = base + s0;
+      const c0 = close[i];
+      const c1 = close[i + 1];
+      const c2 = close[i + 2];
+      const c3 = close[i + 3];
+      if (!(c0 > 0 && c1 > 0 && c2 > 0 && c3 > 0)) break;
       if (eagerPx) {
         lastPx[s0] = c0;
         lastPx[s0 + 1] = c1;
+        lastPx[s0 + 2] = c2;
+        lastPx[s0 + 3] = c3;
       }
       const q0 = q[s0];
       const q1 = q[s0 + 1];
+      const q2 = q[s0 + 2];
+      const q3 = q[s0 + 3];
       if (q0 !== 0) {
-        const v = q0 * c0;
-        value += v;
-        gross += Math.abs(v);
+        value += q0 * c0;
+        gross += Math.abs(q0 * c0);
       }
       if (q1 !== 0) {
-        const v = q1 * c1;
-        value += v;
-        gross += Math.abs(v);
+        value += q1 * c1;
+        gross += Math.abs(q1 * c1);
+      }
+      if (q2 !== 0) {
+        value += q2 * c2;
+        gross += Math.abs(q2 * c2);
+      }
+      if (q3 !== 0) {
+        value += q3 * c3;
+        gross += Math.abs(q3 * c3);
+      }
+    }
+    if (s0 + 1 < S) {
+      const c0 = close[base + s0];
+      const c1 = close[base + s0 + 1];
+      if (c0 > 0 && c1 > 0) {
+        if (eagerPx) {
+          lastPx[s0] = c0;
+          lastPx[s0 + 1] = c1;
+        }
+        const q0 = q[s0];
+        const q1 = q[s0 + 1];
+        if (q0 !== 0) {
+          value += q0 * c0;
+          gross += Math.abs(q0 * c0);
+        }
+        if (q1 !== 0) {
+          value += q1 * c1;
+          gross += Math.abs(q1 * c1);
+        }
+        s0 += 2;
       }
     }
     for (let s = s0; s < S; s++) {
