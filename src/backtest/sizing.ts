@@ -519,9 +519,32 @@ export class Sizer {
       let nHeld = 0;
       if (this.nHeld > 0) hold.fill(0);
       let s0 = 0;
-      // Two symbols at a time while every symbol has a bar and both targets are finite (as above);
-      // a NaN or infinite target goes to the loop below, which holds or throws as before.
+      // Four symbols at a time while every symbol has a bar and the four targets are finite, then
+      // two (as above: the later reads and writes of an array reuse the first's checks); a NaN or
+      // infinite target goes to the loop below, which holds or throws as before.
       if (allQuoted === true) {
+        for (; s0 + 3 < S; s0 += 4) {
+          const idx = base + s0;
+          const g0 = goal[idx];
+          const g1 = goal[idx + 1];
+          const g2 = goal[idx + 2];
+          const g3 = goal[idx + 3];
+          if (g0 - g0 !== 0 || g1 - g1 !== 0 || g2 - g2 !== 0 || g3 - g3 !== 0) break;
+          const capRow = L.CAP * S + s0;
+          const f0 = capFraction(g0, capPerSymbol, binds, capRow);
+          const f1 = capFraction(g1, capPerSymbol, binds, capRow + 1);
+          const f2 = capFraction(g2, capPerSymbol, binds, capRow + 2);
+          const f3 = capFraction(g3, capPerSymbol, binds, capRow + 3);
+          if (f0 !== g0 || f1 !== g1 || f2 !== g2 || f3 !== g3) mask |= 1 << L.CAP;
+          target[s0] = f0;
+          target[s0 + 1] = f1;
+          target[s0 + 2] = f2;
+          target[s0 + 3] = f3;
+          sum += Math.abs(f0);
+          sum += Math.abs(f1);
+          sum += Math.abs(f2);
+          sum += Math.abs(f3);
+        }
         for (; s0 + 1 < S; s0 += 2) {
           const idx = base + s0;
           let f0 = goal[idx];
@@ -802,6 +825,18 @@ function signalFraction(kind: number, kellyFraction: number, weight: number, fol
   if (kind === Kind.KELLY) return (kellyFraction * mu) / (sigma * sigma);
   if (kind === Kind.TARGET_WEIGHT) return followSign ? weight * Math.sign(mu) : weight;
   return (followSign ? Math.sign(mu) : 1) * (weight / sigma);
+}
+
+/**
+ * The per-symbol cap: `f` clamped to [-cap, cap], counted in `binds[i]` when it binds (NaN is
+ * left as it is). The usual case is one compare pair and no write.
+ */
+function capFraction(f: number, cap: number, binds: Int32Array, i: number): number {
+  if (f > cap || f < -cap) {
+    binds[i]++;
+    return f > 0 ? cap : -cap;
+  }
+  return f;
 }
 
 function badTarget(symbol: string, t: number, v: number): never {
