@@ -59,13 +59,21 @@ export interface ReturnStats {
  * @example returnStats(new Float64Array([100, 110, 121])).drift // log(1.1) = 0.0953...
  */
 export function returnStats(window: Float64Array): ReturnStats {
-  const rs: number[] = [];
-  for (let i = 1; i < window.length; i++) {
-    const a = window[i - 1];
+  // One Math.log per close (each close is the end of one return and the start of the next),
+  // written straight into a typed array: the same differences as log(b) - log(a) per pair.
+  const m = window.length;
+  const all = new Float64Array(Math.max(0, m - 1));
+  let count = 0;
+  let a = m > 0 ? window[0] : NaN;
+  let logA = a > 0 ? Math.log(a) : NaN;
+  for (let i = 1; i < m; i++) {
     const b = window[i];
-    if (a > 0 && b > 0) rs.push(Math.log(b) - Math.log(a));
+    const logB = b > 0 ? Math.log(b) : NaN;
+    if (a > 0 && b > 0) all[count++] = logB - logA;
+    a = b;
+    logA = logB;
   }
-  const returns = Float64Array.from(rs);
+  const returns = count === all.length ? all : all.slice(0, count);
   const n = returns.length;
   let sum = 0;
   let sumSq = 0;

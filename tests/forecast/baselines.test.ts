@@ -33,6 +33,19 @@ describe('baselines', () => {
     expect(s.last).toBe(121);
   });
 
+  it('window statistics: each return is log(b) - log(a) of a pair of positive closes, in order, exactly', () => {
+    const w = new Float64Array([100, 0, 101, 102.5, -1, NaN, 99, 98.25, 98.25, 100.5]);
+    const want: number[] = [];
+    for (let i = 1; i < w.length; i++) if (w[i - 1] > 0 && w[i] > 0) want.push(Math.log(w[i]) - Math.log(w[i - 1]));
+    const s = returnStats(w);
+    expect([...s.returns]).toEqual(want); // toEqual on numbers: the same doubles
+    expect(s.returns.length).toBe(4);
+    expect(s.returns[2]).toBe(0); // an unchanged close
+    expect(s.returns.buffer.byteLength).toBe(4 * 8); // no spare tail behind the returns
+    expect(returnStats(new Float64Array([])).returns.length).toBe(0);
+    expect(returnStats(new Float64Array([5])).returns.length).toBe(0);
+  });
+
   it('naive: no change, log-normal spread rms * sqrt(h)', async () => {
     const f = await createBaseline('naive').forecast({ context: window, horizon: 4, quantileLevels: [0.1, 0.5, 0.9] });
     const q = f.quantiles!.values;
