@@ -5,7 +5,7 @@
  * sorting and binary search, the standard normal and the Student-t
  * distributions. Depends on nothing in quantbook.
  */
-export { radixSortFloat64, orderStatistics, quantilesOf, quantileSorted, lowerBound, upperBound } from './order';
+export { radixSortFloat64, orderStatistics, quantilesOf, quantileSorted, lowerBound, upperBound, stableOrder } from './order';
 export type { RadixSorted } from './order';
 export { normalCdf, normalPdf, normalQuantile } from './normal';
 export { logGamma, regularizedBeta, studentTCdf, studentTPdf, studentTQuantile } from './studentT';

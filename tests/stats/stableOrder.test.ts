@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../src/core/random';
-import { stableOrder } from '../../../src/forecast/conformal/levels';
+import { Rng } from '../../src/core/random';
+import { stableOrder } from '../../src/stats/order';
 
 /** The reference: a comparator sort of the indices, ties by index. */
 const bySort = (keys: ArrayLike<number>): number[] => Array.from({ length: keys.length }, (_, i) => i).sort((a, b) => keys[a] - keys[b] || a - b);
