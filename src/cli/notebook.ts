@@ -14,6 +14,7 @@ import type { Parameters, RunSummary } from '../notebook/records/run';
 import type { GridAxis } from '../notebook/records/sweep';
 import { collectParameters } from '../notebook/runner/parameters';
 import type { PoolProgress } from '../notebook/runner/pool';
+import { COMPILE_CACHE_SWITCH } from '../notebook/runner/compileCache';
 import type { KernelClient } from '../notebook/runner/kernel';
 import type { RunProgress, RunResult } from '../notebook/runner/run';
 import { addToCatalogue } from './catalogue';
@@ -86,7 +87,12 @@ function addRunOptions(cmd: Command, defaults: { out: string }): Command {
     .option('--cell-timeout <seconds>', 'interrupt a cell after this long, then kill the kernel (0 = never)', seconds('--cell-timeout'), 1800)
     .option('--start-timeout <seconds>', 'give up when the kernel has not started after this long', seconds('--start-timeout'), 60)
     .option('--collapse-code', 'fold code cells in the HTML report (readers can unfold them)')
-    .option('--no-build', 'do not rebuild dist/ when sources are newer (notebooks import ../dist)');
+    .option('--no-build', 'do not rebuild dist/ when sources are newer (notebooks import ../dist)')
+    .option('--no-compile-cache', `type-check and compile every cell again, even one whose source, earlier cells and declarations are those of an earlier run (also ${COMPILE_CACHE_SWITCH}=off)`)
+    // Before any kernel starts (run and report start theirs while they prepare): every kernel this process starts reads it.
+    .hook('preAction', (c) => {
+      if ((c.opts() as { compileCache?: boolean }).compileCache === false) process.env[COMPILE_CACHE_SWITCH] = 'off';
+    });
 }
 
 /** Parameters from -f, -y and -p, in papermill's order (later wins). */

@@ -109,6 +109,22 @@ describe('a tslab kernel started from the snapshot', () => {
     expect(on.thrown).toBe(off.thrown);
   }, 300_000);
 
+  it('keeps the blob when the kernel exits at start-up without it too (broken for another reason)', async () => {
+    const blob = readdirSync(dir).find((f) => f.endsWith('.blob'));
+    expect(blob).toBeDefined();
+    const before = process.env.NODE_OPTIONS;
+    process.env.NODE_OPTIONS = `--require=${join(dir, 'no-such-preload.js')}`;
+    try {
+      await expect(KernelClient.start({ cwd: REPO_ROOT, snapshotDir: dir })).rejects.toThrow(/exited during start-up/);
+    } finally {
+      if (before === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = before;
+    }
+    expect(readdirSync(dir).includes(blob ?? '')).toBe(true);
+    expect(readdirSync(dir).some((f) => f.endsWith('.failed'))).toBe(false);
+    expect(kernelSnapshot(dir).state).toBe('ready');
+  }, 120_000);
+
   it('removes a blob Node refuses, starts the kernel without it, saying so, and does not rebuild it', async () => {
     const blob = readdirSync(dir).find((f) => f.endsWith('.blob'));
     expect(blob).toBeDefined();

@@ -63,6 +63,15 @@ export interface RunInfo {
      * `unavailable` (with why). Absent in older runs and for kernels given by argv.
      */
     snapshot?: { state: 'used' | 'building' | 'corrupt' | 'refused' | 'unavailable'; report?: { offered: number; reused: number }; reason?: string };
+    /**
+     * What the kernel's compile cache (`runner/compileCache.ts`) did with the cells: compiled from
+     * an earlier run's result (`hits`), compiled and stored (`misses`), entries that no longer held
+     * (`stale`) or failed their checksum (`corrupt`: said in `warnings` too), cells it leaves alone
+     * (`uncacheable`), entries it could not write (`unwritten`: said in `warnings`), and `off` with
+     * why when it could not run (said in `warnings`). Absent in older runs, for kernels
+     * started without it (`--no-compile-cache`) and for kernels that are not tslab.
+     */
+    compileCache?: { hits: number; misses: number; stale: number; corrupt: number; uncacheable: number; unwritten: number; off?: string };
   };
   libraryVersion: string;
   git: GitState | null;

@@ -20,7 +20,8 @@ import { NotebookError } from '../../core/errors';
 import { setLongTimeout, sleep, type LongTimer } from './timers';
 import { WATCHDOG_ENV, type WatchdogSpec } from './watchdog';
 import { CODE_CACHE_ENV, type CodeCacheReport, type CodeCacheSpec } from './codeCache';
-import { kernelCodeCacheDir, preloadScript, readCodeCacheReport, withPreloads } from './preloads';
+import { COMPILE_CACHE_ENV, COMPILE_CACHE_SWITCH, type CompileCacheReport, type CompileCacheSpec } from './compileCache';
+import { kernelCodeCacheDir, kernelCompileCacheDir, preloadScript, readCodeCacheReport, readCompileCacheReport, withPreloads } from './preloads';
 import { discardSnapshot, kernelSnapshot, kernelSnapshotDir, readSnapshotReport, type SnapshotState } from './snapshot';
 import { SNAPSHOT_KERNEL_ENV, type SnapshotKernelSpec, type SnapshotKernelReport } from './snapshotEntry';
 import { decodeMessage, encodeMessage, WireError, type JupyterMessage } from './wire';
@@ -60,6 +61,15 @@ export interface KernelOptions {
   codeCache?: boolean;
   /** The code cache folder. Default {@link kernelCodeCacheDir}. */
   codeCacheDir?: string;
+  /**
+   * Preload the compile cache (`compileCache.ts`) into a Node tslab kernel: a cell whose source,
+   * earlier cells' declarations and program files are those of an earlier run reuses that run's
+   * compile result, kept in `compileCacheDir`. Default true, unless this process's environment has
+   * `QUANTBOOK_COMPILE_CACHE=off` (`--no-compile-cache`).
+   */
+  compileCache?: boolean;
+  /** The compile cache folder. Default {@link kernelCompileCacheDir}. */
+  compileCacheDir?: string;
   /**
    * Start the default tslab kernel from the V8 startup snapshot (`snapshotEntry.ts`: TypeScript
    * loaded, the common declaration files parsed), kept in `snapshotDir`; when it is not built yet
@@ -227,6 +237,7 @@ export class KernelClient {
   private exitWaiters: Array<() => void> = [];
   private stderrTail = '';
   private snapshotReport?: SnapshotKernelReport;
+  private compileCacheReport?: string;
   private servingFailure: string | null = null;
   private failureWaiters: Array<() => void> = [];
   private closed = false;
@@ -267,29 +278,27 @@ export class KernelClient {
   static async start(opts: KernelOptions): Promise<KernelClient> {
     const retries = opts.silentRetries ?? 1;
     const snap = opts.argv === undefined && (opts.snapshot ?? true) ? kernelSnapshot(opts.snapshotDir ?? kernelSnapshotDir()) : undefined;
-    let blob = snap?.state === 'ready' ? snap.blob : undefined;
-    let refused = false;
+    const blob = snap?.state === 'ready' ? snap.blob : undefined;
     for (let attempt = 0; ; attempt++) {
       try {
         const client = await KernelClient.startOnce(opts, blob);
         client.silentStarts = attempt;
         if (snap) {
-          client.snapshot = refused
-            ? { state: 'refused' }
-            : snap.state === 'ready'
-              ? { state: 'used', ...(client.snapshotReport ? { report: client.snapshotReport } : {}) }
-              : { state: snap.state, ...(snap.state === 'unavailable' ? { reason: snap.reason } : {}) };
+          client.snapshot = snap.state === 'ready'
+            ? { state: 'used', ...(client.snapshotReport ? { report: client.snapshotReport } : {}) }
+            : { state: snap.state, ...(snap.state === 'unavailable' ? { reason: snap.reason } : {}) };
         }
         return client;
       } catch (err) {
         if (blob !== undefined && err instanceof ExitedAtStartError) {
-          // Node refused the blob (or the snapshot's main failed): never again; this kernel starts without it.
-          process.stderr.write(`quantbook: the kernel exited at start-up from the snapshot ${blob} (${err.message}); removed it, starting the kernel without it (kernels start without a snapshot until a file it holds changes)\n`);
+          // Node refused the blob, or the kernel is broken for another reason (a failing preload, a
+          // broken install): only a kernel that starts without the blob proves it was the blob, which
+          // is then removed for good. A start that fails without it too throws its own error; the blob stays.
+          const client = await KernelClient.start({ ...opts, snapshot: false });
+          process.stderr.write(`quantbook: the kernel exited at start-up from the snapshot ${blob} (${err.message}) and started without it; removed it (kernels start without a snapshot until a file it holds changes)\n`);
           discardSnapshot(blob, err.message);
-          blob = undefined;
-          refused = true;
-          attempt--;
-          continue;
+          client.snapshot = { state: 'refused' };
+          return client;
         }
         if (!(err instanceof SilentKernelError) || attempt >= retries) throw err;
         process.stderr.write(`quantbook: ${err.message}; killed it, starting a fresh kernel on new ports (retry ${attempt + 1} of ${retries})\n`);
@@ -300,11 +309,12 @@ export class KernelClient {
   private static async startOnce(opts: KernelOptions, snapshotBlob: string | undefined): Promise<KernelClient> {
     const t0 = performance.now();
     const spawnedAt = Date.now();
-    const preloaded = withPreloads(opts.argv ?? defaultKernelArgv(), opts.codeCache ?? true);
+    const preloaded = withPreloads(opts.argv ?? defaultKernelArgv(), { codeCache: opts.codeCache ?? true, compileCache: compileCacheOn(opts) });
     const node = preloaded.node;
     const fromSnapshot = node && snapshotBlob !== undefined;
     const command = fromSnapshot ? [preloaded.argv[0], '--snapshot-blob', snapshotBlob, ...preloaded.argv.slice(1)] : preloaded.argv;
     const cached = node && (opts.codeCache ?? true);
+    const compileCached = node && compileCacheOn(opts);
     // Not system-chosen ports (listen on 0, close): another process may get one of those before
     // the kernel binds it, seconds later, and tslab then stays silent (see ports.ts).
     const lease = await leaseKernelPorts(5);
@@ -327,6 +337,7 @@ export class KernelClient {
     const watchdog: WatchdogSpec = { fd: 3, parent: process.pid, connectionDir: connDir, pollMs: WATCHDOG_POLL_MS };
     const codeCacheReport = join(connDir, 'code-cache.json');
     const codeCache: CodeCacheSpec = { dir: opts.codeCacheDir ?? kernelCodeCacheDir(), reportFile: codeCacheReport };
+    const compileCacheSpec: CompileCacheSpec = { dir: opts.compileCacheDir ?? kernelCompileCacheDir(), reportFile: join(connDir, 'compile-cache.json') };
     const snapshotReport = join(connDir, 'snapshot.json');
     const snapshotSpec: SnapshotKernelSpec = { reportFile: snapshotReport };
     const child = spawn(argv[0], argv.slice(1), {
@@ -336,6 +347,7 @@ export class KernelClient {
         ...process.env,
         [WATCHDOG_ENV]: JSON.stringify(watchdog),
         ...(cached ? { [CODE_CACHE_ENV]: JSON.stringify(codeCache) } : {}),
+        ...(compileCached ? { [COMPILE_CACHE_ENV]: JSON.stringify(compileCacheSpec) } : {}),
         ...(fromSnapshot ? { [SNAPSHOT_KERNEL_ENV]: JSON.stringify(snapshotSpec) } : {}),
       },
     });
@@ -358,6 +370,7 @@ export class KernelClient {
     hb.connect(addr(hbPort));
 
     const client = new KernelClient(child, key, connDir, shell, control, iopub, hb, opts.notebook, lease);
+    if (compileCached) client.compileCacheReport = compileCacheSpec.reportFile;
     client.watchProcess();
     void client.readLoop(shell);
     void client.readLoop(control);
@@ -379,6 +392,15 @@ export class KernelClient {
     if (cached) client.codeCache = readCodeCacheReport(codeCacheReport);
     if (fromSnapshot) client.snapshotReport = readSnapshotReport(snapshotReport);
     return client;
+  }
+
+  /**
+   * What the kernel's compile cache (`compileCache.ts`) did with the cells run so far; undefined
+   * without one, or before its first cell (it writes its counts after every cell).
+   * @example (await kernel.execute('1 + 1'), kernel.compileCache()) // { hits: 1, misses: 0, ... }
+   */
+  compileCache(): CompileCacheReport | undefined {
+    return this.compileCacheReport === undefined ? undefined : readCompileCacheReport(this.compileCacheReport);
   }
 
   /** Whether the kernel process has exited. */
@@ -649,4 +671,9 @@ export class KernelClient {
     if (this.exit) return Promise.resolve();
     return new Promise((resolve) => this.exitWaiters.push(resolve));
   }
+}
+
+/** Whether a kernel start gets the compile cache: as asked, else unless `QUANTBOOK_COMPILE_CACHE=off`. */
+function compileCacheOn(opts: KernelOptions): boolean {
+  return opts.compileCache ?? process.env[COMPILE_CACHE_SWITCH] !== 'off';
 }

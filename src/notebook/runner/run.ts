@@ -15,6 +15,7 @@ import { ensureFreshBuild } from './build';
 import type { CellRef, Parameters, RunFailure, RunInfo } from '../records/run';
 import { gitState, hostDescription } from './environment';
 import { KernelClient, type CellOutcome, type KernelSnapshotUse } from './kernel';
+import type { CompileCacheReport } from './compileCache';
 import { cellSource, newCellId, notebookText, readNotebook, type Cell, type Notebook } from '../records/nbformat';
 import { injectParameters } from './parameters';
 
@@ -232,6 +233,8 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
     await kernel.shutdown();
     throw err;
   }
+  // Read before the shutdown: the kernel's counts live in its connection folder.
+  const compile = kernel.compileCache();
   // The kernel shuts down while we write the outputs.
   const shutdown = kernel.shutdown();
 
@@ -255,6 +258,7 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
       ...(kernel.silentStarts > 0 ? { silentStarts: kernel.silentStarts } : {}),
       ...(codeCacheFailed ? { codeCache: kernel.codeCache } : {}),
       ...(kernel.snapshot ? { snapshot: kernel.snapshot } : {}),
+      ...(compile ? { compileCache: compile } : {}),
     },
     libraryVersion: VERSION,
     git,
@@ -265,6 +269,7 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
       ...injection.warnings,
       ...(kernel.rejectedMessages > 0 ? [`${kernel.rejectedMessages} kernel messages had a bad signature and were ignored`] : []),
       ...snapshotWarnings(kernel.snapshot),
+      ...compileCacheWarnings(compile),
       ...(codeCacheFailed ? [`kernel code cache: ${kernel.codeCache?.corrupt ?? 0} corrupt and ${kernel.codeCache?.rejected ?? 0} refused cache file(s), compiled from source and replaced`] : []),
     ],
     ...(failure ? { failure } : {}),
@@ -298,4 +303,14 @@ function snapshotWarnings(use: KernelSnapshotUse | undefined): string[] {
   if (use?.state === 'corrupt') return ['kernel snapshot: a blob of the wrong size was removed; the kernel started without it (being rebuilt in the background)'];
   if (use?.state === 'unavailable') return [`kernel snapshot: unavailable, the kernel started without it (${use.reason ?? 'no reason given'})`];
   return [];
+}
+
+/** The run's warnings about the kernel's compile cache: corrupt entries (compiled and replaced), entries not stored, or the cache off and why. */
+function compileCacheWarnings(report: CompileCacheReport | undefined): string[] {
+  if (report === undefined) return [];
+  return [
+    ...(report.corrupt > 0 ? [`kernel compile cache: ${report.corrupt} corrupt entr${report.corrupt === 1 ? 'y' : 'ies'}, compiled from source and replaced`] : []),
+    ...(report.unwritten > 0 ? [`kernel compile cache: ${report.unwritten} compiled cell(s) could not be stored (the next run compiles them again)`] : []),
+    ...(report.off !== undefined ? [`kernel compile cache: off in this kernel, every cell compiled (${report.off})`] : []),
+  ];
 }

@@ -6,8 +6,9 @@
  * TypeScript's and every parsed file's path, size and mtime; a sidecar records the blob's size,
  * and a blob of another size is counted as corrupt and removed. A parsed file is only ever reused
  * for the very same text (`snapshotEntry.ts`), so a stale entry can cost speed, never a wrong
- * type-check. A blob Node refuses (the kernel exits during start-up) is removed, its key marked
- * failed, and that kernel restarted without it (`KernelClient.start`, reported in the run's warnings).
+ * type-check. A blob Node refuses (the kernel exits during start-up from it, and starts without it)
+ * is removed and its key marked failed (`KernelClient.start`, reported in the run's warnings); a kernel
+ * that exits at start-up without the blob too is broken for another reason and leaves the blob alone.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
