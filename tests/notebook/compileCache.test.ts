@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  baseKeyOf, cellKey, CONVERTER_RETURN_ANCHOR, decodeEntry, encodeEntry, isPlainJson, TSLAB_CONVERTER_SHA256, withStateAccessor, WorldCheck,
+  baseKeyOf, cellKey, CONVERTER_RETURN_ANCHOR, decodeEntry, decodeLikeTypeScript, encodeEntry, isPlainJson, TSLAB_CONVERTER_SHA256,
+  withStateAccessor, WorldCheck,
   type CompileCacheReport,
 } from '../../src/notebook/runner/compileCache';
 import { KernelClient } from '../../src/notebook/runner/kernel';
@@ -68,6 +69,25 @@ describe('compile cache keys and entries', () => {
 });
 
 describe('compile cache world checks', () => {
+  it("decodes a file as TypeScript's sys.readFile does, and hashes only bytes that decode to the text TypeScript parsed", () => {
+    expect(decodeLikeTypeScript(Buffer.from([0xef, 0xbb, 0xbf, 0x61, 0x62]))).toBe('ab');
+    expect(decodeLikeTypeScript(Buffer.from([0xff, 0xfe, 0x61, 0x00]))).toBe('a');
+    expect(decodeLikeTypeScript(Buffer.from([0xfe, 0xff, 0x00, 0x61]))).toBeUndefined();
+    expect(decodeLikeTypeScript(Buffer.from('é', 'utf8'))).toBe('é');
+    const dir = mkdtempSync(join(tmpdir(), 'qb-world-text-'));
+    const a = join(dir, 'a.d.ts');
+    writeFileSync(a, '\ufeffexport type A = 1;\n');
+    const check = new WorldCheck(() => []);
+    expect(check.hashIfText(a, 'export type B = 1;\n')).toBeNull();
+    const h = check.hashIfText(a, 'export type A = 1;\n');
+    expect(h).toBe(createHash('sha256').update(readFileSync(a)).digest('hex'));
+    // a later program that parsed other text for the path is not stored with these bytes
+    expect(check.hashIfText(a, 'export type A = 2;\n')).toBeNull();
+    expect(check.hashIfText(a, 'export type A = 1;\n')).toBe(h);
+    expect(check.hashIfText(join(dir, 'none.d.ts'), '')).toBeNull();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('holds while files keep their bytes, missing places stay missing and type directives stay the same', () => {
     const dir = mkdtempSync(join(tmpdir(), 'qb-world-'));
     const a = join(dir, 'a.d.ts');

@@ -154,39 +154,63 @@ export function isPlainJson(v: unknown): boolean {
   return Object.values(v as Record<string, unknown>).every((x) => x === undefined || isPlainJson(x));
 }
 
+/**
+ * A file's text as TypeScript's `sys.readFile` decodes its bytes: UTF-8 (a BOM dropped) or UTF-16LE
+ * after its BOM; undefined for UTF-16BE (not mirrored here: such a file is never stored).
+ * @example decodeLikeTypeScript(Buffer.from([0xef, 0xbb, 0xbf, 0x61])) // 'a'
+ */
+export function decodeLikeTypeScript(bytes: Buffer): string | undefined {
+  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return undefined;
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.toString('utf16le', 2);
+  if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return bytes.toString('utf8', 3);
+  return bytes.toString('utf8');
+}
+
 /** Checks a world against the file system, remembering what held (files and absences are checked once per process). */
 export class WorldCheck {
-  private readonly hashes = new Map<string, string | null>();
+  /** Per path: the SHA-256 of the bytes read, their text until compared, then the text that matched (null: unreadable). */
+  private readonly files = new Map<string, { hash: string; text: string | undefined; matched: string | undefined } | null>();
   private readonly absent = new Set<string>();
-  private readonly sameText = new Set<string>();
   private typeDirectives: string | undefined;
 
   /** @param currentTypeDirectives - the type roots' packages now (TypeScript's `getAutomaticTypeDirectiveNames`). */
   constructor(private readonly currentTypeDirectives: () => string[]) {}
 
-  /** SHA-256 of a file's bytes (null when it cannot be read), once per path. */
-  hashOf(path: string): string | null {
-    let h = this.hashes.get(path);
-    if (h === undefined) {
+  private read(path: string): { hash: string; text: string | undefined; matched: string | undefined } | null {
+    let f = this.files.get(path);
+    if (f === undefined) {
       try {
-        h = createHash('sha256').update(readFileSync(path)).digest('hex');
+        const bytes = readFileSync(path);
+        f = { hash: createHash('sha256').update(bytes).digest('hex'), text: decodeLikeTypeScript(bytes), matched: undefined };
       } catch {
-        h = null;
+        f = null;
       }
-      this.hashes.set(path, h);
+      this.files.set(path, f);
     }
-    return h;
+    return f;
+  }
+
+  /** SHA-256 of a file's bytes (null when it cannot be read), read once per path. */
+  hashOf(path: string): string | null {
+    return this.read(path)?.hash ?? null;
   }
 
   /**
-   * Whether a file still reads as the text TypeScript parsed (`readText` as TypeScript's `sys.readFile`), once per path.
-   * @example check.textMatches('/a.d.ts', sf.text, (p) => ts.sys.readFile(p))
+   * The SHA-256 of a file's bytes when they decode to `text` (what TypeScript parsed), else null:
+   * the hash and the comparison come from one read, so a file written meanwhile is never recorded
+   * with a hash of other bytes than those compared.
+   * @example check.hashIfText('/a.d.ts', sourceFile.text) // '9f86...' or null
    */
-  textMatches(path: string, text: string, readText: (path: string) => string | undefined): boolean {
-    if (this.sameText.has(path)) return true;
-    if (readText(path) !== text) return false;
-    this.sameText.add(path);
-    return true;
+  hashIfText(path: string, text: string): string | null {
+    const f = this.read(path);
+    if (f === null) return null;
+    if (f.matched === undefined) {
+      if (f.text !== text) return null;
+      // Compared once: the decoded copy is dropped, TypeScript's own string is kept to compare later texts with.
+      f.matched = text;
+      f.text = undefined;
+    }
+    return f.matched === text ? f.hash : null;
   }
 
   /**
@@ -236,7 +260,8 @@ interface ConverterState {
 }
 interface TsLike {
   version: string;
-  sys: { readFile(path: string): string | undefined };
+  /** The host whose directories `getAutomaticTypeDirectiveNames` lists (TypeScript's own `sys`). */
+  sys: unknown;
   getAutomaticTypeDirectiveNames(options: unknown, host: unknown): string[];
 }
 type Convert = (prevDecl: string, src: string) => unknown;
@@ -247,12 +272,12 @@ interface ConverterLike {
 
 /**
  * What a program's compile depended on besides the cell: its other files (hashed, each checked to
- * hold the text TypeScript read), the places resolution found nothing, the package.json files that
+ * decode to the text TypeScript parsed), the places resolution found nothing, the package.json files that
  * shaped resolutions, and the automatic type directives.
  * @returns the world, or why the cell is not stored (`uncacheable`: other source files; `changed`: a
  *   file differs from the text TypeScript read).
  */
-export function worldOf(program: ProgramLike, cell: readonly string[], check: WorldCheck, readText: (path: string) => string | undefined): CompileWorld | 'uncacheable' | 'changed' {
+export function worldOf(program: ProgramLike, cell: readonly string[], check: WorldCheck): CompileWorld | 'uncacheable' | 'changed' {
   const files: Array<[string, string]> = [];
   const missing = new Set<string>();
   const affecting = new Set<string>();
@@ -265,8 +290,7 @@ export function worldOf(program: ProgramLike, cell: readonly string[], check: Wo
     sf.resolvedTypeReferenceDirectiveNames?.forEach(note);
     if (cell.includes(sf.fileName)) continue;
     if (!sf.isDeclarationFile) return 'uncacheable';
-    if (!check.textMatches(sf.fileName, sf.text, readText)) return 'changed';
-    const h = check.hashOf(sf.fileName);
+    const h = check.hashIfText(sf.fileName, sf.text);
     if (h === null) return 'changed';
     files.push([sf.fileName, h]);
   }
@@ -433,7 +457,7 @@ export function withCompileCache(
     try {
       // The cell's own program: tslab replaces its builder at every update, so read it again.
       const after = state();
-      const world = worldOf(after.builder.getProgram(), [after.srcFilename, after.declFilename], check, (p) => ts.sys.readFile(p));
+      const world = worldOf(after.builder.getProgram(), [after.srcFilename, after.declFilename], check);
       // An uncacheable cell with no entry is only uncacheable; a stale or corrupt entry is counted as such too.
       if (world !== 'uncacheable' && isPlainJson(result)) report[outcome]++;
       else {
