@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { Notebook } from '../../src/notebook/records/nbformat';
 import type { RunInfo } from '../../src/notebook/records/run';
 import type { KernelClient, KernelOptions } from '../../src/notebook/runner/kernel';
-import { KernelPool, startEarlyKernels, warmUpCode } from '../../src/notebook/runner/kernelPool';
+import { compiledBefore, markCompiledRun } from '../../src/notebook/runner/compileCache';
+import { KernelPool, notebookRunFingerprint, startEarlyKernels, warmUpCode } from '../../src/notebook/runner/kernelPool';
+import { kernelCompileCacheDir } from '../../src/notebook/runner/preloads';
 import { longestFirst, previousDurations, runReports } from '../../src/notebook/runner/reports';
 import { REPO_ROOT } from '../support/paths';
 
@@ -116,6 +118,40 @@ describe('KernelPool', () => {
     await cold.take(0);
     await cold.take(1);
     expect(g.completed).toEqual([]);
+  });
+
+  it('skips the warm-up of a notebook whose last run went wholly through the compile cache (same cells and parameters)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qb-pool-'));
+    const a = notebookOf(dir, 'a.ipynb', ['const n = 1;']);
+    const b = notebookOf(dir, 'b.ipynb', ["import { record } from '../dist/notebook';\nconst x = 2;"]);
+    const fingerprint = notebookRunFingerprint(b, { horizon: 30 });
+    expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    const full = { hits: 1, misses: 0, stale: 0, corrupt: 0, uncacheable: 0, unwritten: 0 };
+    const cacheDir = kernelCompileCacheDir();
+    const run = async (parameters: unknown): Promise<{ warmed: number; skipped: number }> => {
+      const f = fakeStarts();
+      const pool = new KernelPool([a, b], { start: f.start, parameters });
+      await pool.take(0);
+      await pool.take(1);
+      expect(f.completed.length).toBe(pool.warmedUp);
+      return { warmed: pool.warmedUp, skipped: pool.warmUpSkipped };
+    };
+    try {
+      // a run that did not compile every cell through the cache leaves no mark
+      markCompiledRun(cacheDir, fingerprint ?? '', { ...full, uncacheable: 1 }, 2);
+      expect(await run({ horizon: 30 })).toEqual({ warmed: 1, skipped: 0 });
+      markCompiledRun(cacheDir, fingerprint ?? '', full, 2);
+      expect(await run({ horizon: 30 })).toEqual({ warmed: 1, skipped: 0 }); // 1 of 2 cells
+      markCompiledRun(cacheDir, fingerprint ?? '', { ...full, misses: 1 }, 2);
+      expect(await run({ horizon: 30 })).toEqual({ warmed: 0, skipped: 1 });
+      // other parameters, other cells: warmed up
+      expect(await run({ horizon: 60 })).toEqual({ warmed: 1, skipped: 0 });
+      writeFileSync(b, readFileSync(b, 'utf8').replace('const x = 2;', 'const x = 3;'));
+      expect(await run({ horizon: 30 })).toEqual({ warmed: 1, skipped: 0 });
+    } finally {
+      if (fingerprint) markCompiledRun(cacheDir, fingerprint, undefined, 0);
+    }
+    expect(compiledBefore(cacheDir, fingerprint ?? '')).toBe(false);
   });
 
   it('bounds a warm-up: an unanswered one hands over a kernel that still beats, and replaces a silent one', async () => {

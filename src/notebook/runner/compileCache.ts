@@ -337,7 +337,7 @@ function writeAtomic(path: string, text: string): void {
 
 /**
  * Once there are more than {@link MAX_ENTRIES} entries: removes the oldest (by mtime) down to half,
- * then every world no kept entry names.
+ * then every world no kept entry names, and the run markers ({@link markCompiledRun}).
  */
 function prune(dir: string): void {
   const all: Array<{ path: string; mtime: number }> = [];
@@ -366,6 +366,8 @@ function prune(dir: string): void {
     }
   }
   for (const f of readdirSync(join(dir, 'worlds'))) if (!named.has(f)) rmSync(join(dir, 'worlds', f), { force: true });
+  // Run markers promise entries that may be gone now: the next runs warm their kernels up again.
+  rmSync(join(dir, 'runs'), { recursive: true, force: true });
 }
 
 /**
@@ -480,6 +482,47 @@ export function withCompileCache(
     write();
     return result;
   };
+}
+
+/**
+ * The fingerprint of a notebook run's cells: its folder, its parameters and the source of every code
+ * cell of the notebook file, in order (a marker of the last run is named by it, see {@link markCompiledRun}).
+ * @example runFingerprint('/nb', { horizon: 30 }, ['const a = 1;']) // 64 hex digits
+ */
+export function runFingerprint(cwd: string, parameters: unknown, sources: readonly string[]): string {
+  const h = createHash('sha256').update(JSON.stringify([MAGIC, cwd, parameters ?? {}, sources.length]));
+  for (const src of sources) h.update(`\0${src.length}\0${src}`);
+  return h.digest('hex');
+}
+
+function markerPath(dir: string, fingerprint: string): string {
+  return join(dir, 'runs', fingerprint);
+}
+
+/**
+ * After a run: marks that every cell of these cells' run went through the compile cache (from it or
+ * stored into it), so the next run of the same cells will likely compile none, or removes the mark.
+ * `KernelPool` then skips the warm-up of a kernel started ahead for them (it would parse
+ * declarations that no cell compiles). Best effort: a marker that cannot be written changes only that.
+ * @example markCompiledRun('.cache/kernel-compile', fp, report, 8)
+ */
+export function markCompiledRun(dir: string, fingerprint: string, report: CompileCacheReport | undefined, codeCells: number): void {
+  const complete = report !== undefined && report.off === undefined && report.uncacheable === 0 && report.unwritten === 0
+    && report.hits + report.misses + report.stale + report.corrupt === codeCells;
+  try {
+    if (complete) writeAtomic(markerPath(dir, fingerprint), JSON.stringify(report));
+    else rmSync(markerPath(dir, fingerprint), { force: true });
+  } catch {
+    // Only the next run's warm-up depends on it.
+  }
+}
+
+/**
+ * Whether the last run of these cells went wholly through the compile cache ({@link markCompiledRun}).
+ * @example compiledBefore('.cache/kernel-compile', fp) // true after a complete run
+ */
+export function compiledBefore(dir: string, fingerprint: string): boolean {
+  return existsSync(markerPath(dir, fingerprint));
 }
 
 /**

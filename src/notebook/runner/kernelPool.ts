@@ -13,7 +13,9 @@
  */
 import { dirname, resolve } from 'node:path';
 import { cellSource, readNotebook } from '../records/nbformat';
+import { COMPILE_CACHE_SWITCH, compiledBefore, runFingerprint } from './compileCache';
 import { KernelClient } from './kernel';
+import { kernelCompileCacheDir } from './preloads';
 
 /** How the pool starts kernels. */
 export interface KernelPoolOptions {
@@ -23,8 +25,15 @@ export interface KernelPoolOptions {
   startTimeoutMs?: number;
   /** Kernels started ahead of the notebooks taken so far. Default 1. */
   ahead?: number;
-  /** Warm kernels started ahead up with their notebook's imports (see above). Default true. */
+  /**
+   * Warm kernels started ahead up with their notebook's imports (see above). Default true; a
+   * kernel with the compile cache is not warmed up when the last run of the same cells went wholly
+   * through it (`compileCache.ts` {@link compiledBefore}): its cells will likely compile none, and
+   * the warm-up would parse declarations for nothing (counted in `warmUpSkipped`).
+   */
   warmUp?: boolean;
+  /** The parameters the notebooks run with (they are part of a run's fingerprint). Default none. */
+  parameters?: unknown;
   /**
    * How long a warm-up may take, in milliseconds (default 60,000). A kernel whose warm-up is not
    * answered in time and that then misses a heartbeat is killed and replaced by a fresh kernel
@@ -87,6 +96,21 @@ export function warmUpCode(notebook: string): string {
 }
 
 /**
+ * The fingerprint of a notebook's run for the compile cache's run markers (`compileCache.ts`
+ * {@link runFingerprint}): its folder, the parameters and its file's code cells; undefined when the
+ * file cannot be read.
+ * @example notebookRunFingerprint('notebooks/00-pipeline-sample.ipynb', {}) // 64 hex digits
+ */
+export function notebookRunFingerprint(notebook: string, parameters: unknown): string | undefined {
+  try {
+    const sources = readNotebook(notebook).cells.filter((c) => c.cell_type === 'code').map(cellSource);
+    return runFingerprint(dirname(resolve(notebook)), parameters, sources);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * A kernel per notebook of a fixed list, started up to `ahead` notebooks early.
  * Take each notebook's kernel once with {@link KernelPool.take}; the taker owns
  * it and shuts it down. {@link KernelPool.close} shuts down the kernels started
@@ -105,6 +129,8 @@ export class KernelPool {
   private readonly ahead: number;
   /** Warm-ups done (answered) so far, for tests and benches. */
   warmedUp = 0;
+  /** Warm-ups skipped because the notebook's last run compiled every cell through the compile cache. */
+  warmUpSkipped = 0;
   /** Warm-ups not answered within `warmUpTimeoutMs`. */
   warmUpTimedOut = 0;
   /** Kernels replaced after a warm-up left them silent (no heartbeat). */
@@ -162,12 +188,21 @@ export class KernelPool {
     return at < 0 ? undefined : this.early.splice(at, 1)[0].kernel;
   }
 
+  /** Whether the kernels get the compile cache and the notebook's last run went wholly through it (then counted skipped). */
+  private compiledBefore(notebook: string): boolean {
+    if (this.opts.kernelArgv !== undefined || process.env[COMPILE_CACHE_SWITCH] === 'off') return false;
+    const fingerprint = notebookRunFingerprint(notebook, this.opts.parameters);
+    const skip = fingerprint !== undefined && compiledBefore(kernelCompileCacheDir(), fingerprint);
+    if (skip) this.warmUpSkipped++;
+    return skip;
+  }
+
   private start(index: number, warmUp: boolean): Promise<KernelClient> {
     const notebook = this.notebooks[index];
     const start = this.opts.start ?? ((o) => KernelClient.start(o));
     const options = { cwd: dirname(resolve(notebook)), argv: this.opts.kernelArgv, startTimeoutMs: this.opts.startTimeoutMs, notebook };
     const started = start(options);
-    const code = warmUp ? warmUpCode(notebook) : '';
+    const code = warmUp && !this.compiledBefore(notebook) ? warmUpCode(notebook) : '';
     // Handed over only once the warm-up is answered: tslab answers nothing else meanwhile, not even
     // heartbeats (the run checks one before each cell). A warm-up that fails changes nothing.
     // A warm-up is bounded: tslab answers no completion when its language service throws, and a

@@ -213,7 +213,8 @@ export async function runReports(notebooks: string[], opts: ReportsOptions): Pro
   const order = expectedS ? longestFirst(notebooks, expectedS) : notebooks.map((_, i) => i);
   const queue = order.map((i) => notebooks[i]);
   // Kernels start one notebook ahead (kernelPool.ts): each run still gets a fresh kernel.
-  const pool = new KernelPool(queue, { kernelArgv: runOpts.kernelArgv, startTimeoutMs: runOpts.startTimeoutMs, ahead: prestart, early });
+  const { kernelArgv, startTimeoutMs, parameters } = runOpts;
+  const pool = new KernelPool(queue, { kernelArgv, startTimeoutMs, ahead: prestart, early, parameters });
   // A finished run's kernel exits while the next notebook runs (tslab with native modules loaded
   // can take seconds to exit); all are awaited before returning, the first failure rethrown.
   const shutdowns: Promise<void>[] = [];

@@ -15,7 +15,9 @@ import { ensureFreshBuild } from './build';
 import type { CellRef, Parameters, RunFailure, RunInfo } from '../records/run';
 import { gitState, hostDescription } from './environment';
 import { KernelClient, type CellOutcome, type KernelSnapshotUse } from './kernel';
-import type { CompileCacheReport } from './compileCache';
+import { markCompiledRun, type CompileCacheReport } from './compileCache';
+import { notebookRunFingerprint } from './kernelPool';
+import { kernelCompileCacheDir } from './preloads';
 import { cellSource, newCellId, notebookText, readNotebook, type Cell, type Notebook } from '../records/nbformat';
 import { injectParameters } from './parameters';
 
@@ -235,6 +237,10 @@ export async function runNotebook(path: string, opts: RunOptions = {}): Promise<
   }
   // Read before the shutdown: the kernel's counts live in its connection folder.
   const compile = kernel.compileCache();
+  if (compile && opts.kernelArgv === undefined) {
+    const fingerprint = notebookRunFingerprint(path, params);
+    if (fingerprint !== undefined) markCompiledRun(kernelCompileCacheDir(), fingerprint, compile, codeCells.length);
+  }
   // The kernel shuts down while we write the outputs.
   const shutdown = kernel.shutdown();
 
