@@ -646,7 +646,7 @@ export class KernelClient {
     this.closed = true;
     for (const s of [this.shell, this.control, this.iopub, this.heartbeatSocket]) s.close();
     (this.child.stdio[3] as Socket | null)?.destroy();
-    rmSync(this.connDir, { recursive: true, force: true });
+    rmSync(this.connDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 5 });
     connectionDirs.delete(this.connDir);
     this.lease.release();
   }

@@ -43,7 +43,9 @@ function watch(spec: WatchdogSpec): void {
     ending = true;
     try {
       // Only a folder the runner made (KernelClient.start's mkdtemp prefix).
-      if (basename(spec.connectionDir).startsWith('quantbook-kernel-')) rmSync(spec.connectionDir, { recursive: true, force: true });
+      // Retried: the kernel's main thread may be writing a file into it right now (the compile
+      // cache's counts after each cell), which leaves the folder not empty once.
+      if (basename(spec.connectionDir).startsWith('quantbook-kernel-')) rmSync(spec.connectionDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 5 });
     } finally {
       process.kill(process.pid, 'SIGKILL');
     }
