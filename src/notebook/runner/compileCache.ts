@@ -28,6 +28,11 @@
  * absence are checked once per kernel (a kernel runs one notebook). The counts are written to
  * {@link CompileCacheSpec.reportFile} after every cell, for the runner to report.
  *
+ * Layout of {@link CompileCacheSpec.dir}: `<first two hex digits>/<key>.json` per cell, naming its
+ * world by SHA-256 in `worlds/<sha>.json` (a notebook's cells share one or a few: about 0.5 MB each,
+ * mostly the failed lookup places), and `runs/<fingerprint>` per notebook run that went wholly
+ * through the cache ({@link markCompiledRun}). Past {@link MAX_ENTRIES} entries the oldest half go.
+ *
  * Without {@link COMPILE_CACHE_ENV} in the environment (a kernel started by JupyterLab or nbconvert
  * from the kernelspec) loading this file does nothing; the variable is removed on start, so processes
  * a notebook starts never see it.
