@@ -15,18 +15,20 @@
  *    (per-symbol cap, gross cap, long-only, minimum trade, cash); orders fill at open[t+1],
  *    or at close[t] with `fill: 'close'` and, for classes with a lower at-close cap, at
  *    the session's last bar (market-on-close), so that the position held overnight meets it.
+ *
+ * The run's setup (inputs checked, config turned into typed arrays) is in runSetup.ts, the
+ * optional steps of a bar in barSteps.ts, the decision of step 5 in sizing.ts.
  */
-import { ConfigError, DataError } from '../core/errors';
-import { medianBarMs, type MarketArrays } from './market';
-import { periodsPerYear as periodsPerYearOf } from './annualize';
-import { INSTRUMENT_CLASSES, classRules, resolveConfig, symbolClass, type BacktestConfig, type BacktestConfigInput, type InstrumentClassName } from './config';
-import { prepareFunding, type FundingCursor } from './funding';
-import { KillState } from './kill';
-import { Ledger, REASON, type FillCosts } from './ledger';
+import { DataError } from '../core/errors';
+import { type MarketArrays } from './market';
+import { resolveConfig, type BacktestConfigInput } from './config';
+import { REASON } from './ledger';
 import { LIMIT_NAMES, type BacktestOptions, type BacktestResult, type LimitName } from './result';
-import { checkSignals, type Signals } from './signals';
-import { PendingOrders, cashLimitedBuy, trueCash } from './orders';
-import { Sizer, sizingCode } from './sizing';
+import { type Signals } from './signals';
+import { cashLimitedBuy, trueCash } from './orders';
+import { type Sizer } from './sizing';
+import { prepareRun, type RunSetup } from './runSetup';
+import { bracketExits, bracketLevels, payFunding, presetFills, presetOrders, stopExits } from './barSteps';
 
 const YEAR_MS = 365 * 86_400_000;
 
@@ -103,162 +105,6 @@ export function runBacktest(market: MarketArrays, signals: Signals, config: Back
   };
 }
 
-/**
- * Everything the bar loop reads, prepared once per run: the market, per-symbol rules as typed
- * arrays indexed by symbol, the switches of the optional steps (stops, brackets, the preset,
- * funding, interest) as plain numbers and flags, and the account's state objects.
- */
-interface RunSetup {
-  cfg: BacktestConfig;
-  symbols: readonly string[];
-  classes: InstrumentClassName[];
-  S: number;
-  T: number;
-  ts: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  sessionEnd: Uint8Array;
-  /** Per symbol: 1 where buys are limited by cash; lot size; costs. */
-  cashOnly: Uint8Array;
-  lot: Float64Array;
-  costs: FillCosts;
-  perps: number[];
-  funding: FundingCursor[];
-  ppy: number;
-  firstBar: number;
-  borrowRate: number;
-  cashRate: number;
-  fillAtClose: boolean;
-  /** Stop distance of the entryExit rule (0: none). */
-  stopLoss: number;
-  /** backtesting.py conventions: the targets, and per symbol the order waiting for the next open and the last target seen. */
-  preset: boolean;
-  goal: Float64Array;
-  presetWeight: Float64Array;
-  presetLast: Float64Array;
-  /** Bracket levels given per bar (or null), and those in force per symbol (NaN: none). */
-  brackets: boolean;
-  slIn: Float64Array | null;
-  tpIn: Float64Array | null;
-  slLevel: Float64Array;
-  tpLevel: Float64Array;
-  recordPositions: boolean;
-  decisions: Float64Array | null;
-  lastPx: Float64Array;
-  ledger: Ledger;
-  pend: PendingOrders;
-  sizer: Sizer;
-  kill: KillState;
-}
-
-/**
- * The setup step: checks the inputs against the config (in the order the errors are documented
- * on `runBacktest`) and turns the config into per-symbol arrays and constants for the bar loop.
- */
-function prepareRun(market: MarketArrays, signals: Signals, cfg: BacktestConfig, options: BacktestOptions): RunSetup {
-  checkSignals(market, signals);
-  const { symbols, ts, open, high, low, close, sessionEnd } = market;
-  const S = symbols.length;
-  const T = ts.length;
-  if (open.length !== T * S || high.length !== T * S || low.length !== T * S || close.length !== T * S || sessionEnd.length !== T) {
-    throw new DataError(`market arrays do not match ${T} bars x ${S} symbols`, { value: { open: open.length, close: close.length, sessionEnd: sessionEnd.length } });
-  }
-  const classes = symbols.map((sym) => symbolClass(cfg, sym));
-  const rules = INSTRUMENT_CLASSES.map((c) => classRules(cfg, c));
-  const cls = Uint8Array.from(classes, (c) => INSTRUMENT_CLASSES.indexOf(c));
-  const lev = Float64Array.from(cls, (c) => rules[c].leverageMultiplier);
-  const lot = Float64Array.from(cls, (c) => rules[c].lot);
-  const longOnly = Uint8Array.from(cls, (c) => (rules[c].longOnly ? 1 : 0));
-  const cashOnly = Uint8Array.from(cls, (c) => (rules[c].margin ? 0 : 1));
-  const costs = {
-    fee: Float64Array.from(cls, (c) => rules[c].feeBps / 1e4),
-    fixedFee: Float64Array.from(cls, (c) => rules[c].fixedFee),
-    slippage: Float64Array.from(cls, (c) => rules[c].slippageBps / 1e4),
-  };
-  const perps = [...cls.keys()].filter((s) => classes[s] === 'perp');
-  const isPerp = Uint8Array.from(classes, (c) => (c === 'perp' ? 1 : 0));
-  const funding = prepareFunding(options.funding ?? {}, symbols, classes);
-
-  const ppy = cfg.periodsPerYear ?? periodsPerYearOf(medianBarMs(ts), classes.every((c) => c === 'stock') ? 'usEquity' : '24x7');
-  const sizing = cfg.sizing.kind === 'regime' ? cfg.sizing.base : cfg.sizing;
-  const regimeMult =
-    cfg.sizing.kind === 'regime' ? Float64Array.of(cfg.sizing.multipliers.trend, cfg.sizing.multipliers.chop, cfg.sizing.multipliers.highVol, cfg.sizing.multipliers.shock) : null;
-  if (regimeMult && !signals.regime) throw new ConfigError('regime sizing needs signals.regime labels (see classifyMarketRegimes)', { key: 'sizing.kind', value: 'regime' });
-  const goalMode = signals.target !== undefined;
-  const probability = sizing.kind === 'probability';
-  if (probability && !goalMode && !signals.pWin) throw new ConfigError('probability sizing needs signals.pWin (the probability of a win per bar and symbol)', { key: 'sizing.kind', value: 'probability' });
-  if (!goalMode && !probability && (signals.mu.length === 0 || signals.sigma.length === 0)) {
-    throw new DataError('signals have no mu / sigma: give them, or targets (signals.target), or pWin with the probability sizing', { column: 'mu', value: signals.mu.length });
-  }
-  if (!goalMode && signals.targetUnit !== undefined) throw new ConfigError('targetUnit without signals.target', { key: 'targetUnit', value: signals.targetUnit });
-  // backtesting.py conventions: orders on a change of target, sized at the fill (see the TSDoc).
-  const preset = cfg.conventions === 'backtesting.py';
-  if (preset && !goalMode) throw new ConfigError('the backtesting.py conventions take targets (targetSignals / ruleSignals): orders are fractions of equity sized at the fill', { key: 'conventions', value: cfg.conventions });
-  const rule = cfg.rule;
-  const entryExit = rule.kind === 'entryExit';
-  if (entryExit && !signals.entry) throw new ConfigError('rule entryExit needs signals.entry flags', { key: 'rule.kind', value: 'entryExit' });
-  if (entryExit && goalMode) throw new ConfigError('rule entryExit does not apply to targets: the targets say when to enter and leave', { key: 'rule.kind', value: 'entryExit' });
-  const horizon = rule.kind === 'entryExit' ? rule.horizonBars : 0;
-  const fillAtClose = cfg.fill === 'close';
-
-  const ledger = new Ledger(cfg.capital, symbols, costs, ts, signals.score ?? null);
-  const lastPx = new Float64Array(S).fill(NaN);
-  const pend = new PendingOrders(S);
-  const decisions = options.recordDecisions ? new Float64Array(T * S).fill(NaN) : null;
-  const slIn = signals.stopLoss ?? null;
-  const tpIn = signals.takeProfit ?? null;
-  const brackets = slIn !== null || tpIn !== null;
-  const sizer = new Sizer({
-    symbols, T, close, mu: signals.mu, sigma: signals.sigma,
-    regime: signals.regime ?? new Uint8Array(0),
-    entry: signals.entry ?? new Int8Array(0),
-    valid: signals.valid ?? null,
-    sizingKind: sizingCode(sizing.kind),
-    kellyFraction: sizing.kind === 'kelly' || sizing.kind === 'probability' ? sizing.fraction : 0,
-    goal: signals.target ?? null,
-    brackets,
-    goalUnits: signals.targetUnit === 'units',
-    pWin: goalMode ? null : probability ? signals.pWin! : null,
-    payoff: signals.payoff ?? null,
-    payoffRatio: sizing.kind === 'probability' ? sizing.payoff : 1,
-    weight: sizing.kind === 'targetWeight' ? sizing.weight : sizing.kind === 'volTarget' ? sizing.annualVol / Math.sqrt(ppy / signals.horizonBars) : 0,
-    followSign: (sizing.kind === 'targetWeight' || sizing.kind === 'volTarget') && sizing.direction === 'signal',
-    regimeMult,
-    sigmaFloor: cfg.sigmaFloor,
-    capPerSymbol: cfg.limits.perSymbolCap,
-    minTradeNotional: cfg.limits.minTradeNotional,
-    minTradeFraction: cfg.limits.minTradeFraction,
-    entryExit, horizon, fillAtClose,
-    cls, oneClass: new Set(classes).size === 1, lev, lot, longOnly, cashOnly, isPerp, perps, costs,
-    grossIntraday: Float64Array.from(rules, (r) => r.grossIntraday),
-    grossAtClose: Float64Array.from(rules, (r) => r.grossAtClose),
-    closeCap: Uint8Array.from(rules, (r) => (r.grossAtClose < r.grossIntraday ? 1 : 0)),
-    lastPx, ledger, pending: pend, decisions,
-  });
-  return {
-    cfg, symbols, classes, S, T, ts, open, high, low, close, sessionEnd,
-    cashOnly, lot, costs, perps, funding, ppy,
-    firstBar: signals.firstBar ?? 0,
-    borrowRate: cfg.interest.borrowRateAnnual,
-    cashRate: cfg.interest.cashRateAnnual,
-    fillAtClose,
-    stopLoss: rule.kind === 'entryExit' && rule.stopLoss !== null ? rule.stopLoss : 0,
-    preset,
-    goal: signals.target ?? new Float64Array(0),
-    presetWeight: new Float64Array(preset ? S : 0).fill(NaN),
-    presetLast: new Float64Array(preset ? S : 0).fill(NaN),
-    brackets,
-    slIn, tpIn,
-    slLevel: new Float64Array(S).fill(NaN),
-    tpLevel: new Float64Array(S).fill(NaN),
-    recordPositions: options.recordPositions !== false,
-    decisions, lastPx, ledger, pend, sizer,
-    kill: new KillState(cfg.capital, ts, cfg.killSwitches),
-  };
-}
-
 /** What the bar loop writes: per bar equity, cash and gross exposure, positions (or null), and the fallbacks it counted. */
 interface BarOutputs {
   equity: Float64Array;
@@ -272,8 +118,8 @@ interface BarOutputs {
 
 /**
  * The bar loop: steps 1-5 of the timeline (see the top of this file) for every bar. The steps
- * most runs skip (funding, stops, brackets, the backtesting.py preset) are functions of their own,
- * called only when the run has them, so the loop that every bar runs stays small.
+ * most runs skip (funding, stops, brackets, the backtesting.py preset) are functions of their own
+ * (barSteps.ts), called only when the run has them, so the loop that every bar runs stays small.
  */
 function runBars(run: RunSetup): BarOutputs {
   const { S, T, symbols, ts, open, close, sessionEnd, cashOnly, lot, costs, perps, ledger, pend, sizer, kill, lastPx } = run;
@@ -491,144 +337,6 @@ function catchUpLastPx(close: Float64Array, lastPx: Float64Array, S: number, fro
   }
 }
 
-/** Funding of perpetuals whose funding time falls in (ts[t-1], ts[t]], priced at open[t] (the last close without one). */
-function payFunding(run: RunSetup, t: number): void {
-  const { ts, open, S, ledger, lastPx, kill, symbols } = run;
-  const q = ledger.qty;
-  const time = ts[t];
-  const base = t * S;
-  for (const f of run.funding) {
-    while (f.next < f.ts.length && f.ts[f.next] <= time) {
-      const k = f.next++;
-      if (f.ts[k] <= ts[t - 1]) continue;
-      const s = f.symbol;
-      if (q[s] !== 0) {
-        const o = open[base + s];
-        ledger.payFunding(s, q[s] * (o > 0 ? o : lastPx[s]) * f.rate[k]);
-      }
-      kill.onFunding(t, f.rate[k], symbols[s]);
-    }
-  }
-}
-
-/** The entryExit rule's stop: a position whose bar range reaches the stop distance from its entry price closes at the stop, or at a worse open. */
-function stopExits(run: RunSetup, t: number): void {
-  const { S, open, high, low, ledger, fillAtClose, stopLoss } = run;
-  const q = ledger.qty;
-  const base = t * S;
-  for (let s = 0; s < S; s++) {
-    const qs = q[s];
-    if (qs === 0) continue;
-    const entryBar = ledger.openEntryBar(s);
-    if (entryBar > t || (entryBar === t && fillAtClose)) continue;
-    const entryPx = ledger.openEntryPrice(s);
-    const o = open[base + s];
-    if (qs > 0) {
-      const stop = entryPx * (1 - stopLoss);
-      if (low[base + s] <= stop) ledger.fill(s, -qs, o <= stop ? o : stop, t, REASON.stop, t);
-    } else {
-      const stop = entryPx * (1 + stopLoss);
-      if (high[base + s] >= stop) ledger.fill(s, -qs, o >= stop ? o : stop, t, REASON.stop, t);
-    }
-  }
-}
-
-/**
- * Brackets: stop-loss first, take-profit second, each at its level or at a worse (stop) /
- * better (take-profit) open when the bar gaps through it; a level touched by the open wins.
- */
-function bracketExits(run: RunSetup, t: number): void {
-  const { S, open, high, low, ledger, fillAtClose, sizer, slLevel, tpLevel } = run;
-  const q = ledger.qty;
-  const base = t * S;
-  for (let s = 0; s < S; s++) {
-    const qs = q[s];
-    if (qs === 0) {
-      slLevel[s] = NaN;
-      tpLevel[s] = NaN;
-      continue;
-    }
-    const sl = slLevel[s];
-    const tp = tpLevel[s];
-    if (sl !== sl && tp !== tp) continue;
-    const entryBar = ledger.openEntryBar(s);
-    if (entryBar > t || (entryBar === t && fillAtClose)) continue;
-    const i = base + s;
-    const o = open[i];
-    if (!(o > 0)) continue;
-    const px = bracketFill(qs > 0, o, high[i], low[i], sl, tp);
-    if (px !== px) continue;
-    const hitStop = sl === sl && (qs > 0 ? px <= sl : px >= sl);
-    ledger.fill(s, -qs, px, t, hitStop ? REASON.stop : REASON.takeProfit, t);
-    sizer.bracketExited(s);
-    slLevel[s] = NaN;
-    tpLevel[s] = NaN;
-  }
-}
-
-/** The bracket levels given at bar t (NaN keeps the level in force). */
-function bracketLevels(run: RunSetup, t: number): void {
-  const { S, slIn, tpIn, slLevel, tpLevel } = run;
-  const base = t * S;
-  for (let s = 0; s < S; s++) {
-    const i = base + s;
-    if (slIn !== null && slIn[i] === slIn[i]) slLevel[s] = slIn[i];
-    if (tpIn !== null && tpIn[i] === tpIn[i]) tpLevel[s] = tpIn[i];
-  }
-}
-
-// The backtesting.py conventions' two steps: `presetOrders` turns a changed target at bar t into
-// an order for the next open (an unchanged target holds); `presetFills` fills them at bar t's open,
-// first closing every position whose target changed, then opening each new one with
-// floor(available * |w| / (open * (1 + slippage) * (1 + fee))) lots, where available is the equity
-// at the open less the notional of the positions still held (backtesting.py's margin_available at margin 1).
-function presetOrders(run: RunSetup, t: number): void {
-  const { S, goal, close, symbols, presetLast, presetWeight } = run;
-  const base = t * S;
-  for (let s = 0; s < S; s++) {
-    const v = goal[base + s];
-    if (v !== v || v === presetLast[s] || !(close[base + s] > 0)) continue;
-    if (!(v > -Infinity && v < Infinity)) throw new DataError('target is infinite', { symbol: symbols[s], row: t, column: 'target', value: v });
-    presetLast[s] = v;
-    presetWeight[s] = v;
-  }
-}
-
-/** Fills the preset's orders at bar t's open; returns the number cancelled (no bar at t). */
-function presetFills(run: RunSetup, t: number): number {
-  const { S, open, ledger, presetWeight, lastPx, costs, lot } = run;
-  const q = ledger.qty;
-  const base = t * S;
-  let cancelled = 0;
-  for (let s = 0; s < S; s++) {
-    if (presetWeight[s] !== presetWeight[s] || q[s] === 0) continue;
-    const o = open[base + s];
-    if (o > 0) ledger.fill(s, -q[s], o, t, REASON.signal, t - 1);
-  }
-  for (let s = 0; s < S; s++) {
-    const w = presetWeight[s];
-    if (w !== w) continue;
-    presetWeight[s] = NaN;
-    const o = open[base + s];
-    if (!(o > 0)) {
-      cancelled++;
-      continue;
-    }
-    if (w === 0 || q[s] !== 0) continue;
-    let eq = ledger.cash;
-    let used = 0;
-    for (let k = 0; k < S; k++) {
-      if (q[k] === 0) continue;
-      const px = open[base + k] > 0 ? open[base + k] : lastPx[k];
-      eq += q[k] * px;
-      used += Math.abs(q[k] * px);
-    }
-    const available = Math.max(0, eq - used);
-    const units = Math.floor((available * Math.abs(w) - costs.fixedFee[s]) / (o * (1 + costs.slippage[s]) * (1 + costs.fee[s])) / lot[s]);
-    if (units > 0) ledger.fill(s, Math.sign(w) * units * lot[s], o, t, REASON.signal, t - 1);
-  }
-  return cancelled;
-}
 
 /** The preset closes open trades at the last close (backtesting.py's finalize_trades), with their costs. */
 function closeAtEnd(run: RunSetup, out: BarOutputs): void {
@@ -651,25 +359,6 @@ function closeAtEnd(run: RunSetup, out: BarOutputs): void {
   }
 }
 
-/**
- * The fill price of a bracket on one bar, or NaN when neither level is touched. A long's stop
- * `sl` fills at `sl`, or at the open when it opens at or below it; its take-profit `tp` at `tp`,
- * or at the open when it opens at or above it (a short mirrors both). When the bar's range
- * touches both and the open neither, the stop is taken (the path inside the bar is unknown:
- * the conservative choice).
- */
-function bracketFill(long: boolean, o: number, h: number, l: number, sl: number, tp: number): number {
-  if (long) {
-    if (o <= sl || o >= tp) return o;
-    if (l <= sl) return sl;
-    if (h >= tp) return tp;
-  } else {
-    if (o >= sl || o <= tp) return o;
-    if (h >= sl) return sl;
-    if (l <= tp) return tp;
-  }
-  return NaN;
-}
 
 /** An order meets a bar without a positive open: cancelled (counted) when the symbol has no bar, an error for a bad price. */
 function noOpen(open: number, symbol: string, t: number): number {
