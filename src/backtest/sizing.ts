@@ -5,9 +5,10 @@
  * or at the next open. Kernel code on typed arrays: one call per bar, no
  * allocation.
  */
-import { DataError } from '../core/errors';
-import { REASON, type FillCosts, type Ledger } from './ledger';
-import { cashLimitedBuy, trueCash, type PendingOrders } from './orders';
+import { REASON } from './ledger';
+import { cashLimitedBuy, trueCash } from './orders';
+import { type SizerSetup } from './sizerSetup';
+import { badForecast, badProbability, badTarget, forecastError } from './sizingErrors';
 
 // roundToLot moved to orders.ts with the other order helpers; exported here as before.
 export { roundToLot } from './orders';
@@ -41,64 +42,6 @@ const enum Kind {
  */
 export function sizingCode(kind: 'kelly' | 'targetWeight' | 'volTarget' | 'probability'): number {
   return kind === 'kelly' ? Kind.KELLY : kind === 'targetWeight' ? Kind.TARGET_WEIGHT : kind === 'probability' ? Kind.PROBABILITY : Kind.VOL_TARGET;
-}
-
-
-/** Everything the decision reads, prepared once per run (per-symbol values are per index s). */
-export interface SizerSetup {
-  symbols: readonly string[];
-  T: number;
-  close: Float64Array;
-  mu: Float64Array;
-  sigma: Float64Array;
-  /** Empty when unused. */
-  regime: Uint8Array;
-  entry: Int8Array;
-  valid: Uint8Array | null;
-  sizingKind: number;
-  /** Share of full Kelly (kelly and probability sizings). */
-  kellyFraction: number;
-  /** Target positions (bar-major, NaN = hold) replacing the sizing, or null. */
-  goal: Float64Array | null;
-  /** True when the run has bracket levels (stop-loss / take-profit), whose exits `bracketExited` reports. */
-  brackets: boolean;
-  /** True when `goal` holds units, false for weights of equity. */
-  goalUnits: boolean;
-  /** Probability of a win and payoff ratio per bar (probability sizing), or null; `payoffRatio` when `payoff` is null. */
-  pWin: Float64Array | null;
-  payoff: Float64Array | null;
-  payoffRatio: number;
-  /** Target weight, or for volTarget the annual volatility over sqrt(periods per horizon). */
-  weight: number;
-  followSign: boolean;
-  regimeMult: Float64Array | null;
-  sigmaFloor: number;
-  capPerSymbol: number;
-  minTradeNotional: number;
-  minTradeFraction: number;
-  entryExit: boolean;
-  horizon: number;
-  fillAtClose: boolean;
-  /** Per symbol. */
-  cls: Uint8Array;
-  /** True when every symbol has the same class. */
-  oneClass: boolean;
-  lev: Float64Array;
-  lot: Float64Array;
-  longOnly: Uint8Array;
-  cashOnly: Uint8Array;
-  isPerp: Uint8Array;
-  perps: readonly number[];
-  costs: FillCosts;
-  /** Per class. */
-  grossIntraday: Float64Array;
-  grossAtClose: Float64Array;
-  closeCap: Uint8Array;
-  /** Shared with the engine: last valid close per symbol. */
-  lastPx: Float64Array;
-  ledger: Ledger;
-  pending: PendingOrders;
-  decisions: Float64Array | null;
 }
 
 /** Makes the decision of each bar; holds the counters of limits and no-forecast bars. */
@@ -839,15 +782,6 @@ function capFraction(f: number, cap: number, binds: Int32Array, i: number): numb
   return f;
 }
 
-function badTarget(symbol: string, t: number, v: number): never {
-  throw new DataError('target is infinite (NaN holds the position; give a finite weight or quantity)', { symbol, row: t, column: 'target', value: v });
-}
-
-function badProbability(symbol: string, t: number, p: number, b: number): never {
-  const bad = !(p >= 0 && p <= 1);
-  throw new DataError(bad ? 'probability of a win must be in [0, 1]' : 'payoff ratio must be positive and finite', { symbol, row: t, column: bad ? 'pWin' : 'payoff', value: bad ? p : b });
-}
-
 /**
  * A forecast the sizing can use: mu finite, sigma finite and not negative. One compare for both
  * finiteness tests (`x * 0` and `x - x` are 0 for a finite x, NaN for NaN or an infinity), where
@@ -855,13 +789,4 @@ function badProbability(symbol: string, t: number, p: number, b: number): never 
  */
 function usableForecast(m: number, sg: number): boolean {
   return m * 0 + (sg - sg) === 0 && sg >= 0;
-}
-
-function badForecast(symbol: string, t: number, mu: number, sigma: number): never {
-  throw forecastError(symbol, t, mu, sigma);
-}
-
-/** `badForecast`'s error, for a `throw` in the loop (a throw ends its path; a call that throws would join the loop again). */
-function forecastError(symbol: string, t: number, mu: number, sigma: number): DataError {
-  return new DataError('forecast is NaN, infinite or has negative sigma', { symbol, row: t, column: mu === mu ? 'sigma' : 'mu', value: mu === mu ? sigma : mu });
 }
