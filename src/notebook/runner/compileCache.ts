@@ -85,7 +85,10 @@ export interface CompileCacheReport {
   corrupt: number;
   /** Cells compiled without the cache because their program holds other source files (see the file comment). */
   uncacheable: number;
-  /** Compiled cells whose entry could not be written (a full disk, a read-only folder): the next run compiles them again. */
+  /**
+   * Compiled cells whose entry was not stored: it could not be written (a full disk, a read-only
+   * folder), or a file of its program changed while it compiled. The next run compiles them again.
+   */
   unwritten: number;
   /** When the cache is off in this kernel: why (another tslab, an error of the cache itself). */
   off?: string;
@@ -471,6 +474,8 @@ export function withCompileCache(
         report.uncacheable++;
         if (outcome !== 'misses') report[outcome]++;
       }
+      // A file that changed while the cell compiled: its compile is not stored.
+      if (world === 'changed') report.unwritten++;
       if (world !== 'uncacheable' && world !== 'changed' && isPlainJson(result)) {
         const worldJson = JSON.stringify(world);
         const sha = createHash('sha256').update(worldJson).digest('hex');
