@@ -81,8 +81,13 @@ export function fitIsotonic(x: Numbers, y: Numbers, options: IsotonicOptions = {
   const yMax = options.yMax ?? Infinity;
   if (!(yMin <= yMax)) throw new ConfigError('yMin must not exceed yMax', { key: 'yMin', value: yMin });
   checkSameLength(x, y, 'x', 'y');
-  checkFinite(x, 'x');
-  checkFinite(y, 'y');
+  // Typed inputs (the usual case) are checked in one pass that also says whether y is 0/1; any
+  // other input, or a non-finite value, goes through checkFinite, which names the bad row.
+  const scan = x instanceof Float64Array && y instanceof Float64Array ? scanFiniteBinary(x, y) : -1;
+  if (scan < 0) {
+    checkFinite(x, 'x');
+    checkFinite(y, 'y');
+  }
   const xf = toFloat64(x);
   const yf = toFloat64(y);
   const w = options.weights === undefined ? undefined : toFloat64(options.weights);
@@ -97,7 +102,7 @@ export function fitIsotonic(x: Numbers, y: Numbers, options: IsotonicOptions = {
   // A non-increasing fit in x is a non-decreasing fit of -y.
   const sign = increasing ? 1 : -1;
   const stack = new PavStack(xf.length, sign);
-  const nPoints = w === undefined && isBinary(yf) ? poolBinary(xf, yf, stack) : poolTies(xf, yf, w, stack);
+  const nPoints = w === undefined && (scan >= 0 ? scan === 1 : isBinary(yf)) ? poolBinary(xf, yf, stack) : poolTies(xf, yf, w, stack);
   if (stack.pushed === 0) throw new DataError('isotonic fit needs at least one point with positive weight');
   const { kx, ky } = stack.knots(yMin, yMax);
   return { kind: 'isotonic', x: kx, y: ky, increasing, outOfBounds, nPoints, nUnique: stack.pushed };
@@ -176,6 +181,22 @@ class PavStack {
     }
     return { kx: kx.slice(0, k), ky: ky.slice(0, k) };
   }
+}
+
+/**
+ * One pass over x and y: -1 when any value is NaN or infinite (`v - v` is 0 only for finite v),
+ * else 1 when every y is 0 or 1, else 0. Replaces two finiteness passes and the 0/1 pass (a
+ * tenth of a million-point fit).
+ */
+function scanFiniteBinary(x: Float64Array, y: Float64Array): number {
+  let binary = 1;
+  for (let i = 0; i < x.length; i++) {
+    const a = x[i];
+    const b = y[i];
+    if (a - a !== 0 || b - b !== 0) return -1;
+    if (b !== 0 && b !== 1) binary = 0;
+  }
+  return binary;
 }
 
 function isBinary(y: Float64Array): boolean {

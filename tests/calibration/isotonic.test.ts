@@ -142,9 +142,24 @@ describe('fitIsotonic', () => {
     expect(Array.from(m.y)).toEqual([0, 0.5, 2, 4]);
   });
 
+  it('fits typed and plain inputs alike, 0/1 outcomes and others', () => {
+    const x = Array.from({ length: 5000 }, (_, i) => ((i * 7919) % 5000) / 5000);
+    for (const y of [x.map((v, i) => (((i * 31) % 97) / 97 < v ? 1 : 0)), x.map((v, i) => v + ((i * 13) % 7) / 7)]) {
+      const plain = fitIsotonic(x, y, { yMin: 0, yMax: 1 });
+      const typed = fitIsotonic(Float64Array.from(x), Float64Array.from(y), { yMin: 0, yMax: 1 });
+      expect(Array.from(typed.x)).toEqual(Array.from(plain.x));
+      expect(Array.from(typed.y)).toEqual(Array.from(plain.y));
+      expect(typed.nUnique).toBe(plain.nUnique);
+    }
+  });
+
   it('rejects bad input with the row', () => {
     expect(() => fitIsotonic([1, NaN], [0, 1])).toThrow(/x is NaN \(row 1/);
     expect(() => fitIsotonic([1, 2], [0, Infinity])).toThrow(/y must be finite \(row 1/);
+    // typed inputs take the one-pass check: the same errors, naming the same rows
+    expect(() => fitIsotonic(Float64Array.of(1, 2, NaN), Float64Array.of(0, 1, 1))).toThrow(/x is NaN \(row 2/);
+    expect(() => fitIsotonic(Float64Array.of(1, 2, 3), Float64Array.of(0, -Infinity, 1))).toThrow(/y must be finite \(row 1/);
+    expect(() => fitIsotonic(Float64Array.of(1, Infinity), Float64Array.of(0, 0.5))).toThrow(/x must be finite \(row 1/);
     expect(() => fitIsotonic([1, 2], [0])).toThrow(/lengths differ/);
     expect(() => fitIsotonic([1, 2], [0, 1], { weights: [1, -1] })).toThrow(/weight must be >= 0 \(row 1/);
     expect(() => fitIsotonic([1, 2], [0, 1], { weights: [0, 0] })).toThrow(DataError);
