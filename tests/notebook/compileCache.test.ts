@@ -3,11 +3,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CONVERTER_RETURN_ANCHOR, withStateAccessor } from '../../src/notebook/runner/compileCache';
 import {
-  baseKeyOf, cellKey, CONVERTER_RETURN_ANCHOR, decodeEntry, decodeLikeTypeScript, encodeEntry, isPlainJson, TSLAB_CONVERTER_SHA256,
-  withStateAccessor, WorldCheck,
+  baseKeyOf, cellKey, decodeEntry, decodeLikeTypeScript, encodeEntry, isPlainJson, TSLAB_CONVERTER_SHA256, WorldCheck,
   type CompileCacheReport,
-} from '../../src/notebook/runner/compileCache';
+} from '../../src/notebook/runner/compileStore';
 import { KernelClient } from '../../src/notebook/runner/kernel';
 import { REPO_ROOT } from '../support/paths';
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Notebook } from '../../src/notebook/records/nbformat';
 import type { RunInfo } from '../../src/notebook/records/run';
 import type { KernelClient, KernelOptions } from '../../src/notebook/runner/kernel';
-import { compiledBefore, markCompiledRun } from '../../src/notebook/runner/compileCache';
+import { compiledBefore, markCompiledRun } from '../../src/notebook/runner/compileStore';
 import { KernelPool, notebookRunFingerprint, startEarlyKernels, warmUpCode } from '../../src/notebook/runner/kernelPool';
 import { kernelCompileCacheDir } from '../../src/notebook/runner/preloads';
 import { longestFirst, previousDurations, runReports } from '../../src/notebook/runner/reports';

@@ -13,7 +13,8 @@
  */
 import { dirname, resolve } from 'node:path';
 import { cellSource, readNotebook } from '../records/nbformat';
-import { COMPILE_CACHE_SWITCH, compiledBefore, runFingerprint } from './compileCache';
+import { COMPILE_CACHE_SWITCH } from './compileCache';
+import { compiledBefore, runFingerprint } from './compileStore';
 import { KernelClient } from './kernel';
 import { kernelCompileCacheDir } from './preloads';
 

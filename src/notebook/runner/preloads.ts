@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { NotebookError } from '../../core/errors';
 import { packageRoot } from './build';
 import type { CodeCacheReport } from './codeCache';
-import type { CompileCacheReport } from './compileCache';
+import type { CompileCacheReport } from './compileStore';
 
 /**
  * A kernel preload (compiled `watchdog.js`, `bindGuard.js`, `codeCache.js`, `compileCache.js`) or the snapshot entry

@@ -15,7 +15,7 @@ import { ensureFreshBuild } from './build';
 import type { CellRef, Parameters, RunFailure, RunInfo } from '../records/run';
 import { gitState, hostDescription } from './environment';
 import { KernelClient, type CellOutcome, type KernelSnapshotUse } from './kernel';
-import { markCompiledRun, type CompileCacheReport } from './compileCache';
+import { markCompiledRun, type CompileCacheReport } from './compileStore';
 import { notebookRunFingerprint } from './kernelPool';
 import { kernelCompileCacheDir } from './preloads';
 import { cellSource, newCellId, notebookText, readNotebook, type Cell, type Notebook } from '../records/nbformat';
