@@ -118,6 +118,19 @@ describe('fitIsotonic', () => {
     }
   });
 
+  it('keeps every block of an already monotone fit (the block stack grows past its first size)', () => {
+    const n = 10_000;
+    const x = Float64Array.from({ length: n }, (_, i) => (i * 7919) % n); // a permutation of 0..n-1
+    const m = fitIsotonic(x, Float64Array.from(x, (v) => v * v));
+    expect(m.x.length).toBe(n);
+    expect(m.x.every((v, i) => v === i)).toBe(true);
+    expect(m.y.every((v, i) => v === i * i)).toBe(true);
+    const binary = fitIsotonic(x, Float64Array.from(x, (v) => (v % 2 === 1 ? 1 : 0))); // 0,1,0,1,...
+    // each 0 after a 1 pools with it: blocks of 1/2 from x = 1 on, 0 at x = 0
+    expect(Array.from(binary.y.subarray(0, 3))).toEqual([0, 0.5, 0.5]);
+    expect(binary.x[binary.x.length - 1]).toBe(n - 1);
+  });
+
   it('fits a non-increasing function when asked', () => {
     const m = fitIsotonic([1, 2, 3, 4], [4, 2, 3, 1], { increasing: false });
     expect(Array.from(m.y)).toEqual([4, 2.5, 2.5, 1]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random';
 import { fitIsotonic } from '../../src/calibration/isotonic';
 
-// The unweighted 0/1 path (bucketed, per-class native sorts) and the weighted path (radix argsort)
+// The unweighted 0/1 path (two-level bucket sort per class, runs of one class) and the weighted path (radix argsort)
 // are two independent poolings; with unit weights they must give the same fit, bit for bit.
 function bothPaths(x: Float64Array, y: Float64Array): void {
   const fast = fitIsotonic(x, y, { yMin: 0, yMax: 1 });
@@ -35,5 +35,32 @@ describe('isotonic pooling of 0/1 outcomes', () => {
     bothPaths(scores, scores.map(() => (rng.bernoulli(0.4) ? 1 : 0)));
     const small = new Float64Array(500).map(() => rng.uniform());
     bothPaths(small, outcomes(small, 2));
+  });
+
+  it('matches on signed zeros, one-value buckets and a wide spread, past the small-input path', () => {
+    const n = 20_000;
+    const zeros = new Float64Array(n).map(() => (rng.bernoulli(0.3) ? (rng.bernoulli(0.5) ? 0 : -0) : rng.uniform() - 0.5));
+    bothPaths(zeros, zeros.map(() => (rng.bernoulli(0.5) ? 1 : 0)));
+    const twoValues = new Float64Array(n).map(() => (rng.bernoulli(0.5) ? 1 : 2));
+    bothPaths(twoValues, twoValues.map((v) => (rng.bernoulli(v / 3) ? 1 : 0)));
+    const wide = new Float64Array(n).map(() => (rng.uniform() - 0.5) * 1e300);
+    bothPaths(wide, wide.map(() => (rng.bernoulli(0.5) ? 1 : 0)));
+  });
+
+  it('gives equal pooled frequencies one value, whatever order their blocks merged in', () => {
+    // Block means are ratios of whole counts: two adjacent blocks whose frequencies are equal
+    // ratios (1/3 and 2/6) are one run of equal values with one knot pair, not two that differ
+    // in the last bit. Adjacent knot values therefore differ by more than rounding.
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const r = new Rng(seed);
+      const x = new Float64Array(4096).map(() => r.uniform());
+      const m = fitIsotonic(x, x.map((v) => (r.bernoulli(v ** 1.3) ? 1 : 0)));
+      for (let k = 1; k < m.y.length; k++) {
+        const d = m.y[k] - m.y[k - 1];
+        expect(d === 0 || d > 1e-12, `seed ${seed} knot ${k}`).toBe(true);
+      }
+      // each value is held by at most two knots (the ends of its block)
+      for (let k = 2; k < m.y.length; k++) expect(m.y[k] === m.y[k - 2]).toBe(false);
+    }
   });
 });
