@@ -2,7 +2,7 @@
  * Reliability table of binary forecasts: per bin, how often the event happened
  * against how likely it was said to be.
  */
-import { assignBins, edgesFor, type BinStrategy } from './bins';
+import { binTotals, edgesFor, type BinStrategy } from './bins';
 import { checkBinaryForecasts, checkBins, toFloat64, type InputNames, type Numbers } from './validate';
 import { wilsonInterval, Z95 } from './wilson';
 
@@ -62,7 +62,7 @@ export interface ReliabilityBin {
  *
  * Per bin b with forecasts I_b: `count = |I_b|`, `meanPredicted = mean p_i`,
  * `observed = mean y_i`, and the Wilson interval of `observed` (95% by
- * default). Bins are right-closed (see {@link assignBins}), so with the same
+ * default). Bins are right-closed (see `assignBins`), so with the same
  * strategy the non-empty bins match scikit-learn's `calibration_curve`.
  *
  * @param p - forecast probabilities in [0, 1].
@@ -109,16 +109,7 @@ export function checkedBinning(p: Numbers, y: Numbers, options: ReliabilityOptio
  */
 export function tableWithEdges(p: Float64Array, y: Float64Array, edges: Float64Array, strategy: BinStrategy, z: number = Z95): ReliabilityTable {
   const nBins = edges.length - 1;
-  const count = new Float64Array(nBins);
-  const positives = new Float64Array(nBins);
-  const sumPredicted = new Float64Array(nBins);
-  const bin = assignBins(p, edges);
-  for (let i = 0; i < p.length; i++) {
-    const b = bin[i];
-    count[b]++;
-    positives[b] += y[i];
-    sumPredicted[b] += p[i];
-  }
+  const { count, sumY: positives, sumX: sumPredicted } = binTotals(p, y, edges);
   const meanPredicted = new Float64Array(nBins);
   const observed = new Float64Array(nBins);
   const ciLow = new Float64Array(nBins);

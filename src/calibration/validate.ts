@@ -87,8 +87,27 @@ export function checkBins(nBins: number, nPoints: number, file?: string): void {
 export function checkBinaryForecasts(p: Numbers, y: Numbers, names?: InputNames): void {
   checkSameLength(p, y, names?.prob ?? 'p', names?.outcome ?? 'outcome', names?.file);
   if (p.length === 0) throw new DataError('no forecasts: empty input', names?.file === undefined ? {} : { file: names.file });
+  // Typed inputs: one pass with no branch on random outcomes; the checks below name the bad row.
+  if (p instanceof Float64Array && y instanceof Float64Array && validForecasts(p, y)) return;
   checkProbabilities(p, names);
   checkOutcomes(y, names);
+}
+
+/**
+ * True when every p is in [0, 1] and every y is 0 or 1: `|y (y - 1)|` is 0
+ * only for those (NaN for NaN), and no term is negative, so the sum is 0 only
+ * when every outcome is.
+ */
+function validForecasts(p: Float64Array, y: Float64Array): boolean {
+  let outside = 0;
+  let nonBinary = 0;
+  for (let i = 0; i < p.length; i++) {
+    const v = p[i];
+    const b = y[i];
+    if (!(v >= 0 && v <= 1)) outside++;
+    nonBinary += Math.abs(b * (b - 1));
+  }
+  return outside === 0 && nonBinary === 0;
 }
 
 /**

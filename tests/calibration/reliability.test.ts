@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DataError } from '../../src/core/errors';
-import { assignBins, binner, quantileEdges, uniformEdges } from '../../src/calibration/bins';
+import { assignBins, binTotals, binner, quantileEdges, uniformEdges } from '../../src/calibration/bins';
 import { Rng } from '../../src/core/random';
 import { reliabilityBins, reliabilityTable } from '../../src/calibration/reliability';
 import { wilsonInterval } from '../../src/calibration/wilson';
@@ -50,6 +50,26 @@ describe('reliabilityTable', () => {
     }
   });
 
+  it('totals per bin in one pass exactly as binning each value and summing would', () => {
+    const rng = new Rng(32);
+    const n = 5000;
+    const p = Float64Array.from({ length: n }, (_, i) => (i % 50 === 0 ? uniformEdges(10)[rng.int(11)] : rng.uniform() ** 2));
+    const y = Float64Array.from(p, (v) => (rng.bernoulli(v) ? 1 : 0));
+    const tied = Float64Array.of(0, 0.2, 0.2, 0.2, 0.7, 1); // repeated edges: empty bins
+    for (const edges of [uniformEdges(10), quantileEdges(p, 7), tied, Float64Array.of(0.3, 0.3)]) {
+      const bin = assignBins(p, edges);
+      const count = new Float64Array(edges.length - 1);
+      const sumY = new Float64Array(edges.length - 1);
+      const sumX = new Float64Array(edges.length - 1);
+      for (let i = 0; i < n; i++) {
+        count[bin[i]]++;
+        sumY[bin[i]] += y[i];
+        sumX[bin[i]] += p[i];
+      }
+      expect(binTotals(p, y, edges)).toEqual({ count, sumY, sumX });
+    }
+  });
+
   it('reports empty bins as empty, with null statistics in the records', () => {
     const t = reliabilityTable([0.05, 0.1, 0.95, 0.9, 0.85], [0, 0, 1, 1, 0], { bins: 5 });
     expect(Array.from(t.count)).toEqual([2, 0, 0, 0, 3]);
@@ -96,6 +116,16 @@ describe('reliabilityTable bad input', () => {
   it('rejects outcomes other than 0/1', () => {
     expect(() => reliabilityTable([0.1, 0.5], [0, 2], { bins: 1 })).toThrow(/outcome must be 0 or 1 \(row 1, column "outcome", value 2\)/);
     expect(() => reliabilityTable([0.1, 0.5], [0, 0.5], { bins: 1 })).toThrow(DataError);
+  });
+
+  it('names the same rows for typed inputs (their one-pass check falls back to the row-naming checks)', () => {
+    const p = Float64Array.of(0.1, 0.5, 0.7, 0.2);
+    const y = Float64Array.of(0, 1, 1, 0);
+    expect(reliabilityTable(p, y, { bins: 2 }).n).toBe(4);
+    expect(() => reliabilityTable(Float64Array.of(0.1, 0.5, 1 + 1e-12, 0.2), y, { bins: 1 })).toThrow(/probability must be in \[0, 1\] \(row 2/);
+    expect(() => reliabilityTable(Float64Array.of(0.1, 0.5, 0.7, NaN), y, { bins: 1 })).toThrow(/probability is NaN \(row 3/);
+    expect(() => reliabilityTable(p, Float64Array.of(0, 1, 1e-300, 0), { bins: 1 })).toThrow(/outcome must be 0 or 1 \(row 2/);
+    expect(() => reliabilityTable(p, Float64Array.of(0, 1, 1, Infinity), { bins: 1 })).toThrow(/outcome must be 0 or 1 \(row 3/);
   });
 
   it('rejects different lengths, no points, fewer points than bins, bad bins or strategy', () => {
