@@ -120,7 +120,7 @@ function runOptionsOf(flags: RunFlags) {
 // (they hold the signing keys), then leave as an interrupted command (130, 143).
 // A runner killed with SIGKILL runs nothing: each kernel's watchdog ends it.
 async function killKernelsOnSignal(): Promise<void> {
-  const { killAllKernels } = await import('../notebook/runner/kernel');
+  const { killAllKernels } = await import('../notebook/runner/kernelProcesses');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       killAllKernels();
@@ -157,7 +157,8 @@ function statusLine(s: RunSummary, outDir: string): string {
  * kernel's start-up instead of before its spawn.
  */
 async function startKernelFor(notebook: string, opts: { startTimeoutMs: number }): Promise<{ starting: Promise<KernelClient>; stop: () => Promise<void> }> {
-  const { KernelClient: Client, killAllKernels } = await import('../notebook/runner/kernel');
+  const { KernelClient: Client } = await import('../notebook/runner/kernel');
+  const { killAllKernels } = await import('../notebook/runner/kernelProcesses');
   let spawned!: () => void;
   const isSpawned = new Promise<void>((r) => void (spawned = r));
   const starting = Client.start({ cwd: dirname(resolve(notebook)), startTimeoutMs: opts.startTimeoutMs, notebook, onSpawn: () => spawned() });

@@ -11,9 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dealer, Request, Subscriber } from 'zeromq';
 import { NotebookError } from '../../core/errors';
@@ -26,7 +24,8 @@ import { kernelCodeCacheDir, kernelCompileCacheDir, preloadScript, readCodeCache
 import { discardSnapshot, kernelSnapshot, kernelSnapshotDir, readSnapshotReport, type SnapshotState } from './snapshot';
 import { SNAPSHOT_KERNEL_ENV, type SnapshotKernelSpec, type SnapshotKernelReport } from './snapshotEntry';
 import { decodeMessage, encodeMessage, WireError, type JupyterMessage } from './wire';
-import { leaseKernelPorts, listeningPorts, releaseAllPorts, type PortLease } from './ports';
+import { leaseKernelPorts, listeningPorts, type PortLease } from './ports';
+import { removeConnectionDir, trackChild, writeConnectionFile } from './kernelProcesses';
 import type { Output } from '../records/nbformat';
 import { OutputCollector } from './outputs';
 
@@ -132,57 +131,6 @@ export function defaultKernelArgv(): string[] {
     throw new NotebookError('the tslab kernel is not installed (run npm install in the quantbook folder)');
   }
   return [process.execPath, '--require', preloadScript('bindGuard.js'), tslabMain, 'kernel', '--config-path', '{connection_file}'];
-}
-
-// Kernels this process started, with their connection folders; folders also while their kernel starts.
-const liveKernels = new Set<ChildProcess>();
-const connectionDirs = new Set<string>();
-
-/**
- * Kills every kernel this process started (SIGKILL) and removes their
- * connection files, synchronously: for a CLI's SIGINT/SIGTERM handler and
- * the process's `exit` event. A runner killed with SIGKILL cannot run this;
- * its kernels' watchdogs end them instead (see `watchdog.ts`).
- * @example process.once('SIGTERM', () => { killAllKernels(); process.exit(143); })
- */
-export function killAllKernels(): void {
-  for (const c of liveKernels) c.kill('SIGKILL');
-  for (const dir of connectionDirs) rmSync(dir, { recursive: true, force: true });
-  connectionDirs.clear();
-  releaseAllPorts();
-}
-
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    // A runner that crashes or calls process.exit must not leave kernels or keys behind.
-    process.once('exit', killAllKernels);
-  }
-}
-
-function trackChild(child: ChildProcess): void {
-  liveKernels.add(child);
-  child.once('exit', () => liveKernels.delete(child));
-}
-
-/**
- * Writes the connection file into a fresh private folder: the folder is
- * created 0700 and the file opened with O_EXCL and mode 0600, so the signing
- * key is never readable by another user, not even for an instant.
- */
-function writeConnectionFile(content: Record<string, unknown>): { dir: string; file: string } {
-  installExitHook();
-  const dir = mkdtempSync(join(tmpdir(), 'quantbook-kernel-'));
-  connectionDirs.add(dir);
-  const file = join(dir, 'connection.json');
-  const fd = openSync(file, 'wx', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(content));
-  } finally {
-    closeSync(fd);
-  }
-  return { dir, file };
 }
 
 /** How often a kernel's watchdog polls its parent pid (the pipe usually tells it first). */
@@ -647,8 +595,7 @@ export class KernelClient {
     this.closed = true;
     for (const s of [this.shell, this.control, this.iopub, this.heartbeatSocket]) s.close();
     (this.child.stdio[3] as Socket | null)?.destroy();
-    rmSync(this.connDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 5 });
-    connectionDirs.delete(this.connDir);
+    removeConnectionDir(this.connDir);
     this.lease.release();
   }
 

@@ -8,7 +8,7 @@
  * nothing and leaves no trace in the notebook), tslab resolves those modules and
  * parses their declaration files, which its first cell would otherwise do while
  * the report waits. Kernels started here are ordinary `KernelClient`s:
- * `killAllKernels` (SIGINT/SIGTERM, exit) and each kernel's watchdog (SIGKILL
+ * `killAllKernels` (`kernelProcesses.ts`; SIGINT/SIGTERM, exit) and each kernel's watchdog (SIGKILL
  * of this process) end them like any other.
  */
 import { dirname, resolve } from 'node:path';
