@@ -85,8 +85,11 @@ export class ReplaySource implements BarSource {
     const inFlight = new Set<Promise<void>>();
     for (let i = this.opts.prime; i < end && !this.stopped; i++) {
       const dueWall = this.startWallMs + (b.ts[i] + this.opts.barMs - this.startMarketMs) / this.opts.speed;
-      const wait = dueWall - performance.now();
-      if (wait > 0) await this.sleep(wait);
+      // A timer may fire up to a millisecond early (libuv counts whole milliseconds of a cached loop
+      // time): sleep again until the bar's close has passed on the clock, never deliver it before.
+      for (let wait = dueWall - performance.now(); wait > 0 && !this.stopped; wait = dueWall - performance.now()) {
+        await this.sleep(Math.ceil(wait));
+      }
       if (this.stopped) break;
       // Delivered on time, not awaited: a slow forecast must not slow the market down.
       const p = sink.bar(barAt(i)).finally(() => inFlight.delete(p));

@@ -31,6 +31,16 @@ describe('ReplaySource', () => {
     expect(src.clock.now()).toBeGreaterThanOrEqual(bars(8).ts[7] + MIN);
   });
 
+  it('never delivers a bar before its close on the replay clock (timers may fire a millisecond early)', async () => {
+    for (let round = 0; round < 5; round++) {
+      const src = new ReplaySource({ bars: bars(40), barMs: MIN, speed: 60_000 / 1.5, prime: 1 }); // 1.5 ms a bar
+      const early: number[] = [];
+      const bar = async (b: LiveBar): Promise<void> => void (src.clock.now() < b.ts + MIN && early.push(b.ts + MIN - src.clock.now()));
+      await src.run({ bar, gap: () => undefined, log: () => undefined });
+      expect(early).toEqual([]);
+    }
+  });
+
   it('delivers on time without waiting for a slow consumer; run resolves once every bar is handled', async () => {
     const src = new ReplaySource({ bars: bars(6), barMs: MIN, speed: 6000, prime: 1 }); // 10 ms a bar
     let handled = 0;
