@@ -27,8 +27,19 @@ kv Linear outputs to the o Linear input:
 - the last layer runs its last query only (with its residual stream's last token): the head reads the last token's
   hidden state only, so a prefill's other t - 1 rows of that layer's attention and MLP fed nothing (its keys and
   values, the presents, stay every token's). Same output bits on the tested prefills;
-- the softmax runs over the concatenated [C + s] scores, and the context values, padded with s zero rows,
-  take whole probability rows in one MatMul instead of a copied slice (adding p * 0 leaves the sums' bits).
+- the rows' own keys are summarised for the softmax by one number per query, their log-sum-exp
+  lse = m + ln z (m their largest score, z the sum of e^(score - m) over the s own keys, each >= e^-60 after the
+  floor), which the context MatMul writes as one more column (the queries get lse as a last column, the context keys
+  0 there, plus one extra key row (0, .., 0, 1)). The softmax over those C + 1 columns gives each context key its
+  weight of the joint softmax over C + s keys (e^lse is the own keys' sum of e^score), and the last column the own
+  keys' share; the own keys' weights are e^(score - m) / z times that share, applied to their [.., hd] sum of values.
+  The context values, padded with one zero row, take whole probability rows in one MatMul. Before this (sha256
+  5375c014...), the [B, heads, t, C] context scores were copied into a concatenation with the own scores every step
+  and the own weights sliced out again: those two copies took about a tenth of a cached step at N = 100, C = 511, and
+  of a prefill (which has no context: there the copies were of the whole [heads t, t] scores, and the context
+  MatMul multiplied t padded zero rows). The summary changes float rounding only: over six contexts (C = 511 and 79)
+  and 30 steps of 100 rows, logits and caches moved by at most 4.8e-6 (logits up to 8.7, a few ulps), and 3,600
+  sampled paths x 30 steps stayed the same;
 The first version of this rewrite (commit b35999c) kept the bias as a separate add and gave the exporter's
 logits bit for bit; the folded bias moves logits by at most 3.3e-6 (of up to 7.9; 2/3 of them in the last
 bits) on a 30-step N = 100 run, with the same sampled paths on 3,600 paths x 30 steps. The rows' own scores
@@ -99,7 +110,11 @@ def lean_attention(model, layers, heads, kv_heads, head_dim):
         _const('lean/one_heads', [1, heads], np.int64),
         _const('lean/one_one', [1, 1], np.int64),
         _const('lean/head_dim', [head_dim], np.int64),
-        _const('lean/head_dim_2', [head_dim + 2], np.int64),
+        _const('lean/head_dim_3', [head_dim + 3], np.int64),
+        _const('lean/three', [3], np.int64),
+        # The context keys' extra row, the own keys' summary: q'.k' = the q column holding the own keys' log-sum-exp.
+        _const('lean/summary_key', np.eye(1, head_dim + 3, head_dim + 2).reshape(1, 1, 1, head_dim + 3), np.float32),
+        _const('lean/zeros', np.zeros((1, 1, 1, 1)), np.float32),
         _const('lean/heads', [heads], np.int64),
         _const('lean/one', [1], np.int64),
         _const('lean/two', [2], np.int64),
@@ -141,7 +156,7 @@ def lean_attention(model, layers, heads, kv_heads, head_dim):
     s = node('Add', [p, t], 'S')
     shape_wide = node('Concat', [w, 'lean/one_minus1', 'lean/i0'], 'shape_W_1_m1_0', axis=0)  # [W, 1, -1, 0]
     shape_wide_hd = node('Concat', [w, 'lean/one_minus1', 'lean/head_dim'], 'shape_W_1_m1_hd', axis=0)  # [W, 1, -1, hd]
-    shape_wide_hd2 = node('Concat', [w, 'lean/one_minus1', 'lean/head_dim_2'], 'shape_W_1_m1_hd2', axis=0)  # [W, 1, -1, hd + 2]
+    shape_wide_hd3 = node('Concat', [w, 'lean/one_minus1', 'lean/head_dim_3'], 'shape_W_1_m1_hd3', axis=0)  # [W, 1, -1, hd + 3]
     shape_own4 = node('Concat', ['lean/minus1_heads', t, s], 'shape_m1_h_t_S', axis=0)  # [-1, heads, t, s]
     shape_own_rows = node('Concat', ['lean/minus1_1', node('Mul', [t, 'lean/heads'], 'ht'), s], 'shape_m1_1_ht_S', axis=0)  # [-1, 1, heads t, s]
     shape_y = node('Concat', ['lean/minus1_heads', t, 'lean/head_dim'], 'shape_m1_h_t_hd', axis=0)  # [-1, heads, t, hd]
@@ -154,10 +169,13 @@ def lean_attention(model, layers, heads, kv_heads, head_dim):
                              node('Mul', ['lean/neg_slopes', q_off_f], 'q_off_bias')], 'q_cols1', axis=3)
     q_cols = node('Expand', [q_cols, node('Concat', [b, 'lean/heads', t, 'lean/two'], 'shape_B_h_t_2', axis=0)], 'q_cols')  # [B, heads, t, 2]
     j_off = node('Range', [node('Squeeze', [node('Neg', [c], 'minus_C')], 'minus_C_s'), 'lean/i0s', 'lean/i1s'], 'j_off')
+    # (j - C, 1, 0): the third column meets the queries' own-key summary, which only the extra key row takes.
+    shape_1_1_c_1 = node('Concat', ['lean/one_one', c, 'lean/one'], 'shape_1_1_C_1', axis=0)
     k_cols = node('Concat', [node('Cast', [node('Reshape', [j_off, 'lean/col4'], 'j_off4')], 'j_off_f', to=TensorProto.FLOAT),
-                             node('Expand', ['lean/ones', node('Concat', ['lean/one_one', c, 'lean/one'], 'shape_1_1_C_1', axis=0)], 'ones_C')],
+                             node('Expand', ['lean/ones', shape_1_1_c_1], 'ones_C'), node('Expand', ['lean/zeros', shape_1_1_c_1], 'zeros_C')],
                   'k_cols1', axis=3)
-    k_cols = node('Expand', [k_cols, node('Concat', [w, 'lean/one', c, 'lean/two'], 'shape_W_1_C_2', axis=0)], 'k_cols')  # [W, 1, C, 2]
+    k_cols = node('Expand', [k_cols, node('Concat', [w, 'lean/one', c, 'lean/three'], 'shape_W_1_C_3', axis=0)], 'k_cols')  # [W, 1, C, 3]
+    summary_key = node('Expand', ['lean/summary_key', node('Concat', [w, 'lean/one_one', 'lean/head_dim_3'], 'shape_W_1_1_hd3', axis=0)], 'summary_key_W')
     # The own keys' bias with the causal mask, [1, heads, t, s]: rel = (s - t + i) - k.
     rel = node('Cast', [node('Sub', [node('Reshape', [q_off, 'lean/col'], 'q_col'),
                                      node('Reshape', [node('Range', ['lean/i0s', node('Squeeze', [s], 'S_s2'), 'lean/i1s'], 'k_pos'), 'lean/row'], 'k_row')],
@@ -165,8 +183,8 @@ def lean_attention(model, layers, heads, kv_heads, head_dim):
     # A later key's distance is +inf, so its bias is -inf: masked on [t, s], before the heads' broadcast.
     rel = node('Where', [node('Less', [rel, 'lean/f0'], 'masked_at'), 'lean/inf', rel], 'rel_masked')
     bias = node('Mul', ['lean/neg_slopes', rel], 'bias')
-    # s zero rows under each window's context values: one MatMul takes whole probability rows.
-    zeros_v = node('ConstantOfShape', [node('Concat', [w, 'lean/one', s, 'lean/head_dim'], 'shape_W_1_S_hd', axis=0)], 'zeros_v',
+    # One zero row under each window's context values, for the summary column: one MatMul takes whole probability rows.
+    zeros_v = node('ConstantOfShape', [node('Concat', [w, 'lean/one_one', 'lean/head_dim'], 'shape_W_1_1_hd', axis=0)], 'zeros_v',
                    value=helper.make_tensor('zero', TensorProto.FLOAT, [1], [0.0]))
 
     # The last layer's attention, MLP and final norm only feed the logits of the last token (the head gathers it),
@@ -202,25 +220,34 @@ def lean_attention(model, layers, heads, kv_heads, head_dim):
         # Queries [B, heads, t, hd], scaled by 1 / sqrt(hd) (exact: a power of two).
         qh = node('Transpose', [node('Reshape', [node('Mul', [q, 'lean/scale'], L + 'q_scaled'), 'lean/q_heads'], L + 'q4')],
                   L + 'q_heads', perm=[0, 2, 1, 3])
-        # Context scores with their bias: one MatMul per window over all its rows' queries, [W, 1, R * heads * t, C].
-        q_wide = node('Reshape', [node('Concat', [qh, q_cols], L + 'q_biased', axis=3), shape_wide_hd2], L + 'q_wide')
-        sc = node('MatMul', [q_wide, node('Transpose', [node('Concat', [ctx_k, k_cols], L + 'ctx_k_biased', axis=3)], L + 'ctx_kT', perm=[0, 1, 3, 2])],
-                  L + 'scores_ctx')
-        # The rows' own scores [B, 1, heads * t, s] plus their bias, laid out as [W, 1, R * heads * t, s].
+        # The rows' own scores [B, 1, heads * t, s] plus their bias and mask, [B, heads, t, s], raised to the floor (see
+        # FLOOR_MARGIN: FLOOR_MARGIN below the row's largest own-key score, the masked keys too), then summarised by their
+        # log-sum-exp (one number per query) and normalised on their own.
         sg = node('MatMul', [node('Reshape', [qh, 'lean/one_row_q'], L + 'q_rows'), node('Transpose', [node('Reshape', [f'present.{i}.key', 'lean/rows_keys'], L + 'k_rows')], L + 'kT', perm=[0, 2, 3, 1])],
                   L + 'scores_own')
         sg = node('Add', [node('Reshape', [sg, shape_own4], L + 'scores_own4'), bias], L + 'scores_own_biased')
-        # Every score of a row is raised to at least FLOOR_MARGIN below the largest own-key score of the row (the keys it
-        # sees; a masked key's -inf does not count), the masked keys too: see FLOOR_MARGIN. That maximum is at most the
-        # row's, and cheap: s keys (the context's maximum would take a pass over [.., C]).
-        floor = node('Reshape', [node('Sub', [node('ReduceMax', [sg], L + 'scores_own_max', axes=[3], keepdims=1), 'lean/floor_margin'], L + 'scores_floor4'), shape_wide],
-                     L + 'scores_floor')
-        scores = node('Concat', [sc, node('Reshape', [sg, shape_wide], L + 'scores_own_wide')], L + 'scores', axis=3)
-        att = node('Softmax', [node('Max', [scores, floor], L + 'scores_floored')], L + 'att', axis=-1)
+        own_max = node('ReduceMax', [sg], L + 'scores_own_max', axes=[3], keepdims=1)
+        floor4 = node('Sub', [own_max, 'lean/floor_margin'], L + 'scores_floor4')
+        # e^(score - max) >= e^-60 after the floor (no subnormals), their sum z in [1, s], and lse = max + ln z.
+        e_own = node('Exp', [node('Sub', [node('Max', [sg, floor4], L + 'scores_own_floored'), own_max], L + 'scores_own_shifted')], L + 'e_own')
+        z_own = node('ReduceSum', [e_own, 'lean/axis3'], L + 'z_own', keepdims=1)
+        lse = node('Add', [own_max, node('Log', [z_own], L + 'log_z_own')], L + 'own_lse')
+        # Context scores with their bias, and one more column, the own keys' log-sum-exp (an extra key row (0, .., 0, 1)
+        # meets it in the queries' last column): one MatMul per window over all its rows' queries, [W, 1, R * heads * t, C + 1].
+        # Its softmax gives the context keys their weights of the joint softmax over context and own keys (the summary's
+        # e^lse is the own keys' sum of e^score), and the summary column the own keys' share of the row.
+        q_wide = node('Reshape', [node('Concat', [qh, q_cols, lse], L + 'q_biased', axis=3), shape_wide_hd3], L + 'q_wide')
+        ctx_k_ext = node('Concat', [node('Concat', [ctx_k, k_cols], L + 'ctx_k_biased', axis=3), summary_key], L + 'ctx_k_ext', axis=2)
+        sc = node('MatMul', [q_wide, node('Transpose', [ctx_k_ext], L + 'ctx_kT', perm=[0, 1, 3, 2])], L + 'scores_ctx')
+        floor = node('Reshape', [floor4, shape_wide], L + 'scores_floor')
+        att = node('Softmax', [node('Max', [sc, floor], L + 'scores_floored')], L + 'att', axis=-1)
         yc = node('MatMul', [att, node('Concat', [ctx_v, zeros_v], L + 'ctx_v_padded', axis=2)], L + 'y_ctx')
-        att_own = node('Reshape', [node('Slice', [att, c, 'lean/big', 'lean/axis3'], L + 'att_own_wide'), shape_own_rows], L + 'att_own')
-        yg = node('MatMul', [att_own, f'present.{i}.value'], L + 'y_own')
-        y = node('Add', [yc, node('Reshape', [yg, shape_wide_hd], L + 'y_own_wide')], L + 'y')
+        # The own keys' weights are e_own / z_own times the summary's share: the division and the share multiply their
+        # [.., hd] sum of values (z_own laid out as the share is), not every weight.
+        share = node('Div', [node('Slice', [att, c, 'lean/big', 'lean/axis3'], L + 'own_share'), node('Reshape', [z_own, shape_wide], L + 'z_own_wide')],
+                     L + 'own_share_z')
+        yg = node('MatMul', [node('Reshape', [e_own, shape_own_rows], L + 'e_own_rows'), f'present.{i}.value'], L + 'y_own')
+        y = node('Add', [yc, node('Mul', [node('Reshape', [yg, shape_wide_hd], L + 'y_own_wide'), share], L + 'y_own_shared')], L + 'y')
         y = node('Reshape', [node('Transpose', [node('Reshape', [y, shape_y], L + 'y4')], L + 'y_t', perm=[0, 2, 1, 3]), 'lean/y_model'], L + 'y_model')
         o_inputs[f'/o{sfx(i)}/MatMul'] = y
 
