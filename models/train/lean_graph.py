@@ -364,3 +364,77 @@ def embedding_layer_norm(model):
         return model
     raise ValueError('no LayerNormalization of an embedding Gather found')
 
+
+
+def fused_qkv(model, layers, heads, head_dim):
+    """Returns the model (after lean_attention) with each layer's q and kv Linears as one MatMul and one Add over the
+    concatenated weights [d, heads hd + 2 hd] and biases, split into q, k and v, and with the queries' 1 / sqrt(hd)
+    (0.25, a power of two) folded into the q weights and bias: (x W + b) / 4 = x (W / 4) + b / 4 bit for bit (each
+    product, partial sum and rounding scales by the power of two). The weights stay the PyTorch initializers; the
+    concatenation and scaling are constant nodes, which onnxruntime folds at load. One GEMM call and one bias Add a
+    layer instead of two of each, and no Mul pass. Raises ValueError when the graph lacks lean_attention's names."""
+    if not float(np.log2(np.sqrt(head_dim))).is_integer():
+        raise ValueError('fused_qkv folds 1 / sqrt(head_dim) into the weights only when it is a power of two')
+    g = model.graph
+    sfx = lambda i: '' if i == 0 else f'_{i}'  # noqa: E731
+    by_name = {n.name: n for n in g.node}
+    rename = {}
+    drop = set()
+    new_nodes = []
+    inits = [_const('qkv/split', [heads * head_dim, head_dim, head_dim], np.int64)]
+    for i in range(layers):
+        names = [f'/q{sfx(i)}/MatMul', f'/q{sfx(i)}/Add', f'/kv{sfx(i)}/MatMul', f'/kv{sfx(i)}/Add',
+                 f'lean/L{i}/q_scaled', f'lean/L{i}/k_slice', f'lean/L{i}/v_slice']
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise ValueError(f'fused_qkv: {missing} not in the graph (apply lean_attention first)')
+        q_mm, q_add, kv_mm, kv_add, q_scaled, k_slice, v_slice = (by_name[n] for n in names)
+        x = q_mm.input[0]
+        if kv_mm.input[0] != x:
+            raise ValueError(f'fused_qkv: q and kv of layer {i} do not read the same input')
+        q_bias = [a for a in q_add.input if a != q_mm.output[0]][0]
+        kv_bias = [a for a in kv_add.input if a != kv_mm.output[0]][0]
+        P = f'qkv/L{i}/'
+        mk = lambda op, ins, name, outs=None, **kw: new_nodes.append(helper.make_node(op, ins, outs or [P + name], name=P + name, **kw)) or P + name  # noqa: E731
+        w = mk('Concat', [mk('Mul', [q_mm.input[1], 'lean/scale'], 'q_weight'), kv_mm.input[1]], 'weight', axis=1)
+        b = mk('Concat', [mk('Mul', [q_bias, 'lean/scale'], 'q_bias'), kv_bias], 'bias', axis=0)
+        # Same operand order as the exporter's Adds (bias first).
+        mm = mk('MatMul', [x, w], 'MatMul')
+        add = mk('Add', [b, mm], 'Add')
+        new_nodes.append(helper.make_node('Split', [add, 'qkv/split'], [P + 'q', P + 'k', P + 'v'], name=P + 'Split', axis=2))
+        # The scaled q replaces q_scaled (its Mul goes); the last layer's Slice of its last query moves before it.
+        rename[q_add.output[0]] = P + 'q'
+        rename[q_scaled.output[0]] = q_scaled.input[0]
+        rename[k_slice.output[0]] = P + 'k'
+        rename[v_slice.output[0]] = P + 'v'
+        drop.update(id(n) for n in (q_mm, q_add, kv_mm, kv_add, q_scaled, k_slice, v_slice))
+
+    def resolve(name):
+        seen = set()
+        while name in rename and name not in seen:
+            seen.add(name)
+            name = rename[name]
+        return name
+    kept = [n for n in g.node if id(n) not in drop] + new_nodes
+    for n in kept:
+        for k, name in enumerate(n.input):
+            n.input[k] = resolve(name)
+    outputs = {o.name for o in g.output}
+    by_output = {o: n for n in kept for o in n.output}
+    queue = deque(outputs)
+    live = set()
+    while queue:
+        n = by_output.get(queue.popleft())
+        if n is None or id(n) in live:
+            continue
+        live.add(id(n))
+        queue.extend(x for x in n.input if x)
+    g.initializer.extend(inits)
+    nodes = [n for n in kept if id(n) in live]
+    # lean_attention's constants that only the dropped Slices read (onnxruntime warns about unused initializers).
+    used = {x for n in nodes for x in n.input}
+    unused = [i for i in g.initializer if i.name.startswith('lean/') and i.name not in used]
+    for i in unused:
+        g.initializer.remove(i)
+    _set_nodes_in_order(g, nodes)
+    return model
