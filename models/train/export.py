@@ -17,7 +17,7 @@ sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '
 from common import OPSET, floats, sha256, write_json  # noqa: E402
 from common import check_onnx as check_graph  # noqa: E402
 from data import MISSING_TOKEN, SCALE_FLOOR, TOKEN_BINS, VOCAB, bin_edges, log_returns, rms_scale, tokenize
-from lean_graph import embedding_layer_norm, lean_attention, skip_layer_norms
+from lean_graph import embedding_layer_norm, fused_qkv, lean_attention, skip_layer_norms
 from nets import ARExportSharedContext, ARExportWithCache
 
 QUANTILE_NAME = 'qb-quantile-s'
@@ -146,6 +146,8 @@ def write_ar_graph(net, onnx_path):
     # The exporter's attention, rewritten with fewer nodes and passes (last-bit differences only, see lean_graph).
     if kvh == 1:
         model = lean_attention(model, layers, net.heads, kvh, hd)
+        # q and kv as one MatMul and Add, the queries' scale in the weights (same bits, see lean_graph).
+        model = fused_qkv(model, layers, net.heads, hd)
     # The residual sums' LayerNorms as onnxruntime's SkipLayerNormalization (float rounding only, see lean_graph).
     model = skip_layer_norms(model)
     # The embeddings' LayerNorm on the constant table, folded at load (same bits, see lean_graph).
