@@ -116,56 +116,12 @@ interface BarOutputs {
   cashCutAtFill: number;
 }
 
-/** What the bar loop carries from one chunk of bars to the next (see `runBars`). */
-interface BarCarry {
-  /** The bar as of which the lazily kept last prices are up to date (see `barSteps`). */
-  pxBar: number;
-  /** Whether the previous bar ended a session. */
-  prevCloseBar: boolean;
-}
-
 /**
- * Bars per call of `barSteps` (see `runBars`): a few hundred calls per million bars, so the loop
- * is compiled as an ordinary function early in the first run. As one call per run it ran by
- * on-stack replacement until a later run brought an ordinary compile, and some processes kept a
- * slower version: in paired runs of bench:backtest (16 processes each), 3 of 16 held the targets
- * path at 280-320 ms CPU in every repeat (the rest 215-250 ms), none of the 16 chunked ones did.
- */
-const CHUNK_BARS = 4096;
-
-/**
- * The bar loop: steps 1-5 of the timeline (see the top of this file) for every bar, in chunks of
- * `CHUNK_BARS` bars (`barSteps`). The steps most runs skip (funding, stops, brackets, the
- * backtesting.py preset) are functions of their own, called only when the run has them, so the
- * loop that every bar runs stays small.
+ * The bar loop: steps 1-5 of the timeline (see the top of this file) for every bar. The steps
+ * most runs skip (funding, stops, brackets, the backtesting.py preset) are functions of their own,
+ * called only when the run has them, so the loop that every bar runs stays small.
  */
 function runBars(run: RunSetup): BarOutputs {
-  const { S, T } = run;
-  const out: BarOutputs = {
-    equity: new Float64Array(T),
-    cash: new Float64Array(T),
-    gross: new Float64Array(T),
-    positions: run.recordPositions ? new Float64Array(T * S) : null,
-    missingQuotes: new Float64Array(S),
-    cancelledOrders: 0,
-    cashCutAtFill: 0,
-  };
-  const carry: BarCarry = { pxBar: -1, prevCloseBar: false };
-  for (let t0 = 0; t0 < T; t0 += CHUNK_BARS) barSteps(run, out, carry, t0, Math.min(T, t0 + CHUNK_BARS));
-  if (lazyLastPx(run) && carry.pxBar < T - 1) catchUpLastPx(run.close, run.lastPx, S, carry.pxBar, T - 1);
-  return out;
-}
-
-/**
- * Last prices kept lazily where only the marks read them (no perpetuals, whose margin and funding
- * read them at every bar; not the preset): see `barSteps`.
- */
-function lazyLastPx(run: RunSetup): boolean {
-  return run.perps.length === 0 && run.preset !== true;
-}
-
-/** Bars [t0, t1) of the bar loop (see `runBars`): writes their outputs into `out`, and `carry` on to the next chunk. */
-function barSteps(run: RunSetup, out: BarOutputs, carry: BarCarry, t0: number, t1: number): void {
   const { S, T, symbols, ts, open, close, sessionEnd, cashOnly, lot, costs, perps, ledger, pend, sizer, kill, lastPx } = run;
   const { borrowRate, cashRate, firstBar } = run;
   // `=== true`: the flags stay known booleans (a bare field in `if (x)` compiles to a full
@@ -176,25 +132,27 @@ function barSteps(run: RunSetup, out: BarOutputs, carry: BarCarry, t0: number, t
   const hasInterest = borrowRate > 0 || cashRate > 0;
   const hasPerps = perps.length > 0;
   const hasStops = run.stopLoss > 0;
-  // Last prices kept lazily (see `lazyLastPx`): the usual bar has every quote, and its mark then
+  // Last prices kept lazily where only the marks read them (no perpetuals, whose margin and funding
+  // read them at every bar; not the preset): the usual bar has every quote, and its mark then
   // writes nothing; lastPx holds the last valid close as of bar `pxBar`, and every bar after it so
   // far had all its quotes, so the last valid close as of bar t - 1 is close[t - 1] when
   // pxBar < t - 1. A bar with a missing quote, a re-mark and the end of the run bring it up to date.
-  const lazyPx = lazyLastPx(run);
+  const lazyPx = !hasPerps && !preset;
   const eagerPx = !lazyPx;
-  let pxBar = carry.pxBar;
+  let pxBar = -1;
   const q = ledger.qty;
-  const { missingQuotes, positions } = out;
-  const equityOut = out.equity;
-  const cashOut = out.cash;
-  const grossOut = out.gross;
+  const missingQuotes = new Float64Array(S);
+  const equityOut = new Float64Array(T);
+  const cashOut = new Float64Array(T);
+  const grossOut = new Float64Array(T);
+  const positions = run.recordPositions ? new Float64Array(T * S) : null;
   let cancelledOrders = 0;
   let cashCutAtFill = 0;
   // The previous bar's session end, carried from bar to bar. (Not its time: a double carried
   // round the loop is kept boxed, a heap number allocated at every bar; ts[t - 1] is read instead.)
-  let prevCloseBar = carry.prevCloseBar;
+  let prevCloseBar = false;
 
-  for (let t = t0; t < t1; t++) {
+  for (let t = 0; t < T; t++) {
     const base = t * S;
     const time = ts[t];
     // 1. Time passes: interest and funding on what was held over (ts[t-1], ts[t]].
@@ -361,10 +319,8 @@ function barSteps(run: RunSetup, out: BarOutputs, carry: BarCarry, t0: number, t
     if (closeBar) kill.sessionEnded(equity);
     prevCloseBar = closeBar;
   }
-  carry.pxBar = pxBar;
-  carry.prevCloseBar = prevCloseBar;
-  out.cancelledOrders += cancelledOrders;
-  out.cashCutAtFill += cashCutAtFill;
+  if (lazyPx && pxBar < T - 1) catchUpLastPx(close, lastPx, S, pxBar, T - 1);
+  return { equity: equityOut, cash: cashOut, gross: grossOut, positions, missingQuotes, cancelledOrders, cashCutAtFill };
 }
 
 /**
