@@ -335,7 +335,9 @@ class SortScratch {
  * sub-bucket between the range's own min and max (monotone, so only points of
  * one sub-bucket can be out of order), a scatter into scratch, and an
  * insertion sort of that nearly sorted copy, all in L1. Larger ranges
- * (clustered x) and ranges too wide for the grid: the native typed-array sort.
+ * (clustered x), ranges too wide for the grid, and ranges where a sub-bucket
+ * holds more than INSERTION_MAX points (a tight cluster beside an outlier):
+ * the native typed-array sort.
  */
 function sortRange(vals: Float64Array, lo: number, hi: number, scratch: SortScratch): void {
   const m = hi - lo;
@@ -365,7 +367,17 @@ function sortRange(vals: Float64Array, lo: number, hi: number, scratch: SortScra
     if (b > top) b = top;
     counts[b + 1]++;
   }
-  for (let b = 0; b < nSub; b++) counts[b + 1] += counts[b];
+  let crowded = 0;
+  for (let b = 0; b < nSub; b++) {
+    const c = counts[b + 1];
+    if (c > crowded) crowded = c;
+    counts[b + 1] += counts[b];
+  }
+  if (crowded > INSERTION_MAX) {
+    // A tight cluster with an outlier crowds one sub-bucket: insertion sort would be quadratic there.
+    vals.subarray(lo, hi).sort();
+    return;
+  }
   for (let i = lo; i < hi; i++) {
     const v = vals[i];
     let b = Math.floor((v - min) * scale);

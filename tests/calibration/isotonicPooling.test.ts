@@ -47,6 +47,14 @@ describe('isotonic pooling of 0/1 outcomes', () => {
     bothPaths(wide, wide.map(() => (rng.bernoulli(0.5) ? 1 : 0)));
   });
 
+  it('matches on tight clusters each beside an outlier (a crowded sub-bucket goes to the native sort)', () => {
+    const x = new Float64Array(60_000).map((_, i) => {
+      const centre = (rng.int(40) * 10 + 3) / 4096;
+      return i % 1500 === 0 ? centre + 1e-5 : centre + rng.normal() * 1e-12;
+    });
+    bothPaths(x, x.map(() => (rng.bernoulli(0.5) ? 1 : 0)));
+  });
+
   it('gives equal pooled frequencies one value, whatever order their blocks merged in', () => {
     // Block means are ratios of whole counts: two adjacent blocks whose frequencies are equal
     // ratios (1/3 and 2/6) are one run of equal values with one knot pair, not two that differ
