@@ -82,28 +82,8 @@ export function edgesFor(p: Numbers, nBins: number, strategy: BinStrategy): Floa
 export function assignBins(p: Numbers, edges: Float64Array): Int32Array {
   const x = toFloat64(p);
   const out = new Int32Array(x.length);
-  const nBins = edges.length - 1;
-  const lo = edges[0];
-  const span = edges[nBins] - lo;
-  if (!(span > 0) || nBins === 1) {
-    const binOf = binner(edges);
-    for (let i = 0; i < x.length; i++) out[i] = binOf(x[i]);
-    return out;
-  }
-  // binner's grid lookup, inlined: one monomorphic loop, no call per value.
-  const last = nBins - 1;
-  const scale = GRID_CELLS / span;
-  const guess = gridGuesses(edges, scale);
-  const topCell = GRID_CELLS - 1;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    let c = Math.floor((v - lo) * scale);
-    c = c < 0 ? 0 : c > topCell ? topCell : c;
-    let k = guess[c];
-    while (k < last && v > edges[k + 1]) k++;
-    while (k > 0 && v <= edges[k]) k--;
-    out[i] = k;
-  }
+  const { lo, scale, guess, last } = binGrid(edges);
+  for (let i = 0; i < x.length; i++) out[i] = gridBin(edges, lo, scale, guess, last, x[i]);
   return out;
 }
 
@@ -130,30 +110,10 @@ export function binTotals(x: Float64Array, y: Float64Array, edges: Float64Array)
   const count = new Float64Array(nBins);
   const sumY = new Float64Array(nBins);
   const sumX = new Float64Array(nBins);
-  const lo = edges[0];
-  const span = edges[nBins] - lo;
-  if (!(span > 0) || nBins === 1) {
-    const binOf = binner(edges);
-    for (let i = 0; i < x.length; i++) {
-      const k = binOf(x[i]);
-      count[k]++;
-      sumY[k] += y[i];
-      sumX[k] += x[i];
-    }
-    return { count, sumY, sumX };
-  }
-  // assignBins' inlined grid lookup, accumulating instead of storing the index.
-  const last = nBins - 1;
-  const scale = GRID_CELLS / span;
-  const guess = gridGuesses(edges, scale);
-  const topCell = GRID_CELLS - 1;
+  const { lo, scale, guess, last } = binGrid(edges);
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    let c = Math.floor((v - lo) * scale);
-    c = c < 0 ? 0 : c > topCell ? topCell : c;
-    let k = guess[c];
-    while (k < last && v > edges[k + 1]) k++;
-    while (k > 0 && v <= edges[k]) k--;
+    const k = gridBin(edges, lo, scale, guess, last, v);
     count[k]++;
     sumY[k] += y[i];
     sumX[k] += v;
@@ -173,39 +133,50 @@ const GRID_CELLS = 1024;
  * binner(Float64Array.of(0, 0.5, 1))(0.5); // 0
  */
 export function binner(edges: Float64Array): (v: number) => number {
+  const { lo, scale, guess, last } = binGrid(edges);
+  return (v) => gridBin(edges, lo, scale, guess, last, v);
+}
+
+/** The grid of {@link binner}: its origin, cells per unit, first guess per cell, and the last bin. */
+interface BinGrid {
+  lo: number;
+  scale: number;
+  guess: Int32Array;
+  last: number;
+}
+
+/**
+ * The grid over [e0, eB]. When the edges span nothing (tied quantile edges) or there is one bin,
+ * its scale is 0 and every guess bin 0: every value then starts at cell 0 and the correction
+ * counts the inner edges below it.
+ */
+function binGrid(edges: Float64Array): BinGrid {
   const nBins = edges.length - 1;
   const last = nBins - 1;
   const lo = edges[0];
   const span = edges[nBins] - lo;
-  if (!(span > 0) || nBins === 1) {
-    // All edges equal (tied quantile edges) or one bin: still count inner edges below v.
-    return (v) => {
-      let k = 0;
-      while (k < last && v > edges[k + 1]) k++;
-      return k;
-    };
-  }
-  const scale = GRID_CELLS / span;
-  const guess = gridGuesses(edges, scale);
-  return (v) => {
-    let c = Math.floor((v - lo) * scale);
-    c = c < 0 ? 0 : c >= GRID_CELLS ? GRID_CELLS - 1 : c;
-    let k = guess[c];
-    while (k < last && v > edges[k + 1]) k++;
-    while (k > 0 && v <= edges[k]) k--;
-    return k;
-  };
-}
-
-/** Per grid cell, the bin of the cell's left end (a first guess that the caller corrects against the edges). */
-function gridGuesses(edges: Float64Array, scale: number): Int32Array {
-  const last = edges.length - 2;
-  const lo = edges[0];
   const guess = new Int32Array(GRID_CELLS);
+  if (!(span > 0) || nBins === 1) return { lo, scale: 0, guess, last };
+  const scale = GRID_CELLS / span;
+  // Per cell, the bin of the cell's left end: a first guess that gridBin corrects against the edges.
   for (let c = 0, k = 0; c < GRID_CELLS; c++) {
     const cellStart = lo + c / scale;
     while (k < last && cellStart > edges[k + 1]) k++;
     guess[c] = k;
   }
-  return guess;
+  return { lo, scale, guess, last };
+}
+
+/**
+ * The right-closed bin of v: the grid's guess for v's cell, moved to the exact bin by comparing
+ * with the edges. Small enough to be inlined into the callers' loops. A value outside the grid
+ * (or NaN, or any value when the scale is 0) starts from an end cell.
+ */
+function gridBin(edges: Float64Array, lo: number, scale: number, guess: Int32Array, last: number, v: number): number {
+  let c = Math.floor((v - lo) * scale);
+  c = c > 0 ? (c < GRID_CELLS ? c : GRID_CELLS - 1) : 0;
+  let k = guess[c];
+  while (k < last && v > edges[k + 1]) k++;
+  while (k > 0 && v <= edges[k]) k--;
+  return k;
 }
