@@ -106,8 +106,10 @@ export function fitIsotonic(x: Numbers, y: Numbers, options: IsotonicOptions = {
   const sign = increasing ? 1 : -1;
   const stack = new PavStack(xf.length, sign);
   let nPoints: number;
-  if (w === undefined && (scan !== undefined ? scan.binary : isBinary(yf))) {
-    nPoints = poolBinary(xf, yf, scan ?? { binary: true, ...range(xf) }, stack);
+  // Unweighted 0/1 outcomes take poolBinary. Plain arrays were checked finite above: their copies' scan always answers.
+  const info = w === undefined ? (scan ?? (scanInputs(xf, yf) as Scan)) : undefined;
+  if (info !== undefined && info.binary) {
+    nPoints = poolBinary(xf, yf, info, stack);
   } else {
     nPoints = poolTies(xf, yf, w, stack);
   }
@@ -255,22 +257,6 @@ function scanInputs(x: Float64Array, y: Float64Array): Scan | undefined {
   }
   if (nonFinite !== 0) return undefined;
   return { binary: nonBinary === 0, min, max };
-}
-
-/** Min and max of x (finite, checked). */
-function range(x: Float64Array): { min: number; max: number } {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < x.length; i++) {
-    if (x[i] < min) min = x[i];
-    if (x[i] > max) max = x[i];
-  }
-  return { min, max };
-}
-
-function isBinary(y: Float64Array): boolean {
-  for (let i = 0; i < y.length; i++) if (y[i] !== 0 && y[i] !== 1) return false;
-  return true;
 }
 
 /** Below this many points the classes are sorted whole and merged. */
