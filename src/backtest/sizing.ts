@@ -8,7 +8,7 @@
 import { REASON } from './ledger';
 import { cashLimitedBuy, trueCash } from './orders';
 import { type SizerSetup } from './sizerSetup';
-import { badForecast, badProbability, badTarget, forecastError } from './sizingErrors';
+import { badProbability, forecastError, targetError } from './sizingErrors';
 
 // roundToLot moved to orders.ts with the other order helpers; exported here as before.
 export { roundToLot } from './orders';
@@ -53,6 +53,14 @@ export class Sizer {
   readonly noForecast: Float64Array;
   private readonly target: Float64Array;
   private readonly order: Float64Array;
+  /**
+   * Orders that fill at this close (symbols in order, and their quantities), sent after the
+   * decision's loops: without the fill's call inside them, the loops run about 5 fewer
+   * instructions per bar-symbol step (callgrind, bench market, both paths). The fills change
+   * only the filled symbol's position and the cash, which no later symbol's decision reads.
+   */
+  private readonly nowIdx: Int32Array;
+  private readonly nowQty: Float64Array;
   private readonly reason: Uint8Array;
   /**
    * 1 where this bar's target is the current position, kept unless a limit changes it. Only the
@@ -107,6 +115,8 @@ export class Sizer {
     this.noForecast = new Float64Array(S);
     this.target = new Float64Array(S);
     this.order = new Float64Array(S);
+    this.nowIdx = new Int32Array(S);
+    this.nowQty = new Float64Array(S);
     this.reason = new Uint8Array(S);
     this.hold = new Uint8Array(S);
     this.grossSum = new Float64Array(p.grossIntraday.length);
@@ -168,7 +178,7 @@ export class Sizer {
       }
       const m = mu[idx];
       let sg = sigma[idx];
-      if (!usableForecast(m, sg)) badForecast(p.symbols[s], t, m, sg);
+      if (!usableForecast(m, sg)) throw forecastError(p.symbols[s], t, m, sg);
       if (sg < sigmaFloor) sg = sigmaFloor;
       let f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
       if (regimeMult !== null) f *= regimeMult[regime[idx]];
@@ -224,7 +234,7 @@ export class Sizer {
       const v = goal[idx];
       let holds: boolean;
       if (v - v !== 0) {
-        if (v === v) badTarget(p.symbols[s], t, v);
+        if (v === v) throw targetError(p.symbols[s], t, v);
         holds = true;
       } else holds = brackets && v === bracketGoal[s];
       if (holds) {
@@ -299,7 +309,7 @@ export class Sizer {
         // Targets: NaN holds; after a bracket exit, the same target holds the flat position.
         // `v - v` is 0 for a finite v (one compare in the usual case), NaN for NaN and the infinities.
         const v = goal[idx];
-        if (v - v !== 0 && v === v) badTarget(p.symbols[s], t, v);
+        if (v - v !== 0 && v === v) throw targetError(p.symbols[s], t, v);
         if (v !== v || (brackets && v === bracketGoal[s])) {
           if (q[s] === 0) {
             target[s] = NaN;
@@ -347,7 +357,7 @@ export class Sizer {
         } else {
           const m = mu[idx];
           let sg = sigma[idx];
-          if (!usableForecast(m, sg)) badForecast(p.symbols[s], t, m, sg);
+          if (!usableForecast(m, sg)) throw forecastError(p.symbols[s], t, m, sg);
           if (sg < sigmaFloor) sg = sigmaFloor;
           f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
         }
@@ -443,7 +453,7 @@ export class Sizer {
         }
         const m = mu[idx];
         let sg = sigma[idx];
-        if (!usableForecast(m, sg)) badForecast(p.symbols[s], t, m, sg);
+        if (!usableForecast(m, sg)) throw forecastError(p.symbols[s], t, m, sg);
         if (sg < sigmaFloor) sg = sigmaFloor;
         let f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
         f *= lev0;
@@ -517,7 +527,7 @@ export class Sizer {
         }
         let f = goal[idx];
         if (f - f !== 0) {
-          if (f === f) badTarget(p.symbols[s], t, f);
+          if (f === f) throw targetError(p.symbols[s], t, f);
           if (q[s] === 0) {
             target[s] = NaN;
             continue;
@@ -564,6 +574,8 @@ export class Sizer {
     const closeNow0 = fillAtClose || (closeBar && this.closeCap0 === true);
     const minTradeBinds = this.minTradeBinds;
     let cashOnlyBuys = 0;
+    const { nowIdx, nowQty } = this;
+    let nNow = 0;
     let s0 = 0;
     if (oneClass && !anyHeld) {
       // A one-class book holding nothing at its weight (the usual bar) decides two symbols at a
@@ -624,8 +636,8 @@ export class Sizer {
             order[s0] = d0;
             cashOnlyBuys++;
           } else if (closeNow0) {
-            ledger.fill(s0, d0, c0, t, reason[s0], t);
-            filledNow = true;
+            nowIdx[nNow++] = s0;
+            nowQty[s0] = d0;
           } else if (!lastBar) pending.add(s0, d0, reason[s0]);
         }
         if ((changes1 & (under1 ^ 1)) !== 0) {
@@ -633,8 +645,8 @@ export class Sizer {
             order[s0 + 1] = d1;
             cashOnlyBuys++;
           } else if (closeNow0) {
-            ledger.fill(s0 + 1, d1, c1, t, reason[s0 + 1], t);
-            filledNow = true;
+            nowIdx[nNow++] = s0 + 1;
+            nowQty[s0 + 1] = d1;
           } else if (!lastBar) pending.add(s0 + 1, d1, reason[s0 + 1]);
         }
       }
@@ -682,9 +694,14 @@ export class Sizer {
         order[s] = d;
         cashOnlyBuys++;
       } else if (oneClass ? closeNow0 : fillAtClose || (closeBar && p.closeCap[cls[s]] === 1)) {
-        ledger.fill(s, d, c, t, reason[s], t);
-        filledNow = true;
+        nowIdx[nNow++] = s;
+        nowQty[s] = d;
       } else if (t + 1 < p.T) pending.add(s, d, reason[s]);
+    }
+    for (let k = 0; k < nNow; k++) {
+      const s = nowIdx[k];
+      ledger.fill(s, nowQty[s], close[base + s], t, reason[s], t);
+      filledNow = true;
     }
     if (cashOnlyBuys > 0) filledNow = this.cashOnlyBuys(t, closeBar, minTrade) || filledNow;
     if (mask !== 0) this.bindingMask[t] |= mask;

@@ -1,19 +1,20 @@
 /**
  * The errors of the sizing's inputs at a bar (an infinite target, a bad probability or payoff, an
- * unusable forecast), each a DataError naming symbol, bar, column and value. Called only on the
+ * unusable forecast), each a DataError naming symbol, bar, column and value. Made only on the
  * path that throws: the decision's loops (sizing.ts) test the inputs inline.
  */
 import { DataError } from '../core/errors';
 
 /**
- * Throws the error of an infinite target (`signals.target`) of `symbol` at bar t; NaN is no error
- * (it holds the position).
- * @throws DataError naming the symbol, the bar (row), the column `target` and the value.
+ * The error of an infinite target (`signals.target`) of `symbol` at bar t, for a `throw` in the
+ * decision's loops (a throw ends its path; a call that throws would join the loop again). NaN is
+ * no error (it holds the position).
+ * @returns a DataError naming the symbol, the bar (row), the column `target` and the value.
  * @example
- * if (v - v !== 0 && v === v) badTarget(symbols[s], t, v);
+ * if (v - v !== 0 && v === v) throw targetError(symbols[s], t, v);
  */
-export function badTarget(symbol: string, t: number, v: number): never {
-  throw new DataError('target is infinite (NaN holds the position; give a finite weight or quantity)', { symbol, row: t, column: 'target', value: v });
+export function targetError(symbol: string, t: number, v: number): DataError {
+  return new DataError('target is infinite (NaN holds the position; give a finite weight or quantity)', { symbol, row: t, column: 'target', value: v });
 }
 
 /**
@@ -29,17 +30,7 @@ export function badProbability(symbol: string, t: number, p: number, b: number):
 }
 
 /**
- * Throws `forecastError(symbol, t, mu, sigma)`.
- * @throws DataError (see `forecastError`).
- * @example
- * if (!usableForecast(m, sg)) badForecast(symbols[s], t, m, sg);
- */
-export function badForecast(symbol: string, t: number, mu: number, sigma: number): never {
-  throw forecastError(symbol, t, mu, sigma);
-}
-
-/**
- * `badForecast`'s error, for a `throw` in the loop (a throw ends its path; a call that throws would join the loop again):
+ * The error of an unusable forecast, for a `throw` in the loop (a throw ends its path; a call that throws would join the loop again):
  * a forecast whose mu is NaN or infinite (column `mu`), else whose sigma is NaN, infinite or negative (column `sigma`).
  * @returns a DataError naming the symbol, the bar (row), the column and the value.
  * @example
