@@ -151,6 +151,10 @@ function runBars(run: RunSetup): BarOutputs {
   // The previous bar's session end, carried from bar to bar. (Not its time: a double carried
   // round the loop is kept boxed, a heap number allocated at every bar; ts[t - 1] is read instead.)
   let prevCloseBar = false;
+  // Target weights of a one-class book: the mark pass also sums the bar's capped target sizes for
+  // the decision (its pass 1; see `Sizer.markGoal`), reading each target once with its bar's close.
+  const goal = preset ? null : sizer.markGoal;
+  const cap = sizer.markCap;
 
   for (let t = 0; t < T; t++) {
     const base = t * S;
@@ -197,6 +201,9 @@ function runBars(run: RunSetup): BarOutputs {
     let value = 0;
     let gross = 0;
     let unquoted = 0;
+    // The sum of the capped targets' sizes, in symbol order; `finite` stays 0 while every target is finite.
+    let goalSum = 0;
+    let finite = 0;
     let s0 = 0;
     // Four symbols at a time while all have a positive close (the usual case), then two: optimized
     // code checks an array (map, length, data pointer) once per loop iteration, so the later reads
@@ -213,6 +220,17 @@ function runBars(run: RunSetup): BarOutputs {
         lastPx[s0 + 1] = c1;
         lastPx[s0 + 2] = c2;
         lastPx[s0 + 3] = c3;
+      }
+      if (goal !== null) {
+        const g0 = goal[i];
+        const g1 = goal[i + 1];
+        const g2 = goal[i + 2];
+        const g3 = goal[i + 3];
+        finite += g0 - g0 + (g1 - g1) + (g2 - g2) + (g3 - g3);
+        goalSum += Math.min(Math.abs(g0), cap);
+        goalSum += Math.min(Math.abs(g1), cap);
+        goalSum += Math.min(Math.abs(g2), cap);
+        goalSum += Math.min(Math.abs(g3), cap);
       }
       const q0 = q[s0];
       const q1 = q[s0 + 1];
@@ -243,6 +261,13 @@ function runBars(run: RunSetup): BarOutputs {
           lastPx[s0] = c0;
           lastPx[s0 + 1] = c1;
         }
+        if (goal !== null) {
+          const g0 = goal[base + s0];
+          const g1 = goal[base + s0 + 1];
+          finite += g0 - g0 + (g1 - g1);
+          goalSum += Math.min(Math.abs(g0), cap);
+          goalSum += Math.min(Math.abs(g1), cap);
+        }
         const q0 = q[s0];
         const q1 = q[s0 + 1];
         if (q0 !== 0) {
@@ -268,6 +293,11 @@ function runBars(run: RunSetup): BarOutputs {
         unquoted++;
         px = lazyPx && pxBar < t - 1 ? close[base - S + s] : lastPx[s];
       }
+      if (goal !== null) {
+        const g = goal[base + s];
+        finite += g - g;
+        goalSum += Math.min(Math.abs(g), cap);
+      }
       const qs = q[s];
       if (qs !== 0) {
         const v = qs * px;
@@ -279,6 +309,7 @@ function runBars(run: RunSetup): BarOutputs {
       catchUpLastPx(close, lastPx, S, pxBar, t);
       pxBar = t;
     }
+    if (goal !== null) sizer.markedGoalSum = finite === 0 ? goalSum : NaN;
     // Equity reaches the kill switches and the sizer through ledger.equity: a double passed to a
     // call that is not inlined is boxed, an allocation per bar.
     ledger.equity = ledger.cash + value;

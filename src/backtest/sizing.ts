@@ -92,6 +92,16 @@ export class Sizer {
   private readonly plainSignals: boolean;
   /** Target weights of a one-class book without brackets: `decide` makes pass 1 itself. */
   private readonly plainGoals: boolean;
+  /**
+   * For target weights of a one-class book without brackets (`plainGoals`): the targets, for the
+   * engine's mark pass, which sums their capped sizes as it marks each bar (the sum that pass 1
+   * would make, in the same order) and leaves the sum in `markedGoalSum`; null otherwise.
+   */
+  readonly markGoal: Float64Array | null = null;
+  /** The per-symbol cap the mark pass clamps the targets to. */
+  readonly markCap: number = Infinity;
+  /** Set by the mark pass at each bar when `markGoal` is set: the sum of the capped targets' sizes, NaN when one is NaN or infinite. */
+  markedGoalSum = 0;
   private readonly lev0: number = 1;
   /** Orders of every symbol fill at the close they were decided at (`fill: 'close'`). */
   private readonly fillAtClose: boolean;
@@ -128,6 +138,10 @@ export class Sizer {
     this.plainSignals = !this.mayHold && p.oneClass === true && p.regimeMult === null;
     this.lev0 = S > 0 ? p.lev[0] : 1;
     this.plainGoals = this.goalRun && p.oneClass === true && p.brackets !== true && p.goalUnits !== true;
+    if (this.plainGoals) {
+      this.markGoal = p.goal;
+      this.markCap = p.capPerSymbol;
+    }
     this.fillAtClose = p.fillAtClose === true;
     this.brackets = p.brackets === true;
     const c0 = S > 0 ? p.cls[0] : 0;
@@ -386,6 +400,8 @@ export class Sizer {
    * Decides bar t at the equity marked at its close (`ledger.equity`: a double argument to a call
    * that is not inlined would be boxed at every bar); `allQuoted` says every symbol has a bar
    * at t. Returns true when an order filled at this bar's close (equity must then be re-marked).
+   * Target weights of a one-class book take pass 1's sum from the mark pass (`markedGoalSum`,
+   * set for this bar before the call) when every symbol has a bar and a finite target.
    * @throws DataError for a NaN, infinite or negative-sigma forecast at a bar it uses.
    */
   decide(t: number, closeBarArg: boolean, allQuoted: boolean): boolean {
@@ -404,10 +420,16 @@ export class Sizer {
     const goalRun = this.goalRun === true;
     let mask = 0;
     let sum = 0;
+    const capPerSymbol = p.capPerSymbol;
+    // What the second pass reads (and caps, counting the binds): pass 1's targets, or the signals' own.
+    let src = target;
+    let srcBase = 0;
+    const goalSum = this.markedGoalSum;
     if (this.plainSignals === true) {
       // Pass 1 of `signalTargets` for a one-class book without regimes, here: its call and its
-      // reads of the setup cost more per bar than its loop per symbol.
-      const { mu, sigma, kellyFraction, weight, sigmaFloor, capPerSymbol } = p;
+      // reads of the setup cost more per bar than its loop per symbol. The targets are left uncapped
+      // (the second pass caps them and counts the binds); their sum is of the capped sizes.
+      const { mu, sigma, kellyFraction, weight, sigmaFloor } = p;
       const sizingKind = p.sizingKind | 0;
       const followSign = p.followSign === true;
       const lev0 = this.lev0;
@@ -423,26 +445,16 @@ export class Sizer {
           if (sg0 < sigmaFloor) sg0 = sigmaFloor;
           let f0 = signalFraction(sizingKind, kellyFraction, weight, followSign, m0, sg0);
           f0 *= lev0;
-          if (f0 > capPerSymbol || f0 < -capPerSymbol) {
-            f0 = f0 > 0 ? capPerSymbol : -capPerSymbol;
-            binds[L.CAP * S + s0]++;
-            mask |= 1 << L.CAP;
-          }
           target[s0] = f0;
-          sum += Math.abs(f0);
+          sum += Math.min(Math.abs(f0), capPerSymbol);
           const m1 = mu[idx + 1];
           let sg1 = sigma[idx + 1];
           if (!usableForecast(m1, sg1)) throw forecastError(p.symbols[s0 + 1], t, m1, sg1);
           if (sg1 < sigmaFloor) sg1 = sigmaFloor;
           let f1 = signalFraction(sizingKind, kellyFraction, weight, followSign, m1, sg1);
           f1 *= lev0;
-          if (f1 > capPerSymbol || f1 < -capPerSymbol) {
-            f1 = f1 > 0 ? capPerSymbol : -capPerSymbol;
-            binds[L.CAP * S + s0 + 1]++;
-            mask |= 1 << L.CAP;
-          }
           target[s0 + 1] = f1;
-          sum += Math.abs(f1);
+          sum += Math.min(Math.abs(f1), capPerSymbol);
         }
       }
       for (let s = s0; s < S; s++) {
@@ -457,18 +469,22 @@ export class Sizer {
         if (sg < sigmaFloor) sg = sigmaFloor;
         let f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
         f *= lev0;
-        if (f > capPerSymbol || f < -capPerSymbol) {
-          f = f > 0 ? capPerSymbol : -capPerSymbol;
-          binds[L.CAP * S + s]++;
-          mask |= 1 << L.CAP;
-        }
         target[s] = f;
-        sum += Math.abs(f);
+        sum += Math.min(Math.abs(f), capPerSymbol);
+      }
+    } else if (this.plainGoals === true && allQuoted === true && goalSum === goalSum) {
+      // Every symbol has a bar and a finite target: pass 1 is the mark pass's sum (`markedGoalSum`);
+      // the second pass reads the targets and caps them.
+      sum = goalSum;
+      src = p.goal as Float64Array;
+      srcBase = base;
+      if (this.nHeld > 0) {
+        hold.fill(0);
+        this.nHeld = 0;
       }
     } else if (this.plainGoals === true) {
       // Pass 1 of `goalTargets` for weights of a one-class book without brackets, here (as above).
       const goal = p.goal as Float64Array;
-      const capPerSymbol = p.capPerSymbol;
       let nHeld = 0;
       if (this.nHeld > 0) hold.fill(0);
       let s0 = 0;
@@ -566,7 +582,9 @@ export class Sizer {
       }
     }
 
-    // Gross scaling, long-only, lots, the minimum trade; orders out (cash-only buys wait).
+    // The per-symbol cap (for the plain paths, whose first pass leaves it here; the other first
+    // passes capped already, so it binds nothing again), gross scaling, long-only, lots, the
+    // minimum trade; orders out (cash-only buys wait).
     const minTrade = Math.max(this.minTradeNotional, this.minTradeFraction * equity);
     const lot0 = this.lot0;
     const longOnly0 = this.longOnly0 === true;
@@ -586,11 +604,21 @@ export class Sizer {
       const cashOnly0 = S > 0 && cashOnly[0] === 1;
       const lastBar = t + 1 >= p.T;
       for (; s0 + 1 < S; s0 += 2) {
-        let f0 = target[s0];
-        let f1 = target[s0 + 1];
+        let f0 = src[srcBase + s0];
+        let f1 = src[srcBase + s0 + 1];
         if (f0 !== f0 || f1 !== f1) break;
         const c0 = close[base + s0];
         const c1 = close[base + s0 + 1];
+        if (f0 > capPerSymbol || f0 < -capPerSymbol) {
+          f0 = f0 > 0 ? capPerSymbol : -capPerSymbol;
+          binds[L.CAP * S + s0]++;
+          mask |= 1 << L.CAP;
+        }
+        if (f1 > capPerSymbol || f1 < -capPerSymbol) {
+          f1 = f1 > 0 ? capPerSymbol : -capPerSymbol;
+          binds[L.CAP * S + s0 + 1]++;
+          mask |= 1 << L.CAP;
+        }
         if (scale0 !== 1 && f0 !== 0) {
           f0 *= scale0;
           binds[grossLimit * S + s0]++;
@@ -652,8 +680,13 @@ export class Sizer {
       }
     }
     for (let s = s0; s < S; s++) {
-      let f = target[s];
+      let f = src[srcBase + s];
       if (f !== f) continue;
+      if (f > capPerSymbol || f < -capPerSymbol) {
+        f = f > 0 ? capPerSymbol : -capPerSymbol;
+        binds[L.CAP * S + s]++;
+        mask |= 1 << L.CAP;
+      }
       const c = close[base + s];
       const k = oneClass ? scale0 : scale[cls[s]];
       if (k !== 1 && f !== 0) {

@@ -41,6 +41,14 @@ describe('targets on hand-made bars', () => {
     expect(r.limits.counts.grossIntraday).toBe(8);
     expect(r.positions![2]).toBe(50); // 0.5 * 10,000 / 100
     expect(thrownBy(() => runTargets(m, { target: Float64Array.of(Infinity, 0, 0, 0, 0, 0, 0, 0) }, cfg()), DataError).message).toMatch(/target is infinite.*symbol "?A"?.*row 0/);
+    // Five symbols: the mark pass reads four at a time, then one alone; a bad or NaN target there is seen too.
+    const m5 = market({ A: flat(3, 100), B: flat(3, 100), C: flat(3, 100), D: flat(3, 100), E: flat(3, 100) });
+    const w5 = (e: number) => Float64Array.of(0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, e, 0.1, 0.1, 0.1, 0.1, 0.1);
+    expect(thrownBy(() => runTargets(m5, { target: w5(-Infinity) }, cfg()), DataError).message).toMatch(/target is infinite.*symbol "?E"?.*row 1/);
+    // E's NaN at bar 1 holds its position (bought at bar 1's open from bar 0's target).
+    const held = runTargets(m5, { target: w5(NaN) }, cfg({ limits: { minTradeFraction: 0 } }));
+    expect(held.positions![2 * 5 + 4]).toBe(held.positions![1 * 5 + 4]);
+    expect(held.positions![1 * 5 + 4]).toBeGreaterThan(0);
   });
 
   it('sizes a probability of a win with binary Kelly', () => {
@@ -148,6 +156,26 @@ describe('targets on the recorded crypto pairs', () => {
     const wfTargets = walkForwardBacktest({ ...spec, signals: targetSignals(m, { target: w, firstBar: 13 }), candidates: [{ label: 'targets' }] });
     const wfForecast = walkForwardBacktest({ ...spec, signals: sig, candidates: [{ label: 'targets' }] });
     expect(Array.from(wfTargets.equity)).toEqual(Array.from(wfForecast.equity));
+  });
+
+  it('decides weights from the mark pass\'s sum exactly as the general pass does', () => {
+    // Weights of a one-class book sum their capped sizes while the engine marks each bar; with
+    // brackets (all NaN: no level is ever in force) the same weights go through the general pass.
+    // Weights up to 0.9 bind the per-symbol cap (0.6) and the class's gross cap (1); NaN cells hold,
+    // and the recorded bars have gaps (a bar without every symbol takes the general pass in both).
+    const w = new Float64Array(T * S);
+    for (let i = 0; i < T * S; i++) w[i] = i % 23 === 0 ? NaN : 0.9 * Math.sin(i * 0.37) * Math.cos(i * 0.011);
+    const config: BacktestConfigInput = { defaultClass: 'perp', limits: { minTradeFraction: 0.002 } };
+    const fast = runTargets(m, { target: w }, config);
+    const general = runTargets(m, { target: w, stopLoss: new Float64Array(T * S).fill(NaN) }, config);
+    expect(fast.limits.counts.perSymbolCap).toBeGreaterThan(100);
+    expect(fast.limits.counts.grossIntraday).toBeGreaterThan(300);
+    expect(fast.trades.length).toBeGreaterThan(100);
+    expect(fast.fallbacks.missingQuotes.some((n) => n > 0)).toBe(true);
+    expect(Array.from(fast.positions!)).toEqual(Array.from(general.positions!));
+    expect(Array.from(fast.equity)).toEqual(Array.from(general.equity));
+    expect(fast.limits).toEqual(general.limits);
+    expect(fast.trades).toEqual(general.trades);
   });
 
   it('probability sizing gives the run of the binary-Kelly fractions given as targets', () => {
