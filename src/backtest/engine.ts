@@ -155,6 +155,7 @@ function runBars(run: RunSetup): BarOutputs {
   // the decision (its pass 1; see `Sizer.markGoal`), reading each target once with its bar's close.
   const goal = preset ? null : sizer.markGoal;
   const cap = sizer.markCap;
+  const markedGoalSum = sizer.markedGoalSum;
 
   for (let t = 0; t < T; t++) {
     const base = t * S;
@@ -309,7 +310,8 @@ function runBars(run: RunSetup): BarOutputs {
       catchUpLastPx(close, lastPx, S, pxBar, t);
       pxBar = t;
     }
-    if (goal !== null) sizer.markedGoalSum = finite === 0 ? goalSum : NaN;
+    // `+ finite` adds 0, or makes the sum NaN (a `? :` with a NaN arm made a heap number at every bar).
+    if (goal !== null) markedGoalSum[0] = goalSum + finite;
     // Equity reaches the kill switches and the sizer through ledger.equity: a double passed to a
     // call that is not inlined is boxed, an allocation per bar.
     ledger.equity = ledger.cash + value;

@@ -100,8 +100,12 @@ export class Sizer {
   readonly markGoal: Float64Array | null = null;
   /** The per-symbol cap the mark pass clamps the targets to. */
   readonly markCap: number = Infinity;
-  /** Set by the mark pass at each bar when `markGoal` is set: the sum of the capped targets' sizes, NaN when one is NaN or infinite. */
-  markedGoalSum = 0;
+  /**
+   * Set by the mark pass at each bar when `markGoal` is set (in slot 0): the sum of the capped
+   * targets' sizes, NaN when one is NaN or infinite. A typed-array slot: the sum stays an unboxed
+   * double from the mark pass to the decision.
+   */
+  readonly markedGoalSum = new Float64Array(1);
   private readonly lev0: number = 1;
   /** Orders of every symbol fill at the close they were decided at (`fill: 'close'`). */
   private readonly fillAtClose: boolean;
@@ -400,7 +404,7 @@ export class Sizer {
    * Decides bar t at the equity marked at its close (`ledger.equity`: a double argument to a call
    * that is not inlined would be boxed at every bar); `allQuoted` says every symbol has a bar
    * at t. Returns true when an order filled at this bar's close (equity must then be re-marked).
-   * Target weights of a one-class book take pass 1's sum from the mark pass (`markedGoalSum`,
+   * Target weights of a one-class book take pass 1's sum from the mark pass (`markedGoalSum[0]`,
    * set for this bar before the call) when every symbol has a bar and a finite target.
    * @throws DataError for a NaN, infinite or negative-sigma forecast at a bar it uses.
    */
@@ -424,7 +428,7 @@ export class Sizer {
     // What the second pass reads (and caps, counting the binds): pass 1's targets, or the signals' own.
     let src = target;
     let srcBase = 0;
-    const goalSum = this.markedGoalSum;
+    const goalSum = this.markedGoalSum[0];
     if (this.plainSignals === true) {
       // Pass 1 of `signalTargets` for a one-class book without regimes, here: its call and its
       // reads of the setup cost more per bar than its loop per symbol. The targets are left uncapped
