@@ -90,7 +90,10 @@ export class Sizer {
   private readonly goalRun: boolean;
   /** Signals sized for a one-class book without regimes: `decide` makes pass 1 itself. */
   private readonly plainSignals: boolean;
-  /** Target weights of a one-class book without brackets: `decide` makes pass 1 itself. */
+  /**
+   * Target weights of a one-class book without brackets: pass 1 is the engine's mark pass (see
+   * `markGoal`); a bar with a missing quote or a NaN or infinite target goes to `goalTargets`.
+   */
   private readonly plainGoals: boolean;
   /**
    * For target weights of a one-class book without brackets (`plainGoals`): the targets, for the
@@ -486,87 +489,9 @@ export class Sizer {
         hold.fill(0);
         this.nHeld = 0;
       }
-    } else if (this.plainGoals === true) {
-      // Pass 1 of `goalTargets` for weights of a one-class book without brackets, here (as above).
-      const goal = p.goal as Float64Array;
-      let nHeld = 0;
-      if (this.nHeld > 0) hold.fill(0);
-      let s0 = 0;
-      // Four symbols at a time while every symbol has a bar and the four targets are finite, then
-      // two (as above: the later reads and writes of an array reuse the first's checks); a NaN or
-      // infinite target goes to the loop below, which holds or throws as before.
-      if (allQuoted === true) {
-        for (; s0 + 3 < S; s0 += 4) {
-          const idx = base + s0;
-          const g0 = goal[idx];
-          const g1 = goal[idx + 1];
-          const g2 = goal[idx + 2];
-          const g3 = goal[idx + 3];
-          if (g0 - g0 !== 0 || g1 - g1 !== 0 || g2 - g2 !== 0 || g3 - g3 !== 0) break;
-          const capRow = L.CAP * S + s0;
-          const f0 = capFraction(g0, capPerSymbol, binds, capRow);
-          const f1 = capFraction(g1, capPerSymbol, binds, capRow + 1);
-          const f2 = capFraction(g2, capPerSymbol, binds, capRow + 2);
-          const f3 = capFraction(g3, capPerSymbol, binds, capRow + 3);
-          if (f0 !== g0 || f1 !== g1 || f2 !== g2 || f3 !== g3) mask |= 1 << L.CAP;
-          target[s0] = f0;
-          target[s0 + 1] = f1;
-          target[s0 + 2] = f2;
-          target[s0 + 3] = f3;
-          sum += Math.abs(f0);
-          sum += Math.abs(f1);
-          sum += Math.abs(f2);
-          sum += Math.abs(f3);
-        }
-        for (; s0 + 1 < S; s0 += 2) {
-          const idx = base + s0;
-          let f0 = goal[idx];
-          let f1 = goal[idx + 1];
-          if (f0 - f0 !== 0 || f1 - f1 !== 0) break;
-          if (f0 > capPerSymbol || f0 < -capPerSymbol) {
-            f0 = f0 > 0 ? capPerSymbol : -capPerSymbol;
-            binds[L.CAP * S + s0]++;
-            mask |= 1 << L.CAP;
-          }
-          target[s0] = f0;
-          sum += Math.abs(f0);
-          if (f1 > capPerSymbol || f1 < -capPerSymbol) {
-            f1 = f1 > 0 ? capPerSymbol : -capPerSymbol;
-            binds[L.CAP * S + s0 + 1]++;
-            mask |= 1 << L.CAP;
-          }
-          target[s0 + 1] = f1;
-          sum += Math.abs(f1);
-        }
-      }
-      for (let s = s0; s < S; s++) {
-        const idx = base + s;
-        if (allQuoted === false && close[idx] !== close[idx]) {
-          target[s] = NaN;
-          continue;
-        }
-        let f = goal[idx];
-        if (f - f !== 0) {
-          if (f === f) throw targetError(p.symbols[s], t, f);
-          if (q[s] === 0) {
-            target[s] = NaN;
-            continue;
-          }
-          f = (q[s] * close[idx]) / equity;
-          hold[s] = 1;
-          nHeld++;
-        }
-        if (f > capPerSymbol || f < -capPerSymbol) {
-          f = f > 0 ? capPerSymbol : -capPerSymbol;
-          binds[L.CAP * S + s]++;
-          mask |= 1 << L.CAP;
-        }
-        target[s] = f;
-        sum += Math.abs(f);
-      }
-      this.nHeld = nHeld;
     } else {
       mask = (mayHold ? (goalRun ? this.goalTargets(t, equity, allQuoted) : this.ruleTargets(t, equity)) : this.signalTargets(t, allQuoted)) | 0;
+      if (p.oneClass === true) sum = grossSum[cls[0]];
     }
     const anyHeld = mayHold && this.nHeld > 0;
     let filledNow = false;
@@ -577,7 +502,6 @@ export class Sizer {
     let scale0 = 1;
     if (oneClass) {
       const cap = closeBar ? this.capAtClose0 : this.capIntraday0;
-      if (this.plainSignals === false && this.plainGoals === false) sum = grossSum[cls[0]];
       scale0 = sum > cap * (1 + 1e-12) ? cap / sum : 1;
     } else {
       for (let c = 0; c < scale.length; c++) {
@@ -822,18 +746,6 @@ function signalFraction(kind: number, kellyFraction: number, weight: number, fol
   if (kind === Kind.KELLY) return (kellyFraction * mu) / (sigma * sigma);
   if (kind === Kind.TARGET_WEIGHT) return followSign ? weight * Math.sign(mu) : weight;
   return (followSign ? Math.sign(mu) : 1) * (weight / sigma);
-}
-
-/**
- * The per-symbol cap: `f` clamped to [-cap, cap], counted in `binds[i]` when it binds (NaN is
- * left as it is). The usual case is one compare pair and no write.
- */
-function capFraction(f: number, cap: number, binds: Int32Array, i: number): number {
-  if (f > cap || f < -cap) {
-    binds[i]++;
-    return f > 0 ? cap : -cap;
-  }
-  return f;
 }
 
 /**
