@@ -14,7 +14,8 @@ import { Ledger, type FillCosts } from './ledger';
 import { type BacktestOptions } from './result';
 import { checkSignals, type Signals } from './signals';
 import { PendingOrders } from './orders';
-import { Sizer, sizingCode } from './sizing';
+import { sizingCode } from './firstPasses';
+import { Sizer } from './sizing';
 
 /**
  * Everything the bar loop reads, prepared once per run: the market, per-symbol rules as typed

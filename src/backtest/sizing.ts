@@ -5,19 +5,25 @@
  * or at the next open. Kernel code on typed arrays: one call per bar, no
  * allocation.
  */
+import * as firstPasses from './firstPasses';
 import { REASON } from './ledger';
 import { cashLimitedBuy, trueCash } from './orders';
 import { type SizerSetup } from './sizerSetup';
-import { badProbability, forecastError, targetError } from './sizingErrors';
+import { forecastError } from './sizingErrors';
+
+// The sizing's formula and the forecast check, shared with the first passes, copied once here:
+// a named import compiles (tsx, esbuild's CommonJS) to a getter call at each use in the loops.
+const { signalFraction, usableForecast } = firstPasses;
 
 // roundToLot moved to orders.ts with the other order helpers; exported here as before.
 export { roundToLot } from './orders';
 
-// Limit indices, in the order the limits apply (see LIMIT_NAMES), and sizing kinds,
-// as const enums: the compiler writes the number at each use. (An exported const compiles to a
-// property load of `exports`, and a module-level const to a context load and a small-integer check
-// at every use in the loop: at every step for the minimum trade's bit and the sizing kind.)
+// Limit indices, in the order the limits apply (see LIMIT_NAMES), as a const enum: the compiler
+// writes the number at each use. (An exported const compiles to a property load of `exports`, and a
+// module-level const to a context load and a small-integer check at every use in the loop: at every
+// step for the minimum trade's bit.)
 const enum L {
+  /** `FirstPasses.capBinds` is this row. */
   CAP = 0,
   GROSS = 1,
   GROSS_CLOSE = 2,
@@ -26,32 +32,10 @@ const enum L {
   CASH = 5,
 }
 
-const R_SIGNAL = REASON.signal;
-const R_HORIZON = REASON.horizon;
-
-const enum Kind {
-  KELLY = 0,
-  TARGET_WEIGHT = 1,
-  VOL_TARGET = 2,
-  PROBABILITY = 3,
-}
-
-/**
- * The kernel's code of a sizing kind.
- * @example sizingCode('kelly'); // 0
- */
-export function sizingCode(kind: 'kelly' | 'targetWeight' | 'volTarget' | 'probability'): number {
-  return kind === 'kelly' ? Kind.KELLY : kind === 'targetWeight' ? Kind.TARGET_WEIGHT : kind === 'probability' ? Kind.PROBABILITY : Kind.VOL_TARGET;
-}
-
 /** Makes the decision of each bar; holds the counters of limits and no-forecast bars. */
-export class Sizer {
-  /** Times limit L changed the target of symbol s: `binds[L * S + s]`. */
-  readonly binds: Int32Array;
+export class Sizer extends firstPasses.FirstPasses {
   /** Per bar, bit L set when limit L bound. */
   readonly bindingMask: Uint8Array;
-  readonly noForecast: Float64Array;
-  private readonly target: Float64Array;
   private readonly order: Float64Array;
   /**
    * Orders that fill at this close (symbols in order, and their quantities), sent after the
@@ -61,25 +45,9 @@ export class Sizer {
    */
   private readonly nowIdx: Int32Array;
   private readonly nowQty: Float64Array;
-  private readonly reason: Uint8Array;
-  /**
-   * 1 where this bar's target is the current position, kept unless a limit changes it. Only the
-   * symbols held are marked (`nHeld` of them), and the marks are cleared at the next bar that had
-   * any: most bars hold nothing, and then `decide` reads no mark at all.
-   */
-  private readonly hold: Uint8Array;
-  private nHeld = 0;
-  private readonly grossSum: Float64Array;
   private readonly scale: Float64Array;
   /** The minimum trade's row of `binds` (it binds at most steps: one index, no offset). */
   private readonly minTradeBinds: Int32Array;
-  /**
-   * Per symbol: the last target given (NaN before any), and the target a bracket (stop / take-profit) exited, NaN when none.
-   * Kept only when the run has brackets: without them no exit is reported, and `bracketGoal` stays NaN.
-   */
-  private readonly lastGoal: Float64Array;
-  private readonly bracketGoal: Float64Array;
-  private readonly brackets: boolean;
   /**
    * Whether the run's rule can hold a position at its current weight (entryExit, a validity mask,
    * targets, the probability sizing): fixed for the run, so decided once here rather than from four
@@ -124,22 +92,15 @@ export class Sizer {
   private readonly minTradeNotional: number = 0;
   private readonly minTradeFraction: number = 0;
 
-  constructor(private readonly p: SizerSetup) {
+  constructor(p: SizerSetup) {
+    super(p);
     const S = p.symbols.length;
-    this.binds = new Int32Array(6 * S);
     this.minTradeBinds = this.binds.subarray(L.MIN * S, (L.MIN + 1) * S);
     this.bindingMask = new Uint8Array(p.T);
-    this.noForecast = new Float64Array(S);
-    this.target = new Float64Array(S);
     this.order = new Float64Array(S);
     this.nowIdx = new Int32Array(S);
     this.nowQty = new Float64Array(S);
-    this.reason = new Uint8Array(S);
-    this.hold = new Uint8Array(S);
-    this.grossSum = new Float64Array(p.grossIntraday.length);
     this.scale = new Float64Array(p.grossIntraday.length);
-    this.lastGoal = new Float64Array(S).fill(NaN);
-    this.bracketGoal = new Float64Array(S).fill(NaN);
     this.mayHold = p.entryExit === true || p.valid !== null || p.goal !== null || p.pWin !== null;
     this.goalRun = p.goal !== null;
     this.plainSignals = !this.mayHold && p.oneClass === true && p.regimeMult === null;
@@ -150,7 +111,6 @@ export class Sizer {
       this.markCap = p.capPerSymbol;
     }
     this.fillAtClose = p.fillAtClose === true;
-    this.brackets = p.brackets === true;
     const c0 = S > 0 ? p.cls[0] : 0;
     this.lot0 = S > 0 ? p.lot[0] : 1;
     this.longOnly0 = S > 0 && p.longOnly[0] === 1;
@@ -167,240 +127,6 @@ export class Sizer {
    */
   bracketExited(s: number): void {
     this.bracketGoal[s] = this.lastGoal[s];
-  }
-
-  /**
-   * Pass 1 where the target never depends on the position (rule rebalance, no validity mask):
-   * targets from the signals, the per-symbol cap, gross sums per class. Returns the bind mask
-   * so far. The usual case gets this loop of its own: without the rules that hold a position
-   * it has fewer values to keep live, and runs about 20% fewer instructions per symbol than
-   * `ruleTargets` does for the same targets (callgrind, bench market: 91 against 114).
-   */
-  private signalTargets(t: number, allQuoted: boolean): number {
-    const p = this.p;
-    const { close, mu, sigma, regime, cls, lev, kellyFraction, weight, regimeMult, sigmaFloor, capPerSymbol } = p;
-    const sizingKind = p.sizingKind | 0;
-    const followSign = p.followSign === true;
-    const oneClass = p.oneClass === true;
-    const lev0 = lev[0];
-    const { target, grossSum, binds } = this;
-    const S = target.length;
-    const base = t * S;
-    let mask = 0;
-    let gross0 = 0;
-    // A one-class book writes its one sum below; the other classes' sums stay 0.
-    if (!oneClass) for (let c = 0; c < grossSum.length; c++) grossSum[c] = 0;
-    for (let s = 0; s < S; s++) {
-      const idx = base + s;
-      // A symbol without a bar at t gets no decision (looked for only when the mark pass saw one).
-      if (allQuoted === false && close[idx] !== close[idx]) {
-        target[s] = NaN;
-        continue;
-      }
-      const m = mu[idx];
-      let sg = sigma[idx];
-      if (!usableForecast(m, sg)) throw forecastError(p.symbols[s], t, m, sg);
-      if (sg < sigmaFloor) sg = sigmaFloor;
-      let f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
-      if (regimeMult !== null) f *= regimeMult[regime[idx]];
-      f *= oneClass ? lev0 : lev[s];
-      if (f > capPerSymbol || f < -capPerSymbol) {
-        f = f > 0 ? capPerSymbol : -capPerSymbol;
-        binds[L.CAP * S + s]++;
-        mask |= 1 << L.CAP;
-      }
-      target[s] = f;
-      if (oneClass) gross0 += Math.abs(f);
-      else grossSum[cls[s]] += Math.abs(f);
-    }
-    if (oneClass) grossSum[cls[0]] = gross0;
-    return mask;
-  }
-
-  /**
-   * Pass 1 for targets (`signals.target`): `ruleTargets`' target branch in a loop of its own. A
-   * target run has no entry rule, validity mask or probability sizing (the target decides before
-   * them), so the loop tests none of them at every symbol: about a quarter fewer instructions per
-   * symbol than `ruleTargets` for the same targets.
-   */
-  private goalTargets(t: number, equity: number, allQuoted: boolean): number {
-    const p = this.p;
-    const { close, cls, ledger, capPerSymbol } = p;
-    const goal = p.goal as Float64Array;
-    const goalUnits = p.goalUnits === true;
-    const { lastGoal, bracketGoal } = this;
-    const brackets = this.brackets === true;
-    const oneClass = p.oneClass === true;
-    const { target, hold, grossSum, binds } = this;
-    const q = ledger.qty;
-    const S = q.length;
-    const base = t * S;
-    let mask = 0;
-    let gross0 = 0;
-    let nHeld = 0;
-    // A one-class book writes its one sum below; the other classes' sums stay 0.
-    if (!oneClass) for (let c = 0; c < grossSum.length; c++) grossSum[c] = 0;
-    if (this.nHeld > 0) hold.fill(0);
-    for (let s = 0; s < S; s++) {
-      const idx = base + s;
-      // A symbol without a bar at t gets no decision (looked for only when the mark pass saw one);
-      // its close is read again only where the target needs it (a hold, units).
-      if (allQuoted === false && close[idx] !== close[idx]) {
-        target[s] = NaN;
-        continue;
-      }
-      let f: number;
-      // NaN holds; after a bracket exit, the same target holds the flat position. `v - v` is 0 for
-      // a finite v (one compare in the usual case), NaN for NaN and the infinities (which throw).
-      const v = goal[idx];
-      let holds: boolean;
-      if (v - v !== 0) {
-        if (v === v) throw targetError(p.symbols[s], t, v);
-        holds = true;
-      } else holds = brackets && v === bracketGoal[s];
-      if (holds) {
-        if (q[s] === 0) {
-          target[s] = NaN;
-          continue;
-        }
-        f = (q[s] * close[idx]) / equity;
-        hold[s] = 1;
-        nHeld++;
-      } else {
-        if (brackets) {
-          lastGoal[s] = v;
-          bracketGoal[s] = NaN;
-        }
-        f = goalUnits ? (v * close[idx]) / equity : v;
-      }
-      if (f > capPerSymbol || f < -capPerSymbol) {
-        f = f > 0 ? capPerSymbol : -capPerSymbol;
-        binds[L.CAP * S + s]++;
-        mask |= 1 << L.CAP;
-      }
-      target[s] = f;
-      if (oneClass) gross0 += Math.abs(f);
-      else grossSum[cls[s]] += Math.abs(f);
-    }
-    if (oneClass) grossSum[cls[0]] = gross0;
-    this.nHeld = nHeld;
-    return mask;
-  }
-
-  /**
-   * Pass 1 under rules that can hold a position (entryExit, a validity mask, targets) and for
-   * the probability sizing: as `signalTargets`, with the rule deciding first whether the
-   * position is held, left at the horizon, entered or not decided at all.
-   */
-  private ruleTargets(t: number, equity: number): number {
-    const p = this.p;
-    const { close, mu, sigma, regime, entry, valid, cls, lev, ledger, goal, pWin, payoff } = p;
-    const goalUnits = p.goalUnits === true;
-    const { lastGoal, bracketGoal } = this;
-    const brackets = this.brackets === true;
-    const { sizingKind, kellyFraction, weight, regimeMult, sigmaFloor, capPerSymbol, horizon } = p;
-    // `=== true` gives TurboFan a known boolean: a bare field in `if (x)` compiles to a full
-    // truthiness test (false, '', heap number, bigint) at every symbol.
-    const entryExit = p.entryExit === true;
-    const followSign = p.followSign === true;
-    const oneClass = p.oneClass === true;
-    // Per-class values of a one-class book are read once per bar, not once per symbol.
-    const lev0 = lev[0];
-    const { target, reason, hold, grossSum, binds } = this;
-    const q = ledger.qty;
-    const S = q.length;
-    const base = t * S;
-    let mask = 0;
-    let gross0 = 0;
-    let nHeld = 0;
-    for (let c = 0; c < grossSum.length; c++) grossSum[c] = 0;
-    if (this.nHeld > 0) hold.fill(0);
-
-    // Targets, the per-symbol cap, and the gross sums per class.
-    for (let s = 0; s < S; s++) {
-      const idx = base + s;
-      if (entryExit) reason[s] = R_SIGNAL;
-      const c = close[idx];
-      if (c !== c) {
-        target[s] = NaN;
-        continue;
-      }
-      let f: number;
-      if (goal !== null) {
-        // Targets: NaN holds; after a bracket exit, the same target holds the flat position.
-        // `v - v` is 0 for a finite v (one compare in the usual case), NaN for NaN and the infinities.
-        const v = goal[idx];
-        if (v - v !== 0 && v === v) throw targetError(p.symbols[s], t, v);
-        if (v !== v || (brackets && v === bracketGoal[s])) {
-          if (q[s] === 0) {
-            target[s] = NaN;
-            continue;
-          }
-          f = (q[s] * c) / equity;
-          hold[s] = 1;
-          nHeld++;
-        } else {
-          if (brackets) {
-            lastGoal[s] = v;
-            bracketGoal[s] = NaN;
-          }
-          f = goalUnits ? (v * c) / equity : v;
-        }
-      } else if (entryExit && q[s] !== 0) {
-        if (t - ledger.openDecisionBar(s) >= horizon) {
-          f = 0;
-          reason[s] = R_HORIZON;
-        } else {
-          f = (q[s] * c) / equity;
-          hold[s] = 1;
-          nHeld++;
-        }
-      } else if (entryExit && entry[idx] === 0) {
-        f = 0;
-      } else if (valid !== null && valid[idx] === 0) {
-        // No forecast here: the position is held (counted), but still counts toward the
-        // gross cap and is cut if a limit requires it.
-        this.noForecast[s]++;
-        if (q[s] === 0) {
-          target[s] = NaN;
-          continue;
-        }
-        f = (q[s] * c) / equity;
-        hold[s] = 1;
-        nHeld++;
-      } else {
-        if (pWin !== null) {
-          // Binary Kelly: f = fraction * (p - (1 - p) / b).
-          const pw = pWin[idx];
-          const b = payoff !== null ? payoff[idx] : p.payoffRatio;
-          if (!(pw >= 0 && pw <= 1) || !(b > 0 && b < Infinity)) badProbability(p.symbols[s], t, pw, b);
-          f = kellyFraction * (pw - (1 - pw) / b);
-        } else {
-          const m = mu[idx];
-          let sg = sigma[idx];
-          if (!usableForecast(m, sg)) throw forecastError(p.symbols[s], t, m, sg);
-          if (sg < sigmaFloor) sg = sigmaFloor;
-          f = signalFraction(sizingKind, kellyFraction, weight, followSign, m, sg);
-        }
-        if (regimeMult !== null) f *= regimeMult[regime[idx]];
-        f *= oneClass ? lev0 : lev[s];
-        // An entry flag says the direction; a sizing that disagrees means no entry.
-        if (entryExit && f * entry[idx] <= 0) f = 0;
-      }
-      if (f > capPerSymbol || f < -capPerSymbol) {
-        f = f > 0 ? capPerSymbol : -capPerSymbol;
-        binds[L.CAP * S + s]++;
-        mask |= 1 << L.CAP;
-      }
-      target[s] = f;
-      // One accumulator in a register when all symbols share a class (the usual case): a
-      // typed-array slot updated every symbol would chain each add through memory.
-      if (oneClass) gross0 += Math.abs(f);
-      else grossSum[cls[s]] += Math.abs(f);
-    }
-    if (oneClass) grossSum[cls[0]] = gross0;
-    this.nHeld = nHeld;
-    return mask;
   }
 
   /**
@@ -423,7 +149,6 @@ export class Sizer {
     const base = t * S;
     // Only these rules can hold a position at its current weight, and only at the bars where they marked one.
     const mayHold = this.mayHold === true;
-    // `| 0`: the mask stays an untagged integer in a register (a call's result is any value).
     const goalRun = this.goalRun === true;
     let mask = 0;
     let sum = 0;
@@ -490,7 +215,7 @@ export class Sizer {
         this.nHeld = 0;
       }
     } else {
-      mask = (mayHold ? (goalRun ? this.goalTargets(t, equity, allQuoted) : this.ruleTargets(t, equity)) : this.signalTargets(t, allQuoted)) | 0;
+      if (mayHold ? (goalRun ? this.goalTargets(t, equity, allQuoted) : this.ruleTargets(t, equity)) : this.signalTargets(t, allQuoted)) mask = 1 << L.CAP;
       if (p.oneClass === true) sum = grossSum[cls[0]];
     }
     const anyHeld = mayHold && this.nHeld > 0;
@@ -739,20 +464,4 @@ export class Sizer {
     if (t + 1 < p.T) p.pending.add(s, d, reason);
     return false;
   }
-}
-
-/** The sizing's fraction of equity from one forecast, before the regime multiplier, leverage and limits (see `runBacktest`). */
-function signalFraction(kind: number, kellyFraction: number, weight: number, followSign: boolean, mu: number, sigma: number): number {
-  if (kind === Kind.KELLY) return (kellyFraction * mu) / (sigma * sigma);
-  if (kind === Kind.TARGET_WEIGHT) return followSign ? weight * Math.sign(mu) : weight;
-  return (followSign ? Math.sign(mu) : 1) * (weight / sigma);
-}
-
-/**
- * A forecast the sizing can use: mu finite, sigma finite and not negative. One compare for both
- * finiteness tests (`x * 0` and `x - x` are 0 for a finite x, NaN for NaN or an infinity), where
- * `m > -Infinity && m < Infinity && sg < Infinity` made three constants and three branches per symbol.
- */
-function usableForecast(m: number, sg: number): boolean {
-  return m * 0 + (sg - sg) === 0 && sg >= 0;
 }
