@@ -17,7 +17,7 @@
  *    the session's last bar (market-on-close), so that the position held overnight meets it.
  *
  * The run's setup (inputs checked, config turned into typed arrays) is in runSetup.ts, the
- * decision of step 5 in sizing.ts.
+ * decision of step 5 in sizing.ts (its first passes for the books off the plain paths in firstPasses.ts).
  */
 import { DataError } from '../core/errors';
 import { type MarketArrays } from './market';

@@ -6,7 +6,7 @@
  * writes in `../records`, the HTML rendering in `../report`.
  */
 export { KernelClient, defaultKernelArgv } from './kernel';
-export type { KernelOptions, ExecuteOptions, ExecuteResult, CellOutcome } from './kernel';
+export type { KernelOptions, ExecuteOptions, ExecuteResult, CellOutcome } from './kernelTypes';
 export { runNotebook, checkRuns, collectDeclarations, errorSummary } from './run';
 export type { RunOptions, RunResult, RunProgress } from './run';
 export { parseParamValue, collectParameters, injectParameters, declaredParameters, checkParamName, checkParameter, paramNameProblem, tsLiteral } from './parameters';
